@@ -1,0 +1,348 @@
+package main
+
+import (
+	"archive/zip"
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go/aws"
+	"github.com/aws/aws-sdk-go/aws/awserr"
+	"github.com/aws/aws-sdk-go/aws/credentials"
+	"github.com/aws/aws-sdk-go/aws/session"
+	ads "github.com/aws/aws-sdk-go/service/applicationdiscoveryservice"
+	"github.com/aws/aws-sdk-go/service/migrationhubconfig"
+)
+
+const (
+	acctA   = "111111111111"
+	acctB   = "222222222222"
+	region  = "us-west-2"
+	keyA    = "AKIAAAAAAAAAAAAAAAAA"
+	secretA = "secret-a"
+	keyB    = "AKIABBBBBBBBBBBBBBBB"
+	secretB = "secret-b"
+	keyRO   = "AKIAREADONLYREADONLY"
+	secretR = "secret-ro"
+)
+
+// testServer is a poseidon server run in-process by run(), on a free port.
+type testServer struct {
+	URL  string
+	Data string
+	stop context.CancelFunc
+	done chan error
+}
+
+// startServer runs "poseidon serve" on 127.0.0.1:0 with a fresh data
+// directory (or data, if not empty) plus extra flags, and waits until ready.
+func startServer(t *testing.T, data string, extra ...string) *testServer {
+	t.Helper()
+	return startServerAt(t, data, "127.0.0.1:0", extra...)
+}
+
+// startServerAt is startServer on a given address.
+func startServerAt(t *testing.T, data, addr string, extra ...string) *testServer {
+	t.Helper()
+	if data == "" {
+		data = t.TempDir()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	args := append([]string{"serve", "--addr", addr, "--data", data, "--log-level", "warn"}, extra...)
+	s := &testServer{Data: data, stop: cancel, done: make(chan error, 1)}
+	go func() {
+		err := run(ctx, args, pw, io.Discard)
+		pw.Close()
+		s.done <- err
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	go io.Copy(io.Discard, pr)
+	if err != nil {
+		cancel()
+		t.Fatalf("server did not start: %v (%v)", err, <-s.done)
+	}
+	s.URL = listenURL(t, line)
+	t.Cleanup(func() { s.Stop(t) })
+	waitHealthy(t, s.URL)
+	return s
+}
+
+// Stop shuts the server down gracefully (as SIGTERM does) and waits for it.
+func (s *testServer) Stop(t *testing.T) {
+	if s.stop == nil {
+		return
+	}
+	s.stop()
+	s.stop = nil
+	select {
+	case err := <-s.done:
+		if err != nil {
+			t.Errorf("server exited with %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Error("server did not stop within 30s")
+	}
+}
+
+func listenURL(t *testing.T, line string) string {
+	t.Helper()
+	_, rest, ok := strings.Cut(line, "listening on ")
+	if !ok {
+		t.Fatalf("unexpected first line %q", line)
+	}
+	u, _, _ := strings.Cut(rest, " ")
+	return strings.TrimSpace(u)
+}
+
+func waitHealthy(t *testing.T, url string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(url + "/_poseidon/health")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("%s never became healthy", url)
+}
+
+func newSession(t *testing.T, url, akid, secret, reg string) *session.Session {
+	t.Helper()
+	cfg := aws.NewConfig().
+		WithEndpoint(url).
+		WithRegion(reg).
+		WithMaxRetries(0).
+		WithDisableParamValidation(true)
+	if akid == "" {
+		cfg = cfg.WithCredentials(credentials.AnonymousCredentials)
+	} else {
+		cfg = cfg.WithCredentials(credentials.NewStaticCredentials(akid, secret, ""))
+	}
+	sess, err := session.NewSessionWithOptions(session.Options{Config: *cfg, SharedConfigState: session.SharedConfigDisable})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sess
+}
+
+// client returns an ADS client of aws-sdk-go v1, with retries and client-side
+// validation off so that bad input reaches the server.
+func client(t *testing.T, url, akid, secret string) *ads.ApplicationDiscoveryService {
+	return ads.New(newSession(t, url, akid, secret, region))
+}
+
+func clientIn(t *testing.T, url, akid, secret, reg string) *ads.ApplicationDiscoveryService {
+	return ads.New(newSession(t, url, akid, secret, reg))
+}
+
+func mghClient(t *testing.T, url, akid, secret, reg string) *migrationhubconfig.MigrationHubConfig {
+	return migrationhubconfig.New(newSession(t, url, akid, secret, reg))
+}
+
+// wantCode fails unless err is an AWS error with that code and HTTP status.
+func wantCode(t *testing.T, err error, code string, status int) awserr.RequestFailure {
+	t.Helper()
+	var rf awserr.RequestFailure
+	if !errors.As(err, &rf) {
+		t.Fatalf("error = %v, want %s", err, code)
+	}
+	if rf.Code() != code || rf.StatusCode() != status {
+		t.Fatalf("error = %s (%d) %q, want %s (%d)", rf.Code(), rf.StatusCode(), rf.Message(), code, status)
+	}
+	if rf.RequestID() == "" {
+		t.Fatalf("error %s has no request ID", code)
+	}
+	return rf
+}
+
+// waitExport polls DescribeExportTasks until the export leaves IN_PROGRESS.
+func waitExport(t *testing.T, c *ads.ApplicationDiscoveryService, id string) *ads.ExportInfo {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		out, err := c.DescribeExportTasks(&ads.DescribeExportTasksInput{ExportIds: []*string{&id}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.ExportsInfo) != 1 {
+			t.Fatalf("DescribeExportTasks(%s) returned %d exports", id, len(out.ExportsInfo))
+		}
+		info := out.ExportsInfo[0]
+		if aws.StringValue(info.StatusMessage) == "" {
+			t.Fatalf("export %s has an empty statusMessage", id)
+		}
+		if aws.StringValue(info.ExportStatus) != ads.ExportStatusInProgress {
+			return info
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("export %s still IN_PROGRESS", id)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
+// download GETs a URL and returns status and body.
+func download(t *testing.T, url string) (int, []byte) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+// unzip returns the members of a zip archive.
+func unzip(t *testing.T, b []byte) map[string]string {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatalf("not a zip: %v", err)
+	}
+	out := map[string]string{}
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[f.Name] = string(body)
+	}
+	return out
+}
+
+// control calls the control API.
+func control(t *testing.T, url, path, token string, body any) (int, map[string]any) {
+	t.Helper()
+	var rd io.Reader
+	method := http.MethodGet
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd, method = bytes.NewReader(b), http.MethodPost
+	}
+	req, _ := http.NewRequest(method, url+"/_poseidon/"+path, rd)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+func advance(t *testing.T, url string, d time.Duration) {
+	t.Helper()
+	if code, out := control(t, url, "clock", "", map[string]any{"advanceSeconds": d.Seconds()}); code != 200 {
+		t.Fatalf("advance clock: %d %v", code, out)
+	}
+}
+
+// writeCredentials writes a strict-mode credentials file with three
+// identities: A (all actions), B (all actions, another account) and a
+// read-only identity of account A.
+func writeCredentials(t *testing.T) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "credentials.json")
+	doc := `{"identities":[
+		{"accessKeyId":"` + keyA + `","secretAccessKey":"` + secretA + `","accountId":"` + acctA + `"},
+		{"accessKeyId":"` + keyB + `","secretAccessKey":"` + secretB + `","accountId":"` + acctB + `"},
+		{"accessKeyId":"` + keyRO + `","secretAccessKey":"` + secretR + `","accountId":"` + acctA + `","allow":["discovery:Describe*"]}]}`
+	if err := os.WriteFile(p, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestMain(m *testing.M) {
+	// aws-sdk-go v1 logs a line for each call of a deprecated operation.
+	log.SetOutput(io.Discard)
+	os.Exit(m.Run())
+}
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+// binary builds the poseidon binary once per test run.
+func binary(t *testing.T) string {
+	t.Helper()
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "poseidon-bin-")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "poseidon")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			binErr = errors.New(string(out))
+		}
+	})
+	if binErr != nil {
+		t.Fatalf("build poseidon: %v", binErr)
+	}
+	return binPath
+}
+
+// proc is the real binary running as a child process.
+type proc struct {
+	cmd *exec.Cmd
+	URL string
+}
+
+// startBinary runs the built binary with serve flags and waits until ready.
+func startBinary(t *testing.T, data, addr string, extra ...string) *proc {
+	t.Helper()
+	args := append([]string{"serve", "--addr", addr, "--data", data, "--log-level", "warn"}, extra...)
+	cmd := exec.Command(binary(t), args...)
+	cmd.Env = append(os.Environ(), "POSEIDON_LOG_FORMAT=text")
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("binary did not start: %v", err)
+	}
+	go io.Copy(io.Discard, stdout)
+	p := &proc{cmd: cmd, URL: listenURL(t, line)}
+	t.Cleanup(func() {
+		if p.cmd.ProcessState == nil {
+			p.cmd.Process.Kill()
+			p.cmd.Wait()
+		}
+	})
+	waitHealthy(t, p.URL)
+	return p
+}

@@ -1,0 +1,83 @@
+// Command poseidon is a wire-compatible emulator of AWS Application Discovery
+// Service. "poseidon serve" runs the server.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/alecthomas/kong"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+type cli struct {
+	Serve   serveCmd   `cmd:"" help:"Run the ADS endpoint, the export workers and the control API."`
+	Version versionCmd `cmd:"" help:"Print the version."`
+}
+
+type versionCmd struct{}
+
+func (versionCmd) Run(ctx context.Context, stdout io.Writer) error {
+	fmt.Fprintln(stdout, "poseidon", version)
+	return nil
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "poseidon:", err)
+		os.Exit(1)
+	}
+}
+
+// run parses args and runs the chosen command until it ends or ctx is done.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var c cli
+	exit := -1
+	parser, err := kong.New(&c,
+		kong.Name("poseidon"),
+		kong.Description("A wire-compatible emulator of AWS Application Discovery Service."),
+		kong.UsageOnError(),
+		kong.Writers(stdout, stderr),
+		kong.Exit(func(code int) { exit = code; panic(exitPanic{}) }),
+		kong.BindTo(ctx, (*context.Context)(nil)),
+		kong.BindTo(stdout, (*io.Writer)(nil)),
+	)
+	if err != nil {
+		return err
+	}
+	var kctx *kong.Context
+	func() {
+		defer func() {
+			if v := recover(); v != nil {
+				if _, ok := v.(exitPanic); !ok {
+					panic(v)
+				}
+			}
+		}()
+		kctx, err = parser.Parse(args)
+	}()
+	if exit >= 0 {
+		if exit == 0 {
+			return nil
+		}
+		return fmt.Errorf("exit %d", exit)
+	}
+	if err != nil {
+		return err
+	}
+	return kctx.Run(&globals{stderr: stderr})
+}
+
+type exitPanic struct{}
+
+type globals struct {
+	stderr io.Writer
+}

@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/poseidon-ads/poseidon/internal/auth"
+	"github.com/poseidon-ads/poseidon/internal/clock"
+	"github.com/poseidon-ads/poseidon/internal/exportfile"
+	"github.com/poseidon-ads/poseidon/internal/exports"
+	"github.com/poseidon-ads/poseidon/internal/pagetoken"
+	"github.com/poseidon-ads/poseidon/internal/server"
+	"github.com/poseidon-ads/poseidon/internal/sqlite"
+	"github.com/poseidon-ads/poseidon/internal/worker"
+)
+
+// DefaultAddr is where poseidon listens unless told otherwise.
+const DefaultAddr = "127.0.0.1:8470"
+
+type serveCmd struct {
+	Addr         string        `default:"127.0.0.1:8470" env:"POSEIDON_ADDR" help:"Listen address HOST:PORT (port 0 picks a free one)."`
+	Data         string        `default:"./poseidon-data" env:"POSEIDON_DATA" help:"Data directory: the embedded SQLite store and the export files. Created if missing."`
+	Credentials  string        `env:"POSEIDON_CREDENTIALS" help:"Strict mode: a JSON credentials file; every request must then carry a valid SigV4 signature."`
+	HomeRegion   string        `default:"us-west-2" env:"POSEIDON_HOME_REGION" help:"Home region of every new account, or 'none' to leave it unset."`
+	ControlToken string        `env:"POSEIDON_CONTROL_TOKEN" help:"Bearer token for the control API under /_poseidon/ (required in strict mode)."`
+	ExportDelay  time.Duration `default:"0s" env:"POSEIDON_EXPORT_DELAY" help:"Hold each export IN_PROGRESS for at least this long, as AWS takes minutes."`
+	PublicURL    string        `env:"POSEIDON_PUBLIC_URL" help:"Base URL of download links (default: http://ADDR)."`
+
+	MaxBodyBytes        int64  `default:"1048576" env:"POSEIDON_MAX_BODY_BYTES" help:"Largest accepted API request body, in bytes."`
+	AgentExportsRunning int    `default:"5" env:"POSEIDON_LIMIT_AGENT_EXPORTS_RUNNING" help:"Agent-data exports running at once per account (0: no limit)."`
+	AgentExportsPerDay  int    `default:"2" env:"POSEIDON_LIMIT_AGENT_EXPORTS_PER_DAY" help:"Agent-data exports per rolling 24 hours per account (0: no limit)."`
+	ConfigExportsPer6h  int    `name:"config-exports-per-6h" default:"2" env:"POSEIDON_LIMIT_CONFIG_EXPORTS_PER_6H" help:"ExportConfigurations calls per rolling 6 hours per account (0: no limit)."`
+	NoLimits            bool   `env:"POSEIDON_NO_LIMITS" help:"Turn every export limit off (for tests)."`
+	SmithyStatusCodes   bool   `env:"POSEIDON_SMITHY_STATUS_CODES" help:"Use the Smithy model's HTTP statuses (403/409/429) instead of the API reference's 400."`
+	Workers             int    `default:"2" env:"POSEIDON_WORKERS" help:"Export worker goroutines."`
+	LogLevel            string `default:"info" enum:"debug,info,warn,error" env:"POSEIDON_LOG_LEVEL" help:"Log level: debug, info, warn, error."`
+	LogFormat           string `default:"text" enum:"text,json" env:"POSEIDON_LOG_FORMAT" help:"Log format: text or json."`
+}
+
+func (c *serveCmd) Run(ctx context.Context, stdout io.Writer, g *globals) error {
+	log := newLogger(g.stderr, c.LogLevel, c.LogFormat)
+	homeRegion := c.HomeRegion
+	if strings.EqualFold(homeRegion, "none") {
+		homeRegion = ""
+	}
+	if err := os.MkdirAll(c.Data, 0o755); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	clk := clock.New(time.Now)
+	authn := auth.Open()
+	if c.Credentials != "" {
+		var err error
+		if authn, err = auth.LoadStrict(c.Credentials, clk.Now); err != nil {
+			return err
+		}
+	}
+
+	db, err := sqlite.Open(ctx, filepath.Join(c.Data, "poseidon.db"))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	tokenSecret, err := db.Secret(ctx, "pagetoken")
+	if err != nil {
+		return err
+	}
+	urlSecret, err := db.Secret(ctx, "download")
+	if err != nil {
+		return err
+	}
+
+	files := exportfile.Dir{Root: filepath.Join(c.Data, "exports")}
+	w := &worker.Worker{Queue: db, Files: files, Now: clk.Now, Log: log, Workers: c.Workers, Changed: clk.Changed()}
+	if err := w.Recover(ctx); err != nil {
+		return err
+	}
+	limits := exports.Limits{AgentConcurrent: c.AgentExportsRunning, AgentPerDay: c.AgentExportsPerDay, ConfigurationExports: c.ConfigExportsPer6h, Disabled: c.NoLimits}
+	svc := exports.New(exports.Config{Store: db, Now: clk.Now, Delay: c.ExportDelay, Limits: limits, Tokens: pagetoken.New(tokenSecret), Wake: w.Wake})
+	srv := server.New(server.Config{
+		Store: db, Exports: svc, Auth: authn, Clock: clk, Files: files, Log: log,
+		HomeRegion: homeRegion, ControlToken: c.ControlToken, MaxBodyBytes: c.MaxBodyBytes,
+		SmithyStatusCodes: c.SmithyStatusCodes, URLSecret: urlSecret,
+	})
+
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return err
+	}
+	addr := ln.Addr().String()
+	public := c.PublicURL
+	if public == "" {
+		public = "http://" + addr
+	}
+	srv.SetPublicURL(public)
+	if host, _, _ := net.SplitHostPort(addr); !isLoopback(host) && c.Credentials == "" {
+		log.Warn("listening beyond loopback without --credentials: anyone who can reach this address can use it", "addr", addr)
+	}
+
+	hs := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      10 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Go(func() { w.Run(workCtx) })
+	janitor := &worker.Janitor{Store: db, Files: files, Now: clk.Now, Log: log, Changed: clk.Changed()}
+	wg.Go(func() { janitor.Run(workCtx) })
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- hs.Serve(ln) }()
+	srv.Ready()
+	mode := "open mode"
+	if authn.Strict() {
+		mode = "strict mode"
+	}
+	fmt.Fprintf(stdout, "poseidon listening on http://%s (%s, data %s)\n", addr, mode, c.Data)
+	log.Info("poseidon ready", "addr", addr, "data", c.Data, "strict", authn.Strict(), "homeRegion", c.HomeRegion)
+
+	select {
+	case err = <-serveErr:
+	case <-ctx.Done():
+		log.Info("shutting down: draining requests")
+		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err = hs.Shutdown(sctx)
+		cancel()
+	}
+	stopWork()
+	wg.Wait()
+	log.Info("poseidon stopped")
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func newLogger(w io.Writer, level, format string) *slog.Logger {
+	var lv slog.Level
+	lv.UnmarshalText([]byte(level))
+	opts := &slog.HandlerOptions{Level: lv}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

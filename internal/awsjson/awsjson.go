@@ -1,0 +1,96 @@
+// Package awsjson is the server side of the AWS JSON 1.1 protocol: request
+// decoding, response and error encoding, and the protocol-level errors that
+// are not part of any service model.
+package awsjson
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+)
+
+// ContentType is the media type of every AWS JSON 1.1 request and response.
+const ContentType = "application/x-amz-json-1.1"
+
+// Error is a protocol error: not part of a service model, but understood by
+// every AWS SDK through its __type.
+type Error struct {
+	Code    string
+	Message string
+	Status  int
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// UnknownOperation is the error for an X-Amz-Target that names no operation.
+func UnknownOperation(target string) *Error {
+	if target == "" {
+		return &Error{"UnknownOperationException", "Missing X-Amz-Target header: no operation was named.", http.StatusBadRequest}
+	}
+	return &Error{"UnknownOperationException", fmt.Sprintf("Unknown operation %q.", target), http.StatusBadRequest}
+}
+
+// Serialization is the error for a body that is not JSON, or whose member has
+// the wrong JSON type.
+func Serialization(msg string) *Error {
+	return &Error{"SerializationException", msg, http.StatusBadRequest}
+}
+
+// TooLarge is the error for a body over the size limit.
+func TooLarge(limit int64) *Error {
+	return &Error{"RequestEntityTooLargeException", fmt.Sprintf("Request body is larger than the limit of %d bytes.", limit), http.StatusRequestEntityTooLarge}
+}
+
+// Decode unmarshals a request body into in. An empty body means {}. Unknown
+// members are ignored; wrong types and malformed JSON are SerializationException.
+func Decode(body []byte, in any) error {
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 {
+		return nil
+	}
+	if body[0] != '{' {
+		return Serialization("The request body must be a JSON object.")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(in); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			field := te.Field
+			if field == "" {
+				field = "(root)"
+			}
+			return Serialization(fmt.Sprintf("Wrong JSON type for member '%s': got %s.", field, te.Value))
+		}
+		return Serialization("The request body is not valid JSON: " + err.Error())
+	}
+	if len(bytes.TrimSpace(body[dec.InputOffset():])) > 0 {
+		return Serialization("The request body holds trailing data after the JSON object.")
+	}
+	return nil
+}
+
+// Write sends a 200 response with out as its JSON body.
+func Write(w http.ResponseWriter, out any) error {
+	b, err := json.Marshal(out)
+	if err != nil {
+		return fmt.Errorf("encode response: %w", err)
+	}
+	w.Header().Set("Content-Type", ContentType)
+	w.WriteHeader(http.StatusOK)
+	_, err = w.Write(b)
+	return err
+}
+
+// WriteError sends an error response: {"__type": code, "message": msg}, with
+// X-Amzn-ErrorType equal to __type. messageKey is "message" for ADS (its
+// models name the member that way) and "Message" for Migration Hub Config.
+func WriteError(w http.ResponseWriter, status int, code, messageKey, msg string) {
+	b, _ := json.Marshal(map[string]string{"__type": code, messageKey: msg})
+	h := w.Header()
+	h.Set("Content-Type", ContentType)
+	h.Set("X-Amzn-ErrorType", code)
+	w.WriteHeader(status)
+	w.Write(b)
+}

@@ -1,0 +1,5 @@
+package awsjson
+
+import "reflect"
+
+func reflectTypeOfTime() reflect.Type { return reflect.TypeFor[Time]() }

@@ -1,0 +1,121 @@
+package discovery
+
+import "time"
+
+// ExportStatus is the wire value of ExportInfo.exportStatus.
+type ExportStatus string
+
+// Export statuses (model enum ExportStatus).
+const (
+	ExportInProgress ExportStatus = "IN_PROGRESS"
+	ExportSucceeded  ExportStatus = "SUCCEEDED"
+	ExportFailed     ExportStatus = "FAILED"
+)
+
+// ExportKind says which file set an export writes.
+type ExportKind string
+
+// Export kinds. A summary export has no agent filter and no preferences; an
+// agent export has one agentIds filter; an EC2 export enables
+// ec2RecommendationsPreferences.
+const (
+	KindSummary ExportKind = "summary"
+	KindAgent   ExportKind = "agent"
+	KindEC2     ExportKind = "ec2"
+)
+
+// Status messages that clients see. SucceededMessage is AWS's own text.
+const (
+	SucceededMessage  = "Data export ran successfully and is accessible from the download URL. The URL will expire in 24 hours. The export data expires in 10 days."
+	InProgressMessage = "Export in progress. Poll DescribeExportTasks until the status is SUCCEEDED or FAILED."
+	ExpiredMessage    = "Data export ran successfully, but the export data expired 10 days after the export finished and is no longer available for download."
+)
+
+// Retention is how long export data is kept after an export finishes, and
+// URLTTL how long a download URL stays valid (AWS: 10 days and 24 hours).
+const (
+	Retention = 10 * 24 * time.Hour
+	URLTTL    = 24 * time.Hour
+)
+
+// MaxAgentWindow is the longest window of detailed agent data one export holds.
+const MaxAgentWindow = 72 * time.Hour
+
+// ExportTask is one export, made by StartExportTask or ExportConfigurations.
+type ExportTask struct {
+	AccountID string
+	ID        string
+	Kind      ExportKind
+	// Operation is the call that made the task: StartExportTask or ExportConfigurations.
+	Operation string
+	AgentID   string // agent exports only
+	Status    ExportStatus
+	Message   string
+	// RequestTime is exportRequestTime.
+	RequestTime time.Time
+	// RequestedStart and RequestedEnd echo the caller's startTime and
+	// endTime; nil when the caller sent none.
+	RequestedStart, RequestedEnd *time.Time
+	// Preferences is the raw JSON of the request's preferences, if any.
+	Preferences string
+	IsTruncated bool
+	// ReadyAt is the earliest time the task may finish (--export-delay).
+	ReadyAt time.Time
+	// FinishedAt is set once the task is SUCCEEDED or FAILED.
+	FinishedAt time.Time
+	// FileSize is the size of the zip of a SUCCEEDED task.
+	FileSize int64
+	// Expired is set once the janitor deleted the data.
+	Expired bool
+	// Attempts counts how often a worker claimed the task.
+	Attempts int
+}
+
+// DataExpired reports whether the task's data is gone at time now.
+func (t *ExportTask) DataExpired(now time.Time) bool {
+	return t.Expired || (t.Status == ExportSucceeded && !t.FinishedAt.IsZero() && !now.Before(t.FinishedAt.Add(Retention)))
+}
+
+// ExportResult is what a worker records when it ends a task.
+type ExportResult struct {
+	Status      ExportStatus
+	Message     string
+	IsTruncated bool
+	FileSize    int64
+}
+
+// HomeRegionControl is a Migration Hub home region setting for one account.
+type HomeRegionControl struct {
+	ID            string
+	AccountID     string
+	HomeRegion    string
+	RequestedTime time.Time
+}
+
+// Agent is a discovery agent or collector, as far as exports need to know it.
+type Agent struct {
+	AccountID  string
+	ID         string
+	HostName   string
+	Registered time.Time
+	// FirstData and LastData bound the agent's collected data; zero if none.
+	FirstData, LastData time.Time
+}
+
+// ExportQuery selects export tasks of one account, newest first.
+type ExportQuery struct {
+	AccountID string
+	// IDs, when not nil, keeps only these export IDs.
+	IDs []string
+	// AgentIDs keeps tasks whose agent is in every one of the sets.
+	AgentIDs [][]string
+	// After is the keyset cursor of the last task of the previous page.
+	After *ExportCursor
+	Limit int
+}
+
+// ExportCursor is a position in the newest-first order of export tasks.
+type ExportCursor struct {
+	RequestTimeMs int64  `json:"t"`
+	ExportID      string `json:"i"`
+}

@@ -1,0 +1,348 @@
+// Package exports implements the export use cases: StartExportTask,
+// ExportConfigurations and the two Describe calls. It validates what the
+// model cannot express, enforces limits, and hands work to the worker through
+// the store; it never builds a file itself.
+package exports
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/poseidon-ads/poseidon/internal/discovery"
+	"github.com/poseidon-ads/poseidon/internal/pagetoken"
+)
+
+// Store persists export tasks. sqlite.DB implements it.
+type Store interface {
+	// CreateExportTask stores t after check approves it, in one transaction.
+	CreateExportTask(ctx context.Context, t *discovery.ExportTask, check func(ctx context.Context) error) error
+	CountExportTasks(ctx context.Context, account, operation string, kind discovery.ExportKind, since time.Time, inProgressOnly bool) (int, error)
+	FindSucceededAgentExport(ctx context.Context, account, agentID string, start, end *time.Time) (string, error)
+	FindExportTasks(ctx context.Context, q discovery.ExportQuery) ([]*discovery.ExportTask, error)
+}
+
+// Limits are the per-account export limits (DECISIONS.md). A zero count means
+// no limit; Disabled turns them all off.
+type Limits struct {
+	AgentConcurrent      int // running agent exports
+	AgentPerDay          int // agent exports per rolling 24 hours
+	ConfigurationExports int // ExportConfigurations calls per rolling 6 hours
+	Disabled             bool
+}
+
+// DefaultLimits are AWS's documented limits.
+var DefaultLimits = Limits{AgentConcurrent: 5, AgentPerDay: 2, ConfigurationExports: 2}
+
+// Operation names that make or read export tasks.
+const (
+	OpStartExportTask              = "StartExportTask"
+	OpExportConfigurations         = "ExportConfigurations"
+	OpDescribeExportTasks          = "DescribeExportTasks"
+	OpDescribeExportConfigurations = "DescribeExportConfigurations"
+)
+
+const (
+	maxPage      = 100
+	maxExportIDs = 100
+)
+
+// Service implements the export use cases.
+type Service struct {
+	store  Store
+	now    func() time.Time
+	delay  time.Duration
+	limits Limits
+	tokens *pagetoken.Sealer
+	wake   func()
+	newID  func() string
+	mu     sync.Mutex // serializes limit checks with inserts within this process
+}
+
+// Config configures a Service.
+type Config struct {
+	Store  Store
+	Now    func() time.Time
+	Delay  time.Duration // --export-delay
+	Limits Limits
+	Tokens *pagetoken.Sealer
+	Wake   func() // nudges the worker; may be nil
+	NewID  func() string
+}
+
+// New returns a Service.
+func New(c Config) *Service {
+	s := &Service{store: c.Store, now: c.Now, delay: c.Delay, limits: c.Limits, tokens: c.Tokens, wake: c.Wake, newID: c.NewID}
+	if s.newID == nil {
+		s.newID = func() string { return "export-" + uuid.NewString() }
+	}
+	if s.wake == nil {
+		s.wake = func() {}
+	}
+	return s
+}
+
+// Filter is an ExportFilter.
+type Filter struct {
+	Name      string
+	Values    []string
+	Condition string
+}
+
+// StartInput is a StartExportTask request, in domain terms.
+type StartInput struct {
+	Formats    []string
+	Filters    []Filter
+	Start, End *time.Time
+	// Preferences is the request's preferences as JSON ("" if none), and
+	// EC2Enabled whether ec2RecommendationsPreferences.enabled is true.
+	Preferences string
+	EC2Enabled  bool
+}
+
+// canonicalFilter reports whether name is the agent filter (DECISIONS.md:
+// agentIds, also agentId and AgentId, case-insensitively).
+func isAgentFilter(name string) bool {
+	switch strings.ToLower(name) {
+	case "agentids", "agentid":
+		return true
+	}
+	return false
+}
+
+func checkFilters(fs []Filter) error {
+	for _, f := range fs {
+		if !isAgentFilter(f.Name) {
+			return discovery.Errorf(discovery.InvalidParameter, "Invalid filter name '%s'. The only supported filter name is agentIds.", f.Name)
+		}
+		if f.Condition != "EQUALS" {
+			return discovery.Errorf(discovery.InvalidParameterValue, "Invalid condition '%s' for filter '%s'. The only supported condition is EQUALS.", f.Condition, f.Name)
+		}
+	}
+	return nil
+}
+
+// Start validates a StartExportTask request and queues the export.
+func (s *Service) Start(ctx context.Context, account string, in StartInput) (*discovery.ExportTask, error) {
+	if err := checkFilters(in.Filters); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	t := &discovery.ExportTask{
+		AccountID:      account,
+		ID:             s.newID(),
+		Kind:           discovery.KindSummary,
+		Operation:      OpStartExportTask,
+		Status:         discovery.ExportInProgress,
+		Message:        discovery.InProgressMessage,
+		RequestTime:    now,
+		RequestedStart: in.Start,
+		RequestedEnd:   in.End,
+		Preferences:    in.Preferences,
+		ReadyAt:        now.Add(s.delay),
+	}
+	switch {
+	case len(in.Filters) > 1:
+		return nil, discovery.Errorf(discovery.InvalidParameterValue, "StartExportTask accepts one agentIds filter, with a single agent ID; %d filters were given.", len(in.Filters))
+	case len(in.Filters) == 1:
+		f := in.Filters[0]
+		if len(f.Values) != 1 {
+			return nil, discovery.Errorf(discovery.InvalidParameterValue, "The agentIds filter of StartExportTask takes a single agent ID; %d values were given.", len(f.Values))
+		}
+		if strings.TrimSpace(f.Values[0]) == "" {
+			return nil, discovery.Errorf(discovery.InvalidParameterValue, "The agentIds filter value must be an agent ID, not an empty string.")
+		}
+		if in.EC2Enabled {
+			return nil, discovery.Errorf(discovery.InvalidParameterValue, "ec2RecommendationsPreferences cannot be combined with an agentIds filter.")
+		}
+		if in.Start != nil && in.Start.After(now) {
+			return nil, discovery.Errorf(discovery.InvalidParameterValue, "startTime %s is in the future.", in.Start.Format(time.RFC3339))
+		}
+		if in.Start != nil && in.End != nil && in.Start.After(*in.End) {
+			return nil, discovery.Errorf(discovery.InvalidParameterValue, "startTime %s is after endTime %s.", in.Start.Format(time.RFC3339), in.End.Format(time.RFC3339))
+		}
+		t.Kind, t.AgentID = discovery.KindAgent, f.Values[0]
+	case in.EC2Enabled:
+		t.Kind = discovery.KindEC2
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	err := s.store.CreateExportTask(ctx, t, func(ctx context.Context) error {
+		if t.Kind != discovery.KindAgent {
+			return nil
+		}
+		id, err := s.store.FindSucceededAgentExport(ctx, account, t.AgentID, t.RequestedStart, t.RequestedEnd)
+		if err != nil {
+			return err
+		}
+		if id != "" {
+			return discovery.Errorf(discovery.OperationNotPermitted, "A successful export is already present Export ID: %s", id)
+		}
+		if s.limits.Disabled {
+			return nil
+		}
+		if n := s.limits.AgentConcurrent; n > 0 {
+			running, err := s.store.CountExportTasks(ctx, account, "", discovery.KindAgent, time.Time{}, true)
+			if err != nil {
+				return err
+			}
+			if running >= n {
+				return discovery.Errorf(discovery.OperationNotPermitted, "You have reached limit of maximum allowed concurrent exports. Please wait for current export tasks to finish before starting another.")
+			}
+		}
+		if n := s.limits.AgentPerDay; n > 0 {
+			recent, err := s.store.CountExportTasks(ctx, account, "", discovery.KindAgent, now.Add(-24*time.Hour), false)
+			if err != nil {
+				return err
+			}
+			if recent >= n {
+				return discovery.Errorf(discovery.OperationNotPermitted, "You have reached the limit of %d agent data exports per 24 hours. Try again later.", n)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.wake()
+	return t, nil
+}
+
+// ExportConfigurations queues a summary export, at most
+// Limits.ConfigurationExports times per rolling 6 hours.
+func (s *Service) ExportConfigurations(ctx context.Context, account string) (*discovery.ExportTask, error) {
+	now := s.now()
+	t := &discovery.ExportTask{
+		AccountID:   account,
+		ID:          s.newID(),
+		Kind:        discovery.KindSummary,
+		Operation:   OpExportConfigurations,
+		Status:      discovery.ExportInProgress,
+		Message:     discovery.InProgressMessage,
+		RequestTime: now,
+		ReadyAt:     now.Add(s.delay),
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	err := s.store.CreateExportTask(ctx, t, func(ctx context.Context) error {
+		n := s.limits.ConfigurationExports
+		if s.limits.Disabled || n <= 0 {
+			return nil
+		}
+		recent, err := s.store.CountExportTasks(ctx, account, OpExportConfigurations, "", now.Add(-6*time.Hour), false)
+		if err != nil {
+			return err
+		}
+		if recent >= n {
+			return discovery.Errorf(discovery.OperationNotPermitted, "The system imposes a limit of %d configuration exports in six hours. Try again later.", n)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.wake()
+	return t, nil
+}
+
+// DescribeInput is a DescribeExportTasks or DescribeExportConfigurations request.
+type DescribeInput struct {
+	IDs        []string
+	Filters    []Filter
+	MaxResults *int32
+	NextToken  *string
+}
+
+// Page is one page of export tasks; Next is "" on the last page.
+type Page struct {
+	Tasks []*discovery.ExportTask
+	Next  string
+}
+
+// Describe serves DescribeExportTasks (op OpDescribeExportTasks) and
+// DescribeExportConfigurations (op OpDescribeExportConfigurations). Both see
+// every export of the account.
+func (s *Service) Describe(ctx context.Context, account, op string, in DescribeInput) (*Page, error) {
+	if len(in.IDs) > maxExportIDs {
+		return nil, discovery.Errorf(discovery.InvalidParameterValue,
+			"1 validation error detected: Value '[%s]' at 'exportIds' failed to satisfy constraint: Member must have length less than or equal to %d",
+			strings.Join(in.IDs, ", "), maxExportIDs)
+	}
+	limit := maxPage
+	if in.MaxResults != nil {
+		switch m := int(*in.MaxResults); {
+		case m < 0:
+			return nil, discovery.Errorf(discovery.InvalidParameterValue,
+				"1 validation error detected: Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value greater than or equal to 0", m)
+		case m > 0 && m < maxPage:
+			limit = m
+		}
+	}
+	if err := checkFilters(in.Filters); err != nil {
+		return nil, err
+	}
+	q := discovery.ExportQuery{AccountID: account, Limit: limit + 1}
+	if len(in.IDs) > 0 {
+		q.IDs = uniqueSorted(in.IDs)
+	}
+	for _, f := range in.Filters {
+		q.AgentIDs = append(q.AgentIDs, uniqueSorted(f.Values))
+	}
+	binding := pagetoken.Query(op, account, q.IDs, q.AgentIDs)
+	if in.NextToken != nil && *in.NextToken != "" {
+		var c discovery.ExportCursor
+		if err := s.tokens.Open(*in.NextToken, binding, &c); err != nil {
+			return nil, discovery.Errorf(discovery.InvalidParameterValue, "The nextToken is not valid for this request.")
+		}
+		q.After = &c
+	} else if op == OpDescribeExportConfigurations && len(q.IDs) > 0 {
+		if err := s.checkExist(ctx, account, q.IDs); err != nil {
+			return nil, err
+		}
+	}
+	tasks, err := s.store.FindExportTasks(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("find export tasks: %w", err)
+	}
+	page := &Page{Tasks: tasks}
+	if len(tasks) > limit {
+		page.Tasks = tasks[:limit]
+		last := page.Tasks[limit-1]
+		tok, err := s.tokens.Seal(binding, discovery.ExportCursor{RequestTimeMs: last.RequestTime.UnixMilli(), ExportID: last.ID})
+		if err != nil {
+			return nil, err
+		}
+		page.Next = tok
+	}
+	return page, nil
+}
+
+// checkExist fails with ResourceNotFoundException naming the first unknown ID.
+func (s *Service) checkExist(ctx context.Context, account string, ids []string) error {
+	found, err := s.store.FindExportTasks(ctx, discovery.ExportQuery{AccountID: account, IDs: ids, Limit: len(ids)})
+	if err != nil {
+		return fmt.Errorf("find export tasks: %w", err)
+	}
+	have := make(map[string]bool, len(found))
+	for _, t := range found {
+		have[t.ID] = true
+	}
+	for _, id := range ids {
+		if !have[id] {
+			return discovery.Errorf(discovery.ResourceNotFound, "The specified export ID was not located: %s", id)
+		}
+	}
+	return nil
+}
+
+func uniqueSorted(v []string) []string {
+	out := slices.Clone(v)
+	slices.Sort(out)
+	return slices.Compact(out)
+}

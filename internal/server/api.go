@@ -1,0 +1,274 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/poseidon-ads/poseidon/internal/adsapi"
+	"github.com/poseidon-ads/poseidon/internal/auth"
+	"github.com/poseidon-ads/poseidon/internal/awsjson"
+	"github.com/poseidon-ads/poseidon/internal/discovery"
+	"github.com/poseidon-ads/poseidon/internal/mghapi"
+	"github.com/poseidon-ads/poseidon/internal/sigv4"
+	"github.com/poseidon-ads/poseidon/internal/validate"
+)
+
+// service tells the two APIs served on POST / apart: they differ in signing
+// name, IAM prefix, error shapes and the case of the message member.
+type service struct {
+	prefix     string // X-Amz-Target prefix
+	signing    string // SigV4 signing name
+	iam        string // IAM action prefix
+	messageKey string
+}
+
+var (
+	adsService = service{adsapi.TargetPrefix, adsapi.SigningName, "discovery", "message"}
+	mghService = service{mghapi.TargetPrefix, mghapi.SigningName, "mgh", "Message"}
+)
+
+// A handler serves one operation with its decoded, validated input.
+type handler func(ctx context.Context, id auth.Identity, in any) (any, error)
+
+// op adapts a typed operation function to a handler.
+func op[In, Out any](fn func(context.Context, auth.Identity, *In) (*Out, error)) handler {
+	return func(ctx context.Context, id auth.Identity, in any) (any, error) {
+		return fn(ctx, id, in.(*In))
+	}
+}
+
+// errNotImplemented is answered by operations a later issue builds.
+type errNotImplemented struct{ op string }
+
+func (e errNotImplemented) Error() string {
+	return fmt.Sprintf("poseidon does not implement %s yet.", e.op)
+}
+
+func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	start := time.Now()
+	target := r.Header.Get("X-Amz-Target")
+	svc := adsService
+	prefix, name, _ := strings.Cut(target, ".")
+	status, err := s.api(w, r, target, prefix, name, &svc)
+	if err != nil {
+		status = s.writeError(w, r, svc, err)
+	}
+	s.log.InfoContext(ctx, "request", "requestId", requestID(ctx), "target", target, "status", status, "took", time.Since(start))
+}
+
+func (s *Server) api(w http.ResponseWriter, r *http.Request, target, prefix, name string, svc *service) (int, error) {
+	ctx := r.Context()
+	var (
+		newInput func() any
+		h        handler
+		errs     []string
+	)
+	switch prefix {
+	case adsapi.TargetPrefix:
+		o, ok := adsapi.Operations[name]
+		if !ok {
+			return 0, awsjson.UnknownOperation(target)
+		}
+		newInput, errs, h = func() any { return o.NewInput() }, o.Errors, s.ads[name]
+		if h == nil {
+			h = func(context.Context, auth.Identity, any) (any, error) { return nil, errNotImplemented{name} }
+		}
+	case mghapi.TargetPrefix:
+		*svc = mghService
+		o, ok := mghapi.Operations[name]
+		if !ok {
+			return 0, awsjson.UnknownOperation(target)
+		}
+		newInput, h = func() any { return o.NewInput() }, s.mgh[name]
+	default:
+		return 0, awsjson.UnknownOperation(target)
+	}
+
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return 0, awsjson.TooLarge(s.cfg.MaxBodyBytes)
+		}
+		return 0, awsjson.Serialization("The request body could not be read.")
+	}
+	id, err := s.cfg.Auth.Authenticate(ctx, r, body, svc.signing)
+	if err != nil {
+		return 0, err
+	}
+	if action := svc.iam + ":" + name; !id.Allowed(action) {
+		return 0, forbidden(*svc, id, action)
+	}
+	if err := s.ensureAccount(ctx, id.AccountID); err != nil {
+		return 0, err
+	}
+	if svc.prefix == adsapi.TargetPrefix && contains(errs, string(discovery.HomeRegionNotSet)) {
+		if err := s.checkHomeRegion(ctx, id); err != nil {
+			return 0, err
+		}
+	}
+	in := newInput()
+	if err := awsjson.Decode(body, in); err != nil {
+		return 0, err
+	}
+	if v, ok := in.(interface{ Validate() error }); ok {
+		if err := v.Validate(); err != nil {
+			return 0, err
+		}
+	}
+	out, err := h(ctx, id, in)
+	if err != nil {
+		return 0, err
+	}
+	if err := awsjson.Write(w, out); err != nil {
+		s.log.ErrorContext(ctx, "write response", "err", err)
+	}
+	return http.StatusOK, nil
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// forbidden is the authorization error of svc for a refused action.
+func forbidden(svc service, id auth.Identity, action string) error {
+	msg := fmt.Sprintf("User: arn:aws:iam::%s:user/%s is not authorized to perform: %s", id.AccountID, id.AccessKeyID, action)
+	if svc.prefix == mghapi.TargetPrefix {
+		return &awsjson.Error{Code: "AccessDeniedException", Message: msg, Status: http.StatusForbidden}
+	}
+	return &discovery.Error{Code: discovery.AuthorizationError, Message: msg}
+}
+
+// ensureAccount records a new account, with the default home region control.
+func (s *Server) ensureAccount(ctx context.Context, account string) error {
+	if _, ok := s.accounts.Load(account); ok {
+		return nil
+	}
+	now := s.cfg.Clock.Now()
+	var def *discovery.HomeRegionControl
+	if s.cfg.HomeRegion != "" {
+		def = &discovery.HomeRegionControl{ID: newControlID(), AccountID: account, HomeRegion: s.cfg.HomeRegion, RequestedTime: now}
+	}
+	if err := s.cfg.Store.EnsureAccount(ctx, account, now, def); err != nil {
+		return fmt.Errorf("ensure account: %w", err)
+	}
+	s.accounts.Store(account, struct{}{})
+	return nil
+}
+
+// forgetAccounts drops the cache of known accounts (after a reset).
+func (s *Server) forgetAccounts() { s.accounts.Clear() }
+
+// checkHomeRegion refuses ADS calls from an account without a home region, or
+// signed for a region other than its home region.
+func (s *Server) checkHomeRegion(ctx context.Context, id auth.Identity) error {
+	c, err := s.cfg.Store.HomeRegionControl(ctx, id.AccountID)
+	if errors.Is(err, discovery.ErrNotFound) {
+		return discovery.Errorf(discovery.HomeRegionNotSet, "The home region is not set. Set the home region to continue.")
+	}
+	if err != nil {
+		return fmt.Errorf("home region: %w", err)
+	}
+	if c.HomeRegion != id.Region {
+		return discovery.Errorf(discovery.HomeRegionNotSet,
+			"The home region of this account is %s, but the request was sent to %s. Send requests to the home region.", c.HomeRegion, id.Region)
+	}
+	return nil
+}
+
+// errorParts maps any error to the code, message and status sent to the
+// client. Unrecognized errors become the service's internal error.
+func (s *Server) errorParts(svc service, err error) (code, msg string, status int) {
+	var (
+		de *discovery.Error
+		pe *awsjson.Error
+		se *sigv4.Error
+		ve *validate.Error
+		ni errNotImplemented
+	)
+	switch {
+	case errors.As(err, &ve):
+		if svc.prefix == mghapi.TargetPrefix {
+			return "InvalidInputException", ve.Error(), http.StatusBadRequest
+		}
+		if ve.Missing() {
+			return string(discovery.InvalidParameter), ve.Error(), http.StatusBadRequest
+		}
+		return string(discovery.InvalidParameterValue), ve.Error(), http.StatusBadRequest
+	case errors.As(err, &de):
+		return string(de.Code), de.Message, s.statusOf(de.Code)
+	case errors.As(err, &pe):
+		return pe.Code, pe.Message, pe.Status
+	case errors.As(err, &se):
+		return se.Code, se.Message, se.Status
+	case errors.As(err, &ni):
+		return "NotImplementedException", ni.Error(), http.StatusBadRequest
+	}
+	if svc.prefix == mghapi.TargetPrefix {
+		return "InternalServerError", "An internal error occurred.", http.StatusInternalServerError
+	}
+	return string(discovery.ServerInternalError), "The server experienced an internal error. Try again.", http.StatusInternalServerError
+}
+
+// statusOf follows the API reference (400 for client errors) unless the
+// Smithy codes were asked for.
+func (s *Server) statusOf(c discovery.ErrorCode) int {
+	if c == discovery.ServerInternalError {
+		return http.StatusInternalServerError
+	}
+	if s.cfg.SmithyStatusCodes {
+		switch c {
+		case discovery.AuthorizationError:
+			return http.StatusForbidden
+		case discovery.ConflictError:
+			return http.StatusConflict
+		case discovery.OperationNotPermitted:
+			return http.StatusTooManyRequests
+		}
+	}
+	return http.StatusBadRequest
+}
+
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, svc service, err error) int {
+	code, msg, status := s.errorParts(svc, err)
+	if status >= 500 {
+		s.log.ErrorContext(r.Context(), "request failed", "requestId", requestID(r.Context()), "code", code, "err", err)
+	}
+	awsjson.WriteError(w, status, code, svc.messageKey, msg)
+	return status
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, _ := json.Marshal(v)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+func newRequestID() string { return uuid.NewString() }
+
+// newControlID makes a home region control ID: hrc- and 12 of [a-z0-9].
+func newControlID() string {
+	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+	b := make([]byte, 12)
+	rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return "hrc-" + string(b)
+}

@@ -1,0 +1,83 @@
+package server
+
+import (
+	"encoding/xml"
+	"errors"
+	"net/http"
+	"os"
+	"strings"
+
+	"github.com/poseidon-ads/poseidon/internal/discovery"
+	"github.com/poseidon-ads/poseidon/internal/sigv4"
+)
+
+// download serves an export archive to a presigned GET, S3-style: the
+// signature is checked first (403 when expired or tampered), then the path
+// names an account and an export that must exist, have SUCCEEDED and still
+// hold data. The file path is derived from those checked IDs, never from the
+// raw request path.
+func (s *Server) download(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	_, err := sigv4.VerifyPresigned(r, func(akid string) (string, bool) {
+		if akid != downloadKeyID {
+			return "", false
+		}
+		return s.urlSecret(), true
+	}, downloadSigner, s.cfg.Clock.Now())
+	if err != nil {
+		var se *sigv4.Error
+		if errors.As(err, &se) {
+			writeS3Error(w, r, se.Status, se.Code, se.Message)
+			return
+		}
+		writeS3Error(w, r, http.StatusForbidden, "AccessDenied", "Access Denied")
+		return
+	}
+	account := r.PathValue("account")
+	exportID, ok := strings.CutSuffix(r.PathValue("file"), ".zip")
+	if !ok {
+		writeS3Error(w, r, http.StatusNotFound, "NoSuchKey", "The specified key does not exist.")
+		return
+	}
+	path, err := s.cfg.Files.Path(account, exportID)
+	if err != nil {
+		writeS3Error(w, r, http.StatusNotFound, "NoSuchKey", "The specified key does not exist.")
+		return
+	}
+	t, err := s.cfg.Store.GetExportTask(ctx, account, exportID)
+	if err != nil || t.Status != discovery.ExportSucceeded || t.DataExpired(s.cfg.Clock.Now()) {
+		if err != nil && !errors.Is(err, discovery.ErrNotFound) {
+			s.log.ErrorContext(ctx, "download: get export", "err", err)
+			writeS3Error(w, r, http.StatusInternalServerError, "InternalError", "We encountered an internal error. Please try again.")
+			return
+		}
+		writeS3Error(w, r, http.StatusNotFound, "NoSuchKey", "The specified key does not exist.")
+		return
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		writeS3Error(w, r, http.StatusNotFound, "NoSuchKey", "The specified key does not exist.")
+		return
+	}
+	defer f.Close()
+	w.Header().Set("Content-Type", "application/zip")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+exportID+`.zip"`)
+	http.ServeContent(w, r, exportID+".zip", t.FinishedAt, f)
+}
+
+// writeS3Error writes an S3-style XML error, as a presigned S3 URL would.
+func writeS3Error(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
+	type s3Error struct {
+		XMLName   xml.Name `xml:"Error"`
+		Code      string   `xml:"Code"`
+		Message   string   `xml:"Message"`
+		RequestID string   `xml:"RequestId"`
+	}
+	b, _ := xml.Marshal(s3Error{Code: code, Message: msg, RequestID: requestID(r.Context())})
+	w.Header().Set("Content-Type", "application/xml")
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		w.Write([]byte(xml.Header))
+		w.Write(b)
+	}
+}

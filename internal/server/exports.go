@@ -1,0 +1,159 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/poseidon-ads/poseidon/internal/adsapi"
+	"github.com/poseidon-ads/poseidon/internal/auth"
+	"github.com/poseidon-ads/poseidon/internal/awsjson"
+	"github.com/poseidon-ads/poseidon/internal/discovery"
+	"github.com/poseidon-ads/poseidon/internal/exports"
+	"github.com/poseidon-ads/poseidon/internal/sigv4"
+)
+
+func (s *Server) adsHandlers() map[string]handler {
+	return map[string]handler{
+		"StartExportTask":              op(s.startExportTask),
+		"DescribeExportTasks":          op(s.describeExportTasks),
+		"ExportConfigurations":         op(s.exportConfigurations),
+		"DescribeExportConfigurations": op(s.describeExportConfigurations),
+	}
+}
+
+func filters(in []*adsapi.ExportFilter) []exports.Filter {
+	out := make([]exports.Filter, 0, len(in))
+	for _, f := range in {
+		out = append(out, exports.Filter{Name: deref(f.Name), Values: f.Values, Condition: deref(f.Condition)})
+	}
+	return out
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func timePtr(t *awsjson.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	v := t.Time.UTC()
+	return &v
+}
+
+func (s *Server) startExportTask(ctx context.Context, id auth.Identity, in *adsapi.StartExportTaskRequest) (*adsapi.StartExportTaskResponse, error) {
+	req := exports.StartInput{
+		Formats: in.ExportDataFormat,
+		Filters: filters(in.Filters),
+		Start:   timePtr(in.StartTime),
+		End:     timePtr(in.EndTime),
+	}
+	if p := in.Preferences; p != nil && p.Ec2RecommendationsPreferences != nil && deref(p.Ec2RecommendationsPreferences.Enabled) {
+		b, err := json.Marshal(p)
+		if err != nil {
+			return nil, err
+		}
+		req.Preferences, req.EC2Enabled = string(b), true
+	}
+	t, err := s.cfg.Exports.Start(ctx, id.AccountID, req)
+	if err != nil {
+		return nil, err
+	}
+	return &adsapi.StartExportTaskResponse{ExportId: &t.ID}, nil
+}
+
+func (s *Server) exportConfigurations(ctx context.Context, id auth.Identity, _ *adsapi.ExportConfigurationsRequest) (*adsapi.ExportConfigurationsResponse, error) {
+	t, err := s.cfg.Exports.ExportConfigurations(ctx, id.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	return &adsapi.ExportConfigurationsResponse{ExportId: &t.ID}, nil
+}
+
+func (s *Server) describeExportTasks(ctx context.Context, id auth.Identity, in *adsapi.DescribeExportTasksRequest) (*adsapi.DescribeExportTasksResponse, error) {
+	page, err := s.cfg.Exports.Describe(ctx, id.AccountID, exports.OpDescribeExportTasks, exports.DescribeInput{
+		IDs: in.ExportIds, Filters: filters(in.Filters), MaxResults: in.MaxResults, NextToken: in.NextToken,
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := &adsapi.DescribeExportTasksResponse{ExportsInfo: s.exportInfos(id, page.Tasks)}
+	if page.Next != "" {
+		out.NextToken = &page.Next
+	}
+	return out, nil
+}
+
+func (s *Server) describeExportConfigurations(ctx context.Context, id auth.Identity, in *adsapi.DescribeExportConfigurationsRequest) (*adsapi.DescribeExportConfigurationsResponse, error) {
+	page, err := s.cfg.Exports.Describe(ctx, id.AccountID, exports.OpDescribeExportConfigurations, exports.DescribeInput{
+		IDs: in.ExportIds, MaxResults: in.MaxResults, NextToken: in.NextToken,
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := &adsapi.DescribeExportConfigurationsResponse{ExportsInfo: s.exportInfos(id, page.Tasks)}
+	if page.Next != "" {
+		out.NextToken = &page.Next
+	}
+	return out, nil
+}
+
+// exportInfos renders tasks as ExportInfo, with a fresh download URL for
+// every SUCCEEDED task whose data has not expired.
+func (s *Server) exportInfos(id auth.Identity, tasks []*discovery.ExportTask) []*adsapi.ExportInfo {
+	now := s.cfg.Clock.Now()
+	out := make([]*adsapi.ExportInfo, 0, len(tasks))
+	for _, t := range tasks {
+		info := &adsapi.ExportInfo{
+			ExportId:           ptr(t.ID),
+			ExportStatus:       ptr(string(t.Status)),
+			StatusMessage:      ptr(t.Message),
+			ExportRequestTime:  awsjson.NewTime(t.RequestTime),
+			IsTruncated:        ptr(t.IsTruncated),
+			RequestedStartTime: optTime(t.RequestedStart),
+			RequestedEndTime:   optTime(t.RequestedEnd),
+		}
+		if t.Status == discovery.ExportSucceeded {
+			if t.DataExpired(now) {
+				info.StatusMessage = ptr(discovery.ExpiredMessage)
+			} else if u, err := s.downloadURL(t, id.Region, now); err == nil {
+				info.ConfigurationsDownloadUrl = &u
+			} else {
+				s.log.Error("presign download URL", "exportId", t.ID, "err", err)
+			}
+		}
+		out = append(out, info)
+	}
+	return out
+}
+
+func optTime(t *time.Time) *awsjson.Time {
+	if t == nil {
+		return nil
+	}
+	return &awsjson.Time{Time: *t}
+}
+
+// downloadBucket is the first path segment of download URLs, S3 path-style.
+const (
+	downloadBucket = "poseidon-exports"
+	downloadKeyID  = "POSEIDONEXPORTS"
+	downloadSigner = "s3"
+)
+
+// downloadURL presigns the export's file URL for discovery.URLTTL.
+func (s *Server) downloadURL(t *discovery.ExportTask, region string, now time.Time) (string, error) {
+	raw := fmt.Sprintf("%s/%s/%s/%s.zip", s.cfg.PublicURL, downloadBucket, url.PathEscape(t.AccountID), url.PathEscape(t.ID))
+	return sigv4.Presign(raw, downloadKeyID, s.urlSecret(), region, downloadSigner, now, discovery.URLTTL)
+}
+
+func (s *Server) urlSecret() string { return fmt.Sprintf("%x", s.cfg.URLSecret) }

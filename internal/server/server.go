@@ -1,0 +1,176 @@
+// Package server is poseidon's HTTP edge: the AWS JSON 1.1 endpoint for ADS
+// and Migration Hub Config, the presigned export downloads, and the control
+// API. Errors from every layer are mapped to wire shapes here, once.
+package server
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/poseidon-ads/poseidon/internal/auth"
+	"github.com/poseidon-ads/poseidon/internal/clock"
+	"github.com/poseidon-ads/poseidon/internal/discovery"
+	"github.com/poseidon-ads/poseidon/internal/exportfile"
+	"github.com/poseidon-ads/poseidon/internal/exports"
+)
+
+// Store is what the edge reads and writes directly. sqlite.DB implements it.
+type Store interface {
+	EnsureAccount(ctx context.Context, account string, now time.Time, defaultControl *discovery.HomeRegionControl) error
+	HomeRegionControl(ctx context.Context, account string) (*discovery.HomeRegionControl, error)
+	CreateHomeRegionControl(ctx context.Context, c *discovery.HomeRegionControl) (*discovery.HomeRegionControl, bool, error)
+	DeleteHomeRegionControl(ctx context.Context, account, id string) error
+	GetExportTask(ctx context.Context, account, id string) (*discovery.ExportTask, error)
+	Reset(ctx context.Context) error
+}
+
+// Exports is the export use-case layer. exports.Service implements it.
+type Exports interface {
+	Start(ctx context.Context, account string, in exports.StartInput) (*discovery.ExportTask, error)
+	ExportConfigurations(ctx context.Context, account string) (*discovery.ExportTask, error)
+	Describe(ctx context.Context, account, op string, in exports.DescribeInput) (*exports.Page, error)
+}
+
+// Config configures a Server.
+type Config struct {
+	Store   Store
+	Exports Exports
+	Auth    *auth.Authenticator
+	Clock   *clock.Clock
+	Files   exportfile.Dir
+	Log     *slog.Logger
+	// PublicURL is the base of download URLs, e.g. "http://127.0.0.1:8480".
+	PublicURL string
+	// HomeRegion is every new account's home region; "" leaves it unset.
+	HomeRegion string
+	// ControlToken guards the control API; in strict mode an empty token
+	// turns the control API off.
+	ControlToken string
+	// MaxBodyBytes bounds request bodies.
+	MaxBodyBytes int64
+	// SmithyStatusCodes sends the Smithy model's HTTP statuses (403, 409,
+	// 429) instead of the API reference's 400 for three exceptions.
+	SmithyStatusCodes bool
+	// URLSecret signs download URLs.
+	URLSecret []byte
+	// OnReset runs after the control API wiped the store (e.g. to clear caches).
+	OnReset func()
+}
+
+// Server is the HTTP handler.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	mux      *http.ServeMux
+	ads      map[string]handler
+	mgh      map[string]handler
+	accounts sync.Map // account ID → struct{}: accounts known to exist
+	ready    chan struct{}
+}
+
+// New returns a Server. Call Ready once the server may answer health checks.
+func New(cfg Config) *Server {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	s := &Server{cfg: cfg, log: cfg.Log, mux: http.NewServeMux(), ready: make(chan struct{})}
+	s.ads = s.adsHandlers()
+	s.mgh = s.mghHandlers()
+	s.mux.HandleFunc("POST /{$}", s.serveAPI)
+	s.mux.HandleFunc("GET /_poseidon/health", s.health)
+	s.mux.HandleFunc("POST /_poseidon/reset", s.control(s.reset))
+	s.mux.HandleFunc("GET /_poseidon/clock", s.control(s.getClock))
+	s.mux.HandleFunc("POST /_poseidon/clock", s.control(s.setClock))
+	s.mux.HandleFunc("GET /"+downloadBucket+"/{account}/{file}", s.download)
+	s.mux.HandleFunc("HEAD /"+downloadBucket+"/{account}/{file}", s.download)
+	s.mux.HandleFunc("/", s.notFound)
+	return s
+}
+
+// SetPublicURL sets the base of download URLs once the listener is known.
+func (s *Server) SetPublicURL(u string) { s.cfg.PublicURL = strings.TrimSuffix(u, "/") }
+
+// Ready marks the server ready: health checks answer 200 from now on.
+func (s *Server) Ready() { close(s.ready) }
+
+// ServeHTTP adds x-amzn-RequestId and panic recovery around every route.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rid := newRequestID()
+	w.Header().Set("x-amzn-RequestId", rid)
+	ctx := context.WithValue(r.Context(), requestIDKey{}, rid)
+	r = r.WithContext(ctx)
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.ErrorContext(ctx, "panic serving request", "requestId", rid, "panic", v)
+			s.writeError(w, r, adsService, errors.New("panic"))
+		}
+	}()
+	s.mux.ServeHTTP(w, r)
+}
+
+type requestIDKey struct{}
+
+func requestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+func (s *Server) health(w http.ResponseWriter, r *http.Request) {
+	select {
+	case <-s.ready:
+		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "strict": s.cfg.Auth.Strict()})
+	default:
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "starting"})
+	}
+}
+
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/" {
+		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"__type": "MethodNotAllowedException",
+			"message": "The AWS JSON 1.1 API is served by POST /."})
+		return
+	}
+	writeJSON(w, http.StatusNotFound, map[string]string{"__type": "NotFoundException", "message": "No such route: " + r.Method + " " + r.URL.Path})
+}
+
+// control guards a control-API route: with a --control-token set, callers
+// must send "Authorization: Bearer <token>"; in strict mode without a token
+// the control API is off.
+func (s *Server) control(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		tok := s.cfg.ControlToken
+		if tok == "" {
+			if s.cfg.Auth.Strict() {
+				writeJSON(w, http.StatusForbidden, map[string]string{"__type": "AccessDeniedException",
+					"message": "The control API is off: the server runs in strict mode without --control-token."})
+				return
+			}
+			h(w, r)
+			return
+		}
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="poseidon"`)
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"__type": "UnauthorizedException",
+				"message": "The control API needs Authorization: Bearer <control token>."})
+			return
+		}
+		if subtle.ConstantTimeCompare([]byte(got), []byte(tok)) != 1 {
+			writeJSON(w, http.StatusForbidden, map[string]string{"__type": "AccessDeniedException", "message": "The control token is not valid."})
+			return
+		}
+		h(w, r)
+	}
+}

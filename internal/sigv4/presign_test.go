@@ -1,0 +1,262 @@
+package sigv4
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v2signer "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+)
+
+const exportService = "s3"
+
+func secrets(akid string) (string, bool) {
+	if akid == testAKID {
+		return testSecret, true
+	}
+	return "", false
+}
+
+// get fetches rawURL from the capture server with a plain HTTP GET.
+func (c *capture) get(t *testing.T, rawURL string) received {
+	t.Helper()
+	return c.send(t, wireReq{Method: http.MethodGet, URL: rawURL, Header: http.Header{}})
+}
+
+func mustPresign(t *testing.T, rawURL string) string {
+	t.Helper()
+	u, err := Presign(rawURL, testAKID, testSecret, testRegion, exportService, testTime, 24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func TestPresignShape(t *testing.T) {
+	u := mustPresign(t, "http://127.0.0.1:8080/poseidon-exports/123/export-x.zip")
+	parsed, err := url.Parse(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if parsed.Scheme != "http" || parsed.Host != "127.0.0.1:8080" || parsed.EscapedPath() != "/poseidon-exports/123/export-x.zip" {
+		t.Fatalf("url %s", u)
+	}
+	q := parsed.Query()
+	want := map[string]string{
+		"X-Amz-Algorithm":     "AWS4-HMAC-SHA256",
+		"X-Amz-Credential":    testAKID + "/20260315/us-west-2/s3/aws4_request",
+		"X-Amz-Date":          "20260315T123456Z",
+		"X-Amz-Expires":       "86400",
+		"X-Amz-SignedHeaders": "host",
+	}
+	for k, v := range want {
+		if q.Get(k) != v {
+			t.Errorf("%s = %q, want %q", k, q.Get(k), v)
+		}
+	}
+	if !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(q.Get("X-Amz-Signature")) || len(q) != 6 {
+		t.Fatalf("query %v", q)
+	}
+	for _, bad := range []struct {
+		url string
+		exp time.Duration
+	}{
+		{"/relative/path", time.Hour},
+		{"http://h/x", 0},
+		{"http://h/x", 8 * 24 * time.Hour},
+		{"http://h/x", 1500 * time.Millisecond},
+		{"http://h/%zz", time.Hour},
+	} {
+		if _, err := Presign(bad.url, testAKID, testSecret, testRegion, exportService, testTime, bad.exp); err == nil {
+			t.Errorf("Presign(%q, %v) succeeded", bad.url, bad.exp)
+		}
+	}
+	// Presigning a presigned URL replaces the old parameters.
+	again, err := Presign(u, testAKID, testSecret, testRegion, exportService, testTime.Add(time.Hour), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q2, _ := url.ParseQuery(strings.SplitN(again, "?", 2)[1])
+	if len(q2) != 6 || q2.Get("X-Amz-Expires") != "3600" || q2.Get("X-Amz-Date") != "20260315T133456Z" {
+		t.Fatalf("re-presigned %s", again)
+	}
+}
+
+func TestPresignRoundTrip(t *testing.T) {
+	c := newCapture(t)
+	paths := map[string]string{ // escaped path -> path the server decodes
+		"/poseidon-exports/123/export-x.zip":                    "/poseidon-exports/123/export-x.zip",
+		"/poseidon-exports/123/export%20x%2By%25z%2Fw.zip":      "/poseidon-exports/123/export x+y%z/w.zip",
+		"/poseidon-exports/123/%C3%A9t%C3%A9%20(1)~_.-!$&'.zip": "/poseidon-exports/123/été (1)~_.-!$&'.zip",
+	}
+	for escaped, decoded := range paths {
+		u := mustPresign(t, c.srv.URL+escaped+"?response-content-type=application%2Fzip")
+		if !strings.Contains(u, escaped+"?") {
+			t.Fatalf("escaped path not kept: %s", u)
+		}
+		rec := c.get(t, u)
+		if rec.r.URL.Path != decoded {
+			t.Fatalf("server path %q, want %q", rec.r.URL.Path, decoded)
+		}
+		akid, err := VerifyPresigned(rec.r, secrets, exportService, testTime.Add(time.Minute))
+		if err != nil || akid != testAKID {
+			t.Fatalf("%s: %q %v", escaped, akid, err)
+		}
+		// Right up to the end of the window.
+		if _, err := VerifyPresigned(rec.r, secrets, exportService, testTime.Add(24*time.Hour)); err != nil {
+			t.Fatalf("at expiry: %v", err)
+		}
+	}
+}
+
+func TestVerifyPresignedFailures(t *testing.T) {
+	c := newCapture(t)
+	good := mustPresign(t, c.srv.URL+"/poseidon-exports/123/export-x.zip")
+	now := testTime.Add(time.Minute)
+	editQuery := func(f func(url.Values)) string {
+		u, _ := url.Parse(good)
+		q := u.Query()
+		f(q)
+		u.RawQuery = q.Encode()
+		return u.String()
+	}
+	sig := func() string { u, _ := url.Parse(good); return u.Query().Get("X-Amz-Signature") }()
+	flipped := []byte(sig)
+	if flipped[10] == '0' {
+		flipped[10] = '1'
+	} else {
+		flipped[10] = '0'
+	}
+
+	cases := []struct {
+		name      string
+		url       string
+		method    string
+		secretFor func(string) (string, bool)
+		service   string
+		now       time.Time
+		code, msg string
+	}{
+		{name: "expired", url: good, now: testTime.Add(24*time.Hour + time.Second), code: CodeAccessDenied, msg: "Request has expired"},
+		{name: "not-yet-valid", url: good, now: testTime.Add(-16 * time.Minute), code: CodeAccessDenied, msg: "Request is not valid yet"},
+		{name: "tampered-path", url: strings.Replace(good, "export-x.zip", "export-y.zip", 1), code: CodeSignatureDoesNotMatch,
+			msg: "The request signature we calculated does not match the signature you provided."},
+		{name: "tampered-path-escaping", url: strings.Replace(good, "export-x.zip", "export%2Dx.zip", 1), code: CodeSignatureDoesNotMatch},
+		{name: "tampered-account", url: strings.Replace(good, "/123/", "/124/", 1), code: CodeSignatureDoesNotMatch},
+		{name: "tampered-expires", url: editQuery(func(q url.Values) { q.Set("X-Amz-Expires", "604800") }), code: CodeSignatureDoesNotMatch},
+		{name: "tampered-date", url: editQuery(func(q url.Values) { q.Set("X-Amz-Date", "20260315T123356Z") }), code: CodeSignatureDoesNotMatch},
+		{name: "tampered-scope-date", url: editQuery(func(q url.Values) {
+			q.Set("X-Amz-Credential", strings.Replace(q.Get("X-Amz-Credential"), "20260315", "20260316", 1))
+		}), code: CodeSignatureDoesNotMatch},
+		{name: "tampered-region", url: editQuery(func(q url.Values) {
+			q.Set("X-Amz-Credential", strings.Replace(q.Get("X-Amz-Credential"), testRegion, "us-east-1", 1))
+		}), code: CodeSignatureDoesNotMatch},
+		{name: "added-param", url: editQuery(func(q url.Values) { q.Set("response-content-disposition", "inline") }), code: CodeSignatureDoesNotMatch},
+		{name: "tampered-signature", url: editQuery(func(q url.Values) { q.Set("X-Amz-Signature", string(flipped)) }), code: CodeSignatureDoesNotMatch},
+		{name: "wrong-secret", url: good, secretFor: func(string) (string, bool) { return "other-secret", true }, code: CodeSignatureDoesNotMatch},
+		{name: "unknown-key", url: good, secretFor: func(string) (string, bool) { return "", false }, code: CodeInvalidAccessKeyID},
+		{name: "head-instead-of-get", url: good, method: http.MethodHead, code: CodeSignatureDoesNotMatch},
+		{name: "wrong-service", url: good, service: "discovery", code: CodeAccessDenied,
+			msg: `Error parsing the X-Amz-Credential parameter; incorrect service "s3". This endpoint belongs to "discovery".`},
+		{name: "no-parameters", url: c.srv.URL + "/poseidon-exports/123/export-x.zip", code: CodeAccessDenied, msg: "Access Denied"},
+		{name: "missing-signature", url: editQuery(func(q url.Values) { q.Del("X-Amz-Signature") }), code: CodeAccessDenied,
+			msg: "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters."},
+		{name: "missing-expires", url: editQuery(func(q url.Values) { q.Del("X-Amz-Expires") }), code: CodeAccessDenied, msg: "requires the X-Amz-Algorithm"},
+		{name: "bad-algorithm", url: editQuery(func(q url.Values) { q.Set("X-Amz-Algorithm", "AWS4-HMAC-SHA1") }), code: CodeAccessDenied,
+			msg: `X-Amz-Algorithm only supports "AWS4-HMAC-SHA256"`},
+		{name: "bad-credential", url: editQuery(func(q url.Values) { q.Set("X-Amz-Credential", testAKID+"/20260315/s3/aws4_request") }),
+			code: CodeAccessDenied, msg: "Error parsing the X-Amz-Credential parameter; the Credential is mal-formed"},
+		{name: "bad-date", url: editQuery(func(q url.Values) { q.Set("X-Amz-Date", "2026-03-15T12:34:56Z") }), code: CodeAccessDenied,
+			msg: "X-Amz-Date must be in the ISO8601 Long Format"},
+		{name: "bad-expires", url: editQuery(func(q url.Values) { q.Set("X-Amz-Expires", "1e3") }), code: CodeAccessDenied,
+			msg: "X-Amz-Expires should be a number"},
+		{name: "expires-over-a-week", url: editQuery(func(q url.Values) { q.Set("X-Amz-Expires", "604801") }), code: CodeAccessDenied,
+			msg: "X-Amz-Expires must be less than a week"},
+		{name: "host-not-signed", url: editQuery(func(q url.Values) { q.Set("X-Amz-SignedHeaders", "x-amz-date") }), code: CodeAccessDenied,
+			msg: "host"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			method := http.MethodGet
+			if tc.method != "" {
+				method = tc.method
+			}
+			rec := c.send(t, wireReq{Method: method, URL: tc.url, Header: http.Header{}})
+			sf, service, at := secrets, exportService, now
+			if tc.secretFor != nil {
+				sf = tc.secretFor
+			}
+			if tc.service != "" {
+				service = tc.service
+			}
+			if !tc.now.IsZero() {
+				at = tc.now
+			}
+			akid, err := VerifyPresigned(rec.r, sf, service, at)
+			if akid != "" {
+				t.Fatalf("returned access key %q with error %v", akid, err)
+			}
+			wantErr(t, err, tc.code, 403, tc.msg)
+		})
+	}
+}
+
+// TestPresignMatchesOtherPresigners: botocore's S3 presigner and the v2 SDK's
+// presigner (S3 settings) produce URLs VerifyPresigned accepts, and the very
+// same signature as Presign for the same inputs.
+func TestPresignMatchesOtherPresigners(t *testing.T) {
+	c := newCapture(t)
+	for _, path := range []string{"/poseidon-exports/123/export-x.zip", "/poseidon-exports/123/export%20x%2By.zip"} {
+		raw := c.srv.URL + path
+		ours := mustPresign(t, raw)
+		ourSig := sigOf(t, ours)
+
+		t.Run("botocore"+path, func(t *testing.T) {
+			res := runBotocore(t, signInput{method: http.MethodGet, url: raw, region: testRegion, service: exportService,
+				at: testTime, expires: 24 * time.Hour}, "s3query", false)
+			if got := sigOf(t, res.URL); got != ourSig {
+				t.Fatalf("botocore signature %s != ours %s\nbotocore %s\nours     %s", got, ourSig, res.URL, ours)
+			}
+			rec := c.get(t, res.URL)
+			if _, err := VerifyPresigned(rec.r, secrets, exportService, testTime.Add(time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+		})
+		t.Run("aws-sdk-go-v2"+path, func(t *testing.T) {
+			req, err := http.NewRequest(http.MethodGet, raw, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q := req.URL.Query()
+			q.Set("X-Amz-Expires", "86400")
+			req.URL.RawQuery = q.Encode()
+			u, _, err := v2signer.NewSigner().PresignHTTP(context.Background(),
+				aws.Credentials{AccessKeyID: testAKID, SecretAccessKey: testSecret}, req, "UNSIGNED-PAYLOAD",
+				exportService, testRegion, testTime, func(o *v2signer.SignerOptions) { o.DisableURIPathEscaping = true })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := sigOf(t, u); got != ourSig {
+				t.Fatalf("v2 signature %s != ours %s", got, ourSig)
+			}
+			rec := c.get(t, u)
+			if _, err := VerifyPresigned(rec.r, secrets, exportService, testTime.Add(time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func sigOf(t *testing.T, rawURL string) string {
+	t.Helper()
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Query().Get("X-Amz-Signature")
+}

@@ -1,0 +1,289 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/poseidon-ads/poseidon/internal/discovery"
+)
+
+const exportCols = `export_id, account_id, kind, operation, agent_id, status, status_message,
+	request_time_ms, requested_start_ms, requested_end_ms, preferences, is_truncated,
+	ready_at_ms, finished_at_ms, file_size, expired, attempts`
+
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+func nullMs(t *time.Time) sql.NullInt64 {
+	if t == nil {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixMilli(), Valid: true}
+}
+
+func fromMs(v int64) time.Time { return time.UnixMilli(v).UTC() }
+
+func fromNullMs(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromMs(v.Int64)
+	return &t
+}
+
+type scanner interface{ Scan(...any) error }
+
+func scanExport(r scanner) (*discovery.ExportTask, error) {
+	var (
+		t                         discovery.ExportTask
+		reqMs, readyMs            int64
+		start, end, finished      sql.NullInt64
+		kind, status              string
+		truncated, expired, tries int64
+	)
+	err := r.Scan(&t.ID, &t.AccountID, &kind, &t.Operation, &t.AgentID, &status, &t.Message,
+		&reqMs, &start, &end, &t.Preferences, &truncated, &readyMs, &finished, &t.FileSize, &expired, &tries)
+	if err != nil {
+		return nil, err
+	}
+	t.Kind = discovery.ExportKind(kind)
+	t.Status = discovery.ExportStatus(status)
+	t.RequestTime = fromMs(reqMs)
+	t.RequestedStart, t.RequestedEnd = fromNullMs(start), fromNullMs(end)
+	t.IsTruncated = truncated != 0
+	t.ReadyAt = fromMs(readyMs)
+	if finished.Valid {
+		t.FinishedAt = fromMs(finished.Int64)
+	}
+	t.Expired = expired != 0
+	t.Attempts = int(tries)
+	return &t, nil
+}
+
+// CreateExportTask stores a new task, after check approves it. check runs in
+// the same write transaction, so limits it enforces cannot race.
+func (s *DB) CreateExportTask(ctx context.Context, t *discovery.ExportTask, check func(ctx context.Context) error) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if check != nil {
+			if err := check(context.WithValue(ctx, txKey{}, tx)); err != nil {
+				return err
+			}
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO export_tasks (`+exportCols+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 0, 0, 0)`,
+			t.ID, t.AccountID, string(t.Kind), t.Operation, t.AgentID, string(t.Status), t.Message,
+			ms(t.RequestTime), nullMs(t.RequestedStart), nullMs(t.RequestedEnd), t.Preferences, b2i(t.IsTruncated),
+			ms(t.ReadyAt))
+		return err
+	})
+}
+
+type txKey struct{}
+
+// querier returns the transaction stored in ctx by CreateExportTask, or the pool.
+func (s *DB) querier(ctx context.Context) interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+} {
+	if tx, ok := ctx.Value(txKey{}).(*sql.Tx); ok {
+		return tx
+	}
+	return s.db
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// CountExportTasks counts the account's tasks made by operation (any if
+// empty) of the given kind (any if empty) requested at or after since;
+// inProgressOnly keeps only running ones.
+func (s *DB) CountExportTasks(ctx context.Context, account, operation string, kind discovery.ExportKind, since time.Time, inProgressOnly bool) (int, error) {
+	q := `SELECT count(*) FROM export_tasks WHERE account_id = ? AND request_time_ms >= ?`
+	args := []any{account, ms(since)}
+	if operation != "" {
+		q += ` AND operation = ?`
+		args = append(args, operation)
+	}
+	if kind != "" {
+		q += ` AND kind = ?`
+		args = append(args, string(kind))
+	}
+	if inProgressOnly {
+		q += ` AND status = 'IN_PROGRESS'`
+	}
+	var n int
+	err := s.querier(ctx).QueryRowContext(ctx, q, args...).Scan(&n)
+	return n, err
+}
+
+// FindSucceededAgentExport returns the ID of a SUCCEEDED agent export of the
+// same agent and requested window, or "" if there is none.
+func (s *DB) FindSucceededAgentExport(ctx context.Context, account, agentID string, start, end *time.Time) (string, error) {
+	var id string
+	err := s.querier(ctx).QueryRowContext(ctx, `SELECT export_id FROM export_tasks
+		WHERE account_id = ? AND agent_id = ? AND kind = 'agent' AND status = 'SUCCEEDED'
+		AND requested_start_ms IS ? AND requested_end_ms IS ?
+		ORDER BY request_time_ms DESC LIMIT 1`,
+		account, agentID, nullMs(start), nullMs(end)).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return id, err
+}
+
+// GetExportTask returns one task of the account, or discovery.ErrNotFound.
+func (s *DB) GetExportTask(ctx context.Context, account, id string) (*discovery.ExportTask, error) {
+	t, err := scanExport(s.db.QueryRowContext(ctx, `SELECT `+exportCols+` FROM export_tasks WHERE account_id = ? AND export_id = ?`, account, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("export %s: %w", id, discovery.ErrNotFound)
+	}
+	return t, err
+}
+
+// FindExportTasks returns up to q.Limit tasks in newest-first keyset order.
+func (s *DB) FindExportTasks(ctx context.Context, q discovery.ExportQuery) ([]*discovery.ExportTask, error) {
+	var (
+		where = []string{"account_id = ?"}
+		args  = []any{q.AccountID}
+	)
+	in := func(col string, vals []string) {
+		where = append(where, col+" IN ("+strings.TrimSuffix(strings.Repeat("?,", len(vals)), ",")+")")
+		for _, v := range vals {
+			args = append(args, v)
+		}
+	}
+	if q.IDs != nil {
+		if len(q.IDs) == 0 {
+			return nil, nil
+		}
+		in("export_id", q.IDs)
+	}
+	for _, set := range q.AgentIDs {
+		if len(set) == 0 {
+			return nil, nil
+		}
+		in("agent_id", set)
+	}
+	if q.After != nil {
+		where = append(where, "(request_time_ms < ? OR (request_time_ms = ? AND export_id > ?))")
+		args = append(args, q.After.RequestTimeMs, q.After.RequestTimeMs, q.After.ExportID)
+	}
+	args = append(args, q.Limit)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+exportCols+` FROM export_tasks WHERE `+strings.Join(where, " AND ")+
+		` ORDER BY request_time_ms DESC, export_id ASC LIMIT ?`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*discovery.ExportTask
+	for rows.Next() {
+		t, err := scanExport(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// ClaimExportTask leases the oldest ready, unleased IN_PROGRESS task to owner
+// until leaseUntil. It returns (nil, nil) when there is nothing to do.
+func (s *DB) ClaimExportTask(ctx context.Context, owner string, now, leaseUntil time.Time) (*discovery.ExportTask, error) {
+	t, err := scanExport(s.db.QueryRowContext(ctx, `UPDATE export_tasks
+		SET lease_owner = ?, lease_until_ms = ?, attempts = attempts + 1
+		WHERE export_id = (
+			SELECT export_id FROM export_tasks
+			WHERE status = 'IN_PROGRESS' AND ready_at_ms <= ? AND (lease_until_ms IS NULL OR lease_until_ms < ?)
+			ORDER BY request_time_ms, export_id LIMIT 1)
+		RETURNING `+exportCols, owner, ms(leaseUntil), ms(now), ms(now)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return t, err
+}
+
+// NextReadyAt returns the earliest ready time of an unleased IN_PROGRESS
+// task, or the zero time if there is none.
+func (s *DB) NextReadyAt(ctx context.Context) (time.Time, error) {
+	var v sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `SELECT min(ready_at_ms) FROM export_tasks WHERE status = 'IN_PROGRESS' AND lease_owner IS NULL`).Scan(&v)
+	if err != nil || !v.Valid {
+		return time.Time{}, err
+	}
+	return fromMs(v.Int64), nil
+}
+
+// CompleteExportTask ends a task leased by owner. It reports
+// discovery.ErrNotFound if the task is no longer leased by owner (a reset
+// deleted it, or recovery gave it to someone else).
+func (s *DB) CompleteExportTask(ctx context.Context, owner, id string, r discovery.ExportResult, now time.Time) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE export_tasks
+		SET status = ?, status_message = ?, is_truncated = ?, file_size = ?, finished_at_ms = ?,
+		    lease_owner = NULL, lease_until_ms = NULL
+		WHERE export_id = ? AND lease_owner = ? AND status = 'IN_PROGRESS'`,
+		string(r.Status), r.Message, b2i(r.IsTruncated), r.FileSize, ms(now), id, owner)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("complete export %s: %w", id, discovery.ErrNotFound)
+	}
+	return nil
+}
+
+// RecoverExportTasks runs at start. It frees the leases of tasks that a dead
+// process was building, so they run again, and fails those that were already
+// interrupted maxAttempts times. It returns how many it requeued and failed.
+func (s *DB) RecoverExportTasks(ctx context.Context, maxAttempts int, failMessage string, now time.Time) (requeued, failed int, err error) {
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE export_tasks
+			SET status = 'FAILED', status_message = ?, finished_at_ms = ?, lease_owner = NULL, lease_until_ms = NULL
+			WHERE status = 'IN_PROGRESS' AND lease_owner IS NOT NULL AND attempts >= ?`, failMessage, ms(now), maxAttempts)
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		failed = int(n)
+		res, err = tx.ExecContext(ctx, `UPDATE export_tasks SET lease_owner = NULL, lease_until_ms = NULL
+			WHERE status = 'IN_PROGRESS' AND lease_owner IS NOT NULL`)
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		requeued = int(n)
+		return nil
+	})
+	return requeued, failed, err
+}
+
+// ExpiringExportTasks lists SUCCEEDED tasks whose data is still marked
+// present but finished at or before cutoff.
+func (s *DB) ExpiringExportTasks(ctx context.Context, cutoff time.Time, limit int) ([]*discovery.ExportTask, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+exportCols+` FROM export_tasks
+		WHERE status = 'SUCCEEDED' AND expired = 0 AND finished_at_ms <= ? ORDER BY finished_at_ms LIMIT ?`, ms(cutoff), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*discovery.ExportTask
+	for rows.Next() {
+		t, err := scanExport(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// MarkExportExpired records that a task's data was deleted.
+func (s *DB) MarkExportExpired(ctx context.Context, id, message string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE export_tasks SET expired = 1, status_message = ? WHERE export_id = ?`, message, id)
+	return err
+}

@@ -1,0 +1,302 @@
+package worker_test
+
+import (
+	"archive/zip"
+	"encoding/csv"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/poseidon-ads/poseidon/internal/clock"
+	"github.com/poseidon-ads/poseidon/internal/discovery"
+	"github.com/poseidon-ads/poseidon/internal/exportfile"
+	"github.com/poseidon-ads/poseidon/internal/sqlite"
+	"github.com/poseidon-ads/poseidon/internal/worker"
+)
+
+const acct = "123456789012"
+
+type fixture struct {
+	db    *sqlite.DB
+	clock *clock.Clock
+	files exportfile.Dir
+	w     *worker.Worker
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	dir := t.TempDir()
+	db, err := sqlite.Open(t.Context(), filepath.Join(dir, "p.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	base := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	clk := clock.New(func() time.Time { return base })
+	files := exportfile.Dir{Root: filepath.Join(dir, "exports")}
+	return &fixture{db: db, clock: clk, files: files, w: &worker.Worker{Queue: db, Files: files, Now: clk.Now}}
+}
+
+func (f *fixture) add(t *testing.T, task discovery.ExportTask) *discovery.ExportTask {
+	t.Helper()
+	task.AccountID = acct
+	task.ID = "export-" + uuid.NewString()
+	task.Operation = "StartExportTask"
+	task.Status = discovery.ExportInProgress
+	task.Message = discovery.InProgressMessage
+	task.RequestTime = f.clock.Now()
+	if task.ReadyAt.IsZero() {
+		task.ReadyAt = task.RequestTime
+	}
+	if task.Kind == "" {
+		task.Kind = discovery.KindSummary
+	}
+	if err := f.db.CreateExportTask(t.Context(), &task, nil); err != nil {
+		t.Fatal(err)
+	}
+	return &task
+}
+
+// drain runs the worker until no claimable task is left.
+func (f *fixture) drain(t *testing.T) {
+	t.Helper()
+	for f.w.ProcessOne(t.Context()) {
+	}
+}
+
+func (f *fixture) get(t *testing.T, id string) *discovery.ExportTask {
+	t.Helper()
+	task, err := f.db.GetExportTask(t.Context(), acct, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return task
+}
+
+func readZip(t *testing.T, path string) map[string][]byte {
+	t.Helper()
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	out := map[string][]byte{}
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		buf := make([]byte, 4096)
+		for {
+			n, err := rc.Read(buf)
+			b.Write(buf[:n])
+			if err != nil {
+				break
+			}
+		}
+		rc.Close()
+		out[f.Name] = []byte(b.String())
+	}
+	return out
+}
+
+func TestSummaryExport(t *testing.T) {
+	f := newFixture(t)
+	task := f.add(t, discovery.ExportTask{})
+	f.drain(t)
+	got := f.get(t, task.ID)
+	if got.Status != discovery.ExportSucceeded || got.Message != discovery.SucceededMessage || got.FileSize == 0 {
+		t.Fatalf("task = %+v", got)
+	}
+	path, _ := f.files.Path(acct, task.ID)
+	st, err := os.Stat(path)
+	if err != nil || st.Size() != got.FileSize {
+		t.Fatalf("file: %v, size %d, recorded %d", err, st.Size(), got.FileSize)
+	}
+	members := readZip(t, path)
+	if len(members) != len(exportfile.SummaryLayouts) {
+		t.Fatalf("zip has %d members, want %d", len(members), len(exportfile.SummaryLayouts))
+	}
+	for _, l := range exportfile.SummaryLayouts {
+		body, ok := members[acct+"_"+l.Name+".csv"]
+		if !ok {
+			t.Fatalf("missing %s_%s.csv", acct, l.Name)
+		}
+		rows, err := csv.NewReader(strings.NewReader(string(body))).ReadAll()
+		if err != nil || len(rows) != 1 || strings.Join(rows[0], ",") != strings.Join(l.Header, ",") {
+			t.Fatalf("%s: rows %v, err %v", l.Name, rows, err)
+		}
+	}
+	entries, _ := os.ReadDir(filepath.Dir(path))
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".export-") {
+			t.Fatalf("temporary file left behind: %s", e.Name())
+		}
+	}
+}
+
+func TestAgentExportUnknownAgent(t *testing.T) {
+	f := newFixture(t)
+	task := f.add(t, discovery.ExportTask{Kind: discovery.KindAgent, AgentID: "o-0123456789abcdef0"})
+	f.drain(t)
+	got := f.get(t, task.ID)
+	if got.Status != discovery.ExportFailed || !strings.Contains(got.Message, "o-0123456789abcdef0") {
+		t.Fatalf("task = %+v", got)
+	}
+	if path, _ := f.files.Path(acct, task.ID); fileExists(path) {
+		t.Fatal("a failed export left a file")
+	}
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+func TestAgentExportWindow(t *testing.T) {
+	f := newFixture(t)
+	now := f.clock.Now()
+	first := now.Add(-100 * time.Hour)
+	if err := f.db.UpsertAgent(t.Context(), &discovery.Agent{AccountID: acct, ID: "o-1", Registered: first, FirstData: first, LastData: now}); err != nil {
+		t.Fatal(err)
+	}
+	tp := func(t time.Time) *time.Time { return &t }
+	tests := []struct {
+		name               string
+		start, end         *time.Time
+		wantTrunc          bool
+		wantStart, wantEnd time.Time
+	}{
+		{"whole data, over 72h", nil, nil, true, first, first.Add(72 * time.Hour)},
+		{"explicit 24h", tp(now.Add(-48 * time.Hour)), tp(now.Add(-24 * time.Hour)), false, now.Add(-48 * time.Hour), now.Add(-24 * time.Hour)},
+		{"start only", tp(now.Add(-10 * time.Hour)), nil, false, now.Add(-10 * time.Hour), now},
+		{"end only, over 72h", nil, tp(now.Add(-time.Hour)), true, first, first.Add(72 * time.Hour)},
+		{"explicit 73h", tp(now.Add(-80 * time.Hour)), tp(now.Add(-7 * time.Hour)), true, now.Add(-80 * time.Hour), now.Add(-8 * time.Hour)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			task := f.add(t, discovery.ExportTask{Kind: discovery.KindAgent, AgentID: "o-1", RequestedStart: tt.start, RequestedEnd: tt.end})
+			f.drain(t)
+			got := f.get(t, task.ID)
+			if got.Status != discovery.ExportSucceeded || got.IsTruncated != tt.wantTrunc {
+				t.Fatalf("status %s truncated %v, want SUCCEEDED %v (%s)", got.Status, got.IsTruncated, tt.wantTrunc, got.Message)
+			}
+			path, _ := f.files.Path(acct, task.ID)
+			members := readZip(t, path)
+			if len(members) != len(exportfile.AgentLayouts)+1 {
+				t.Fatalf("zip has %d members", len(members))
+			}
+			var res struct {
+				CustomerAccount    string
+				RequestedStartTime *string
+				RequestedEndTime   *string
+				ExportSummary      struct {
+					IsTruncated     bool   `json:"isTruncated"`
+					ActualStartTime string `json:"ActualStartTime"`
+					ActualEndTime   string `json:"ActualEndTime"`
+				}
+			}
+			if err := json.Unmarshal(members[acct+"_results.json"], &res); err != nil {
+				t.Fatal(err)
+			}
+			const layout = "2006-01-02 15:04:05"
+			if res.CustomerAccount != acct || res.ExportSummary.IsTruncated != tt.wantTrunc ||
+				res.ExportSummary.ActualStartTime != tt.wantStart.Format(layout) || res.ExportSummary.ActualEndTime != tt.wantEnd.Format(layout) {
+				t.Fatalf("results.json = %+v", res)
+			}
+			if (res.RequestedStartTime != nil) != (tt.start != nil) || (res.RequestedEndTime != nil) != (tt.end != nil) {
+				t.Fatalf("requested times echoed wrongly: %+v", res)
+			}
+			for _, l := range exportfile.AgentLayouts {
+				if _, ok := members[acct+"_"+l.Name+".csv"]; !ok {
+					t.Fatalf("missing %s", l.Name)
+				}
+			}
+		})
+	}
+}
+
+func TestExportDelay(t *testing.T) {
+	f := newFixture(t)
+	task := f.add(t, discovery.ExportTask{ReadyAt: f.clock.Now().Add(30 * time.Second)})
+	f.drain(t)
+	if got := f.get(t, task.ID); got.Status != discovery.ExportInProgress {
+		t.Fatalf("status before the delay = %s", got.Status)
+	}
+	f.clock.Advance(30 * time.Second)
+	f.drain(t)
+	if got := f.get(t, task.ID); got.Status != discovery.ExportSucceeded {
+		t.Fatalf("status after the delay = %s", got.Status)
+	}
+}
+
+func TestRecover(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	now := f.clock.Now()
+	// A task interrupted MaxAttempts times already.
+	doomed := f.add(t, discovery.ExportTask{})
+	for range worker.MaxAttempts {
+		f.db.RecoverExportTasks(ctx, 99, "", now) // free the lease, keep the attempt count
+		if c, err := f.db.ClaimExportTask(ctx, "dead", now, now.Add(time.Hour)); err != nil || c == nil || c.ID != doomed.ID {
+			t.Fatalf("claim: %v %v", c, err)
+		}
+	}
+	// A task claimed once by a process that then died, and its half-written file.
+	f.clock.Advance(time.Second)
+	now = f.clock.Now()
+	task := f.add(t, discovery.ExportTask{})
+	if c, err := f.db.ClaimExportTask(ctx, "dead", now, now.Add(time.Hour)); err != nil || c == nil || c.ID != task.ID {
+		t.Fatalf("claim: %v %v", c, err)
+	}
+	f.drain(t)
+	if got := f.get(t, task.ID); got.Status != discovery.ExportInProgress {
+		t.Fatalf("a leased task was taken by another worker: %s", got.Status)
+	}
+	dir := filepath.Join(f.files.Root, acct)
+	os.MkdirAll(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, ".export-123.tmp"), []byte("partial"), 0o644)
+
+	if err := f.w.Recover(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if fileExists(filepath.Join(dir, ".export-123.tmp")) {
+		t.Fatal("temporary file survived recovery")
+	}
+	if got := f.get(t, doomed.ID); got.Status != discovery.ExportFailed || got.Message != worker.RecoveryFailedMessage {
+		t.Fatalf("doomed task = %s %q", got.Status, got.Message)
+	}
+	f.drain(t)
+	if got := f.get(t, task.ID); got.Status != discovery.ExportSucceeded || got.Attempts != 2 {
+		t.Fatalf("recovered task = %s %q after %d attempts", got.Status, got.Message, got.Attempts)
+	}
+}
+
+func TestJanitor(t *testing.T) {
+	f := newFixture(t)
+	task := f.add(t, discovery.ExportTask{})
+	f.drain(t)
+	path, _ := f.files.Path(acct, task.ID)
+	j := &worker.Janitor{Store: f.db, Files: f.files, Now: f.clock.Now}
+	f.clock.Advance(discovery.Retention - time.Second)
+	if n, err := j.Sweep(t.Context()); err != nil || n != 0 || !fileExists(path) {
+		t.Fatalf("before retention: swept %d, err %v, file %v", n, err, fileExists(path))
+	}
+	if f.get(t, task.ID).DataExpired(f.clock.Now()) {
+		t.Fatal("data reported expired before retention ended")
+	}
+	f.clock.Advance(time.Second)
+	if !f.get(t, task.ID).DataExpired(f.clock.Now()) {
+		t.Fatal("data not reported expired once retention ended, before the sweep")
+	}
+	if n, err := j.Sweep(t.Context()); err != nil || n != 1 || fileExists(path) {
+		t.Fatalf("after retention: swept %d, err %v, file %v", n, err, fileExists(path))
+	}
+	got := f.get(t, task.ID)
+	if got.Status != discovery.ExportSucceeded || !got.Expired || got.Message != discovery.ExpiredMessage {
+		t.Fatalf("expired task = %+v", got)
+	}
+}

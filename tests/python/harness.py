@@ -1,0 +1,357 @@
+"""Test harness for the poseidon black-box Python suite.
+
+* builds the poseidon binary once per test run (``go build`` into a temp dir),
+  unless ``POSEIDON_BIN`` names a prebuilt binary;
+* starts ``poseidon serve`` on a free port with a fresh data directory (and any
+  extra flags), waits for ``GET /_poseidon/health``, and stops it with SIGTERM
+  (then SIGKILL) at teardown;
+* makes boto3 clients with explicit credentials, region and endpoint and no
+  retries, runs the ``aws`` CLI, and talks to the control API.
+
+Nothing here reads ~/.aws: the config and credentials files are pointed at
+/dev/null both for this process and for every subprocess.
+"""
+
+import atexit
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+import urllib.error
+import urllib.request
+
+# Ignore any local AWS configuration, in-process and in subprocesses.
+for _name in list(os.environ):
+    if _name.startswith("AWS_"):
+        del os.environ[_name]
+os.environ["AWS_CONFIG_FILE"] = "/dev/null"
+os.environ["AWS_SHARED_CREDENTIALS_FILE"] = "/dev/null"
+os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+os.environ["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"] = "true"
+
+import boto3  # noqa: E402  (after the environment is cleaned)
+import botocore.session  # noqa: E402
+from botocore.config import Config  # noqa: E402
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+# Default open-mode identity: a 12-digit access key id is the account.
+ACCOUNT = "123456789012"
+OTHER_ACCOUNT = "210987654321"
+REGION = "us-west-2"
+SECRET = "poseidon-test-secret"
+
+SUMMARY_FILES = [
+    "Application",
+    "ApplicationResourceAssociation",
+    "ImportTemplate",
+    "NetworkInterface",
+    "Server",
+    "SystemPerformance",
+    "Tags",
+    "VMwareInfo",
+]
+
+SUCCEEDED_MESSAGE = (
+    "Data export ran successfully and is accessible from the download URL. "
+    "The URL will expire in 24 hours. The export data expires in 10 days."
+)
+
+UNKNOWN_AGENT = "o-0123456789abcdef0"
+
+_build_lock = threading.Lock()
+_binary = None
+
+
+def binary():
+    """Path of the poseidon binary: $POSEIDON_BIN, or built once per run."""
+    global _binary
+    with _build_lock:
+        if _binary:
+            return _binary
+        env_bin = os.environ.get("POSEIDON_BIN")
+        if env_bin:
+            if not os.access(env_bin, os.X_OK):
+                raise RuntimeError(f"POSEIDON_BIN={env_bin} is not an executable file")
+            _binary = env_bin
+            return _binary
+        if shutil.which("go") is None:
+            raise RuntimeError("go is not on PATH; set POSEIDON_BIN to a prebuilt poseidon binary")
+        build_dir = tempfile.mkdtemp(prefix="poseidon-bin-")
+        atexit.register(shutil.rmtree, build_dir, True)
+        out = os.path.join(build_dir, "poseidon")
+        proc = subprocess.run(
+            ["go", "build", "-o", out, "./cmd/poseidon"],
+            cwd=REPO_ROOT, capture_output=True, text=True, timeout=600,
+        )
+        if proc.returncode != 0:
+            raise RuntimeError(f"go build failed:\n{proc.stdout}\n{proc.stderr}")
+        _binary = out
+        return _binary
+
+
+def _server_env():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POSEIDON_")}
+    return env
+
+
+class Server:
+    """One running poseidon process with its own data directory."""
+
+    def __init__(self, *extra_args, credentials=None, control_token=None):
+        self.extra_args = list(extra_args)
+        self.credentials = credentials
+        self.control_token = control_token
+        self.proc = None
+        self.url = None
+        self.tmp = None
+        self.stdout_lines = []
+        self.stderr_lines = []
+
+    # -- lifecycle -------------------------------------------------------
+    def start(self, timeout=20):
+        self.tmp = tempfile.mkdtemp(prefix="poseidon-py-")
+        args = [binary(), "serve", "--addr", "127.0.0.1:0",
+                "--data", os.path.join(self.tmp, "data")]
+        if self.credentials is not None:
+            cred_path = os.path.join(self.tmp, "credentials.json")
+            with open(cred_path, "w") as f:
+                json.dump(self.credentials, f)
+            args += ["--credentials", cred_path]
+        if self.control_token is not None:
+            args += ["--control-token", self.control_token]
+        args += self.extra_args
+        self.proc = subprocess.Popen(
+            args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=_server_env(), cwd=self.tmp,
+        )
+        ready = threading.Event()
+
+        def pump_stdout():
+            for line in self.proc.stdout:
+                self.stdout_lines.append(line)
+                m = re.search(r"poseidon listening on (http://127\.0\.0\.1:\d+)", line)
+                if m and self.url is None:
+                    self.url = m.group(1)
+                    ready.set()
+            ready.set()
+
+        def pump_stderr():
+            for line in self.proc.stderr:
+                self.stderr_lines.append(line)
+
+        threading.Thread(target=pump_stdout, daemon=True).start()
+        threading.Thread(target=pump_stderr, daemon=True).start()
+        if not ready.wait(timeout) or self.url is None:
+            self.stop()
+            raise RuntimeError("poseidon did not start: " + self.output())
+        # Strict mode without a control token turns the control API off, so any
+        # HTTP answer from /_poseidon/health then means "listening".
+        control_off = self.credentials is not None and self.control_token is None
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                status, _ = self.control("GET", "health")
+                if status == 200 or control_off:
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("poseidon health check never answered 200: " + self.output())
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        self.proc = None
+        if self.tmp:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            self.tmp = None
+
+    def output(self):
+        return "stdout:\n" + "".join(self.stdout_lines) + "\nstderr:\n" + "".join(self.stderr_lines[-40:])
+
+    # -- control API -----------------------------------------------------
+    def control(self, method, path, body=None, token="default"):
+        """Call /_poseidon/<path>. Returns (status, parsed JSON or raw text)."""
+        if token == "default":
+            token = self.control_token
+        headers = {}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        if token:
+            headers["Authorization"] = "Bearer " + token
+        req = urllib.request.Request(self.url + "/_poseidon/" + path, data=data,
+                                     headers=headers, method=method)
+        return http_call(req)
+
+    def reset(self):
+        status, body = self.control("POST", "reset", {})
+        if status != 200:
+            raise AssertionError(f"reset failed: {status} {body}")
+
+    def now(self):
+        status, body = self.control("GET", "clock")
+        if status != 200:
+            raise AssertionError(f"clock failed: {status} {body}")
+        return float(body["epochSeconds"])
+
+    def advance(self, seconds):
+        status, body = self.control("POST", "clock", {"advanceSeconds": seconds})
+        if status != 200:
+            raise AssertionError(f"clock advance failed: {status} {body}")
+        return body
+
+    # -- clients ---------------------------------------------------------
+    def client(self, service="discovery", key=ACCOUNT, secret=SECRET, region=REGION, **config):
+        return make_client(self.url, service, key, secret, region, **config)
+
+    def aws(self, *args, key=ACCOUNT, secret=SECRET, region=REGION):
+        return run_aws(self.url, list(args), key, secret, region)
+
+
+def http_call(req, timeout=10):
+    """urllib request → (status, parsed JSON or text); HTTP errors are returned, not raised."""
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            status, raw, headers = resp.status, resp.read(), resp.headers
+    except urllib.error.HTTPError as e:
+        status, raw, headers = e.code, e.read(), e.headers
+    ctype = headers.get("Content-Type", "") if headers else ""
+    if "json" in ctype:
+        try:
+            return status, json.loads(raw)
+        except ValueError:
+            pass
+    try:
+        return status, raw.decode()
+    except UnicodeDecodeError:
+        return status, raw
+
+
+def http_get(url, timeout=10):
+    """Plain GET → (status, body bytes, headers)."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            return resp.status, resp.read(), resp.headers
+    except urllib.error.HTTPError as e:
+        return e.code, e.read(), e.headers
+
+
+def make_client(endpoint_url, service="discovery", key=ACCOUNT, secret=SECRET, region=REGION, **config):
+    session = boto3.session.Session(botocore_session=botocore.session.Session())
+    cfg = Config(retries={"max_attempts": 1}, **config)
+    return session.client(
+        service, region_name=region, endpoint_url=endpoint_url,
+        aws_access_key_id=key, aws_secret_access_key=secret, config=cfg,
+    )
+
+
+def aws_cli_available():
+    return shutil.which("aws") is not None
+
+
+def run_aws(endpoint_url, args, key=ACCOUNT, secret=SECRET, region=REGION, timeout=60):
+    """Run `aws --endpoint-url E --region R --output json ARGS...`.
+
+    Returns (rc, parsed JSON) on success (None for empty output), (rc, stderr) on failure.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update({
+        "AWS_ACCESS_KEY_ID": key,
+        "AWS_SECRET_ACCESS_KEY": secret,
+        "AWS_CONFIG_FILE": "/dev/null",
+        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true",
+        "AWS_MAX_ATTEMPTS": "1",
+        "AWS_PAGER": "",
+    })
+    cmd = ["aws", "--endpoint-url", endpoint_url, "--region", region, "--output", "json"] + args
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
+    if proc.returncode != 0:
+        return proc.returncode, proc.stderr
+    out = proc.stdout.strip()
+    return 0, (json.loads(out) if out else None)
+
+
+def wait_export(client, export_id, timeout=15, describe="describe_export_tasks"):
+    """Poll until the export leaves IN_PROGRESS; return its ExportInfo."""
+    deadline = time.time() + timeout
+    while True:
+        resp = getattr(client, describe)(exportIds=[export_id])
+        infos = resp["exportsInfo"]
+        if len(infos) != 1:
+            raise AssertionError(f"expected one ExportInfo for {export_id}, got {infos}")
+        info = infos[0]
+        if info["exportStatus"] != "IN_PROGRESS":
+            return info
+        if time.time() > deadline:
+            raise AssertionError(f"export {export_id} still IN_PROGRESS after {timeout}s: {info}")
+        time.sleep(0.05)
+
+
+def agent_filter(agent=UNKNOWN_AGENT, name="agentIds"):
+    return [{"name": name, "values": [agent], "condition": "EQUALS"}]
+
+
+class ServerTestCase(unittest.TestCase):
+    """One server per test class (flags from SERVER_ARGS), state reset before each test."""
+
+    SERVER_ARGS = ("--no-limits",)
+    CREDENTIALS = None
+    CONTROL_TOKEN = None
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.server = Server(*cls.SERVER_ARGS, credentials=cls.CREDENTIALS,
+                            control_token=cls.CONTROL_TOKEN).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+        super().tearDownClass()
+
+    def setUp(self):
+        super().setUp()
+        self.server.reset()
+
+    # -- assertions -------------------------------------------------------
+    def assertClientError(self, code, fn, *args, status=400, **kwargs):
+        """fn(*args, **kwargs) must raise a botocore ClientError with this code and status.
+
+        status: an int, a tuple of allowed ints, or "4xx" for any client-error status.
+        """
+        from botocore.exceptions import ClientError
+        with self.assertRaises(ClientError) as cm:
+            fn(*args, **kwargs)
+        err = cm.exception.response
+        self.assertEqual(err["Error"]["Code"], code, err)
+        got = err["ResponseMetadata"]["HTTPStatusCode"]
+        if status == "4xx":
+            self.assertTrue(400 <= got < 500, err)
+        elif isinstance(status, tuple):
+            self.assertIn(got, status, err)
+        else:
+            self.assertEqual(got, status, err)
+        self.assertTrue(err["Error"].get("Message"), f"error without message: {err}")
+        rid = err["ResponseMetadata"].get("RequestId")
+        self.assertTrue(rid, f"error without x-amzn-requestid: {err}")
+        headers = err["ResponseMetadata"]["HTTPHeaders"]
+        if "x-amzn-errortype" in headers:
+            self.assertEqual(headers["x-amzn-errortype"], code)
+        return cm.exception
