@@ -60,7 +60,7 @@ func (c *serveCmd) Run(ctx context.Context, stdout io.Writer, g *globals) error 
 	authn := auth.Open()
 	if c.Credentials != "" {
 		var err error
-		if authn, err = auth.LoadStrict(c.Credentials, clk.Now); err != nil {
+		if authn, err = auth.LoadStrict(c.Credentials, time.Now); err != nil {
 			return err
 		}
 	}

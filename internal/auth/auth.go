@@ -115,14 +115,18 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request, body 
 	sig, err := sigv4.Parse(r)
 	if !a.Strict() {
 		id := Identity{AccountID: DefaultAccount, Region: DefaultRegion}
+		akid, reg := "", ""
 		if err == nil && sig != nil {
-			id.AccessKeyID = sig.AccessKeyID
-			if twelveDigits.MatchString(sig.AccessKeyID) {
-				id.AccountID = sig.AccessKeyID
-			}
-			if sig.Scope.Region != "" {
-				id.Region = sig.Scope.Region
-			}
+			akid, reg = sig.AccessKeyID, sig.Scope.Region
+		} else {
+			akid, reg = looseScope(r)
+		}
+		id.AccessKeyID = akid
+		if twelveDigits.MatchString(akid) {
+			id.AccountID = akid
+		}
+		if reg != "" {
+			id.Region = reg
 		}
 		return id, nil
 	}
@@ -132,14 +136,37 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request, body 
 	if sig == nil {
 		return Identity{}, sigv4.MissingToken()
 	}
+	// Scope and clock problems are reported before unknown keys, as AWS does.
+	if err := sig.Precheck(service, a.now(), MaxSkew); err != nil {
+		return Identity{}, err
+	}
 	c, ok := a.lookup(sig.AccessKeyID)
-	if !ok {
+	// Identities in the credentials file are long-term keys: a session token
+	// cannot belong to them.
+	if !ok || sig.SessionToken != "" {
 		return Identity{}, sigv4.UnrecognizedClient()
 	}
 	if err := sig.Verify(r, body, c.SecretAccessKey, service, a.now(), MaxSkew); err != nil {
 		return Identity{}, err
 	}
 	return Identity{AccountID: c.AccountID, AccessKeyID: c.AccessKeyID, Region: sig.Scope.Region, allow: c.Allow}, nil
+}
+
+var credentialRE = regexp.MustCompile(`Credential=([^/,\s]+)/[0-9]{8}/([a-z0-9-]+)/`)
+
+// looseScope reads the access key ID and region from a credential scope
+// that sigv4.Parse refused (open mode trusts callers, so a signature missing
+// other parts still names its account and region).
+func looseScope(r *http.Request) (akid, region string) {
+	src := r.Header.Get("Authorization")
+	if c := r.URL.Query().Get("X-Amz-Credential"); src == "" && c != "" {
+		src = "Credential=" + c
+	}
+	m := credentialRE.FindStringSubmatch(src)
+	if m == nil {
+		return "", ""
+	}
+	return m[1], m[2]
 }
 
 // lookup finds a credential by access key ID, comparing in constant time so

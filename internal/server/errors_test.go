@@ -38,7 +38,7 @@ func TestErrorParts(t *testing.T) {
 		{"protocol error", adsService, false, awsjson.Serialization("bad json"), "SerializationException", 400, "bad json"},
 		{"unknown operation", adsService, false, awsjson.UnknownOperation("X.Y"), "UnknownOperationException", 400, `Unknown operation "X.Y".`},
 		{"too large", adsService, false, awsjson.TooLarge(10), "RequestEntityTooLargeException", 413, "Request body is larger than the limit of 10 bytes."},
-		{"missing token", adsService, false, sigv4.MissingToken(), "MissingAuthenticationTokenException", 403, "Missing Authentication Token"},
+		{"missing token", adsService, false, sigv4.MissingToken(), "MissingAuthenticationTokenException", 403, "Request is missing Authentication Token"},
 		{"unrecognized client", adsService, false, sigv4.UnrecognizedClient(), "UnrecognizedClientException", 400, "The security token included in the request is invalid."},
 		{"not implemented", adsService, false, errNotImplemented{"DescribeAgents"}, "NotImplementedException", 400, "poseidon does not implement DescribeAgents yet."},
 		{"unknown error hides detail", adsService, false, errors.New("disk on fire"), "ServerInternalErrorException", 500, "The server experienced an internal error. Try again."},

@@ -176,3 +176,18 @@ func TestSkewString(t *testing.T) {
 		}
 	}
 }
+
+func TestPrecheck(t *testing.T) {
+	r := parseReq(goodAuth, "", "X-Amz-Date", "20260315T123456Z")
+	sig, err := Parse(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sig.Precheck("discovery", testTime.Add(15*time.Minute), skew); err != nil {
+		t.Fatalf("at the edge of the skew: %v", err)
+	}
+	wantErr(t, sig.Precheck("discovery", testTime.Add(15*time.Minute+time.Second), skew), CodeInvalidSignature, 403, "Signature expired")
+	wantErr(t, sig.Precheck("mgh", testTime, skew), CodeInvalidSignature, 403, "Credential should be scoped to correct service: 'mgh'. ")
+	var none *Signature
+	wantErr(t, none.Precheck("discovery", testTime, skew), CodeMissingToken, 403, "Request is missing Authentication Token")
+}

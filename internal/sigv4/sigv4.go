@@ -72,9 +72,9 @@ func invalid(msg string) *Error {
 }
 
 // MissingToken is the error for a request that carries no signature at all:
-// MissingAuthenticationTokenException, 403, "Missing Authentication Token".
+// MissingAuthenticationTokenException, 403, "Request is missing Authentication Token".
 func MissingToken() *Error {
-	return &Error{Code: CodeMissingToken, Message: "Missing Authentication Token", Status: http.StatusForbidden}
+	return &Error{Code: CodeMissingToken, Message: "Request is missing Authentication Token", Status: http.StatusForbidden}
 }
 
 // UnrecognizedClient is the error for an unknown access key ID:

@@ -38,6 +38,23 @@ import (
 //
 // All errors are *Error with status 403.
 func (s *Signature) Verify(r *http.Request, body []byte, secret, wantService string, now time.Time, maxSkew time.Duration) error {
+	if err := s.Precheck(wantService, now, maxSkew); err != nil {
+		return err
+	}
+	sum := sha256.Sum256(body)
+	want, err := s.compute(r, secret, sum[:], false)
+	if err != nil || !hmac.Equal([]byte(want), []byte(s.Signature)) {
+		return invalid(MsgSignatureMismatch)
+	}
+	return nil
+}
+
+// Precheck runs the checks of Verify that need no secret key (steps 1 to 3:
+// scope, clock, host signed), with the same errors. Verify runs it first
+// itself; a server may call it before looking up the access key so that a
+// bad scope or an expired request is reported ahead of an unknown key, which
+// is the order AWS reports them in.
+func (s *Signature) Precheck(wantService string, now time.Time, maxSkew time.Duration) error {
 	if s == nil {
 		return MissingToken()
 	}
@@ -49,11 +66,6 @@ func (s *Signature) Verify(r *http.Request, body []byte, secret, wantService str
 	}
 	if !s.signsHost() {
 		return invalid("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")
-	}
-	sum := sha256.Sum256(body)
-	want, err := s.compute(r, secret, sum[:], false)
-	if err != nil || !hmac.Equal([]byte(want), []byte(s.Signature)) {
-		return invalid(MsgSignatureMismatch)
 	}
 	return nil
 }
@@ -173,7 +185,7 @@ func (s *Signature) compute(r *http.Request, secret string, payloadHash []byte, 
 
 	signer := sigv4.New(func(o *v4.SignerOptions) {
 		o.HeaderRules = signed
-		o.DisableDoublePathEscape = true
+		o.DisableDoublePathEscape = s3
 		o.DisableImplicitPayloadHashing = true
 	})
 	err := signer.SignRequest(&sigv4.SignRequestInput{

@@ -325,11 +325,11 @@ func TestServerHeaders(t *testing.T) {
 func TestVerifyNilSignature(t *testing.T) {
 	var s *Signature
 	wantErr(t, s.Verify(&http.Request{URL: &url.URL{Path: "/"}}, nil, "x", "discovery", testTime, skew),
-		CodeMissingToken, 403, "Missing Authentication Token")
+		CodeMissingToken, 403, "Request is missing Authentication Token")
 }
 
 func TestErrors(t *testing.T) {
-	if e := MissingToken(); e.Code != "MissingAuthenticationTokenException" || e.Status != 403 || e.Message != "Missing Authentication Token" {
+	if e := MissingToken(); e.Code != "MissingAuthenticationTokenException" || e.Status != 403 || e.Message != "Request is missing Authentication Token" {
 		t.Fatalf("%+v", e)
 	}
 	if e := UnrecognizedClient(); e.Code != "UnrecognizedClientException" || e.Status != 400 ||
