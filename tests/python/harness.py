@@ -104,8 +104,11 @@ def _server_env():
 class Server:
     """One running poseidon process with its own data directory."""
 
-    def __init__(self, *extra_args, credentials=None, control_token=None):
+    def __init__(self, *extra_args, credentials=None, control_token=None, data_dir=None, port=0):
+        """data_dir: reuse this data directory (kept at stop); port: 0 picks a free one."""
         self.extra_args = list(extra_args)
+        self.data_dir = data_dir
+        self.port = port
         self.credentials = credentials
         self.control_token = control_token
         self.proc = None
@@ -113,12 +116,15 @@ class Server:
         self.tmp = None
         self.stdout_lines = []
         self.stderr_lines = []
+        self._threads = []
+        self.returncode = None
+        self.killed = False
 
     # -- lifecycle -------------------------------------------------------
     def start(self, timeout=20):
         self.tmp = tempfile.mkdtemp(prefix="poseidon-py-")
-        args = [binary(), "serve", "--addr", "127.0.0.1:0",
-                "--data", os.path.join(self.tmp, "data")]
+        args = [binary(), "serve", "--addr", f"127.0.0.1:{self.port}",
+                "--data", self.data_dir or os.path.join(self.tmp, "data")]
         if self.credentials is not None:
             cred_path = os.path.join(self.tmp, "credentials.json")
             with open(cred_path, "w") as f:
@@ -146,8 +152,10 @@ class Server:
             for line in self.proc.stderr:
                 self.stderr_lines.append(line)
 
-        threading.Thread(target=pump_stdout, daemon=True).start()
-        threading.Thread(target=pump_stderr, daemon=True).start()
+        self._threads = [threading.Thread(target=pump_stdout, daemon=True),
+                         threading.Thread(target=pump_stderr, daemon=True)]
+        for t in self._threads:
+            t.start()
         if not ready.wait(timeout) or self.url is None:
             self.stop()
             raise RuntimeError("poseidon did not start: " + self.output())
@@ -172,8 +180,16 @@ class Server:
             try:
                 self.proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
+                self.killed = True
                 self.proc.kill()
                 self.proc.wait(timeout=5)
+        if self.proc is not None:
+            self.returncode = self.proc.returncode
+            for t in self._threads:
+                t.join(timeout=5)
+            for pipe in (self.proc.stdout, self.proc.stderr):
+                if pipe is not None:
+                    pipe.close()
         self.proc = None
         if self.tmp:
             shutil.rmtree(self.tmp, ignore_errors=True)
@@ -253,7 +269,10 @@ def http_get(url, timeout=10):
 
 def make_client(endpoint_url, service="discovery", key=ACCOUNT, secret=SECRET, region=REGION, **config):
     session = boto3.session.Session(botocore_session=botocore.session.Session())
-    cfg = Config(retries={"max_attempts": 1}, **config)
+    # total_max_attempts=1: one attempt, no retries. (retries={"max_attempts": 1} would
+    # allow one *retry*: botocore counts max_attempts without the first request, and
+    # its legacy mode retries HTTP 429.)
+    cfg = Config(retries={"total_max_attempts": 1}, **config)
     return session.client(
         service, region_name=region, endpoint_url=endpoint_url,
         aws_access_key_id=key, aws_secret_access_key=secret, config=cfg,
@@ -325,6 +344,11 @@ class ServerTestCase(unittest.TestCase):
     def tearDownClass(cls):
         cls.server.stop()
         super().tearDownClass()
+        # SIGTERM must shut the server down cleanly, without SIGKILL.
+        if cls.server.killed or cls.server.returncode != 0:
+            raise AssertionError(
+                f"poseidon did not exit cleanly on SIGTERM (rc={cls.server.returncode}, "
+                f"killed={cls.server.killed}):\n{cls.server.output()}")
 
     def setUp(self):
         super().setUp()

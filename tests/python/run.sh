@@ -29,4 +29,5 @@ if [ -n "$missing" ]; then
   exit 0
 fi
 
+export PYTHONDONTWRITEBYTECODE=1
 exec "$py" -m unittest discover -s tests/python -t tests/python -v "$@"

@@ -298,6 +298,20 @@ class PaginationTest(harness.ServerTestCase):
             token = page.get("nextToken")
         self.assertEqual([i["exportId"] for i in first["exportsInfo"]] + rest, expected)
 
+    def test_max_results_capped_at_100(self):
+        c = self.server.client()
+        ids = {c.start_export_task()["exportId"] for _ in range(103)}
+        for max_results in (0, 101, 1000):
+            with self.subTest(maxResults=max_results):
+                first = c.describe_export_tasks(maxResults=max_results)
+                self.assertEqual(len(first["exportsInfo"]), 100)
+                second = c.describe_export_tasks(maxResults=max_results, nextToken=first["nextToken"])
+                self.assertEqual(len(second["exportsInfo"]), 3)
+                self.assertNotIn("nextToken", second)
+                got = {i["exportId"] for i in first["exportsInfo"] + second["exportsInfo"]}
+                self.assertEqual(got, ids)
+        self.assertEqual(len(c.describe_export_configurations()["exportsInfo"]), 100)
+
     @unittest.skipUnless(harness.aws_cli_available(), "aws CLI not installed")
     def test_aws_cli_max_items_and_starting_token(self):
         expected = self.make_exports()

@@ -1,10 +1,11 @@
 """Identity: open-mode accounts, strict-mode SigV4 and allow lists, the control API token."""
 
 import datetime
+import io
 import unittest
+import zipfile
 from unittest import mock
 
-import botocore
 from botocore import UNSIGNED
 
 import harness
@@ -89,8 +90,6 @@ class StrictModeTest(harness.ServerTestCase):
         # the presigned URL works without any credentials, and names the account
         status, body, _ = harness.http_get(info["configurationsDownloadUrl"])
         self.assertEqual(status, 200)
-        import io
-        import zipfile
         names = zipfile.ZipFile(io.BytesIO(body)).namelist()
         self.assertIn(f"{ACCOUNT_A}_Server.csv", names)
 
