@@ -102,7 +102,8 @@ type Agent struct {
 	FirstData, LastData time.Time
 }
 
-// ExportQuery selects export tasks of one account, newest first.
+// ExportQuery selects export tasks of one account, newest first (ties by
+// export ID, descending).
 type ExportQuery struct {
 	AccountID string
 	// IDs, when not nil, keeps only these export IDs.

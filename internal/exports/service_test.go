@@ -287,9 +287,9 @@ func TestDescribePagination(t *testing.T) {
 	if len(got) != 7 {
 		t.Fatalf("got %d tasks over pages, want 7: %v", len(got), got)
 	}
-	// Newest first; the two created at the same instant are ordered by ID.
+	// Newest first; the two created at the same instant are ordered by ID, descending.
 	want := []string{ids[6], ids[5], ids[4], ids[3], ids[2], ids[1], ids[0]}
-	if ids[3] < ids[4] {
+	if ids[3] > ids[4] {
 		want[2], want[3] = ids[3], ids[4]
 	}
 	for i := range want {

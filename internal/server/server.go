@@ -91,7 +91,6 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("GET /_poseidon/clock", s.control(s.getClock))
 	s.mux.HandleFunc("POST /_poseidon/clock", s.control(s.setClock))
 	s.mux.HandleFunc("GET /"+downloadBucket+"/{account}/{file}", s.download)
-	s.mux.HandleFunc("HEAD /"+downloadBucket+"/{account}/{file}", s.download)
 	s.mux.HandleFunc("/", s.notFound)
 	return s
 }

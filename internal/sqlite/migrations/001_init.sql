@@ -53,7 +53,7 @@ CREATE TABLE export_tasks (
     lease_until_ms     INTEGER
 );
 
-CREATE INDEX export_tasks_by_account ON export_tasks (account_id, request_time_ms DESC, export_id);
-CREATE INDEX export_tasks_by_agent ON export_tasks (account_id, agent_id, request_time_ms DESC);
+CREATE INDEX export_tasks_by_account ON export_tasks (account_id, request_time_ms DESC, export_id DESC);
+CREATE INDEX export_tasks_by_agent ON export_tasks (account_id, agent_id, request_time_ms DESC, export_id DESC);
 CREATE INDEX export_tasks_queue ON export_tasks (ready_at_ms) WHERE status = 'IN_PROGRESS';
 CREATE INDEX export_tasks_retention ON export_tasks (finished_at_ms) WHERE status = 'SUCCEEDED' AND expired = 0;
