@@ -15,7 +15,22 @@ import (
 	"github.com/poseidon-ads/poseidon/internal/sigv4"
 )
 
+// adsHandlers gathers the ADS operations that are built; each area of the
+// API registers its own in its file.
 func (s *Server) adsHandlers() map[string]handler {
+	all := map[string]handler{}
+	for _, m := range []map[string]handler{s.exportHandlers(), s.agentHandlers(), s.configurationHandlers()} {
+		for name, h := range m {
+			if _, dup := all[name]; dup {
+				panic("server: operation registered twice: " + name)
+			}
+			all[name] = h
+		}
+	}
+	return all
+}
+
+func (s *Server) exportHandlers() map[string]handler {
 	return map[string]handler{
 		"StartExportTask":              op(s.startExportTask),
 		"DescribeExportTasks":          op(s.describeExportTasks),

