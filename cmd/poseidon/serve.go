@@ -45,6 +45,7 @@ type serveCmd struct {
 	Workers             int    `default:"2" env:"POSEIDON_WORKERS" help:"Export worker goroutines."`
 	LogLevel            string `default:"info" enum:"debug,info,warn,error" env:"POSEIDON_LOG_LEVEL" help:"Log level: debug, info, warn, error."`
 	LogFormat           string `default:"text" enum:"text,json" env:"POSEIDON_LOG_FORMAT" help:"Log format: text or json."`
+	Demo                bool   `env:"POSEIDON_DEMO" help:"Seed a small demo fleet through the intake endpoint at start."`
 }
 
 func (c *serveCmd) Run(ctx context.Context, stdout io.Writer, g *globals) error {
@@ -85,9 +86,12 @@ func (c *serveCmd) Run(ctx context.Context, stdout io.Writer, g *globals) error 
 		return err
 	}
 	limits := exports.Limits{AgentConcurrent: c.AgentExportsRunning, AgentPerDay: c.AgentExportsPerDay, ConfigurationExports: c.ConfigExportsPer6h, Disabled: c.NoLimits}
-	svc := exports.New(exports.Config{Store: db, Now: clk.Now, Delay: c.ExportDelay, Limits: limits, Tokens: pagetoken.New(tokenSecret), Wake: w.Wake})
+	tokens := pagetoken.New(tokenSecret)
+	svc := exports.New(exports.Config{Store: db, Now: clk.Now, Delay: c.ExportDelay, Limits: limits, Tokens: tokens, Wake: w.Wake})
 	srv := server.New(server.Config{
 		Store: db, Exports: svc, Auth: authn, Clock: clk, Files: files, Log: log,
+		Agents:     newAgents(db, clk, tokens, log),
+		Inventory:  newInventory(db, clk, tokens, log),
 		HomeRegion: homeRegion, ControlToken: c.ControlToken, MaxBodyBytes: c.MaxBodyBytes,
 		SmithyStatusCodes: c.SmithyStatusCodes, URLSecret: urlSecret,
 	})
@@ -129,6 +133,13 @@ func (c *serveCmd) Run(ctx context.Context, stdout io.Writer, g *globals) error 
 		mode = "strict mode"
 	}
 	fmt.Fprintf(stdout, "poseidon listening on http://%s (%s, data %s)\n", addr, mode, c.Data)
+	if c.Demo {
+		go func() {
+			if err := seedDemo(ctx, "http://"+addr, log); err != nil {
+				log.Error("demo fleet", "err", err)
+			}
+		}()
+	}
 	log.Info("poseidon ready", "addr", addr, "data", c.Data, "strict", authn.Strict(), "homeRegion", c.HomeRegion)
 
 	select {

@@ -1,5 +1,8 @@
 package server
 
+// Inventory is the inventory read layer.
+type Inventory interface{}
+
 // configurationHandlers registers the inventory read operations:
 // DescribeConfigurations, ListConfigurations, ListServerNeighbors,
 // GetDiscoverySummary.

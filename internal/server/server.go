@@ -41,10 +41,14 @@ type Exports interface {
 type Config struct {
 	Store   Store
 	Exports Exports
-	Auth    *auth.Authenticator
-	Clock   *clock.Clock
-	Files   exportfile.Dir
-	Log     *slog.Logger
+	// Agents serves agent intake and the agent operations (see agents.go).
+	Agents Agents
+	// Inventory serves the inventory read operations (see configurations.go).
+	Inventory Inventory
+	Auth      *auth.Authenticator
+	Clock     *clock.Clock
+	Files     exportfile.Dir
+	Log       *slog.Logger
 	// PublicURL is the base of download URLs, e.g. "http://127.0.0.1:8480".
 	PublicURL string
 	// HomeRegion is every new account's home region; "" leaves it unset.
@@ -91,6 +95,7 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("GET /_poseidon/clock", s.control(s.getClock))
 	s.mux.HandleFunc("POST /_poseidon/clock", s.control(s.setClock))
 	s.mux.HandleFunc("GET /"+downloadBucket+"/{account}/{file}", s.download)
+	s.routeIntake()
 	s.mux.HandleFunc("/", s.notFound)
 	return s
 }
