@@ -507,3 +507,26 @@ func TestRestartLosesNothing(t *testing.T) {
 		t.Fatalf("URL across restart = %d", code)
 	}
 }
+
+// TestFlagsFromEnvironment checks that flags can come from POSEIDON_*
+// variables, and that --public-url sets the base of download URLs.
+func TestFlagsFromEnvironment(t *testing.T) {
+	t.Setenv("POSEIDON_HOME_REGION", "none")
+	t.Setenv("POSEIDON_PUBLIC_URL", "http://downloads.example.test:9999")
+	s := startServer(t, "")
+	c := client(t, s.URL, acctA, "x")
+	_, err := c.DescribeExportTasks(&ads.DescribeExportTasksInput{})
+	wantCode(t, err, ads.ErrCodeHomeRegionNotSetException, 400)
+
+	t.Setenv("POSEIDON_HOME_REGION", "us-west-2")
+	s2 := startServer(t, "")
+	c2 := client(t, s2.URL, acctA, "x")
+	out, err := c2.StartExportTask(&ads.StartExportTaskInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := waitExport(t, c2, aws.StringValue(out.ExportId))
+	if u := aws.StringValue(info.ConfigurationsDownloadUrl); !strings.HasPrefix(u, "http://downloads.example.test:9999/poseidon-exports/"+acctA+"/") {
+		t.Fatalf("download URL = %q", u)
+	}
+}
