@@ -18,6 +18,7 @@ var version = "dev"
 
 type cli struct {
 	Serve   serveCmd   `cmd:"" help:"Run the ADS endpoint, the export workers and the control API."`
+	Seed    seedCmd    `cmd:"" help:"Fill a running server with a simulated fleet of discovery agents, through its intake endpoint."`
 	Version versionCmd `cmd:"" help:"Print the version."`
 }
 

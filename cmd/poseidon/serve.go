@@ -43,6 +43,7 @@ type serveCmd struct {
 	NoLimits            bool   `env:"POSEIDON_NO_LIMITS" help:"Turn every export limit off (for tests)."`
 	SmithyStatusCodes   bool   `env:"POSEIDON_SMITHY_STATUS_CODES" help:"Use the Smithy model's HTTP statuses (403/409/429) instead of the API reference's 400."`
 	Workers             int    `default:"2" env:"POSEIDON_WORKERS" help:"Export worker goroutines."`
+	ExportSizeLimit     int64  `default:"1073741824" env:"POSEIDON_EXPORT_SIZE_LIMIT" help:"Largest agent export, in uncompressed CSV bytes; a bigger one stops at a report boundary and is truncated."`
 	LogLevel            string `default:"info" enum:"debug,info,warn,error" env:"POSEIDON_LOG_LEVEL" help:"Log level: debug, info, warn, error."`
 	LogFormat           string `default:"text" enum:"text,json" env:"POSEIDON_LOG_FORMAT" help:"Log format: text or json."`
 	Demo                bool   `env:"POSEIDON_DEMO" help:"Seed a small demo fleet through the intake endpoint at start."`
@@ -81,7 +82,7 @@ func (c *serveCmd) Run(ctx context.Context, stdout io.Writer, g *globals) error 
 	}
 
 	files := exportfile.Dir{Root: filepath.Join(c.Data, "exports")}
-	w := &worker.Worker{Queue: db, Files: files, Now: clk.Now, Log: log, Workers: c.Workers, Changed: clk.Changed()}
+	w := &worker.Worker{Queue: db, Files: files, Now: clk.Now, Log: log, Workers: c.Workers, Changed: clk.Changed(), MaxExportBytes: c.ExportSizeLimit}
 	if err := w.Recover(ctx); err != nil {
 		return err
 	}

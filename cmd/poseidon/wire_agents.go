@@ -3,6 +3,7 @@ package main
 import (
 	"log/slog"
 
+	"github.com/poseidon-ads/poseidon/internal/agents"
 	"github.com/poseidon-ads/poseidon/internal/clock"
 	"github.com/poseidon-ads/poseidon/internal/pagetoken"
 	"github.com/poseidon-ads/poseidon/internal/server"
@@ -11,5 +12,5 @@ import (
 
 // newAgents builds the agent use-case layer.
 func newAgents(db *sqlite.DB, clk *clock.Clock, tokens *pagetoken.Sealer, log *slog.Logger) server.Agents {
-	return nil
+	return agents.New(agents.Config{Store: db, Now: clk.Now, Tokens: tokens})
 }

@@ -46,7 +46,7 @@ var SummaryLayouts = []Layout{
 	{"SystemPerformance", append([]string{"server.configurationId", "server.hostName"}, serverPerformance...)},
 	{"Tags", []string{"server.configurationId", "server.hostName", "tag.key", "tag.value", "tag.timeOfCreation"}},
 	{"VMwareInfo", []string{"server.configurationId", "server.hostName", "vmware.moRefId", "vmware.vmName", "vmware.vCenterId",
-		"vmware.vCenterName", "vmware.vmFolderPath"}},
+		"vmware.vCenterName", "vmware.vmFolderPath", "vmware.hostId"}},
 }
 
 var connectionHeader = []string{"accountNumber", "agentId", "sourceIp", "sourcePort", "destinationIp", "destinationPort",

@@ -58,6 +58,8 @@ type Config struct {
 	ControlToken string
 	// MaxBodyBytes bounds request bodies.
 	MaxBodyBytes int64
+	// MaxIntakeBytes bounds agent intake bodies (POST /_poseidon/intake).
+	MaxIntakeBytes int64
 	// SmithyStatusCodes sends the Smithy model's HTTP statuses (403, 409,
 	// 429) instead of the API reference's 400 for three exceptions.
 	SmithyStatusCodes bool
@@ -85,6 +87,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 1 << 20
+	}
+	if cfg.MaxIntakeBytes <= 0 {
+		cfg.MaxIntakeBytes = 8 << 20
 	}
 	s := &Server{cfg: cfg, log: cfg.Log, mux: http.NewServeMux(), ready: make(chan struct{})}
 	s.ads = s.adsHandlers()

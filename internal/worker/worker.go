@@ -6,10 +6,8 @@ package worker
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"sync"
 	"time"
@@ -26,6 +24,7 @@ type Queue interface {
 	CompleteExportTask(ctx context.Context, owner, id string, r discovery.ExportResult, now time.Time) error
 	RecoverExportTasks(ctx context.Context, maxAttempts int, failMessage string, now time.Time) (requeued, failed int, err error)
 	GetAgent(ctx context.Context, account, id string) (*discovery.Agent, error)
+	RowSource
 }
 
 // MaxAttempts is how many times a task may be interrupted by a crash before
@@ -46,6 +45,10 @@ type Worker struct {
 	Lease   time.Duration // how long a claim lasts; 10 minutes if zero
 	// Changed, if not nil, signals that the virtual clock moved.
 	Changed <-chan struct{}
+	// MaxExportBytes caps the uncompressed CSV bytes of one agent export;
+	// DefaultMaxExportBytes if zero. An export that would pass it ends at a
+	// report boundary and is truncated.
+	MaxExportBytes int64
 
 	owner string
 	wake  chan struct{}
@@ -168,118 +171,6 @@ func (w *Worker) processOne(ctx context.Context) bool {
 	// Wake a sibling: there may be more work queued.
 	w.Wake()
 	return true
-}
-
-// build renders the task's archive and returns the outcome to record.
-func (w *Worker) build(ctx context.Context, t *discovery.ExportTask) discovery.ExportResult {
-	var (
-		files  []exportfile.File
-		extras []exportfile.Extra
-		trunc  bool
-	)
-	switch t.Kind {
-	case discovery.KindAgent:
-		agent, err := w.Queue.GetAgent(ctx, t.AccountID, t.AgentID)
-		if errors.Is(err, discovery.ErrNotFound) {
-			return failed(fmt.Sprintf("Export failed: agent %s was not found in this account. Check the agent ID with DescribeAgents.", t.AgentID))
-		}
-		if err != nil {
-			w.Log.ErrorContext(ctx, "get agent", "err", err, "exportId", t.ID)
-			return failed("Export failed: an internal error occurred while reading the agent's data.")
-		}
-		win := resolveWindow(t, agent, w.Now())
-		trunc = win.Truncated
-		for _, l := range exportfile.AgentLayouts {
-			files = append(files, exportfile.File{Layout: l})
-		}
-		extras = append(extras, exportfile.Extra{Name: "results.json", Body: resultsJSON(t, win, len(files))})
-	default:
-		for _, l := range exportfile.SummaryLayouts {
-			files = append(files, exportfile.File{Layout: l})
-		}
-	}
-	size, err := w.Files.Write(t.AccountID, t.ID, func(out io.Writer) error {
-		return exportfile.WriteZip(out, t.AccountID, t.RequestTime, files, extras)
-	})
-	if err != nil {
-		w.Log.ErrorContext(ctx, "write export file", "err", err, "exportId", t.ID)
-		return failed("Export failed: the export file could not be written: " + err.Error())
-	}
-	return discovery.ExportResult{Status: discovery.ExportSucceeded, Message: discovery.SucceededMessage, IsTruncated: trunc, FileSize: size}
-}
-
-func failed(msg string) discovery.ExportResult {
-	return discovery.ExportResult{Status: discovery.ExportFailed, Message: msg}
-}
-
-// Window is the span of agent data an export holds.
-type Window struct {
-	Start, End time.Time
-	Truncated  bool
-}
-
-// resolveWindow applies DECISIONS.md: a missing startTime means the agent's
-// first data, a missing endTime its latest data (or now, if it has none), and
-// a window longer than 72 hours keeps its first 72 hours and is truncated.
-func resolveWindow(t *discovery.ExportTask, a *discovery.Agent, now time.Time) Window {
-	var w Window
-	switch {
-	case t.RequestedEnd != nil:
-		w.End = *t.RequestedEnd
-	case !a.LastData.IsZero():
-		w.End = a.LastData
-	default:
-		w.End = now
-	}
-	switch {
-	case t.RequestedStart != nil:
-		w.Start = *t.RequestedStart
-	case !a.FirstData.IsZero():
-		w.Start = a.FirstData
-	default:
-		w.Start = w.End.Add(-discovery.MaxAgentWindow)
-	}
-	if w.End.Sub(w.Start) > discovery.MaxAgentWindow {
-		w.End = w.Start.Add(discovery.MaxAgentWindow)
-		w.Truncated = true
-	}
-	return w
-}
-
-const resultsTime = "2006-01-02 15:04:05"
-
-// resultsJSON is the agent export's {account}_results.json, with the keys
-// that readers of real exports use (ads-spec §5.2).
-func resultsJSON(t *discovery.ExportTask, w Window, files int) []byte {
-	type filter struct {
-		Name      string   `json:"Name"`
-		Values    []string `json:"Values"`
-		Condition string   `json:"Condition"`
-	}
-	summary := map[string]any{
-		"isTruncated":     w.Truncated,
-		"ActualStartTime": w.Start.UTC().Format(resultsTime),
-		"ActualEndTime":   w.End.UTC().Format(resultsTime),
-	}
-	fmtOpt := func(p *time.Time) any {
-		if p == nil {
-			return nil
-		}
-		return p.UTC().Format(resultsTime)
-	}
-	body, _ := json.MarshalIndent(map[string]any{
-		"CustomerAccount":      t.AccountID,
-		"ExportId":             t.ID,
-		"RequestedFilters":     []filter{{Name: "agentIds", Values: []string{t.AgentID}, Condition: "EQUALS"}},
-		"RequestedStartTime":   fmtOpt(t.RequestedStart),
-		"RequestedEndTime":     fmtOpt(t.RequestedEnd),
-		"ResultFilesGenerated": files,
-		"ExportStartedAt":      t.RequestTime.UTC().Format(resultsTime),
-		"ExportStatus":         string(discovery.ExportSucceeded),
-		"StatusMessage":        discovery.SucceededMessage,
-		"ExportSummary":        summary,
-	}, "", "  ")
-	return body
 }
 
 // ProcessOne claims and builds at most one task, synchronously. It reports

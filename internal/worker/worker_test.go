@@ -3,7 +3,6 @@ package worker_test
 import (
 	"archive/zip"
 	"encoding/csv"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,6 +21,7 @@ import (
 const acct = "123456789012"
 
 type fixture struct {
+	dir   string
 	db    *sqlite.DB
 	clock *clock.Clock
 	files exportfile.Dir
@@ -39,7 +39,7 @@ func newFixture(t *testing.T) *fixture {
 	base := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	clk := clock.New(func() time.Time { return base })
 	files := exportfile.Dir{Root: filepath.Join(dir, "exports")}
-	return &fixture{db: db, clock: clk, files: files, w: &worker.Worker{Queue: db, Files: files, Now: clk.Now}}
+	return &fixture{dir: dir, db: db, clock: clk, files: files, w: &worker.Worker{Queue: db, Files: files, Now: clk.Now}}
 }
 
 func (f *fixture) add(t *testing.T, task discovery.ExportTask) *discovery.ExportTask {
@@ -160,25 +160,32 @@ func TestAgentExportWindow(t *testing.T) {
 	f := newFixture(t)
 	now := f.clock.Now()
 	first := now.Add(-100 * time.Hour)
-	if err := f.db.UpsertAgent(t.Context(), &discovery.Agent{AccountID: acct, ID: "o-1", Registered: first, FirstData: first, LastData: now}); err != nil {
+	// A report every 15 minutes from first to now, both included.
+	f.seedAgent(t, acct, "o-1", first, now, 15*time.Minute)
+	if err := f.db.UpsertAgent(t.Context(), &discovery.Agent{AccountID: acct, ID: "o-empty", Registered: first}); err != nil {
 		t.Fatal(err)
 	}
 	tp := func(t time.Time) *time.Time { return &t }
 	tests := []struct {
 		name               string
+		agent              string
 		start, end         *time.Time
 		wantTrunc          bool
-		wantStart, wantEnd time.Time
+		wantStart, wantEnd time.Time // zero: no rows
 	}{
-		{"whole data, over 72h", nil, nil, true, first, first.Add(72 * time.Hour)},
-		{"explicit 24h", tp(now.Add(-48 * time.Hour)), tp(now.Add(-24 * time.Hour)), false, now.Add(-48 * time.Hour), now.Add(-24 * time.Hour)},
-		{"start only", tp(now.Add(-10 * time.Hour)), nil, false, now.Add(-10 * time.Hour), now},
-		{"end only, over 72h", nil, tp(now.Add(-time.Hour)), true, first, first.Add(72 * time.Hour)},
-		{"explicit 73h", tp(now.Add(-80 * time.Hour)), tp(now.Add(-7 * time.Hour)), true, now.Add(-80 * time.Hour), now.Add(-8 * time.Hour)},
+		{"whole data, over 72h", "o-1", nil, nil, true, first, first.Add(72 * time.Hour)},
+		{"explicit 24h", "o-1", tp(now.Add(-48 * time.Hour)), tp(now.Add(-24 * time.Hour)), false, now.Add(-48 * time.Hour), now.Add(-24 * time.Hour)},
+		{"start only", "o-1", tp(now.Add(-10 * time.Hour)), nil, false, now.Add(-10 * time.Hour), now},
+		{"end only, over 72h", "o-1", nil, tp(now.Add(-time.Hour)), true, first, first.Add(72 * time.Hour)},
+		{"explicit 73h", "o-1", tp(now.Add(-80 * time.Hour)), tp(now.Add(-7 * time.Hour)), true, now.Add(-80 * time.Hour), now.Add(-8 * time.Hour)},
+		{"between samples", "o-1", tp(now.Add(-10*time.Hour + time.Second)), tp(now.Add(-9*time.Hour - time.Second)), false,
+			now.Add(-10*time.Hour + 15*time.Minute), now.Add(-9*time.Hour - 15*time.Minute)},
+		{"no sample in window", "o-1", tp(now.Add(-10*time.Hour + time.Second)), tp(now.Add(-10*time.Hour + time.Minute)), false, time.Time{}, time.Time{}},
+		{"agent without data", "o-empty", nil, nil, false, time.Time{}, time.Time{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			task := f.add(t, discovery.ExportTask{Kind: discovery.KindAgent, AgentID: "o-1", RequestedStart: tt.start, RequestedEnd: tt.end})
+			task := f.add(t, discovery.ExportTask{Kind: discovery.KindAgent, AgentID: tt.agent, RequestedStart: tt.start, RequestedEnd: tt.end})
 			f.drain(t)
 			got := f.get(t, task.ID)
 			if got.Status != discovery.ExportSucceeded || got.IsTruncated != tt.wantTrunc {
@@ -189,31 +196,27 @@ func TestAgentExportWindow(t *testing.T) {
 			if len(members) != len(exportfile.AgentLayouts)+1 {
 				t.Fatalf("zip has %d members", len(members))
 			}
-			var res struct {
-				CustomerAccount    string
-				RequestedStartTime *string
-				RequestedEndTime   *string
-				ExportSummary      struct {
-					IsTruncated     bool   `json:"isTruncated"`
-					ActualStartTime string `json:"ActualStartTime"`
-					ActualEndTime   string `json:"ActualEndTime"`
-				}
-			}
-			if err := json.Unmarshal(members[acct+"_results.json"], &res); err != nil {
-				t.Fatal(err)
-			}
-			const layout = "2006-01-02 15:04:05"
+			res := parseResults(t, members[acct+"_results.json"])
 			if res.CustomerAccount != acct || res.ExportSummary.IsTruncated != tt.wantTrunc ||
-				res.ExportSummary.ActualStartTime != tt.wantStart.Format(layout) || res.ExportSummary.ActualEndTime != tt.wantEnd.Format(layout) {
+				res.ExportSummary.ActualStartTime != fmtResults(tt.wantStart) || res.ExportSummary.ActualEndTime != fmtResults(tt.wantEnd) {
 				t.Fatalf("results.json = %+v", res)
 			}
 			if (res.RequestedStartTime != nil) != (tt.start != nil) || (res.RequestedEndTime != nil) != (tt.end != nil) {
 				t.Fatalf("requested times echoed wrongly: %+v", res)
 			}
-			for _, l := range exportfile.AgentLayouts {
-				if _, ok := members[acct+"_"+l.Name+".csv"]; !ok {
-					t.Fatalf("missing %s", l.Name)
+			if tt.start != nil && *res.RequestedStartTime != fmtResults(*tt.start) {
+				t.Fatalf("RequestedStartTime = %q", *res.RequestedStartTime)
+			}
+			perf := csvRows(t, members[acct+"_systemPerformance.csv"])
+			if tt.wantStart.IsZero() {
+				if len(perf) != 0 || res.ResultFilesGenerated != 0 {
+					t.Fatalf("%d rows, %d files, want none", len(perf), res.ResultFilesGenerated)
 				}
+				return
+			}
+			wantRows := int(tt.wantEnd.Sub(tt.wantStart)/(15*time.Minute)) + 1
+			if len(perf) != wantRows || perf[0][18] != fmtResults(tt.wantStart) || perf[len(perf)-1][18] != fmtResults(tt.wantEnd) {
+				t.Fatalf("systemPerformance: %d rows from %s to %s, want %d", len(perf), perf[0][18], perf[len(perf)-1][18], wantRows)
 			}
 		})
 	}

@@ -1,0 +1,285 @@
+package inventory
+
+import (
+	"context"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/poseidon-ads/poseidon/internal/discovery"
+	"github.com/poseidon-ads/poseidon/internal/pagetoken"
+)
+
+// Condition is one validated filter: Field (canonical name) Op Values. The
+// values of one condition are OR-ed; a negated op matches what its positive
+// op matches for none of the values. Values are strings, int64 for
+// KindInteger fields, and a single float64 for the numeric comparisons (the
+// OR of x >= a, x >= b is x >= min(a, b)).
+type Condition struct {
+	Field  string `json:"f"`
+	Op     Op     `json:"o"`
+	Values []any  `json:"v"`
+}
+
+// OrderKey is one sort key.
+type OrderKey struct {
+	Field string `json:"f"`
+	Desc  bool   `json:"d"`
+}
+
+// Cursor is a keyset position: the sort key values of an item and its ID.
+// Ties on every key are broken by the configuration ID, in the direction of
+// the last key (ascending without keys).
+type Cursor struct {
+	Keys []any  `json:"k,omitempty"`
+	ID   string `json:"i"`
+}
+
+// Query selects configuration items. Conditions are AND-ed.
+type Query struct {
+	Account string
+	Type    ItemType
+	// IDs, when not nil, keeps only items with these configuration IDs.
+	IDs   []string
+	Conds []Condition
+	Order []OrderKey
+	After *Cursor
+	Limit int // 0: no limit
+}
+
+// Filter is a ListConfigurations filter as sent.
+type Filter struct {
+	Name      string
+	Values    []string
+	Condition string
+}
+
+// Order is an orderBy element as sent; SortOrder "" means ASC.
+type Order struct {
+	FieldName string
+	SortOrder string
+}
+
+// ListInput is a ListConfigurations request.
+type ListInput struct {
+	Type       string
+	Filters    []Filter
+	OrderBy    []Order
+	MaxResults *int32
+	NextToken  *string
+}
+
+// ListPage is one page of configurations; Next is "" on the last page.
+type ListPage struct {
+	Configurations []map[string]string
+	Next           string
+}
+
+// CompileFilters validates filters for item type t and returns their
+// conditions.
+func CompileFilters(t ItemType, fs []Filter) ([]Condition, error) {
+	conds := make([]Condition, 0, len(fs))
+	for _, f := range fs {
+		field, ok := lookupField(t, f.Name)
+		if !ok || field.Conds == NoFilter {
+			return nil, errorf(discovery.InvalidParameter,
+				"The filter name '%s' is not supported for configurationType %s. Supported filter names: %s.", f.Name, t, filterNames(t))
+		}
+		op, ok := condNames[strings.ToUpper(f.Condition)]
+		if !ok || !field.Conds.allows(op) {
+			return nil, errorf(discovery.InvalidParameterValue,
+				"The condition '%s' is not supported for the filter '%s'. Supported conditions: %s.", f.Condition, field.Name, field.Conds)
+		}
+		if len(f.Values) == 0 {
+			return nil, errorf(discovery.InvalidParameterValue, "The filter '%s' needs at least one value.", field.Name)
+		}
+		c := Condition{Field: field.Name, Op: op}
+		switch field.Kind {
+		case KindString:
+			vs := slices.Clone(f.Values)
+			slices.Sort(vs)
+			for _, v := range slices.Compact(vs) {
+				c.Values = append(c.Values, v)
+			}
+		case KindInteger:
+			var ns []int64
+			for _, v := range f.Values {
+				n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+				if err != nil {
+					return nil, errorf(discovery.InvalidParameterValue, "The value '%s' of the filter '%s' is not an integer.", v, field.Name)
+				}
+				ns = append(ns, n)
+			}
+			slices.Sort(ns)
+			for _, n := range slices.Compact(ns) {
+				c.Values = append(c.Values, n)
+			}
+		case KindNumber:
+			bound := math.NaN()
+			for _, v := range f.Values {
+				x, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+				if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
+					return nil, errorf(discovery.InvalidParameterValue, "The value '%s' of the filter '%s' is not a number.", v, field.Name)
+				}
+				switch {
+				case math.IsNaN(bound):
+					bound = x
+				case op == GE || op == GT:
+					bound = min(bound, x)
+				default:
+					bound = max(bound, x)
+				}
+			}
+			c.Values = []any{bound}
+		}
+		conds = append(conds, c)
+	}
+	return conds, nil
+}
+
+// CompileOrder validates orderBy for item type t.
+func CompileOrder(t ItemType, in []Order) ([]OrderKey, error) {
+	keys := make([]OrderKey, 0, len(in))
+	seen := map[string]bool{}
+	for _, o := range in {
+		field, ok := lookupField(t, o.FieldName)
+		if !ok || !field.Sortable {
+			return nil, errorf(discovery.InvalidParameterValue,
+				"The field '%s' cannot be used in orderBy for configurationType %s. Sortable fields: %s.", o.FieldName, t, sortNames(t))
+		}
+		if seen[field.Name] {
+			return nil, errorf(discovery.InvalidParameterValue, "The field '%s' appears more than once in orderBy.", field.Name)
+		}
+		seen[field.Name] = true
+		var desc bool
+		switch strings.ToUpper(o.SortOrder) {
+		case "", "ASC":
+		case "DESC":
+			desc = true
+		default:
+			return nil, errorf(discovery.InvalidParameterValue, "The sortOrder '%s' is not valid; use ASC or DESC.", o.SortOrder)
+		}
+		keys = append(keys, OrderKey{Field: field.Name, Desc: desc})
+	}
+	return keys, nil
+}
+
+// ListConfigurations serves ListConfigurations.
+func (s *Service) ListConfigurations(ctx context.Context, account string, in ListInput) (*ListPage, error) {
+	t := ItemType(in.Type)
+	if !slices.Contains(ItemTypes(), t) {
+		return nil, errorf(discovery.InvalidParameterValue,
+			"1 validation error detected: Value '%s' at 'configurationType' failed to satisfy constraint: Member must satisfy enum value set: [SERVER, PROCESS, CONNECTION, APPLICATION]", in.Type)
+	}
+	limit, err := pageSize(in.MaxResults)
+	if err != nil {
+		return nil, err
+	}
+	conds, err := CompileFilters(t, in.Filters)
+	if err != nil {
+		return nil, err
+	}
+	order, err := CompileOrder(t, in.OrderBy)
+	if err != nil {
+		return nil, err
+	}
+	q := Query{Account: account, Type: t, Conds: conds, Order: order, Limit: limit + 1}
+	binding := pagetoken.Query(OpListConfigurations, account, t, conds, order)
+	if in.NextToken != nil && *in.NextToken != "" {
+		var c Cursor
+		if err := s.tokens.Open(*in.NextToken, binding, &c); err != nil || len(c.Keys) != len(order) {
+			return nil, errBadToken
+		}
+		for i, k := range c.Keys {
+			c.Keys[i] = normalizeKey(k)
+		}
+		q.After = &c
+	}
+	items, err := s.store.ListItems(ctx, q)
+	if err != nil {
+		return nil, wrap("list configurations", err)
+	}
+	page := &ListPage{Configurations: make([]map[string]string, 0, min(len(items), limit))}
+	if len(items) > limit {
+		items = items[:limit]
+		tok, err := s.tokens.Seal(binding, items[limit-1].Cursor)
+		if err != nil {
+			return nil, err
+		}
+		page.Next = tok
+	}
+	for _, it := range items {
+		page.Configurations = append(page.Configurations, listAttributes(it))
+	}
+	return page, nil
+}
+
+// normalizeKey turns a JSON-decoded cursor key back into what the store
+// compares: integral numbers become int64.
+func normalizeKey(k any) any {
+	if f, ok := k.(float64); ok && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+		return int64(f)
+	}
+	return k
+}
+
+// DescribeConfigurations serves DescribeConfigurations. All IDs must be of
+// one item type; unknown IDs (and other accounts' IDs) are left out. The
+// result follows the order of the request, each ID once.
+func (s *Service) DescribeConfigurations(ctx context.Context, account string, ids []string) ([]map[string]string, error) {
+	out := make([]map[string]string, 0, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var t ItemType
+	for _, id := range ids {
+		it, ok := TypeOf(id)
+		if !ok {
+			return nil, errorf(discovery.InvalidParameterValue,
+				"The configuration ID '%s' is not valid. Configuration IDs start with d-server-, d-process-, d-connection- or d-application-.", id)
+		}
+		if t == "" {
+			t = it
+		} else if it != t {
+			return nil, errorf(discovery.InvalidParameterValue,
+				"All configuration IDs of one call must be of the same type; '%s' is a %s and '%s' a %s.", ids[0], t, id, it)
+		}
+	}
+	uniq := slices.Clone(ids)
+	slices.Sort(uniq)
+	uniq = slices.Compact(uniq)
+	byID := make(map[string]map[string]string, len(uniq))
+	if t == Server {
+		servers, err := s.store.DescribeServers(ctx, account, uniq)
+		if err != nil {
+			return nil, wrap("describe servers", err)
+		}
+		for i := range servers {
+			byID[servers[i].ID] = serverDetail(&servers[i])
+		}
+	} else {
+		items, err := s.store.ListItems(ctx, Query{Account: account, Type: t, IDs: uniq})
+		if err != nil {
+			return nil, wrap("describe configurations", err)
+		}
+		for _, it := range items {
+			switch {
+			case it.Process != nil:
+				byID[it.Process.ID] = processDetail(it.Process)
+			case it.Connection != nil:
+				byID[it.Connection.ID] = connectionDetail(it.Connection)
+			case it.Application != nil:
+				byID[it.Application.ID] = applicationAttributes(it.Application)
+			}
+		}
+	}
+	done := make(map[string]bool, len(byID))
+	for _, id := range ids {
+		if m, ok := byID[id]; ok && !done[id] {
+			out = append(out, m)
+			done[id] = true
+		}
+	}
+	return out, nil
+}

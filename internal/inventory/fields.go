@@ -1,0 +1,234 @@
+package inventory
+
+import (
+	"sort"
+	"strings"
+)
+
+// CondSet is the set of conditions a filter name accepts (user guide,
+// "Using the ListConfigurations action").
+type CondSet int
+
+// Condition sets. EQ and NE are aliases of EQUALS and NOT_EQUALS.
+const (
+	NoFilter CondSet = iota // sort-only field
+	C4                      // EQUALS, NOT_EQUALS, EQ, NE
+	C6                      // C4, CONTAINS, NOT_CONTAINS
+	CN                      // GE, LE, GT, LT
+)
+
+// Kind is the type of a field's values.
+type Kind int
+
+// Value kinds.
+const (
+	KindString  Kind = iota
+	KindInteger      // values must be integers (connection.destinationPort)
+	KindNumber       // values must be numbers (the CN fields)
+)
+
+// Field is one filter or sort name of an item type.
+type Field struct {
+	Name     string // canonical spelling
+	Conds    CondSet
+	Sortable bool
+	Kind     Kind
+	// Multi marks fields over a related list (interfaces, tags,
+	// applications, processes): a positive condition holds when any element
+	// matches, a negative one when none does.
+	Multi bool
+}
+
+// Op is a normalized filter condition.
+type Op string
+
+// The conditions. EQ and NE are read as EQUALS and NOT_EQUALS.
+const (
+	Equals      Op = "EQUALS"
+	NotEquals   Op = "NOT_EQUALS"
+	Contains    Op = "CONTAINS"
+	NotContains Op = "NOT_CONTAINS"
+	GE          Op = "GE"
+	LE          Op = "LE"
+	GT          Op = "GT"
+	LT          Op = "LT"
+)
+
+// Negated reports whether op is NOT_EQUALS or NOT_CONTAINS.
+func (op Op) Negated() bool { return op == NotEquals || op == NotContains }
+
+// Positive returns the condition a negated op negates (op itself otherwise).
+func (op Op) Positive() Op {
+	switch op {
+	case NotEquals:
+		return Equals
+	case NotContains:
+		return Contains
+	}
+	return op
+}
+
+var condNames = map[string]Op{
+	"EQUALS": Equals, "EQ": Equals, "NOT_EQUALS": NotEquals, "NE": NotEquals,
+	"CONTAINS": Contains, "NOT_CONTAINS": NotContains,
+	"GE": GE, "LE": LE, "GT": GT, "LT": LT,
+}
+
+func (c CondSet) allows(op Op) bool {
+	switch c {
+	case C4:
+		return op == Equals || op == NotEquals
+	case C6:
+		return op == Equals || op == NotEquals || op == Contains || op == NotContains
+	case CN:
+		return op == GE || op == LE || op == GT || op == LT
+	}
+	return false
+}
+
+func (c CondSet) String() string {
+	switch c {
+	case C4:
+		return "EQUALS, NOT_EQUALS, EQ, NE"
+	case C6:
+		return "EQUALS, NOT_EQUALS, EQ, NE, CONTAINS, NOT_CONTAINS"
+	case CN:
+		return "GE, LE, GT, LT"
+	}
+	return "none"
+}
+
+func str(name string, c CondSet, sortable bool) Field {
+	return Field{Name: name, Conds: c, Sortable: sortable}
+}
+
+func multi(name string, c CondSet) Field { return Field{Name: name, Conds: c, Multi: true} }
+
+func num(name string) Field { return Field{Name: name, Conds: CN, Kind: KindNumber} }
+
+// fieldTable is the user guide's filter and sort tables (attributes-and-import
+// §1.4), plus the CONNECTION names of the 2016 SDK documentation.
+var fieldTable = map[ItemType][]Field{
+	Server: {
+		str("server.configurationId", C4, false),
+		str("server.hostName", C6, true),
+		str("server.osName", C6, true),
+		str("server.osVersion", C6, true),
+		str("server.agentId", C4, false),
+		str("server.connectorId", C4, false),
+		str("server.type", C4, false),
+		str("server.vmWareInfo.morefId", C6, false),
+		str("server.vmWareInfo.vcenterId", C6, false),
+		str("server.vmWareInfo.hostId", C6, false),
+		str("server.networkInterfaceInfo.portGroupId", C6, false),
+		str("server.networkInterfaceInfo.portGroupName", C6, false),
+		str("server.networkInterfaceInfo.virtualSwitchName", C6, false),
+		multi("server.networkInterfaceInfo.ipAddress", C6),
+		multi("server.networkInterfaceInfo.macAddress", C6),
+		num("server.performance.avgCpuUsagePct"),
+		num("server.performance.totalDiskFreeSizeInKB"),
+		num("server.performance.avgFreeRAMInKB"),
+		multi("server.tag.value", C6),
+		multi("server.tag.key", C6),
+		multi("server.application.name", C6),
+		multi("server.application.description", C6),
+		multi("server.application.configurationId", C4),
+		multi("server.process.configurationId", C4),
+		multi("server.process.name", C6),
+		multi("server.process.commandLine", C6),
+	},
+	Application: {
+		str("application.configurationId", C4, false),
+		str("application.name", C6, true),
+		str("application.description", C6, true),
+		str("application.serverCount", NoFilter, true),
+		str("application.timeOfCreation", NoFilter, true),
+		str("application.lastModifiedTime", NoFilter, true),
+		multi("server.configurationId", C4),
+	},
+	Process: {
+		str("process.configurationId", C4, false),
+		str("process.name", C6, true),
+		str("process.commandLine", C6, true),
+		str("server.configurationId", C4, false),
+		str("server.hostName", C6, true),
+		str("server.osName", C6, true),
+		str("server.osVersion", C6, true),
+		str("server.agentId", C6, false),
+	},
+	Connection: {
+		str("connection.sourceIp", C6, true),
+		str("connection.destinationIp", C6, true),
+		{Name: "connection.destinationPort", Conds: C4, Sortable: true, Kind: KindInteger},
+		str("sourceServer.configurationId", C4, false),
+		str("sourceServer.hostName", C6, true),
+		str("sourceServer.osName", C6, true),                // 2016 SDK docs
+		str("sourceServer.osVersion", C6, true),             // 2016 SDK docs
+		str("sourceServer.agentId", C6, false),              // 2016 SDK docs
+		str("destinationServer.configurationId", C4, false), // 2016 SDK docs
+		str("destinationServer.hostName", C6, true),         // 2016 SDK docs
+		str("destinationServer.osName", C6, true),
+		str("destinationServer.osVersion", C6, true),
+		str("destinationServer.agentId", C6, false),
+		str("sourceProcess.configurationId", C4, false),
+		str("sourceProcess.name", C6, true),
+		str("sourceProcess.commandLine", C6, true),
+		str("destinationProcess.configurationId", C4, false),
+		str("destinationProcess.name", C6, true),
+		// The guide spells it destinationprocess.commandLine; names match
+		// case-insensitively, so both spellings work.
+		str("destinationProcess.commandLine", C6, true),
+	},
+}
+
+var fieldIndex = func() map[ItemType]map[string]Field {
+	out := map[ItemType]map[string]Field{}
+	for t, fs := range fieldTable {
+		m := map[string]Field{}
+		for _, f := range fs {
+			key := strings.ToLower(f.Name)
+			if _, dup := m[key]; dup {
+				panic("inventory: field listed twice: " + f.Name)
+			}
+			m[key] = f
+		}
+		out[t] = m
+	}
+	return out
+}()
+
+// Fields returns the filter and sort names of an item type.
+func Fields(t ItemType) []Field {
+	return append([]Field(nil), fieldTable[t]...)
+}
+
+// ItemTypes lists the configuration item types.
+func ItemTypes() []ItemType { return []ItemType{Server, Process, Connection, Application} }
+
+// lookupField finds a field by name, case-insensitively.
+func lookupField(t ItemType, name string) (Field, bool) {
+	f, ok := fieldIndex[t][strings.ToLower(name)]
+	return f, ok
+}
+
+func filterNames(t ItemType) string {
+	var names []string
+	for _, f := range fieldTable[t] {
+		if f.Conds != NoFilter {
+			names = append(names, f.Name)
+		}
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}
+
+func sortNames(t ItemType) string {
+	var names []string
+	for _, f := range fieldTable[t] {
+		if f.Sortable {
+			names = append(names, f.Name)
+		}
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}

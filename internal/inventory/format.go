@@ -1,0 +1,276 @@
+package inventory
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// JavaDouble formats f as Java's Double.toString does (JDK 19 and later:
+// the shortest decimal that reads back as f): "0.0", "1694732.0",
+// "14.733333333333338", "1.0E7", "1.0E-4", "NaN", "Infinity".
+func JavaDouble(f float64) string {
+	switch {
+	case math.IsNaN(f):
+		return "NaN"
+	case math.IsInf(f, 1):
+		return "Infinity"
+	case math.IsInf(f, -1):
+		return "-Infinity"
+	case f == 0:
+		if math.Signbit(f) {
+			return "-0.0"
+		}
+		return "0.0"
+	}
+	sign := ""
+	if f < 0 {
+		sign, f = "-", -f
+	}
+	// Shortest digits d1.d2d3...e±x.
+	e := strconv.FormatFloat(f, 'e', -1, 64)
+	mant, exp, _ := strings.Cut(e, "e")
+	digits := strings.Replace(mant, ".", "", 1)
+	x, _ := strconv.Atoi(exp)
+	if f >= 1e-3 && f < 1e7 {
+		var intPart, frac string
+		if x >= 0 {
+			if len(digits) > x+1 {
+				intPart, frac = digits[:x+1], digits[x+1:]
+			} else {
+				intPart, frac = digits+strings.Repeat("0", x+1-len(digits)), "0"
+			}
+		} else {
+			intPart, frac = "0", strings.Repeat("0", -x-1)+digits
+		}
+		return sign + intPart + "." + frac
+	}
+	rest := digits[1:]
+	if rest == "" {
+		rest = "0"
+	}
+	return sign + digits[:1] + "." + rest + "E" + strconv.Itoa(x)
+}
+
+// JavaTimestamp formats t (in UTC) as java.sql.Timestamp.toString does:
+// "2016-10-28 23:44:00.0", "2016-10-28 23:44:00.123".
+func JavaTimestamp(t time.Time) string {
+	t = t.UTC()
+	frac := "0"
+	if ns := t.Nanosecond(); ns > 0 {
+		frac = strings.TrimRight(strconv.Itoa(1_000_000_000 + ns)[1:], "0")
+	}
+	return t.Format("2006-01-02 15:04:05") + "." + frac
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// jsonText encodes v compactly, without HTML escaping, as AWS's list-valued
+// attributes are.
+func jsonText(v any) string {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return "[]"
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// set adds k: v when v is not empty.
+func set(m map[string]string, k, v string) {
+	if v != "" {
+		m[k] = v
+	}
+}
+
+// serverSummary is the ListConfigurations SERVER item.
+func serverSummary(s *ServerItem) map[string]string {
+	m := map[string]string{
+		"server.configurationId": s.ID,
+		"server.timeOfCreation":  JavaTimestamp(s.Created),
+	}
+	set(m, "server.agentId", s.AgentID)
+	set(m, "server.hostName", s.HostName)
+	set(m, "server.osName", s.OSName)
+	set(m, "server.osVersion", s.OSVersion)
+	set(m, "server.type", s.Type)
+	return m
+}
+
+type nicJSON struct {
+	Name       string `json:"name"`
+	MACAddress string `json:"macAddress"`
+	IPAddress  string `json:"ipAddress"`
+	NetMask    string `json:"netMask,omitempty"`
+}
+
+type appJSON struct {
+	Name            string `json:"name"`
+	ConfigurationID string `json:"configurationId"`
+}
+
+type tagJSON struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// serverDetail is the DescribeConfigurations SERVER item: the 36 keys of the
+// user guide. Averages and extremes are present once the server has a
+// performance sample; sizes once they are known (not zero).
+func serverDetail(s *ServerItem) map[string]string {
+	m := serverSummary(s)
+	set(m, "server.cpuType", s.CPUType)
+	set(m, "server.hypervisor", s.Hypervisor)
+
+	nics := make([]nicJSON, 0, len(s.NICs))
+	names := map[string]bool{}
+	for _, n := range s.NICs {
+		j := nicJSON{Name: n.Name, MACAddress: n.MACAddress, IPAddress: n.IPAddress}
+		if n.Family != "IPv6" && !strings.Contains(n.IPAddress, ":") {
+			j.NetMask = n.NetMask
+		}
+		nics = append(nics, j)
+		names[n.Name] = true
+	}
+	apps := make([]appJSON, 0, len(s.Applications))
+	for _, a := range s.Applications {
+		apps = append(apps, appJSON{Name: a.Name, ConfigurationID: a.ID})
+	}
+	tags := make([]tagJSON, 0, len(s.Tags))
+	for _, t := range s.Tags {
+		tags = append(tags, tagJSON{Key: t.Key, Value: t.Value})
+	}
+	m["server.networkInterfaceInfo"] = jsonText(nics)
+	m["server.networkInterfaceInfo.hasMoreValues"] = strconv.FormatBool(s.MoreNICs)
+	m["server.applications"] = jsonText(apps)
+	m["server.applications.hasMoreValues"] = strconv.FormatBool(s.MoreApplications)
+	m["server.tags"] = jsonText(tags)
+	m["server.tags.hasMoreValues"] = strconv.FormatBool(s.MoreTags)
+
+	const p = "server.performance."
+	count := func(k string, n int64) {
+		if n > 0 {
+			m[p+k] = itoa(n)
+		}
+	}
+	count("numCpus", s.NumCPUs)
+	count("numCores", s.NumCores)
+	count("numDisks", s.NumDisks)
+	nicCount := s.NumNICs
+	if nicCount == 0 && !s.MoreNICs {
+		nicCount = int64(len(names))
+	}
+	count("numNetworkCards", nicCount)
+	if s.TotalRAMMB > 0 {
+		m[p+"totalRAMInKB"] = JavaDouble(s.TotalRAMMB * 1024)
+	}
+	if pf := s.Perf; pf.Samples > 0 {
+		n := float64(pf.Samples)
+		for k, v := range map[string]float64{
+			"avgCpuUsagePct":                pf.CPUSum / n,
+			"maxCpuUsagePct":                pf.CPUMax,
+			"avgFreeRAMInKB":                pf.FreeRAMSum / n * 1024,
+			"avgDiskReadsPerSecondInKB":     pf.DiskReadKBSum / n,
+			"maxDiskReadsPerSecondInKB":     pf.DiskReadKBMax,
+			"avgDiskWritesPerSecondInKB":    pf.DiskWriteKBSum / n,
+			"maxDiskWritesPerSecondInKB":    pf.DiskWriteKBMax,
+			"avgDiskReadIOPS":               pf.DiskReadOpsSum / n,
+			"maxDiskReadIOPS":               pf.DiskReadOpsMax,
+			"avgDiskWriteIOPS":              pf.DiskWriteOpsSum / n,
+			"maxDiskWriteIOPS":              pf.DiskWriteOpsMax,
+			"avgNetworkReadsPerSecondInKB":  pf.NetReadKBSum / n,
+			"maxNetworkReadsPerSecondInKB":  pf.NetReadKBMax,
+			"avgNetworkWritesPerSecondInKB": pf.NetWriteKBSum / n,
+			"maxNetworkWritesPerSecondInKB": pf.NetWriteKBMax,
+		} {
+			m[p+k] = JavaDouble(v)
+		}
+		if pf.FreeRAMMin != nil {
+			m[p+"minFreeRAMInKB"] = JavaDouble(*pf.FreeRAMMin * 1024)
+		}
+	}
+	return m
+}
+
+// processSummary is the ListConfigurations PROCESS item.
+func processSummary(p *ProcessItem) map[string]string {
+	m := processDetail(p)
+	m["server.configurationId"] = p.ServerID
+	set(m, "server.agentId", p.AgentID)
+	return m
+}
+
+// processDetail is the DescribeConfigurations PROCESS item.
+func processDetail(p *ProcessItem) map[string]string {
+	m := map[string]string{
+		"process.configurationId": p.ID,
+		"process.timeOfCreation":  JavaTimestamp(p.Created),
+	}
+	set(m, "process.name", p.Name)
+	set(m, "process.commandLine", p.CommandLine)
+	set(m, "process.path", p.Path)
+	return m
+}
+
+// connectionSummary is the ListConfigurations CONNECTION item: the guide's
+// 15 keys, without a configuration ID.
+func connectionSummary(c *ConnectionItem) map[string]string {
+	m := map[string]string{
+		"connection.sourceIp":        c.SourceIP,
+		"connection.destinationIp":   c.DestinationIP,
+		"connection.destinationPort": itoa(c.DestinationPort),
+		"connection.ipVersion":       c.IPVersion,
+		"connection.latestTimestamp": JavaTimestamp(c.Latest),
+		"connection.occurrence":      itoa(c.Occurrence),
+	}
+	set(m, "connection.transportProtocol", c.TransportProtocol)
+	set(m, "sourceServer.configurationId", c.SourceServerID)
+	set(m, "sourceServer.hostName", c.SourceServerHost)
+	set(m, "destinationServer.configurationId", c.DestServerID)
+	set(m, "destinationServer.hostName", c.DestServerHost)
+	set(m, "sourceProcess.configurationId", c.SourceProcessID)
+	set(m, "sourceProcess.name", c.SourceProcessName)
+	set(m, "destinationProcess.configurationId", c.DestProcessID)
+	set(m, "destinationProcess.name", c.DestProcessName)
+	return m
+}
+
+// connectionDetail is the DescribeConfigurations CONNECTION item: the list
+// keys plus connection.configurationId.
+func connectionDetail(c *ConnectionItem) map[string]string {
+	m := connectionSummary(c)
+	m["connection.configurationId"] = c.ID
+	return m
+}
+
+// applicationAttributes is the APPLICATION item of both operations;
+// description is sent even when empty, as in AWS's sample.
+func applicationAttributes(a *ApplicationItem) map[string]string {
+	return map[string]string{
+		"application.configurationId":  a.ID,
+		"application.name":             a.Name,
+		"application.description":      a.Description,
+		"application.serverCount":      itoa(a.ServerCount),
+		"application.timeOfCreation":   JavaTimestamp(a.Created),
+		"application.lastModifiedTime": JavaTimestamp(a.Modified),
+	}
+}
+
+// listAttributes renders a ListConfigurations item.
+func listAttributes(it Item) map[string]string {
+	switch {
+	case it.Server != nil:
+		return serverSummary(it.Server)
+	case it.Process != nil:
+		return processSummary(it.Process)
+	case it.Connection != nil:
+		return connectionSummary(it.Connection)
+	case it.Application != nil:
+		return applicationAttributes(it.Application)
+	}
+	return map[string]string{}
+}

@@ -1,0 +1,319 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/poseidon-ads/poseidon/internal/exportfile"
+)
+
+// Row sources of export files. Each method runs one streaming query and calls
+// fn once per row, in file order, while the query is open; the query closes
+// when the method returns. fn gets the same struct each time (refilled), so it
+// must not keep it. An error from fn stops the scan and is returned as is.
+//
+// Agent time series are read for ts in [from, to], both ends included, at
+// millisecond precision.
+
+// streamRows runs query and calls scan for each row.
+func (s *DB) streamRows(ctx context.Context, query string, args []any, scan func(*sql.Rows) error) error {
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// exportWindowMs turns an inclusive window into inclusive epoch-millisecond bounds:
+// a start with a sub-millisecond part rounds up, an end rounds down.
+func exportWindowMs(from, to time.Time) (int64, int64) {
+	lo := from.UnixMilli()
+	if time.UnixMilli(lo).Before(from) {
+		lo++
+	}
+	return lo, to.UnixMilli()
+}
+
+// AgentPerfSamples streams the agent's performance samples
+// (systemPerformance.csv), oldest first.
+func (s *DB) AgentPerfSamples(ctx context.Context, account, agent string, from, to time.Time, fn func(*exportfile.PerfSample) error) error {
+	lo, hi := exportWindowMs(from, to)
+	r := exportfile.PerfSample{AgentID: agent}
+	var ts int64
+	return s.streamRows(ctx, `SELECT ts_ms, disk_read_kbps, disk_write_kbps, disk_read_ops, disk_write_ops, net_read_kbps, net_write_kbps,
+			num_logical, num_cores, num_cpus, num_disks, num_nics, cpu_pct, disk_size_gb, disk_free_gb, total_ram_mb, free_ram_mb
+		FROM perf_samples WHERE account_id = ? AND agent_id = ? AND ts_ms BETWEEN ? AND ? ORDER BY ts_ms`,
+		[]any{account, agent, lo, hi}, func(rows *sql.Rows) error {
+			if err := rows.Scan(&ts, &r.DiskReadKBps, &r.DiskWriteKBps, &r.DiskReadOps, &r.DiskWriteOps, &r.NetReadKBps, &r.NetWriteKBps,
+				&r.NumLogical, &r.NumCores, &r.NumCPUs, &r.NumDisks, &r.NumNICs, &r.CPUPct, &r.DiskSizeGB, &r.DiskFreeGB, &r.TotalRAMMB, &r.FreeRAMMB); err != nil {
+				return err
+			}
+			r.Time = fromMs(ts)
+			return fn(&r)
+		})
+}
+
+// AgentOSInfo streams the OS facts of the agent's reports (osInfo.csv),
+// oldest first.
+func (s *DB) AgentOSInfo(ctx context.Context, account, agent string, from, to time.Time, fn func(*exportfile.OSInfo) error) error {
+	lo, hi := exportWindowMs(from, to)
+	r := exportfile.OSInfo{AgentID: agent}
+	var ts int64
+	return s.streamRows(ctx, `SELECT ts_ms, os_name, os_version, cpu_type, host_name, hypervisor
+		FROM system_observations WHERE account_id = ? AND agent_id = ? AND ts_ms BETWEEN ? AND ? ORDER BY ts_ms`,
+		[]any{account, agent, lo, hi}, func(rows *sql.Rows) error {
+			if err := rows.Scan(&ts, &r.OSName, &r.OSVersion, &r.CPUType, &r.HostName, &r.Hypervisor); err != nil {
+				return err
+			}
+			r.Time = fromMs(ts)
+			return fn(&r)
+		})
+}
+
+// AgentNICs streams the network interfaces of the agent's reports
+// (networkInterface.csv): oldest report first, interfaces in reported order.
+func (s *DB) AgentNICs(ctx context.Context, account, agent string, from, to time.Time, fn func(*exportfile.NICSample) error) error {
+	lo, hi := exportWindowMs(from, to)
+	r := exportfile.NICSample{AgentID: agent}
+	var ts int64
+	return s.streamRows(ctx, `SELECT o.ts_ms, coalesce(j.value ->> 'name', ''), coalesce(j.value ->> 'macAddress', ''),
+			coalesce(j.value ->> 'family', ''), coalesce(j.value ->> 'ipAddress', ''), coalesce(j.value ->> 'gateway', ''),
+			coalesce(j.value ->> 'netMask', '')
+		FROM system_observations o, json_each(CASE WHEN json_valid(o.nics) THEN o.nics ELSE '[]' END) j
+		WHERE o.account_id = ? AND o.agent_id = ? AND o.ts_ms BETWEEN ? AND ? AND j.type = 'object'
+		ORDER BY o.ts_ms, j.key`,
+		[]any{account, agent, lo, hi}, func(rows *sql.Rows) error {
+			if err := rows.Scan(&ts, &r.Name, &r.MACAddress, &r.Family, &r.IPAddress, &r.Gateway, &r.NetMask); err != nil {
+				return err
+			}
+			r.Time = fromMs(ts)
+			return fn(&r)
+		})
+}
+
+// AgentProcesses streams the processes of the agent's reports (process.csv):
+// oldest report first, processes in reported order.
+func (s *DB) AgentProcesses(ctx context.Context, account, agent string, from, to time.Time, fn func(*exportfile.ProcessSample) error) error {
+	lo, hi := exportWindowMs(from, to)
+	r := exportfile.ProcessSample{AgentID: agent}
+	var ts, system int64
+	return s.streamRows(ctx, `SELECT ts_ms, pid, is_system, name, command_line, path
+		FROM process_observations WHERE account_id = ? AND agent_id = ? AND ts_ms BETWEEN ? AND ? ORDER BY ts_ms, seq`,
+		[]any{account, agent, lo, hi}, func(rows *sql.Rows) error {
+			if err := rows.Scan(&ts, &r.PID, &system, &r.Name, &r.CommandLine, &r.Path); err != nil {
+				return err
+			}
+			r.Time, r.IsSystem = fromMs(ts), system != 0
+			return fn(&r)
+		})
+}
+
+// AgentConnections streams the connections of one direction ("outbound" or
+// "inbound") of the agent's reports: oldest report first, connections in
+// reported order.
+func (s *DB) AgentConnections(ctx context.Context, account, agent, direction string, from, to time.Time, fn func(*exportfile.ConnectionSample) error) error {
+	if direction != exportfile.Outbound && direction != exportfile.Inbound {
+		return fmt.Errorf("connection direction %q: want %q or %q", direction, exportfile.Outbound, exportfile.Inbound)
+	}
+	lo, hi := exportWindowMs(from, to)
+	r := exportfile.ConnectionSample{AgentID: agent}
+	var ts int64
+	return s.streamRows(ctx, `SELECT ts_ms, source_ip, source_port, destination_ip, destination_port, ip_version, transport_protocol, pid
+		FROM connection_observations WHERE account_id = ? AND agent_id = ? AND ts_ms BETWEEN ? AND ? AND direction = ?
+		ORDER BY ts_ms, seq`,
+		[]any{account, agent, lo, hi, direction}, func(rows *sql.Rows) error {
+			if err := rows.Scan(&ts, &r.SourceIP, &r.SourcePort, &r.DestinationIP, &r.DestinationPort, &r.IPVersion, &r.TransportProtocol, &r.PID); err != nil {
+				return err
+			}
+			r.Time = fromMs(ts)
+			return fn(&r)
+		})
+}
+
+// ExportApplications streams the account's applications (Application.csv) by
+// configuration ID. serverCount counts the application's server associations.
+func (s *DB) ExportApplications(ctx context.Context, account string, fn func(*exportfile.Application) error) error {
+	var (
+		r                exportfile.Application
+		created, updated int64
+	)
+	return s.streamRows(ctx, `SELECT a.application_id, a.name, a.description, a.wave, a.created_ms, a.updated_ms,
+			(SELECT count(*) FROM application_servers x WHERE x.account_id = a.account_id AND x.application_id = a.application_id)
+		FROM applications a WHERE a.account_id = ? ORDER BY a.application_id`,
+		[]any{account}, func(rows *sql.Rows) error {
+			if err := rows.Scan(&r.ID, &r.Name, &r.Description, &r.Wave, &created, &updated, &r.ServerCount); err != nil {
+				return err
+			}
+			r.Created, r.Updated = fromMs(created), fromMs(updated)
+			return fn(&r)
+		})
+}
+
+// ExportApplicationServers streams the account's application–server
+// associations (ApplicationResourceAssociation.csv) by application ID, then
+// server ID. A name or host name is empty if its item is gone.
+func (s *DB) ExportApplicationServers(ctx context.Context, account string, fn func(*exportfile.AppServer) error) error {
+	var r exportfile.AppServer
+	return s.streamRows(ctx, `SELECT x.application_id, coalesce(a.name, ''), x.server_id, coalesce(v.host_name, '')
+		FROM application_servers x
+		LEFT JOIN applications a ON a.account_id = x.account_id AND a.application_id = x.application_id
+		LEFT JOIN servers v ON v.account_id = x.account_id AND v.server_id = x.server_id
+		WHERE x.account_id = ? ORDER BY x.application_id, x.server_id`,
+		[]any{account}, func(rows *sql.Rows) error {
+			if err := rows.Scan(&r.ApplicationID, &r.ApplicationName, &r.ServerID, &r.ServerHostName); err != nil {
+				return err
+			}
+			return fn(&r)
+		})
+}
+
+const exportServerCols = `s.server_id, s.agent_id, s.source, s.host_name, s.os_name, s.os_version, s.cpu_type, s.hypervisor, s.server_type,
+	s.num_cpus, s.num_cores, s.num_logical, s.num_disks, s.num_nics, s.total_ram_mb, s.total_disk_gb,
+	s.vm_moref_id, s.vm_name, s.vcenter_id, s.vcenter_name, s.vm_folder_path, s.vm_host_id, s.created_ms, s.updated_ms,
+	s.perf_samples, s.cpu_sum, s.cpu_max, s.free_ram_sum, s.free_ram_min,
+	s.disk_read_kbps_sum, s.disk_read_kbps_max, s.disk_write_kbps_sum, s.disk_write_kbps_max,
+	s.disk_read_ops_sum, s.disk_read_ops_max, s.disk_write_ops_sum, s.disk_write_ops_max,
+	s.net_read_kbps_sum, s.net_read_kbps_max, s.net_write_kbps_sum, s.net_write_kbps_max`
+
+// exportServerScanner scans exportServerCols into one reused Server.
+type exportServerScanner struct {
+	created, updated int64
+	freeRAMMin       sql.NullFloat64
+}
+
+func (sc *exportServerScanner) dest(r *exportfile.Server) []any {
+	p := &r.Perf
+	return []any{&r.ID, &r.AgentID, &r.Source, &r.HostName, &r.OSName, &r.OSVersion, &r.CPUType, &r.Hypervisor, &r.Type,
+		&r.NumCPUs, &r.NumCores, &r.NumLogical, &r.NumDisks, &r.NumNICs, &r.TotalRAMMB, &r.TotalDiskGB,
+		&r.VMMoRefID, &r.VMName, &r.VCenterID, &r.VCenterName, &r.VMFolderPath, &r.VMHostID, &sc.created, &sc.updated,
+		&p.Samples, &p.CPUSum, &p.CPUMax, &p.FreeRAMSum, &sc.freeRAMMin,
+		&p.DiskReadKBpsSum, &p.DiskReadKBpsMax, &p.DiskWriteKBpsSum, &p.DiskWriteKBpsMax,
+		&p.DiskReadOpsSum, &p.DiskReadOpsMax, &p.DiskWriteOpsSum, &p.DiskWriteOpsMax,
+		&p.NetReadKBpsSum, &p.NetReadKBpsMax, &p.NetWriteKBpsSum, &p.NetWriteKBpsMax}
+}
+
+func (sc *exportServerScanner) finish(r *exportfile.Server) {
+	r.Created, r.Updated = fromMs(sc.created), fromMs(sc.updated)
+	r.Perf.FreeRAMMin, r.Perf.FreeRAMMinKnown = sc.freeRAMMin.Float64, sc.freeRAMMin.Valid
+}
+
+// ExportServers streams the account's servers with their performance
+// aggregates (Server.csv, SystemPerformance.csv, VMwareInfo.csv) by
+// configuration ID.
+func (s *DB) ExportServers(ctx context.Context, account string, fn func(*exportfile.Server) error) error {
+	var (
+		r  exportfile.Server
+		sc exportServerScanner
+	)
+	dest := sc.dest(&r)
+	return s.streamRows(ctx, `SELECT `+exportServerCols+` FROM servers s WHERE s.account_id = ? ORDER BY s.server_id`,
+		[]any{account}, func(rows *sql.Rows) error {
+			if err := rows.Scan(dest...); err != nil {
+				return err
+			}
+			sc.finish(&r)
+			return fn(&r)
+		})
+}
+
+// ExportImportRecords streams the account's servers with their addresses,
+// applications and tags (ImportTemplate.csv) by configuration ID.
+func (s *DB) ExportImportRecords(ctx context.Context, account string, fn func(*exportfile.ImportRecord) error) error {
+	var (
+		r                exportfile.ImportRecord
+		sc               exportServerScanner
+		nics, apps, tags string
+	)
+	dest := append(sc.dest(&r.Server), &nics, &apps, &tags)
+	return s.streamRows(ctx, `SELECT `+exportServerCols+`,
+			(SELECT json_group_array(json_array(n.ip_address, n.mac_address) ORDER BY n.name, n.ip_address)
+				FROM network_interfaces n WHERE n.account_id = s.account_id AND n.server_id = s.server_id),
+			(SELECT json_group_array(json_array(a.name, a.wave) ORDER BY a.application_id)
+				FROM application_servers x JOIN applications a ON a.account_id = x.account_id AND a.application_id = x.application_id
+				WHERE x.account_id = s.account_id AND x.server_id = s.server_id),
+			(SELECT json_group_array(json_array(t.key, t.value) ORDER BY t.key, t.value)
+				FROM tags t WHERE t.account_id = s.account_id AND t.configuration_id = s.server_id)
+		FROM servers s WHERE s.account_id = ? ORDER BY s.server_id`,
+		[]any{account}, func(rows *sql.Rows) error {
+			if err := rows.Scan(dest...); err != nil {
+				return err
+			}
+			sc.finish(&r.Server)
+			var pairs [][2]string
+			if err := json.Unmarshal([]byte(nics), &pairs); err != nil {
+				return fmt.Errorf("interfaces of %s: %w", r.Server.ID, err)
+			}
+			r.IPAddresses, r.MACAddresses = r.IPAddresses[:0], r.MACAddresses[:0]
+			for _, p := range pairs {
+				r.IPAddresses = append(r.IPAddresses, p[0])
+				if p[1] != "" && !slices.Contains(r.MACAddresses, p[1]) {
+					r.MACAddresses = append(r.MACAddresses, p[1])
+				}
+			}
+			pairs = pairs[:0]
+			if err := json.Unmarshal([]byte(apps), &pairs); err != nil {
+				return fmt.Errorf("applications of %s: %w", r.Server.ID, err)
+			}
+			r.Applications, r.Wave = r.Applications[:0], ""
+			for _, p := range pairs {
+				r.Applications = append(r.Applications, p[0])
+				if r.Wave == "" {
+					r.Wave = p[1]
+				}
+			}
+			pairs = pairs[:0]
+			if err := json.Unmarshal([]byte(tags), &pairs); err != nil {
+				return fmt.Errorf("tags of %s: %w", r.Server.ID, err)
+			}
+			r.Tags = r.Tags[:0]
+			for _, p := range pairs {
+				r.Tags = append(r.Tags, exportfile.Tag{Key: p[0], Value: p[1]})
+			}
+			return fn(&r)
+		})
+}
+
+// ExportServerNICs streams the network interfaces of the account's servers,
+// as last reported (NetworkInterface.csv), by server ID, then interface name
+// and address.
+func (s *DB) ExportServerNICs(ctx context.Context, account string, fn func(*exportfile.ServerNIC) error) error {
+	var r exportfile.ServerNIC
+	return s.streamRows(ctx, `SELECT n.server_id, coalesce(v.host_name, ''), n.name, n.mac_address, n.ip_address, n.net_mask, n.family, n.gateway
+		FROM network_interfaces n LEFT JOIN servers v ON v.account_id = n.account_id AND v.server_id = n.server_id
+		WHERE n.account_id = ? ORDER BY n.server_id, n.name, n.ip_address`,
+		[]any{account}, func(rows *sql.Rows) error {
+			if err := rows.Scan(&r.ServerID, &r.HostName, &r.Name, &r.MACAddress, &r.IPAddress, &r.NetMask, &r.Family, &r.Gateway); err != nil {
+				return err
+			}
+			return fn(&r)
+		})
+}
+
+// ExportServerTags streams the tags on the account's servers (Tags.csv) by
+// server ID, then key and value.
+func (s *DB) ExportServerTags(ctx context.Context, account string, fn func(*exportfile.ServerTag) error) error {
+	var (
+		r       exportfile.ServerTag
+		created int64
+	)
+	return s.streamRows(ctx, `SELECT t.configuration_id, v.host_name, t.key, t.value, t.created_ms
+		FROM tags t JOIN servers v ON v.account_id = t.account_id AND v.server_id = t.configuration_id
+		WHERE t.account_id = ? ORDER BY t.configuration_id, t.key, t.value`,
+		[]any{account}, func(rows *sql.Rows) error {
+			if err := rows.Scan(&r.ServerID, &r.HostName, &r.Key, &r.Value, &created); err != nil {
+				return err
+			}
+			r.Created = fromMs(created)
+			return fn(&r)
+		})
+}

@@ -1,0 +1,620 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/poseidon-ads/poseidon/internal/inventory"
+)
+
+// The inventory read side: configuration items, neighbors and the discovery
+// summary. Queries are compiled from inventory.Query (a small AST of
+// validated conditions and sort keys) with parameters only; every value
+// travels as a bound parameter, lists as one JSON array read by json_each.
+
+// fieldSQL is how a filter or sort field reads in SQL. A scalar field has
+// expr, an SQL expression over the type's FROM clause that is never NULL
+// (NULL only for numeric fields without data, which then match nothing). A
+// field over a related list has from, the FROM ... WHERE of a correlated
+// subquery, and inner, the compared column inside it.
+type fieldSQL struct {
+	expr  string
+	from  string
+	inner string
+}
+
+// itemSQL describes one configuration item type.
+type itemSQL struct {
+	from   string // FROM clause; the base table's alias is base
+	base   string
+	id     string // configuration ID expression
+	cols   string // selected columns, read by scan
+	scan   func(sc scanner, extra []any) (inventory.Item, error)
+	fields map[string]fieldSQL
+}
+
+const (
+	nicRel  = `network_interfaces n WHERE n.account_id = s.account_id AND n.server_id = s.server_id`
+	tagRel  = `tags t WHERE t.account_id = s.account_id AND t.configuration_id = s.server_id`
+	appRel  = `application_servers x WHERE x.account_id = s.account_id AND x.server_id = s.server_id`
+	appJoin = `application_servers x JOIN applications a ON a.account_id = x.account_id AND a.application_id = x.application_id
+		WHERE x.account_id = s.account_id AND x.server_id = s.server_id`
+	procRel = `processes p WHERE p.account_id = s.account_id AND p.server_id = s.server_id`
+)
+
+func scalar(expr string) fieldSQL         { return fieldSQL{expr: expr} }
+func related(from, inner string) fieldSQL { return fieldSQL{from: from, inner: inner} }
+
+// perfExpr is an aggregate that exists once a server has samples. It computes
+// exactly what DescribeConfigurations shows (same operations, same order).
+func perfExpr(e string) string {
+	return `(CASE WHEN s.perf_samples > 0 THEN ` + e + ` END)`
+}
+
+var itemTypes = map[inventory.ItemType]*itemSQL{
+	inventory.Server: {
+		from: `servers s`, base: "s", id: "s.server_id",
+		cols: `s.server_id, s.agent_id, s.host_name, s.os_name, s.os_version, s.server_type, s.created_ms`,
+		scan: func(sc scanner, extra []any) (inventory.Item, error) {
+			var v inventory.ServerItem
+			var created int64
+			err := sc.Scan(append([]any{&v.ID, &v.AgentID, &v.HostName, &v.OSName, &v.OSVersion, &v.Type, &created}, extra...)...)
+			v.Created = fromMs(created)
+			return inventory.Item{Server: &v}, err
+		},
+		fields: map[string]fieldSQL{
+			"server.configurationId": scalar("s.server_id"),
+			"server.hostName":        scalar("s.host_name"),
+			"server.osName":          scalar("s.os_name"),
+			"server.osVersion":       scalar("s.os_version"),
+			"server.agentId":         scalar("s.agent_id"),
+			"server.connectorId": scalar(`COALESCE((SELECT g.connector_id FROM agents g
+				WHERE g.account_id = s.account_id AND g.agent_id = s.agent_id AND s.agent_id <> ''), '')`),
+			"server.type":                                   scalar("s.server_type"),
+			"server.vmWareInfo.morefId":                     scalar("s.vm_moref_id"),
+			"server.vmWareInfo.vcenterId":                   scalar("s.vcenter_id"),
+			"server.vmWareInfo.hostId":                      scalar("s.vm_host_id"),
+			"server.networkInterfaceInfo.portGroupId":       scalar("''"), // not collected
+			"server.networkInterfaceInfo.portGroupName":     scalar("''"),
+			"server.networkInterfaceInfo.virtualSwitchName": scalar("''"),
+			"server.networkInterfaceInfo.ipAddress":         related(nicRel, "n.ip_address"),
+			"server.networkInterfaceInfo.macAddress":        related(nicRel, "n.mac_address"),
+			"server.performance.avgCpuUsagePct":             scalar(perfExpr("s.cpu_sum / s.perf_samples")),
+			"server.performance.totalDiskFreeSizeInKB":      scalar(perfExpr("s.disk_free_gb * 1048576")),
+			"server.performance.avgFreeRAMInKB":             scalar(perfExpr("s.free_ram_sum / s.perf_samples * 1024")),
+			"server.tag.value":                              related(tagRel, "t.value"),
+			"server.tag.key":                                related(tagRel, "t.key"),
+			"server.application.name":                       related(appJoin, "a.name"),
+			"server.application.description":                related(appJoin, "a.description"),
+			"server.application.configurationId":            related(appRel, "x.application_id"),
+			"server.process.configurationId":                related(procRel, "p.process_id"),
+			"server.process.name":                           related(procRel, "p.name"),
+			"server.process.commandLine":                    related(procRel, "p.command_line"),
+		},
+	},
+	inventory.Process: {
+		from: `processes p LEFT JOIN servers s ON s.account_id = p.account_id AND s.server_id = p.server_id`,
+		base: "p", id: "p.process_id",
+		cols: `p.process_id, p.server_id, p.agent_id, p.name, p.command_line, p.path, p.created_ms`,
+		scan: func(sc scanner, extra []any) (inventory.Item, error) {
+			var v inventory.ProcessItem
+			var created int64
+			err := sc.Scan(append([]any{&v.ID, &v.ServerID, &v.AgentID, &v.Name, &v.CommandLine, &v.Path, &created}, extra...)...)
+			v.Created = fromMs(created)
+			return inventory.Item{Process: &v}, err
+		},
+		fields: map[string]fieldSQL{
+			"process.configurationId": scalar("p.process_id"),
+			"process.name":            scalar("p.name"),
+			"process.commandLine":     scalar("p.command_line"),
+			"server.configurationId":  scalar("p.server_id"),
+			"server.hostName":         scalar("COALESCE(s.host_name, '')"),
+			"server.osName":           scalar("COALESCE(s.os_name, '')"),
+			"server.osVersion":        scalar("COALESCE(s.os_version, '')"),
+			"server.agentId":          scalar("p.agent_id"),
+		},
+	},
+	inventory.Connection: {
+		from: `connections c
+			LEFT JOIN servers ss ON ss.account_id = c.account_id AND ss.server_id = c.source_server_id AND c.source_server_id <> ''
+			LEFT JOIN servers ds ON ds.account_id = c.account_id AND ds.server_id = c.destination_server_id AND c.destination_server_id <> ''
+			LEFT JOIN processes sp ON sp.account_id = c.account_id AND sp.process_id = c.source_process_id AND c.source_process_id <> ''
+			LEFT JOIN processes dp ON dp.account_id = c.account_id AND dp.process_id = c.destination_process_id AND c.destination_process_id <> ''`,
+		base: "c", id: "c.connection_id",
+		cols: `c.connection_id, c.source_ip, c.destination_ip, c.destination_port, c.ip_version, c.transport_protocol,
+			c.occurrence, c.latest_ms, c.source_server_id, COALESCE(ss.host_name, ''), c.destination_server_id, COALESCE(ds.host_name, ''),
+			c.source_process_id, COALESCE(sp.name, ''), c.destination_process_id, COALESCE(dp.name, '')`,
+		scan: func(sc scanner, extra []any) (inventory.Item, error) {
+			var v inventory.ConnectionItem
+			var latest int64
+			err := sc.Scan(append([]any{&v.ID, &v.SourceIP, &v.DestinationIP, &v.DestinationPort, &v.IPVersion, &v.TransportProtocol,
+				&v.Occurrence, &latest, &v.SourceServerID, &v.SourceServerHost, &v.DestServerID, &v.DestServerHost,
+				&v.SourceProcessID, &v.SourceProcessName, &v.DestProcessID, &v.DestProcessName}, extra...)...)
+			v.Latest = fromMs(latest)
+			v.ID = connectionID(v.ID)
+			return inventory.Item{Connection: &v}, err
+		},
+		fields: map[string]fieldSQL{
+			"connection.sourceIp":                scalar("c.source_ip"),
+			"connection.destinationIp":           scalar("c.destination_ip"),
+			"connection.destinationPort":         scalar("c.destination_port"),
+			"sourceServer.configurationId":       scalar("c.source_server_id"),
+			"sourceServer.hostName":              scalar("COALESCE(ss.host_name, '')"),
+			"sourceServer.osName":                scalar("COALESCE(ss.os_name, '')"),
+			"sourceServer.osVersion":             scalar("COALESCE(ss.os_version, '')"),
+			"sourceServer.agentId":               scalar("COALESCE(ss.agent_id, '')"),
+			"destinationServer.configurationId":  scalar("c.destination_server_id"),
+			"destinationServer.hostName":         scalar("COALESCE(ds.host_name, '')"),
+			"destinationServer.osName":           scalar("COALESCE(ds.os_name, '')"),
+			"destinationServer.osVersion":        scalar("COALESCE(ds.os_version, '')"),
+			"destinationServer.agentId":          scalar("COALESCE(ds.agent_id, '')"),
+			"sourceProcess.configurationId":      scalar("c.source_process_id"),
+			"sourceProcess.name":                 scalar("COALESCE(sp.name, '')"),
+			"sourceProcess.commandLine":          scalar("COALESCE(sp.command_line, '')"),
+			"destinationProcess.configurationId": scalar("c.destination_process_id"),
+			"destinationProcess.name":            scalar("COALESCE(dp.name, '')"),
+			"destinationProcess.commandLine":     scalar("COALESCE(dp.command_line, '')"),
+		},
+	},
+	inventory.Application: {
+		from: `applications a`, base: "a", id: "a.application_id",
+		cols: `a.application_id, a.name, a.description, a.created_ms, a.updated_ms, ` + appServerCount,
+		scan: func(sc scanner, extra []any) (inventory.Item, error) {
+			var v inventory.ApplicationItem
+			var created, updated int64
+			err := sc.Scan(append([]any{&v.ID, &v.Name, &v.Description, &created, &updated, &v.ServerCount}, extra...)...)
+			v.Created, v.Modified = fromMs(created), fromMs(updated)
+			return inventory.Item{Application: &v}, err
+		},
+		fields: map[string]fieldSQL{
+			"application.configurationId":  scalar("a.application_id"),
+			"application.name":             scalar("a.name"),
+			"application.description":      scalar("a.description"),
+			"application.serverCount":      scalar(appServerCount),
+			"application.timeOfCreation":   scalar("a.created_ms"),
+			"application.lastModifiedTime": scalar("a.updated_ms"),
+			"server.configurationId": related(`application_servers x
+				WHERE x.account_id = a.account_id AND x.application_id = a.application_id`, "x.server_id"),
+		},
+	},
+}
+
+const appServerCount = `(SELECT count(*) FROM application_servers x WHERE x.account_id = a.account_id AND x.application_id = a.application_id)`
+
+// jsonArray encodes values as one JSON array parameter for json_each.
+func jsonArray[T any](vs []T) string {
+	b, err := json.Marshal(vs)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+// positive is the SQL of op (not negated) on expression e.
+func positive(e string, op inventory.Op, vals []any) (string, []any) {
+	switch op {
+	case inventory.Equals:
+		if len(vals) == 1 {
+			return e + " = ?", vals
+		}
+		return e + " IN (SELECT value FROM json_each(?))", []any{jsonArray(vals)}
+	case inventory.Contains:
+		// Case-insensitive (ASCII) substring match.
+		if len(vals) == 1 {
+			return "instr(lower(" + e + "), lower(?)) > 0", vals
+		}
+		return "EXISTS (SELECT 1 FROM json_each(?) v WHERE instr(lower(" + e + "), lower(v.value)) > 0)", []any{jsonArray(vals)}
+	case inventory.GE:
+		return e + " >= ?", vals[:1]
+	case inventory.LE:
+		return e + " <= ?", vals[:1]
+	case inventory.GT:
+		return e + " > ?", vals[:1]
+	case inventory.LT:
+		return e + " < ?", vals[:1]
+	}
+	panic("sqlite: unknown condition " + string(op))
+}
+
+// condition is the SQL of one validated condition.
+func (it *itemSQL) condition(c inventory.Condition) (string, []any, error) {
+	f, ok := it.fields[c.Field]
+	if !ok {
+		return "", nil, fmt.Errorf("no SQL for field %q", c.Field)
+	}
+	pos := c.Op.Positive()
+	if f.from != "" {
+		sqlText, args := positive(f.inner, pos, c.Values)
+		sqlText = "EXISTS (SELECT 1 FROM " + f.from + " AND " + sqlText + ")"
+		if c.Op.Negated() {
+			sqlText = "NOT " + sqlText
+		}
+		return sqlText, args, nil
+	}
+	sqlText, args := positive(f.expr, pos, c.Values)
+	if c.Op.Negated() {
+		sqlText = "NOT (" + sqlText + ")"
+	}
+	return sqlText, args, nil
+}
+
+// keysetAfter is the condition "after vals" for keys exprs in directions
+// desc: a row-value comparison per run of keys sorted the same way, runs
+// chained with OR: (a,b) > (?,?) OR ((a,b) = (?,?) AND (c) < (?)).
+func keysetAfter(exprs []string, desc []bool, vals []any) (string, []any) {
+	j := 1
+	for j < len(exprs) && desc[j] == desc[0] {
+		j++
+	}
+	row := "(" + strings.Join(exprs[:j], ", ") + ")"
+	ph := "(" + strings.TrimSuffix(strings.Repeat("?, ", j), ", ") + ")"
+	op := " > "
+	if desc[0] {
+		op = " < "
+	}
+	if j == len(exprs) {
+		return row + op + ph, vals
+	}
+	rest, restArgs := keysetAfter(exprs[j:], desc[j:], vals[j:])
+	args := append(append(append([]any{}, vals[:j]...), vals[:j]...), restArgs...)
+	return "(" + row + op + ph + " OR (" + row + " = " + ph + " AND " + rest + "))", args
+}
+
+// ListItems implements inventory.Store.
+func (s *DB) ListItems(ctx context.Context, q inventory.Query) ([]inventory.Item, error) {
+	it, ok := itemTypes[q.Type]
+	if !ok {
+		return nil, fmt.Errorf("unknown configuration type %q", q.Type)
+	}
+	where := []string{it.base + ".account_id = ?"}
+	args := []any{q.Account}
+	if q.IDs != nil {
+		ids := q.IDs
+		if q.Type == inventory.Connection {
+			ids = storedConnectionIDs(ids)
+		}
+		where = append(where, it.id+" IN (SELECT value FROM json_each(?))")
+		args = append(args, jsonArray(ids))
+	}
+	for _, c := range q.Conds {
+		text, a, err := it.condition(c)
+		if err != nil {
+			return nil, err
+		}
+		where = append(where, text)
+		args = append(args, a...)
+	}
+	// Sort keys, then the ID in the direction of the last key.
+	exprs := make([]string, 0, len(q.Order)+1)
+	desc := make([]bool, 0, len(q.Order)+1)
+	for _, o := range q.Order {
+		f, ok := it.fields[o.Field]
+		if !ok || f.expr == "" {
+			return nil, fmt.Errorf("field %q is not sortable in SQL", o.Field)
+		}
+		exprs = append(exprs, f.expr)
+		desc = append(desc, o.Desc)
+	}
+	exprs = append(exprs, it.id)
+	desc = append(desc, len(q.Order) > 0 && q.Order[len(q.Order)-1].Desc)
+	if q.After != nil {
+		if len(q.After.Keys) != len(q.Order) {
+			return nil, fmt.Errorf("cursor has %d keys, order %d", len(q.After.Keys), len(q.Order))
+		}
+		text, a := keysetAfter(exprs, desc, append(append([]any{}, q.After.Keys...), q.After.ID))
+		where = append(where, text)
+		args = append(args, a...)
+	}
+	order := make([]string, len(exprs))
+	for i, e := range exprs {
+		order[i] = e + " ASC"
+		if desc[i] {
+			order[i] = e + " DESC"
+		}
+	}
+	query := "SELECT " + it.cols
+	for _, e := range exprs {
+		query += ", " + e
+	}
+	query += " FROM " + it.from + " WHERE " + strings.Join(where, " AND ") + " ORDER BY " + strings.Join(order, ", ")
+	if q.Limit > 0 {
+		query += " LIMIT ?"
+		args = append(args, q.Limit)
+	}
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []inventory.Item
+	for rows.Next() {
+		keys := make([]any, len(q.Order))
+		var rawID string
+		extra := make([]any, len(keys), len(keys)+1)
+		for i := range keys {
+			extra[i] = &keys[i]
+		}
+		item, err := it.scan(rows, append(extra, &rawID))
+		if err != nil {
+			return nil, err
+		}
+		for i, k := range keys {
+			if b, ok := k.([]byte); ok {
+				keys[i] = string(b)
+			}
+		}
+		item.Cursor = inventory.Cursor{Keys: keys, ID: rawID}
+		out = append(out, item)
+	}
+	return out, rows.Err()
+}
+
+// Connection configuration IDs are d-connection- and the stored key; a
+// stored key that already has the prefix is used as it is.
+func connectionID(stored string) string {
+	if strings.HasPrefix(stored, inventory.ConnectionPrefix) {
+		return stored
+	}
+	return inventory.ConnectionPrefix + stored
+}
+
+// storedConnectionIDs are the stored keys configuration IDs may name.
+func storedConnectionIDs(ids []string) []string {
+	out := make([]string, 0, 2*len(ids))
+	for _, id := range ids {
+		out = append(out, id)
+		if k, ok := strings.CutPrefix(id, inventory.ConnectionPrefix); ok {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// queryer is what both *sql.DB and *sql.Conn offer.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// snapshot runs fn in a deferred (read) transaction, so that its queries see
+// one state of the database.
+func (s *DB) snapshot(ctx context.Context, fn func(q queryer) error) (err error) {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN DEFERRED"); err != nil {
+		return err
+	}
+	defer func() {
+		if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK"); rerr != nil && err == nil {
+			err = rerr
+		}
+	}()
+	return fn(conn)
+}
+
+const serverDetailCols = `s.server_id, s.agent_id, s.source, s.host_name, s.os_name, s.os_version, s.cpu_type, s.hypervisor, s.server_type,
+	s.created_ms, s.num_cpus, s.num_cores, s.num_disks, s.num_nics, s.total_ram_mb,
+	s.perf_samples, s.cpu_sum, s.cpu_max, s.free_ram_sum, s.free_ram_min,
+	s.disk_read_kbps_sum, s.disk_read_kbps_max, s.disk_write_kbps_sum, s.disk_write_kbps_max,
+	s.disk_read_ops_sum, s.disk_read_ops_max, s.disk_write_ops_sum, s.disk_write_ops_max,
+	s.net_read_kbps_sum, s.net_read_kbps_max, s.net_write_kbps_sum, s.net_write_kbps_max`
+
+// maxListValues bounds the interfaces, applications and tags of one server
+// in DescribeServers; the More* flags tell that more exist.
+const maxListValues = inventory.MaxListValues
+
+// DescribeServers implements inventory.Store: four queries (servers,
+// interfaces, applications, tags) whatever the number of IDs.
+func (s *DB) DescribeServers(ctx context.Context, account string, ids []string) ([]inventory.ServerItem, error) {
+	var out []inventory.ServerItem
+	err := s.snapshot(ctx, func(q queryer) error {
+		rows, err := q.QueryContext(ctx, `SELECT `+serverDetailCols+` FROM servers s
+			WHERE s.account_id = ? AND s.server_id IN (SELECT value FROM json_each(?)) ORDER BY s.server_id`, account, jsonArray(ids))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		index := map[string]int{}
+		for rows.Next() {
+			var v inventory.ServerItem
+			var created int64
+			var minFree sql.NullFloat64
+			p := &v.Perf
+			if err := rows.Scan(&v.ID, &v.AgentID, &v.Source, &v.HostName, &v.OSName, &v.OSVersion, &v.CPUType, &v.Hypervisor, &v.Type,
+				&created, &v.NumCPUs, &v.NumCores, &v.NumDisks, &v.NumNICs, &v.TotalRAMMB,
+				&p.Samples, &p.CPUSum, &p.CPUMax, &p.FreeRAMSum, &minFree,
+				&p.DiskReadKBSum, &p.DiskReadKBMax, &p.DiskWriteKBSum, &p.DiskWriteKBMax,
+				&p.DiskReadOpsSum, &p.DiskReadOpsMax, &p.DiskWriteOpsSum, &p.DiskWriteOpsMax,
+				&p.NetReadKBSum, &p.NetReadKBMax, &p.NetWriteKBSum, &p.NetWriteKBMax); err != nil {
+				return err
+			}
+			v.Created = fromMs(created)
+			if minFree.Valid {
+				p.FreeRAMMin = &minFree.Float64
+			}
+			v.NICs, v.Applications, v.Tags = []inventory.NIC{}, []inventory.AppRef{}, []inventory.Tag{}
+			index[v.ID] = len(out)
+			out = append(out, v)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		rows.Close()
+		if len(out) == 0 {
+			return nil
+		}
+		found := make([]string, len(out))
+		for i := range out {
+			found[i] = out[i].ID
+		}
+		list := jsonArray(found)
+
+		err = eachRow(ctx, q, `SELECT server_id, name, mac_address, ip_address, net_mask, family FROM network_interfaces
+			WHERE account_id = ? AND server_id IN (SELECT value FROM json_each(?)) ORDER BY server_id, name, ip_address`,
+			[]any{account, list}, func(r scanner) error {
+				var id string
+				var n inventory.NIC
+				if err := r.Scan(&id, &n.Name, &n.MACAddress, &n.IPAddress, &n.NetMask, &n.Family); err != nil {
+					return err
+				}
+				v := &out[index[id]]
+				if len(v.NICs) == maxListValues {
+					v.MoreNICs = true
+				} else {
+					v.NICs = append(v.NICs, n)
+				}
+				return nil
+			})
+		if err != nil {
+			return err
+		}
+		err = eachRow(ctx, q, `SELECT x.server_id, a.application_id, a.name FROM application_servers x
+			JOIN applications a ON a.account_id = x.account_id AND a.application_id = x.application_id
+			WHERE x.account_id = ? AND x.server_id IN (SELECT value FROM json_each(?)) ORDER BY x.server_id, a.name, a.application_id`,
+			[]any{account, list}, func(r scanner) error {
+				var id string
+				var a inventory.AppRef
+				if err := r.Scan(&id, &a.ID, &a.Name); err != nil {
+					return err
+				}
+				v := &out[index[id]]
+				if len(v.Applications) == maxListValues {
+					v.MoreApplications = true
+				} else {
+					v.Applications = append(v.Applications, a)
+				}
+				return nil
+			})
+		if err != nil {
+			return err
+		}
+		return eachRow(ctx, q, `SELECT configuration_id, key, value FROM tags
+			WHERE account_id = ? AND configuration_id IN (SELECT value FROM json_each(?)) ORDER BY configuration_id, key, value`,
+			[]any{account, list}, func(r scanner) error {
+				var id string
+				var t inventory.Tag
+				if err := r.Scan(&id, &t.Key, &t.Value); err != nil {
+					return err
+				}
+				v := &out[index[id]]
+				if len(v.Tags) == maxListValues {
+					v.MoreTags = true
+				} else {
+					v.Tags = append(v.Tags, t)
+				}
+				return nil
+			})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func eachRow(ctx context.Context, q queryer, query string, args []any, fn func(scanner) error) error {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// neighborEdges is the CTE of a server's edges to other known servers, in
+// both directions, restricted to q.Only when set; other is the far end.
+func neighborEdges(q inventory.NeighborQuery) (string, []any) {
+	text := `WITH e(src, dst, port, proto, n, other) AS (
+			SELECT source_server_id, destination_server_id, destination_port, transport_protocol, occurrence, destination_server_id
+			FROM connections WHERE account_id = ? AND source_server_id = ? AND destination_server_id NOT IN ('', ?)
+			UNION ALL
+			SELECT source_server_id, destination_server_id, destination_port, transport_protocol, occurrence, source_server_id
+			FROM connections WHERE account_id = ? AND destination_server_id = ? AND source_server_id NOT IN ('', ?)
+		), k AS (
+			SELECT e.* FROM e WHERE EXISTS (SELECT 1 FROM servers o WHERE o.account_id = ? AND o.server_id = e.other)`
+	args := []any{q.Account, q.ServerID, q.ServerID, q.Account, q.ServerID, q.ServerID, q.Account}
+	if len(q.Only) > 0 {
+		text += ` AND e.other IN (SELECT value FROM json_each(?))`
+		args = append(args, jsonArray(q.Only))
+	}
+	return text + ")\n", args
+}
+
+// ListNeighbors implements inventory.Store.
+func (s *DB) ListNeighbors(ctx context.Context, q inventory.NeighborQuery) ([]inventory.Neighbor, error) {
+	text, args := neighborEdges(q)
+	if q.Ports {
+		text += `, g AS (SELECT src, dst, port, proto, sum(n) AS n FROM k GROUP BY src, dst, port, proto)`
+	} else {
+		text += `, g AS (SELECT src, dst, -1 AS port, '' AS proto, sum(n) AS n FROM k GROUP BY src, dst)`
+	}
+	text += ` SELECT src, dst, port, proto, n FROM g`
+	if c := q.After; c != nil {
+		text += ` WHERE (src, dst, port, proto) > (?, ?, ?, ?)`
+		args = append(args, c.Source, c.Destination, c.Port, c.Protocol)
+	}
+	text += ` ORDER BY src, dst, port, proto`
+	if q.Limit > 0 {
+		text += ` LIMIT ?`
+		args = append(args, q.Limit)
+	}
+	out := []inventory.Neighbor{}
+	err := eachRow(ctx, s.db, text, args, func(r scanner) error {
+		var n inventory.Neighbor
+		if err := r.Scan(&n.Source, &n.Destination, &n.Port, &n.Protocol, &n.Count); err != nil {
+			return err
+		}
+		out = append(out, n)
+		return nil
+	})
+	return out, err
+}
+
+// CountNeighbors implements inventory.Store.
+func (s *DB) CountNeighbors(ctx context.Context, q inventory.NeighborQuery) (int64, error) {
+	text, args := neighborEdges(q)
+	var n int64
+	err := s.db.QueryRowContext(ctx, text+` SELECT count(DISTINCT other) FROM k`, args...).Scan(&n)
+	return n, err
+}
+
+// Summary implements inventory.Store.
+func (s *DB) Summary(ctx context.Context, account string) (*inventory.SummaryCounts, error) {
+	c := &inventory.SummaryCounts{}
+	err := s.snapshot(ctx, func(q queryer) error {
+		err := q.QueryRowContext(ctx, `SELECT
+			(SELECT count(*) FROM servers WHERE account_id = ?),
+			(SELECT count(*) FROM applications WHERE account_id = ?),
+			(SELECT count(*) FROM servers s WHERE s.account_id = ? AND EXISTS (SELECT 1 FROM application_servers x
+				WHERE x.account_id = s.account_id AND x.server_id = s.server_id)),
+			(SELECT count(*) FROM servers s WHERE s.account_id = ? AND EXISTS (SELECT 1 FROM tags t
+				WHERE t.account_id = s.account_id AND t.configuration_id = s.server_id))`,
+			account, account, account, account).Scan(&c.Servers, &c.Applications, &c.ServersInApplications, &c.ServersWithTags)
+		if err != nil {
+			return err
+		}
+		return eachRow(ctx, q, `SELECT agent_type, health, collection_status, count(*) FROM agents
+			WHERE account_id = ? GROUP BY agent_type, health, collection_status`, []any{account}, func(r scanner) error {
+			var a inventory.AgentCount
+			if err := r.Scan(&a.Type, &a.Health, &a.CollectionStatus, &a.Count); err != nil {
+				return err
+			}
+			c.Agents = append(c.Agents, a)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
