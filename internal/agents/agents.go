@@ -40,8 +40,6 @@ const (
 // Operation names that read agents (bound into page tokens).
 const OpDescribeAgents = "DescribeAgents"
 
-const maxPage = 100
-
 // Agent is a discovery agent or collector, as DescribeAgents shows it.
 type Agent struct {
 	AccountID        string
@@ -386,15 +384,9 @@ type cursor struct {
 // Describe serves DescribeAgents: agentIds and filters combine with AND,
 // unknown IDs are left out, agents come in agent ID order.
 func (s *Service) Describe(ctx context.Context, account string, in DescribeInput) (*Page, error) {
-	limit := maxPage
-	if in.MaxResults != nil {
-		switch m := int(*in.MaxResults); {
-		case m < 0:
-			return nil, discovery.Errorf(discovery.InvalidParameterValue,
-				"1 validation error detected: Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value greater than or equal to 0", m)
-		case m > 0 && m < maxPage:
-			limit = m
-		}
+	limit, err := discovery.PageSize(in.MaxResults)
+	if err != nil {
+		return nil, err
 	}
 	matchers, err := compileFilters(in.Filters)
 	if err != nil {

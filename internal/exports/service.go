@@ -47,10 +47,7 @@ const (
 	OpDescribeExportConfigurations = "DescribeExportConfigurations"
 )
 
-const (
-	maxPage      = 100
-	maxExportIDs = 100
-)
+const maxExportIDs = 100
 
 // Service implements the export use cases.
 type Service struct {
@@ -274,15 +271,9 @@ func (s *Service) Describe(ctx context.Context, account, op string, in DescribeI
 			"1 validation error detected: Value '[%s]' at 'exportIds' failed to satisfy constraint: Member must have length less than or equal to %d",
 			strings.Join(in.IDs, ", "), maxExportIDs)
 	}
-	limit := maxPage
-	if in.MaxResults != nil {
-		switch m := int(*in.MaxResults); {
-		case m < 0:
-			return nil, discovery.Errorf(discovery.InvalidParameterValue,
-				"1 validation error detected: Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value greater than or equal to 0", m)
-		case m > 0 && m < maxPage:
-			limit = m
-		}
+	limit, err := discovery.PageSize(in.MaxResults)
+	if err != nil {
+		return nil, err
 	}
 	if err := checkFilters(in.Filters); err != nil {
 		return nil, err

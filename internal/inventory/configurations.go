@@ -172,7 +172,7 @@ func (s *Service) ListConfigurations(ctx context.Context, account string, in Lis
 		return nil, errorf(discovery.InvalidParameterValue,
 			"1 validation error detected: Value '%s' at 'configurationType' failed to satisfy constraint: Member must satisfy enum value set: [SERVER, PROCESS, CONNECTION, APPLICATION]", in.Type)
 	}
-	limit, err := pageSize(in.MaxResults)
+	limit, err := discovery.PageSize(in.MaxResults)
 	if err != nil {
 		return nil, err
 	}

@@ -3,68 +3,11 @@ package inventory
 import (
 	"bytes"
 	"encoding/json"
-	"math"
 	"strconv"
 	"strings"
-	"time"
+
+	"github.com/poseidon-ads/poseidon/internal/javafmt"
 )
-
-// JavaDouble formats f as Java's Double.toString does (JDK 19 and later:
-// the shortest decimal that reads back as f): "0.0", "1694732.0",
-// "14.733333333333338", "1.0E7", "1.0E-4", "NaN", "Infinity".
-func JavaDouble(f float64) string {
-	switch {
-	case math.IsNaN(f):
-		return "NaN"
-	case math.IsInf(f, 1):
-		return "Infinity"
-	case math.IsInf(f, -1):
-		return "-Infinity"
-	case f == 0:
-		if math.Signbit(f) {
-			return "-0.0"
-		}
-		return "0.0"
-	}
-	sign := ""
-	if f < 0 {
-		sign, f = "-", -f
-	}
-	// Shortest digits d1.d2d3...e±x.
-	e := strconv.FormatFloat(f, 'e', -1, 64)
-	mant, exp, _ := strings.Cut(e, "e")
-	digits := strings.Replace(mant, ".", "", 1)
-	x, _ := strconv.Atoi(exp)
-	if f >= 1e-3 && f < 1e7 {
-		var intPart, frac string
-		if x >= 0 {
-			if len(digits) > x+1 {
-				intPart, frac = digits[:x+1], digits[x+1:]
-			} else {
-				intPart, frac = digits+strings.Repeat("0", x+1-len(digits)), "0"
-			}
-		} else {
-			intPart, frac = "0", strings.Repeat("0", -x-1)+digits
-		}
-		return sign + intPart + "." + frac
-	}
-	rest := digits[1:]
-	if rest == "" {
-		rest = "0"
-	}
-	return sign + digits[:1] + "." + rest + "E" + strconv.Itoa(x)
-}
-
-// JavaTimestamp formats t (in UTC) as java.sql.Timestamp.toString does:
-// "2016-10-28 23:44:00.0", "2016-10-28 23:44:00.123".
-func JavaTimestamp(t time.Time) string {
-	t = t.UTC()
-	frac := "0"
-	if ns := t.Nanosecond(); ns > 0 {
-		frac = strings.TrimRight(strconv.Itoa(1_000_000_000 + ns)[1:], "0")
-	}
-	return t.Format("2006-01-02 15:04:05") + "." + frac
-}
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
@@ -91,7 +34,7 @@ func set(m map[string]string, k, v string) {
 func serverSummary(s *ServerItem) map[string]string {
 	m := map[string]string{
 		"server.configurationId": s.ID,
-		"server.timeOfCreation":  JavaTimestamp(s.Created),
+		"server.timeOfCreation":  javafmt.Timestamp(s.Created),
 	}
 	set(m, "server.agentId", s.AgentID)
 	set(m, "server.hostName", s.HostName)
@@ -166,7 +109,7 @@ func serverDetail(s *ServerItem) map[string]string {
 	}
 	count("numNetworkCards", nicCount)
 	if s.TotalRAMMB > 0 {
-		m[p+"totalRAMInKB"] = JavaDouble(s.TotalRAMMB * 1024)
+		m[p+"totalRAMInKB"] = javafmt.Double(s.TotalRAMMB * 1024)
 	}
 	if pf := s.Perf; pf.Samples > 0 {
 		n := float64(pf.Samples)
@@ -187,10 +130,10 @@ func serverDetail(s *ServerItem) map[string]string {
 			"avgNetworkWritesPerSecondInKB": pf.NetWriteKBSum / n,
 			"maxNetworkWritesPerSecondInKB": pf.NetWriteKBMax,
 		} {
-			m[p+k] = JavaDouble(v)
+			m[p+k] = javafmt.Double(v)
 		}
 		if pf.FreeRAMMin != nil {
-			m[p+"minFreeRAMInKB"] = JavaDouble(*pf.FreeRAMMin * 1024)
+			m[p+"minFreeRAMInKB"] = javafmt.Double(*pf.FreeRAMMin * 1024)
 		}
 	}
 	return m
@@ -208,7 +151,7 @@ func processSummary(p *ProcessItem) map[string]string {
 func processDetail(p *ProcessItem) map[string]string {
 	m := map[string]string{
 		"process.configurationId": p.ID,
-		"process.timeOfCreation":  JavaTimestamp(p.Created),
+		"process.timeOfCreation":  javafmt.Timestamp(p.Created),
 	}
 	set(m, "process.name", p.Name)
 	set(m, "process.commandLine", p.CommandLine)
@@ -224,7 +167,7 @@ func connectionSummary(c *ConnectionItem) map[string]string {
 		"connection.destinationIp":   c.DestinationIP,
 		"connection.destinationPort": itoa(c.DestinationPort),
 		"connection.ipVersion":       c.IPVersion,
-		"connection.latestTimestamp": JavaTimestamp(c.Latest),
+		"connection.latestTimestamp": javafmt.Timestamp(c.Latest),
 		"connection.occurrence":      itoa(c.Occurrence),
 	}
 	set(m, "connection.transportProtocol", c.TransportProtocol)
@@ -255,8 +198,8 @@ func applicationAttributes(a *ApplicationItem) map[string]string {
 		"application.name":             a.Name,
 		"application.description":      a.Description,
 		"application.serverCount":      itoa(a.ServerCount),
-		"application.timeOfCreation":   JavaTimestamp(a.Created),
-		"application.lastModifiedTime": JavaTimestamp(a.Modified),
+		"application.timeOfCreation":   javafmt.Timestamp(a.Created),
+		"application.lastModifiedTime": javafmt.Timestamp(a.Modified),
 	}
 }
 

@@ -25,9 +25,6 @@ const (
 	OpGetDiscoverySummary    = "GetDiscoverySummary"
 )
 
-// maxPage is the largest page; absent or 0 maxResults means maxPage.
-const maxPage = 100
-
 // MaxListValues bounds the list-valued server attributes (applications,
 // tags, network interfaces) of DescribeConfigurations; the matching
 // *.hasMoreValues attribute says whether more were left out.
@@ -246,21 +243,6 @@ type AgentCount struct {
 // errorf is a shorthand for domain errors.
 func errorf(code discovery.ErrorCode, format string, args ...any) error {
 	return discovery.Errorf(code, format, args...)
-}
-
-// pageSize applies the maxResults rules (DECISIONS.md).
-func pageSize(maxResults *int32) (int, error) {
-	if maxResults == nil {
-		return maxPage, nil
-	}
-	switch m := int(*maxResults); {
-	case m < 0:
-		return 0, errorf(discovery.InvalidParameterValue,
-			"1 validation error detected: Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value greater than or equal to 0", m)
-	case m > 0 && m < maxPage:
-		return m, nil
-	}
-	return maxPage, nil
 }
 
 var errBadToken = discovery.Errorf(discovery.InvalidParameterValue, "The nextToken is not valid for this request.")

@@ -42,7 +42,7 @@ func (s *Service) ListServerNeighbors(ctx context.Context, account string, in Ne
 				"The neighbor configuration ID '%s' is not a server configuration ID (d-server-...).", id)
 		}
 	}
-	limit, err := pageSize(in.MaxResults)
+	limit, err := discovery.PageSize(in.MaxResults)
 	if err != nil {
 		return nil, err
 	}

@@ -3,11 +3,12 @@ package validate
 import (
 	"encoding/base64"
 	"fmt"
-	"math"
 	"reflect"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/poseidon-ads/poseidon/internal/javafmt"
 )
 
 // SortedKeys returns the keys of m in increasing order, so that violations
@@ -66,7 +67,7 @@ func render(b *strings.Builder, v reflect.Value) {
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		b.WriteString(strconv.FormatUint(v.Uint(), 10))
 	case reflect.Float32, reflect.Float64:
-		b.WriteString(JavaDouble(v.Float()))
+		b.WriteString(javafmt.Double(v.Float()))
 	case reflect.Slice, reflect.Array:
 		if v.Type().Elem().Kind() == reflect.Uint8 {
 			if v.Kind() == reflect.Slice {
@@ -122,37 +123,4 @@ func render(b *strings.Builder, v reflect.Value) {
 	default:
 		fmt.Fprint(b, v.Interface())
 	}
-}
-
-// JavaDouble formats f as Java's Double.toString does: "50.0", "0.5",
-// "1.0E10", "1.0E-5", "NaN", "Infinity".
-func JavaDouble(f float64) string {
-	switch {
-	case math.IsNaN(f):
-		return "NaN"
-	case math.IsInf(f, 1):
-		return "Infinity"
-	case math.IsInf(f, -1):
-		return "-Infinity"
-	case f == 0:
-		if math.Signbit(f) {
-			return "-0.0"
-		}
-		return "0.0"
-	}
-	a := math.Abs(f)
-	if a >= 1e-3 && a < 1e7 {
-		s := strconv.FormatFloat(f, 'f', -1, 64)
-		if !strings.Contains(s, ".") {
-			s += ".0"
-		}
-		return s
-	}
-	s := strconv.FormatFloat(f, 'E', -1, 64) // e.g. 1E+10, 1.5E-05
-	mant, exp, _ := strings.Cut(s, "E")
-	if !strings.Contains(mant, ".") {
-		mant += ".0"
-	}
-	e, _ := strconv.Atoi(exp)
-	return mant + "E" + strconv.Itoa(e)
 }

@@ -2,7 +2,6 @@ package validate
 
 import (
 	"errors"
-	"math"
 	"regexp"
 	"strings"
 	"testing"
@@ -178,17 +177,6 @@ func TestRender(t *testing.T) {
 	} {
 		if got := Render(tc.in); got != tc.want {
 			t.Errorf("Render(%#v) = %q, want %q", tc.in, got, tc.want)
-		}
-	}
-}
-
-func TestJavaDouble(t *testing.T) {
-	for f, want := range map[float64]string{
-		0: "0.0", 1: "1.0", 0.5: "0.5", 100: "100.0", -2.25: "-2.25", 1e7: "1.0E7",
-		1.5e10: "1.5E10", 1e-5: "1.0E-5", 0.001: "0.001", math.Inf(1): "Infinity",
-	} {
-		if got := JavaDouble(f); got != want {
-			t.Errorf("JavaDouble(%v) = %q, want %q", f, got, want)
 		}
 	}
 }
