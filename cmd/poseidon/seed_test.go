@@ -256,7 +256,9 @@ func TestSeedRetries(t *testing.T) {
 	if err != nil {
 		t.Fatalf("seed: %v\n%s", err, stderr)
 	}
-	if len(strings.Fields(stdout)) != 3 || f.requests != 3*3 || len(f.reports) != 24 {
+	// 4 batches (the first slot of 3 reports alone, then 21 reports by 10),
+	// each tried 3 times.
+	if len(strings.Fields(stdout)) != 3 || f.requests != 4*3 || len(f.reports) != 24 {
 		t.Fatalf("%d agents, %d requests, %d reports", len(strings.Fields(stdout)), f.requests, len(f.reports))
 	}
 	if !strings.Contains(stderr, "24 reports, 24 accepted") {

@@ -43,6 +43,7 @@ type serveCmd struct {
 	NoLimits            bool   `env:"POSEIDON_NO_LIMITS" help:"Turn every export limit off (for tests)."`
 	SmithyStatusCodes   bool   `env:"POSEIDON_SMITHY_STATUS_CODES" help:"Use the Smithy model's HTTP statuses (403/409/429) instead of the API reference's 400."`
 	Workers             int    `default:"2" env:"POSEIDON_WORKERS" help:"Export worker goroutines."`
+	MaxIntakeBytes      int64  `default:"8388608" env:"POSEIDON_MAX_INTAKE_BYTES" help:"Largest agent intake body (POST /_poseidon/intake), in bytes."`
 	ExportSizeLimit     int64  `default:"1073741824" env:"POSEIDON_EXPORT_SIZE_LIMIT" help:"Largest agent export, in uncompressed CSV bytes; a bigger one stops at a report boundary and is truncated."`
 	LogLevel            string `default:"info" enum:"debug,info,warn,error" env:"POSEIDON_LOG_LEVEL" help:"Log level: debug, info, warn, error."`
 	LogFormat           string `default:"text" enum:"text,json" env:"POSEIDON_LOG_FORMAT" help:"Log format: text or json."`
@@ -93,7 +94,7 @@ func (c *serveCmd) Run(ctx context.Context, stdout io.Writer, g *globals) error 
 		Store: db, Exports: svc, Auth: authn, Clock: clk, Files: files, Log: log,
 		Agents:     newAgents(db, clk, tokens, log),
 		Inventory:  newInventory(db, clk, tokens, log),
-		HomeRegion: homeRegion, ControlToken: c.ControlToken, MaxBodyBytes: c.MaxBodyBytes,
+		HomeRegion: homeRegion, ControlToken: c.ControlToken, MaxBodyBytes: c.MaxBodyBytes, MaxIntakeBytes: c.MaxIntakeBytes,
 		SmithyStatusCodes: c.SmithyStatusCodes, URLSecret: urlSecret,
 	})
 
