@@ -45,30 +45,6 @@ func agentReport(n, step int) agentdata.Report {
 	}
 }
 
-// intakeCall posts body to /_poseidon/intake, signed with SigV4 for akid and
-// secret unless akid is empty, and returns the status and the decoded body.
-func intakeCall(t *testing.T, url, akid, secret string, body []byte) (int, http.Header, map[string]any) {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, url+"/_poseidon/intake", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if akid != "" {
-		if _, err := v4.NewSigner(credentials.NewStaticCredentials(akid, secret, "")).Sign(req, bytes.NewReader(body), "discovery", region, time.Now()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	var out map[string]any
-	if err := json.Unmarshal(raw, &out); err != nil {
-		t.Fatalf("intake answered %d with a body that is not JSON: %q", resp.StatusCode, raw)
-	}
-	return resp.StatusCode, resp.Header, out
-}
-
 // takeInReports posts reports and fails unless the intake answers 200.
 func takeInReports(t *testing.T, url, akid, secret string, rs ...agentdata.Report) map[string]any {
 	t.Helper()

@@ -16,36 +16,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go/aws"
-	"github.com/aws/aws-sdk-go/aws/credentials"
-	v4 "github.com/aws/aws-sdk-go/aws/signer/v4"
 	ads "github.com/aws/aws-sdk-go/service/applicationdiscoveryservice"
 
 	"github.com/poseidon-ads/poseidon/internal/agentdata"
 )
-
-// postIntake sends a batch of agent reports to /_poseidon/intake, signed
-// with SigV4 for account akid, and fails unless it is taken in.
-func postIntake(t *testing.T, url, akid string, b agentdata.Batch) {
-	t.Helper()
-	body, err := json.Marshal(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, _ := http.NewRequest(http.MethodPost, url+"/_poseidon/intake", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if _, err := v4.NewSigner(credentials.NewStaticCredentials(akid, "x", "")).Sign(req, bytes.NewReader(body), "discovery", region, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 {
-		t.Fatalf("intake: %d %s", resp.StatusCode, out)
-	}
-}
 
 // The fleet of the end-to-end tests: web-1 talks to db-1 (5432, 6379) and to
 // a DNS server outside the inventory; web-2 talks to web-1 (443).
@@ -108,8 +82,9 @@ func fleetBatch(base time.Time) agentdata.Batch {
 func seedFleet(t *testing.T, s *testServer) map[string]string {
 	t.Helper()
 	base := time.Now().Add(-2 * time.Hour).Truncate(time.Minute)
-	postIntake(t, s.URL, acctA, fleetBatch(base))
-	postIntake(t, s.URL, acctB, agentdata.Batch{Reports: []agentdata.Report{{ReportID: "b-0", AgentID: agentB, Timestamp: float64(base.Unix()),
+	fb := fleetBatch(base)
+	postAgentBatch(t, s.URL, acctA, &fb)
+	postAgentBatch(t, s.URL, acctB, &agentdata.Batch{Reports: []agentdata.Report{{ReportID: "b-0", AgentID: agentB, Timestamp: float64(base.Unix()),
 		Server:            agentdata.ServerInfo{HostName: "web-1.example.com", OSName: "Linux"},
 		NetworkInterfaces: []agentdata.NetworkInterface{{Name: "eth0", IPAddress: "10.0.0.1"}},
 		Connections:       []agentdata.Connection{{Direction: "outbound", SourceIP: "10.0.0.1", DestinationIP: "10.0.0.2", DestinationPort: 5432}}}}})

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"slices"
@@ -15,40 +13,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go/aws"
-	"github.com/aws/aws-sdk-go/aws/credentials"
-	v4 "github.com/aws/aws-sdk-go/aws/signer/v4"
 	ads "github.com/aws/aws-sdk-go/service/applicationdiscoveryservice"
 
 	"github.com/poseidon-ads/poseidon/internal/agentdata"
 )
-
-// postAgentBatch posts a batch to the intake endpoint, SigV4-signed for the
-// account (open mode takes the account from a 12-digit access key ID).
-func postAgentBatch(t *testing.T, url, account string, b *agentdata.Batch) {
-	t.Helper()
-	body, err := json.Marshal(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, _ := http.NewRequest(http.MethodPost, url+"/_poseidon/intake", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if _, err := v4.NewSigner(credentials.NewStaticCredentials(account, "secret", "")).Sign(req, bytes.NewReader(body), "discovery", region, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("intake: HTTP %d %s", resp.StatusCode, out)
-	}
-	var res struct{ Accepted int }
-	if err := json.Unmarshal(out, &res); err != nil || res.Accepted != len(b.Reports) {
-		t.Fatalf("intake accepted %d of %d reports: %s", res.Accepted, len(b.Reports), out)
-	}
-}
 
 const exportStep = 15 * time.Minute
 

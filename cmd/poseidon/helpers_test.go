@@ -22,8 +22,10 @@ import (
 	"github.com/aws/aws-sdk-go/aws/awserr"
 	"github.com/aws/aws-sdk-go/aws/credentials"
 	"github.com/aws/aws-sdk-go/aws/session"
+	v4 "github.com/aws/aws-sdk-go/aws/signer/v4"
 	ads "github.com/aws/aws-sdk-go/service/applicationdiscoveryservice"
 	"github.com/aws/aws-sdk-go/service/migrationhubconfig"
+	"github.com/poseidon-ads/poseidon/internal/agentdata"
 )
 
 const (
@@ -345,4 +347,46 @@ func startBinary(t *testing.T, data, addr string, extra ...string) *proc {
 	})
 	waitHealthy(t, p.URL)
 	return p
+}
+
+// intakeCall posts body to /_poseidon/intake, signed with SigV4 for akid and
+// secret unless akid is empty, and returns the status and the decoded body.
+func intakeCall(t *testing.T, url, akid, secret string, body []byte) (int, http.Header, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url+"/_poseidon/intake", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if akid != "" {
+		if _, err := v4.NewSigner(credentials.NewStaticCredentials(akid, secret, "")).Sign(req, bytes.NewReader(body), "discovery", region, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatalf("intake answered %d with a body that is not JSON: %q", resp.StatusCode, raw)
+	}
+	return resp.StatusCode, resp.Header, out
+}
+
+// postAgentBatch posts a batch to the intake endpoint, SigV4-signed for the
+// account (open mode takes the account from a 12-digit access key ID), and
+// fails unless every report is accepted.
+func postAgentBatch(t *testing.T, url, account string, b *agentdata.Batch) {
+	t.Helper()
+	body, err := json.Marshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _, out := intakeCall(t, url, account, "secret", body)
+	if code != http.StatusOK {
+		t.Fatalf("intake: HTTP %d %v", code, out)
+	}
+	if n, _ := out["accepted"].(float64); int(n) != len(b.Reports) {
+		t.Fatalf("intake accepted %v of %d reports: %v", out["accepted"], len(b.Reports), out)
+	}
 }
