@@ -19,20 +19,6 @@ import (
 // Agent time series are read for ts in [from, to], both ends included, at
 // millisecond precision.
 
-// streamRows runs query and calls scan for each row.
-func (s *DB) streamRows(ctx context.Context, query string, args []any, scan func(*sql.Rows) error) error {
-	rows, err := s.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := scan(rows); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
-}
 
 // exportWindowMs turns an inclusive window into inclusive epoch-millisecond bounds:
 // a start with a sub-millisecond part rounds up, an end rounds down.
@@ -50,7 +36,7 @@ func (s *DB) AgentPerfSamples(ctx context.Context, account, agent string, from, 
 	lo, hi := exportWindowMs(from, to)
 	r := exportfile.PerfSample{AgentID: agent}
 	var ts int64
-	return s.streamRows(ctx, `SELECT ts_ms, disk_read_kbps, disk_write_kbps, disk_read_ops, disk_write_ops, net_read_kbps, net_write_kbps,
+	return eachRow(ctx, s.db, `SELECT ts_ms, disk_read_kbps, disk_write_kbps, disk_read_ops, disk_write_ops, net_read_kbps, net_write_kbps,
 			num_logical, num_cores, num_cpus, num_disks, num_nics, cpu_pct, disk_size_gb, disk_free_gb, total_ram_mb, free_ram_mb
 		FROM perf_samples WHERE account_id = ? AND agent_id = ? AND ts_ms BETWEEN ? AND ? ORDER BY ts_ms`,
 		[]any{account, agent, lo, hi}, func(rows *sql.Rows) error {
@@ -69,7 +55,7 @@ func (s *DB) AgentOSInfo(ctx context.Context, account, agent string, from, to ti
 	lo, hi := exportWindowMs(from, to)
 	r := exportfile.OSInfo{AgentID: agent}
 	var ts int64
-	return s.streamRows(ctx, `SELECT ts_ms, os_name, os_version, cpu_type, host_name, hypervisor
+	return eachRow(ctx, s.db, `SELECT ts_ms, os_name, os_version, cpu_type, host_name, hypervisor
 		FROM system_observations WHERE account_id = ? AND agent_id = ? AND ts_ms BETWEEN ? AND ? ORDER BY ts_ms`,
 		[]any{account, agent, lo, hi}, func(rows *sql.Rows) error {
 			if err := rows.Scan(&ts, &r.OSName, &r.OSVersion, &r.CPUType, &r.HostName, &r.Hypervisor); err != nil {
@@ -86,7 +72,7 @@ func (s *DB) AgentNICs(ctx context.Context, account, agent string, from, to time
 	lo, hi := exportWindowMs(from, to)
 	r := exportfile.NICSample{AgentID: agent}
 	var ts int64
-	return s.streamRows(ctx, `SELECT o.ts_ms, coalesce(j.value ->> 'name', ''), coalesce(j.value ->> 'macAddress', ''),
+	return eachRow(ctx, s.db, `SELECT o.ts_ms, coalesce(j.value ->> 'name', ''), coalesce(j.value ->> 'macAddress', ''),
 			coalesce(j.value ->> 'family', ''), coalesce(j.value ->> 'ipAddress', ''), coalesce(j.value ->> 'gateway', ''),
 			coalesce(j.value ->> 'netMask', '')
 		FROM system_observations o, json_each(CASE WHEN json_valid(o.nics) THEN o.nics ELSE '[]' END) j
@@ -107,7 +93,7 @@ func (s *DB) AgentProcesses(ctx context.Context, account, agent string, from, to
 	lo, hi := exportWindowMs(from, to)
 	r := exportfile.ProcessSample{AgentID: agent}
 	var ts, system int64
-	return s.streamRows(ctx, `SELECT ts_ms, pid, is_system, name, command_line, path
+	return eachRow(ctx, s.db, `SELECT ts_ms, pid, is_system, name, command_line, path
 		FROM process_observations WHERE account_id = ? AND agent_id = ? AND ts_ms BETWEEN ? AND ? ORDER BY ts_ms, seq`,
 		[]any{account, agent, lo, hi}, func(rows *sql.Rows) error {
 			if err := rows.Scan(&ts, &r.PID, &system, &r.Name, &r.CommandLine, &r.Path); err != nil {
@@ -128,7 +114,7 @@ func (s *DB) AgentConnections(ctx context.Context, account, agent, direction str
 	lo, hi := exportWindowMs(from, to)
 	r := exportfile.ConnectionSample{AgentID: agent}
 	var ts int64
-	return s.streamRows(ctx, `SELECT ts_ms, source_ip, source_port, destination_ip, destination_port, ip_version, transport_protocol, pid
+	return eachRow(ctx, s.db, `SELECT ts_ms, source_ip, source_port, destination_ip, destination_port, ip_version, transport_protocol, pid
 		FROM connection_observations WHERE account_id = ? AND agent_id = ? AND ts_ms BETWEEN ? AND ? AND direction = ?
 		ORDER BY ts_ms, seq`,
 		[]any{account, agent, lo, hi, direction}, func(rows *sql.Rows) error {
@@ -147,7 +133,7 @@ func (s *DB) ExportApplications(ctx context.Context, account string, fn func(*ex
 		r                exportfile.Application
 		created, updated int64
 	)
-	return s.streamRows(ctx, `SELECT a.application_id, a.name, a.description, a.wave, a.created_ms, a.updated_ms,
+	return eachRow(ctx, s.db, `SELECT a.application_id, a.name, a.description, a.wave, a.created_ms, a.updated_ms,
 			(SELECT count(*) FROM application_servers x WHERE x.account_id = a.account_id AND x.application_id = a.application_id)
 		FROM applications a WHERE a.account_id = ? ORDER BY a.application_id`,
 		[]any{account}, func(rows *sql.Rows) error {
@@ -164,7 +150,7 @@ func (s *DB) ExportApplications(ctx context.Context, account string, fn func(*ex
 // server ID. A name or host name is empty if its item is gone.
 func (s *DB) ExportApplicationServers(ctx context.Context, account string, fn func(*exportfile.AppServer) error) error {
 	var r exportfile.AppServer
-	return s.streamRows(ctx, `SELECT x.application_id, coalesce(a.name, ''), x.server_id, coalesce(v.host_name, '')
+	return eachRow(ctx, s.db, `SELECT x.application_id, coalesce(a.name, ''), x.server_id, coalesce(v.host_name, '')
 		FROM application_servers x
 		LEFT JOIN applications a ON a.account_id = x.account_id AND a.application_id = x.application_id
 		LEFT JOIN servers v ON v.account_id = x.account_id AND v.server_id = x.server_id
@@ -216,7 +202,7 @@ func (s *DB) ExportServers(ctx context.Context, account string, fn func(*exportf
 		sc exportServerScanner
 	)
 	dest := sc.dest(&r)
-	return s.streamRows(ctx, `SELECT `+exportServerCols+` FROM servers s WHERE s.account_id = ? ORDER BY s.server_id`,
+	return eachRow(ctx, s.db, `SELECT `+exportServerCols+` FROM servers s WHERE s.account_id = ? ORDER BY s.server_id`,
 		[]any{account}, func(rows *sql.Rows) error {
 			if err := rows.Scan(dest...); err != nil {
 				return err
@@ -235,7 +221,7 @@ func (s *DB) ExportImportRecords(ctx context.Context, account string, fn func(*e
 		nics, apps, tags string
 	)
 	dest := append(sc.dest(&r.Server), &nics, &apps, &tags)
-	return s.streamRows(ctx, `SELECT `+exportServerCols+`,
+	return eachRow(ctx, s.db, `SELECT `+exportServerCols+`,
 			(SELECT json_group_array(json_array(n.ip_address, n.mac_address) ORDER BY n.name, n.ip_address)
 				FROM network_interfaces n WHERE n.account_id = s.account_id AND n.server_id = s.server_id),
 			(SELECT json_group_array(json_array(a.name, a.wave) ORDER BY a.application_id)
@@ -288,7 +274,7 @@ func (s *DB) ExportImportRecords(ctx context.Context, account string, fn func(*e
 // and address.
 func (s *DB) ExportServerNICs(ctx context.Context, account string, fn func(*exportfile.ServerNIC) error) error {
 	var r exportfile.ServerNIC
-	return s.streamRows(ctx, `SELECT n.server_id, coalesce(v.host_name, ''), n.name, n.mac_address, n.ip_address, n.net_mask, n.family, n.gateway
+	return eachRow(ctx, s.db, `SELECT n.server_id, coalesce(v.host_name, ''), n.name, n.mac_address, n.ip_address, n.net_mask, n.family, n.gateway
 		FROM network_interfaces n LEFT JOIN servers v ON v.account_id = n.account_id AND v.server_id = n.server_id
 		WHERE n.account_id = ? ORDER BY n.server_id, n.name, n.ip_address`,
 		[]any{account}, func(rows *sql.Rows) error {
@@ -306,7 +292,7 @@ func (s *DB) ExportServerTags(ctx context.Context, account string, fn func(*expo
 		r       exportfile.ServerTag
 		created int64
 	)
-	return s.streamRows(ctx, `SELECT t.configuration_id, v.host_name, t.key, t.value, t.created_ms
+	return eachRow(ctx, s.db, `SELECT t.configuration_id, v.host_name, t.key, t.value, t.created_ms
 		FROM tags t JOIN servers v ON v.account_id = t.account_id AND v.server_id = t.configuration_id
 		WHERE t.account_id = ? ORDER BY t.configuration_id, t.key, t.value`,
 		[]any{account}, func(rows *sql.Rows) error {

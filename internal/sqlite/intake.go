@@ -252,20 +252,6 @@ var serverUpsert = func() string {
 	return "ON CONFLICT (account_id, server_id) DO UPDATE SET " + strings.Join(set, ", ")
 }()
 
-// query runs a query and calls fn for each row.
-func (in *intake) query(fn func(*sql.Rows) error, query string, args ...any) error {
-	rows, err := in.tx.QueryContext(in.ctx, query, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := fn(rows); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
-}
 
 // queryIn runs query once per chunk of list, replacing the "(%s)" in it
 // with the chunk's placeholders (rows of width values each), after the
@@ -280,7 +266,7 @@ func (in *intake) queryIn(fn func(*sql.Rows) error, query string, fixed []any, l
 		if width == 1 {
 			ph = strings.TrimSuffix(strings.Repeat("?,", n), ",")
 		}
-		if err := in.query(fn, fmt.Sprintf(query, ph), append(slices.Clip(fixed), part...)...); err != nil {
+		if err := eachRow(in.ctx, in.tx, fmt.Sprintf(query, ph), append(slices.Clip(fixed), part...), fn); err != nil {
 			return err
 		}
 	}

@@ -457,7 +457,7 @@ func (s *DB) DescribeServers(ctx context.Context, account string, ids []string) 
 
 		err = eachRow(ctx, q, `SELECT server_id, name, mac_address, ip_address, net_mask, family FROM network_interfaces
 			WHERE account_id = ? AND server_id IN (SELECT value FROM json_each(?)) ORDER BY server_id, name, ip_address`,
-			[]any{account, list}, func(r scanner) error {
+			[]any{account, list}, func(r *sql.Rows) error {
 				var id string
 				var n inventory.NIC
 				if err := r.Scan(&id, &n.Name, &n.MACAddress, &n.IPAddress, &n.NetMask, &n.Family); err != nil {
@@ -477,7 +477,7 @@ func (s *DB) DescribeServers(ctx context.Context, account string, ids []string) 
 		err = eachRow(ctx, q, `SELECT x.server_id, a.application_id, a.name FROM application_servers x
 			JOIN applications a ON a.account_id = x.account_id AND a.application_id = x.application_id
 			WHERE x.account_id = ? AND x.server_id IN (SELECT value FROM json_each(?)) ORDER BY x.server_id, a.name, a.application_id`,
-			[]any{account, list}, func(r scanner) error {
+			[]any{account, list}, func(r *sql.Rows) error {
 				var id string
 				var a inventory.AppRef
 				if err := r.Scan(&id, &a.ID, &a.Name); err != nil {
@@ -496,7 +496,7 @@ func (s *DB) DescribeServers(ctx context.Context, account string, ids []string) 
 		}
 		return eachRow(ctx, q, `SELECT configuration_id, key, value FROM tags
 			WHERE account_id = ? AND configuration_id IN (SELECT value FROM json_each(?)) ORDER BY configuration_id, key, value`,
-			[]any{account, list}, func(r scanner) error {
+			[]any{account, list}, func(r *sql.Rows) error {
 				var id string
 				var t inventory.Tag
 				if err := r.Scan(&id, &t.Key, &t.Value); err != nil {
@@ -517,19 +517,6 @@ func (s *DB) DescribeServers(ctx context.Context, account string, ids []string) 
 	return out, nil
 }
 
-func eachRow(ctx context.Context, q queryer, query string, args []any, fn func(scanner) error) error {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := fn(rows); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
-}
 
 // neighborEdges is the CTE of a server's edges to other known servers, in
 // both directions, restricted to q.Only when set; other is the far end.
@@ -569,7 +556,7 @@ func (s *DB) ListNeighbors(ctx context.Context, q inventory.NeighborQuery) ([]in
 		args = append(args, q.Limit)
 	}
 	out := []inventory.Neighbor{}
-	err := eachRow(ctx, s.db, text, args, func(r scanner) error {
+	err := eachRow(ctx, s.db, text, args, func(r *sql.Rows) error {
 		var n inventory.Neighbor
 		if err := r.Scan(&n.Source, &n.Destination, &n.Port, &n.Protocol, &n.Count); err != nil {
 			return err
@@ -604,7 +591,7 @@ func (s *DB) Summary(ctx context.Context, account string) (*inventory.SummaryCou
 			return err
 		}
 		return eachRow(ctx, q, `SELECT agent_type, health, collection_status, count(*) FROM agents
-			WHERE account_id = ? GROUP BY agent_type, health, collection_status`, []any{account}, func(r scanner) error {
+			WHERE account_id = ? GROUP BY agent_type, health, collection_status`, []any{account}, func(r *sql.Rows) error {
 			var a inventory.AgentCount
 			if err := r.Scan(&a.Type, &a.Health, &a.CollectionStatus, &a.Count); err != nil {
 				return err

@@ -141,3 +141,21 @@ func (s *DB) Reset(ctx context.Context) error {
 		return nil
 	})
 }
+
+// eachRow runs query on q (the pool or a transaction) and calls fn for each
+// row; an error from fn stops the scan and is returned as is.
+func eachRow(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, query string, args []any, fn func(*sql.Rows) error) error {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
