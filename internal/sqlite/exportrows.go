@@ -19,7 +19,6 @@ import (
 // Agent time series are read for ts in [from, to], both ends included, at
 // millisecond precision.
 
-
 // exportWindowMs turns an inclusive window into inclusive epoch-millisecond bounds:
 // a start with a sub-millisecond part rounds up, an end rounds down.
 func exportWindowMs(from, to time.Time) (int64, int64) {

@@ -252,7 +252,6 @@ var serverUpsert = func() string {
 	return "ON CONFLICT (account_id, server_id) DO UPDATE SET " + strings.Join(set, ", ")
 }()
 
-
 // queryIn runs query once per chunk of list, replacing the "(%s)" in it
 // with the chunk's placeholders (rows of width values each), after the
 // fixed arguments.

@@ -517,7 +517,6 @@ func (s *DB) DescribeServers(ctx context.Context, account string, ids []string) 
 	return out, nil
 }
 
-
 // neighborEdges is the CTE of a server's edges to other known servers, in
 // both directions, restricted to q.Only when set; other is the far end.
 func neighborEdges(q inventory.NeighborQuery) (string, []any) {
