@@ -59,9 +59,9 @@ func (w *Worker) build(ctx context.Context, t *discovery.ExportTask) discovery.E
 			return failed("Export failed: an internal error occurred while reading the agent's data.")
 		}
 		return w.buildAgent(ctx, t, resolveWindow(t, agent, w.Now()))
+	case discovery.KindEC2:
+		return w.buildEC2(ctx, t)
 	default:
-		// Summary exports; EC2 recommendation exports write the summary
-		// file set until their own file exists.
 		size, err := w.Files.Write(t.AccountID, t.ID, func(out io.Writer) error { return w.writeSummary(ctx, out, t) })
 		if err != nil {
 			log.ErrorContext(ctx, "write export file", "err", err)
