@@ -1,6 +1,9 @@
 package discovery
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // ExportStatus is the wire value of ExportInfo.exportStatus.
 type ExportStatus string
@@ -30,6 +33,17 @@ const (
 	InProgressMessage = "Export in progress. Poll DescribeExportTasks until the status is SUCCEEDED or FAILED."
 	ExpiredMessage    = "Data export ran successfully, but the export data expired 10 days after the export finished and is no longer available for download."
 )
+
+// ProgressMessage is the statusMessage of an export being built, after done
+// of its total files were written: "Export in progress: 40% (12 of 30 files)".
+// The percentage is rounded down.
+func ProgressMessage(done, total int) string {
+	pct := 0
+	if total > 0 {
+		pct = done * 100 / total
+	}
+	return fmt.Sprintf("Export in progress: %d%% (%d of %d files)", pct, done, total)
+}
 
 // Retention is how long export data is kept after an export finishes, and
 // URLTTL how long a download URL stays valid (AWS: 10 days and 24 hours).

@@ -244,6 +244,21 @@ func (s *DB) CompleteExportTask(ctx context.Context, owner, id string, r discove
 	return nil
 }
 
+// ReportExportProgress sets the statusMessage of an IN_PROGRESS task leased
+// by owner. It reports discovery.ErrNotFound if the task is no longer leased
+// by owner, or no longer IN_PROGRESS.
+func (s *DB) ReportExportProgress(ctx context.Context, owner, id, message string) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE export_tasks SET status_message = ?
+		WHERE export_id = ? AND lease_owner = ? AND status = 'IN_PROGRESS'`, message, id, owner)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("export %s progress: %w", id, discovery.ErrNotFound)
+	}
+	return nil
+}
+
 // RecoverExportTasks runs at start. It frees the leases of tasks that a dead
 // process was building, so they run again, and fails those that were already
 // interrupted maxAttempts times. It returns how many it requeued and failed.

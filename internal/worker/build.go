@@ -48,6 +48,7 @@ func (w *Worker) maxExportBytes() int64 {
 // build renders the task's archive and returns the outcome to record.
 func (w *Worker) build(ctx context.Context, t *discovery.ExportTask) discovery.ExportResult {
 	log := w.Log.With("exportId", t.ID)
+	ctx = w.startProgress(ctx, t)
 	switch t.Kind {
 	case discovery.KindAgent:
 		agent, err := w.Queue.GetAgent(ctx, t.AccountID, t.AgentID)
@@ -155,6 +156,7 @@ func (w *Worker) buildAgent(ctx context.Context, t *discovery.ExportTask, win Wi
 	end, sized := win.End, false
 	const attempts = 3 // a report arriving between passes can make a cut too late once more
 	for attempt := 1; ; attempt++ {
+		restartProgress(ctx)
 		var st agentStats
 		size, err := w.Files.Write(t.AccountID, t.ID, func(out io.Writer) error {
 			return w.writeAgent(ctx, out, t, win, end, win.Truncated || sized, budget, &st)
@@ -228,11 +230,13 @@ func (w *Worker) writeAgent(ctx context.Context, out io.Writer, t *discovery.Exp
 		if rows > 0 {
 			st.files++
 		}
+		fileDone(ctx)
 	}
 	st.csvBytes = a.CSVBytes()
 	if err := a.Member("results.json", resultsJSON(t, truncated, st)); err != nil {
 		return err
 	}
+	fileDone(ctx)
 	return a.Close()
 }
 
@@ -332,14 +336,24 @@ func resultsJSON(t *discovery.ExportTask, truncated bool, st *agentStats) []byte
 // configuration ID order.
 func (w *Worker) writeSummary(ctx context.Context, out io.Writer, t *discovery.ExportTask) error {
 	a := exportfile.NewArchive(out, t.AccountID, t.RequestTime)
+	if err := w.summaryFiles(ctx, a, t); err != nil {
+		return err
+	}
+	return a.Close()
+}
+
+// summaryFiles writes the eight summary files into a, reporting progress
+// after each one.
+func (w *Worker) summaryFiles(ctx context.Context, a *exportfile.Archive, t *discovery.ExportTask) error {
 	for _, l := range exportfile.SummaryLayouts {
 		if _, _, err := a.CSV(l, func(cw *exportfile.CSVWriter) error {
 			return w.summaryRows(ctx, l.Name, t.AccountID, cw.Write)
 		}); err != nil {
 			return err
 		}
+		fileDone(ctx)
 	}
-	return a.Close()
+	return nil
 }
 
 // summaryRows streams the rows of one summary file to emit.
@@ -371,4 +385,82 @@ func (w *Worker) summaryRows(ctx context.Context, file, account string, emit fun
 		})
 	}
 	return fmt.Errorf("no rows for summary file %q", file)
+}
+
+// exportFiles is how many files an export of the kind holds: the eight
+// summary files; the six agent files and results.json; the summary files and
+// the EC2 recommendations.
+func exportFiles(k discovery.ExportKind) int {
+	switch k {
+	case discovery.KindAgent:
+		return len(exportfile.AgentLayouts) + 1
+	case discovery.KindEC2:
+		return len(exportfile.SummaryLayouts) + 1
+	}
+	return len(exportfile.SummaryLayouts)
+}
+
+// progress tracks how many files of an export are written and shows it in
+// the task's statusMessage: one small UPDATE per file, never per row.
+type progress struct {
+	w       *Worker
+	id      string
+	total   int
+	done    int
+	shown   int // the highest done stored so far
+	stopped bool
+}
+
+type progressKey struct{}
+
+// startProgress stores "0 of N files" as the task's statusMessage and
+// returns a context that carries the task's progress, for fileDone.
+func (w *Worker) startProgress(ctx context.Context, t *discovery.ExportTask) context.Context {
+	p := &progress{w: w, id: t.ID, total: exportFiles(t.Kind), shown: -1}
+	p.store(ctx)
+	return context.WithValue(ctx, progressKey{}, p)
+}
+
+// fileDone records that the export carried by ctx wrote one more file. It
+// does nothing for a context without progress.
+func fileDone(ctx context.Context) {
+	p, _ := ctx.Value(progressKey{}).(*progress)
+	if p == nil {
+		return
+	}
+	p.done++
+	if p.done > p.total {
+		p.total = p.done
+	}
+	if p.done > p.shown {
+		p.store(ctx)
+	}
+}
+
+// restartProgress starts counting files again, for a build that writes its
+// archive once more. The stored message never goes back: it moves on only
+// once the new pass gets further than the stored count.
+func restartProgress(ctx context.Context) {
+	if p, _ := ctx.Value(progressKey{}).(*progress); p != nil {
+		p.done = 0
+	}
+}
+
+func (p *progress) store(ctx context.Context) {
+	if p.stopped {
+		return
+	}
+	msg := discovery.ProgressMessage(p.done, p.total)
+	if err := p.w.Queue.ReportExportProgress(ctx, p.w.owner, p.id, msg); err != nil {
+		// Lost lease or reset: the build goes on, and completion decides.
+		p.stopped = true
+		if !errors.Is(err, discovery.ErrNotFound) {
+			p.w.Log.WarnContext(ctx, "store export progress", "exportId", p.id, "err", err)
+		}
+		return
+	}
+	p.shown = p.done
+	if p.w.OnProgress != nil {
+		p.w.OnProgress(p.id, msg)
+	}
 }

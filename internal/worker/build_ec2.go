@@ -5,14 +5,58 @@ import (
 	"io"
 
 	"github.com/poseidon-ads/poseidon/internal/discovery"
+	"github.com/poseidon-ads/poseidon/internal/ec2rec"
+	"github.com/poseidon-ads/poseidon/internal/exportfile"
 )
 
-// buildEC2 writes an EC2 recommendations export. Until the recommendation
-// file exists it writes the summary file set.
+// EC2Source streams the servers an EC2 recommendations export sizes, by
+// configuration ID, each with its agent's samples; the callback gets a reused
+// struct and must not keep it. sqlite.DB implements it; a Queue that does not
+// fails EC2 exports.
+type EC2Source interface {
+	EC2Servers(ctx context.Context, account string, fn func(*exportfile.EC2Server) error) error
+}
+
+// buildEC2 writes an EC2 recommendations export: the summary file set, then
+// {account}_EC2InstanceRecommendations.csv with one row per server.
 func (w *Worker) buildEC2(ctx context.Context, t *discovery.ExportTask) discovery.ExportResult {
-	size, err := w.Files.Write(t.AccountID, t.ID, func(out io.Writer) error { return w.writeSummary(ctx, out, t) })
+	log := w.Log.With("exportId", t.ID)
+	src, ok := w.Queue.(EC2Source)
+	if !ok {
+		log.ErrorContext(ctx, "the store cannot stream servers for EC2 recommendations")
+		return failed("Export failed: EC2 instance recommendations are not available.")
+	}
+	prefs, err := ec2rec.ParsePreferences(t.Preferences)
+	if err != nil { // the edge validated the request: a stored task is damaged
+		log.ErrorContext(ctx, "parse preferences", "err", err)
+		return failed("Export failed: the export's ec2RecommendationsPreferences could not be read.")
+	}
+	catalog, err := ec2rec.Catalog()
 	if err != nil {
-		w.Log.ErrorContext(ctx, "write export file", "err", err, "exportId", t.ID)
+		log.ErrorContext(ctx, "instance type catalog", "err", err)
+		return failed("Export failed: the EC2 instance type catalog could not be read.")
+	}
+	sizer := ec2rec.NewSizer(catalog, prefs)
+	size, err := w.Files.Write(t.AccountID, t.ID, func(out io.Writer) error {
+		a := exportfile.NewArchive(out, t.AccountID, t.RequestTime)
+		if err := w.summaryFiles(ctx, a, t); err != nil {
+			return err
+		}
+		rec := make([]string, 0, len(exportfile.EC2Layout.Header))
+		if _, _, err := a.CSV(exportfile.EC2Layout, func(cw *exportfile.CSVWriter) error {
+			return src.EC2Servers(ctx, t.AccountID, func(s *exportfile.EC2Server) error {
+				r := sizer.Size(&s.Sizing)
+				rec = exportfile.EC2Record(s, &r, &prefs, rec)
+				return cw.Write(rec)
+			})
+		}); err != nil {
+			return err
+		}
+		fileDone(ctx)
+		return a.Close()
+	})
+	if err != nil {
+		log.ErrorContext(ctx, "write export file", "err", err)
 		return failed("Export failed: the export file could not be written: " + err.Error())
 	}
 	return discovery.ExportResult{Status: discovery.ExportSucceeded, Message: discovery.SucceededMessage, FileSize: size}

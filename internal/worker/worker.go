@@ -22,6 +22,9 @@ import (
 type Queue interface {
 	ClaimExportTask(ctx context.Context, owner string, now, leaseUntil time.Time) (*discovery.ExportTask, error)
 	CompleteExportTask(ctx context.Context, owner, id string, r discovery.ExportResult, now time.Time) error
+	// ReportExportProgress sets the statusMessage of a task leased by owner
+	// that is still IN_PROGRESS (discovery.ErrNotFound otherwise).
+	ReportExportProgress(ctx context.Context, owner, id, message string) error
 	RecoverExportTasks(ctx context.Context, maxAttempts int, failMessage string, now time.Time) (requeued, failed int, err error)
 	GetAgent(ctx context.Context, account, id string) (*discovery.Agent, error)
 	RowSource
@@ -49,6 +52,9 @@ type Worker struct {
 	// DefaultMaxExportBytes if zero. An export that would pass it ends at a
 	// report boundary and is truncated.
 	MaxExportBytes int64
+	// OnProgress, if not nil, is called after each progress message is
+	// stored in an export's statusMessage (tests use it to observe progress).
+	OnProgress func(exportID, message string)
 
 	owner string
 	wake  chan struct{}
