@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -211,61 +210,205 @@ func (s *DB) ExportServers(ctx context.Context, account string, fn func(*exportf
 		})
 }
 
-// ExportImportRecords streams the account's servers with their addresses,
-// applications and tags (ImportTemplate.csv) by configuration ID.
-func (s *DB) ExportImportRecords(ctx context.Context, account string, fn func(*exportfile.ImportRecord) error) error {
+// ExportServerRows streams the account's servers by configuration ID with
+// only the fields of Server.csv filled (ServerRecord): ID, AgentID, HostName,
+// OSName, OSVersion, CPUType, Hypervisor, Type and Created.
+func (s *DB) ExportServerRows(ctx context.Context, account string, fn func(*exportfile.Server) error) error {
 	var (
-		r                exportfile.ImportRecord
-		sc               exportServerScanner
-		nics, apps, tags string
+		r       exportfile.Server
+		created int64
 	)
-	dest := append(sc.dest(&r.Server), &nics, &apps, &tags)
-	return eachRow(ctx, s.db, `SELECT `+exportServerCols+`,
-			(SELECT json_group_array(json_array(n.ip_address, n.mac_address) ORDER BY n.name, n.ip_address)
-				FROM network_interfaces n WHERE n.account_id = s.account_id AND n.server_id = s.server_id),
-			(SELECT json_group_array(json_array(a.name, a.wave) ORDER BY a.application_id)
-				FROM application_servers x JOIN applications a ON a.account_id = x.account_id AND a.application_id = x.application_id
-				WHERE x.account_id = s.account_id AND x.server_id = s.server_id),
-			(SELECT json_group_array(json_array(t.key, t.value) ORDER BY t.key, t.value)
-				FROM tags t WHERE t.account_id = s.account_id AND t.configuration_id = s.server_id)
-		FROM servers s WHERE s.account_id = ? ORDER BY s.server_id`,
+	return eachRow(ctx, s.db, `SELECT server_id, agent_id, host_name, os_name, os_version, cpu_type, hypervisor, server_type, created_ms
+		FROM servers WHERE account_id = ? ORDER BY server_id`,
+		[]any{account}, func(rows *sql.Rows) error {
+			if err := rows.Scan(&r.ID, &r.AgentID, &r.HostName, &r.OSName, &r.OSVersion, &r.CPUType, &r.Hypervisor, &r.Type, &created); err != nil {
+				return err
+			}
+			r.Created = fromMs(created)
+			return fn(&r)
+		})
+}
+
+// ExportServerPerformance streams the account's servers by configuration ID
+// with only the fields of SystemPerformance.csv filled (PerformanceRecord):
+// ID, HostName, TotalRAMMB, NumCPUs, NumCores, NumDisks, NumNICs and Perf.
+func (s *DB) ExportServerPerformance(ctx context.Context, account string, fn func(*exportfile.Server) error) error {
+	var (
+		r          exportfile.Server
+		freeRAMMin sql.NullFloat64
+	)
+	p := &r.Perf
+	dest := []any{&r.ID, &r.HostName, &r.TotalRAMMB, &r.NumCPUs, &r.NumCores, &r.NumDisks, &r.NumNICs,
+		&p.Samples, &p.CPUSum, &p.CPUMax, &p.FreeRAMSum, &freeRAMMin,
+		&p.DiskReadKBpsSum, &p.DiskReadKBpsMax, &p.DiskWriteKBpsSum, &p.DiskWriteKBpsMax,
+		&p.DiskReadOpsSum, &p.DiskReadOpsMax, &p.DiskWriteOpsSum, &p.DiskWriteOpsMax,
+		&p.NetReadKBpsSum, &p.NetReadKBpsMax, &p.NetWriteKBpsSum, &p.NetWriteKBpsMax}
+	return eachRow(ctx, s.db, `SELECT server_id, host_name, total_ram_mb, num_cpus, num_cores, num_disks, num_nics,
+			perf_samples, cpu_sum, cpu_max, free_ram_sum, free_ram_min,
+			disk_read_kbps_sum, disk_read_kbps_max, disk_write_kbps_sum, disk_write_kbps_max,
+			disk_read_ops_sum, disk_read_ops_max, disk_write_ops_sum, disk_write_ops_max,
+			net_read_kbps_sum, net_read_kbps_max, net_write_kbps_sum, net_write_kbps_max
+		FROM servers WHERE account_id = ? ORDER BY server_id`,
 		[]any{account}, func(rows *sql.Rows) error {
 			if err := rows.Scan(dest...); err != nil {
 				return err
 			}
-			sc.finish(&r.Server)
-			var pairs [][2]string
-			if err := json.Unmarshal([]byte(nics), &pairs); err != nil {
-				return fmt.Errorf("interfaces of %s: %w", r.Server.ID, err)
-			}
-			r.IPAddresses, r.MACAddresses = r.IPAddresses[:0], r.MACAddresses[:0]
-			for _, p := range pairs {
-				r.IPAddresses = append(r.IPAddresses, p[0])
-				if p[1] != "" && !slices.Contains(r.MACAddresses, p[1]) {
-					r.MACAddresses = append(r.MACAddresses, p[1])
-				}
-			}
-			pairs = pairs[:0]
-			if err := json.Unmarshal([]byte(apps), &pairs); err != nil {
-				return fmt.Errorf("applications of %s: %w", r.Server.ID, err)
-			}
-			r.Applications, r.Wave = r.Applications[:0], ""
-			for _, p := range pairs {
-				r.Applications = append(r.Applications, p[0])
-				if r.Wave == "" {
-					r.Wave = p[1]
-				}
-			}
-			pairs = pairs[:0]
-			if err := json.Unmarshal([]byte(tags), &pairs); err != nil {
-				return fmt.Errorf("tags of %s: %w", r.Server.ID, err)
-			}
-			r.Tags = r.Tags[:0]
-			for _, p := range pairs {
-				r.Tags = append(r.Tags, exportfile.Tag{Key: p[0], Value: p[1]})
+			p.FreeRAMMin, p.FreeRAMMinKnown = freeRAMMin.Float64, freeRAMMin.Valid
+			return fn(&r)
+		})
+}
+
+// ExportVMwareServers streams the account's servers that have a VMware
+// identity (Server.IsVMware) by configuration ID, with only the fields of
+// VMwareInfo.csv filled (VMwareRecord).
+func (s *DB) ExportVMwareServers(ctx context.Context, account string, fn func(*exportfile.Server) error) error {
+	var r exportfile.Server
+	return eachRow(ctx, s.db, `SELECT server_id, host_name, vm_moref_id, vm_name, vcenter_id, vcenter_name, vm_folder_path, vm_host_id
+		FROM servers WHERE account_id = ? AND (vm_moref_id <> '' OR vcenter_id <> '' OR vm_name <> '') ORDER BY server_id`,
+		[]any{account}, func(rows *sql.Rows) error {
+			if err := rows.Scan(&r.ID, &r.HostName, &r.VMMoRefID, &r.VMName, &r.VCenterID, &r.VCenterName, &r.VMFolderPath, &r.VMHostID); err != nil {
+				return err
 			}
 			return fn(&r)
 		})
+}
+
+// ExportImportRecords streams the account's servers with their addresses,
+// applications and tags (ImportTemplate.csv) by configuration ID. The Server
+// has the fields ImportRecord.Record uses: ID, HostName, OSName, OSVersion,
+// NumCPUs, NumCores, NumLogical, TotalRAMMB, VMMoRefID, VCenterID, VMName and
+// Perf.
+//
+// It reads four streams ordered by server ID (servers, interfaces,
+// application links, tags) on one connection and merges them, rather than
+// running correlated subqueries per server. Statements open together on one
+// connection share its read transaction, so the streams are one snapshot.
+func (s *DB) ExportImportRecords(ctx context.Context, account string, fn func(*exportfile.ImportRecord) error) error {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	var (
+		r          exportfile.ImportRecord
+		freeRAMMin sql.NullFloat64
+	)
+	sv, p := &r.Server, &r.Server.Perf
+	servers, err := conn.QueryContext(ctx, `SELECT server_id, host_name, os_name, os_version, num_cpus, num_cores, num_logical, total_ram_mb,
+			vm_moref_id, vcenter_id, vm_name,
+			perf_samples, cpu_sum, cpu_max, free_ram_sum, free_ram_min,
+			disk_read_kbps_sum, disk_read_kbps_max, disk_write_kbps_sum, disk_write_kbps_max,
+			disk_read_ops_sum, disk_read_ops_max, disk_write_ops_sum, disk_write_ops_max,
+			net_read_kbps_sum, net_read_kbps_max, net_write_kbps_sum, net_write_kbps_max
+		FROM servers WHERE account_id = ? ORDER BY server_id`, account)
+	if err != nil {
+		return err
+	}
+	defer servers.Close()
+	nics, err := openServerStream(ctx, conn, `SELECT server_id, ip_address, mac_address
+		FROM network_interfaces WHERE account_id = ? ORDER BY server_id, name, ip_address`, account)
+	if err != nil {
+		return err
+	}
+	defer nics.close()
+	apps, err := openServerStream(ctx, conn, `SELECT x.server_id, a.name, a.wave
+		FROM application_servers x JOIN applications a ON a.account_id = x.account_id AND a.application_id = x.application_id
+		WHERE x.account_id = ? ORDER BY x.server_id, x.application_id`, account)
+	if err != nil {
+		return err
+	}
+	defer apps.close()
+	tags, err := openServerStream(ctx, conn, `SELECT configuration_id, key, value
+		FROM tags WHERE account_id = ? ORDER BY configuration_id, key, value`, account)
+	if err != nil {
+		return err
+	}
+	defer tags.close()
+
+	dest := []any{&sv.ID, &sv.HostName, &sv.OSName, &sv.OSVersion, &sv.NumCPUs, &sv.NumCores, &sv.NumLogical, &sv.TotalRAMMB,
+		&sv.VMMoRefID, &sv.VCenterID, &sv.VMName,
+		&p.Samples, &p.CPUSum, &p.CPUMax, &p.FreeRAMSum, &freeRAMMin,
+		&p.DiskReadKBpsSum, &p.DiskReadKBpsMax, &p.DiskWriteKBpsSum, &p.DiskWriteKBpsMax,
+		&p.DiskReadOpsSum, &p.DiskReadOpsMax, &p.DiskWriteOpsSum, &p.DiskWriteOpsMax,
+		&p.NetReadKBpsSum, &p.NetReadKBpsMax, &p.NetWriteKBpsSum, &p.NetWriteKBpsMax}
+	for servers.Next() {
+		if err := servers.Scan(dest...); err != nil {
+			return err
+		}
+		p.FreeRAMMin, p.FreeRAMMinKnown = freeRAMMin.Float64, freeRAMMin.Valid
+		id := sv.ID
+		r.IPAddresses, r.MACAddresses = r.IPAddresses[:0], r.MACAddresses[:0]
+		if err := nics.each(id, func(ip, mac string) {
+			r.IPAddresses = append(r.IPAddresses, ip)
+			if mac != "" && !slices.Contains(r.MACAddresses, mac) {
+				r.MACAddresses = append(r.MACAddresses, mac)
+			}
+		}); err != nil {
+			return fmt.Errorf("interfaces of %s: %w", id, err)
+		}
+		r.Applications, r.Wave = r.Applications[:0], ""
+		if err := apps.each(id, func(name, wave string) {
+			r.Applications = append(r.Applications, name)
+			if r.Wave == "" {
+				r.Wave = wave
+			}
+		}); err != nil {
+			return fmt.Errorf("applications of %s: %w", id, err)
+		}
+		r.Tags = r.Tags[:0]
+		if err := tags.each(id, func(k, v string) { r.Tags = append(r.Tags, exportfile.Tag{Key: k, Value: v}) }); err != nil {
+			return fmt.Errorf("tags of %s: %w", id, err)
+		}
+		if err := fn(&r); err != nil {
+			return err
+		}
+	}
+	return servers.Err()
+}
+
+// serverStream is a query of (server ID, a, b) rows ordered by server ID,
+// read in step with a stream of servers in the same order.
+type serverStream struct {
+	rows    *sql.Rows
+	id      string // of the current row
+	a, b    string
+	current bool // a row is read and not yet consumed
+	done    bool
+}
+
+func openServerStream(ctx context.Context, conn *sql.Conn, query, account string) (*serverStream, error) {
+	rows, err := conn.QueryContext(ctx, query, account)
+	if err != nil {
+		return nil, err
+	}
+	return &serverStream{rows: rows}, nil
+}
+
+func (st *serverStream) close() { st.rows.Close() }
+
+// each calls fn for the rows of server id, skipping rows of servers ordered
+// before it. Server IDs compare bytewise, as SQLite's BINARY collation does.
+func (st *serverStream) each(id string, fn func(a, b string)) error {
+	for !st.done {
+		if !st.current {
+			if !st.rows.Next() {
+				st.done = true
+				return st.rows.Err()
+			}
+			if err := st.rows.Scan(&st.id, &st.a, &st.b); err != nil {
+				return err
+			}
+			st.current = true
+		}
+		if st.id > id {
+			return nil
+		}
+		if st.id == id {
+			fn(st.a, st.b)
+		}
+		st.current = false
+	}
+	return nil
 }
 
 // ExportServerNICs streams the network interfaces of the account's servers,

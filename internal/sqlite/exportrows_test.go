@@ -276,6 +276,30 @@ func TestSummaryRows(t *testing.T) {
 			return nil
 		})
 	}), "d-server-01|web-1|vm-1|web-vm|vc-1|||")
+
+	// The narrow per-file streams give the same cells as ExportServers.
+	wide := func(record func(*exportfile.Server) []string, vmwareOnly bool) []string {
+		return collect(func(emit func([]string)) error {
+			return db.ExportServers(ctx, rowsAcct, func(r *exportfile.Server) error {
+				if !vmwareOnly || r.IsVMware() {
+					emit(record(r))
+				}
+				return nil
+			})
+		})
+	}
+	serverRec := func(r *exportfile.Server) []string { return r.ServerRecord(nil) }
+	perfRec := func(r *exportfile.Server) []string { return r.PerformanceRecord(nil) }
+	vmwareRec := func(r *exportfile.Server) []string { return r.VMwareRecord(nil) }
+	check("Server (narrow)", collect(func(emit func([]string)) error {
+		return db.ExportServerRows(ctx, rowsAcct, func(r *exportfile.Server) error { emit(serverRec(r)); return nil })
+	}), wide(serverRec, false)...)
+	check("SystemPerformance (narrow)", collect(func(emit func([]string)) error {
+		return db.ExportServerPerformance(ctx, rowsAcct, func(r *exportfile.Server) error { emit(perfRec(r)); return nil })
+	}), wide(perfRec, false)...)
+	check("VMware (narrow)", collect(func(emit func([]string)) error {
+		return db.ExportVMwareServers(ctx, rowsAcct, func(r *exportfile.Server) error { emit(vmwareRec(r)); return nil })
+	}), wide(vmwareRec, true)...)
 	check("NetworkInterface", collect(func(emit func([]string)) error {
 		return db.ExportServerNICs(ctx, rowsAcct, func(r *exportfile.ServerNIC) error { emit(r.Record(nil)); return nil })
 	}),
@@ -323,6 +347,9 @@ func TestSummaryRowsEmpty(t *testing.T) {
 		db.ExportServerNICs(ctx, rowsAcct, func(*exportfile.ServerNIC) error { n++; return nil }),
 		db.ExportServerTags(ctx, rowsAcct, func(*exportfile.ServerTag) error { n++; return nil }),
 		db.ExportImportRecords(ctx, rowsAcct, func(*exportfile.ImportRecord) error { n++; return nil }),
+		db.ExportServerRows(ctx, rowsAcct, func(*exportfile.Server) error { n++; return nil }),
+		db.ExportServerPerformance(ctx, rowsAcct, func(*exportfile.Server) error { n++; return nil }),
+		db.ExportVMwareServers(ctx, rowsAcct, func(*exportfile.Server) error { n++; return nil }),
 	} {
 		if err != nil {
 			t.Fatal(err)

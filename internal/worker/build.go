@@ -356,10 +356,30 @@ func (w *Worker) summaryFiles(ctx context.Context, a *exportfile.Archive, t *dis
 	return nil
 }
 
+// narrowServerSource streams servers with only the fields of one summary
+// file filled, which reads far fewer columns than ExportServers. sqlite.DB
+// implements it; summaryRows falls back to ExportServers for a RowSource
+// that does not.
+type narrowServerSource interface {
+	ExportServerRows(ctx context.Context, account string, fn func(*exportfile.Server) error) error
+	ExportServerPerformance(ctx context.Context, account string, fn func(*exportfile.Server) error) error
+	ExportVMwareServers(ctx context.Context, account string, fn func(*exportfile.Server) error) error
+}
+
 // summaryRows streams the rows of one summary file to emit.
 func (w *Worker) summaryRows(ctx context.Context, file, account string, emit func([]string) error) error {
 	q := w.Queue
 	rec := make([]string, 0, 40)
+	if n, ok := q.(narrowServerSource); ok {
+		switch file {
+		case "Server":
+			return n.ExportServerRows(ctx, account, func(r *exportfile.Server) error { rec = r.ServerRecord(rec); return emit(rec) })
+		case "SystemPerformance":
+			return n.ExportServerPerformance(ctx, account, func(r *exportfile.Server) error { rec = r.PerformanceRecord(rec); return emit(rec) })
+		case "VMwareInfo":
+			return n.ExportVMwareServers(ctx, account, func(r *exportfile.Server) error { rec = r.VMwareRecord(rec); return emit(rec) })
+		}
+	}
 	switch file {
 	case "Application":
 		return q.ExportApplications(ctx, account, func(r *exportfile.Application) error { rec = r.Record(rec); return emit(rec) })
