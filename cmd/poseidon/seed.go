@@ -260,9 +260,6 @@ type intakeResponse struct {
 	DroppedReports []json.RawMessage `json:"droppedReports"`
 }
 
-// windowSlots is how many 15-minute slots the seeder regroups agent by agent.
-const windowSlots = 16
-
 // seed generates the fleet of cfg and sends it in batches of batch reports
 // over conc concurrent requests. At most conc+2 batches exist at once: one
 // being filled, one per request in flight, and one spare. progress, if not
@@ -329,16 +326,10 @@ func (s *seeder) seed(ctx context.Context, cfg fleet.Config, batch, conc int, pr
 		}
 		return nil
 	}
-	// The first slot goes out first, in batches as large as intake takes,
-	// and is waited for: it registers every agent and its addresses, so that
-	// intake can tell connections between agents (reported by both ends)
-	// from connections with outside endpoints. Later slots go out in windows
-	// of windowSlots slots regrouped agent by agent: the store keys time
-	// series by agent, so runs of one agent's reports write far fewer pages
-	// than one report of every agent. Memory holds one window.
-	n := len(f.Agents())
-	first := make([]agentdata.Report, 0, n)
-	window := make([]agentdata.Report, 0, n*windowSlots)
+	// The first slot (every agent once) goes out first, in batches as large
+	// as intake takes, and is waited for; then the rest, in the fleet's
+	// intake order (see fleet.GenerateIntakeOrder).
+	first := make([]agentdata.Report, 0, len(f.Agents()))
 	sendFirst := func() error {
 		var body bytes.Buffer
 		for chunk := range slices.Chunk(first, agentdata.MaxReports) {
@@ -353,39 +344,20 @@ func (s *seeder) seed(ctx context.Context, cfg fleet.Config, batch, conc int, pr
 				progress(len(chunk))
 			}
 		}
+		first = nil
 		return nil
 	}
-	emitWindow := func() error {
-		slots := len(window) / n
-		for i := range n {
-			for k := range slots {
-				if err := push(window[k*n+i]); err != nil {
-					return err
-				}
-			}
-		}
-		clear(window)
-		window = window[:0]
-		return nil
-	}
-	genErr := f.Generate(func(r agentdata.Report) error {
+	genErr := f.GenerateIntakeOrder(func(r agentdata.Report, isFirst bool) error {
 		total++
-		if len(first) < n {
+		if isFirst {
 			first = append(first, r)
-			if len(first) == n {
+			if len(first) == cap(first) {
 				return sendFirst()
 			}
 			return nil
 		}
-		window = append(window, r)
-		if len(window) == cap(window) {
-			return emitWindow()
-		}
-		return nil
+		return push(r)
 	})
-	if genErr == nil && len(window) > 0 {
-		genErr = emitWindow()
-	}
 	if genErr == nil && len(cur) > 0 {
 		genErr = flush()
 	}

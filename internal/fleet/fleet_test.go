@@ -464,3 +464,55 @@ func BenchmarkGenerateJSON(b *testing.B) {
 	b.ReportMetric(float64(bytes)/float64(n), "bytes/report")
 	b.ReportMetric(0, "ns/op")
 }
+
+func TestGenerateIntakeOrder(t *testing.T) {
+	cfg := Config{Servers: 7, Hours: 5, Seed: 3, End: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	f, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plain []string
+	if err := f.Generate(func(r agentdata.Report) error { plain = append(plain, r.ReportID); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	var ordered []string
+	last := map[string]float64{}
+	firsts := 0
+	err = f.GenerateIntakeOrder(func(r agentdata.Report, first bool) error {
+		if first != (len(ordered) < cfg.Servers) {
+			t.Fatalf("report %d first=%v", len(ordered), first)
+		}
+		if first {
+			firsts++
+		}
+		if r.Timestamp <= last[r.AgentID] {
+			t.Fatalf("agent %s goes back in time", r.AgentID)
+		}
+		last[r.AgentID] = r.Timestamp
+		ordered = append(ordered, r.ReportID)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if firsts != cfg.Servers || len(ordered) != len(plain) {
+		t.Fatalf("%d first, %d reports, want %d and %d", firsts, len(ordered), cfg.Servers, len(plain))
+	}
+	// Same reports, other order: after the first slot, runs of one agent.
+	a, b := slices.Clone(plain), slices.Clone(ordered)
+	slices.Sort(a)
+	slices.Sort(b)
+	if !slices.Equal(a, b) {
+		t.Fatal("intake order does not hold the same reports")
+	}
+	if slices.Equal(plain, ordered) {
+		t.Fatal("intake order is the plain time order")
+	}
+	run := ordered[cfg.Servers : cfg.Servers+IntakeWindow]
+	agent := run[0][:strings.LastIndex(run[0], "-")]
+	for _, id := range run {
+		if !strings.HasPrefix(id, agent+"-") {
+			t.Fatalf("the first window is not one agent's run: %v", run)
+		}
+	}
+}

@@ -172,9 +172,19 @@ func benchFleetDB(b *testing.B, cfg fleet.Config) string {
 		batch.Reports = batch.Reports[:0]
 		return nil
 	}
-	err = f.Generate(func(r agentdata.Report) error {
+	// Intake order: the first slot of every agent in batches as large as
+	// intake takes, then the rest in runs of one agent (see
+	// fleet.GenerateIntakeOrder), as "poseidon seed" sends them.
+	wasFirst := true
+	err = f.GenerateIntakeOrder(func(r agentdata.Report, first bool) error {
+		if wasFirst && !first {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		wasFirst = first
 		batch.Reports = append(batch.Reports, r)
-		if len(batch.Reports) < batchSize {
+		if (first && len(batch.Reports) < agentdata.MaxReports) || (!first && len(batch.Reports) < batchSize) {
 			return nil
 		}
 		return flush()
