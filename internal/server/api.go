@@ -94,28 +94,10 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request, target, prefix, nam
 		return 0, awsjson.UnknownOperation(target)
 	}
 
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return 0, awsjson.TooLarge(s.cfg.MaxBodyBytes)
-		}
-		return 0, awsjson.Serialization("The request body could not be read.")
-	}
-	id, err := s.cfg.Auth.Authenticate(ctx, r, body, svc.signing)
+	homeRegion := svc.prefix == adsapi.TargetPrefix && contains(errs, string(discovery.HomeRegionNotSet))
+	body, id, err := s.admit(w, r, *svc, svc.iam+":"+name, s.cfg.MaxBodyBytes, homeRegion)
 	if err != nil {
 		return 0, err
-	}
-	if action := svc.iam + ":" + name; !id.Allowed(action) {
-		return 0, forbidden(*svc, id, action)
-	}
-	if err := s.ensureAccount(ctx, id.AccountID); err != nil {
-		return 0, err
-	}
-	if svc.prefix == adsapi.TargetPrefix && contains(errs, string(discovery.HomeRegionNotSet)) {
-		if err := s.checkHomeRegion(ctx, id); err != nil {
-			return 0, err
-		}
 	}
 	in := newInput()
 	if err := awsjson.Decode(body, in); err != nil {
@@ -134,6 +116,38 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request, target, prefix, nam
 		s.log.ErrorContext(ctx, "write response", "err", err)
 	}
 	return http.StatusOK, nil
+}
+
+// admit reads a request's bounded body and applies the identity rules that
+// the API and agent intake share: authentication (SigV4 in strict mode), the
+// allow list for action, the account record, and, if homeRegion, the home
+// region check.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request, svc service, action string, limit int64, homeRegion bool) ([]byte, auth.Identity, error) {
+	ctx := r.Context()
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, auth.Identity{}, awsjson.TooLarge(limit)
+		}
+		return nil, auth.Identity{}, awsjson.Serialization("The request body could not be read.")
+	}
+	id, err := s.cfg.Auth.Authenticate(ctx, r, body, svc.signing)
+	if err != nil {
+		return nil, auth.Identity{}, err
+	}
+	if !id.Allowed(action) {
+		return nil, auth.Identity{}, forbidden(svc, id, action)
+	}
+	if err := s.ensureAccount(ctx, id.AccountID); err != nil {
+		return nil, auth.Identity{}, err
+	}
+	if homeRegion {
+		if err := s.checkHomeRegion(ctx, id); err != nil {
+			return nil, auth.Identity{}, err
+		}
+	}
+	return body, id, nil
 }
 
 func contains(list []string, v string) bool {

@@ -1,8 +1,6 @@
 package server
 
 import (
-	"errors"
-	"io"
 	"net/http"
 	"time"
 
@@ -51,25 +49,8 @@ func (s *Server) serveIntake(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) intake(w http.ResponseWriter, r *http.Request) (int, int, error) {
 	ctx := r.Context()
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxIntakeBytes))
+	body, id, err := s.admit(w, r, adsService, IntakeAction, s.cfg.MaxIntakeBytes, true)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return 0, 0, awsjson.TooLarge(s.cfg.MaxIntakeBytes)
-		}
-		return 0, 0, awsjson.Serialization("The request body could not be read.")
-	}
-	id, err := s.cfg.Auth.Authenticate(ctx, r, body, adsService.signing)
-	if err != nil {
-		return 0, 0, err
-	}
-	if !id.Allowed(IntakeAction) {
-		return 0, 0, forbidden(adsService, id, IntakeAction)
-	}
-	if err := s.ensureAccount(ctx, id.AccountID); err != nil {
-		return 0, 0, err
-	}
-	if err := s.checkHomeRegion(ctx, id); err != nil {
 		return 0, 0, err
 	}
 	var batch agentdata.Batch
