@@ -6,3 +6,6 @@ package server
 func (s *Server) applicationHandlers() map[string]handler {
 	return map[string]handler{}
 }
+
+// Applications is the application use-case layer.
+type Applications interface{}

@@ -45,10 +45,14 @@ type Config struct {
 	Agents Agents
 	// Inventory serves the inventory read operations (see configurations.go).
 	Inventory Inventory
-	Auth      *auth.Authenticator
-	Clock     *clock.Clock
-	Files     exportfile.Dir
-	Log       *slog.Logger
+	// Applications serves the application operations (see applications.go).
+	Applications Applications
+	// Tags serves the tag operations (see tags.go).
+	Tags  Tags
+	Auth  *auth.Authenticator
+	Clock *clock.Clock
+	Files exportfile.Dir
+	Log   *slog.Logger
 	// PublicURL is the base of download URLs, e.g. "http://127.0.0.1:8480".
 	PublicURL string
 	// HomeRegion is every new account's home region; "" leaves it unset.

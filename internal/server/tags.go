@@ -4,3 +4,6 @@ package server
 func (s *Server) tagHandlers() map[string]handler {
 	return map[string]handler{}
 }
+
+// Tags is the tag use-case layer.
+type Tags interface{}

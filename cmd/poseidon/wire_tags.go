@@ -1,0 +1,15 @@
+package main
+
+import (
+	"log/slog"
+
+	"github.com/poseidon-ads/poseidon/internal/clock"
+	"github.com/poseidon-ads/poseidon/internal/pagetoken"
+	"github.com/poseidon-ads/poseidon/internal/server"
+	"github.com/poseidon-ads/poseidon/internal/sqlite"
+)
+
+// newTags builds the tags use-case layer.
+func newTags(db *sqlite.DB, clk *clock.Clock, tokens *pagetoken.Sealer, log *slog.Logger) server.Tags {
+	return nil
+}
