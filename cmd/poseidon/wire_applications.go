@@ -3,6 +3,7 @@ package main
 import (
 	"log/slog"
 
+	"github.com/poseidon-ads/poseidon/internal/applications"
 	"github.com/poseidon-ads/poseidon/internal/clock"
 	"github.com/poseidon-ads/poseidon/internal/pagetoken"
 	"github.com/poseidon-ads/poseidon/internal/server"
@@ -10,6 +11,6 @@ import (
 )
 
 // newApplications builds the applications use-case layer.
-func newApplications(db *sqlite.DB, clk *clock.Clock, tokens *pagetoken.Sealer, log *slog.Logger) server.Applications {
-	return nil
+func newApplications(db *sqlite.DB, clk *clock.Clock, _ *pagetoken.Sealer, log *slog.Logger) server.Applications {
+	return applications.New(applications.Config{Store: db, Now: clk.Now, Log: log})
 }

@@ -7,9 +7,10 @@ import (
 	"github.com/poseidon-ads/poseidon/internal/pagetoken"
 	"github.com/poseidon-ads/poseidon/internal/server"
 	"github.com/poseidon-ads/poseidon/internal/sqlite"
+	"github.com/poseidon-ads/poseidon/internal/tags"
 )
 
 // newTags builds the tags use-case layer.
 func newTags(db *sqlite.DB, clk *clock.Clock, tokens *pagetoken.Sealer, log *slog.Logger) server.Tags {
-	return nil
+	return tags.New(db, clk.Now, tokens)
 }

@@ -1,0 +1,239 @@
+package sqlite
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/poseidon-ads/poseidon/internal/applications"
+	"github.com/poseidon-ads/poseidon/internal/discovery"
+)
+
+const (
+	apAcct  = "111111111111"
+	apOther = "222222222222"
+)
+
+type apFixture struct {
+	db  *DB
+	svc *applications.Service
+	now time.Time
+}
+
+func apSetup(t *testing.T, maxApps, maxServers int) *apFixture {
+	t.Helper()
+	f := &apFixture{db: erOpen(t), now: rowsT0}
+	f.svc = applications.New(applications.Config{Store: f.db, Now: func() time.Time { return f.now },
+		MaxApplications: maxApps, MaxServersPerApplication: maxServers})
+	for i := 1; i <= 5; i++ {
+		erInsertServer(t, f.db, apAcct, apSrv(i), fmt.Sprintf("host%d", i), "")
+	}
+	erInsertServer(t, f.db, apOther, "d-server-0000000000000000b", "other", "")
+	return f
+}
+
+func apSrv(i int) string { return fmt.Sprintf("d-server-%017x", i) }
+
+func apCode(t *testing.T, err error, want discovery.ErrorCode, contains string) {
+	t.Helper()
+	var de *discovery.Error
+	if !errors.As(err, &de) || de.Code != want {
+		t.Fatalf("err = %v, want %s", err, want)
+	}
+	if !strings.Contains(de.Message, contains) {
+		t.Fatalf("message %q does not contain %q", de.Message, contains)
+	}
+}
+
+func (f *apFixture) members(t *testing.T, account, app string) []string {
+	t.Helper()
+	var out []string
+	rows, err := f.db.db.QueryContext(t.Context(), `SELECT server_id FROM application_servers WHERE account_id = ? AND application_id = ? ORDER BY server_id`, account, app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var s string
+		rows.Scan(&s)
+		out = append(out, s)
+	}
+	return out
+}
+
+func TestApplicationLifecycle(t *testing.T) {
+	f := apSetup(t, 0, 0)
+	ctx := t.Context()
+	desc, wave := "billing stack", "wave-1"
+	id, err := f.svc.Create(ctx, apAcct, "billing", &desc, &wave)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(id, "d-application-") || len(id) != len("d-application-")+17 {
+		t.Fatalf("id = %q", id)
+	}
+	a, err := f.db.GetApplication(ctx, apAcct, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Name != "billing" || a.Description != desc || a.Wave != wave || !a.Created.Equal(rowsT0) || !a.Updated.Equal(rowsT0) {
+		t.Fatalf("stored %+v", a)
+	}
+	if _, err := f.db.GetApplication(ctx, apOther, id); !errors.Is(err, discovery.ErrNotFound) {
+		t.Fatalf("other account sees the application: %v", err)
+	}
+
+	// Update changes only the given fields and the modification time.
+	f.now = rowsT0.Add(time.Minute)
+	newName, empty := "billing-v2", ""
+	if err := f.svc.Update(ctx, apAcct, id, applications.Update{Name: &newName, Wave: &empty}); err != nil {
+		t.Fatal(err)
+	}
+	a, _ = f.db.GetApplication(ctx, apAcct, id)
+	if a.Name != newName || a.Description != desc || a.Wave != "" || !a.Updated.Equal(f.now) || !a.Created.Equal(rowsT0) {
+		t.Fatalf("after update %+v", a)
+	}
+
+	// Associate (with a duplicate) then an already-associated server: no change, no touch.
+	f.now = rowsT0.Add(2 * time.Minute)
+	if err := f.svc.Associate(ctx, apAcct, id, []string{apSrv(1), apSrv(2), apSrv(1)}); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.members(t, apAcct, id); strings.Join(got, ",") != apSrv(1)+","+apSrv(2) {
+		t.Fatalf("members %v", got)
+	}
+	a, _ = f.db.GetApplication(ctx, apAcct, id)
+	if !a.Updated.Equal(f.now) {
+		t.Fatalf("associate did not touch: %v", a.Updated)
+	}
+	f.now = rowsT0.Add(3 * time.Minute)
+	if err := f.svc.Associate(ctx, apAcct, id, []string{apSrv(2)}); err != nil {
+		t.Fatal(err)
+	}
+	if a, _ = f.db.GetApplication(ctx, apAcct, id); !a.Updated.Equal(rowsT0.Add(2 * time.Minute)) {
+		t.Fatalf("no-op associate touched: %v", a.Updated)
+	}
+
+	// Disassociate.
+	f.now = rowsT0.Add(4 * time.Minute)
+	if err := f.svc.Disassociate(ctx, apAcct, id, []string{apSrv(1), apSrv(3)}); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.members(t, apAcct, id); strings.Join(got, ",") != apSrv(2) {
+		t.Fatalf("members %v", got)
+	}
+	if a, _ = f.db.GetApplication(ctx, apAcct, id); !a.Updated.Equal(f.now) {
+		t.Fatalf("disassociate did not touch: %v", a.Updated)
+	}
+
+	// Delete removes the application, its associations and its tags.
+	erExec(t, f.db, `INSERT INTO tags (account_id, configuration_id, key, value, created_ms) VALUES (?, ?, 'k', 'v', 0), (?, ?, 'k', 'v', 0)`, apAcct, id, apAcct, apSrv(2))
+	if err := f.svc.Delete(ctx, apAcct, []string{id, id}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.GetApplication(ctx, apAcct, id); !errors.Is(err, discovery.ErrNotFound) {
+		t.Fatalf("still there: %v", err)
+	}
+	if got := f.members(t, apAcct, id); len(got) != 0 {
+		t.Fatalf("associations left: %v", got)
+	}
+	var n int
+	f.db.db.QueryRowContext(ctx, `SELECT count(*) FROM tags WHERE account_id = ?`, apAcct).Scan(&n)
+	if n != 1 {
+		t.Fatalf("tags left = %d, want the server's only", n)
+	}
+}
+
+func TestApplicationErrorsStoreNothing(t *testing.T) {
+	f := apSetup(t, 0, 0)
+	ctx := t.Context()
+	id, err := f.svc.Create(ctx, apAcct, "app", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ghost := "d-application-00000000000000fff"
+	other, err := f.svc.Create(ctx, apOther, "other", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := "x"
+	cases := []struct {
+		name, contains string
+		call           func() error
+	}{
+		{"update unknown", ghost, func() error { return f.svc.Update(ctx, apAcct, ghost, applications.Update{Name: &name}) }},
+		{"update other account", other, func() error { return f.svc.Update(ctx, apAcct, other, applications.Update{Name: &name}) }},
+		{"update not an app ID", apSrv(1), func() error { return f.svc.Update(ctx, apAcct, apSrv(1), applications.Update{}) }},
+		{"delete unknown", ghost, func() error { return f.svc.Delete(ctx, apAcct, []string{id, ghost}) }},
+		{"delete empty", "at least one", func() error { return f.svc.Delete(ctx, apAcct, nil) }},
+		{"delete server ID", apSrv(1), func() error { return f.svc.Delete(ctx, apAcct, []string{apSrv(1)}) }},
+		{"associate unknown app", ghost, func() error { return f.svc.Associate(ctx, apAcct, ghost, []string{apSrv(1)}) }},
+		{"associate unknown servers", apSrv(9), func() error {
+			return f.svc.Associate(ctx, apAcct, id, []string{apSrv(1), apSrv(9), "d-server-0000000000000000b"})
+		}},
+		{"associate non-server", "Only servers", func() error {
+			return f.svc.Associate(ctx, apAcct, id, []string{apSrv(1), "d-process-0000000000000001"})
+		}},
+		{"associate empty", "at least one", func() error { return f.svc.Associate(ctx, apAcct, id, []string{}) }},
+		{"disassociate unknown app", ghost, func() error { return f.svc.Disassociate(ctx, apAcct, ghost, []string{apSrv(1)}) }},
+		{"disassociate unknown server", apSrv(9), func() error { return f.svc.Disassociate(ctx, apAcct, id, []string{apSrv(9)}) }},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			apCode(t, c.call(), discovery.InvalidParameterValue, c.contains)
+		})
+	}
+	if got := f.members(t, apAcct, id); len(got) != 0 {
+		t.Fatalf("refused association stored %v", got)
+	}
+	if _, err := f.db.GetApplication(ctx, apAcct, id); err != nil {
+		t.Fatalf("refused delete deleted: %v", err)
+	}
+	if a, _ := f.db.GetApplication(ctx, apOther, other); a.Name != "other" {
+		t.Fatalf("other account's application changed: %+v", a)
+	}
+}
+
+func TestApplicationLimits(t *testing.T) {
+	f := apSetup(t, 2, 3)
+	ctx := t.Context()
+	id, _ := f.svc.Create(ctx, apAcct, "a", nil, nil)
+	if _, err := f.svc.Create(ctx, apAcct, "a", nil, nil); err != nil { // duplicate names allowed
+		t.Fatal(err)
+	}
+	_, err := f.svc.Create(ctx, apAcct, "c", nil, nil)
+	apCode(t, err, discovery.InvalidParameterValue, "at most 2 applications")
+	if _, err := f.svc.Create(ctx, apOther, "c", nil, nil); err != nil { // limit is per account
+		t.Fatal(err)
+	}
+	if err := f.svc.Associate(ctx, apAcct, id, []string{apSrv(1), apSrv(2)}); err != nil {
+		t.Fatal(err)
+	}
+	err = f.svc.Associate(ctx, apAcct, id, []string{apSrv(2), apSrv(3), apSrv(4)})
+	apCode(t, err, discovery.InvalidParameterValue, "at most 3 servers")
+	if got := f.members(t, apAcct, id); len(got) != 2 {
+		t.Fatalf("over-limit association stored: %v", got)
+	}
+	if err := f.svc.Associate(ctx, apAcct, id, []string{apSrv(2), apSrv(3)}); err != nil { // exactly at the limit
+		t.Fatal(err)
+	}
+	if err := f.svc.Delete(ctx, apAcct, []string{id}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Create(ctx, apAcct, "c", nil, nil); err != nil { // deleting frees a slot
+		t.Fatal(err)
+	}
+}
+
+func TestApplicationIDsRandom(t *testing.T) {
+	seen := map[string]bool{}
+	for range 100 {
+		id := applications.NewID()
+		if seen[id] || len(id) != len("d-application-")+17 {
+			t.Fatalf("bad or repeated id %q", id)
+		}
+		seen[id] = true
+	}
+}

@@ -1,0 +1,96 @@
+package tags
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/poseidon-ads/poseidon/internal/discovery"
+	"github.com/poseidon-ads/poseidon/internal/pagetoken"
+)
+
+// recStore records calls; it finds every ID.
+type recStore struct {
+	calls int
+	ids   []string
+	tags  []Tag
+}
+
+func (s *recStore) CreateTags(_ context.Context, _ string, ids []string, ts []Tag, _ int64, check func([]string, map[string]int) error) error {
+	s.calls++
+	s.ids, s.tags = ids, ts
+	return check(nil, map[string]int{})
+}
+
+func (s *recStore) DeleteTags(_ context.Context, _ string, ids []string, ts []Tag, check func([]string) error) error {
+	s.calls++
+	s.ids, s.tags = ids, ts
+	return check(nil)
+}
+
+func (s *recStore) FindTags(context.Context, Query) ([]ConfigurationTag, error) {
+	s.calls++
+	return nil, nil
+}
+
+func code(t *testing.T, err error) discovery.ErrorCode {
+	t.Helper()
+	var de *discovery.Error
+	if !errors.As(err, &de) {
+		t.Fatalf("error = %v, want a *discovery.Error", err)
+	}
+	return de.Code
+}
+
+func TestValidationStoresNothing(t *testing.T) {
+	ctx := context.Background()
+	st := &recStore{}
+	svc := New(st, time.Now, pagetoken.New([]byte("k")))
+	srv := "d-server-0123456789abcdef"
+	for _, c := range []struct {
+		name string
+		err  error
+		want discovery.ErrorCode
+	}{
+		{"create no ids", svc.Create(ctx, "a", nil, []Tag{{"k", "v"}}), discovery.InvalidParameterValue},
+		{"create no tags", svc.Create(ctx, "a", []string{srv}, nil), discovery.InvalidParameterValue},
+		{"create empty key", svc.Create(ctx, "a", []string{srv}, []Tag{{" ", "v"}}), discovery.InvalidParameterValue},
+		{"create foreign id", svc.Create(ctx, "a", []string{srv, "i-0abc"}, []Tag{{"k", "v"}}), discovery.ResourceNotFound},
+		{"delete no ids", svc.Delete(ctx, "a", []string{}, nil), discovery.InvalidParameterValue},
+		{"delete foreign id", svc.Delete(ctx, "a", []string{"x"}, nil), discovery.ResourceNotFound},
+		{"delete empty key", svc.Delete(ctx, "a", []string{srv}, []Tag{{"", "v"}}), discovery.InvalidParameterValue},
+	} {
+		if got := code(t, c.err); got != c.want {
+			t.Errorf("%s: %s, want %s", c.name, got, c.want)
+		}
+	}
+	if st.calls != 0 {
+		t.Fatalf("store called %d times", st.calls)
+	}
+}
+
+func TestDedupAndDeleteAll(t *testing.T) {
+	ctx := context.Background()
+	st := &recStore{}
+	svc := New(st, time.Now, pagetoken.New([]byte("k")))
+	a, b := "d-server-1", "d-application-2"
+	if err := svc.Create(ctx, "acct", []string{a, b, a}, []Tag{{"k", "v"}, {"k", "v"}, {"k", "w"}}); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.ids) != 2 || len(st.tags) != 2 {
+		t.Fatalf("ids %v tags %v", st.ids, st.tags)
+	}
+	if err := svc.Delete(ctx, "acct", []string{a}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if st.tags != nil {
+		t.Fatalf("absent tags should reach the store as nil (delete all), got %v", st.tags)
+	}
+	if err := svc.Delete(ctx, "acct", []string{a}, []Tag{}); err != nil {
+		t.Fatal(err)
+	}
+	if st.tags == nil || len(st.tags) != 0 {
+		t.Fatalf("empty tags should reach the store as empty, got %#v", st.tags)
+	}
+}
