@@ -92,11 +92,13 @@ func (c *serveCmd) Run(ctx context.Context, stdout io.Writer, g *globals) error 
 	svc := exports.New(exports.Config{Store: db, Now: clk.Now, Delay: c.ExportDelay, Limits: limits, Tokens: tokens, Wake: w.Wake})
 	srv := server.New(server.Config{
 		Store: db, Exports: svc, Auth: authn, Clock: clk, Files: files, Log: log,
-		Agents:       newAgents(db, clk, tokens, log),
-		Inventory:    newInventory(db, clk, tokens, log),
-		Applications: newApplications(db, clk, tokens, log),
-		Tags:         newTags(db, clk, tokens, log),
-		HomeRegion:   homeRegion, ControlToken: c.ControlToken, MaxBodyBytes: c.MaxBodyBytes, MaxIntakeBytes: c.MaxIntakeBytes,
+		Agents:            newAgents(db, clk, tokens, log),
+		Inventory:         newInventory(db, clk, tokens, log),
+		Applications:      newApplications(db, clk, tokens, log),
+		Tags:              newTags(db, clk, tokens, log),
+		BatchDeletes:      newBatchDeletes(db, clk, tokens, log),
+		ContinuousExports: newContinuousExports(db, clk, tokens, log, c.Data),
+		HomeRegion:        homeRegion, ControlToken: c.ControlToken, MaxBodyBytes: c.MaxBodyBytes, MaxIntakeBytes: c.MaxIntakeBytes,
 		SmithyStatusCodes: c.SmithyStatusCodes, URLSecret: urlSecret,
 	})
 

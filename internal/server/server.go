@@ -48,11 +48,16 @@ type Config struct {
 	// Applications serves the application operations (see applications.go).
 	Applications Applications
 	// Tags serves the tag operations (see tags.go).
-	Tags  Tags
-	Auth  *auth.Authenticator
-	Clock *clock.Clock
-	Files exportfile.Dir
-	Log   *slog.Logger
+	Tags Tags
+	// BatchDeletes serves the batch delete operations (see batchdelete.go).
+	BatchDeletes BatchDeletes
+	// ContinuousExports serves the continuous export operations and takes
+	// intake data while one is ACTIVE (see continuous.go).
+	ContinuousExports ContinuousExports
+	Auth              *auth.Authenticator
+	Clock             *clock.Clock
+	Files             exportfile.Dir
+	Log               *slog.Logger
 	// PublicURL is the base of download URLs, e.g. "http://127.0.0.1:8480".
 	PublicURL string
 	// HomeRegion is every new account's home region; "" leaves it unset.
