@@ -130,6 +130,7 @@ func (c *serveCmd) Run(ctx context.Context, stdout io.Writer, g *globals) error 
 	wg.Go(func() { w.Run(workCtx) })
 	janitor := &worker.Janitor{Store: db, Files: files, Now: clk.Now, Log: log, Changed: clk.Changed()}
 	wg.Go(func() { janitor.Run(workCtx) })
+	wg.Go(func() { runBatchDeletes(workCtx, db, clk, log) })
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- hs.Serve(ln) }()

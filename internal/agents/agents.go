@@ -91,6 +91,9 @@ type Report struct {
 type IntakeResult struct {
 	// Accepted reports had their data stored.
 	Accepted int
+	// AcceptedIDs are the report IDs of the accepted reports, in batch
+	// order (len(AcceptedIDs) == Accepted).
+	AcceptedIDs []string
 	// Duplicates had been taken in before (same report ID in the account).
 	Duplicates int
 	// Dropped reports updated their agent's health but had their data

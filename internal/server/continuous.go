@@ -1,10 +1,86 @@
 package server
 
+import (
+	"context"
+	"time"
+
+	"github.com/poseidon-ads/poseidon/internal/adsapi"
+	"github.com/poseidon-ads/poseidon/internal/agentdata"
+	"github.com/poseidon-ads/poseidon/internal/auth"
+	"github.com/poseidon-ads/poseidon/internal/awsjson"
+	"github.com/poseidon-ads/poseidon/internal/continuous"
+)
+
 // ContinuousExports is the continuous export use-case layer.
-type ContinuousExports interface{}
+// *continuous.Service implements it.
+type ContinuousExports interface {
+	Start(ctx context.Context, account string) (*continuous.Export, error)
+	Stop(ctx context.Context, account, id string) (*continuous.Export, error)
+	Describe(ctx context.Context, account string, in continuous.DescribeInput) (*continuous.Page, error)
+	// Append takes the accepted reports of an intake batch; it logs its
+	// errors and never fails intake.
+	Append(ctx context.Context, account string, b *agentdata.Batch, accepted []string)
+	Now() time.Time
+}
 
 // continuousExportHandlers registers StartContinuousExport,
 // DescribeContinuousExports and StopContinuousExport.
 func (s *Server) continuousExportHandlers() map[string]handler {
-	return map[string]handler{}
+	if s.cfg.ContinuousExports == nil {
+		return map[string]handler{}
+	}
+	return map[string]handler{
+		"StartContinuousExport":     op(s.startContinuousExport),
+		"DescribeContinuousExports": op(s.describeContinuousExports),
+		"StopContinuousExport":      op(s.stopContinuousExport),
+	}
+}
+
+func (s *Server) startContinuousExport(ctx context.Context, id auth.Identity, _ *adsapi.StartContinuousExportRequest) (*adsapi.StartContinuousExportResponse, error) {
+	e, err := s.cfg.ContinuousExports.Start(ctx, id.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	return &adsapi.StartContinuousExportResponse{
+		ExportId:            ptr(e.ID),
+		S3Bucket:            ptr(e.S3Bucket),
+		StartTime:           &awsjson.Time{Time: e.Start},
+		DataSource:          ptr(continuous.DataSource),
+		SchemaStorageConfig: continuous.SchemaStorageConfig(),
+	}, nil
+}
+
+func (s *Server) stopContinuousExport(ctx context.Context, id auth.Identity, in *adsapi.StopContinuousExportRequest) (*adsapi.StopContinuousExportResponse, error) {
+	e, err := s.cfg.ContinuousExports.Stop(ctx, id.AccountID, deref(in.ExportId))
+	if err != nil {
+		return nil, err
+	}
+	return &adsapi.StopContinuousExportResponse{StartTime: &awsjson.Time{Time: e.Start}, StopTime: &awsjson.Time{Time: e.Stop}}, nil
+}
+
+func (s *Server) describeContinuousExports(ctx context.Context, id auth.Identity, in *adsapi.DescribeContinuousExportsRequest) (*adsapi.DescribeContinuousExportsResponse, error) {
+	page, err := s.cfg.ContinuousExports.Describe(ctx, id.AccountID, continuous.DescribeInput{IDs: in.ExportIds, MaxResults: in.MaxResults, NextToken: in.NextToken})
+	if err != nil {
+		return nil, err
+	}
+	now := s.cfg.ContinuousExports.Now()
+	out := &adsapi.DescribeContinuousExportsResponse{Descriptions: make([]*adsapi.ContinuousExportDescription, 0, len(page.Exports))}
+	for _, e := range page.Exports {
+		d := &adsapi.ContinuousExportDescription{
+			ExportId:            ptr(e.ID),
+			Status:              ptr(e.Status(now)),
+			S3Bucket:            ptr(e.S3Bucket),
+			StartTime:           &awsjson.Time{Time: e.Start},
+			DataSource:          ptr(continuous.DataSource),
+			SchemaStorageConfig: continuous.SchemaStorageConfig(),
+		}
+		if !e.Stop.IsZero() {
+			d.StopTime = &awsjson.Time{Time: e.Stop}
+		}
+		out.Descriptions = append(out.Descriptions, d)
+	}
+	if page.Next != "" {
+		out.NextToken = &page.Next
+	}
+	return out, nil
 }

@@ -400,6 +400,8 @@ func (in *intake) run(reports []*agents.Report) (*agents.IntakeResult, error) {
 	for _, r := range reports {
 		if reason, ok := dropped[r.ReportID]; ok {
 			res.DroppedReports = append(res.DroppedReports, agents.DroppedReport{ReportID: r.ReportID, Reason: reason})
+		} else if !seen[r.ReportID] {
+			res.AcceptedIDs = append(res.AcceptedIDs, r.ReportID)
 		}
 	}
 	res.Dropped = len(res.DroppedReports)

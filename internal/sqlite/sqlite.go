@@ -128,6 +128,8 @@ var resetTables = []string{
 	"agents", "agent_reports", "servers", "network_interfaces", "processes", "connections",
 	"perf_samples", "system_observations", "process_observations", "connection_observations",
 	"applications", "application_servers", "tags",
+	"continuous_exports",
+	"batch_delete_tasks",
 }
 
 // Reset deletes all state but the server secrets.

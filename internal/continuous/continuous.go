@@ -1,0 +1,286 @@
+// Package continuous implements continuous exports (StartContinuousExport,
+// DescribeContinuousExports, StopContinuousExport): the export records and
+// their status machine, and the appending of accepted agent data to local
+// "bucket" folders while an export runs. Persistence of the records is left
+// to a consumer-owned Store; the data files are written by Files.
+package continuous
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/poseidon-ads/poseidon/internal/agentdata"
+	"github.com/poseidon-ads/poseidon/internal/discovery"
+	"github.com/poseidon-ads/poseidon/internal/pagetoken"
+)
+
+// Statuses (model ContinuousExportStatus). poseidon reaches START_IN_PROGRESS,
+// ACTIVE, STOP_IN_PROGRESS and INACTIVE; the failure states START_FAILED,
+// STOP_FAILED and ERROR exist in the model only (there is no Firehose, Glue
+// or S3 to fail).
+const (
+	StartInProgress = "START_IN_PROGRESS"
+	StartFailed     = "START_FAILED"
+	Active          = "ACTIVE"
+	Error           = "ERROR"
+	StopInProgress  = "STOP_IN_PROGRESS"
+	StopFailed      = "STOP_FAILED"
+	Inactive        = "INACTIVE"
+)
+
+// Fixed values of every export.
+const (
+	// DataSource is the only model DataSource.
+	DataSource = "AGENT"
+	// DatabaseName is the Glue/Athena database AWS creates for continuous
+	// exports; schemaStorageConfig names it under the key "databaseName".
+	DatabaseName = "application_discovery_service_database"
+	// BucketPrefix starts every bucket name, as AWS's do.
+	BucketPrefix = "aws-application-discovery-service-"
+	// TransitionTime is how long (virtual clock) START_IN_PROGRESS and
+	// STOP_IN_PROGRESS last before ACTIVE and INACTIVE.
+	TransitionTime = 10 * time.Second
+	// OpDescribe is bound into page tokens.
+	OpDescribe = "DescribeContinuousExports"
+)
+
+// Store errors.
+var (
+	// ErrNotFound: no export with that ID in the account.
+	ErrNotFound = errors.New("continuous export not found")
+	// ErrStopped: the export was stopped before.
+	ErrStopped = errors.New("continuous export already stopped")
+)
+
+// Export is one continuous export.
+type Export struct {
+	AccountID string
+	ID        string
+	S3Bucket  string
+	Start     time.Time
+	// Stop is zero while the export runs.
+	Stop time.Time
+}
+
+// Status is the export's status at now.
+func (e *Export) Status(now time.Time) string {
+	if e.Stop.IsZero() {
+		if now.Before(e.Start.Add(TransitionTime)) {
+			return StartInProgress
+		}
+		return Active
+	}
+	if now.Before(e.Stop.Add(TransitionTime)) {
+		return StopInProgress
+	}
+	return Inactive
+}
+
+// SchemaStorageConfig is the model's schemaStorageConfig.
+func SchemaStorageConfig() map[string]string {
+	return map[string]string{"databaseName": DatabaseName}
+}
+
+// Cursor is the keyset position of a page: exports come newest first.
+type Cursor struct {
+	StartMs int64  `json:"s"`
+	ID      string `json:"i"`
+}
+
+// Query selects exports of one account, newest first (start time, then ID,
+// descending).
+type Query struct {
+	AccountID string
+	// IDs, when not nil, keeps only these export IDs.
+	IDs   []string
+	After *Cursor
+	// Limit 0 means no limit.
+	Limit int
+}
+
+// Store persists exports.
+type Store interface {
+	// StartContinuousExport inserts e unless the account has a running
+	// export (Stop zero); then it returns that one and inserts nothing.
+	StartContinuousExport(ctx context.Context, e *Export) (running *Export, err error)
+	// StopContinuousExport sets the stop time of a running export and
+	// returns it; ErrNotFound or ErrStopped otherwise.
+	StopContinuousExport(ctx context.Context, account, id string, stop time.Time) (*Export, error)
+	ContinuousExports(ctx context.Context, q Query) ([]*Export, error)
+	// RunningContinuousExport returns the account's running export, or nil.
+	RunningContinuousExport(ctx context.Context, account string) (*Export, error)
+}
+
+// Config configures a Service.
+type Config struct {
+	Store  Store
+	Files  *Files
+	Now    func() time.Time
+	Tokens *pagetoken.Sealer
+	Log    *slog.Logger
+	// NewID makes export IDs; default a random UUID.
+	NewID func() string
+}
+
+// Service is the continuous export use-case layer.
+type Service struct {
+	cfg Config
+}
+
+// New returns a Service.
+func New(cfg Config) *Service {
+	if cfg.NewID == nil {
+		cfg.NewID = uuid.NewString
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	return &Service{cfg: cfg}
+}
+
+// Bucket is the account's bucket name: one per account, reused by every
+// continuous export of the account, as AWS does.
+func Bucket(account string) string {
+	sum := sha256.Sum256([]byte("poseidon-continuous\x00" + account))
+	return BucketPrefix + hex.EncodeToString(sum[:8])
+}
+
+// Now returns the service's clock reading.
+func (s *Service) Now() time.Time { return s.cfg.Now() }
+
+// Start starts a continuous export; a running one (START_IN_PROGRESS or
+// ACTIVE) is ConflictErrorException.
+func (s *Service) Start(ctx context.Context, account string) (*Export, error) {
+	now := s.cfg.Now().Truncate(time.Millisecond)
+	e := &Export{AccountID: account, ID: s.cfg.NewID(), S3Bucket: Bucket(account), Start: now}
+	running, err := s.cfg.Store.StartContinuousExport(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	if running != nil {
+		return nil, discovery.Errorf(discovery.ConflictError,
+			"A continuous export is already running for this account: %s (%s). Stop it before starting another.", running.ID, running.Status(now))
+	}
+	return e, nil
+}
+
+// Stop stops a running export.
+func (s *Service) Stop(ctx context.Context, account, id string) (*Export, error) {
+	now := s.cfg.Now().Truncate(time.Millisecond)
+	e, err := s.cfg.Store.StopContinuousExport(ctx, account, id, now)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return nil, discovery.Errorf(discovery.ResourceNotFound, "Continuous export %s was not found.", id)
+	case errors.Is(err, ErrStopped):
+		return nil, discovery.Errorf(discovery.ResourceInUse, "Continuous export %s is already stopped.", id)
+	case err != nil:
+		return nil, err
+	}
+	return e, nil
+}
+
+// DescribeInput is a DescribeContinuousExports request.
+type DescribeInput struct {
+	IDs []string
+	// MaxResults is 1..100 (enforced by the model); nil means 100.
+	MaxResults *int32
+	NextToken  *string
+}
+
+// Page is one page of exports.
+type Page struct {
+	Exports []*Export
+	Next    string
+}
+
+// Describe lists the account's exports, newest first. Unknown IDs are
+// ResourceNotFoundException.
+func (s *Service) Describe(ctx context.Context, account string, in DescribeInput) (*Page, error) {
+	var ids []string
+	if len(in.IDs) > 0 {
+		seen := map[string]bool{}
+		for _, id := range in.IDs {
+			if !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
+		}
+	}
+	limit := discovery.MaxPage
+	if in.MaxResults != nil && *in.MaxResults > 0 && int(*in.MaxResults) < limit {
+		limit = int(*in.MaxResults)
+	}
+	query := pagetoken.Query(OpDescribe, account, ids)
+	q := Query{AccountID: account, IDs: ids, Limit: limit + 1}
+	if in.NextToken != nil && *in.NextToken != "" {
+		var c Cursor
+		if err := s.cfg.Tokens.Open(*in.NextToken, query, &c); err != nil {
+			return nil, discovery.Errorf(discovery.InvalidParameterValue, "The nextToken is not valid for this request.")
+		}
+		q.After = &c
+	} else if ids != nil {
+		all, err := s.cfg.Store.ContinuousExports(ctx, Query{AccountID: account, IDs: ids})
+		if err != nil {
+			return nil, err
+		}
+		found := map[string]bool{}
+		for _, e := range all {
+			found[e.ID] = true
+		}
+		for _, id := range ids {
+			if !found[id] {
+				return nil, discovery.Errorf(discovery.ResourceNotFound, "Continuous export %s was not found.", id)
+			}
+		}
+	}
+	rows, err := s.cfg.Store.ContinuousExports(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	page := &Page{Exports: rows}
+	if len(rows) > limit {
+		page.Exports = rows[:limit]
+		last := page.Exports[limit-1]
+		tok, err := s.cfg.Tokens.Seal(query, Cursor{StartMs: last.Start.UnixMilli(), ID: last.ID})
+		if err != nil {
+			return nil, err
+		}
+		page.Next = tok
+	}
+	return page, nil
+}
+
+// Append writes the accepted reports of an intake batch to the files of the
+// account's running export, if any. Errors are logged, never returned:
+// intake has already succeeded.
+func (s *Service) Append(ctx context.Context, account string, b *agentdata.Batch, accepted []string) {
+	if len(accepted) == 0 || s.cfg.Files == nil {
+		return
+	}
+	e, err := s.cfg.Store.RunningContinuousExport(ctx, account)
+	if err != nil {
+		s.cfg.Log.ErrorContext(ctx, "continuous export: finding the running export", "account", account, "err", err)
+		return
+	}
+	if e == nil {
+		return
+	}
+	ok := make(map[string]bool, len(accepted))
+	for _, id := range accepted {
+		ok[id] = true
+	}
+	var reports []*agentdata.Report
+	for i := range b.Reports {
+		if ok[b.Reports[i].ReportID] {
+			reports = append(reports, &b.Reports[i])
+		}
+	}
+	if err := s.cfg.Files.Append(account, e.S3Bucket, reports); err != nil {
+		s.cfg.Log.ErrorContext(ctx, "continuous export: appending agent data", "account", account, "exportId", e.ID, "err", err)
+	}
+}

@@ -1,0 +1,120 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/poseidon-ads/poseidon/internal/continuous"
+)
+
+const continuousCols = `export_id, account_id, s3_bucket, start_ms, stop_ms`
+
+func scanContinuous(rows interface{ Scan(...any) error }) (*continuous.Export, error) {
+	var e continuous.Export
+	var start int64
+	var stop sql.NullInt64
+	if err := rows.Scan(&e.ID, &e.AccountID, &e.S3Bucket, &start, &stop); err != nil {
+		return nil, err
+	}
+	e.Start = fromMs(start)
+	if stop.Valid {
+		e.Stop = fromMs(stop.Int64)
+	}
+	return &e, nil
+}
+
+func runningContinuous(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, account string) (*continuous.Export, error) {
+	e, err := scanContinuous(q.QueryRowContext(ctx, `SELECT `+continuousCols+` FROM continuous_exports
+		WHERE account_id = ? AND stop_ms IS NULL`, account))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return e, err
+}
+
+// StartContinuousExport implements continuous.Store.
+func (s *DB) StartContinuousExport(ctx context.Context, e *continuous.Export) (*continuous.Export, error) {
+	var running *continuous.Export
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		running, err = runningContinuous(ctx, tx, e.AccountID)
+		if err != nil || running != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO continuous_exports (`+continuousCols+`) VALUES (?, ?, ?, ?, NULL)`,
+			e.ID, e.AccountID, e.S3Bucket, ms(e.Start))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return running, nil
+}
+
+// StopContinuousExport implements continuous.Store.
+func (s *DB) StopContinuousExport(ctx context.Context, account, id string, stop time.Time) (*continuous.Export, error) {
+	var e *continuous.Export
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		e, err = scanContinuous(tx.QueryRowContext(ctx, `SELECT `+continuousCols+` FROM continuous_exports
+			WHERE account_id = ? AND export_id = ?`, account, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return continuous.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if !e.Stop.IsZero() {
+			return continuous.ErrStopped
+		}
+		e.Stop = stop
+		_, err = tx.ExecContext(ctx, `UPDATE continuous_exports SET stop_ms = ? WHERE account_id = ? AND export_id = ?`, ms(stop), account, id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// ContinuousExports implements continuous.Store.
+func (s *DB) ContinuousExports(ctx context.Context, q continuous.Query) ([]*continuous.Export, error) {
+	where := []string{"account_id = ?"}
+	args := []any{q.AccountID}
+	if q.IDs != nil {
+		if len(q.IDs) == 0 {
+			return nil, nil
+		}
+		where = append(where, "export_id IN (?"+strings.Repeat(", ?", len(q.IDs)-1)+")")
+		args = append(args, anyList(q.IDs)...)
+	}
+	if q.After != nil {
+		where = append(where, "(start_ms < ? OR (start_ms = ? AND export_id < ?))")
+		args = append(args, q.After.StartMs, q.After.StartMs, q.After.ID)
+	}
+	query := `SELECT ` + continuousCols + ` FROM continuous_exports WHERE ` + strings.Join(where, " AND ") +
+		` ORDER BY start_ms DESC, export_id DESC`
+	if q.Limit > 0 {
+		query += ` LIMIT ?`
+		args = append(args, q.Limit)
+	}
+	var out []*continuous.Export
+	err := eachRow(ctx, s.db, query, args, func(rows *sql.Rows) error {
+		e, err := scanContinuous(rows)
+		if err == nil {
+			out = append(out, e)
+		}
+		return err
+	})
+	return out, err
+}
+
+// RunningContinuousExport implements continuous.Store.
+func (s *DB) RunningContinuousExport(ctx context.Context, account string) (*continuous.Export, error) {
+	return runningContinuous(ctx, s.db, account)
+}
