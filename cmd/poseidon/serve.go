@@ -98,6 +98,7 @@ func (c *serveCmd) Run(ctx context.Context, stdout io.Writer, g *globals) error 
 		Tags:              newTags(db, clk, tokens, log),
 		BatchDeletes:      newBatchDeletes(db, clk, tokens, log),
 		ContinuousExports: newContinuousExports(db, clk, tokens, log, c.Data),
+		Imports:           newImports(db, clk, tokens, log, c.Data),
 		HomeRegion:        homeRegion, ControlToken: c.ControlToken, MaxBodyBytes: c.MaxBodyBytes, MaxIntakeBytes: c.MaxIntakeBytes,
 		SmithyStatusCodes: c.SmithyStatusCodes, URLSecret: urlSecret,
 	})

@@ -19,7 +19,7 @@ import (
 // API registers its own in its file.
 func (s *Server) adsHandlers() map[string]handler {
 	all := map[string]handler{}
-	for _, m := range []map[string]handler{s.exportHandlers(), s.agentHandlers(), s.configurationHandlers(), s.applicationHandlers(), s.tagHandlers(), s.batchDeleteHandlers(), s.continuousExportHandlers()} {
+	for _, m := range []map[string]handler{s.exportHandlers(), s.agentHandlers(), s.configurationHandlers(), s.applicationHandlers(), s.tagHandlers(), s.batchDeleteHandlers(), s.continuousExportHandlers(), s.importHandlers()} {
 		for name, h := range m {
 			if _, dup := all[name]; dup {
 				panic("server: operation registered twice: " + name)

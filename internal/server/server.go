@@ -54,10 +54,12 @@ type Config struct {
 	// ContinuousExports serves the continuous export operations and takes
 	// intake data while one is ACTIVE (see continuous.go).
 	ContinuousExports ContinuousExports
-	Auth              *auth.Authenticator
-	Clock             *clock.Clock
-	Files             exportfile.Dir
-	Log               *slog.Logger
+	// Imports serves the import operations (see imports.go).
+	Imports Imports
+	Auth    *auth.Authenticator
+	Clock   *clock.Clock
+	Files   exportfile.Dir
+	Log     *slog.Logger
 	// PublicURL is the base of download URLs, e.g. "http://127.0.0.1:8480".
 	PublicURL string
 	// HomeRegion is every new account's home region; "" leaves it unset.
