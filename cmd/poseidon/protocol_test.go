@@ -54,7 +54,6 @@ func TestProtocol(t *testing.T) {
 		{"timestamp as string", prefix + "StartExportTask", `{"startTime":"2020-01-01T00:00:00Z","filters":[{"name":"agentIds","values":["o-1"],"condition":"EQUALS"}]}`, 400, "SerializationException", ""},
 		{"trailing data", prefix + "DescribeExportTasks", `{} {}`, 400, "SerializationException", ""},
 		{"body too large", prefix + "DescribeExportTasks", `{"exportIds":["` + strings.Repeat("x", 5000) + `"]}`, 413, "RequestEntityTooLargeException", "4096"},
-		{"not implemented yet", prefix + "DescribeImportTasks", "{}", 400, "NotImplementedException", "DescribeImportTasks"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -90,6 +90,7 @@ func (c *serveCmd) Run(ctx context.Context, stdout io.Writer, g *globals) error 
 	limits := exports.Limits{AgentConcurrent: c.AgentExportsRunning, AgentPerDay: c.AgentExportsPerDay, ConfigurationExports: c.ConfigExportsPer6h, Disabled: c.NoLimits}
 	tokens := pagetoken.New(tokenSecret)
 	svc := exports.New(exports.Config{Store: db, Now: clk.Now, Delay: c.ExportDelay, Limits: limits, Tokens: tokens, Wake: w.Wake})
+	importer := newImports(db, clk, tokens, c.Data)
 	srv := server.New(server.Config{
 		Store: db, Exports: svc, Auth: authn, Clock: clk, Files: files, Log: log,
 		Agents:            newAgents(db, clk, tokens, log),
@@ -98,7 +99,7 @@ func (c *serveCmd) Run(ctx context.Context, stdout io.Writer, g *globals) error 
 		Tags:              newTags(db, clk, tokens, log),
 		BatchDeletes:      newBatchDeletes(db, clk, tokens, log),
 		ContinuousExports: newContinuousExports(db, clk, tokens, log, c.Data),
-		Imports:           newImports(db, clk, tokens, log, c.Data),
+		Imports:           importer,
 		HomeRegion:        homeRegion, ControlToken: c.ControlToken, MaxBodyBytes: c.MaxBodyBytes, MaxIntakeBytes: c.MaxIntakeBytes,
 		SmithyStatusCodes: c.SmithyStatusCodes, URLSecret: urlSecret,
 	})
@@ -132,6 +133,7 @@ func (c *serveCmd) Run(ctx context.Context, stdout io.Writer, g *globals) error 
 	janitor := &worker.Janitor{Store: db, Files: files, Now: clk.Now, Log: log, Changed: clk.Changed()}
 	wg.Go(func() { janitor.Run(workCtx) })
 	wg.Go(func() { runBatchDeletes(workCtx, db, clk, log) })
+	wg.Go(func() { importer.Run(workCtx, log) })
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- hs.Serve(ln) }()

@@ -130,6 +130,7 @@ var resetTables = []string{
 	"applications", "application_servers", "tags",
 	"continuous_exports",
 	"batch_delete_tasks",
+	"import_tasks", "import_records",
 }
 
 // Reset deletes all state but the server secrets.

@@ -1,0 +1,315 @@
+package imports
+
+import (
+	"archive/zip"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ErrorsZipPath is where a task's errors-and-failed-entries zip is kept.
+func (s *Service) ErrorsZipPath(account, taskID string) string {
+	return filepath.Join(s.Data, "imports", filepath.Base(account), filepath.Base(taskID)+".zip")
+}
+
+// RunPending runs every in-progress task once.
+func (s *Service) RunPending(ctx context.Context) (int, error) {
+	ts, err := s.Store.PendingImportTasks(ctx, 20)
+	if err != nil {
+		return 0, err
+	}
+	for _, t := range ts {
+		if err := s.run(ctx, t); err != nil {
+			return 0, err
+		}
+	}
+	return len(ts), nil
+}
+
+// Run executes pending import tasks until ctx ends.
+func (s *Service) Run(ctx context.Context, log *slog.Logger) {
+	tk := time.NewTicker(100 * time.Millisecond)
+	defer tk.Stop()
+	for {
+		if _, err := s.RunPending(ctx); err != nil && ctx.Err() == nil {
+			log.ErrorContext(ctx, "import", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tk.C:
+		case <-s.Wake:
+		}
+	}
+}
+
+type failure struct {
+	line   int
+	column string
+	record []string
+	reason string
+}
+
+func (s *Service) open(ctx context.Context, t *Task) (io.ReadCloser, error) {
+	loc, err := s.Resolve(t.URL)
+	if err != nil {
+		return nil, err
+	}
+	if loc.Path != "" {
+		return os.Open(loc.Path)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, loc.HTTP, nil)
+	if err != nil {
+		return nil, err
+	}
+	c := &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		return nil, fmt.Errorf("GET %s: %s", loc.HTTP, resp.Status)
+	}
+	return resp.Body, nil
+}
+
+func (s *Service) run(ctx context.Context, t *Task) error {
+	var fails []failure
+	var header []string
+	fatal := ""
+	body, err := s.open(ctx, t)
+	if err != nil {
+		fatal = "The import file could not be read: " + err.Error()
+	} else {
+		defer body.Close()
+		header, fails, fatal, err = s.process(ctx, t, io.LimitReader(body, 10<<20+1))
+		if err != nil {
+			return err
+		}
+	}
+	t.CompletionMS = s.Now().UnixMilli()
+	switch {
+	case fatal != "" || (t.ServerSuccess == 0 && len(fails) > 0):
+		t.Status = Failed
+	case len(fails) > 0:
+		t.Status = CompleteWithErrors
+	default:
+		t.Status = Complete
+	}
+	if fatal != "" {
+		fails = append(fails, failure{reason: fatal})
+	}
+	if len(fails) > 0 {
+		if err := s.writeZip(t, header, fails); err != nil {
+			return err
+		}
+		t.HasErrorsZip = true
+	}
+	return s.Store.FinishImportTask(ctx, t)
+}
+
+func (s *Service) writeZip(t *Task, header []string, fails []failure) error {
+	p := s.ErrorsZipPath(t.AccountID, t.ID)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(p)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	z := zip.NewWriter(f)
+	w, err := z.Create("errors-file.csv")
+	if err != nil {
+		return err
+	}
+	c := csv.NewWriter(w)
+	_ = c.Write([]string{"LineNumber", "ColumnName", "ExternalId", "ErrorMessage"})
+	for _, fl := range fails {
+		ext := ""
+		if i := indexOf(header, "ExternalId"); i >= 0 && i < len(fl.record) {
+			ext = fl.record[i]
+		}
+		line := ""
+		if fl.line > 0 {
+			line = strconv.Itoa(fl.line)
+		}
+		_ = c.Write([]string{line, fl.column, ext, fl.reason})
+	}
+	c.Flush()
+	w, err = z.Create("failed-entries-file.csv")
+	if err != nil {
+		return err
+	}
+	c = csv.NewWriter(w)
+	if header != nil {
+		_ = c.Write(append(append([]string{}, header...), "ErrorReason"))
+	}
+	for _, fl := range fails {
+		if fl.record != nil {
+			rec := append([]string{}, fl.record...)
+			for len(rec) < len(header) {
+				rec = append(rec, "")
+			}
+			_ = c.Write(append(rec[:len(header)], fl.reason))
+		}
+	}
+	c.Flush()
+	if err := z.Close(); err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+func indexOf(h []string, name string) int {
+	for i, v := range h {
+		if v == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// process streams the CSV; fatal is a whole-file failure reason.
+func (s *Service) process(ctx context.Context, t *Task, r io.Reader) ([]string, []failure, string, error) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	header, err := cr.Read()
+	if err != nil {
+		return nil, nil, "The import file is not a valid CSV file: " + err.Error(), nil
+	}
+	if len(header) > 0 {
+		header[0] = strings.TrimPrefix(header[0], "\ufeff")
+	}
+	for i := range header {
+		header[i] = strings.TrimSpace(header[i])
+	}
+	if indexOf(header, "ExternalId") < 0 && indexOf(header, "IPAddress") < 0 && indexOf(header, "HostName") < 0 &&
+		indexOf(header, "MACAddress") < 0 && indexOf(header, "VMware.MoRefId") < 0 {
+		return header, nil, "The import file has no identifying column of the import template.", nil
+	}
+	used, err := s.Store.CountImportRecords(ctx, t.AccountID)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	var fails []failure
+	for line := 2; ; line++ {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) && pe.Err == csv.ErrFieldCount {
+				continue
+			}
+			return header, fails, fmt.Sprintf("The import file is not a valid CSV file at line %d: %v", line, err), nil
+		}
+		if len(rec) != len(header) {
+			fails = append(fails, failure{line, "", rec, fmt.Sprintf("The record has %d fields; the header has %d.", len(rec), len(header))})
+			t.ServerFailure++
+			continue
+		}
+		row, col, reason := parseRow(header, rec)
+		if reason == "" && used >= MaxRecords {
+			reason = fmt.Sprintf("The account already holds %d imported records (limit).", MaxRecords)
+		}
+		if reason != "" {
+			fails = append(fails, failure{line, col, rec, reason})
+			t.ServerFailure++
+			continue
+		}
+		res, err := s.Store.ImportRow(ctx, t.AccountID, t.ID, row, s.Now().UnixMilli())
+		if err != nil {
+			return nil, nil, "", err
+		}
+		if res.LimitReached {
+			fails = append(fails, failure{line, "", rec, fmt.Sprintf("The account already holds %d imported servers (limit).", MaxServers)})
+			t.ServerFailure++
+			continue
+		}
+		used++
+		t.ServerSuccess++
+		t.AppSuccess += res.AppsCreated
+	}
+	return header, fails, "", nil
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func parseRow(header, rec []string) (*Row, string, string) {
+	r := &Row{}
+	get := func(name string) string {
+		if i := indexOf(header, name); i >= 0 {
+			return strings.TrimSpace(rec[i])
+		}
+		return ""
+	}
+	num := func(name string, dst *int) string {
+		v := get(name)
+		if v == "" {
+			return ""
+		}
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f < 0 || f > 1e6 || f != float64(int(f)) {
+			return fmt.Sprintf("The value %q of %s is not a valid non-negative integer.", v, name)
+		}
+		*dst = int(f)
+		return ""
+	}
+	r.ExternalID, r.HostName = get("ExternalId"), get("HostName")
+	r.OSName, r.OSVersion, r.VMName = get("OS.Name"), get("OS.Version"), get("VMware.VMName")
+	r.MoRefID, r.VCenterID, r.ServerID = get("VMware.MoRefId"), get("VMware.VCenterId"), get("ServerId")
+	r.IPs, r.MACs = splitList(get("IPAddress")), splitList(get("MACAddress"))
+	for i, m := range r.MACs {
+		r.MACs[i] = strings.ToLower(strings.ReplaceAll(m, "-", ":"))
+	}
+	if (r.MoRefID == "") != (r.VCenterID == "") {
+		return nil, "VMware.MoRefId", "VMware.MoRefId and VMware.VCenterId must be given together."
+	}
+	if r.ExternalID == "" && len(r.IPs) == 0 && len(r.MACs) == 0 && r.HostName == "" && r.MoRefID == "" && r.ServerID == "" {
+		return nil, "", "The record has none of the identifying fields (ExternalId, IPAddress, MACAddress, HostName, VMware.MoRefId and VMware.VCenterId)."
+	}
+	for _, c := range []struct {
+		n string
+		d *int
+	}{{"CPU.NumberOfProcessors", &r.CPUs}, {"CPU.NumberOfCores", &r.Cores}, {"CPU.NumberOfLogicalCores", &r.Logical}} {
+		if m := num(c.n, c.d); m != "" {
+			return nil, c.n, m
+		}
+	}
+	if v := get("RAM.TotalSizeInMB"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f < 0 {
+			return nil, "RAM.TotalSizeInMB", fmt.Sprintf("The value %q of RAM.TotalSizeInMB is not a valid non-negative number.", v)
+		}
+		r.RAMMB = f
+	}
+	r.Applications, r.Wave = splitList(get("Applications")), get("ApplicationWave")
+	for _, p := range splitList(get("Tags")) {
+		k, v, ok := strings.Cut(p, ":")
+		if !ok || strings.TrimSpace(k) == "" {
+			return nil, "Tags", fmt.Sprintf("The tag %q is not a name:value pair.", p)
+		}
+		r.Tags = append(r.Tags, [2]string{strings.TrimSpace(k), strings.TrimSpace(v)})
+	}
+	return r, "", ""
+}
