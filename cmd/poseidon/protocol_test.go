@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go/aws"
 	ads "github.com/aws/aws-sdk-go/service/applicationdiscoveryservice"
+	"github.com/poseidon-ads/poseidon/internal/adsapi"
 )
 
 // post sends a raw AWS JSON 1.1 request (unsigned: open mode).
@@ -164,5 +165,20 @@ func TestControlAPI(t *testing.T) {
 	if code, _ := control(t, s.URL, "reset", "", nil); code != 405 && code != 404 {
 		// GET /_poseidon/reset is not a route.
 		t.Fatalf("GET reset = %d", code)
+	}
+}
+
+// TestEveryOperationImplemented calls all 28 ADS operations with an empty
+// body: each answers 200 or a modeled error, never NotImplementedException.
+func TestEveryOperationImplemented(t *testing.T) {
+	s := startServer(t, "")
+	for _, name := range adsapi.OperationNames {
+		resp, out := post(t, s.URL, prefix+name, "{}")
+		if typ, _ := out["__type"].(string); typ == "NotImplementedException" || typ == "UnknownOperationException" || resp.StatusCode >= 500 {
+			t.Errorf("%s: %d %v", name, resp.StatusCode, out)
+		}
+	}
+	if len(adsapi.OperationNames) != 28 {
+		t.Fatalf("%d operations in the model, want 28", len(adsapi.OperationNames))
 	}
 }
