@@ -18,19 +18,7 @@ import (
 // raw request path.
 func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	_, err := sigv4.VerifyPresigned(r, func(akid string) (string, bool) {
-		if akid != downloadKeyID {
-			return "", false
-		}
-		return s.urlSecret(), true
-	}, downloadSigner, s.cfg.Clock.Now())
-	if err != nil {
-		var se *sigv4.Error
-		if errors.As(err, &se) {
-			writeS3Error(w, r, se.Status, se.Code, se.Message)
-			return
-		}
-		writeS3Error(w, r, http.StatusForbidden, "AccessDenied", "Access Denied")
+	if !s.verifyDownload(w, r) {
 		return
 	}
 	account := r.PathValue("account")
@@ -80,4 +68,25 @@ func writeS3Error(w http.ResponseWriter, r *http.Request, status int, code, msg 
 		w.Write([]byte(xml.Header))
 		w.Write(b)
 	}
+}
+
+// verifyDownload checks the presigned signature of a download (exports and
+// import error files). On failure it writes the S3-style 403 and reports false.
+func (s *Server) verifyDownload(w http.ResponseWriter, r *http.Request) bool {
+	_, err := sigv4.VerifyPresigned(r, func(akid string) (string, bool) {
+		if akid != downloadKeyID {
+			return "", false
+		}
+		return s.urlSecret(), true
+	}, downloadSigner, s.cfg.Clock.Now())
+	if err == nil {
+		return true
+	}
+	var se *sigv4.Error
+	if errors.As(err, &se) {
+		writeS3Error(w, r, se.Status, se.Code, se.Message)
+	} else {
+		writeS3Error(w, r, http.StatusForbidden, "AccessDenied", "Access Denied")
+	}
+	return false
 }

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -45,23 +44,12 @@ func (s *Server) importHandlers() map[string]handler {
 
 // downloadImportErrors serves a presigned errors-and-failed-entries zip.
 func (s *Server) downloadImportErrors(w http.ResponseWriter, r *http.Request) {
-	_, err := sigv4.VerifyPresigned(r, func(akid string) (string, bool) {
-		if akid != downloadKeyID {
-			return "", false
-		}
-		return s.urlSecret(), true
-	}, downloadSigner, s.cfg.Clock.Now())
-	if err != nil {
-		var se *sigv4.Error
-		if errors.As(err, &se) {
-			writeS3Error(w, r, se.Status, se.Code, se.Message)
-			return
-		}
-		writeS3Error(w, r, http.StatusForbidden, "AccessDenied", "Access Denied")
+	if !s.verifyDownload(w, r) {
 		return
 	}
 	taskID, ok := strings.CutSuffix(r.PathValue("file"), ".zip")
 	path := ""
+	var err error
 	if ok {
 		path, err = s.cfg.Imports.ErrorsZip(r.Context(), r.PathValue("account"), taskID)
 	}
