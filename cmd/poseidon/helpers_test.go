@@ -26,6 +26,7 @@ import (
 	ads "github.com/aws/aws-sdk-go/service/applicationdiscoveryservice"
 	"github.com/aws/aws-sdk-go/service/migrationhubconfig"
 	"github.com/poseidon-ads/poseidon/internal/agentdata"
+	"github.com/poseidon-ads/poseidon/internal/conformance"
 )
 
 const (
@@ -141,6 +142,15 @@ func newSession(t *testing.T, url, akid, secret, reg string) *session.Session {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Every ADS response the SDK receives is checked against the model. The
+	// client is set after the session is built, wrapping the transport the
+	// session chose: with AWS_CA_BUNDLE set, the SDK refuses a custom
+	// http.Client whose Transport is not an *http.Transport.
+	base := http.DefaultTransport
+	if hc := sess.Config.HTTPClient; hc != nil && hc.Transport != nil {
+		base = hc.Transport
+	}
+	sess.Config.HTTPClient = &http.Client{Transport: conformance.Transport(t, base)}
 	return sess
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go/aws"
 	ads "github.com/aws/aws-sdk-go/service/applicationdiscoveryservice"
 	"github.com/poseidon-ads/poseidon/internal/adsapi"
+	"github.com/poseidon-ads/poseidon/internal/conformance"
 )
 
 // post sends a raw AWS JSON 1.1 request (unsigned: open mode).
@@ -29,6 +30,7 @@ func post(t *testing.T, url, target, body string, header ...string) (*http.Respo
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
+	conformance.CheckResponse(t, target, resp)
 	b, _ := io.ReadAll(resp.Body)
 	var out map[string]any
 	if err := json.Unmarshal(b, &out); err != nil {

@@ -105,6 +105,13 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request, target, prefix, nam
 	}
 	if v, ok := in.(interface{ Validate() error }); ok {
 		if err := v.Validate(); err != nil {
+			// A missing member is InvalidParameterException, except for the
+			// one operation whose model does not list it
+			// (DescribeBatchDeleteConfigurationTask).
+			var ve *validate.Error
+			if svc.prefix == adsapi.TargetPrefix && errors.As(err, &ve) && ve.Missing() && !contains(errs, string(discovery.InvalidParameter)) {
+				return 0, &discovery.Error{Code: discovery.InvalidParameterValue, Message: ve.Error()}
+			}
 			return 0, err
 		}
 	}
