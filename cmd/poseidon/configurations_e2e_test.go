@@ -1,12 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -474,20 +471,11 @@ func TestInventoryReadOperations(t *testing.T) {
 // rawCall sends an ADS call with a plain HTTP client and returns the body.
 func rawCall(t *testing.T, url, op, body string) []byte {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, url+"/", bytes.NewReader([]byte(body)))
-	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-	req.Header.Set("X-Amz-Target", "AWSPoseidonService_V2015_11_01."+op)
-	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+acctA+"/20260101/"+region+"/discovery/aws4_request, SignedHeaders=host, Signature=00")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	status, b := rawADS(t, url, op, body)
+	if status != 200 {
+		t.Fatalf("%s: %d %s", op, status, b)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 {
-		t.Fatalf("%s: %d %s", op, resp.StatusCode, b)
-	}
-	return b
+	return []byte(b)
 }
 
 func TestInventoryModeledErrors(t *testing.T) {

@@ -263,13 +263,13 @@ func TestContinuousExports(t *testing.T) {
 	wantCode(t, err, "InvalidParameterValueException", 400)
 	_, err = c.DescribeContinuousExports(&ads.DescribeContinuousExportsInput{ExportIds: aws.StringSlice([]string{id, "missing"})})
 	wantCode(t, err, "ResourceNotFoundException", 400)
-	if code, body := tagsRaw(t, s.URL, "DescribeContinuousExports", `{"maxResults":0}`); code != 400 || !strings.Contains(body, "maxResults") {
+	if code, body := rawADS(t, s.URL, "DescribeContinuousExports", `{"maxResults":0}`); code != 400 || !strings.Contains(body, "maxResults") {
 		t.Errorf("maxResults 0 = %d %s", code, body)
 	}
-	if code, body := tagsRaw(t, s.URL, "DescribeContinuousExports", `{"maxResults":101}`); code != 400 {
+	if code, body := rawADS(t, s.URL, "DescribeContinuousExports", `{"maxResults":101}`); code != 400 {
 		t.Errorf("maxResults 101 = %d %s", code, body)
 	}
-	if code, body := tagsRaw(t, s.URL, "StopContinuousExport", `{}`); code != 400 {
+	if code, body := rawADS(t, s.URL, "StopContinuousExport", `{}`); code != 400 {
 		t.Errorf("stop without exportId = %d %s", code, body)
 	}
 }

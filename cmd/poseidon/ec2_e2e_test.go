@@ -1,11 +1,9 @@
 package main
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go/aws"
 	ads "github.com/aws/aws-sdk-go/service/applicationdiscoveryservice"
@@ -31,16 +29,8 @@ var ec2Header = []string{
 func TestEC2RecommendationsExport(t *testing.T) {
 	s := startServer(t, "", "--no-limits")
 	c := client(t, s.URL, acctA, "x")
-	t0 := time.Now().UTC().Truncate(time.Hour).Add(-6 * time.Hour)
-	agents := []string{"o-0a1b2c3d4e5f60701", "o-0a1b2c3d4e5f60702"}
-	const reports = 6
-	var fleet agentdata.Batch
-	for n, agent := range agents {
-		for i := range reports {
-			fleet.Reports = append(fleet.Reports, exportReport(agent, n+1, i, t0, fmt.Sprintf("web-%d.example.com", n+1)))
-		}
-	}
-	postAgentBatch(t, s.URL, acctA, &fleet)
+	_, agents, t0 := postExportFleet(t, s.URL)
+	const reports = exportFleetReports
 	other := agentdata.Batch{Reports: []agentdata.Report{exportReport("o-0a1b2c3d4e5f60799", 1, 2, t0, "intruder")}}
 	postAgentBatch(t, s.URL, acctB, &other)
 

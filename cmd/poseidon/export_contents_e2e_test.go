@@ -131,16 +131,8 @@ func exportZip(t *testing.T, c *ads.ApplicationDiscoveryService, in *ads.StartEx
 func TestExportContentsFromIntake(t *testing.T) {
 	s := startServer(t, "", "--no-limits")
 	c := client(t, s.URL, acctA, "x")
-	t0 := time.Now().UTC().Truncate(time.Hour).Add(-6 * time.Hour)
-	agents := []string{"o-0a1b2c3d4e5f60701", "o-0a1b2c3d4e5f60702"}
-	const reports = 6
-	var fleet agentdata.Batch
-	for n, agent := range agents {
-		for i := range reports {
-			fleet.Reports = append(fleet.Reports, exportReport(agent, n+1, i, t0, fmt.Sprintf("web-%d.example.com", n+1)))
-		}
-	}
-	postAgentBatch(t, s.URL, acctA, &fleet)
+	fleet, agents, t0 := postExportFleet(t, s.URL)
+	const reports = exportFleetReports
 	// The same agent ID in another account must not leak into account A's exports.
 	other := agentdata.Batch{Reports: []agentdata.Report{exportReport(agents[0], 1, 2, t0, "intruder")}}
 	postAgentBatch(t, s.URL, acctB, &other)
@@ -345,4 +337,23 @@ func TestExportSizeLimitFlag(t *testing.T) {
 	if total != res.TotalSizeOfResultFiles {
 		t.Errorf("CSV bytes %d, TotalSizeOfResultFiles %d", total, res.TotalSizeOfResultFiles)
 	}
+}
+
+// exportFleetReports is how many reports each agent of postExportFleet sends.
+const exportFleetReports = 6
+
+// postExportFleet posts two agents' reports, 15 minutes apart from t0 (six
+// hours ago), as account A, and returns the batch, the agent IDs and t0.
+func postExportFleet(t *testing.T, url string) (agentdata.Batch, []string, time.Time) {
+	t.Helper()
+	t0 := time.Now().UTC().Truncate(time.Hour).Add(-6 * time.Hour)
+	agents := []string{"o-0a1b2c3d4e5f60701", "o-0a1b2c3d4e5f60702"}
+	var fleet agentdata.Batch
+	for n, agent := range agents {
+		for i := range exportFleetReports {
+			fleet.Reports = append(fleet.Reports, exportReport(agent, n+1, i, t0, fmt.Sprintf("web-%d.example.com", n+1)))
+		}
+	}
+	postAgentBatch(t, url, acctA, &fleet)
+	return fleet, agents, t0
 }

@@ -400,3 +400,19 @@ func postAgentBatch(t *testing.T, url, account string, b *agentdata.Batch) {
 		t.Fatalf("intake accepted %v of %d reports: %v", out["accepted"], len(b.Reports), out)
 	}
 }
+
+// rawADS posts a raw ADS request as account A and returns status and body.
+func rawADS(t *testing.T, url, op, body string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url+"/", bytes.NewReader([]byte(body)))
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	req.Header.Set("X-Amz-Target", "AWSPoseidonService_V2015_11_01."+op)
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+acctA+"/20260101/"+region+"/discovery/aws4_request, SignedHeaders=host, Signature=00")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}

@@ -1,9 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"io"
-	"net/http"
 	"reflect"
 	"strings"
 	"testing"
@@ -41,22 +38,6 @@ func describeAllTags(t *testing.T, c *ads.ApplicationDiscoveryService, fs ...*ad
 		t.Fatal(err)
 	}
 	return out, pages
-}
-
-// tagsRaw posts a raw ADS request as account A and returns status and body.
-func tagsRaw(t *testing.T, url, op, body string) (int, string) {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, url+"/", bytes.NewReader([]byte(body)))
-	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-	req.Header.Set("X-Amz-Target", "AWSPoseidonService_V2015_11_01."+op)
-	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+acctA+"/20260101/"+region+"/discovery/aws4_request, SignedHeaders=host, Signature=00")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
 }
 
 // summaryTagsCSV runs a summary export and returns its Tags.csv.
@@ -236,7 +217,7 @@ func TestTagsModeledErrors(t *testing.T) {
 		{"DeleteTags", `{}`},
 		{"DescribeTags", `{"filters":[{"name":"tagKey"}]}`},
 	} {
-		code, body := tagsRaw(t, s.URL, r.op, r.body)
+		code, body := rawADS(t, s.URL, r.op, r.body)
 		if code != 400 || !strings.Contains(body, "InvalidParameterException") {
 			t.Errorf("%s %s = %d %s", r.op, r.body, code, body)
 		}
