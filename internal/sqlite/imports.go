@@ -72,38 +72,26 @@ func (s *DB) FindImportTasks(ctx context.Context, account string, fs []imports.F
 		}
 	}
 	q += fmt.Sprintf(` ORDER BY task_id LIMIT %d`, limit)
-	rows, err := s.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*imports.Task
-	for rows.Next() {
-		t, err := scanImportTask(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
+	return s.importTasks(ctx, q, args...)
 }
 
 // PendingImportTasks returns in-progress tasks of every account.
 func (s *DB) PendingImportTasks(ctx context.Context, limit int) ([]*imports.Task, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+importTaskCols+` FROM import_tasks WHERE status = ? ORDER BY request_ms LIMIT ?`, imports.InProgress, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
+	return s.importTasks(ctx, `SELECT `+importTaskCols+` FROM import_tasks WHERE status = ? ORDER BY request_ms LIMIT ?`, imports.InProgress, limit)
+}
+
+// importTasks runs a query of importTaskCols and scans its tasks.
+func (s *DB) importTasks(ctx context.Context, q string, args ...any) ([]*imports.Task, error) {
 	var out []*imports.Task
-	for rows.Next() {
+	err := eachRow(ctx, s.db, q, args, func(rows *sql.Rows) error {
 		t, err := scanImportTask(rows)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		out = append(out, t)
-	}
-	return out, rows.Err()
+		return nil
+	})
+	return out, err
 }
 
 // CountImportRecords counts the account's imported records.
