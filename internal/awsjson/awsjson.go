@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 )
 
 // ContentType is the media type of every AWS JSON 1.1 request and response.
@@ -43,15 +44,33 @@ func TooLarge(limit int64) *Error {
 	return &Error{"RequestEntityTooLargeException", fmt.Sprintf("Request body is larger than the limit of %d bytes.", limit), http.StatusRequestEntityTooLarge}
 }
 
-// Decode unmarshals a request body into in. An empty body means {}. Unknown
-// members are ignored; wrong types and malformed JSON are SerializationException.
+// Decode unmarshals a request body into in. An empty body means {}. Member
+// names match exactly, as on AWS: unknown members, and names that differ from
+// a member's only in case, are ignored. Wrong types and malformed JSON are
+// SerializationException.
 func Decode(body []byte, in any) error {
+	return decode(body, in, true)
+}
+
+// DecodeLenient is Decode with encoding/json's case-insensitive member
+// names. It is for poseidon's own intake batches (megabytes, not an AWS
+// wire format), where the exact-name pass would cost several decodes.
+func DecodeLenient(body []byte, in any) error {
+	return decode(body, in, false)
+}
+
+func decode(body []byte, in any, exact bool) error {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
 		return nil
 	}
 	if body[0] != '{' {
 		return Serialization("The request body must be a JSON object.")
+	}
+	if exact {
+		if filtered, changed := exactMembers(body, reflect.TypeOf(in)); changed {
+			body = filtered
+		}
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(in); err != nil {

@@ -55,7 +55,7 @@ func (s *Server) intake(w http.ResponseWriter, r *http.Request) (int, int, error
 		return 0, 0, err
 	}
 	var batch agentdata.Batch
-	if err := awsjson.Decode(body, &batch); err != nil {
+	if err := awsjson.DecodeLenient(body, &batch); err != nil {
 		return 0, 0, err
 	}
 	res, err := s.cfg.Agents.Intake(ctx, id.AccountID, &batch)
