@@ -17,7 +17,55 @@ import (
 // Dir is the export store on disk: Root/{accountId}/{exportId}.zip.
 type Dir struct {
 	Root string
+	// FS creates the temporary file and renames it into place; nil means
+	// the operating system's (OS). Tests inject storage faults here.
+	FS FS
 }
+
+// File is the temporary file an export is written to (*os.File is one).
+type File interface {
+	io.Writer
+	Sync() error
+	Close() error
+	Name() string
+}
+
+// FS is what Write needs of a file system: create a temporary file beside
+// the final path, and rename it into place.
+type FS interface {
+	CreateTemp(dir, pattern string) (File, error)
+	Rename(oldpath, newpath string) error
+}
+
+// OS is the operating system's file system.
+type OS struct{}
+
+// CreateTemp is os.CreateTemp.
+func (OS) CreateTemp(dir, pattern string) (File, error) { return os.CreateTemp(dir, pattern) }
+
+// Rename is os.Rename.
+func (OS) Rename(oldpath, newpath string) error { return os.Rename(oldpath, newpath) }
+
+func (d Dir) fs() FS {
+	if d.FS == nil {
+		return OS{}
+	}
+	return d.FS
+}
+
+// FileError is a failure of the export store itself while writing an export
+// (no space left, I/O error, ...), as opposed to an error of the content
+// being rendered. Op is what was being done: "create directory", "create",
+// "write", "sync", "close" or "rename". Write returns one for every such
+// failure, also when it reaches Write through the render function's writer.
+type FileError struct {
+	Op  string
+	Err error
+}
+
+func (e *FileError) Error() string { return e.Op + " export file: " + e.Err.Error() }
+
+func (e *FileError) Unwrap() error { return e.Err }
 
 var (
 	accountPattern = regexp.MustCompile(`^[0-9]{12}$`)
@@ -38,7 +86,10 @@ func (d Dir) Path(account, exportID string) (string, error) {
 
 // Write renders an export with fn into a temporary file beside its final
 // path, syncs it, and renames it into place, so a reader sees either no file
-// or the whole file. It returns the size written.
+// or the whole file. It returns the size written. On any failure the
+// temporary file is removed and nothing is left at the final path; failures
+// of the store are *FileError values (errors of the bytes written to fn's
+// writer included), fn's own errors are returned as they are.
 func (d Dir) Write(account, exportID string, fn func(io.Writer) error) (int64, error) {
 	path, err := d.Path(account, exportID)
 	if err != nil {
@@ -46,11 +97,12 @@ func (d Dir) Write(account, exportID string, fn func(io.Writer) error) (int64, e
 	}
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return 0, err
+		return 0, &FileError{Op: "create directory", Err: err}
 	}
-	f, err := os.CreateTemp(dir, ".export-*.tmp")
+	fsys := d.fs()
+	f, err := fsys.CreateTemp(dir, ".export-*.tmp")
 	if err != nil {
-		return 0, err
+		return 0, &FileError{Op: "create", Err: err}
 	}
 	tmp := f.Name()
 	ok := false
@@ -66,16 +118,16 @@ func (d Dir) Write(account, exportID string, fn func(io.Writer) error) (int64, e
 		return 0, err
 	}
 	if err := bw.Flush(); err != nil {
-		return 0, err
+		return 0, err // a *FileError from countWriter
 	}
 	if err := f.Sync(); err != nil {
-		return 0, err
+		return 0, &FileError{Op: "sync", Err: err}
 	}
 	if err := f.Close(); err != nil {
-		return 0, err
+		return 0, &FileError{Op: "close", Err: err}
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		return 0, err
+	if err := fsys.Rename(tmp, path); err != nil {
+		return 0, &FileError{Op: "rename", Err: err}
 	}
 	ok = true
 	syncDir(dir)
@@ -139,6 +191,9 @@ func syncDir(dir string) {
 	}
 }
 
+// countWriter counts the bytes written to the temporary file and marks its
+// errors as *FileError, so that they stay recognizable after passing through
+// the zip and deflate writers.
 type countWriter struct {
 	w io.Writer
 	n int64
@@ -147,5 +202,8 @@ type countWriter struct {
 func (c *countWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
+	if err != nil {
+		err = &FileError{Op: "write", Err: err}
+	}
 	return n, err
 }

@@ -65,8 +65,7 @@ func (w *Worker) build(ctx context.Context, t *discovery.ExportTask) discovery.E
 	default:
 		size, err := w.Files.Write(t.AccountID, t.ID, func(out io.Writer) error { return w.writeSummary(ctx, out, t) })
 		if err != nil {
-			log.ErrorContext(ctx, "write export file", "err", err)
-			return failed("Export failed: the export file could not be written: " + err.Error())
+			return w.writeFailed(ctx, log, err)
 		}
 		return discovery.ExportResult{Status: discovery.ExportSucceeded, Message: discovery.SucceededMessage, FileSize: size}
 	}
@@ -168,8 +167,7 @@ func (w *Worker) buildAgent(ctx context.Context, t *discovery.ExportTask, win Wi
 			}
 		}
 		if err != nil {
-			w.Log.ErrorContext(ctx, "write export file", "err", err, "exportId", t.ID)
-			return failed("Export failed: the export file could not be written: " + err.Error())
+			return w.writeFailed(ctx, w.Log.With("exportId", t.ID), err)
 		}
 		return discovery.ExportResult{Status: discovery.ExportSucceeded, Message: discovery.SucceededMessage,
 			IsTruncated: win.Truncated || sized, FileSize: size}

@@ -56,8 +56,7 @@ func (w *Worker) buildEC2(ctx context.Context, t *discovery.ExportTask) discover
 		return a.Close()
 	})
 	if err != nil {
-		log.ErrorContext(ctx, "write export file", "err", err)
-		return failed("Export failed: the export file could not be written: " + err.Error())
+		return w.writeFailed(ctx, log, err)
 	}
 	return discovery.ExportResult{Status: discovery.ExportSucceeded, Message: discovery.SucceededMessage, FileSize: size}
 }
