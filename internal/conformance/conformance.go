@@ -1,10 +1,11 @@
 // Package conformance checks JSON response bodies of poseidon against the
-// official ADS model (api/models/discovery-2015-11-01.json): success bodies
-// against the operation's output shape, error bodies against the operation's
-// modeled errors and the documented AWS JSON 1.1 protocol errors.
+// official models: ADS (api/models/discovery-2015-11-01.json) and Migration
+// Hub Config (api/models/migrationhub-config-2019-06-30.json). Success bodies
+// are checked against the operation's output shape, error bodies against the
+// operation's modeled errors and the documented AWS JSON 1.1 protocol errors.
 //
-// It is a test-support package: the model is read from the module's
-// committed file, found by walking up from the working directory to go.mod.
+// It is a test-support package: the models are read from the module's
+// committed files, found by walking up from the working directory to go.mod.
 package conformance
 
 import (
@@ -12,6 +13,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"math/big"
 	"net/http"
@@ -25,8 +27,19 @@ import (
 	"testing"
 )
 
-// ModelPath is the model file relative to the module root.
+// ModelPath is the ADS model file relative to the module root.
 const ModelPath = "api/models/discovery-2015-11-01.json"
+
+// MGHModelPath is the Migration Hub Config model file relative to the module
+// root.
+const MGHModelPath = "api/models/migrationhub-config-2019-06-30.json"
+
+// Service names, as botocore names the services (the models' endpoint
+// prefixes): the keys of CheckService and ServiceStats.
+const (
+	ServiceADS = "discovery"
+	ServiceMGH = "migrationhub-config"
+)
 
 // ProtocolErrors are the error codes any AWS JSON 1.1 operation may return
 // besides its modeled errors.
@@ -46,14 +59,15 @@ type ref struct {
 }
 
 type shape struct {
-	Type     string         `json:"type"`
-	Members  map[string]ref `json:"members"`
-	Required []string       `json:"required"`
-	Member   ref            `json:"member"`
-	Key      ref            `json:"key"`
-	Value    ref            `json:"value"`
-	Enum     []string       `json:"enum"`
-	Union    bool           `json:"union"`
+	Type      string         `json:"type"`
+	Members   map[string]ref `json:"members"`
+	Required  []string       `json:"required"`
+	Member    ref            `json:"member"`
+	Key       ref            `json:"key"`
+	Value     ref            `json:"value"`
+	Enum      []string       `json:"enum"`
+	Union     bool           `json:"union"`
+	Exception bool           `json:"exception"`
 }
 
 type operation struct {
@@ -63,41 +77,68 @@ type operation struct {
 
 type model struct {
 	Metadata struct {
-		TargetPrefix string `json:"targetPrefix"`
+		TargetPrefix   string `json:"targetPrefix"`
+		EndpointPrefix string `json:"endpointPrefix"`
 	} `json:"metadata"`
 	Operations map[string]operation `json:"operations"`
 	Shapes     map[string]shape     `json:"shapes"`
+
+	// messageKey is the member that carries the message in the model's
+	// error shapes ("message" for ADS, "Message" for Migration Hub Config);
+	// protocol errors use it too.
+	messageKey string
+}
+
+// modelFile is one model, loaded once, with its counters.
+type modelFile struct {
+	path    string
+	once    sync.Once
+	m       *model
+	err     error
+	checked atomic.Int64
+	failed  atomic.Int64
 }
 
 var (
-	loadOnce sync.Once
-	loaded   *model
-	loadErr  error
-	checked  atomic.Int64
-	failed   atomic.Int64
+	adsModel = &modelFile{path: ModelPath}
+	mghModel = &modelFile{path: MGHModelPath}
 )
 
-func load() (*model, error) {
-	loadOnce.Do(func() {
+func (f *modelFile) load() (*model, error) {
+	f.once.Do(func() {
 		root, err := moduleRoot()
 		if err != nil {
-			loadErr = err
+			f.err = err
 			return
 		}
-		b, err := os.ReadFile(filepath.Join(root, ModelPath))
+		b, err := os.ReadFile(filepath.Join(root, f.path))
 		if err != nil {
-			loadErr = err
+			f.err = err
 			return
 		}
 		var m model
 		if err := json.Unmarshal(b, &m); err != nil {
-			loadErr = fmt.Errorf("conformance: %s: %w", ModelPath, err)
+			f.err = fmt.Errorf("conformance: %s: %w", f.path, err)
 			return
 		}
-		loaded = &m
+		m.messageKey = "message"
+		for _, name := range slices.Sorted(maps.Keys(m.Shapes)) {
+			if sh := m.Shapes[name]; sh.Exception {
+				for k := range sh.Members {
+					if strings.EqualFold(k, "message") {
+						m.messageKey = k
+					}
+				}
+				break
+			}
+		}
+		f.m = &m
 	})
-	return loaded, loadErr
+	return f.m, f.err
 }
+
+// load returns the ADS model.
+func load() (*model, error) { return adsModel.load() }
 
 func moduleRoot() (string, error) {
 	dir, err := os.Getwd()
@@ -116,37 +157,114 @@ func moduleRoot() (string, error) {
 	}
 }
 
-// TargetPrefix is the model's X-Amz-Target prefix including the dot
+// TargetPrefix is the ADS model's X-Amz-Target prefix including the dot
 // ("AWSPoseidonService_V2015_11_01."), or "" if the model cannot be read.
-func TargetPrefix() string {
-	m, err := load()
+func TargetPrefix() string { return adsModel.targetPrefix() }
+
+// MGHTargetPrefix is the Migration Hub Config model's X-Amz-Target prefix
+// including the dot ("AWSMigrationHubMultiAccountService."), or "" if the
+// model cannot be read.
+func MGHTargetPrefix() string { return mghModel.targetPrefix() }
+
+func (f *modelFile) targetPrefix() string {
+	m, err := f.load()
 	if err != nil {
 		return ""
 	}
 	return m.Metadata.TargetPrefix + "."
 }
 
-// Stats reports how many responses Check has examined and how many of them
-// had at least one violation, since the process started.
-func Stats() (responses, nonConforming int64) { return checked.Load(), failed.Load() }
+// Stats reports how many responses have been checked (by Check, CheckMGH,
+// CheckService, CheckTarget and the Transport) and how many of them had at
+// least one violation, since the process started, for both services.
+func Stats() (responses, nonConforming int64) {
+	for _, f := range []*modelFile{adsModel, mghModel} {
+		responses += f.checked.Load()
+		nonConforming += f.failed.Load()
+	}
+	return responses, nonConforming
+}
 
-// Check returns the ways body, the response of operation op with HTTP status
-// status, departs from the model; nil means it conforms. Each violation
-// starts with a JSON path ("$.configurations[0].x: ...").
-func Check(op string, status int, body []byte) []string {
-	v := check(op, status, body)
-	checked.Add(1)
+// ServiceStats is Stats for one service (ServiceADS or ServiceMGH).
+func ServiceStats(service string) (responses, nonConforming int64) {
+	f := fileOf(service)
+	if f == nil {
+		return 0, 0
+	}
+	return f.checked.Load(), f.failed.Load()
+}
+
+func fileOf(service string) *modelFile {
+	switch service {
+	case ServiceADS:
+		return adsModel
+	case ServiceMGH:
+		return mghModel
+	}
+	return nil
+}
+
+// Check returns the ways body, the response of ADS operation op with HTTP
+// status status, departs from the model; nil means it conforms. Each
+// violation starts with a JSON path ("$.configurations[0].x: ...").
+func Check(op string, status int, body []byte) []string { return adsModel.check(op, status, body) }
+
+// CheckMGH is Check for a Migration Hub Config operation; its error bodies
+// carry "Message", as its model names the member.
+func CheckMGH(op string, status int, body []byte) []string { return mghModel.check(op, status, body) }
+
+// CheckService is Check for the service botocore names service: ServiceADS
+// ("discovery") or ServiceMGH ("migrationhub-config"). Other services are an
+// error.
+func CheckService(service, op string, status int, body []byte) ([]string, error) {
+	f := fileOf(service)
+	if f == nil {
+		return nil, fmt.Errorf("conformance: no model for service %q", service)
+	}
+	return f.check(op, status, body), nil
+}
+
+// CheckTarget checks the response to a request with X-Amz-Target target
+// against the model whose target prefix it has. ok is false, and nothing is
+// checked, if target has neither model's prefix.
+func CheckTarget(target string, status int, body []byte) (op string, violations []string, ok bool) {
+	for _, f := range []*modelFile{adsModel, mghModel} {
+		prefix := f.targetPrefix()
+		if prefix == "" {
+			continue
+		}
+		if op, ok := strings.CutPrefix(target, prefix); ok {
+			return op, f.check(op, status, body), true
+		}
+	}
+	return "", nil, false
+}
+
+func (f *modelFile) check(op string, status int, body []byte) []string {
+	m, err := f.load()
+	var v []string
+	if err != nil {
+		v = []string{"$: model unavailable: " + err.Error()}
+	} else {
+		v = checkModel(m, op, status, body)
+	}
+	f.checked.Add(1)
 	if len(v) > 0 {
-		failed.Add(1)
+		f.failed.Add(1)
 	}
 	return v
 }
 
+// check checks an ADS response without counting it.
 func check(op string, status int, body []byte) []string {
 	m, err := load()
 	if err != nil {
 		return []string{"$: model unavailable: " + err.Error()}
 	}
+	return checkModel(m, op, status, body)
+}
+
+func checkModel(m *model, op string, status int, body []byte) []string {
 	o, known := m.Operations[op]
 	var doc any
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -185,12 +303,21 @@ func (c *checker) addf(path, format string, args ...any) {
 	c.out = append(c.out, path+": "+fmt.Sprintf(format, args...))
 }
 
+// errorBody checks an error body: a __type naming a modeled error of the
+// operation or a protocol error, the message under the model's member name,
+// and no member the error's shape lacks (protocol errors: only __type and
+// the message).
 func (c *checker) errorBody(doc any, o operation, known bool, op string) {
 	obj, ok := doc.(map[string]any)
 	if !ok {
 		c.addf("$", "error body is %s, want object", kind(doc))
 		return
 	}
+	msgKey := c.m.messageKey
+	if msgKey == "" {
+		msgKey = "message"
+	}
+	var modeled *shape
 	typ, ok := obj["__type"].(string)
 	if !ok {
 		c.addf("$.__type", "missing or not a string")
@@ -203,7 +330,12 @@ func (c *checker) errorBody(doc any, o operation, known bool, op string) {
 		allowed := slices.Contains(ProtocolErrors, name)
 		if known {
 			for _, e := range o.Errors {
-				allowed = allowed || e.Shape == name
+				if e.Shape == name {
+					if sh, ok := c.m.Shapes[name]; ok {
+						modeled = &sh
+					}
+					allowed = true
+				}
 			}
 		}
 		if !allowed {
@@ -214,15 +346,34 @@ func (c *checker) errorBody(doc any, o operation, known bool, op string) {
 			}
 		}
 	}
-	if msg, present := obj["message"]; !present {
-		c.addf("$.message", "missing")
+	if modeled != nil {
+		for k := range modeled.Members {
+			if strings.EqualFold(k, "message") {
+				msgKey = k
+			}
+		}
+		for _, r := range modeled.Required {
+			if _, ok := obj[r]; !ok && r != msgKey {
+				c.addf("$."+r, "required member missing")
+			}
+		}
+	}
+	if msg, present := obj[msgKey]; !present {
+		c.addf("$."+msgKey, "missing")
 	} else if _, ok := msg.(string); !ok {
-		c.addf("$.message", "is %s, want string", kind(msg))
+		c.addf("$."+msgKey, "is %s, want string", kind(msg))
 	}
 	for _, k := range sortedKeys(obj) {
-		if k != "__type" && k != "message" {
-			c.addf("$."+k, "unexpected member in error body")
+		if k == "__type" || k == msgKey {
+			continue
 		}
+		if modeled != nil {
+			if r, ok := modeled.Members[k]; ok {
+				c.value("$."+k, obj[k], r.Shape)
+				continue
+			}
+		}
+		c.addf("$."+k, "unexpected member in error body")
 	}
 }
 
@@ -360,9 +511,9 @@ func strconvQuote(s string) string {
 }
 
 // Transport wraps next (http.DefaultTransport if nil) so that every response
-// to an ADS request (X-Amz-Target with the model's target prefix) is checked
-// with Check; each violation is reported with t.Errorf. The body is restored
-// for the caller.
+// to an ADS or Migration Hub Config request (X-Amz-Target with a model's
+// target prefix) is checked; each violation is reported with t.Errorf. The
+// body is restored for the caller.
 func Transport(t testing.TB, next http.RoundTripper) http.RoundTripper {
 	if next == nil {
 		next = http.DefaultTransport
@@ -385,29 +536,38 @@ func (tr *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // CheckResponse checks resp, the answer to a request with X-Amz-Target
-// target, if target has the ADS prefix, reporting violations with t.Errorf.
-// It reads resp.Body and replaces it with an equivalent reader.
+// target, if target has the ADS or the Migration Hub Config prefix,
+// reporting violations with t.Errorf. It reads resp.Body and replaces it
+// with an equivalent reader.
 func CheckResponse(t testing.TB, target string, resp *http.Response) {
 	t.Helper()
-	prefix := TargetPrefix()
-	if prefix == "" {
+	if TargetPrefix() == "" {
 		if _, err := load(); err != nil {
 			t.Errorf("conformance: %v", err)
 		}
 		return
 	}
-	op, ok := strings.CutPrefix(target, prefix)
-	if !ok || resp == nil || resp.Body == nil {
+	if MGHTargetPrefix() == "" {
+		if _, err := mghModel.load(); err != nil {
+			t.Errorf("conformance: %v", err)
+		}
+		return
+	}
+	if resp == nil || resp.Body == nil {
+		return
+	}
+	if !strings.HasPrefix(target, TargetPrefix()) && !strings.HasPrefix(target, MGHTargetPrefix()) {
 		return
 	}
 	b, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	resp.Body = io.NopCloser(bytes.NewReader(b))
 	if err != nil {
-		t.Errorf("conformance: %s: reading response: %v", op, err)
+		t.Errorf("conformance: %s: reading response: %v", target, err)
 		return
 	}
-	for _, v := range Check(op, resp.StatusCode, b) {
+	op, violations, _ := CheckTarget(target, resp.StatusCode, b)
+	for _, v := range violations {
 		t.Errorf("conformance: %s (HTTP %d): %s", op, resp.StatusCode, v)
 	}
 }

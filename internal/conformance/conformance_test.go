@@ -102,7 +102,7 @@ func TestTransport(t *testing.T) {
 		errs   int
 	}{
 		{TargetPrefix() + "CreateApplication", 1},
-		{"AWSMigrationHubMultiAccountService.CreateHomeRegionControl", 0},
+		{"AWSMigrationHubMultiAccountService.CreateHomeRegionControl", 2}, // MGH responses are checked too: both members are foreign to its model
 		{"", 0},
 	} {
 		rec := &recorder{TB: t}

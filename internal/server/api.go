@@ -1,12 +1,15 @@
 package server
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"strings"
 	"time"
@@ -94,6 +97,9 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request, target, prefix, nam
 		return 0, awsjson.UnknownOperation(target)
 	}
 
+	if err := checkContentType(r.Header.Get("Content-Type")); err != nil {
+		return 0, err
+	}
 	homeRegion := svc.prefix == adsapi.TargetPrefix && contains(errs, string(discovery.HomeRegionNotSet))
 	body, id, err := s.admit(w, r, *svc, svc.iam+":"+name, s.cfg.MaxBodyBytes, homeRegion)
 	if err != nil {
@@ -129,8 +135,30 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request, target, prefix, nam
 // the API and agent intake share: authentication (SigV4 in strict mode), the
 // allow list for action, the account record, and, if homeRegion, the home
 // region check.
+//
+// The body is bounded by limit twice: as sent, and after its
+// Content-Encoding is undone. With "Expect: 100-continue", a declared
+// Content-Length over limit or an unknown Content-Encoding is refused before
+// any byte is read, so the client never sends the body. SigV4 signs the body
+// as sent, so authentication sees it before decoding.
 func (s *Server) admit(w http.ResponseWriter, r *http.Request, svc service, action string, limit int64, homeRegion bool) ([]byte, auth.Identity, error) {
 	ctx := r.Context()
+	gzipped, codingErr := contentCodings(r.Header)
+	if codingErr != nil {
+		w.Header().Set("Accept-Encoding", "gzip, identity")
+	}
+	if strings.Contains(strings.ToLower(r.Header.Get("Expect")), "100-continue") {
+		// The client waits for 100 Continue (sent when the body is first
+		// read): refuse before asking for a body that would be refused.
+		if codingErr != nil {
+			return nil, auth.Identity{}, codingErr
+		}
+		if r.ContentLength > limit {
+			return nil, auth.Identity{}, awsjson.TooLarge(limit)
+		}
+	}
+	// Otherwise the body is on its way: read it (bounded) before answering,
+	// so that a client still sending it is not reset.
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		var mbe *http.MaxBytesError
@@ -139,9 +167,17 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, svc service, acti
 		}
 		return nil, auth.Identity{}, awsjson.Serialization("The request body could not be read.")
 	}
+	if codingErr != nil {
+		return nil, auth.Identity{}, codingErr
+	}
 	id, err := s.cfg.Auth.Authenticate(ctx, r, body, svc.signing)
 	if err != nil {
 		return nil, auth.Identity{}, err
+	}
+	for range gzipped {
+		if body, err = gunzip(body, limit); err != nil {
+			return nil, auth.Identity{}, err
+		}
 	}
 	if !id.Allowed(action) {
 		return nil, auth.Identity{}, forbidden(svc, id, action)
@@ -155,6 +191,74 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, svc service, acti
 		}
 	}
 	return body, id, nil
+}
+
+// checkContentType accepts the media types JSON clients send: AWS JSON 1.1
+// (every AWS SDK and the CLI), AWS JSON 1.0 and application/json, with any
+// parameters, and a missing Content-Type. A charset other than UTF-8 is a
+// SerializationException (JSON is UTF-8); any other media type is answered
+// as AWS does for a request it cannot route to the JSON protocol:
+// UnknownOperationException.
+func checkContentType(v string) error {
+	if strings.TrimSpace(v) == "" {
+		return nil
+	}
+	mt, params, err := mime.ParseMediaType(v)
+	switch {
+	case err != nil:
+	case mt == "application/x-amz-json-1.1", mt == "application/x-amz-json-1.0", mt == "application/json":
+		if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") {
+			return awsjson.Serialization(fmt.Sprintf("Unsupported charset %q: the request body must be UTF-8 JSON.", cs))
+		}
+		return nil
+	}
+	return &awsjson.Error{Code: "UnknownOperationException", Status: http.StatusBadRequest,
+		Message: fmt.Sprintf("Unsupported Content-Type %q: the API takes application/x-amz-json-1.1 (or application/x-amz-json-1.0, application/json).", v)}
+}
+
+// maxGzipLayers bounds the gzip codings of one body (each one is
+// decompressed in full, up to the body limit).
+const maxGzipLayers = 3
+
+// contentCodings returns how many times the body was gzipped, from the
+// Content-Encoding header(s): gzip (or x-gzip) and identity are understood;
+// any other coding, or more than maxGzipLayers gzip codings, is refused with
+// 415.
+func contentCodings(h http.Header) (int, error) {
+	n := 0
+	for _, v := range h.Values("Content-Encoding") {
+		for _, c := range strings.Split(v, ",") {
+			switch c = strings.ToLower(strings.TrimSpace(c)); c {
+			case "", "identity":
+			case "gzip", "x-gzip":
+				n++
+			default:
+				return 0, &awsjson.Error{Code: "SerializationException", Status: http.StatusUnsupportedMediaType,
+					Message: fmt.Sprintf("Unsupported Content-Encoding %q: send gzip or identity.", c)}
+			}
+		}
+	}
+	if n > maxGzipLayers {
+		return 0, &awsjson.Error{Code: "SerializationException", Status: http.StatusUnsupportedMediaType,
+			Message: fmt.Sprintf("Content-Encoding applies gzip %d times; at most %d are accepted.", n, maxGzipLayers)}
+	}
+	return n, nil
+}
+
+// gunzip undoes one gzip coding of body, bounded by limit bytes of output.
+func gunzip(body []byte, limit int64) ([]byte, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err != nil {
+		return nil, awsjson.Serialization("The request body is not valid gzip data: " + err.Error())
+	}
+	out, err := io.ReadAll(io.LimitReader(zr, limit+1))
+	if err != nil {
+		return nil, awsjson.Serialization("The request body is not valid gzip data: " + err.Error())
+	}
+	if int64(len(out)) > limit {
+		return nil, awsjson.TooLarge(limit)
+	}
+	return out, nil
 }
 
 func contains(list []string, v string) bool {

@@ -6,19 +6,25 @@
   extra flags), waits for ``GET /_poseidon/health``, and stops it with SIGTERM
   (then SIGKILL) at teardown;
 * makes boto3 clients with explicit credentials, region and endpoint and no
-  retries, runs the ``aws`` CLI, and talks to the control API.
+  retries, runs the ``aws`` CLI, and talks to the control API;
+* when $POSEIDON_CONFORMANCE_LOG names a file, logs every API response that a
+  boto3 client of make_client or the CLI of run_aws receives to it, one JSON
+  line each (see aws_logged.py); tests/python/run.sh then checks the file with
+  ``go run ./internal/conformance/checklog``.
 
 Nothing here reads ~/.aws: the config and credentials files are pointed at
 /dev/null both for this process and for every subprocess.
 """
 
 import atexit
+import importlib.util
 import json
 import os
 import re
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -38,6 +44,8 @@ os.environ["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"] = "true"
 import boto3  # noqa: E402  (after the environment is cleaned)
 import botocore.session  # noqa: E402
 from botocore.config import Config  # noqa: E402
+
+import aws_logged  # noqa: E402  (response logging for the conformance check)
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -273,14 +281,39 @@ def make_client(endpoint_url, service="discovery", key=ACCOUNT, secret=SECRET, r
     # allow one *retry*: botocore counts max_attempts without the first request, and
     # its legacy mode retries HTTP 429.)
     cfg = Config(retries={"total_max_attempts": 1}, **config)
-    return session.client(
+    client = session.client(
         service, region_name=region, endpoint_url=endpoint_url,
         aws_access_key_id=key, aws_secret_access_key=secret, config=cfg,
     )
+    aws_logged.register(client.meta.events)
+    return client
 
 
 def aws_cli_available():
     return shutil.which("aws") is not None
+
+
+_cli_python = None
+
+
+def _aws_command():
+    """The argv prefix that runs the aws CLI.
+
+    With $POSEIDON_CONFORMANCE_LOG set: this interpreter running aws_logged.py (the
+    CLI's own entry point code plus response logging), if it can import awscli.
+    Otherwise the plain `aws` command.
+    """
+    global _cli_python
+    if not aws_logged.log_path():
+        return ["aws"]
+    if _cli_python is None:
+        _cli_python = importlib.util.find_spec("awscli") is not None
+        if not _cli_python:
+            print("harness: awscli is not importable by " + sys.executable
+                  + "; aws CLI responses are not logged for the conformance check", file=sys.stderr)
+    if not _cli_python:
+        return ["aws"]
+    return [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "aws_logged.py")]
 
 
 def run_aws(endpoint_url, args, key=ACCOUNT, secret=SECRET, region=REGION, timeout=60):
@@ -299,7 +332,7 @@ def run_aws(endpoint_url, args, key=ACCOUNT, secret=SECRET, region=REGION, timeo
         "AWS_MAX_ATTEMPTS": "1",
         "AWS_PAGER": "",
     })
-    cmd = ["aws", "--endpoint-url", endpoint_url, "--region", region, "--output", "json"] + args
+    cmd = _aws_command() + ["--endpoint-url", endpoint_url, "--region", region, "--output", "json"] + args
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
     if proc.returncode != 0:
         return proc.returncode, proc.stderr
