@@ -1,15 +1,18 @@
 package sigv4
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -234,9 +237,41 @@ func signV2(t *testing.T, in signInput) wireReq {
 	return wireReq{Method: in.method, URL: u, Header: hdr, Body: in.body}
 }
 
-// botocoreAvailable reports whether python3 with botocore can be run.
-func botocoreAvailable() bool {
-	return exec.Command("python3", "-c", "import botocore.auth").Run() == nil
+// botocore is one long-lived python3 process running botocore_sign.py
+// --serve: one JSON spec per line in, one result per line out.
+var botocore struct {
+	once sync.Once
+	err  error
+	mu   sync.Mutex
+	in   io.WriteCloser
+	out  *bufio.Reader
+}
+
+func startBotocore() error {
+	botocore.once.Do(func() {
+		if err := exec.Command("python3", "-c", "import botocore.auth").Run(); err != nil {
+			botocore.err = fmt.Errorf("python3 with botocore is not available: %v", err)
+			return
+		}
+		cmd := exec.Command("python3", "testdata/botocore_sign.py", "--serve")
+		cmd.Stderr = os.Stderr
+		in, err := cmd.StdinPipe()
+		if err != nil {
+			botocore.err = err
+			return
+		}
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			botocore.err = err
+			return
+		}
+		if err := cmd.Start(); err != nil {
+			botocore.err = err
+			return
+		}
+		botocore.in, botocore.out = in, bufio.NewReader(out)
+	})
+	return botocore.err
 }
 
 type botoOut struct {
@@ -250,8 +285,11 @@ type botoOut struct {
 
 func runBotocore(t *testing.T, in signInput, mode string, send bool) botoOut {
 	t.Helper()
-	if !botocoreAvailable() {
-		t.Skip("python3 with botocore is not available")
+	if err := startBotocore(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
 	}
 	spec := map[string]any{
 		"mode": mode, "method": in.method, "url": in.url, "headers": in.header,
@@ -263,13 +301,14 @@ func runBotocore(t *testing.T, in signInput, mode string, send bool) botoOut {
 		spec["headers"] = [][2]string{}
 	}
 	js, _ := json.Marshal(spec)
-	cmd := exec.Command("python3", "testdata/botocore_sign.py")
-	cmd.Stdin = bytes.NewReader(js)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	botocore.mu.Lock()
+	defer botocore.mu.Unlock()
+	if _, err := botocore.in.Write(append(js, '\n')); err != nil {
+		t.Fatalf("botocore: %v", err)
+	}
+	out, err := botocore.out.ReadBytes('\n')
 	if err != nil {
-		t.Fatalf("botocore: %v\n%s", err, stderr.String())
+		t.Fatalf("botocore: %v", err)
 	}
 	var res botoOut
 	if err := json.Unmarshal(out, &res); err != nil {

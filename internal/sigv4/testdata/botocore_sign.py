@@ -6,6 +6,9 @@ Reads a JSON spec on stdin:
    "time": "YYYYMMDDTHHMMSSZ", "expires": seconds, "send": bool}
 Writes JSON on stdout: {"method", "url", "headers": [[k, v], ...], "body"}
 and, with "send", also {"status", "response"} from botocore's own HTTP stack.
+
+With --serve it reads one spec per line and answers one JSON line each, so
+that a test run pays Python's and botocore's start-up once.
 """
 import datetime
 import json
@@ -17,8 +20,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 
-def main():
-    spec = json.load(sys.stdin)
+def sign(spec):
     ts = datetime.datetime.strptime(spec["time"], "%Y%m%dT%H%M%SZ")
     creds = Credentials(spec["akid"], spec["secret"], spec.get("token") or None)
     body = spec.get("body") or ""
@@ -54,7 +56,17 @@ def main():
         resp = URLLib3Session().send(req.prepare())
         out["status"] = resp.status_code
         out["response"] = resp.content.decode()
-    json.dump(out, sys.stdout)
+    return out
+
+
+def main():
+    if sys.argv[1:] == ["--serve"]:
+        for line in sys.stdin:
+            if line.strip():
+                sys.stdout.write(json.dumps(sign(json.loads(line))) + "\n")
+                sys.stdout.flush()
+        return
+    json.dump(sign(json.load(sys.stdin)), sys.stdout)
 
 
 if __name__ == "__main__":
