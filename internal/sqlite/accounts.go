@@ -78,7 +78,7 @@ func (s *DB) CreateHomeRegionControl(ctx context.Context, c *discovery.HomeRegio
 // DeleteHomeRegionControl deletes the account's control with that ID, or
 // returns discovery.ErrNotFound.
 func (s *DB) DeleteHomeRegionControl(ctx context.Context, account, id string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM home_region_controls WHERE account_id = ? AND control_id = ?`, account, id)
+	res, err := s.exec(ctx, `DELETE FROM home_region_controls WHERE account_id = ? AND control_id = ?`, account, id)
 	if err != nil {
 		return err
 	}

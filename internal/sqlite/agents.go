@@ -150,7 +150,7 @@ func (s *DB) UpsertAgent(ctx context.Context, a *discovery.Agent) error {
 		}
 		return sql.NullInt64{Int64: ms(t), Valid: true}
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO agents (account_id, agent_id, host_name, registered_ms, last_health_ping_ms, first_data_ms, last_data_ms)
+	_, err := s.exec(ctx, `INSERT INTO agents (account_id, agent_id, host_name, registered_ms, last_health_ping_ms, first_data_ms, last_data_ms)
 		VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (account_id, agent_id) DO UPDATE SET host_name = excluded.host_name,
 			first_data_ms = excluded.first_data_ms, last_data_ms = excluded.last_data_ms`,

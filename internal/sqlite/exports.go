@@ -202,6 +202,11 @@ func (s *DB) FindExportTasks(ctx context.Context, q discovery.ExportQuery) ([]*d
 // ClaimExportTask leases the oldest ready, unleased IN_PROGRESS task to owner
 // until leaseUntil. It returns (nil, nil) when there is nothing to do.
 func (s *DB) ClaimExportTask(ctx context.Context, owner string, now, leaseUntil time.Time) (*discovery.ExportTask, error) {
+	unlock, err := s.lockWrite(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	t, err := scanExport(s.db.QueryRowContext(ctx, `UPDATE export_tasks
 		SET lease_owner = ?, lease_until_ms = ?, attempts = attempts + 1
 		WHERE export_id = (
@@ -230,7 +235,7 @@ func (s *DB) NextReadyAt(ctx context.Context) (time.Time, error) {
 // discovery.ErrNotFound if the task is no longer leased by owner (a reset
 // deleted it, or recovery gave it to someone else).
 func (s *DB) CompleteExportTask(ctx context.Context, owner, id string, r discovery.ExportResult, now time.Time) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE export_tasks
+	res, err := s.exec(ctx, `UPDATE export_tasks
 		SET status = ?, status_message = ?, is_truncated = ?, file_size = ?, finished_at_ms = ?,
 		    lease_owner = NULL, lease_until_ms = NULL
 		WHERE export_id = ? AND lease_owner = ? AND status = 'IN_PROGRESS'`,
@@ -248,7 +253,7 @@ func (s *DB) CompleteExportTask(ctx context.Context, owner, id string, r discove
 // by owner. It reports discovery.ErrNotFound if the task is no longer leased
 // by owner, or no longer IN_PROGRESS.
 func (s *DB) ReportExportProgress(ctx context.Context, owner, id, message string) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE export_tasks SET status_message = ?
+	res, err := s.exec(ctx, `UPDATE export_tasks SET status_message = ?
 		WHERE export_id = ? AND lease_owner = ? AND status = 'IN_PROGRESS'`, message, id, owner)
 	if err != nil {
 		return err
@@ -306,6 +311,6 @@ func (s *DB) ExpiringExportTasks(ctx context.Context, cutoff time.Time, limit in
 
 // MarkExportExpired records that a task's data was deleted.
 func (s *DB) MarkExportExpired(ctx context.Context, id, message string) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE export_tasks SET expired = 1, status_message = ? WHERE export_id = ?`, message, id)
+	_, err := s.exec(ctx, `UPDATE export_tasks SET expired = 1, status_message = ? WHERE export_id = ?`, message, id)
 	return err
 }

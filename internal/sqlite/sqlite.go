@@ -24,6 +24,14 @@ var migrations embed.FS
 // DB is the embedded store.
 type DB struct {
 	db *sql.DB
+	// writer admits one write at a time. SQLite allows one writer anyway;
+	// waiting here, in arrival order and cancellable, replaces waiting in
+	// SQLite's busy handler, which sleeps in growing steps, favors no one,
+	// and gives up with "database is locked" after busy_timeout. It also
+	// keeps a writer that needs a second pooled connection mid-transaction
+	// (intake prepares statements on the DB) from finding the pool full of
+	// other writers waiting for its lock.
+	writer chan struct{}
 }
 
 // Open opens (creating if needed) the database at path and migrates it.
@@ -39,7 +47,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	db.SetMaxOpenConns(8)
 	db.SetMaxIdleConns(8)
-	s := &DB{db: db}
+	s := &DB{db: db, writer: make(chan struct{}, 1)}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -86,8 +94,33 @@ func (s *DB) migrate(ctx context.Context) error {
 	return nil
 }
 
-// tx runs fn in a write transaction.
+// lockWrite waits for the write turn; the returned func gives it back.
+func (s *DB) lockWrite(ctx context.Context) (func(), error) {
+	select {
+	case s.writer <- struct{}{}:
+		return func() { <-s.writer }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// exec runs one write statement outside a transaction, in its write turn.
+func (s *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	unlock, err := s.lockWrite(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	return s.db.ExecContext(ctx, query, args...)
+}
+
+// tx runs fn in a write transaction, in its write turn.
 func (s *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	unlock, err := s.lockWrite(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
