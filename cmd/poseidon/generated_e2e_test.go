@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -114,7 +115,19 @@ func genTable(rows []genRow) string {
 		tot.inapplicable = append(tot.inapplicable, r.inapplicable...)
 	}
 	fmt.Fprintf(&b, "| **Total** | %d | %d/%d | %d/%d | %d |\n", tot.run, tot.validOK, tot.valid, tot.invalidOK, tot.invalid, len(tot.inapplicable))
+	fmt.Fprintf(&b, "\nResponses checked against the model (cases and fixture calls): %d; non-conforming: %d.\n", genChecked.Load(), genNonConforming.Load())
 	return b.String()
+}
+
+// genChecked and genNonConforming count the responses this test checked
+// with conformance.Check, and those with a violation.
+var genChecked, genNonConforming atomic.Int64
+
+func genCount(violations []string) {
+	genChecked.Add(1)
+	if len(violations) > 0 {
+		genNonConforming.Add(1)
+	}
 }
 
 // runCase sends c and checks status, error code, message and conformance.
@@ -132,7 +145,9 @@ func (fx *genFixture) runCase(t *testing.T, c conformance.Case) {
 		body, _ = json.Marshal(in)
 	}
 	status, hdr, resp := genPost(t, fx.url, c.Op, body)
-	for _, v := range conformance.Check(c.Op, status, resp) {
+	violations := conformance.Check(c.Op, status, resp)
+	genCount(violations)
+	for _, v := range violations {
 		t.Errorf("non-conforming response (HTTP %d): %s\nrequest: %.400s", status, v, body)
 	}
 	if status != c.WantStatus {
@@ -304,7 +319,9 @@ func (fx *genFixture) call(t *testing.T, op string, in any) map[string]any {
 		t.Fatal(err)
 	}
 	status, _, resp := genPost(t, fx.url, op, body)
-	for _, v := range conformance.Check(op, status, resp) {
+	violations := conformance.Check(op, status, resp)
+	genCount(violations)
+	for _, v := range violations {
 		t.Errorf("fixture %s: non-conforming response: %s", op, v)
 	}
 	if status != http.StatusOK {

@@ -316,11 +316,9 @@ def _aws_command():
     return [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "aws_logged.py")]
 
 
-def run_aws(endpoint_url, args, key=ACCOUNT, secret=SECRET, region=REGION, timeout=60):
-    """Run `aws --endpoint-url E --region R --output json ARGS...`.
-
-    Returns (rc, parsed JSON) on success (None for empty output), (rc, stderr) on failure.
-    """
+def aws_env(key, secret):
+    """The environment the aws CLI runs with: this process's, without any AWS_
+    setting, plus the credentials and no config files, retries or pager."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update({
         "AWS_ACCESS_KEY_ID": key,
@@ -332,6 +330,15 @@ def run_aws(endpoint_url, args, key=ACCOUNT, secret=SECRET, region=REGION, timeo
         "AWS_MAX_ATTEMPTS": "1",
         "AWS_PAGER": "",
     })
+    return env
+
+
+def run_aws(endpoint_url, args, key=ACCOUNT, secret=SECRET, region=REGION, timeout=60):
+    """Run `aws --endpoint-url E --region R --output json ARGS...`.
+
+    Returns (rc, parsed JSON) on success (None for empty output), (rc, stderr) on failure.
+    """
+    env = aws_env(key, secret)
     cmd = _aws_command() + ["--endpoint-url", endpoint_url, "--region", region, "--output", "json"] + args
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
     if proc.returncode != 0:
