@@ -48,44 +48,73 @@ type serveCmd struct {
 	LogLevel            string `default:"info" enum:"debug,info,warn,error" env:"POSEIDON_LOG_LEVEL" help:"Log level: debug, info, warn, error."`
 	LogFormat           string `default:"text" enum:"text,json" env:"POSEIDON_LOG_FORMAT" help:"Log format: text or json."`
 	Demo                bool   `env:"POSEIDON_DEMO" help:"Seed a small demo fleet through the intake endpoint at start."`
+
+	ReadHeaderTimeout time.Duration `default:"10s" env:"POSEIDON_READ_HEADER_TIMEOUT" help:"Longest time a client may take to send a request's headers (0: no limit)."`
+	ReadTimeout       time.Duration `default:"60s" env:"POSEIDON_READ_TIMEOUT" help:"Longest time a client may take to send a whole request, headers and body (0: no limit)."`
+	WriteTimeout      time.Duration `default:"10m" env:"POSEIDON_WRITE_TIMEOUT" help:"Longest time from the end of a request's headers to the end of its response (0: no limit)."`
+	IdleTimeout       time.Duration `default:"2m" env:"POSEIDON_IDLE_TIMEOUT" help:"Longest time a keep-alive connection may wait for its next request (0: the read timeout)."`
+	MaxConnections    int           `default:"1024" env:"POSEIDON_MAX_CONNECTIONS" help:"Most client connections open at once; more wait to be accepted (0: no limit)."`
 }
 
-func (c *serveCmd) Run(ctx context.Context, stdout io.Writer, g *globals) error {
-	log := newLogger(g.stderr, c.LogLevel, c.LogFormat)
+// maxHeaderBytes bounds a request's header block.
+const maxHeaderBytes = 64 << 10
+
+// app is a poseidon server assembled from its flags: the HTTP handler over
+// an open store, and the background loops that serve it.
+type app struct {
+	srv   *server.Server
+	authn *auth.Authenticator
+	db    *sqlite.DB
+	// work are the background loops (export workers, janitor, batch
+	// deletes, imports); each runs until its context ends.
+	work []func(context.Context)
+}
+
+// assemble opens the data directory and the store and builds the handler.
+// The caller closes a.db.
+func (c *serveCmd) assemble(ctx context.Context, log *slog.Logger) (*app, error) {
 	homeRegion := c.HomeRegion
 	if strings.EqualFold(homeRegion, "none") {
 		homeRegion = ""
 	}
 	if err := os.MkdirAll(c.Data, 0o755); err != nil {
-		return fmt.Errorf("create data directory: %w", err)
+		return nil, fmt.Errorf("create data directory: %w", err)
 	}
 	clk := clock.New(time.Now)
 	authn := auth.Open()
 	if c.Credentials != "" {
 		var err error
 		if authn, err = auth.LoadStrict(c.Credentials, time.Now); err != nil {
-			return err
+			return nil, err
 		}
 	}
 
 	db, err := sqlite.Open(ctx, filepath.Join(c.Data, "poseidon.db"))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer db.Close()
+	a, err := c.build(ctx, log, db, clk, authn, homeRegion)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (c *serveCmd) build(ctx context.Context, log *slog.Logger, db *sqlite.DB, clk *clock.Clock, authn *auth.Authenticator, homeRegion string) (*app, error) {
 	tokenSecret, err := db.Secret(ctx, "pagetoken")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	urlSecret, err := db.Secret(ctx, "download")
 	if err != nil {
-		return err
+		return nil, err
 	}
 
 	files := exportfile.Dir{Root: filepath.Join(c.Data, "exports")}
 	w := &worker.Worker{Queue: db, Files: files, Now: clk.Now, Log: log, Workers: c.Workers, Changed: clk.Changed(), MaxExportBytes: c.ExportSizeLimit}
 	if err := w.Recover(ctx); err != nil {
-		return err
+		return nil, err
 	}
 	limits := exports.Limits{AgentConcurrent: c.AgentExportsRunning, AgentPerDay: c.AgentExportsPerDay, ConfigurationExports: c.ConfigExportsPer6h, Disabled: c.NoLimits}
 	tokens := pagetoken.New(tokenSecret)
@@ -103,10 +132,50 @@ func (c *serveCmd) Run(ctx context.Context, stdout io.Writer, g *globals) error 
 		HomeRegion:        homeRegion, ControlToken: c.ControlToken, MaxBodyBytes: c.MaxBodyBytes, MaxIntakeBytes: c.MaxIntakeBytes,
 		SmithyStatusCodes: c.SmithyStatusCodes, URLSecret: urlSecret,
 	})
+	janitor := &worker.Janitor{Store: db, Files: files, Now: clk.Now, Log: log, Changed: clk.Changed()}
+	return &app{srv: srv, authn: authn, db: db, work: []func(context.Context){
+		func(ctx context.Context) { w.Run(ctx) },
+		func(ctx context.Context) { janitor.Run(ctx) },
+		func(ctx context.Context) { runBatchDeletes(ctx, db, clk, log) },
+		func(ctx context.Context) { importer.Run(ctx, log) },
+	}}, nil
+}
+
+// httpServer is the http.Server for handler with the connection timeouts
+// of the flags.
+func (c *serveCmd) httpServer(handler http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: c.ReadHeaderTimeout,
+		ReadTimeout:       c.ReadTimeout,
+		WriteTimeout:      c.WriteTimeout,
+		IdleTimeout:       c.IdleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
+func (c *serveCmd) Run(ctx context.Context, stdout io.Writer, g *globals) error {
+	log := newLogger(g.stderr, c.LogLevel, c.LogFormat)
+	if c.ReadHeaderTimeout < 0 || c.ReadTimeout < 0 || c.WriteTimeout < 0 || c.IdleTimeout < 0 {
+		return errors.New("timeouts must not be negative")
+	}
+	if c.MaxConnections < 0 {
+		return errors.New("--max-connections must not be negative")
+	}
+	a, err := c.assemble(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer a.db.Close()
+	srv, authn := a.srv, a.authn
 
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return err
+	}
+	if c.MaxConnections > 0 {
+		ln = limitListener(ln, c.MaxConnections)
 	}
 	addr := ln.Addr().String()
 	public := c.PublicURL
@@ -118,22 +187,12 @@ func (c *serveCmd) Run(ctx context.Context, stdout io.Writer, g *globals) error 
 		log.Warn("listening beyond loopback without --credentials: anyone who can reach this address can use it", "addr", addr)
 	}
 
-	hs := &http.Server{
-		Handler:           srv,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      10 * time.Minute,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	hs := c.httpServer(srv, log)
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
-	wg.Go(func() { w.Run(workCtx) })
-	janitor := &worker.Janitor{Store: db, Files: files, Now: clk.Now, Log: log, Changed: clk.Changed()}
-	wg.Go(func() { janitor.Run(workCtx) })
-	wg.Go(func() { runBatchDeletes(workCtx, db, clk, log) })
-	wg.Go(func() { importer.Run(workCtx, log) })
+	for _, run := range a.work {
+		wg.Go(func() { run(workCtx) })
+	}
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- hs.Serve(ln) }()

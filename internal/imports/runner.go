@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -298,7 +299,7 @@ func parseRow(header, rec []string) (*Row, string, string) {
 	}
 	if v := get("RAM.TotalSizeInMB"); v != "" {
 		f, err := strconv.ParseFloat(v, 64)
-		if err != nil || f < 0 {
+		if err != nil || !(f >= 0) || math.IsInf(f, 0) {
 			return nil, "RAM.TotalSizeInMB", fmt.Sprintf("The value %q of RAM.TotalSizeInMB is not a valid non-negative number.", v)
 		}
 		r.RAMMB = f
