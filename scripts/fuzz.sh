@@ -35,7 +35,16 @@ targets=(
   "./internal/imports FuzzImportCSV"
   "./internal/imports FuzzResolve"
   "./cmd/poseidon FuzzServeAPI"
+  "./internal/exportfile FuzzAppendRow"
 )
+
+# Every Fuzz function of the module must be in the list above.
+for f in $(grep -rhoE '^func Fuzz[A-Za-z0-9_]+' --include='*_test.go' . | sed 's/^func //' | sort -u); do
+  if ! printf '%s\n' "${targets[@]}" | grep -q " $f\$"; then
+    echo "scripts/fuzz.sh: $f is not in the target list" >&2
+    exit 2
+  fi
+done
 
 wanted=("$@")
 selected() {
