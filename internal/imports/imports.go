@@ -27,6 +27,11 @@ const (
 	DeleteComplete     = "DELETE_COMPLETE"
 )
 
+// ErrTaskGone is returned by a store's ImportRow when the task is no longer
+// in progress (a reset or BatchDeleteImportData removed it): its runner stops
+// and writes nothing more.
+var ErrTaskGone = errors.New("import task is no longer in progress")
+
 // Limits per account.
 const (
 	MaxRecords = 25000

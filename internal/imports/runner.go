@@ -22,18 +22,31 @@ func (s *Service) ErrorsZipPath(account, taskID string) string {
 	return filepath.Join(s.Data, "imports", filepath.Base(account), filepath.Base(taskID)+".zip")
 }
 
-// RunPending runs every in-progress task once.
+// RunPending runs every in-progress task once. A task that cannot finish
+// (a store or file error) ends IMPORT_FAILED, so that it is not retried on
+// every tick and does not hold up the tasks behind it; its error is returned,
+// joined with the others', once every task has had its turn.
 func (s *Service) RunPending(ctx context.Context) (int, error) {
 	ts, err := s.Store.PendingImportTasks(ctx, 20)
 	if err != nil {
 		return 0, err
 	}
+	var errs []error
 	for _, t := range ts {
-		if err := s.run(ctx, t); err != nil {
-			return 0, err
+		err := s.run(ctx, t)
+		switch {
+		case err == nil, errors.Is(err, ErrTaskGone):
+			continue
+		case ctx.Err() != nil:
+			return 0, ctx.Err() // shutting down: the task runs again after a restart
 		}
+		t.Status, t.CompletionMS = Failed, s.Now().UnixMilli()
+		if ferr := s.Store.FinishImportTask(ctx, t); ferr != nil {
+			return 0, errors.Join(err, ferr)
+		}
+		errs = append(errs, fmt.Errorf("import task %s failed: %w", t.ID, err))
 	}
-	return len(ts), nil
+	return len(ts), errors.Join(errs...)
 }
 
 // Run executes pending import tasks until ctx ends.

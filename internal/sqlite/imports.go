@@ -155,6 +155,14 @@ func matchServer(ctx context.Context, tx *sql.Tx, account string, r *imports.Row
 func (s *DB) ImportRow(ctx context.Context, account, taskID string, r *imports.Row, now int64) (*imports.RowResult, error) {
 	res := &imports.RowResult{}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var status string
+		err := tx.QueryRowContext(ctx, `SELECT status FROM import_tasks WHERE account_id=? AND task_id=?`, account, taskID).Scan(&status)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && status != imports.InProgress) {
+			return imports.ErrTaskGone
+		}
+		if err != nil {
+			return err
+		}
 		id, err := matchServer(ctx, tx, account, r)
 		if err != nil {
 			return err
