@@ -180,8 +180,9 @@ func (s *Server) control(h http.HandlerFunc) http.HandlerFunc {
 			h(w, r)
 			return
 		}
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok {
+		// The scheme name is case-insensitive (RFC 9110 §11.1).
+		scheme, got, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="poseidon"`)
 			writeJSON(w, http.StatusUnauthorized, map[string]string{"__type": "UnauthorizedException",
 				"message": "The control API needs Authorization: Bearer <control token>."})
