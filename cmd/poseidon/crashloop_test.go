@@ -587,6 +587,30 @@ func (r *loopRun) checkIntake() {
 	}
 }
 
+// loopMemberships returns application → servers for the given servers
+// (ListConfigurations APPLICATION filtered by server.configurationId).
+func loopMemberships(c *ads.ApplicationDiscoveryService, servers []string) (map[string]map[string]bool, error) {
+	member := map[string]map[string]bool{}
+	for _, s := range servers {
+		err := c.ListConfigurationsPages(&ads.ListConfigurationsInput{ConfigurationType: aws.String("APPLICATION"), MaxResults: aws.Int64(100),
+			Filters: []*ads.Filter{{Name: aws.String("server.configurationId"), Condition: aws.String("EQUALS"), Values: aws.StringSlice([]string{s})}}},
+			func(o *ads.ListConfigurationsOutput, _ bool) bool {
+				for _, m := range o.Configurations {
+					id := aws.StringValue(m["application.configurationId"])
+					if member[id] == nil {
+						member[id] = map[string]bool{}
+					}
+					member[id][s] = true
+				}
+				return true
+			})
+		if err != nil {
+			return nil, fmt.Errorf("ListConfigurations APPLICATION of %s: %w", s, err)
+		}
+	}
+	return member, nil
+}
+
 // checkApplications: every acknowledged application exists, with every
 // server acknowledged into it (ListConfigurations APPLICATION filtered by
 // server.configurationId gives each server's applications).
@@ -607,24 +631,10 @@ func (r *loopRun) checkApplications() {
 		r.violation("ListConfigurations APPLICATION: %v", err)
 		return
 	}
-	member := map[string]map[string]bool{} // application → servers
-	for _, s := range r.servers {
-		err := r.c.ListConfigurationsPages(&ads.ListConfigurationsInput{ConfigurationType: aws.String("APPLICATION"), MaxResults: aws.Int64(100),
-			Filters: []*ads.Filter{{Name: aws.String("server.configurationId"), Condition: aws.String("EQUALS"), Values: aws.StringSlice([]string{s})}}},
-			func(o *ads.ListConfigurationsOutput, _ bool) bool {
-				for _, m := range o.Configurations {
-					id := aws.StringValue(m["application.configurationId"])
-					if member[id] == nil {
-						member[id] = map[string]bool{}
-					}
-					member[id][s] = true
-				}
-				return true
-			})
-		if err != nil {
-			r.violation("ListConfigurations APPLICATION of %s: %v", s, err)
-			return
-		}
+	member, err := loopMemberships(r.c, r.servers)
+	if err != nil {
+		r.violation("%v", err)
+		return
 	}
 	r.mu.Lock()
 	apps := map[string][]string{}

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -144,7 +142,7 @@ func (fx *genFixture) runCase(t *testing.T, c conformance.Case) {
 		fx.withNextToken(t, c.Op, in)
 		body, _ = json.Marshal(in)
 	}
-	status, hdr, resp := genPost(t, fx.url, c.Op, body)
+	status, hdr, resp := postADS(t, fx.url, c.Op, body)
 	violations := conformance.Check(c.Op, status, resp)
 	genCount(violations)
 	for _, v := range violations {
@@ -206,26 +204,6 @@ func (fx *genFixture) withNextToken(t *testing.T, op string, in map[string]any) 
 		t.Fatalf("fixture too small: %s %v answered no nextToken: %v", op, in, out)
 	}
 	in["nextToken"] = tok
-}
-
-// genPost posts a raw ADS request as account A (open mode) and returns the
-// status, headers and body.
-func genPost(t *testing.T, url, op string, body []byte) (int, http.Header, []byte) {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, url+"/", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-	req.Header.Set("X-Amz-Target", "AWSPoseidonService_V2015_11_01."+op)
-	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+acctA+"/20260101/"+region+"/discovery/aws4_request, SignedHeaders=host, Signature=00")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, resp.Header, b
 }
 
 // genFixture holds the resources the valid requests name.
@@ -318,7 +296,7 @@ func (fx *genFixture) call(t *testing.T, op string, in any) map[string]any {
 	if err != nil {
 		t.Fatal(err)
 	}
-	status, _, resp := genPost(t, fx.url, op, body)
+	status, _, resp := postADS(t, fx.url, op, body)
 	violations := conformance.Check(op, status, resp)
 	genCount(violations)
 	for _, v := range violations {

@@ -401,10 +401,11 @@ func postAgentBatch(t *testing.T, url, account string, b *agentdata.Batch) {
 	}
 }
 
-// rawADS posts a raw ADS request as account A and returns status and body.
-func rawADS(t *testing.T, url, op, body string) (int, string) {
+// postADS posts a raw ADS request as account A (open mode) and returns the
+// status, headers and body.
+func postADS(t *testing.T, url, op string, body []byte) (int, http.Header, []byte) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, url+"/", bytes.NewReader([]byte(body)))
+	req, _ := http.NewRequest(http.MethodPost, url+"/", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
 	req.Header.Set("X-Amz-Target", "AWSPoseidonService_V2015_11_01."+op)
 	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+acctA+"/20260101/"+region+"/discovery/aws4_request, SignedHeaders=host, Signature=00")
@@ -413,6 +414,20 @@ func rawADS(t *testing.T, url, op, body string) (int, string) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, resp.Header, b
+}
+
+// rawADS posts a raw ADS request as account A and returns status and body,
+// which must conform to the model.
+func rawADS(t *testing.T, url, op, body string) (int, string) {
+	t.Helper()
+	status, _, b := postADS(t, url, op, []byte(body))
+	for _, v := range conformance.Check(op, status, b) {
+		t.Errorf("conformance: %s (HTTP %d): %s", op, status, v)
+	}
+	return status, string(b)
 }

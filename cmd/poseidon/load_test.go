@@ -695,23 +695,10 @@ func loadVerify(t *testing.T, c *ads.ApplicationDiscoveryService, a *loadAccount
 		fail("applications", err)
 		return
 	}
-	member := map[string]map[string]bool{}
-	for _, s := range a.servers {
-		if err := c.ListConfigurationsPages(&ads.ListConfigurationsInput{ConfigurationType: aws.String("APPLICATION"), MaxResults: aws.Int64(100),
-			Filters: []*ads.Filter{{Name: aws.String("server.configurationId"), Condition: aws.String("EQUALS"), Values: aws.StringSlice([]string{s})}}},
-			func(o *ads.ListConfigurationsOutput, _ bool) bool {
-				for _, m := range o.Configurations {
-					id := aws.StringValue(m["application.configurationId"])
-					if member[id] == nil {
-						member[id] = map[string]bool{}
-					}
-					member[id][s] = true
-				}
-				return true
-			}); err != nil {
-			fail("applications of "+s, err)
-			return
-		}
+	member, err := loopMemberships(c, a.servers)
+	if err != nil {
+		fail("applications", err)
+		return
 	}
 	for id, servers := range a.apps {
 		if !listed[id] {
