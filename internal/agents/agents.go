@@ -15,7 +15,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/poseidon-ads/poseidon/internal/agentdata"
@@ -165,9 +164,6 @@ type Service struct {
 	store  Store
 	now    func() time.Time
 	tokens *pagetoken.Sealer
-	// intake serializes batches within the process: SQLite has one writer,
-	// and waiting here is cheaper than in SQLite's busy handler.
-	intake sync.Mutex
 }
 
 // New returns a Service.
@@ -218,8 +214,10 @@ func (s *Service) Intake(ctx context.Context, account string, b *agentdata.Batch
 	for i := range b.Reports {
 		reports[i] = prepare(account, &b.Reports[i])
 	}
-	s.intake.Lock()
-	defer s.intake.Unlock()
+	// No lock here: the store serializes writers itself (sqlite.DB's write
+	// turn, in arrival order). A lock held while waiting for that turn let
+	// one batch at a time into the writers' queue, so that each batch waited
+	// out that queue once for every batch ahead of it.
 	res, err := s.store.IntakeReports(ctx, account, reports, s.now())
 	if err != nil {
 		return nil, fmt.Errorf("intake: %w", err)
