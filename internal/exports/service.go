@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -20,7 +19,9 @@ import (
 
 // Store persists export tasks. sqlite.DB implements it.
 type Store interface {
-	// CreateExportTask stores t after check approves it, in one transaction.
+	// CreateExportTask stores t after check approves it, in one write
+	// transaction that no other write interleaves with: limits the check
+	// enforces cannot race, in this process or another.
 	CreateExportTask(ctx context.Context, t *discovery.ExportTask, check func(ctx context.Context) error) error
 	CountExportTasks(ctx context.Context, account, operation string, kind discovery.ExportKind, since time.Time, inProgressOnly bool) (int, error)
 	FindSucceededAgentExport(ctx context.Context, account, agentID string, start, end *time.Time) (string, error)
@@ -58,7 +59,6 @@ type Service struct {
 	tokens *pagetoken.Sealer
 	wake   func()
 	newID  func() string
-	mu     sync.Mutex // serializes limit checks with inserts within this process
 }
 
 // Config configures a Service.
@@ -168,8 +168,6 @@ func (s *Service) Start(ctx context.Context, account string, in StartInput) (*di
 		t.Kind = discovery.KindEC2
 	}
 
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	err := s.store.CreateExportTask(ctx, t, func(ctx context.Context) error {
 		if t.Kind != discovery.KindAgent {
 			return nil
@@ -225,8 +223,6 @@ func (s *Service) ExportConfigurations(ctx context.Context, account string) (*di
 		RequestTime: now,
 		ReadyAt:     now.Add(s.delay),
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	err := s.store.CreateExportTask(ctx, t, func(ctx context.Context) error {
 		n := s.limits.ConfigurationExports
 		if s.limits.Disabled || n <= 0 {

@@ -424,3 +424,36 @@ func TestDescribeSeesBothOperations(t *testing.T) {
 		}
 	}
 }
+
+// Limits hold under concurrent requests: each check runs in the store's
+// write transaction, which no other write interleaves with.
+func TestLimitsUnderConcurrency(t *testing.T) {
+	f := newFixture(t, exports.Limits{AgentConcurrent: 3, ConfigurationExports: 2})
+	ctx := t.Context()
+	const n = 24
+	errs := make(chan error, 2*n)
+	for i := range n {
+		go func() {
+			_, err := f.svc.Start(ctx, acct, exports.StartInput{Filters: agentFilter(fmt.Sprint("o-", i))})
+			errs <- err
+		}()
+		go func() {
+			_, err := f.svc.ExportConfigurations(ctx, acct)
+			errs <- err
+		}()
+	}
+	accepted, refused := 0, 0
+	for range 2 * n {
+		switch err := <-errs; {
+		case err == nil:
+			accepted++
+		case codeOf(err) == discovery.OperationNotPermitted:
+			refused++
+		default:
+			t.Fatalf("unexpected error: %v", err)
+		}
+	}
+	if accepted != 3+2 || refused != 2*n-5 {
+		t.Fatalf("accepted %d, refused %d; want 5 accepted (3 agent, 2 configuration exports)", accepted, refused)
+	}
+}
