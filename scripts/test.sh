@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # The full test suite: formatting, vet, every Go test under the race detector
-# (end-to-end tests included: real server, real SQLite, aws-sdk-go v1), then
-# the Python suite with the machine's boto3 and aws CLI.
+# (end-to-end tests included: real server, real SQLite, aws-sdk-go v1), the
+# short reliability runs (crash loop, load) with their figures, a bounded
+# fuzzing pass, the Python suite with the machine's boto3 and aws CLI, and the
+# three-client compatibility table (docs/compatibility.md; any red cell fails).
 # Under CI=true nothing may be skipped for a missing dependency.
+# Env: FUZZTIME (default 8s per fuzz target); POSEIDON_LOAD_DURATION (default
+# 30s under CI=true, else 5s); POSEIDON_CRASH_KILLS (default 5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+SECONDS=0
 
 echo "== gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go') 2>/dev/null || true)
@@ -15,8 +20,26 @@ fi
 echo "== go vet"
 go vet ./...
 
+reliability='^(TestCrashLoop|TestLoad)$'
+
 echo "== go test -race"
-go test -race -count=1 ./...
+go test -race -count=1 -skip "$reliability" ./...
+
+echo "== reliability: crash loop and load (real binary)"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+if ! go test -count=1 -v -run "$reliability" ./cmd/poseidon >"$log" 2>&1; then
+  cat "$log"; exit 1
+fi
+grep -E '^(crashloop|load):|^--- ' "$log"
+
+echo "== fuzz (FUZZTIME=${FUZZTIME:-8s} per target)"
+FUZZTIME="${FUZZTIME:-8s}" scripts/fuzz.sh
 
 echo "== python suite (boto3, aws CLI)"
 tests/python/run.sh
+
+echo "== compatibility: aws-sdk-go v1, boto3, aws CLI"
+tests/compat/run.sh
+
+echo "== all passed in ${SECONDS}s"
