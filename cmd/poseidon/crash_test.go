@@ -12,6 +12,7 @@ import (
 	ads "github.com/aws/aws-sdk-go/service/applicationdiscoveryservice"
 )
 
+// freeAddr is a loopback address with a port free right now.
 func freeAddr(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

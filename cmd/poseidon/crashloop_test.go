@@ -11,7 +11,6 @@ import (
 	"io"
 	"maps"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"slices"
@@ -223,18 +222,6 @@ func (r *loopRun) ack(kind string) {
 	r.mu.Unlock()
 }
 
-// loopFreeAddr is a loopback address with a port free right now; every
-// restart listens on it again.
-func loopFreeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 func loopKills(t *testing.T) int {
 	t.Helper()
 	kills := 5
@@ -257,7 +244,7 @@ func TestCrashLoop(t *testing.T) {
 	}
 	kills := loopKills(t)
 	data := t.TempDir()
-	addr := loopFreeAddr(t)
+	addr := freeAddr(t) // every restart listens on it again
 	start := func() *proc {
 		return startBinary(t, data, addr, "--no-limits", "--export-delay", "150ms", "--workers", "2")
 	}

@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -68,9 +69,16 @@ type shape struct {
 	Enum      []string       `json:"enum"`
 	Union     bool           `json:"union"`
 	Exception bool           `json:"exception"`
+	// Constraint traits, for the request generator (requests.go).
+	Min     *float64 `json:"min"`
+	Max     *float64 `json:"max"`
+	Pattern *string  `json:"pattern"`
+
+	re *regexp.Regexp // Pattern, compiled by reqLoad
 }
 
 type operation struct {
+	Input  *ref  `json:"input"`
 	Output *ref  `json:"output"`
 	Errors []ref `json:"errors"`
 }
@@ -81,7 +89,7 @@ type model struct {
 		EndpointPrefix string `json:"endpointPrefix"`
 	} `json:"metadata"`
 	Operations map[string]operation `json:"operations"`
-	Shapes     map[string]shape     `json:"shapes"`
+	Shapes     map[string]*shape    `json:"shapes"`
 
 	// messageKey is the member that carries the message in the model's
 	// error shapes ("message" for ADS, "Message" for Migration Hub Config);
@@ -282,7 +290,7 @@ func checkModel(m *model, op string, status int, body []byte) []string {
 			return []string{fmt.Sprintf("$: 200 for unknown operation %q", op)}
 		}
 		if o.Output == nil {
-			c.object("$", doc, shape{Type: "structure"})
+			c.object("$", doc, &shape{Type: "structure"})
 		} else {
 			c.value("$", doc, o.Output.Shape)
 		}
@@ -332,7 +340,7 @@ func (c *checker) errorBody(doc any, o operation, known bool, op string) {
 			for _, e := range o.Errors {
 				if e.Shape == name {
 					if sh, ok := c.m.Shapes[name]; ok {
-						modeled = &sh
+						modeled = sh
 					}
 					allowed = true
 				}
@@ -452,7 +460,7 @@ func (c *checker) value(path string, v any, shapeName string) {
 	}
 }
 
-func (c *checker) object(path string, v any, s shape) {
+func (c *checker) object(path string, v any, s *shape) {
 	obj, ok := v.(map[string]any)
 	if !ok {
 		c.addf(path, "is %s, want structure", kind(v))

@@ -9,11 +9,11 @@ package conformance
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"net/http"
-	"os"
-	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -93,78 +93,35 @@ type Variant struct {
 	Omit []string
 }
 
-// reqRef names a shape.
-type reqRef struct {
-	Shape string `json:"shape"`
-}
-
-type reqShape struct {
-	Type     string            `json:"type"`
-	Members  map[string]reqRef `json:"members"`
-	Required []string          `json:"required"`
-	Member   reqRef            `json:"member"`
-	Key      reqRef            `json:"key"`
-	Value    reqRef            `json:"value"`
-	Enum     []string          `json:"enum"`
-	Union    bool              `json:"union"`
-	Min      *float64          `json:"min"`
-	Max      *float64          `json:"max"`
-	Pattern  *string           `json:"pattern"`
-
-	re *regexp.Regexp
-}
-
-type reqOperation struct {
-	Input  *reqRef  `json:"input"`
-	Errors []reqRef `json:"errors"`
-}
-
-type reqModel struct {
-	Operations map[string]reqOperation `json:"operations"`
-	Shapes     map[string]*reqShape    `json:"shapes"`
-}
-
 var (
-	reqOnce   sync.Once
-	reqLoaded *reqModel
-	reqErr    error
+	reqOnce sync.Once
+	reqErr  error
 )
 
-// reqLoad reads the same model file as Check, with the constraint traits
-// the checker does not need.
-func reqLoad() (*reqModel, error) {
+// reqLoad returns the ADS model Check uses, with its patterns compiled.
+func reqLoad() (*model, error) {
+	m, err := load()
+	if err != nil {
+		return nil, err
+	}
 	reqOnce.Do(func() {
-		root, err := moduleRoot()
-		if err != nil {
-			reqErr = err
-			return
-		}
-		b, err := os.ReadFile(filepath.Join(root, ModelPath))
-		if err != nil {
-			reqErr = err
-			return
-		}
-		var m reqModel
-		if err := json.Unmarshal(b, &m); err != nil {
-			reqErr = fmt.Errorf("conformance: %s: %w", ModelPath, err)
-			return
-		}
-		for name, s := range m.Shapes {
-			if s.Pattern != nil {
-				// The model's patterns are Java regexps matched against the
-				// whole value. Those of this model mean the same in RE2 for
-				// the ASCII strings generated here.
-				re, err := regexp.Compile(`^(?:` + *s.Pattern + `)$`)
-				if err != nil {
-					reqErr = fmt.Errorf("conformance: shape %s: %w", name, err)
-					return
-				}
-				s.re = re
+		for _, name := range slices.Sorted(maps.Keys(m.Shapes)) {
+			s := m.Shapes[name]
+			if s.Pattern == nil {
+				continue
 			}
+			// The model's patterns are Java regexps matched against the
+			// whole value. Those of this model mean the same in RE2 for
+			// the ASCII strings generated here.
+			re, err := regexp.Compile(`^(?:` + *s.Pattern + `)$`)
+			if err != nil {
+				reqErr = fmt.Errorf("conformance: shape %s: %w", name, err)
+				return
+			}
+			s.re = re
 		}
-		reqLoaded = &m
 	})
-	return reqLoaded, reqErr
+	return m, reqErr
 }
 
 // Operations returns the model's operation names, sorted.
@@ -195,7 +152,7 @@ const (
 type reqTarget struct {
 	loc      []any // steps from the root: member names and list indexes
 	path     string
-	shape    *reqShape
+	shape    *shape
 	name     string // shape name
 	required bool
 	// elemOf is the path of the list when the target is an element of a
@@ -204,7 +161,7 @@ type reqTarget struct {
 }
 
 type reqBuilder struct {
-	m       *reqModel
+	m       *model
 	op      string
 	kind    Kind
 	fill    Filler
@@ -291,7 +248,7 @@ func (b *reqBuilder) value(name, path string, loc []any, required bool, elemOf s
 	return nil, fmt.Errorf("conformance: %s %s: unsupported type %q", b.op, path, s.Type)
 }
 
-func reqSortedMembers(s *reqShape) []string {
+func reqSortedMembers(s *shape) []string {
 	names := make([]string, 0, len(s.Members))
 	for n := range s.Members {
 		names = append(names, n)
@@ -316,7 +273,7 @@ func reqContains(list []string, s string) bool {
 	return false
 }
 
-func reqValidInt(s *reqShape) int64 {
+func reqValidInt(s *shape) int64 {
 	if s.Min != nil {
 		return int64(*s.Min)
 	}
@@ -326,7 +283,7 @@ func reqValidInt(s *reqShape) int64 {
 	return 1
 }
 
-func reqValidFloat(s *reqShape) float64 {
+func reqValidFloat(s *shape) float64 {
 	lo, hi := math.Inf(-1), math.Inf(1)
 	if s.Min != nil {
 		lo = *s.Min
@@ -365,18 +322,18 @@ var reqInvalidPatternForms = []func(n int) string{
 	func(n int) string { return strings.Repeat("A", n) },
 }
 
-func (s *reqShape) lenOK(v string) bool {
+func (s *shape) lenOK(v string) bool {
 	n := float64(utf8.RuneCountInString(v))
 	return (s.Min == nil || n >= *s.Min) && (s.Max == nil || n <= *s.Max)
 }
 
-func (s *reqShape) patternOK(v string) bool { return s.re == nil || s.re.MatchString(v) }
+func (s *shape) patternOK(v string) bool { return s.re == nil || s.re.MatchString(v) }
 
-func (s *reqShape) enumOK(v string) bool { return s.Enum == nil || reqContains(s.Enum, v) }
+func (s *shape) enumOK(v string) bool { return s.Enum == nil || reqContains(s.Enum, v) }
 
 // stringFailures counts the constraints of s that v breaks, as the server
 // reports them (one violation each).
-func (s *reqShape) stringFailures(v string) int {
+func (s *shape) stringFailures(v string) int {
 	n := 0
 	c := float64(utf8.RuneCountInString(v))
 	if s.Max != nil && c > *s.Max {
@@ -396,7 +353,7 @@ func (s *reqShape) stringFailures(v string) int {
 
 // reqValidString returns a value of s: in reqModeMax as long as the max length
 // allows (up to reqMaxFullLength), in reqModeMin as short as possible.
-func reqValidString(s *reqShape, md reqMode) (string, bool) {
+func reqValidString(s *shape, md reqMode) (string, bool) {
 	if len(s.Enum) > 0 {
 		return s.Enum[0], true
 	}
@@ -424,7 +381,7 @@ func reqValidString(s *reqShape, md reqMode) (string, bool) {
 
 // reqStringOfLen returns a string of exactly n code points that satisfies the
 // pattern of s if one of the forms can, else any string of that length.
-func reqStringOfLen(s *reqShape, n int) string {
+func reqStringOfLen(s *shape, n int) string {
 	for _, f := range reqStringForms {
 		if v := f(n); utf8.RuneCountInString(v) == n && s.patternOK(v) && s.enumOK(v) {
 			return v
@@ -661,7 +618,7 @@ func reqOmitted(omit []string, path string) bool {
 	return false
 }
 
-func reqStringCases(s *reqShape, t reqTarget, invalid func(Kind, reqTarget, any, bool, int) error, inapplicable func(Kind, reqTarget, string) error) error {
+func reqStringCases(s *shape, t reqTarget, invalid func(Kind, reqTarget, any, bool, int) error, inapplicable func(Kind, reqTarget, string) error) error {
 	if s.Max != nil {
 		v := reqStringOfLen(s, int(*s.Max)+1)
 		if err := invalid(TooLong, t, v, false, s.stringFailures(v)); err != nil {
@@ -801,7 +758,7 @@ func reqDeleteAt(root any, loc []any) {
 // reqConstraintText is the AWS wording (Coral validation messages) of the
 // constraint that kind breaks in shape s; elem: s is the element shape of a
 // list of scalars, whose violations AWS words as one list constraint.
-func reqConstraintText(kind Kind, s *reqShape, elem bool) string {
+func reqConstraintText(kind Kind, s *shape, elem bool) string {
 	if elem {
 		return "Member must satisfy constraint: [" + strings.Join(reqAllConstraints(s), ", ") + "]"
 	}
@@ -827,7 +784,7 @@ func reqConstraintText(kind Kind, s *reqShape, elem bool) string {
 }
 
 // reqAllConstraints lists the constraints of a scalar shape in AWS's order.
-func reqAllConstraints(s *reqShape) []string {
+func reqAllConstraints(s *shape) []string {
 	var out []string
 	switch s.Type {
 	case "string":
@@ -856,7 +813,7 @@ func reqAllConstraints(s *reqShape) []string {
 
 // reqBoundText writes a bound as Java prints it: integers plainly, doubles
 // with a fraction ("100.0").
-func reqBoundText(s *reqShape, v float64) string {
+func reqBoundText(s *shape, v float64) string {
 	if s.Type == "double" || s.Type == "float" {
 		t := strconv.FormatFloat(v, 'f', -1, 64)
 		if !strings.ContainsAny(t, ".eE") {
