@@ -93,6 +93,12 @@ func (c *serveCmd) assemble(ctx context.Context, log *slog.Logger) (*app, error)
 	if err != nil {
 		return nil, err
 	}
+	offset, err := db.ClockOffset(ctx)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	clk.SetOffset(offset)
 	a, err := c.build(ctx, log, db, clk, authn, homeRegion)
 	if err != nil {
 		db.Close()

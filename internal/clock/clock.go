@@ -69,6 +69,21 @@ func (c *Clock) notify() {
 	}
 }
 
+// Offset returns how far the virtual clock is from real time.
+func (c *Clock) Offset() time.Duration {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.offset
+}
+
+// SetOffset puts the clock d away from real time (a stored offset, at start).
+func (c *Clock) SetOffset(d time.Duration) {
+	c.mu.Lock()
+	c.offset = d
+	c.notify()
+	c.mu.Unlock()
+}
+
 // Reset drops the offset: the clock follows real time again.
 func (c *Clock) Reset() time.Time {
 	c.mu.Lock()

@@ -22,6 +22,9 @@ func (s *Server) reset(w http.ResponseWriter, r *http.Request) {
 	}
 	s.forgetAccounts()
 	s.cfg.Clock.Reset()
+	if !s.saveClock(w, r) {
+		return
+	}
 	if s.cfg.OnReset != nil {
 		s.cfg.OnReset()
 	}
@@ -60,13 +63,30 @@ func (s *Server) setClock(w http.ResponseWriter, r *http.Request) {
 			bad("advanceSeconds is out of range.")
 			return
 		}
-		writeClock(w, s.cfg.Clock.Advance(time.Duration(v*float64(time.Second))))
+		now := s.cfg.Clock.Advance(time.Duration(v * float64(time.Second)))
+		if s.saveClock(w, r) {
+			writeClock(w, now)
+		}
 	default:
 		v := *in.SetEpochSeconds
 		if math.IsNaN(v) || v < 0 || v > 1e10 {
 			bad("setEpochSeconds is out of range.")
 			return
 		}
-		writeClock(w, s.cfg.Clock.Set(time.UnixMilli(int64(v*1000))))
+		now := s.cfg.Clock.Set(time.UnixMilli(int64(v * 1000)))
+		if s.saveClock(w, r) {
+			writeClock(w, now)
+		}
 	}
+}
+
+// saveClock stores the clock's offset; on failure it answers 500 and
+// returns false (the clock has moved in memory only).
+func (s *Server) saveClock(w http.ResponseWriter, r *http.Request) bool {
+	if err := s.cfg.Store.SetClockOffset(r.Context(), s.cfg.Clock.Offset()); err != nil {
+		s.log.ErrorContext(r.Context(), "store clock offset", "err", err)
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"__type": "InternalError", "message": "the clock moved but could not be stored"})
+		return false
+	}
+	return true
 }

@@ -28,6 +28,8 @@ type Store interface {
 	DeleteHomeRegionControl(ctx context.Context, account, id string) error
 	GetExportTask(ctx context.Context, account, id string) (*discovery.ExportTask, error)
 	Reset(ctx context.Context) error
+	// SetClockOffset stores the virtual clock's offset across restarts.
+	SetClockOffset(ctx context.Context, d time.Duration) error
 }
 
 // Exports is the export use-case layer. exports.Service implements it.
