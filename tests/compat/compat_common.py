@@ -84,6 +84,27 @@ class StepFailure(Exception):
     """A step did not do what the scenario expects."""
 
 
+def page_loop(fetch, page_size, result_key, token_key):
+    """Page until no token: fetch(token or None) returns one page (a dict) whose
+    result_key list may hold at most page_size items and whose token_key names
+    the next page. Returns (items, pages)."""
+    items, pages, token = [], 0, None
+    while True:
+        out = fetch(token)
+        pages += 1
+        got = out.get(result_key)
+        if not isinstance(got, list):
+            raise StepFailure(f"page {pages} has no {result_key} list")
+        if len(got) > page_size:
+            raise StepFailure(f"page {pages} has {len(got)} items, more than the {page_size} asked for")
+        items += got
+        token = out.get(token_key)
+        if not token:
+            return items, pages
+        if pages > MAX_PAGES:
+            raise StepFailure(f"more than {MAX_PAGES} pages")
+
+
 class ServiceError(Exception):
     """The client reported a service error."""
 

@@ -94,24 +94,13 @@ class Boto3Adapter:
     def _manual(self, name, params, page_size, result_key):
         """nextToken loop, for an operation boto3 has no paginator for."""
         method = getattr(self.c, name)
-        items, pages, token = [], 0, None
-        while True:
-            kw = dict(params, maxResults=page_size)
-            if token:
-                kw["nextToken"] = token
-            out = self._invoke(lambda: method(**kw))
-            pages += 1
-            got = out.get(result_key)
-            if not isinstance(got, list):
-                raise cc.StepFailure(f"page {pages} has no {result_key} list")
-            if len(got) > page_size:
-                raise cc.StepFailure(f"page {pages} has {len(got)} items, more than maxResults {page_size}")
-            items += got
-            token = out.get("nextToken")
-            if not token:
-                return cc.wire(items), pages
-            if pages > cc.MAX_PAGES:
-                raise cc.StepFailure(f"more than {cc.MAX_PAGES} pages")
+
+        def fetch(token):
+            kw = dict(params, maxResults=page_size, **({"nextToken": token} if token else {}))
+            return self._invoke(lambda: method(**kw))
+
+        items, pages = cc.page_loop(fetch, page_size, result_key, "nextToken")
+        return cc.wire(items), pages
 
 
 if __name__ == "__main__":

@@ -97,46 +97,15 @@ class CLIAdapter:
 
     def paginate(self, op, params, page_size, result_key):
         if op not in self.paginated:
-            return self._manual(op, params, page_size, result_key)
-        items, pages, token = [], 0, None
-        while True:
-            extra = ["--page-size", str(page_size), "--max-items", str(page_size)]
-            if token:
-                extra += ["--starting-token", token]
-            out = self.aws(op, params, *extra)
-            pages += 1
-            got = out.get(result_key)
-            if not isinstance(got, list):
-                raise cc.StepFailure(f"call {pages} printed no {result_key} list")
-            if len(got) > page_size:
-                raise cc.StepFailure(f"call {pages} printed {len(got)} items, more than --max-items {page_size}")
-            items += got
-            token = out.get("NextToken")
-            if not token:
-                return items, pages
-            if pages > cc.MAX_PAGES:
-                raise cc.StepFailure(f"more than {cc.MAX_PAGES} calls")
-
-    def _manual(self, op, params, page_size, result_key):
-        """nextToken loop, for an operation the CLI does not paginate."""
-        items, pages, token = [], 0, None
-        while True:
-            p = dict(params, maxResults=page_size)
-            if token:
-                p["nextToken"] = token
-            out = self.aws(op, p)
-            pages += 1
-            got = out.get(result_key)
-            if not isinstance(got, list):
-                raise cc.StepFailure(f"page {pages} has no {result_key} list")
-            if len(got) > page_size:
-                raise cc.StepFailure(f"page {pages} has {len(got)} items, more than maxResults {page_size}")
-            items += got
-            token = out.get("nextToken")
-            if not token:
-                return items, pages
-            if pages > cc.MAX_PAGES:
-                raise cc.StepFailure(f"more than {cc.MAX_PAGES} pages")
+            # nextToken loop, for an operation the CLI does not paginate.
+            return cc.page_loop(
+                lambda token: self.aws(op, dict(params, maxResults=page_size, **({"nextToken": token} if token else {}))),
+                page_size, result_key, "nextToken")
+        # The CLI's own pagination: --max-items, then --starting-token with the NextToken it prints.
+        return cc.page_loop(
+            lambda token: self.aws(op, params, "--page-size", str(page_size), "--max-items", str(page_size),
+                                   *(["--starting-token", token] if token else [])),
+            page_size, result_key, "NextToken")
 
 
 if __name__ == "__main__":
