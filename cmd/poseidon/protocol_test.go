@@ -184,3 +184,16 @@ func TestEveryOperationImplemented(t *testing.T) {
 		t.Fatalf("%d operations in the model, want 28", len(adsapi.OperationNames))
 	}
 }
+
+// A body that is not UTF-8 is refused, not read with U+FFFD in place of
+// its bad bytes; nothing is stored.
+func TestInvalidUTF8Body(t *testing.T) {
+	s := startServer(t, "")
+	status, body := rawADS(t, s.URL, "CreateApplication", "{\"name\":\"app-\xff\"}")
+	if status != 400 || !strings.Contains(body, "SerializationException") || !strings.Contains(body, "not valid UTF-8") {
+		t.Fatalf("CreateApplication with invalid UTF-8: %d %s", status, body)
+	}
+	if status, body := rawADS(t, s.URL, "ListConfigurations", `{"configurationType":"APPLICATION"}`); status != 200 || strings.Contains(body, "app-") {
+		t.Fatalf("an application was stored: %d %s", status, body)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"unicode/utf8"
 )
 
 // ContentType is the media type of every AWS JSON 1.1 request and response.
@@ -66,6 +67,10 @@ func decode(body []byte, in any, exact bool) error {
 	}
 	if body[0] != '{' {
 		return Serialization("The request body must be a JSON object.")
+	}
+	if !utf8.Valid(body) {
+		// encoding/json would read invalid bytes as U+FFFD; JSON is UTF-8.
+		return Serialization("The request body is not valid UTF-8.")
 	}
 	if exact {
 		if filtered, changed := exactMembers(body, reflect.TypeOf(in)); changed {

@@ -51,7 +51,7 @@ func TestDecodeExactNamesUnchanged(t *testing.T) {
 }
 
 func TestDecodeErrors(t *testing.T) {
-	for _, body := range []string{`{"maxResults":"x"}`, `{"maxResults":1`, `{"filters":{}}`, `{} {}`, `[1]`} {
+	for _, body := range []string{`{"maxResults":"x"}`, `{"maxResults":1`, `{"filters":{}}`, `{} {}`, `[1]`, "{\"names\":[\"a\xff\"]}"} {
 		var in input
 		err := Decode([]byte(body), &in)
 		e, ok := err.(*Error)
