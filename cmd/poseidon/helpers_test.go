@@ -62,12 +62,19 @@ func startServerAt(t *testing.T, data, addr string, extra ...string) *testServer
 	if data == "" {
 		data = t.TempDir()
 	}
+	args := append([]string{"serve", "--addr", addr, "--data", data, "--log-level", "warn"}, extra...)
+	return runServer(t, data, io.Discard, args)
+}
+
+// runServer runs poseidon with args (a serve command on data) in-process,
+// its log going to stderr, and waits until it is healthy.
+func runServer(t *testing.T, data string, stderr io.Writer, args []string) *testServer {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	args := append([]string{"serve", "--addr", addr, "--data", data, "--log-level", "warn"}, extra...)
 	s := &testServer{Data: data, stop: cancel, done: make(chan error, 1)}
 	go func() {
-		err := run(ctx, args, pw, io.Discard)
+		err := run(ctx, args, pw, stderr)
 		pw.Close()
 		s.done <- err
 	}()

@@ -49,15 +49,20 @@ func startImport(t *testing.T, c *ads.ApplicationDiscoveryService, name, u strin
 	return waitImport(t, c, aws.StringValue(out.Task.ImportTaskId))
 }
 
+// serverHosts returns the host names of the account's servers, over every
+// page, sorted.
 func serverHosts(t *testing.T, c *ads.ApplicationDiscoveryService) []string {
 	t.Helper()
-	out, err := c.ListConfigurations(&ads.ListConfigurationsInput{ConfigurationType: aws.String("SERVER")})
+	var hosts []string
+	err := c.ListConfigurationsPages(&ads.ListConfigurationsInput{ConfigurationType: aws.String("SERVER")},
+		func(out *ads.ListConfigurationsOutput, _ bool) bool {
+			for _, m := range out.Configurations {
+				hosts = append(hosts, aws.StringValue(m["server.hostName"]))
+			}
+			return true
+		})
 	if err != nil {
 		t.Fatal(err)
-	}
-	var hosts []string
-	for _, m := range out.Configurations {
-		hosts = append(hosts, aws.StringValue(m["server.hostName"]))
 	}
 	sort.Strings(hosts)
 	return hosts

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"database/sql"
@@ -49,25 +48,8 @@ func secStart(t *testing.T, extra ...string) (*testServer, *secLog) {
 	t.Helper()
 	data := t.TempDir()
 	logs := &secLog{}
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data, "--log-level", "debug", "--no-limits"}, extra...)
-	s := &testServer{Data: data, stop: cancel, done: make(chan error, 1)}
-	go func() {
-		err := run(ctx, args, pw, logs)
-		pw.Close()
-		s.done <- err
-	}()
-	line, err := bufio.NewReader(pr).ReadString('\n')
-	go io.Copy(io.Discard, pr)
-	if err != nil {
-		cancel()
-		t.Fatalf("server did not start: %v (%v)\n%s", err, <-s.done, logs.String())
-	}
-	s.URL = listenURL(t, line)
-	t.Cleanup(func() { s.Stop(t) })
-	waitHealthy(t, s.URL)
-	return s, logs
+	return runServer(t, data, logs, args), logs
 }
 
 // secResp is a raw ADS answer.
