@@ -40,6 +40,12 @@ func Serialization(msg string) *Error {
 	return &Error{"SerializationException", msg, http.StatusBadRequest}
 }
 
+// RequestTimeout is the error for a body that did not arrive within the
+// server's read timeout. AWS SDKs treat it as transient and retry.
+func RequestTimeout() *Error {
+	return &Error{"RequestTimeoutException", "The request body was not received within the server's read timeout.", http.StatusRequestTimeout}
+}
+
 // TooLarge is the error for a body over the size limit.
 func TooLarge(limit int64) *Error {
 	return &Error{"RequestEntityTooLargeException", fmt.Sprintf("Request body is larger than the limit of %d bytes.", limit), http.StatusRequestEntityTooLarge}

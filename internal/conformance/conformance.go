@@ -48,6 +48,7 @@ var ProtocolErrors = []string{
 	"UnknownOperationException",
 	"SerializationException",
 	"RequestEntityTooLargeException",
+	"RequestTimeoutException",
 	"MissingAuthenticationTokenException",
 	"UnrecognizedClientException",
 	"InvalidSignatureException",

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -164,6 +165,10 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, svc service, acti
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return nil, auth.Identity{}, awsjson.TooLarge(limit)
+		}
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			return nil, auth.Identity{}, awsjson.RequestTimeout()
 		}
 		return nil, auth.Identity{}, awsjson.Serialization("The request body could not be read.")
 	}
