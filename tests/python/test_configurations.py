@@ -106,20 +106,26 @@ def fleet(base):
     return {"reports": reports}
 
 
+def seed_fleet(server):
+    """Send fleet() for the default account, one look-alike server for the
+    other account, and return the default account's {hostName: server ID}."""
+    base = int(server.now()) - 7200
+    post_intake(server, fleet(base))
+    post_intake(server, {"reports": [{
+        "reportId": "b-0", "agentId": "o-b000000000000001", "timestamp": base,
+        "server": {"hostName": "web-1.example.com"},
+        "networkInterfaces": [{"name": "eth0", "ipAddress": "10.0.0.1"}]}]}, account=OTHER_ACCOUNT)
+    servers = server.client().list_configurations(configurationType="SERVER")["configurations"]
+    return {s["server.hostName"]: s["server.configurationId"] for s in servers}
+
+
 class ConfigurationsTest(harness.ServerTestCase):
 
     def setUp(self):
         super().setUp()
-        base = int(self.server.now()) - 7200
-        post_intake(self.server, fleet(base))
-        post_intake(self.server, {"reports": [{
-            "reportId": "b-0", "agentId": "o-b000000000000001", "timestamp": base,
-            "server": {"hostName": "web-1.example.com"},
-            "networkInterfaces": [{"name": "eth0", "ipAddress": "10.0.0.1"}]}]}, account=OTHER_ACCOUNT)
+        self.ids = seed_fleet(self.server)
         self.c = self.server.client()
-        servers = self.c.list_configurations(configurationType="SERVER")["configurations"]
-        self.ids = {s["server.hostName"]: s["server.configurationId"] for s in servers}
-        self.assertEqual(len(self.ids), 3, servers)
+        self.assertEqual(len(self.ids), 3, self.ids)
         self.web1, self.db1, self.web2 = (self.ids[h] for h in ("web-1.example.com", "db-1.example.com", "web-2.example.com"))
 
     def add_apps_and_tags(self):

@@ -5,22 +5,15 @@ import unittest
 
 import harness
 from harness import OTHER_ACCOUNT
-from test_configurations import fleet, post_intake
+from test_configurations import seed_fleet
 
 
 class TagsTest(harness.ServerTestCase):
 
     def setUp(self):
         super().setUp()
-        base = int(self.server.now()) - 7200
-        post_intake(self.server, fleet(base))
-        post_intake(self.server, {"reports": [{
-            "reportId": "b-0", "agentId": "o-b000000000000001", "timestamp": base,
-            "server": {"hostName": "web-1.example.com"},
-            "networkInterfaces": [{"name": "eth0", "ipAddress": "10.0.0.1"}]}]}, account=OTHER_ACCOUNT)
+        ids = seed_fleet(self.server)
         self.c = self.server.client()
-        servers = self.c.list_configurations(configurationType="SERVER")["configurations"]
-        ids = {s["server.hostName"]: s["server.configurationId"] for s in servers}
         self.web1, self.db1, self.web2 = (ids[h] for h in ("web-1.example.com", "db-1.example.com", "web-2.example.com"))
 
     def all_tags(self, **kwargs):
