@@ -10,6 +10,8 @@
 # 6 GB; later runs reuse it), then runs each export kind in its own process
 # under /usr/bin/time -v:
 #   summary     the whole fleet: one row per server per file
+#   ec2         the fleet's EC2 recommendations: one row per server, sized
+#               from every sample of its agent
 #   agent       one agent's 72 h window
 #   all-agents  AGENTS agents' exports in sequence (0: every agent)
 # and prints rows, rows/s, CSV bytes, export time, flate time, their ratio,
@@ -48,7 +50,7 @@ grep '^ *seeded ' "$tmp/seed.out" || echo "   (cached)"
 
 printf '\n%-11s %8s %10s %10s %9s %9s %9s %8s %8s %8s %10s %9s %9s\n' \
   kind exports rows rows/s csv-MiB zip-MiB export-s build-s flate-s ratio build/fl heap-MiB rss-MiB
-for kind in summary agent all-agents; do
+for kind in summary ec2 agent all-agents; do
   run "$kind"
   line=$(grep "^ *BenchmarkExportFleet/$kind " "$tmp/$kind.out" || true)
   [ -n "$line" ] || { cat "$tmp/$kind.out"; exit 1; }

@@ -138,7 +138,7 @@ func TestApplicationOperations(t *testing.T) {
 		t.Fatalf("Application.csv %v", appCSV)
 	}
 	for _, r := range appCSV {
-		if r["application.configurationId"] == pay && (r["application.wave"] != "wave 1" || r["application.serverCount"] != "2" || r["application.name"] != "Payments") {
+		if r["Id"] == pay && (r["wave"] != "wave 1" || r["serverCount"] != "2" || r["name"] != "Payments") {
 			t.Fatalf("Application.csv row %v", r)
 		}
 	}
@@ -190,8 +190,8 @@ func TestApplicationOperations(t *testing.T) {
 	}
 	appCSV = summaryCSV(t, c, "Application.csv")
 	assoc := summaryCSV(t, c, "ApplicationResourceAssociation.csv")
-	if len(appCSV) != 1 || appCSV[0]["application.name"] != "Payments v2" || appCSV[0]["application.wave"] != "wave 2" ||
-		len(assoc) != 1 || assoc[0]["server.configurationId"] != web1 || assoc[0]["application.name"] != "Payments v2" {
+	if len(appCSV) != 1 || appCSV[0]["name"] != "Payments v2" || appCSV[0]["wave"] != "wave 2" ||
+		len(assoc) != 1 || assoc[0]["configId"] != web1 || assoc[0]["applicationConfigurationId"] != pay || assoc[0]["applicationName"] != "Payments v2" {
 		t.Fatalf("export after delete: %v %v", appCSV, assoc)
 	}
 

@@ -36,6 +36,7 @@ type Aggregate struct {
 
 // Server is what sizing reads about one server.
 type Server struct {
+	OSName     string
 	CPUType    string
 	NumCPUs    int64
 	NumCores   int64
@@ -77,28 +78,45 @@ type Result struct {
 	CPU, RAM     Basis // as applied: SPEC when samples were missing
 	CPUPct       float64
 	CPUPctKnown  bool
-	SizedVCPUs   int
 	UsedRAMMB    float64
 	UsedRAMKnown bool
-	SizedRAMMB   int64
-	Type         *InstanceType // nil if nothing fits
-	Architecture string
-	Reason       string
+	// RequestedCPUPct and RequestedRAMMB are the needs with the adjustment
+	// applied: CPUPct × (1 + adjust/100) and UsedRAMMB × (1 + adjust/100).
+	RequestedCPUPct float64
+	RequestedRAMMB  float64
+	SizedVCPUs      int           // ceil(VCPUs × RequestedCPUPct/100), at least 1
+	SizedRAMMB      int64         // ceil(RequestedRAMMB)
+	Type            *InstanceType // nil if nothing fits
+	Architecture    string
+	OSType          string // Linux or Windows: whose prices apply
+	Price           Price  // the On-Demand rate of Type, if Priced
+	Priced          bool
+	// Remarks explain what is not plain: no recommendation and why, data
+	// that was missing, prices that are not given. Empty for a server sized
+	// from its samples and priced.
+	Remarks string
 }
 
 // Sizer picks instance types for one export's preferences.
 type Sizer struct {
-	Prefs Preferences
-	// candidates per architecture, smallest first.
-	candidates map[string][]*InstanceType
+	Prefs  Preferences
+	prices *Prices
+	// candidates per architecture and OS: the types with a price in the
+	// preferred Region, cheapest first, then those without, smallest first.
+	candidates map[candidateKey][]*InstanceType
+	regionName string
 }
+
+type candidateKey struct{ arch, os string }
 
 // NewSizer filters the catalog by the preferences: current generation, not
 // bare metal, not excluded, and for DEDICATED tenancy dedicated-host capable
-// and not burstable. Candidates are ordered smallest first: least memory,
-// then fewest vCPUs, then name.
-func NewSizer(catalog []InstanceType, p Preferences) *Sizer {
-	s := &Sizer{Prefs: p, candidates: map[string][]*InstanceType{}}
+// and not burstable. Candidates with an On-Demand price in the preferred
+// Region (for the server's OS) come first, cheapest first; then those
+// without one, smallest first. Ties are broken by least memory, then fewest
+// vCPUs, then name. prices may be nil: candidates are then ordered by size.
+func NewSizer(catalog []InstanceType, p Preferences, prices *Prices) *Sizer {
+	s := &Sizer{Prefs: p, prices: prices, candidates: map[candidateKey][]*InstanceType{}, regionName: RegionName(p.PreferredRegion)}
 	for i := range catalog {
 		t := &catalog[i]
 		if !t.CurrentGeneration || t.BareMetal || excluded(t, p.Excluded) {
@@ -109,13 +127,28 @@ func NewSizer(catalog []InstanceType, p Preferences) *Sizer {
 		}
 		for _, arch := range []string{X8664, ARM64} {
 			if t.Supports(arch) {
-				s.candidates[arch] = append(s.candidates[arch], t)
+				for _, os := range []string{Linux, Windows} {
+					k := candidateKey{arch, os}
+					s.candidates[k] = append(s.candidates[k], t)
+				}
 			}
 		}
 	}
-	for _, c := range s.candidates {
+	for k, c := range s.candidates {
+		price := func(t *InstanceType) (float64, bool) {
+			pr, ok := prices.Lookup(p.PreferredRegion, t.Name, k.os)
+			return pr.USDPerHour, ok
+		}
 		slices.SortFunc(c, func(a, b *InstanceType) int {
-			return cmp.Or(cmp.Compare(a.MemoryMiB, b.MemoryMiB), cmp.Compare(a.VCPUs, b.VCPUs), strings.Compare(a.Name, b.Name))
+			pa, oka := price(a)
+			pb, okb := price(b)
+			if oka != okb {
+				if oka {
+					return -1
+				}
+				return 1
+			}
+			return cmp.Or(cmp.Compare(pa, pb), cmp.Compare(a.MemoryMiB, b.MemoryMiB), cmp.Compare(a.VCPUs, b.VCPUs), strings.Compare(a.Name, b.Name))
 		})
 	}
 	return s
@@ -173,14 +206,41 @@ func adjust(v float64, b Basis) float64 { return v * (1 + b.Adjust/100) }
 // ceilNeed rounds a need up to a whole number, ignoring float noise below 1e-9.
 func ceilNeed(v float64) float64 { return math.Ceil(v - 1e-9) }
 
-// Size sizes one server and picks its instance type.
+// unsupportedOS names operating systems that Amazon EC2 does not run, as
+// they appear in osName (lower case).
+var unsupportedOS = []string{"aix", "hp-ux", "hpux", "solaris", "sunos", "z/os", "os/400", "openvms", "ibm i"}
+
+// OSType returns the OS whose prices apply to a server: Windows when its
+// osName contains "windows" (any case), Linux otherwise. The remark says so
+// when the name is empty or names an OS that Amazon EC2 does not run
+// (Migration Hub: "If the operating system for a server is not supported by
+// Amazon EC2, that server's returned recommendation will be Linux").
+func OSType(osName string) (os, remark string) {
+	lower := strings.ToLower(osName)
+	switch {
+	case strings.Contains(lower, "windows"):
+		return Windows, ""
+	case strings.TrimSpace(osName) == "":
+		return Linux, "The operating system is unknown: Linux prices apply."
+	}
+	for _, u := range unsupportedOS {
+		if strings.Contains(lower, u) {
+			return Linux, fmt.Sprintf("The operating system %q does not run on Amazon EC2: Linux prices apply.", osName)
+		}
+	}
+	return Linux, ""
+}
+
+// Size sizes one server, picks its instance type and prices it.
 func (s *Sizer) Size(srv *Server) Result {
 	r := Result{VCPUs: srv.VCPUs(), RAMMB: srv.RAMMB(), CPU: s.Prefs.CPU, RAM: s.Prefs.RAM, Architecture: ArchOf(srv.CPUType)}
 	var notes []string
+	note := func(format string, args ...any) { notes = append(notes, fmt.Sprintf(format, args...)) }
 	haveSamples := len(srv.CPUPct) > 0
 	if haveSamples {
 		r.Samples = len(srv.CPUPct)
 	}
+	aggregateUsed := false
 
 	// CPU.
 	switch {
@@ -189,19 +249,18 @@ func (s *Sizer) Size(srv *Server) Result {
 	case haveSamples:
 		r.CPUPct, r.CPUPctKnown = Stat(r.CPU, srv.CPUPct)
 	case srv.Agg.Samples > 0:
-		r.CPUPct, r.CPUPctKnown = fromAggregate(r.CPU, srv.Agg.CPUAvg, srv.Agg.CPUMax), true
+		r.CPUPct, r.CPUPctKnown, aggregateUsed = fromAggregate(r.CPU, srv.Agg.CPUAvg, srv.Agg.CPUMax), true, true
 		if _, pct := r.CPU.Percentile(); pct {
-			notes = append(notes, fmt.Sprintf("CPU %s taken as the maximum of the aggregate (no samples)", r.CPU.Name))
+			note("CPU %s is the maximum of the aggregate, which keeps no distribution.", r.CPU.Name)
 		}
 	default:
 		// No usage data: the specification, without the adjustment.
 		r.CPU, r.CPUPct, r.CPUPctKnown = Basis{Name: BasisSPEC}, 100, true
 	}
+	r.RequestedCPUPct = adjust(r.CPUPct, r.CPU)
 	cpuNeed := 0.0
 	if r.VCPUs > 0 {
-		cpuNeed = adjust(float64(r.VCPUs)*r.CPUPct/100, r.CPU)
-	} else {
-		notes = append(notes, "vCPU count unknown: sized for 1 vCPU")
+		cpuNeed = float64(r.VCPUs) * r.RequestedCPUPct / 100
 	}
 	r.SizedVCPUs = int(max(ceilNeed(cpuNeed), 1))
 
@@ -217,54 +276,80 @@ func (s *Sizer) Size(srv *Server) Result {
 			minFree = srv.Agg.FreeRAMMin
 		}
 		r.UsedRAMMB = fromAggregate(r.RAM, r.RAMMB-srv.Agg.FreeRAMAvg, r.RAMMB-minFree)
-		r.UsedRAMKnown = true
+		r.UsedRAMKnown, aggregateUsed = true, true
 		if _, pct := r.RAM.Percentile(); pct {
-			notes = append(notes, fmt.Sprintf("RAM %s taken as the maximum of the aggregate (no samples)", r.RAM.Name))
+			note("RAM %s is the maximum of the aggregate, which keeps no distribution.", r.RAM.Name)
 		}
 	default:
 		r.RAM = Basis{Name: BasisSPEC}
 		r.UsedRAMMB, r.UsedRAMKnown = r.RAMMB, r.RAMMB > 0
 	}
 	r.UsedRAMMB = max(r.UsedRAMMB, 0)
-	if !r.UsedRAMKnown {
-		notes = append(notes, "RAM size unknown: no memory need")
+	if r.UsedRAMKnown {
+		r.RequestedRAMMB = adjust(r.UsedRAMMB, r.RAM)
 	}
-	r.SizedRAMMB = int64(ceilNeed(adjust(r.UsedRAMMB, r.RAM)))
+	r.SizedRAMMB = int64(ceilNeed(r.RequestedRAMMB))
 
-	source := fmt.Sprintf("sized from %d samples", r.Samples)
-	switch {
-	case s.Prefs.CPU.Name == BasisSPEC && s.Prefs.RAM.Name == BasisSPEC:
-		source = "sized from the server's specification (SPEC)"
-	case r.Samples > 0:
-	case srv.Agg.Samples > 0:
-		source = fmt.Sprintf("no samples stored: sized from the server's performance aggregate of %d samples", srv.Agg.Samples)
-	default:
-		source = "no performance samples: sized from the server's specification (all vCPUs, all RAM)"
-	}
-
+	r.OSType, _ = OSType(srv.OSName)
 	if r.VCPUs == 0 && !r.UsedRAMKnown && r.Samples == 0 && srv.Agg.Samples == 0 {
-		r.Reason = "No recommendation: the server has no performance samples and no known vCPU count or RAM size."
+		r.Remarks = "No recommendation: the server has no performance data and no known vCPU count or RAM size."
 		return r
 	}
-	for _, t := range s.candidates[r.Architecture] {
+	bySpec := s.Prefs.CPU.Name == BasisSPEC && s.Prefs.RAM.Name == BasisSPEC
+	switch {
+	case bySpec || r.Samples > 0:
+	case aggregateUsed:
+		notes = append([]string{fmt.Sprintf("No samples are stored: sized from the server's performance aggregate of %d samples.", srv.Agg.Samples)}, notes...)
+	default:
+		notes = append([]string{"No performance data: sized from the server's specification (all vCPUs, all RAM)."}, notes...)
+	}
+	if r.VCPUs == 0 {
+		note("The vCPU count is unknown: sized for 1 vCPU.")
+	}
+	if !r.UsedRAMKnown {
+		note("The RAM size is unknown: no memory need.")
+	}
+	if _, remark := OSType(srv.OSName); remark != "" {
+		note("%s", remark)
+	}
+
+	for _, t := range s.candidates[candidateKey{r.Architecture, r.OSType}] {
 		if int64(t.VCPUs) >= int64(r.SizedVCPUs) && t.MemoryMiB >= r.SizedRAMMB {
 			r.Type = t
 			break
 		}
 	}
-	tenancy := "shared tenancy"
-	if s.Prefs.Tenancy == Dedicated {
-		tenancy = "dedicated tenancy (dedicated-host capable, not burstable)"
-	}
 	if r.Type == nil {
-		r.Reason = fmt.Sprintf("No recommendation: no current-generation %s instance type for %s, outside the exclusions, has at least %d vCPUs and %d MiB; %s.",
-			r.Architecture, tenancy, r.SizedVCPUs, r.SizedRAMMB, source)
-	} else {
-		r.Reason = fmt.Sprintf("Smallest current-generation %s instance type for %s with at least %d vCPUs and %d MiB; %s.",
-			r.Architecture, tenancy, r.SizedVCPUs, r.SizedRAMMB, source)
+		tenancy := "shared tenancy"
+		if s.Prefs.Tenancy == Dedicated {
+			tenancy = "dedicated tenancy (dedicated-host capable, not burstable)"
+		}
+		notes = append([]string{fmt.Sprintf("No recommendation: no current-generation %s instance type for %s, outside the exclusions, has at least %d vCPUs and %d MiB.",
+			r.Architecture, tenancy, r.SizedVCPUs, r.SizedRAMMB)}, notes...)
+	} else if remark := s.price(&r); remark != "" {
+		note("%s", remark)
 	}
-	if len(notes) > 0 {
-		r.Reason += " " + strings.Join(notes, "; ") + "."
-	}
+	r.Remarks = strings.Join(notes, " ")
 	return r
+}
+
+// price fills r's price, or returns why the price cells stay empty.
+func (s *Sizer) price(r *Result) string {
+	p, ok := s.prices.Lookup(s.Prefs.PreferredRegion, r.Type.Name, r.OSType)
+	switch {
+	case s.Prefs.PreferredRegion == "":
+		return "The export has no preferred Region: the smallest fitting type was picked and the price cells are empty."
+	case !s.prices.HasRegion(s.Prefs.PreferredRegion):
+		return fmt.Sprintf("No On-Demand prices for %s (%s) in poseidon's price data: the smallest fitting type was picked and the price cells are empty.",
+			s.regionName, s.Prefs.PreferredRegion)
+	case !ok:
+		return fmt.Sprintf("No fitting instance type has a %s On-Demand price for %s in poseidon's price data: the smallest fitting type was picked and the price cells are empty.",
+			r.OSType, s.regionName)
+	case s.Prefs.Tenancy == Dedicated:
+		return "Prices are known for shared tenancy only: picked by shared-tenancy On-Demand price; the price cells are empty for DEDICATED tenancy."
+	case s.Prefs.PurchasingOption != OnDemand:
+		return "Reserved Instance prices are not in poseidon's price data: picked by On-Demand price; the price cells are empty."
+	}
+	r.Price, r.Priced = p, true
+	return ""
 }

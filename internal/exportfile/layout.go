@@ -1,7 +1,8 @@
 package exportfile
 
 // Layout names one CSV file of an export and its header row. The file in the
-// zip is {accountId}_<Name>.csv. docs/exports.md documents every layout.
+// zip is {accountId}_<Name>.csv (EC2InstanceRecommendations.csv has no
+// prefix). docs/exports.md documents every layout.
 type Layout struct {
 	Name   string
 	Header []string
@@ -32,12 +33,17 @@ var ImportTemplateHeader = []string{
 	"Applications", "ApplicationWave", "Tags", "ServerId",
 }
 
-// SummaryLayouts is the file set of a summary export (ads-spec §5.1), with
-// columns named after the DescribeConfigurations attributes.
+// SummaryLayouts is the file set of a summary export (ads-spec §5.1). AWS
+// publishes no layouts for these files. Application.csv and
+// ApplicationResourceAssociation.csv follow the one public reader of them, a
+// Migration Acceleration Program tagger that selects Id and name from the
+// first and configId and applicationConfigurationId from the second, by
+// header name (docs/exports.md marks which headers rest on that evidence);
+// the other files name their columns after the DescribeConfigurations
+// attributes.
 var SummaryLayouts = []Layout{
-	{"Application", []string{"application.configurationId", "application.name", "application.description", "application.wave",
-		"application.serverCount", "application.timeOfCreation", "application.lastModifiedTime"}},
-	{"ApplicationResourceAssociation", []string{"application.configurationId", "application.name", "server.configurationId", "server.hostName"}},
+	{"Application", []string{"Id", "name", "description", "wave", "serverCount", "timeOfCreation", "lastModifiedTime"}},
+	{"ApplicationResourceAssociation", []string{"applicationConfigurationId", "applicationName", "configId", "hostName"}},
 	{"ImportTemplate", ImportTemplateHeader},
 	{"NetworkInterface", []string{"server.configurationId", "server.hostName", "networkInterface.name", "networkInterface.macAddress",
 		"networkInterface.ipAddress", "networkInterface.netMask", "networkInterface.family", "networkInterface.gateway"}},

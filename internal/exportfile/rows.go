@@ -285,11 +285,7 @@ const ListSeparator = ", "
 func (r *ImportRecord) Record(dst []string) []string {
 	s := &r.Server
 	p := &s.Perf
-	tags := make([]string, len(r.Tags))
-	for i, t := range r.Tags {
-		tags[i] = t.Key + ":" + t.Value
-	}
-	var perf [16]string // RAM used avg/max, CPU avg/max, 12 disk and network rates
+	var perf [4]string // RAM used avg/max, CPU avg/max
 	if p.Samples > 0 {
 		if s.TotalRAMMB > 0 {
 			perf[0] = FormatNumber(max(s.TotalRAMMB-p.avg(p.FreeRAMSum), 0))
@@ -298,12 +294,6 @@ func (r *ImportRecord) Record(dst []string) []string {
 			}
 		}
 		perf[2], perf[3] = FormatNumber(p.avg(p.CPUSum)), FormatNumber(p.CPUMax)
-		perf[4], perf[5] = FormatNumber(p.avg(p.DiskReadKBpsSum)), FormatNumber(p.avg(p.DiskWriteKBpsSum))
-		perf[6], perf[7] = FormatNumber(p.DiskReadKBpsMax), FormatNumber(p.DiskWriteKBpsMax)
-		perf[8], perf[9] = FormatNumber(p.avg(p.DiskReadOpsSum)), FormatNumber(p.avg(p.DiskWriteOpsSum))
-		perf[10], perf[11] = FormatNumber(p.DiskReadOpsMax), FormatNumber(p.DiskWriteOpsMax)
-		perf[12], perf[13] = FormatNumber(p.avg(p.NetReadKBpsSum)), FormatNumber(p.avg(p.NetWriteKBpsSum))
-		perf[14], perf[15] = FormatNumber(p.NetReadKBpsMax), FormatNumber(p.NetWriteKBpsMax)
 	}
 	dst = append(dst[:0],
 		"", // ExternalId: the caller's own ID, which poseidon does not know
@@ -312,6 +302,27 @@ func (r *ImportRecord) Record(dst []string) []string {
 		s.VMMoRefID, s.VCenterID,
 		positiveInt(s.NumCPUs), positiveInt(s.NumCores), positiveInt(s.NumLogical),
 		s.OSName, s.OSVersion, s.VMName, positiveNumber(s.TotalRAMMB))
-	dst = append(dst, perf[:]...)
-	return append(dst, strings.Join(r.Applications, ListSeparator), r.Wave, strings.Join(tags, ListSeparator), s.ID)
+	dst = p.appendRates(append(dst, perf[:]...))
+	return append(dst, strings.Join(r.Applications, ListSeparator), r.Wave, joinTags(r.Tags), s.ID)
+}
+
+// appendRates appends the twelve disk and network rates in the order of the
+// import template and EC2InstanceRecommendations.csv: disk reads and writes
+// in KB/s (averages, then maxima), disk read and write operations per second
+// (averages, then maxima), network reads and writes in KB/s (averages, then
+// maxima). They are empty cells for a server without samples.
+func (p *PerfAggregate) appendRates(dst []string) []string {
+	if p.Samples == 0 {
+		for range 12 {
+			dst = append(dst, "")
+		}
+		return dst
+	}
+	return append(dst,
+		FormatNumber(p.avg(p.DiskReadKBpsSum)), FormatNumber(p.avg(p.DiskWriteKBpsSum)),
+		FormatNumber(p.DiskReadKBpsMax), FormatNumber(p.DiskWriteKBpsMax),
+		FormatNumber(p.avg(p.DiskReadOpsSum)), FormatNumber(p.avg(p.DiskWriteOpsSum)),
+		FormatNumber(p.DiskReadOpsMax), FormatNumber(p.DiskWriteOpsMax),
+		FormatNumber(p.avg(p.NetReadKBpsSum)), FormatNumber(p.avg(p.NetWriteKBpsSum)),
+		FormatNumber(p.NetReadKBpsMax), FormatNumber(p.NetWriteKBpsMax))
 }

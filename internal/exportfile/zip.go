@@ -26,14 +26,29 @@ func NewArchive(w io.Writer, account string, modTime time.Time) *Archive {
 }
 
 func (a *Archive) create(name string) (io.Writer, error) {
-	return a.zw.CreateHeader(&zip.FileHeader{Name: a.account + "_" + name, Method: zip.Deflate, Modified: a.modTime})
+	return a.createRoot(a.account + "_" + name)
+}
+
+// createRoot starts the member name, exactly as given.
+func (a *Archive) createRoot(name string) (io.Writer, error) {
+	return a.zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: a.modTime})
 }
 
 // CSV writes the member {account}_<Name>.csv: the layout's header row, then
 // the rows fn writes. It returns the member's uncompressed size and its
 // number of data rows.
 func (a *Archive) CSV(l Layout, fn func(*CSVWriter) error) (bytes, rows int64, err error) {
-	fw, err := a.create(l.Name + ".csv")
+	return a.csv(a.account+"_"+l.Name+".csv", l, fn)
+}
+
+// RootCSV writes the member <Name>.csv, without the account prefix, as CSV
+// does.
+func (a *Archive) RootCSV(l Layout, fn func(*CSVWriter) error) (bytes, rows int64, err error) {
+	return a.csv(l.Name+".csv", l, fn)
+}
+
+func (a *Archive) csv(member string, l Layout, fn func(*CSVWriter) error) (bytes, rows int64, err error) {
+	fw, err := a.createRoot(member)
 	if err != nil {
 		return 0, 0, err
 	}

@@ -73,6 +73,11 @@ func (s *Server) startExportTask(ctx context.Context, id auth.Identity, in *adsa
 		End:     timePtr(in.EndTime),
 	}
 	if p := in.Preferences; p != nil && p.Ec2RecommendationsPreferences != nil && deref(p.Ec2RecommendationsPreferences.Enabled) {
+		if p.Ec2RecommendationsPreferences.PreferredRegion == nil {
+			// Recommendations and prices are for the Region the request was
+			// sent to unless the caller names another (docs/behavior.md).
+			p.Ec2RecommendationsPreferences.PreferredRegion = ptr(id.Region)
+		}
 		b, err := json.Marshal(p)
 		if err != nil {
 			return nil, err

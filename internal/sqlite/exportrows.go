@@ -191,6 +191,37 @@ func (sc *exportServerScanner) finish(r *exportfile.Server) {
 	r.Perf.FreeRAMMin, r.Perf.FreeRAMMinKnown = sc.freeRAMMin.Float64, sc.freeRAMMin.Valid
 }
 
+// perfAggregateCols are the servers columns of a PerfAggregate, in
+// perfAggregateDest's order.
+const perfAggregateCols = `perf_samples, cpu_sum, cpu_max, free_ram_sum, free_ram_min,
+	disk_read_kbps_sum, disk_read_kbps_max, disk_write_kbps_sum, disk_write_kbps_max,
+	disk_read_ops_sum, disk_read_ops_max, disk_write_ops_sum, disk_write_ops_max,
+	net_read_kbps_sum, net_read_kbps_max, net_write_kbps_sum, net_write_kbps_max`
+
+// perfAggregateDest scans perfAggregateCols into p; free_ram_min goes to
+// freeMin, for p.FreeRAMMin and FreeRAMMinKnown.
+func perfAggregateDest(p *exportfile.PerfAggregate, freeMin *sql.NullFloat64) []any {
+	return []any{&p.Samples, &p.CPUSum, &p.CPUMax, &p.FreeRAMSum, freeMin,
+		&p.DiskReadKBpsSum, &p.DiskReadKBpsMax, &p.DiskWriteKBpsSum, &p.DiskWriteKBpsMax,
+		&p.DiskReadOpsSum, &p.DiskReadOpsMax, &p.DiskWriteOpsSum, &p.DiskWriteOpsMax,
+		&p.NetReadKBpsSum, &p.NetReadKBpsMax, &p.NetWriteKBpsSum, &p.NetWriteKBpsMax}
+}
+
+// openServerApps streams the names and waves of the account's servers'
+// applications, by server ID, then application ID.
+func openServerApps(ctx context.Context, conn *sql.Conn, account string, name, wave *string) (*serverStream, error) {
+	return openServerStream(ctx, conn, `SELECT x.server_id, a.name, a.wave
+		FROM application_servers x JOIN applications a ON a.account_id = x.account_id AND a.application_id = x.application_id
+		WHERE x.account_id = ? ORDER BY x.server_id, x.application_id`, account, name, wave)
+}
+
+// openServerTags streams the tags on the account's servers, by server ID,
+// then key and value, into tag.
+func openServerTags(ctx context.Context, conn *sql.Conn, account string, tag *exportfile.Tag) (*serverStream, error) {
+	return openServerStream(ctx, conn, `SELECT configuration_id, key, value
+		FROM tags WHERE account_id = ? ORDER BY configuration_id, key, value`, account, &tag.Key, &tag.Value)
+}
+
 // ExportServers streams the account's servers with their performance
 // aggregates (Server.csv, SystemPerformance.csv, VMwareInfo.csv) by
 // configuration ID.
@@ -238,16 +269,9 @@ func (s *DB) ExportServerPerformance(ctx context.Context, account string, fn fun
 		freeRAMMin sql.NullFloat64
 	)
 	p := &r.Perf
-	dest := []any{&r.ID, &r.HostName, &r.TotalRAMMB, &r.NumCPUs, &r.NumCores, &r.NumDisks, &r.NumNICs,
-		&p.Samples, &p.CPUSum, &p.CPUMax, &p.FreeRAMSum, &freeRAMMin,
-		&p.DiskReadKBpsSum, &p.DiskReadKBpsMax, &p.DiskWriteKBpsSum, &p.DiskWriteKBpsMax,
-		&p.DiskReadOpsSum, &p.DiskReadOpsMax, &p.DiskWriteOpsSum, &p.DiskWriteOpsMax,
-		&p.NetReadKBpsSum, &p.NetReadKBpsMax, &p.NetWriteKBpsSum, &p.NetWriteKBpsMax}
-	return eachRow(ctx, s.db, `SELECT server_id, host_name, total_ram_mb, num_cpus, num_cores, num_disks, num_nics,
-			perf_samples, cpu_sum, cpu_max, free_ram_sum, free_ram_min,
-			disk_read_kbps_sum, disk_read_kbps_max, disk_write_kbps_sum, disk_write_kbps_max,
-			disk_read_ops_sum, disk_read_ops_max, disk_write_ops_sum, disk_write_ops_max,
-			net_read_kbps_sum, net_read_kbps_max, net_write_kbps_sum, net_write_kbps_max
+	dest := append([]any{&r.ID, &r.HostName, &r.TotalRAMMB, &r.NumCPUs, &r.NumCores, &r.NumDisks, &r.NumNICs},
+		perfAggregateDest(p, &freeRAMMin)...)
+	return eachRow(ctx, s.db, `SELECT server_id, host_name, total_ram_mb, num_cpus, num_cores, num_disks, num_nics, `+perfAggregateCols+`
 		FROM servers WHERE account_id = ? ORDER BY server_id`,
 		[]any{account}, func(rows *sql.Rows) error {
 			if err := rows.Scan(dest...); err != nil {
@@ -295,42 +319,35 @@ func (s *DB) ExportImportRecords(ctx context.Context, account string, fn func(*e
 	)
 	sv, p := &r.Server, &r.Server.Perf
 	servers, err := conn.QueryContext(ctx, `SELECT server_id, host_name, os_name, os_version, num_cpus, num_cores, num_logical, total_ram_mb,
-			vm_moref_id, vcenter_id, vm_name,
-			perf_samples, cpu_sum, cpu_max, free_ram_sum, free_ram_min,
-			disk_read_kbps_sum, disk_read_kbps_max, disk_write_kbps_sum, disk_write_kbps_max,
-			disk_read_ops_sum, disk_read_ops_max, disk_write_ops_sum, disk_write_ops_max,
-			net_read_kbps_sum, net_read_kbps_max, net_write_kbps_sum, net_write_kbps_max
+			vm_moref_id, vcenter_id, vm_name, `+perfAggregateCols+`
 		FROM servers WHERE account_id = ? ORDER BY server_id`, account)
 	if err != nil {
 		return err
 	}
 	defer servers.Close()
+	var (
+		ip, mac, appName, wave string
+		tag                    exportfile.Tag
+	)
 	nics, err := openServerStream(ctx, conn, `SELECT server_id, ip_address, mac_address
-		FROM network_interfaces WHERE account_id = ? ORDER BY server_id, name, ip_address`, account)
+		FROM network_interfaces WHERE account_id = ? ORDER BY server_id, name, ip_address`, account, &ip, &mac)
 	if err != nil {
 		return err
 	}
 	defer nics.close()
-	apps, err := openServerStream(ctx, conn, `SELECT x.server_id, a.name, a.wave
-		FROM application_servers x JOIN applications a ON a.account_id = x.account_id AND a.application_id = x.application_id
-		WHERE x.account_id = ? ORDER BY x.server_id, x.application_id`, account)
+	apps, err := openServerApps(ctx, conn, account, &appName, &wave)
 	if err != nil {
 		return err
 	}
 	defer apps.close()
-	tags, err := openServerStream(ctx, conn, `SELECT configuration_id, key, value
-		FROM tags WHERE account_id = ? ORDER BY configuration_id, key, value`, account)
+	tags, err := openServerTags(ctx, conn, account, &tag)
 	if err != nil {
 		return err
 	}
 	defer tags.close()
 
-	dest := []any{&sv.ID, &sv.HostName, &sv.OSName, &sv.OSVersion, &sv.NumCPUs, &sv.NumCores, &sv.NumLogical, &sv.TotalRAMMB,
-		&sv.VMMoRefID, &sv.VCenterID, &sv.VMName,
-		&p.Samples, &p.CPUSum, &p.CPUMax, &p.FreeRAMSum, &freeRAMMin,
-		&p.DiskReadKBpsSum, &p.DiskReadKBpsMax, &p.DiskWriteKBpsSum, &p.DiskWriteKBpsMax,
-		&p.DiskReadOpsSum, &p.DiskReadOpsMax, &p.DiskWriteOpsSum, &p.DiskWriteOpsMax,
-		&p.NetReadKBpsSum, &p.NetReadKBpsMax, &p.NetWriteKBpsSum, &p.NetWriteKBpsMax}
+	dest := append([]any{&sv.ID, &sv.HostName, &sv.OSName, &sv.OSVersion, &sv.NumCPUs, &sv.NumCores, &sv.NumLogical, &sv.TotalRAMMB,
+		&sv.VMMoRefID, &sv.VCenterID, &sv.VMName}, perfAggregateDest(p, &freeRAMMin)...)
 	for servers.Next() {
 		if err := servers.Scan(dest...); err != nil {
 			return err
@@ -338,7 +355,7 @@ func (s *DB) ExportImportRecords(ctx context.Context, account string, fn func(*e
 		p.FreeRAMMin, p.FreeRAMMinKnown = freeRAMMin.Float64, freeRAMMin.Valid
 		id := sv.ID
 		r.IPAddresses, r.MACAddresses = r.IPAddresses[:0], r.MACAddresses[:0]
-		if err := nics.each(id, func(ip, mac string) {
+		if err := nics.each(id, func() {
 			r.IPAddresses = append(r.IPAddresses, ip)
 			if mac != "" && !slices.Contains(r.MACAddresses, mac) {
 				r.MACAddresses = append(r.MACAddresses, mac)
@@ -347,8 +364,8 @@ func (s *DB) ExportImportRecords(ctx context.Context, account string, fn func(*e
 			return fmt.Errorf("interfaces of %s: %w", id, err)
 		}
 		r.Applications, r.Wave = r.Applications[:0], ""
-		if err := apps.each(id, func(name, wave string) {
-			r.Applications = append(r.Applications, name)
+		if err := apps.each(id, func() {
+			r.Applications = append(r.Applications, appName)
 			if r.Wave == "" {
 				r.Wave = wave
 			}
@@ -356,7 +373,7 @@ func (s *DB) ExportImportRecords(ctx context.Context, account string, fn func(*e
 			return fmt.Errorf("applications of %s: %w", id, err)
 		}
 		r.Tags = r.Tags[:0]
-		if err := tags.each(id, func(k, v string) { r.Tags = append(r.Tags, exportfile.Tag{Key: k, Value: v}) }); err != nil {
+		if err := tags.each(id, func() { r.Tags = append(r.Tags, tag) }); err != nil {
 			return fmt.Errorf("tags of %s: %w", id, err)
 		}
 		if err := fn(&r); err != nil {
@@ -366,36 +383,40 @@ func (s *DB) ExportImportRecords(ctx context.Context, account string, fn func(*e
 	return servers.Err()
 }
 
-// serverStream is a query of (server ID, a, b) rows ordered by server ID,
-// read in step with a stream of servers in the same order.
+// serverStream is a query of rows ordered by server ID, read in step with a
+// stream of servers in the same order. Its first column is the server ID;
+// the others are scanned into cols.
 type serverStream struct {
 	rows    *sql.Rows
 	id      string // of the current row
-	a, b    string
-	current bool // a row is read and not yet consumed
+	dest    []any  // &id, then cols
+	current bool   // a row is read and not yet consumed
 	done    bool
 }
 
-func openServerStream(ctx context.Context, conn *sql.Conn, query, account string) (*serverStream, error) {
+func openServerStream(ctx context.Context, conn *sql.Conn, query, account string, cols ...any) (*serverStream, error) {
 	rows, err := conn.QueryContext(ctx, query, account)
 	if err != nil {
 		return nil, err
 	}
-	return &serverStream{rows: rows}, nil
+	st := &serverStream{rows: rows}
+	st.dest = append([]any{&st.id}, cols...)
+	return st, nil
 }
 
 func (st *serverStream) close() { st.rows.Close() }
 
-// each calls fn for the rows of server id, skipping rows of servers ordered
-// before it. Server IDs compare bytewise, as SQLite's BINARY collation does.
-func (st *serverStream) each(id string, fn func(a, b string)) error {
+// each calls fn, with cols filled, for each row of server id, skipping rows
+// of servers ordered before it. Server IDs compare bytewise, as SQLite's
+// BINARY collation does.
+func (st *serverStream) each(id string, fn func()) error {
 	for !st.done {
 		if !st.current {
 			if !st.rows.Next() {
 				st.done = true
 				return st.rows.Err()
 			}
-			if err := st.rows.Scan(&st.id, &st.a, &st.b); err != nil {
+			if err := st.rows.Scan(st.dest...); err != nil {
 				return err
 			}
 			st.current = true
@@ -404,7 +425,7 @@ func (st *serverStream) each(id string, fn func(a, b string)) error {
 			return nil
 		}
 		if st.id == id {
-			fn(st.a, st.b)
+			fn()
 		}
 		st.current = false
 	}

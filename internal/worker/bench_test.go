@@ -61,7 +61,8 @@ import (
 //	                        under it); /dev/shm takes the file fsync out
 //
 // Sub-benchmarks: seed (makes sure the cache exists), summary (the whole
-// fleet: one row per server per file), agent (one agent's window) and
+// fleet: one row per server per file), ec2 (the fleet's EC2 recommendations:
+// one row per server, sized from all its samples), agent (one agent's window) and
 // all-agents (POSEIDON_BENCH_AGENTS agent exports in sequence). Each reports
 // rows, rows/s, uncompressed CSV bytes, the export wall time, the time of
 // compress/flate at the zip's level over the same bytes, their ratio, the
@@ -76,6 +77,11 @@ func BenchmarkExportFleet(b *testing.B) {
 	n := benchEnvInt(b, "POSEIDON_BENCH_AGENTS", 500)
 	b.Run("summary", func(b *testing.B) {
 		benchExports(b, cfg, func([]string) []discovery.ExportTask { return []discovery.ExportTask{{Kind: discovery.KindSummary}} })
+	})
+	b.Run("ec2", func(b *testing.B) {
+		benchExports(b, cfg, func([]string) []discovery.ExportTask {
+			return []discovery.ExportTask{{Kind: discovery.KindEC2, Preferences: benchEC2Prefs}}
+		})
 	})
 	b.Run("agent", func(b *testing.B) {
 		benchExports(b, cfg, func(ids []string) []discovery.ExportTask {
@@ -97,6 +103,11 @@ func BenchmarkExportFleet(b *testing.B) {
 }
 
 const benchAccount = "111122223333"
+
+// benchEC2Prefs are Cloud Migration Factory's percentile preferences: every
+// server is sized from its samples and priced in us-west-2.
+const benchEC2Prefs = `{"ec2RecommendationsPreferences":{"enabled":true,"preferredRegion":"us-west-2","tenancy":"SHARED",
+	"cpuPerformanceMetricBasis":{"name":"p50"},"ramPerformanceMetricBasis":{"name":"p40"}}}`
 
 // benchEnd is the fleet's last report slot; the virtual clock stands an hour later.
 var benchEnd = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)

@@ -406,14 +406,14 @@ func (w *Worker) summaryRows(ctx context.Context, file, account string, emit fun
 }
 
 // exportFiles is how many files an export of the kind holds: the eight
-// summary files; the six agent files and results.json; the summary files and
-// the EC2 recommendations.
+// summary files; the six agent files and results.json; the one EC2
+// recommendations file.
 func exportFiles(k discovery.ExportKind) int {
 	switch k {
 	case discovery.KindAgent:
 		return len(exportfile.AgentLayouts) + 1
 	case discovery.KindEC2:
-		return len(exportfile.SummaryLayouts) + 1
+		return 1
 	}
 	return len(exportfile.SummaryLayouts)
 }

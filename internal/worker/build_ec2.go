@@ -17,8 +17,11 @@ type EC2Source interface {
 	EC2Servers(ctx context.Context, account string, fn func(*exportfile.EC2Server) error) error
 }
 
-// buildEC2 writes an EC2 recommendations export: the summary file set, then
-// {account}_EC2InstanceRecommendations.csv with one row per server.
+// buildEC2 writes an EC2 recommendations export: one member,
+// EC2InstanceRecommendations.csv at the zip's root, with one row per server
+// (docs/exports.md, "EC2 instance recommendations"). The summary files are
+// not part of it: the row carries the server's inventory, and a summary
+// export is one StartExportTask away.
 func (w *Worker) buildEC2(ctx context.Context, t *discovery.ExportTask) discovery.ExportResult {
 	log := w.Log.With("exportId", t.ID)
 	src, ok := w.Queue.(EC2Source)
@@ -36,17 +39,20 @@ func (w *Worker) buildEC2(ctx context.Context, t *discovery.ExportTask) discover
 		log.ErrorContext(ctx, "instance type catalog", "err", err)
 		return failed("Export failed: the EC2 instance type catalog could not be read.")
 	}
-	sizer := ec2rec.NewSizer(catalog, prefs)
+	prices, err := ec2rec.EmbeddedPrices()
+	if err != nil {
+		log.ErrorContext(ctx, "price lists", "err", err)
+		return failed("Export failed: the EC2 price lists could not be read.")
+	}
+	sizer := ec2rec.NewSizer(catalog, prefs, prices)
+	echo := exportfile.NewEC2Prefs(&prefs)
 	size, err := w.Files.Write(t.AccountID, t.ID, func(out io.Writer) error {
 		a := exportfile.NewArchive(out, t.AccountID, t.RequestTime)
-		if err := w.summaryFiles(ctx, a, t); err != nil {
-			return err
-		}
 		rec := make([]string, 0, len(exportfile.EC2Layout.Header))
-		if _, _, err := a.CSV(exportfile.EC2Layout, func(cw *exportfile.CSVWriter) error {
+		if _, _, err := a.RootCSV(exportfile.EC2Layout, func(cw *exportfile.CSVWriter) error {
 			return src.EC2Servers(ctx, t.AccountID, func(s *exportfile.EC2Server) error {
 				r := sizer.Size(&s.Sizing)
-				rec = exportfile.EC2Record(s, &r, &prefs, rec)
+				rec = exportfile.EC2Record(s, &r, echo, rec)
 				return cw.Write(rec)
 			})
 		}); err != nil {
