@@ -196,9 +196,9 @@ func TestEC2RecommendationsDefaultsAndReserved(t *testing.T) {
 		want := map[string]string{"UserPreference.Region": "Europe (Ireland)", "UserPreference.EC2.Tenancy": "DEDICATED",
 			"UserPreference.EC2.PricingModel": "Reserved (Convertible)", "UserPreference.EC2.PricingModel.ContractTerm": "3 years",
 			"UserPreference.EC2.PricingModel.Payment": "All Upfront", "UserPreference.Recommendation.CPUSizing": "Specification",
-			"UserPreference.Recommendation.RAMSizing":  "Specification +25%",
+			"UserPreference.Recommendation.RAMSizing":  "25% of Specification",
 			"Recommendation.EC2.RequestedCPU.UsagePct": "100", "Recommendation.EC2.RequestedvCPU": "8",
-			"Recommendation.EC2.RequestedRAM.UsagePct": "125", "Recommendation.EC2.RequestedRAMinMB": "10240",
+			"Recommendation.EC2.RequestedRAM.UsagePct": "25", "Recommendation.EC2.RequestedRAMinMB": "2048",
 			"Recommendation.EC2.Instance.Price.UpfrontCost": "", "Recommendation.EC2.Instance.Price.HourlyRate": "",
 			"Recommendation.EC2.Instance.Price.AmortizedHourlyRate": "", "Recommendation.EC2.Instance.Price.EffectiveDate.UTC": "",
 			"Recommendation.EC2.Remarks": "Prices are known for shared tenancy only: picked by shared-tenancy On-Demand price; the price cells are empty for DEDICATED tenancy."}

@@ -201,7 +201,19 @@ func fromAggregate(b Basis, avg, maxV float64) float64 {
 	return maxV
 }
 
-func adjust(v float64, b Basis) float64 { return v * (1 + b.Adjust/100) }
+// adjust applies a basis' percentageAdjust to the need it gives. On SPEC it
+// is the share of the specification to provision (Cloud Migration Factory
+// sends it as "percent of CPU specification"; 0 means all of it); on a
+// utilization basis it is headroom added to the measured use.
+func adjust(v float64, b Basis) float64 {
+	if b.Name == BasisSPEC {
+		if b.Adjust == 0 {
+			return v
+		}
+		return v * b.Adjust / 100
+	}
+	return v * (1 + b.Adjust/100)
+}
 
 // ceilNeed rounds a need up to a whole number, ignoring float noise below 1e-9.
 func ceilNeed(v float64) float64 { return math.Ceil(v - 1e-9) }

@@ -90,7 +90,8 @@ func label(v string, labels map[string]string) string {
 
 // SizingLabel names a metric basis as the UserPreference.Recommendation.*Sizing
 // columns show it: "Specification", "Average", "Peak" or "95th percentile",
-// with " +N%" for a percentageAdjust.
+// with " +N%" for a percentageAdjust on a utilization basis, or
+// "N% of Specification" for one on SPEC.
 func SizingLabel(b ec2rec.Basis) string {
 	var l string
 	switch b.Name {
@@ -107,7 +108,11 @@ func SizingLabel(b ec2rec.Basis) string {
 			l = b.Name
 		}
 	}
-	if b.Adjust != 0 {
+	switch {
+	case b.Adjust == 0:
+	case b.Name == ec2rec.BasisSPEC:
+		l = FormatNumber(b.Adjust) + "% of Specification"
+	default:
 		l += " +" + FormatNumber(b.Adjust) + "%"
 	}
 	return l

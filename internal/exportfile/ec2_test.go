@@ -88,7 +88,7 @@ func TestSizingLabel(t *testing.T) {
 		want string
 	}{
 		{ec2rec.Basis{Name: "SPEC"}, "Specification"},
-		{ec2rec.Basis{Name: "SPEC", Adjust: 20}, "Specification +20%"},
+		{ec2rec.Basis{Name: "SPEC", Adjust: 20}, "20% of Specification"},
 		{ec2rec.Basis{Name: "AVG"}, "Average"},
 		{ec2rec.Basis{Name: "MAX", Adjust: 2.5}, "Peak +2.5%"},
 		{ec2rec.Basis{Name: "p0"}, "0th percentile"},

@@ -155,6 +155,11 @@ class CloudMigrationFactoryTest(harness.ServerTestCase):
                     self.assertEqual(row["UserPreference.EC2.PricingModel"], "On-Demand")
                     self.assertEqual(row["Recommendation.EC2.Instance.OSType"], "Linux")
                     self.assertEqual(row["Recommendation.EC2.Remarks"], "", row)
+                    if prefs["ec2RecommendationsPreferences"]["cpuPerformanceMetricBasis"]["name"] == "SPEC":
+                        # CMF's custom match is a percentage of the specification.
+                        self.assertEqual(row["Recommendation.EC2.RequestedCPU.UsagePct"], "80", row)
+                        self.assertEqual(row["Recommendation.EC2.RequestedRAM.UsagePct"], "90", row)
+                        self.assertEqual(row["UserPreference.Recommendation.CPUSizing"], "80% of Specification", row)
 
     def test_a_server_that_cannot_be_sized(self):
         """web-2 of the seeded fleet reports no CPUs, no RAM and no performance: its row has
