@@ -69,7 +69,12 @@ func serverHosts(t *testing.T, c *ads.ApplicationDiscoveryService) []string {
 }
 
 func TestImportTasks(t *testing.T) {
-	s := startServer(t, "")
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(importHeader + "ext-h,,,http-1,Linux,2,,,\n"))
+	}))
+	defer hs.Close()
+	allowed := t.TempDir()
+	s := startServer(t, "", "--import-allow-dir", allowed, "--import-allow-host", strings.TrimPrefix(hs.URL, "http://"))
 	c := client(t, s.URL, acctA, "x")
 	bucket := filepath.Join(s.Data, "buckets", "my-bucket")
 	if err := os.MkdirAll(bucket, 0o755); err != nil {
@@ -109,7 +114,7 @@ func TestImportTasks(t *testing.T) {
 
 	// Partly bad file over file://: per-row failures and an errors zip.
 	bad := importHeader + "ext-3,,,web-9,Linux,4,,,\n" + ",,,,Linux,4,,,\n" + "ext-4,,,web-10,Linux,many,,,\n" + "ext-5,,,web-11\n"
-	badPath := filepath.Join(t.TempDir(), "bad.csv")
+	badPath := filepath.Join(allowed, "bad.csv")
 	if err := os.WriteFile(badPath, []byte(bad), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -149,14 +154,15 @@ func TestImportTasks(t *testing.T) {
 	waitImport(t, c, aws.StringValue(o1.Task.ImportTaskId))
 
 	// URL rules.
-	for _, u := range []string{"http://example.com/x.csv", "https://10.0.0.1/x.csv", "s3://my-bucket/../../etc/passwd", "s3://my-bucket/a/../../x.csv", "file://relative/x.csv", "ftp://host/x.csv"} {
+	// Only the allowed directory and host: not another path, not another
+	// spelling of the allowed host.
+	port := strings.TrimPrefix(hs.URL, "http://127.0.0.1:")
+	for _, u := range []string{"http://example.com/x.csv", "https://10.0.0.1/x.csv", "s3://my-bucket/../../etc/passwd", "s3://my-bucket/a/../../x.csv",
+		"file://relative/x.csv", "ftp://host/x.csv", "file:///etc/passwd", "file://" + filepath.Join(s.Data, "poseidon.db"), "file://" + allowed,
+		"http://localhost:" + port + "/f.csv", "http://[::1]:" + port + "/f.csv", "http://2130706433:" + port + "/f.csv"} {
 		_, err := c.StartImportTask(&ads.StartImportTaskInput{Name: aws.String("u"), ImportUrl: aws.String(u)})
 		wantCode(t, err, "InvalidParameterValueException", 400)
 	}
-	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = w.Write([]byte(importHeader + "ext-h,,,http-1,Linux,2,,,\n"))
-	}))
-	defer hs.Close()
 	if ht := startImport(t, c, "http", hs.URL+"/f.csv"); aws.StringValue(ht.Status) != "IMPORT_COMPLETE" || aws.Int64Value(ht.ServerImportSuccess) != 1 {
 		t.Fatalf("http import: %v", ht)
 	}
@@ -230,9 +236,10 @@ func TestImportTemplateRoundTrip(t *testing.T) {
 			return k
 		}())
 	}
-	p := filepath.Join(t.TempDir(), "tpl.csv")
+	p := filepath.Join(s.Data, "buckets", "round-trip", "tpl.csv")
+	_ = os.MkdirAll(filepath.Dir(p), 0o755)
 	_ = os.WriteFile(p, []byte(tpl), 0o644)
-	task := startImport(t, c, "round trip", "file://"+p)
+	task := startImport(t, c, "round trip", "s3://round-trip/tpl.csv")
 	if aws.StringValue(task.Status) != "IMPORT_COMPLETE" || aws.Int64Value(task.ServerImportSuccess) != int64(len(before)) || aws.Int64Value(task.ApplicationImportSuccess) != 0 {
 		t.Fatalf("round trip import: %v", task)
 	}
