@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -250,5 +251,42 @@ func TestImportTemplateRoundTrip(t *testing.T) {
 	tags, _ := c.DescribeTags(&ads.DescribeTagsInput{})
 	if len(apps.Configurations) != 1 || len(tags.Tags) != len(srv) {
 		t.Fatalf("apps %d tags %d", len(apps.Configurations), len(tags.Tags))
+	}
+}
+
+// --import-allow-dir and --import-allow-host come from POSEIDON_* variables
+// like every serve flag (comma-separated lists), and a directory tenants
+// must not read stops the start.
+func TestImportAllowFlags(t *testing.T) {
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(importHeader + "ext-env-h,,,env-http,Linux,2,,,\n"))
+	}))
+	defer hs.Close()
+	one, two := t.TempDir(), t.TempDir()
+	mustWrite(t, filepath.Join(two, "f.csv"), importHeader+"ext-env-f,,,env-file,Linux,2,,,\n")
+	t.Setenv("POSEIDON_IMPORT_ALLOW_DIR", one+","+two)
+	t.Setenv("POSEIDON_IMPORT_ALLOW_HOST", "example.invalid.:80,"+strings.TrimPrefix(hs.URL, "http://"))
+	// example.invalid does not resolve: the server refuses to start.
+	if err := run(t.Context(), []string{"serve", "--addr", "127.0.0.1:0", "--data", t.TempDir()}, io.Discard, io.Discard); err == nil ||
+		!strings.Contains(err.Error(), "example.invalid") {
+		t.Fatalf("serve with an unresolvable allowed host: %v", err)
+	}
+	t.Setenv("POSEIDON_IMPORT_ALLOW_HOST", strings.TrimPrefix(hs.URL, "http://"))
+	s := startServer(t, "")
+	c := client(t, s.URL, acctA, "x")
+	for _, u := range []string{"file://" + filepath.Join(two, "f.csv"), hs.URL + "/f.csv"} {
+		if st := startImport(t, c, "env", u); aws.StringValue(st.Status) != "IMPORT_COMPLETE" {
+			t.Fatalf("%s: %v", u, st)
+		}
+	}
+	os.Unsetenv("POSEIDON_IMPORT_ALLOW_HOST")
+	data := t.TempDir()
+	creds := writeCredentials(t)
+	for _, dir := range []string{data, filepath.Join(data, "buckets"), filepath.Dir(data), filepath.Dir(creds), "/", "/proc/self", "/nonexistent-dir"} {
+		os.MkdirAll(filepath.Join(data, "buckets"), 0o755)
+		err := run(t.Context(), []string{"serve", "--addr", "127.0.0.1:0", "--data", data, "--credentials", creds, "--import-allow-dir", dir}, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "--import-allow-dir") {
+			t.Errorf("serve --import-allow-dir %s: %v", dir, err)
+		}
 	}
 }
