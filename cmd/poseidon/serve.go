@@ -132,6 +132,12 @@ func (c *serveCmd) build(ctx context.Context, log *slog.Logger, db *sqlite.DB, c
 	if err != nil {
 		return nil, err
 	}
+	for _, d := range sources.dirs {
+		log.Info("file:// import URLs may read files under a directory, for every account", "dir", d)
+	}
+	for _, h := range c.ImportAllowHost {
+		log.Info("http(s):// import URLs may fetch from a host, for every account", "host", h)
+	}
 	importer := newImports(db, clk, tokens, c.Data, sources)
 	cfiles := continuousFiles(c.Data)
 	srv := server.New(server.Config{
