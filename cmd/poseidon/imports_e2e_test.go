@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -69,7 +70,12 @@ func serverHosts(t *testing.T, c *ads.ApplicationDiscoveryService) []string {
 }
 
 func TestImportTasks(t *testing.T) {
-	s := startServer(t, "")
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(importHeader + "ext-h,,,http-1,Linux,2,,,\n"))
+	}))
+	defer hs.Close()
+	allowed := t.TempDir()
+	s := startServer(t, "", "--import-allow-dir", allowed, "--import-allow-host", strings.TrimPrefix(hs.URL, "http://"))
 	c := client(t, s.URL, acctA, "x")
 	bucket := filepath.Join(s.Data, "buckets", "my-bucket")
 	if err := os.MkdirAll(bucket, 0o755); err != nil {
@@ -109,7 +115,7 @@ func TestImportTasks(t *testing.T) {
 
 	// Partly bad file over file://: per-row failures and an errors zip.
 	bad := importHeader + "ext-3,,,web-9,Linux,4,,,\n" + ",,,,Linux,4,,,\n" + "ext-4,,,web-10,Linux,many,,,\n" + "ext-5,,,web-11\n"
-	badPath := filepath.Join(t.TempDir(), "bad.csv")
+	badPath := filepath.Join(allowed, "bad.csv")
 	if err := os.WriteFile(badPath, []byte(bad), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -149,14 +155,15 @@ func TestImportTasks(t *testing.T) {
 	waitImport(t, c, aws.StringValue(o1.Task.ImportTaskId))
 
 	// URL rules.
-	for _, u := range []string{"http://example.com/x.csv", "https://10.0.0.1/x.csv", "s3://my-bucket/../../etc/passwd", "s3://my-bucket/a/../../x.csv", "file://relative/x.csv", "ftp://host/x.csv"} {
+	// Only the allowed directory and host: not another path, not another
+	// spelling of the allowed host.
+	port := strings.TrimPrefix(hs.URL, "http://127.0.0.1:")
+	for _, u := range []string{"http://example.com/x.csv", "https://10.0.0.1/x.csv", "s3://my-bucket/../../etc/passwd", "s3://my-bucket/a/../../x.csv",
+		"file://relative/x.csv", "ftp://host/x.csv", "file:///etc/passwd", "file://" + filepath.Join(s.Data, "poseidon.db"), "file://" + allowed,
+		"http://localhost:" + port + "/f.csv", "http://[::1]:" + port + "/f.csv", "http://2130706433:" + port + "/f.csv"} {
 		_, err := c.StartImportTask(&ads.StartImportTaskInput{Name: aws.String("u"), ImportUrl: aws.String(u)})
 		wantCode(t, err, "InvalidParameterValueException", 400)
 	}
-	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = w.Write([]byte(importHeader + "ext-h,,,http-1,Linux,2,,,\n"))
-	}))
-	defer hs.Close()
 	if ht := startImport(t, c, "http", hs.URL+"/f.csv"); aws.StringValue(ht.Status) != "IMPORT_COMPLETE" || aws.Int64Value(ht.ServerImportSuccess) != 1 {
 		t.Fatalf("http import: %v", ht)
 	}
@@ -230,9 +237,10 @@ func TestImportTemplateRoundTrip(t *testing.T) {
 			return k
 		}())
 	}
-	p := filepath.Join(t.TempDir(), "tpl.csv")
+	p := filepath.Join(s.Data, "buckets", "round-trip", "tpl.csv")
+	_ = os.MkdirAll(filepath.Dir(p), 0o755)
 	_ = os.WriteFile(p, []byte(tpl), 0o644)
-	task := startImport(t, c, "round trip", "file://"+p)
+	task := startImport(t, c, "round trip", "s3://round-trip/tpl.csv")
 	if aws.StringValue(task.Status) != "IMPORT_COMPLETE" || aws.Int64Value(task.ServerImportSuccess) != int64(len(before)) || aws.Int64Value(task.ApplicationImportSuccess) != 0 {
 		t.Fatalf("round trip import: %v", task)
 	}
@@ -243,5 +251,42 @@ func TestImportTemplateRoundTrip(t *testing.T) {
 	tags, _ := c.DescribeTags(&ads.DescribeTagsInput{})
 	if len(apps.Configurations) != 1 || len(tags.Tags) != len(srv) {
 		t.Fatalf("apps %d tags %d", len(apps.Configurations), len(tags.Tags))
+	}
+}
+
+// --import-allow-dir and --import-allow-host come from POSEIDON_* variables
+// like every serve flag (comma-separated lists), and a directory tenants
+// must not read stops the start.
+func TestImportAllowFlags(t *testing.T) {
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(importHeader + "ext-env-h,,,env-http,Linux,2,,,\n"))
+	}))
+	defer hs.Close()
+	one, two := t.TempDir(), t.TempDir()
+	mustWrite(t, filepath.Join(two, "f.csv"), importHeader+"ext-env-f,,,env-file,Linux,2,,,\n")
+	t.Setenv("POSEIDON_IMPORT_ALLOW_DIR", one+","+two)
+	t.Setenv("POSEIDON_IMPORT_ALLOW_HOST", "example.invalid.:80,"+strings.TrimPrefix(hs.URL, "http://"))
+	// example.invalid does not resolve: the server refuses to start.
+	if err := run(t.Context(), []string{"serve", "--addr", "127.0.0.1:0", "--data", t.TempDir()}, io.Discard, io.Discard); err == nil ||
+		!strings.Contains(err.Error(), "example.invalid") {
+		t.Fatalf("serve with an unresolvable allowed host: %v", err)
+	}
+	t.Setenv("POSEIDON_IMPORT_ALLOW_HOST", strings.TrimPrefix(hs.URL, "http://"))
+	s := startServer(t, "")
+	c := client(t, s.URL, acctA, "x")
+	for _, u := range []string{"file://" + filepath.Join(two, "f.csv"), hs.URL + "/f.csv"} {
+		if st := startImport(t, c, "env", u); aws.StringValue(st.Status) != "IMPORT_COMPLETE" {
+			t.Fatalf("%s: %v", u, st)
+		}
+	}
+	os.Unsetenv("POSEIDON_IMPORT_ALLOW_HOST")
+	data := t.TempDir()
+	creds := writeCredentials(t)
+	for _, dir := range []string{data, filepath.Join(data, "buckets"), filepath.Dir(data), filepath.Dir(creds), "/", "/proc/self", "/nonexistent-dir"} {
+		os.MkdirAll(filepath.Join(data, "buckets"), 0o755)
+		err := run(t.Context(), []string{"serve", "--addr", "127.0.0.1:0", "--data", data, "--credentials", creds, "--import-allow-dir", dir}, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "--import-allow-dir") {
+			t.Errorf("serve --import-allow-dir %s: %v", dir, err)
+		}
 	}
 }

@@ -234,14 +234,18 @@ func secSeedA(t *testing.T, s *testServer, a *secCaller) secAccountA {
 		`{"applicationConfigurationId":"`+acc.ids["app"]+`","configurationIds":["`+acc.ids["server"]+`"]}`).ok(t, "associate")
 	a.call(t, "CreateTags", `{"configurationIds":["`+acc.ids["server"]+`"],"tags":[{"key":"sec-env","value":"prod"}]}`).ok(t, "tag")
 
-	csvPath := filepath.Join(t.TempDir(), "import.csv")
+	// A's own bucket (strict mode: data/buckets/<account>/<bucket>/).
+	csvPath := filepath.Join(s.Data, "buckets", acctA, "sec-a", "import.csv")
 	csv := "ExternalId,IPAddress,MACAddress,HostName,OS.Name,CPU.NumberOfCores\nsec-ext-1,10.78.0.1,,sec-a-imported,Linux,2\n"
+	if err := os.MkdirAll(filepath.Dir(csvPath), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(csvPath, []byte(csv), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	acc.hostnames = append(acc.hostnames, "sec-a-imported")
 	acc.ids["token"] = "sec-token-of-account-a"
-	imp := a.call(t, "StartImportTask", `{"clientRequestToken":"`+acc.ids["token"]+`","name":"sec-a-import","importUrl":"file://`+csvPath+`"}`).ok(t, "import")
+	imp := a.call(t, "StartImportTask", `{"clientRequestToken":"`+acc.ids["token"]+`","name":"sec-a-import","importUrl":"s3://sec-a/import.csv"}`).ok(t, "import")
 	acc.ids["import"] = secStr(imp, "task", "importTaskId")
 	secWait(t, a, "DescribeImportTasks", `{"filters":[{"name":"IMPORT_TASK_ID","values":["`+acc.ids["import"]+`"]}]}`, func(m map[string]any) bool {
 		f := secFirst(m, "tasks")
@@ -512,8 +516,9 @@ func secRows(acc secAccountA) []secRow {
 					return e != nil && e["exportStatus"] != "IN_PROGRESS"
 				}, "exportRequestTime", "configurationsDownloadUrl", "requestedStartTime", "requestedEndTime")},
 		{op: "StartImportTask", body: func(id map[string]string) string {
-			// A's clientRequestToken does not give B A's task.
-			return `{"clientRequestToken":` + q(id["token"]) + `,"name":"sec-b-import","importUrl":"file:///nonexistent/sec-b.csv"}`
+			// A's clientRequestToken does not give B A's task, and A's
+			// bucket name names B's own (empty) bucket.
+			return `{"clientRequestToken":` + q(id["token"]) + `,"name":"sec-b-import","importUrl":"s3://sec-a/import.csv"}`
 		}, volatile: []string{"importTaskId", "importRequestTime", "importCompletionTime", "importDeletedTime", "status",
 			"serverImportSuccess", "serverImportFailure", "applicationImportSuccess", "applicationImportFailure", "errorsAndFailedEntriesZip"},
 			after: func(t *testing.T, b *secCaller, real, fake secResp) {

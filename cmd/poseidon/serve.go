@@ -36,6 +36,9 @@ type serveCmd struct {
 	ExportDelay  time.Duration `default:"0s" env:"POSEIDON_EXPORT_DELAY" help:"Hold each export IN_PROGRESS for at least this long, as AWS takes minutes."`
 	PublicURL    string        `env:"POSEIDON_PUBLIC_URL" help:"Base URL of download links (default: http://ADDR)."`
 
+	ImportAllowDir  []string `name:"import-allow-dir" env:"POSEIDON_IMPORT_ALLOW_DIR" placeholder:"DIR" help:"Let file:// import URLs read files under DIR (repeatable, or comma-separated). Every account may read them. Without it file:// is off."`
+	ImportAllowHost []string `name:"import-allow-host" env:"POSEIDON_IMPORT_ALLOW_HOST" placeholder:"HOST:PORT" help:"Let http(s):// import URLs fetch from HOST:PORT (repeatable, or comma-separated); a name is resolved once, at start. Every account may fetch from it. Without it http(s) is off."`
+
 	MaxBodyBytes        int64  `default:"1048576" env:"POSEIDON_MAX_BODY_BYTES" help:"Largest accepted API request body, in bytes."`
 	AgentExportsRunning int    `default:"5" env:"POSEIDON_LIMIT_AGENT_EXPORTS_RUNNING" help:"Agent-data exports running at once per account (0: no limit)."`
 	AgentExportsPerDay  int    `default:"2" env:"POSEIDON_LIMIT_AGENT_EXPORTS_PER_DAY" help:"Agent-data exports per rolling 24 hours per account (0: no limit)."`
@@ -125,7 +128,18 @@ func (c *serveCmd) build(ctx context.Context, log *slog.Logger, db *sqlite.DB, c
 	limits := exports.Limits{AgentConcurrent: c.AgentExportsRunning, AgentPerDay: c.AgentExportsPerDay, ConfigurationExports: c.ConfigExportsPer6h, Disabled: c.NoLimits}
 	tokens := pagetoken.New(tokenSecret)
 	svc := exports.New(exports.Config{Store: db, Now: clk.Now, Delay: c.ExportDelay, Limits: limits, Tokens: tokens, Wake: w.Wake})
-	importer := newImports(db, clk, tokens, c.Data)
+	sources, err := c.importSourcesOf(ctx, authn.Strict())
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range sources.dirs {
+		log.Info("file:// import URLs may read files under a directory, for every account", "dir", d)
+	}
+	for _, h := range c.ImportAllowHost {
+		log.Info("http(s):// import URLs may fetch from a host, for every account", "host", h)
+	}
+	importer := newImports(db, clk, tokens, c.Data, sources)
+	cfiles := continuousFiles(c.Data)
 	srv := server.New(server.Config{
 		Store: db, Exports: svc, Auth: authn, Clock: clk, Files: files, Log: log,
 		Agents:            newAgents(db, clk, tokens, log),
@@ -133,8 +147,9 @@ func (c *serveCmd) build(ctx context.Context, log *slog.Logger, db *sqlite.DB, c
 		Applications:      newApplications(db, clk, tokens, log),
 		Tags:              newTags(db, clk, tokens, log),
 		BatchDeletes:      newBatchDeletes(db, clk, tokens, log),
-		ContinuousExports: newContinuousExports(db, clk, tokens, log, c.Data),
+		ContinuousExports: newContinuousExports(db, clk, tokens, log, cfiles),
 		Imports:           importer,
+		AccountFiles:      []server.AccountFiles{importer, cfiles},
 		HomeRegion:        homeRegion, ControlToken: c.ControlToken, MaxBodyBytes: c.MaxBodyBytes, MaxIntakeBytes: c.MaxIntakeBytes,
 		SmithyStatusCodes: c.SmithyStatusCodes, URLSecret: urlSecret,
 	})

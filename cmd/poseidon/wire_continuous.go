@@ -11,12 +11,18 @@ import (
 	"github.com/poseidon-ads/poseidon/internal/sqlite"
 )
 
-// newContinuousExports builds the continuous export use-case layer; its
-// files go under data/continuous-exports/<s3Bucket>/.
-func newContinuousExports(db *sqlite.DB, clk *clock.Clock, tokens *pagetoken.Sealer, log *slog.Logger, data string) server.ContinuousExports {
+// continuousFiles are the continuous export data files, under
+// data/continuous-exports/<s3Bucket>/ (one bucket per account).
+func continuousFiles(data string) *continuous.Files {
+	return &continuous.Files{Root: filepath.Join(data, "continuous-exports")}
+}
+
+// newContinuousExports builds the continuous export use-case layer, writing
+// into files.
+func newContinuousExports(db *sqlite.DB, clk *clock.Clock, tokens *pagetoken.Sealer, log *slog.Logger, files *continuous.Files) server.ContinuousExports {
 	return continuous.New(continuous.Config{
 		Store:  db,
-		Files:  &continuous.Files{Root: filepath.Join(data, "continuous-exports")},
+		Files:  files,
 		Now:    clk.Now,
 		Tokens: tokens,
 		Log:    log,

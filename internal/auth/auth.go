@@ -140,6 +140,12 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request, body 
 	if err := sig.Precheck(service, a.now(), MaxSkew); err != nil {
 		return Identity{}, err
 	}
+	// The body is covered by the payload hash, the date by the string to
+	// sign, host by Precheck; the operation must be covered too, or a
+	// signature over host;x-amz-date alone could be re-aimed at another one.
+	if r.Header.Get("X-Amz-Target") != "" && !sig.Signs("X-Amz-Target") {
+		return Identity{}, sigv4.TargetNotSigned()
+	}
 	c, ok := a.lookup(sig.AccessKeyID)
 	// Identities in the credentials file are long-term keys: a session token
 	// cannot belong to them.

@@ -1,12 +1,20 @@
 package auth
 
 import (
+	"bytes"
+	"errors"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go/aws/credentials"
+	v4 "github.com/aws/aws-sdk-go/aws/signer/v4"
+
+	"github.com/poseidon-ads/poseidon/internal/sigv4"
 )
 
 func TestAllowed(t *testing.T) {
@@ -80,5 +88,47 @@ func TestOpenModeIdentity(t *testing.T) {
 		if err != nil || id.AccountID != tt.wantAcct || id.Region != tt.wantRegion || !id.Allowed("discovery:Anything") {
 			t.Errorf("%q: %+v %v", tt.auth, id, err)
 		}
+	}
+}
+
+// TestStrictTargetMustBeSigned: in strict mode a request whose X-Amz-Target
+// the signature leaves out is refused, even with an otherwise valid
+// signature (over host;x-amz-date it could be re-aimed at any operation);
+// aws-sdk-go v1's signer, like botocore's, signs the target.
+func TestStrictTargetMustBeSigned(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "c.json")
+	os.WriteFile(p, []byte(`{"identities":[{"accessKeyId":"AK","secretAccessKey":"sk","accountId":"123456789012"}]}`), 0o600)
+	a, err := LoadStrict(p, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := []byte("{}")
+	signed := func(target string, targetSigned bool) *http.Request {
+		r := httptest.NewRequest("POST", "http://127.0.0.1:8470/", bytes.NewReader(body))
+		r.Header.Set("Content-Type", "application/x-amz-json-1.1")
+		if targetSigned {
+			r.Header.Set("X-Amz-Target", target)
+		}
+		if _, err := v4.NewSigner(credentials.NewStaticCredentials("AK", "sk", "")).Sign(r, bytes.NewReader(body), "discovery", "us-west-2", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if !targetSigned {
+			r.Header.Set("X-Amz-Target", target)
+		}
+		return r
+	}
+	const target = "AWSPoseidonService_V2015_11_01.DescribeAgents"
+	if _, err := a.Authenticate(t.Context(), signed(target, true), body, "discovery"); err != nil {
+		t.Fatalf("target signed: %v", err)
+	}
+	_, err = a.Authenticate(t.Context(), signed(target, false), body, "discovery")
+	var se *sigv4.Error
+	if !errors.As(err, &se) || se.Code != sigv4.CodeInvalidSignature || se.Status != 403 ||
+		se.Message != "'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization." {
+		t.Fatalf("target not signed: %v", err)
+	}
+	// Without a target (agent intake), nothing more is asked.
+	if _, err := a.Authenticate(t.Context(), signed("", true), body, "discovery"); err != nil {
+		t.Fatalf("no target: %v", err)
 	}
 }

@@ -215,3 +215,19 @@ func appendFile(p string, b []byte) error {
 	}
 	return fh.Close()
 }
+
+// RemoveAccount deletes the data files of account's bucket (each account
+// has one, named by Bucket).
+func (f *Files) RemoveAccount(account string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return os.RemoveAll(filepath.Join(f.Root, Bucket(account)))
+}
+
+// RemoveAll deletes the data files of every account (Root itself: Append
+// creates the folders it needs).
+func (f *Files) RemoveAll() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return os.RemoveAll(f.Root)
+}

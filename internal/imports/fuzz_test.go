@@ -6,15 +6,11 @@ import (
 	"encoding/csv"
 	"errors"
 	"math"
-	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/poseidon-ads/poseidon/internal/discovery"
 )
 
 // fuzzStore is an in-memory Store that records the rows it is given and
@@ -27,6 +23,9 @@ type fuzzStore struct {
 
 func (s *fuzzStore) CreateImportTask(context.Context, *Task) (*Task, bool, error) {
 	return nil, false, errors.New("unused")
+}
+func (s *fuzzStore) ImportTaskByToken(context.Context, string, string) (*Task, error) {
+	return nil, errors.New("unused")
 }
 func (s *fuzzStore) FindImportTasks(context.Context, string, []Filter, string, int) ([]*Task, error) {
 	return nil, errors.New("unused")
@@ -187,54 +186,45 @@ func fuzzCheckZip(t *testing.T, path string) {
 	}
 }
 
-// FuzzResolve checks that an import URL resolves only to a file under the
-// data directory's buckets (s3), a clean absolute path (file), or a
-// loopback host (http, https), and that a refusal is an
-// InvalidParameterValueException.
+// FuzzResolve checks which files a tenant's import URL may reach, on a real
+// file system: account A's strict-mode bucket full of links out (to /proc,
+// /etc, the store, account B's bucket, outside the data directory), a FIFO,
+// another account's buckets and an allowed file:// directory with links of
+// its own. Whatever the URL, Resolve either refuses it with an
+// InvalidParameterValueException or the file opened is one A may read
+// (they hold "OK"; every other file holds "SECRET"), or the open fails with
+// the one unreadable message.
 func FuzzResolve(f *testing.F) {
-	for _, s := range []string{
-		"s3://b/k.csv", "s3://b/dir/../k.csv", "s3://b/../c/k.csv", "s3://../x/k", "s3://b%2F..%2F../k", "s3://b/%2e%2e/%2e%2e/k",
+	s, root := tenantTree(f)
+	for _, seed := range []string{
+		"s3://b/ok.csv", "s3://b/dir/../ok.csv", "s3://b/../c/k.csv", "s3://../x/k", "s3://b%2F..%2F../k", "s3://b/%2e%2e/%2e%2e/k",
+		"s3://b/link-out.csv", "s3://b/link-db.csv", "s3://b/link-other.csv", "s3://b/link-cmdline.csv", "s3://b/link-etc/passwd",
+		"s3://b/link-up/../poseidon.db", "s3://b/link-proc/environ", "s3://evil/secret.csv", "s3://up/poseidon.db",
+		"s3://" + tenantB + "/b/secret.csv", "s3://b/fifo.csv",
 		"s3://.../k", "s3://b:80/k", "S3://b/k", "s3:///k", "s3://b/", "s3://b\\..\\x/k",
-		"file:///tmp/x.csv", "file:///tmp/../etc/x", "file://localhost/x", "file://host/tmp/x", "file:x",
-		"http://127.0.0.1/x", "http://[::1]:80/x", "https://localhost/x", "http://127.0.0.1.nip.io/x", "http://0x7f.1/x",
-		"http://[::ffff:127.0.0.1]/x", "http://10.0.0.1/x", "gopher://127.0.0.1/x", "", "%", "::",
+		"file://" + root + "/allow/ok.csv", "file://" + root + "/allow/link-out.csv", "file://" + root + "/allow/link-sibling/secret.csv",
+		"file:///proc/self/cmdline", "file:///etc/passwd", "file://localhost" + root + "/allow/ok.csv",
+		"http://127.0.0.1/x", "http://[::1]:80/x", "https://localhost/x", "http://0x7f.1/x", "gopher://127.0.0.1/x", "", "%", "::",
 	} {
-		f.Add(s)
+		f.Add(seed)
 	}
-	s := &Service{Data: "/data"}
-	buckets := filepath.Join("/data", "buckets") + string(filepath.Separator)
 	f.Fuzz(func(t *testing.T, raw string) {
-		loc, err := s.Resolve(raw)
-		if err != nil {
-			var de *discovery.Error
-			if !errors.As(err, &de) || de.Code != discovery.InvalidParameterValue {
+		if _, err := s.Resolve(tenantA, raw); err != nil {
+			if !isInvalid(err) {
 				t.Fatalf("Resolve(%q) error %#v", raw, err)
 			}
 			return
 		}
-		u, perr := url.Parse(raw)
-		if perr != nil {
-			t.Fatalf("Resolve(%q) accepted an unparsable URL", raw)
-		}
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		defer cancel()
+		got, err := readURL(ctx, s, tenantA, raw)
 		switch {
-		case loc.Path != "" && loc.HTTP != "":
-			t.Fatalf("Resolve(%q) = both %+v", raw, loc)
-		case loc.Path != "" && strings.EqualFold(u.Scheme, "s3"):
-			rel, err := filepath.Rel(buckets, loc.Path)
-			if !strings.HasPrefix(loc.Path, buckets) || err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || !strings.Contains(rel, string(filepath.Separator)) {
-				t.Fatalf("Resolve(%q) = %s: outside a bucket under %s", raw, loc.Path, buckets)
-			}
-		case loc.Path != "":
-			if !filepath.IsAbs(loc.Path) || filepath.Clean(loc.Path) != loc.Path {
-				t.Fatalf("Resolve(%q) = unclean path %s", raw, loc.Path)
-			}
-		case loc.HTTP != "":
-			h := u.Hostname()
-			if ip := net.ParseIP(h); h != "localhost" && (ip == nil || !ip.IsLoopback()) {
-				t.Fatalf("Resolve(%q) = non-loopback host %q", raw, h)
-			}
-		default:
-			t.Fatalf("Resolve(%q) = empty location", raw)
+		case err != nil && !errors.Is(err, errUnreadable):
+			t.Fatalf("open(%q): %v", raw, err)
+		case strings.Contains(got, "SECRET"):
+			t.Fatalf("open(%q) read a file account A may not read: %q", raw, got)
+		case err == nil && !strings.HasPrefix(got, "OK"):
+			t.Fatalf("open(%q) read %q", raw, got)
 		}
 	})
 }

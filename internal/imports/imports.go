@@ -8,10 +8,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"net"
-	"net/url"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/poseidon-ads/poseidon/internal/discovery"
@@ -75,10 +71,15 @@ type Filter struct {
 // Store is the persistence the service needs.
 type Store interface {
 	CreateImportTask(ctx context.Context, t *Task) (*Task, bool, error) // existing task for the token, created?
+	// ImportTaskByToken returns the account's task started with a client
+	// request token, or discovery.ErrNotFound.
+	ImportTaskByToken(ctx context.Context, account, token string) (*Task, error)
 	FindImportTasks(ctx context.Context, account string, f []Filter, after string, limit int) ([]*Task, error)
 	PendingImportTasks(ctx context.Context, limit int) ([]*Task, error)
 	ImportRow(ctx context.Context, account, taskID string, r *Row, nowMS int64) (*RowResult, error)
 	CountImportRecords(ctx context.Context, account string) (int, error)
+	// FinishImportTask stores a task's outcome, or returns ErrTaskGone if
+	// the task is no longer in progress.
 	FinishImportTask(ctx context.Context, t *Task) error
 	DeleteImportData(ctx context.Context, account, taskID string, history bool, nowMS int64) error
 }
@@ -88,8 +89,19 @@ type Service struct {
 	Store  Store
 	Now    func() time.Time
 	Tokens *pagetoken.Sealer
-	Data   string // buckets live under Data/buckets/BUCKET/KEY; errors zips under Data/imports
-	Wake   chan struct{}
+	// Data is the data directory: local buckets live under Data/buckets
+	// (see Resolve), errors zips under Data/imports/<account>.
+	Data string
+	// PerAccount gives each account its own buckets,
+	// Data/buckets/<account>/BUCKET (strict mode).
+	PerAccount bool
+	// AllowDirs are the folders file:// URLs may read under (absolute,
+	// symbolic links resolved); none turns file:// off.
+	AllowDirs []string
+	// Hosts are the hosts http(s):// URLs may fetch from; nil turns
+	// http(s) off.
+	Hosts *Hosts
+	Wake  chan struct{}
 }
 
 func invalid(format string, args ...any) error {
@@ -103,9 +115,20 @@ func NewID() string {
 	return "import-task-" + hex.EncodeToString(b)
 }
 
-// Start validates the URL and records an IMPORT_IN_PROGRESS task.
+// Start records an IMPORT_IN_PROGRESS task. A clientRequestToken already
+// used is answered first, before the URL is checked: the same name and URL
+// get the task it started, other parameters ResourceInUseException.
 func (s *Service) Start(ctx context.Context, account, token, name, importURL string) (*Task, error) {
-	if _, err := s.Resolve(importURL); err != nil {
+	if token != "" {
+		got, err := s.Store.ImportTaskByToken(ctx, account, token)
+		if err == nil {
+			return sameRequest(got, token, name, importURL)
+		}
+		if !errors.Is(err, discovery.ErrNotFound) {
+			return nil, err
+		}
+	}
+	if _, err := s.Resolve(account, importURL); err != nil {
 		return nil, err
 	}
 	t := &Task{AccountID: account, ID: NewID(), ClientToken: token, Name: name, URL: importURL, Status: InProgress, RequestMS: s.Now().UnixMilli()}
@@ -114,10 +137,7 @@ func (s *Service) Start(ctx context.Context, account, token, name, importURL str
 		return nil, err
 	}
 	if !created {
-		if got.Name != name || got.URL != importURL {
-			return nil, discovery.Errorf(discovery.ResourceInUse, "The clientRequestToken %s is already in use with different parameters.", token)
-		}
-		return got, nil
+		return sameRequest(got, token, name, importURL)
 	}
 	if s.Wake != nil {
 		select {
@@ -128,46 +148,13 @@ func (s *Service) Start(ctx context.Context, account, token, name, importURL str
 	return got, nil
 }
 
-// Location is where an import URL points.
-type Location struct {
-	Path string // local file
-	HTTP string // loopback http(s) URL
-}
-
-// Resolve maps importUrl to a local file or a loopback URL.
-func (s *Service) Resolve(raw string) (*Location, error) {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, invalid("The importUrl %s is not valid.", raw)
+// sameRequest returns the task a token started if name and importURL are
+// the ones it was started with, ResourceInUseException otherwise.
+func sameRequest(t *Task, token, name, importURL string) (*Task, error) {
+	if t.Name != name || t.URL != importURL {
+		return nil, discovery.Errorf(discovery.ResourceInUse, "The clientRequestToken %s is already in use with different parameters.", token)
 	}
-	switch strings.ToLower(u.Scheme) {
-	case "s3":
-		key := strings.TrimPrefix(u.Path, "/")
-		if u.Host == "" || key == "" || strings.ContainsAny(u.Host, `/\`) || u.Host == "." || u.Host == ".." {
-			return nil, invalid("The importUrl %s is not valid.", raw)
-		}
-		root := filepath.Join(s.Data, "buckets", u.Host)
-		p := filepath.Join(root, filepath.FromSlash(key))
-		if rel, err := filepath.Rel(root, p); err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-			return nil, invalid("The importUrl %s is not valid.", raw)
-		}
-		return &Location{Path: p}, nil
-	case "file":
-		if u.Host != "" && u.Host != "localhost" || !filepath.IsAbs(u.Path) || filepath.Clean(u.Path) != u.Path {
-			return nil, invalid("The importUrl %s is not valid.", raw)
-		}
-		return &Location{Path: u.Path}, nil
-	case "http", "https":
-		h := u.Hostname()
-		if h == "localhost" {
-			return &Location{HTTP: raw}, nil
-		}
-		if ip := net.ParseIP(h); ip != nil && ip.IsLoopback() {
-			return &Location{HTTP: raw}, nil
-		}
-		return nil, invalid("The importUrl %s is not valid: only loopback http(s) hosts are allowed.", raw)
-	}
-	return nil, invalid("The importUrl %s is not valid.", raw)
+	return t, nil
 }
 
 // Page is a DescribeImportTasks page.

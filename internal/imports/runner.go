@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -41,7 +40,7 @@ func (s *Service) RunPending(ctx context.Context) (int, error) {
 			return 0, ctx.Err() // shutting down: the task runs again after a restart
 		}
 		t.Status, t.CompletionMS = Failed, s.Now().UnixMilli()
-		if ferr := s.Store.FinishImportTask(ctx, t); ferr != nil {
+		if ferr := s.Store.FinishImportTask(ctx, t); ferr != nil && !errors.Is(ferr, ErrTaskGone) {
 			return 0, errors.Join(err, ferr)
 		}
 		errs = append(errs, fmt.Errorf("import task %s failed: %w", t.ID, err))
@@ -73,36 +72,17 @@ type failure struct {
 	reason string
 }
 
-func (s *Service) open(ctx context.Context, t *Task) (io.ReadCloser, error) {
-	loc, err := s.Resolve(t.URL)
-	if err != nil {
-		return nil, err
-	}
-	if loc.Path != "" {
-		return os.Open(loc.Path)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, loc.HTTP, nil)
-	if err != nil {
-		return nil, err
-	}
-	c := &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := c.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		resp.Body.Close()
-		return nil, fmt.Errorf("GET %s: %s", loc.HTTP, resp.Status)
-	}
-	return resp.Body, nil
-}
-
 func (s *Service) run(ctx context.Context, t *Task) error {
 	var fails []failure
 	var header []string
 	fatal := ""
 	body, err := s.open(ctx, t)
 	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		// The reasons open gives are safe to show: no server path, no
+		// byte of a file the tenant did not provide.
 		fatal = "The import file could not be read: " + err.Error()
 	} else {
 		defer body.Close()
@@ -129,7 +109,13 @@ func (s *Service) run(ctx context.Context, t *Task) error {
 		}
 		t.HasErrorsZip = true
 	}
-	return s.Store.FinishImportTask(ctx, t)
+	err = s.Store.FinishImportTask(ctx, t)
+	if errors.Is(err, ErrTaskGone) && t.HasErrorsZip {
+		// A reset or a deletion took the task while it ran: its zip
+		// must not outlive it.
+		os.Remove(s.ErrorsZipPath(t.AccountID, t.ID))
+	}
+	return err
 }
 
 func (s *Service) writeZip(t *Task, header []string, fails []failure) error {

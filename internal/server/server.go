@@ -28,6 +28,8 @@ type Store interface {
 	DeleteHomeRegionControl(ctx context.Context, account, id string) error
 	GetExportTask(ctx context.Context, account, id string) (*discovery.ExportTask, error)
 	Reset(ctx context.Context) error
+	// ResetAccount deletes all state of one account.
+	ResetAccount(ctx context.Context, account string) error
 	// SetClockOffset stores the virtual clock's offset across restarts.
 	SetClockOffset(ctx context.Context, d time.Duration) error
 }
@@ -80,6 +82,18 @@ type Config struct {
 	URLSecret []byte
 	// OnReset runs after the control API wiped the store (e.g. to clear caches).
 	OnReset func()
+	// AccountFiles are the files kept for accounts beside the store and
+	// the export files (import buckets and errors zips, continuous export
+	// data); a reset removes them.
+	AccountFiles []AccountFiles
+}
+
+// AccountFiles are files a service keeps for accounts.
+type AccountFiles interface {
+	// RemoveAccount deletes the files of one account.
+	RemoveAccount(account string) error
+	// RemoveAll deletes the files of every account.
+	RemoveAll() error
 }
 
 // Server is the HTTP handler.

@@ -140,6 +140,10 @@ func TestParseErrors(t *testing.T) {
 			"X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds"},
 		{"query-bad-date", "", "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=a/b/c/d/e&X-Amz-Date=2026-03-15&X-Amz-SignedHeaders=host&X-Amz-Signature=ab", nil,
 			"Date must be in ISO-8601 'basic format'. Got '2026-03-15'."},
+		{"query-repeated-signature", "", "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=a/b/c/d/e&X-Amz-Date=20260315T123456Z&X-Amz-SignedHeaders=host&X-Amz-Signature=ab&X-Amz-Signature=cd", nil,
+			"AWS query-string parameters must appear only once; 'X-Amz-Signature' appears 2 times. Re-examine the query-string parameters."},
+		{"query-repeated-credential", "", "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=a/b/c/d/e&X-Amz-Credential=a/b/c/d/e&X-Amz-Date=20260315T123456Z&X-Amz-SignedHeaders=host&X-Amz-Signature=ab", nil,
+			"'X-Amz-Credential' appears 2 times"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

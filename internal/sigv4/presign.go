@@ -72,6 +72,17 @@ func Presign(rawURL, accessKeyID, secret, region, service string, t time.Time, e
 	return req.URL.String(), nil
 }
 
+// repeatedParam returns the first of authQueryParams that q holds more than
+// once, or "".
+func repeatedParam(q url.Values) string {
+	for _, p := range authQueryParams {
+		if len(q[p]) > 1 {
+			return p
+		}
+	}
+	return ""
+}
+
 func s3Error(code, msg string) *Error {
 	return &Error{Code: code, Message: msg, Status: http.StatusForbidden}
 }
@@ -86,6 +97,9 @@ func accessDenied(msg string) *Error { return s3Error(CodeAccessDenied, msg) }
 // On success it returns the access key ID. Every failure is a 403 *Error:
 //
 //   - no presign parameters at all: AccessDenied "Access Denied";
+//   - any of authQueryParams given more than once: AccessDenied "Each
+//     X-Amz-* authentication parameter may appear only once." (a second
+//     X-Amz-Signature would otherwise ride along on a valid URL);
 //   - some missing: AccessDenied "Query-string authentication version 4
 //     requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature,
 //     X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.";
@@ -102,6 +116,9 @@ func VerifyPresigned(r *http.Request, secretFor func(accessKeyID string) (string
 		return "", accessDenied("Access Denied")
 	}
 	q := r.URL.Query()
+	if p := repeatedParam(q); p != "" {
+		return "", accessDenied("Each X-Amz-* authentication parameter may appear only once; " + p + " appears more than once.")
+	}
 	required := []string{"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature", "X-Amz-Date", "X-Amz-SignedHeaders", "X-Amz-Expires"}
 	present := 0
 	for _, p := range required {

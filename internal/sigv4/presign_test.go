@@ -179,6 +179,20 @@ func TestVerifyPresignedFailures(t *testing.T) {
 			msg: "X-Amz-Expires must be less than a week"},
 		{name: "host-not-signed", url: editQuery(func(q url.Values) { q.Set("X-Amz-SignedHeaders", "x-amz-date") }), code: CodeAccessDenied,
 			msg: "host"},
+		// A repeated signing parameter is refused even when its first value
+		// is the valid one (the canonical query drops every X-Amz-Signature,
+		// so a second one would otherwise ride along unchecked).
+		{name: "repeated-signature-after", url: good + "&X-Amz-Signature=" + string(flipped), code: CodeAccessDenied,
+			msg: "Each X-Amz-* authentication parameter may appear only once; X-Amz-Signature appears more than once."},
+		{name: "repeated-signature-before", url: strings.Replace(good, "?", "?X-Amz-Signature="+sig+"&", 1), code: CodeAccessDenied,
+			msg: "X-Amz-Signature appears more than once"},
+		{name: "repeated-credential", url: good + "&X-Amz-Credential=x", code: CodeAccessDenied, msg: "X-Amz-Credential appears more than once"},
+		{name: "repeated-date", url: good + "&X-Amz-Date=20260315T123456Z", code: CodeAccessDenied, msg: "X-Amz-Date appears more than once"},
+		{name: "repeated-expires", url: good + "&X-Amz-Expires=1", code: CodeAccessDenied, msg: "X-Amz-Expires appears more than once"},
+		{name: "repeated-signed-headers", url: good + "&X-Amz-SignedHeaders=host", code: CodeAccessDenied, msg: "X-Amz-SignedHeaders appears more than once"},
+		{name: "repeated-algorithm", url: good + "&X-Amz-Algorithm=AWS4-HMAC-SHA256", code: CodeAccessDenied, msg: "X-Amz-Algorithm appears more than once"},
+		{name: "repeated-security-token", url: good + "&X-Amz-Security-Token=a&X-Amz-Security-Token=b", code: CodeAccessDenied,
+			msg: "X-Amz-Security-Token appears more than once"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

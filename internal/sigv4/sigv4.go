@@ -131,6 +131,9 @@ type Signature struct {
 //   - "Credential must have exactly 5 slash-delimited elements, e.g.
 //     keyid/date/region/service/term, got '...'" (trailing slashes are ignored)
 //   - X-Amz-Expires that is not a whole number of seconds in [0, 604800].
+//
+// In the query form, an authentication parameter given twice is refused
+// first: "AWS query-string parameters must appear only once; 'X' appears N times. ..."
 func Parse(r *http.Request) (*Signature, error) {
 	if r == nil {
 		return nil, nil
@@ -209,6 +212,9 @@ func parseHeader(r *http.Request, auth string) (*Signature, error) {
 }
 
 func parseQuery(q url.Values) (*Signature, error) {
+	if p := repeatedParam(q); p != "" {
+		return nil, incomplete(fmt.Sprintf("AWS query-string parameters must appear only once; '%s' appears %d times. Re-examine the query-string parameters.", p, len(q[p])))
+	}
 	var missing strings.Builder
 	for _, p := range []string{"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature", "X-Amz-SignedHeaders", "X-Amz-Date"} {
 		if !q.Has(p) || (p != "X-Amz-SignedHeaders" && q.Get(p) == "") {
@@ -324,11 +330,21 @@ func parseExpires(raw string) (time.Duration, string) {
 	return time.Duration(n) * time.Second, ""
 }
 
-func (s *Signature) signsHost() bool {
+func (s *Signature) signsHost() bool { return s.Signs("host") }
+
+// Signs reports whether the signature covers the header name.
+func (s *Signature) Signs(name string) bool {
 	for _, h := range s.SignedHeaders {
-		if strings.EqualFold(h, "host") {
+		if strings.EqualFold(h, name) {
 			return true
 		}
 	}
 	return false
+}
+
+// TargetNotSigned is the error for a request whose X-Amz-Target header is
+// not a signed header: such a signature could be re-aimed at another
+// operation (403 InvalidSignatureException).
+func TargetNotSigned() *Error {
+	return invalid("'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization.")
 }

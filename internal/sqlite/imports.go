@@ -23,6 +23,18 @@ func scanImportTask(sc interface{ Scan(...any) error }) (*imports.Task, error) {
 	return t, err
 }
 
+const importTaskByToken = `SELECT ` + importTaskCols + ` FROM import_tasks WHERE account_id = ? AND client_token = ?`
+
+// ImportTaskByToken returns the account's task of a client request token
+// (also one deleted with its history), or discovery.ErrNotFound.
+func (s *DB) ImportTaskByToken(ctx context.Context, account, token string) (*imports.Task, error) {
+	t, err := scanImportTask(s.db.QueryRowContext(ctx, importTaskByToken, account, token))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, discovery.ErrNotFound
+	}
+	return t, err
+}
+
 // CreateImportTask stores t unless its client token names an existing task,
 // which it returns instead.
 func (s *DB) CreateImportTask(ctx context.Context, t *imports.Task) (*imports.Task, bool, error) {
@@ -30,7 +42,7 @@ func (s *DB) CreateImportTask(ctx context.Context, t *imports.Task) (*imports.Ta
 	created := false
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		if t.ClientToken != "" {
-			got, err := scanImportTask(tx.QueryRowContext(ctx, `SELECT `+importTaskCols+` FROM import_tasks WHERE account_id = ? AND client_token = ?`, t.AccountID, t.ClientToken))
+			got, err := scanImportTask(tx.QueryRowContext(ctx, importTaskByToken, t.AccountID, t.ClientToken))
 			if err == nil {
 				out = got
 				return nil
@@ -101,11 +113,20 @@ func (s *DB) CountImportRecords(ctx context.Context, account string) (int, error
 	return n, err
 }
 
-// FinishImportTask stores the outcome of a task.
+// FinishImportTask stores the outcome of a task, or returns
+// imports.ErrTaskGone if it is no longer in progress (a reset or
+// BatchDeleteImportData took it).
 func (s *DB) FinishImportTask(ctx context.Context, t *imports.Task) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE import_tasks SET status=?, completion_ms=?, server_success=?, server_failure=?, app_success=?, app_failure=?, has_errors_zip=?
-			WHERE account_id=? AND task_id=?`, t.Status, t.CompletionMS, t.ServerSuccess, t.ServerFailure, t.AppSuccess, t.AppFailure, t.HasErrorsZip, t.AccountID, t.ID)
+		res, err := tx.ExecContext(ctx, `UPDATE import_tasks SET status=?, completion_ms=?, server_success=?, server_failure=?, app_success=?, app_failure=?, has_errors_zip=?
+			WHERE account_id=? AND task_id=? AND status=?`, t.Status, t.CompletionMS, t.ServerSuccess, t.ServerFailure, t.AppSuccess, t.AppFailure, t.HasErrorsZip, t.AccountID, t.ID, imports.InProgress)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err == nil && n == 0 {
+			err = imports.ErrTaskGone
+		}
 		return err
 	})
 }

@@ -203,6 +203,19 @@ func (s *DB) Reset(ctx context.Context) error {
 	})
 }
 
+// ResetAccount deletes all state of one account (every table of
+// resetTables has an account_id column).
+func (s *DB) ResetAccount(ctx context.Context, account string) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		for _, t := range resetTables {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM `+t+` WHERE account_id = ?`, account); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // eachRow runs query on q (the pool or a transaction) and calls fn for each
 // row; an error from fn stops the scan and is returned as is.
 func eachRow(ctx context.Context, q interface {
