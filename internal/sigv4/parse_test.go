@@ -144,6 +144,12 @@ func TestParseErrors(t *testing.T) {
 			"AWS query-string parameters must appear only once; 'X-Amz-Signature' appears 2 times. Re-examine the query-string parameters."},
 		{"query-repeated-credential", "", "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=a/b/c/d/e&X-Amz-Credential=a/b/c/d/e&X-Amz-Date=20260315T123456Z&X-Amz-SignedHeaders=host&X-Amz-Signature=ab", nil,
 			"'X-Amz-Credential' appears 2 times"},
+		{"header-repeated-signature", goodAuth + ", Signature=ffff", "", date,
+			"'Signature' appears more than once in Authorization header"},
+		{"header-repeated-signed-headers", "AWS4-HMAC-SHA256 Credential=AKID/20260315/us-west-2/discovery/aws4_request, SignedHeaders=host, SignedHeaders=host;x-amz-target, Signature=ab", "", date,
+			"'SignedHeaders' appears more than once in Authorization header"},
+		{"two-authorization-headers", goodAuth, "", append([]string{"Authorization", goodAuth}, date...),
+			"Only one Authorization header is allowed."},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

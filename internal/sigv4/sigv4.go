@@ -138,6 +138,9 @@ func Parse(r *http.Request) (*Signature, error) {
 	if r == nil {
 		return nil, nil
 	}
+	if vs := r.Header.Values("Authorization"); len(vs) > 1 {
+		return nil, incomplete("Only one Authorization header is allowed.")
+	}
 	if auth := strings.TrimSpace(r.Header.Get("Authorization")); auth != "" {
 		return parseHeader(r, auth)
 	}
@@ -165,7 +168,11 @@ func parseHeader(r *http.Request, auth string) (*Signature, error) {
 			return nil, incomplete(fmt.Sprintf(
 				"'%s' not a valid key=value pair (missing equal-sign) in Authorization header: '%s'.", part, auth))
 		}
-		params[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		k = strings.TrimSpace(k)
+		if _, dup := params[k]; dup {
+			return nil, incomplete(fmt.Sprintf("'%s' appears more than once in Authorization header: '%s'.", k, auth))
+		}
+		params[k] = strings.TrimSpace(v)
 	}
 
 	var missing strings.Builder
