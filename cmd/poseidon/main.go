@@ -50,6 +50,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		kong.Exit(func(code int) { exit = code; panic(exitPanic{}) }),
 		kong.BindTo(ctx, (*context.Context)(nil)),
 		kong.BindTo(stdout, (*io.Writer)(nil)),
+		limitDefaults,
 	)
 	if err != nil {
 		return err
