@@ -231,9 +231,10 @@ func positiveIn(e string, op inventory.Op, list string) string {
 // conditions is the SQL of validated conditions joined by AND. However many
 // filters a request holds, it has a bounded number of terms and parameters
 // (SQLite allows 32,766 parameters and an expression depth of 1,000):
-// repeated conditions count once, the bounds of one numeric field and
-// comparison merge into the tightest, and the other conditions on the same
-// field and condition become one term over a JSON array of value lists.
+// repeated conditions count once, and the conditions on one field with one
+// condition merge into one term: the tightest numeric bound, the union of
+// negated value sets, the intersection of EQUALS sets on a scalar field, and
+// else one term over a JSON array of value lists.
 func (it *itemSQL) conditions(conds []inventory.Condition) ([]string, []any, error) {
 	type key struct {
 		field string
@@ -290,21 +291,53 @@ func (it *itemSQL) group(cs []inventory.Condition) (string, []any, error) {
 	if !ok {
 		return "", nil, fmt.Errorf("no SQL for field %q", c.Field)
 	}
+	switch {
+	case c.Op.Negated():
+		// No filter's values match: none of all their values does.
+		var all []any
+		seen := map[any]bool{}
+		for _, o := range cs {
+			for _, v := range o.Values {
+				if !seen[v] {
+					seen[v] = true
+					all = append(all, v)
+				}
+			}
+		}
+		return it.condition(inventory.Condition{Field: c.Field, Op: c.Op, Values: all})
+	case c.Op == inventory.Equals && f.from == "":
+		// One value per item: it must be in every filter's set.
+		in := map[any]int{}
+		for i, o := range cs {
+			for _, v := range o.Values {
+				if in[v] == i {
+					in[v] = i + 1
+				}
+			}
+		}
+		var both []any
+		for _, v := range c.Values {
+			if in[v] == len(cs) {
+				both = append(both, v)
+			}
+		}
+		if len(both) == 0 {
+			return "0", nil, nil
+		}
+		return it.condition(inventory.Condition{Field: c.Field, Op: c.Op, Values: both})
+	}
+	// CONTAINS, or EQUALS over a related list: each filter holds when one
+	// of its values matches (one of the list's elements). Every filter
+	// must hold: no filter fails.
 	lists := make([][]any, len(cs))
 	for i, o := range cs {
 		lists[i] = o.Values
 	}
-	// Each filter holds when one of its values matches (for a field over
-	// a related list: one of the list's elements). Every filter must hold:
-	// no filter fails. Negated: no filter's positive form holds.
 	var one string
 	if f.from != "" {
-		one = "EXISTS (SELECT 1 FROM " + f.from + " AND " + positiveIn(f.inner, c.Op.Positive(), "grp.value") + ")"
+		one = "EXISTS (SELECT 1 FROM " + f.from + " AND " + positiveIn(f.inner, c.Op, "grp.value") + ")"
 	} else {
-		one = positiveIn(f.expr, c.Op.Positive(), "grp.value")
-	}
-	if c.Op.Negated() {
-		return "NOT EXISTS (SELECT 1 FROM json_each(?) grp WHERE " + one + ")", []any{jsonArray(lists)}, nil
+		one = positiveIn(f.expr, c.Op, "grp.value")
 	}
 	return "NOT EXISTS (SELECT 1 FROM json_each(?) grp WHERE NOT (" + one + "))", []any{jsonArray(lists)}, nil
 }
