@@ -19,7 +19,7 @@ func TestLimitFlagDefaults(t *testing.T) {
 	parse := func(args ...string) exports.Limits {
 		t.Helper()
 		var c cli
-		p, err := kong.New(&c, limitDefaults, kong.Writers(io.Discard, io.Discard))
+		p, err := newParser(&c, kong.Writers(io.Discard, io.Discard))
 		if err != nil {
 			t.Fatal(err)
 		}
