@@ -126,7 +126,7 @@ func genTable(rows []genRow) string {
 		tot.inapplicable = append(tot.inapplicable, r.inapplicable...)
 	}
 	fmt.Fprintf(&b, "| **Total** | %d | %d/%d | %d/%d | %d/%d | %d |\n", tot.run, tot.validOK, tot.valid, tot.invalidOK, tot.invalid, tot.longOK, tot.long, len(tot.inapplicable))
-	fmt.Fprintf(&b, "\nLong cases: one per list member (lists of structures first get inner lists of their max or 100 items) and per string without a max length, grown until the body reaches the %d-byte limit or the list its model max; each answers 200 or its documented 4xx, never a 5xx (largest: %d bytes, %d list items). Responses with HTTP 5xx: %d.\n",
+	fmt.Fprintf(&b, "\nLong cases (conformance.LongCases): for every list member, nested ones too, the list grown until the body reaches the %d-byte limit or the list its model max, once cycling the request's values and once with distinct made-up strings (where the element is a string or holds lists of strings; lists of structures first get inner lists of their max or 100 items), and every string without a max length grown alike. Each answers 200 or its documented 4xx, never a 5xx (largest: %d bytes, %d list items). Responses with HTTP 5xx: %d.\n",
 		genBodyLimit, genLongestBody.Load(), genMostItems.Load(), gen5xx.Load())
 	fmt.Fprintf(&b, "\nResponses checked against the model (cases and fixture calls): %d; non-conforming: %d.\n", genChecked.Load(), genNonConforming.Load())
 	return b.String()
