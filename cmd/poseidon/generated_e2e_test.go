@@ -126,7 +126,7 @@ func genTable(rows []genRow) string {
 		tot.inapplicable = append(tot.inapplicable, r.inapplicable...)
 	}
 	fmt.Fprintf(&b, "| **Total** | %d | %d/%d | %d/%d | %d/%d | %d |\n", tot.run, tot.validOK, tot.valid, tot.invalidOK, tot.invalid, tot.longOK, tot.long, len(tot.inapplicable))
-	fmt.Fprintf(&b, "\nLong cases (conformance.LongCases): for every list member, nested ones too, the list grown until the body reaches the %d-byte limit or the list its model max, once cycling the request's values and once with distinct made-up strings (where the element is a string or holds lists of strings; lists of structures first get inner lists of their max or 100 items), and every string without a max length grown alike. Each answers 200 or its documented 4xx, never a 5xx (largest: %d bytes, %d list items). Responses with HTTP 5xx: %d.\n",
+	fmt.Fprintf(&b, "\nLong cases (conformance.LongCases): for every list member, nested ones too, the list grown until the body reaches the %d-byte limit or the list its model max, once cycling the request's values and once with distinct made-up strings (where the element is a string or holds lists of strings; lists of structures first get inner lists of their max or 100 items), and every string without a max length (tag keys and values, nextToken) grown alike. Each answers 200 or its documented 4xx, never a 5xx (largest: %d bytes, %d list items). Responses with HTTP 5xx: %d.\n",
 		genBodyLimit, genLongestBody.Load(), genMostItems.Load(), gen5xx.Load())
 	fmt.Fprintf(&b, "\nResponses checked against the model (cases and fixture calls): %d; non-conforming: %d.\n", genChecked.Load(), genNonConforming.Load())
 	return b.String()
@@ -157,6 +157,15 @@ var genLongRefused = map[string]string{
 	// At most 200 configuration IDs (model: LimitExceededException).
 	"StartBatchDeleteConfigurationTask long-list configurationIds":     "LimitExceededException",
 	"StartBatchDeleteConfigurationTask long-distinct configurationIds": "LimitExceededException",
+	// A megabyte of "a"s is no page token (docs/behavior.md "Pagination
+	// tokens").
+	"DescribeAgents long-string nextToken":               "InvalidParameterValueException",
+	"DescribeContinuousExports long-string nextToken":    "InvalidParameterValueException",
+	"DescribeExportConfigurations long-string nextToken": "InvalidParameterValueException",
+	"DescribeExportTasks long-string nextToken":          "InvalidParameterValueException",
+	"DescribeImportTasks long-string nextToken":          "InvalidParameterValueException",
+	"DescribeTags long-string nextToken":                 "InvalidParameterValueException",
+	"ListConfigurations long-string nextToken":           "InvalidParameterValueException",
 	// A field at most once in orderBy.
 	"ListConfigurations long-list orderBy": "InvalidParameterValueException",
 	// Made-up IDs name no resource: operations that act on resources
@@ -187,7 +196,9 @@ func (fx *genFixture) runCase(t *testing.T, c conformance.Case) {
 		if before := genBefore[c.Op]; before != nil {
 			before(t, fx, in)
 		}
-		fx.withNextToken(t, c.Op, in)
+		if c.Kind != conformance.LongString {
+			fx.withNextToken(t, c.Op, in)
+		}
 		body, _ = json.Marshal(in)
 	}
 	status, hdr, resp := postADS(t, fx.url, c.Op, body)

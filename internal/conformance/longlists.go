@@ -29,8 +29,8 @@ const longInner = 100
 // LongCases generates the long requests of op, each with a JSON body of at
 // most limit bytes. They start from a request with every member set (of the
 // first variant that sets the member; nextToken left out, as a token is
-// bound to its query), with the shortest valid strings, and change one
-// member:
+// bound to its query, but for its own case), with the shortest valid
+// strings, and change one member:
 //   - long-list PATH: the list grown, cycling its items, until the body is
 //     full or the list reaches the model's max; when the items are
 //     structures holding lists, those inner lists are first grown to their
@@ -41,7 +41,8 @@ const longInner = 100
 //     that no server can shorten the list by dropping repeats. Lists of
 //     enums and lists of structures without lists of strings get none;
 //   - long-string PATH: a string with no max length (and no pattern that
-//     forbids it) grown until the body is full.
+//     forbids it: tag keys and values, nextToken) grown until the body is
+//     full.
 func LongCases(op string, fill Filler, limit int, variants ...Variant) ([]Case, error) {
 	m, o, err := reqOperation(op)
 	if err != nil {
@@ -55,17 +56,23 @@ func LongCases(op string, fill Filler, limit int, variants ...Variant) ([]Case, 
 	}
 	var cases []Case
 	seen := map[string]bool{}
+	omitted := func(paths ...string) map[string]bool {
+		out := map[string]bool{}
+		for _, p := range paths {
+			out[p] = true
+		}
+		return out
+	}
 	for _, v := range variants {
-		omit := append([]string{"nextToken"}, v.Omit...)
 		// The targets come from a build without the filler, which may
 		// supply whole lists and so hide their element shapes.
-		tb := &reqBuilder{m: m, op: op, kind: LongList, mode: reqModeLong, omit: map[string]bool{}}
-		for _, p := range omit {
-			tb.omit[p] = true
-		}
+		tb := &reqBuilder{m: m, op: op, kind: LongList, mode: reqModeLong, omit: omitted(v.Omit...)}
 		if _, err := tb.value(o.Input.Shape, "", nil, true, ""); err != nil {
 			return nil, err
 		}
+		// A page token is bound to its query: cases leave it out, but
+		// for the one that grows it.
+		withoutToken := omitted(append([]string{"nextToken"}, v.Omit...)...)
 		for _, t := range tb.targets {
 			kind := LongList
 			switch {
@@ -85,7 +92,10 @@ func LongCases(op string, fill Filler, limit int, variants ...Variant) ([]Case, 
 			for _, kind := range kinds {
 				// Each case gets its own build: a filler may make a
 				// fresh resource per valid request.
-				b := &reqBuilder{m: m, op: op, kind: kind, fill: fill, mode: reqModeLong, omit: tb.omit}
+				b := &reqBuilder{m: m, op: op, kind: kind, fill: fill, mode: reqModeLong, omit: withoutToken}
+				if t.path == "nextToken" {
+					b.omit = tb.omit
+				}
 				root, err := b.value(o.Input.Shape, "", nil, true, "")
 				if err != nil {
 					return nil, err
