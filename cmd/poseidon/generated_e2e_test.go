@@ -41,6 +41,11 @@ func TestGeneratedRequests(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", op, err)
 		}
+		long, err := conformance.LongCases(op, fx.fill, genBodyLimit, genVariants[op]...)
+		if err != nil {
+			t.Fatalf("%s: %v", op, err)
+		}
+		cases = append(cases, long...)
 		row := genRow{op: op}
 		t.Run(op, func(t *testing.T) {
 			for _, c := range cases {
@@ -49,13 +54,19 @@ func TestGeneratedRequests(t *testing.T) {
 					continue
 				}
 				row.run++
-				if c.Kind.Valid() {
+				isLong := c.Kind == conformance.LongList || c.Kind == conformance.LongDistinct || c.Kind == conformance.LongString
+				switch {
+				case isLong:
+					row.long++
+				case c.Kind.Valid():
 					row.valid++
-				} else {
+				default:
 					row.invalid++
 				}
 				ok := t.Run(c.Name, func(t *testing.T) { fx.runCase(t, c) })
 				switch {
+				case ok && isLong:
+					row.longOK++
 				case ok && c.Kind.Valid():
 					row.validOK++
 				case ok:
@@ -89,37 +100,83 @@ var genVariants = map[string][]conformance.Variant{
 }
 
 type genRow struct {
-	op                                      string
-	run, valid, validOK, invalid, invalidOK int
-	inapplicable                            []string
+	op                                                    string
+	run, valid, validOK, invalid, invalidOK, long, longOK int
+	inapplicable                                          []string
 }
 
 func genTable(rows []genRow) string {
 	var b strings.Builder
-	b.WriteString("| Operation | Cases run | Valid passed | Invalid passed | Inapplicable |\n")
-	b.WriteString("|---|---:|---:|---:|---|\n")
+	b.WriteString("| Operation | Cases run | Valid passed | Invalid passed | Long passed | Inapplicable |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---|\n")
 	var tot genRow
 	for _, r := range rows {
 		in := "—"
 		if len(r.inapplicable) > 0 {
 			in = strings.Join(r.inapplicable, "; ")
 		}
-		fmt.Fprintf(&b, "| %s | %d | %d/%d | %d/%d | %s |\n", r.op, r.run, r.validOK, r.valid, r.invalidOK, r.invalid, in)
+		fmt.Fprintf(&b, "| %s | %d | %d/%d | %d/%d | %d/%d | %s |\n", r.op, r.run, r.validOK, r.valid, r.invalidOK, r.invalid, r.longOK, r.long, in)
 		tot.run += r.run
 		tot.valid += r.valid
 		tot.validOK += r.validOK
 		tot.invalid += r.invalid
 		tot.invalidOK += r.invalidOK
+		tot.long += r.long
+		tot.longOK += r.longOK
 		tot.inapplicable = append(tot.inapplicable, r.inapplicable...)
 	}
-	fmt.Fprintf(&b, "| **Total** | %d | %d/%d | %d/%d | %d |\n", tot.run, tot.validOK, tot.valid, tot.invalidOK, tot.invalid, len(tot.inapplicable))
+	fmt.Fprintf(&b, "| **Total** | %d | %d/%d | %d/%d | %d/%d | %d |\n", tot.run, tot.validOK, tot.valid, tot.invalidOK, tot.invalid, tot.longOK, tot.long, len(tot.inapplicable))
+	fmt.Fprintf(&b, "\nLong cases (conformance.LongCases): for every list member, nested ones too, the list grown until the body reaches the %d-byte limit or the list its model max, once cycling the request's values and once with distinct made-up strings (where the element is a string or holds lists of strings; lists of structures first get inner lists of their max or 100 items), and every string without a max length (tag keys and values, nextToken) grown alike. Each answers 200 or its documented 4xx, never a 5xx (largest: %d bytes, %d list items). Responses with HTTP 5xx: %d.\n",
+		genBodyLimit, genLongestBody.Load(), genMostItems.Load(), gen5xx.Load())
 	fmt.Fprintf(&b, "\nResponses checked against the model (cases and fixture calls): %d; non-conforming: %d.\n", genChecked.Load(), genNonConforming.Load())
 	return b.String()
 }
 
 // genChecked and genNonConforming count the responses this test checked
-// with conformance.Check, and those with a violation.
-var genChecked, genNonConforming atomic.Int64
+// with conformance.Check, and those with a violation; gen5xx those with a
+// 5xx status; genLongestBody and genMostItems the largest long case.
+var genChecked, genNonConforming, gen5xx, genLongestBody, genMostItems atomic.Int64
+
+// genBodyLimit is the server's default --max-body-bytes: long cases fill it.
+const genBodyLimit = 1 << 20
+
+// genLongRefused are the long cases the server refuses by a documented rule
+// (docs/behavior.md), with the modeled error it answers; every other long
+// case must succeed.
+var genLongRefused = map[string]string{
+	// DECISIONS.md: more than 100 exportIds.
+	"DescribeExportTasks long-list exportIds":              "InvalidParameterValueException",
+	"DescribeExportTasks long-distinct exportIds":          "InvalidParameterValueException",
+	"DescribeExportConfigurations long-list exportIds":     "InvalidParameterValueException",
+	"DescribeExportConfigurations long-distinct exportIds": "InvalidParameterValueException",
+	// One agentIds filter with one agent ID (DECISIONS.md).
+	"StartExportTask long-list filters/agent":                     "InvalidParameterValueException",
+	"StartExportTask long-distinct filters/agent":                 "InvalidParameterValueException",
+	"StartExportTask long-list filters.1.member.values/agent":     "InvalidParameterValueException",
+	"StartExportTask long-distinct filters.1.member.values/agent": "InvalidParameterValueException",
+	// At most 200 configuration IDs (model: LimitExceededException).
+	"StartBatchDeleteConfigurationTask long-list configurationIds":     "LimitExceededException",
+	"StartBatchDeleteConfigurationTask long-distinct configurationIds": "LimitExceededException",
+	// A megabyte of "a"s is no page token (docs/behavior.md "Pagination
+	// tokens").
+	"DescribeAgents long-string nextToken":               "InvalidParameterValueException",
+	"DescribeContinuousExports long-string nextToken":    "InvalidParameterValueException",
+	"DescribeExportConfigurations long-string nextToken": "InvalidParameterValueException",
+	"DescribeExportTasks long-string nextToken":          "InvalidParameterValueException",
+	"DescribeImportTasks long-string nextToken":          "InvalidParameterValueException",
+	"DescribeTags long-string nextToken":                 "InvalidParameterValueException",
+	"ListConfigurations long-string nextToken":           "InvalidParameterValueException",
+	// A field at most once in orderBy.
+	"ListConfigurations long-list orderBy": "InvalidParameterValueException",
+	// Made-up IDs name no resource: operations that act on resources
+	// refuse unknown ones (docs/behavior.md, each operation's section).
+	"AssociateConfigurationItemsToApplication long-distinct configurationIds":      "InvalidParameterValueException",
+	"DisassociateConfigurationItemsFromApplication long-distinct configurationIds": "InvalidParameterValueException",
+	"DeleteApplications long-distinct configurationIds":                            "InvalidParameterValueException",
+	"CreateTags long-distinct configurationIds":                                    "ResourceNotFoundException",
+	"DeleteTags long-distinct configurationIds":                                    "ResourceNotFoundException",
+	"DescribeContinuousExports long-distinct exportIds":                            "ResourceNotFoundException",
+}
 
 func genCount(violations []string) {
 	genChecked.Add(1)
@@ -139,17 +196,34 @@ func (fx *genFixture) runCase(t *testing.T, c conformance.Case) {
 		if before := genBefore[c.Op]; before != nil {
 			before(t, fx, in)
 		}
-		fx.withNextToken(t, c.Op, in)
+		if c.Kind != conformance.LongString {
+			fx.withNextToken(t, c.Op, in)
+		}
 		body, _ = json.Marshal(in)
 	}
 	status, hdr, resp := postADS(t, fx.url, c.Op, body)
 	violations := conformance.Check(c.Op, status, resp)
 	genCount(violations)
+	if status >= 500 {
+		gen5xx.Add(1)
+	}
 	for _, v := range violations {
 		t.Errorf("non-conforming response (HTTP %d): %s\nrequest: %.400s", status, v, body)
 	}
-	if status != c.WantStatus {
-		t.Fatalf("HTTP %d %.600s, want %d\nrequest: %.400s", status, resp, c.WantStatus, body)
+	want := c.WantStatus
+	refused, isRefused := genLongRefused[c.Op+" "+c.Name]
+	if isRefused {
+		want = http.StatusBadRequest
+	}
+	if status != want {
+		t.Fatalf("HTTP %d %.600s, want %d\nrequest: %.400s", status, resp, want, body)
+	}
+	if c.Kind == conformance.LongList || c.Kind == conformance.LongDistinct || c.Kind == conformance.LongString {
+		genLongStats(body)
+		if got := hdr.Get("X-Amzn-ErrorType"); isRefused && got != refused {
+			t.Errorf("refused with %s %.300s, want %s", got, resp, refused)
+		}
+		return
 	}
 	if c.Kind.Valid() {
 		return
@@ -174,6 +248,37 @@ func (fx *genFixture) runCase(t *testing.T, c conformance.Case) {
 		strings.Count(e.Message, at) != c.WantViolations || !strings.Contains(e.Message, at+c.WantConstraint) {
 		t.Errorf("got %s (X-Amzn-ErrorType %q) %q\nwant %s, message %q... with %d× %q, one followed by %q\nrequest: %.400s",
 			e.Type, hdr.Get("X-Amzn-ErrorType"), e.Message, c.WantCode, prefix, c.WantViolations, at, c.WantConstraint, body)
+	}
+}
+
+// genLongStats records the size of a long case's body and its longest list.
+func genLongStats(body []byte) {
+	// Cases run one at a time.
+	if n := int64(len(body)); n > genLongestBody.Load() {
+		genLongestBody.Store(n)
+	}
+	var walk func(v any) int
+	walk = func(v any) int {
+		most := 0
+		switch v := v.(type) {
+		case []any:
+			most = len(v)
+			for _, e := range v {
+				most = max(most, walk(e))
+			}
+		case map[string]any:
+			for _, e := range v {
+				most = max(most, walk(e))
+			}
+		}
+		return most
+	}
+	var in any
+	if json.Unmarshal(body, &in) != nil {
+		return
+	}
+	if n := int64(walk(in)); n > genMostItems.Load() {
+		genMostItems.Store(n)
 	}
 }
 
@@ -429,6 +534,12 @@ func (fx *genFixture) fill(op string, kind conformance.Kind, path string) (any, 
 	case "StartExportTask startTime":
 		return fx.base.Unix(), true
 	case "StartExportTask endTime":
+		// A fresh window per valid request: a second export of the same
+		// agent and window is refused once the first one succeeded.
+		if valid {
+			fx.fresh++
+			return fx.base.Add(30*time.Minute + time.Duration(fx.fresh)*time.Second).Unix(), true
+		}
 		return fx.base.Add(30 * time.Minute).Unix(), true
 	case "DescribeImportTasks filters.1.member.values":
 		return fx.imports, true

@@ -42,7 +42,7 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var c cli
 	exit := -1
-	parser, err := kong.New(&c,
+	parser, err := newParser(&c,
 		kong.Name("poseidon"),
 		kong.Description("A wire-compatible emulator of AWS Application Discovery Service."),
 		kong.UsageOnError(),
@@ -78,6 +78,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 type exitPanic struct{}
+
+// newParser is the command-line parser of c with opts: every parser of the
+// commands needs the variables their flag defaults name (limitDefaults).
+func newParser(c *cli, opts ...kong.Option) (*kong.Kong, error) {
+	return kong.New(c, append([]kong.Option{limitDefaults}, opts...)...)
+}
 
 type globals struct {
 	stderr io.Writer

@@ -10,9 +10,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/alecthomas/kong"
 
 	"github.com/poseidon-ads/poseidon/internal/auth"
 	"github.com/poseidon-ads/poseidon/internal/clock"
@@ -40,9 +43,9 @@ type serveCmd struct {
 	ImportAllowHost []string `name:"import-allow-host" env:"POSEIDON_IMPORT_ALLOW_HOST" placeholder:"HOST:PORT" help:"Let http(s):// import URLs fetch from HOST:PORT (repeatable, or comma-separated); a name is resolved once, at start. Every account may fetch from it. Without it http(s) is off."`
 
 	MaxBodyBytes        int64  `default:"1048576" env:"POSEIDON_MAX_BODY_BYTES" help:"Largest accepted API request body, in bytes."`
-	AgentExportsRunning int    `default:"5" env:"POSEIDON_LIMIT_AGENT_EXPORTS_RUNNING" help:"Agent-data exports running at once per account (0: no limit)."`
-	AgentExportsPerDay  int    `default:"2" env:"POSEIDON_LIMIT_AGENT_EXPORTS_PER_DAY" help:"Agent-data exports per rolling 24 hours per account (0: no limit)."`
-	ConfigExportsPer6h  int    `name:"config-exports-per-6h" default:"2" env:"POSEIDON_LIMIT_CONFIG_EXPORTS_PER_6H" help:"ExportConfigurations calls per rolling 6 hours per account (0: no limit)."`
+	AgentExportsRunning int    `default:"${agentExportsRunning}" env:"POSEIDON_LIMIT_AGENT_EXPORTS_RUNNING" help:"Agent-data exports running at once per account (0: no limit)."`
+	AgentExportsPerDay  int    `default:"${agentExportsPerDay}" env:"POSEIDON_LIMIT_AGENT_EXPORTS_PER_DAY" help:"Agent-data exports per rolling 24 hours per account (0: no limit)."`
+	ConfigExportsPer6h  int    `name:"config-exports-per-6h" default:"${configExportsPer6h}" env:"POSEIDON_LIMIT_CONFIG_EXPORTS_PER_6H" help:"ExportConfigurations calls per rolling 6 hours per account (0: no limit)."`
 	NoLimits            bool   `env:"POSEIDON_NO_LIMITS" help:"Turn every export limit off (for tests)."`
 	SmithyStatusCodes   bool   `env:"POSEIDON_SMITHY_STATUS_CODES" help:"Use the Smithy model's HTTP statuses (403/409/429) instead of the API reference's 400."`
 	Workers             int    `default:"2" env:"POSEIDON_WORKERS" help:"Export worker goroutines."`
@@ -57,6 +60,19 @@ type serveCmd struct {
 	WriteTimeout      time.Duration `default:"10m" env:"POSEIDON_WRITE_TIMEOUT" help:"Longest time from the end of a request's headers to the end of its response (0: no limit)."`
 	IdleTimeout       time.Duration `default:"2m" env:"POSEIDON_IDLE_TIMEOUT" help:"Longest time a keep-alive connection may wait for its next request (0: the read timeout)."`
 	MaxConnections    int           `default:"1024" env:"POSEIDON_MAX_CONNECTIONS" help:"Most client connections open at once; more wait to be accepted (0: no limit)."`
+}
+
+// limitDefaults are the defaults of the export limit flags: AWS's documented
+// limits, as exports.DefaultLimits holds them, so that the two cannot drift.
+var limitDefaults = kong.Vars{
+	"agentExportsRunning": strconv.Itoa(exports.DefaultLimits.AgentConcurrent),
+	"agentExportsPerDay":  strconv.Itoa(exports.DefaultLimits.AgentPerDay),
+	"configExportsPer6h":  strconv.Itoa(exports.DefaultLimits.ConfigurationExports),
+}
+
+// limits are the export limits the flags set.
+func (c *serveCmd) limits() exports.Limits {
+	return exports.Limits{AgentConcurrent: c.AgentExportsRunning, AgentPerDay: c.AgentExportsPerDay, ConfigurationExports: c.ConfigExportsPer6h, Disabled: c.NoLimits}
 }
 
 // maxHeaderBytes bounds a request's header block.
@@ -125,9 +141,8 @@ func (c *serveCmd) build(ctx context.Context, log *slog.Logger, db *sqlite.DB, c
 	if err := w.Recover(ctx); err != nil {
 		return nil, err
 	}
-	limits := exports.Limits{AgentConcurrent: c.AgentExportsRunning, AgentPerDay: c.AgentExportsPerDay, ConfigurationExports: c.ConfigExportsPer6h, Disabled: c.NoLimits}
 	tokens := pagetoken.New(tokenSecret)
-	svc := exports.New(exports.Config{Store: db, Now: clk.Now, Delay: c.ExportDelay, Limits: limits, Tokens: tokens, Wake: w.Wake})
+	svc := exports.New(exports.Config{Store: db, Now: clk.Now, Delay: c.ExportDelay, Limits: c.limits(), Tokens: tokens, Wake: w.Wake})
 	sources, err := c.importSourcesOf(ctx, authn.Strict())
 	if err != nil {
 		return nil, err

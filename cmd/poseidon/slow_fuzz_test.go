@@ -56,7 +56,7 @@ func slowFuzzTargets() []string {
 func slowFuzzHandler(f *testing.F, log *slog.Logger) http.Handler {
 	dir := f.TempDir()
 	var c cli
-	parser, err := kong.New(&c, kong.Exit(func(int) { f.Fatal("flag parsing exited") }))
+	parser, err := newParser(&c, kong.Exit(func(int) { f.Fatal("flag parsing exited") }))
 	if err != nil {
 		f.Fatal(err)
 	}

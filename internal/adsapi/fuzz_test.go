@@ -47,7 +47,8 @@ func mapKeys[V any](m map[string]V) func(func(string) bool) {
 
 // FuzzDecodeValidate runs an arbitrary body through what the HTTP edge does
 // with it: awsjson.Decode into the operation's input, then Validate. Nothing
-// may panic; a decode error is a 400 SerializationException; a validation
+// may panic; a decode error is a 400 SerializationException, or a validation
+// error for a number out of its member's range; a validation
 // error is a *validate.Error with at least one violation, each with a path
 // and a constraint. A valid input re-encodes to JSON that decodes and
 // validates again (the generated shapes round-trip).
@@ -62,6 +63,8 @@ func FuzzDecodeValidate(f *testing.F) {
 		{"DescribeAgents", ``},
 		{"DescribeAgents", `{"maxResults": 0, "agentIds": ["o-1"], "filters": [{"name": "hostName", "values": ["a"], "condition": "EQUALS"}]}`},
 		{"DescribeAgents", `{"maxResults": 1e400}`},
+		{"DescribeAgents", `{"maxResults": 2147483648}`},
+		{"mgh.DescribeHomeRegionControls", `{"MaxResults": -2147483649}`},
 		{"DescribeAgents", `{"nextToken": null, "maxResults": -1}`},
 		{"StartExportTask", `{"exportDataFormat": ["CSV"], "startTime": 1700000000.123, "endTime": 1e10,
 			"preferences": {"ec2RecommendationsPreferences": {"enabled": true, "cpuPerformanceMetricBasis": {"name": "p95", "percentageAdjust": 100.5}}}}`},
@@ -95,6 +98,12 @@ func FuzzDecodeValidate(f *testing.F) {
 		err := awsjson.Decode(body, in)
 		if err != nil {
 			var ae *awsjson.Error
+			var ve *validate.Error
+			if errors.As(err, &ve) {
+				// A number out of its member's range.
+				checkValidation(t, o.name, err)
+				return
+			}
 			if !errors.As(err, &ae) || ae.Code != "SerializationException" || ae.Status != http.StatusBadRequest || ae.Message == "" {
 				t.Fatalf("%s: Decode error %#v is not a 400 SerializationException", o.name, err)
 			}

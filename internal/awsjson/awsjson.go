@@ -54,7 +54,8 @@ func TooLarge(limit int64) *Error {
 // Decode unmarshals a request body into in. An empty body means {}. Member
 // names match exactly, as on AWS: unknown members, and names that differ from
 // a member's only in case, are ignored. Wrong types and malformed JSON are
-// SerializationException.
+// SerializationException; a number out of its member's range is a
+// *validate.Error (numbers.go).
 func Decode(body []byte, in any) error {
 	return decode(body, in, true)
 }
@@ -87,6 +88,9 @@ func decode(body []byte, in any, exact bool) error {
 	if err := dec.Decode(in); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
+			if rerr := outOfRange(te, in); rerr != nil {
+				return rerr
+			}
 			field := te.Field
 			if field == "" {
 				field = "(root)"

@@ -42,9 +42,10 @@ const (
 	UnionTwo        Kind = "union-two-members" // union with two members set
 )
 
-// Valid reports whether k is a kind that expects success.
+// Valid reports whether k is a kind that is valid by the model (and so
+// expects success unless the server documents a semantic rule).
 func (k Kind) Valid() bool {
-	return k == ValidMinimal || k == ValidMaximal || k == ValidEmptyUnion
+	return k == ValidMinimal || k == ValidMaximal || k == ValidEmptyUnion || k == LongList || k == LongDistinct || k == LongString
 }
 
 // Case is one generated request of an operation.
@@ -146,6 +147,9 @@ type reqMode int
 const (
 	reqModeMin reqMode = iota
 	reqModeMax
+	// reqModeLong sets every member, like reqModeMax, with the shortest
+	// strings, so that a grown list holds as many items as fit.
+	reqModeLong
 )
 
 // reqTarget is a constrained or required member found in the invalid base.
@@ -390,16 +394,25 @@ func reqStringOfLen(s *shape, n int) string {
 	return strings.Repeat("a", n)
 }
 
-// RequestCases generates the request cases of op. fill (may be nil) supplies
-// member values; variants (optional) replace the single maximal request.
-func RequestCases(op string, fill Filler, variants ...Variant) ([]Case, error) {
+// reqOperation returns the model and operation op of it.
+func reqOperation(op string) (*model, operation, error) {
 	m, err := reqLoad()
 	if err != nil {
-		return nil, err
+		return nil, operation{}, err
 	}
 	o, ok := m.Operations[op]
 	if !ok {
-		return nil, fmt.Errorf("conformance: unknown operation %q", op)
+		return nil, operation{}, fmt.Errorf("conformance: unknown operation %q", op)
+	}
+	return m, o, nil
+}
+
+// RequestCases generates the request cases of op. fill (may be nil) supplies
+// member values; variants (optional) replace the single maximal request.
+func RequestCases(op string, fill Filler, variants ...Variant) ([]Case, error) {
+	m, o, err := reqOperation(op)
+	if err != nil {
+		return nil, err
 	}
 	missingCode := "InvalidParameterValueException"
 	for _, e := range o.Errors {

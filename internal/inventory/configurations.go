@@ -3,6 +3,7 @@ package inventory
 import (
 	"context"
 	"math"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -76,6 +77,14 @@ type ListPage struct {
 	Next           string
 }
 
+// Numeric filter values are plain decimal numbers: strconv would also read
+// "0x1p4", "1_000" (with a base prefix), "Inf", "1e3" and, after trimming,
+// " 5"; AWS documents only numbers, so those are refused.
+var (
+	plainInteger = regexp.MustCompile(`^-?[0-9]+$`)
+	plainDecimal = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
+)
+
 // CompileFilters validates filters for item type t and returns their
 // conditions.
 func CompileFilters(t ItemType, fs []Filter) ([]Condition, error) {
@@ -105,9 +114,12 @@ func CompileFilters(t ItemType, fs []Filter) ([]Condition, error) {
 		case KindInteger:
 			var ns []int64
 			for _, v := range f.Values {
-				n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+				if !plainInteger.MatchString(v) {
+					return nil, errorf(discovery.InvalidParameterValue, "The value '%s' of the filter '%s' is not an integer: use decimal digits with an optional leading minus sign, such as 443.", v, field.Name)
+				}
+				n, err := strconv.ParseInt(v, 10, 64)
 				if err != nil {
-					return nil, errorf(discovery.InvalidParameterValue, "The value '%s' of the filter '%s' is not an integer.", v, field.Name)
+					return nil, errorf(discovery.InvalidParameterValue, "The value '%s' of the filter '%s' is out of range: it must be between %d and %d.", v, field.Name, math.MinInt64, math.MaxInt64)
 				}
 				ns = append(ns, n)
 			}
@@ -118,9 +130,12 @@ func CompileFilters(t ItemType, fs []Filter) ([]Condition, error) {
 		case KindNumber:
 			bound := math.NaN()
 			for _, v := range f.Values {
-				x, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-				if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
-					return nil, errorf(discovery.InvalidParameterValue, "The value '%s' of the filter '%s' is not a number.", v, field.Name)
+				if !plainDecimal.MatchString(v) {
+					return nil, errorf(discovery.InvalidParameterValue, "The value '%s' of the filter '%s' is not a number: use decimal digits with an optional leading minus sign and fraction, such as 42 or 12.5.", v, field.Name)
+				}
+				x, err := strconv.ParseFloat(v, 64)
+				if err != nil || math.IsInf(x, 0) {
+					return nil, errorf(discovery.InvalidParameterValue, "The value '%s' of the filter '%s' is out of range: it must be a finite double.", v, field.Name)
 				}
 				switch {
 				case math.IsNaN(bound):

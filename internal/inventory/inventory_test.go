@@ -65,7 +65,23 @@ func TestCompileFiltersValidation(t *testing.T) {
 		{"lower-case condition", Server, Filter{"server.type", []string{"EC2"}, "equals"}, "", ""},
 		{"case-insensitive name", Server, Filter{"server.configurationid", []string{"d-server-1"}, "EQUALS"}, "", ""},
 		{"guide's typo", Connection, Filter{"destinationprocess.commandLine", []string{"x"}, "CONTAINS"}, "", ""},
-		{"numeric", Server, Filter{"server.performance.totalDiskFreeSizeInKB", []string{"1e3"}, "LE"}, "", ""},
+		{"numeric", Server, Filter{"server.performance.totalDiskFreeSizeInKB", []string{"1024", "-12.5", "0.25", "007"}, "LE"}, "", ""},
+		// Plain decimal numbers only, though strconv reads these.
+		{"exponent", Server, Filter{"server.performance.totalDiskFreeSizeInKB", []string{"1e3"}, "LE"}, discovery.InvalidParameterValue, "'1e3' of the filter 'server.performance.totalDiskFreeSizeInKB' is not a number"},
+		{"hex float", Server, Filter{"server.performance.avgCpuUsagePct", []string{"0x1p4"}, "GE"}, discovery.InvalidParameterValue, "'0x1p4'"},
+		{"underscores", Server, Filter{"server.performance.avgCpuUsagePct", []string{"1_000"}, "GE"}, discovery.InvalidParameterValue, "'1_000'"},
+		{"hex underscores", Server, Filter{"server.performance.avgCpuUsagePct", []string{"0x1_0p0"}, "GE"}, discovery.InvalidParameterValue, "'0x1_0p0'"},
+		{"leading space", Server, Filter{"server.performance.avgCpuUsagePct", []string{" 5"}, "GE"}, discovery.InvalidParameterValue, "' 5'"},
+		{"trailing space", Server, Filter{"server.performance.avgCpuUsagePct", []string{"5 "}, "GE"}, discovery.InvalidParameterValue, "'5 '"},
+		{"plus sign", Server, Filter{"server.performance.avgCpuUsagePct", []string{"+5"}, "GE"}, discovery.InvalidParameterValue, "'+5'"},
+		{"bare point", Server, Filter{"server.performance.avgCpuUsagePct", []string{"5."}, "GE"}, discovery.InvalidParameterValue, "'5.'"},
+		{"Infinity", Server, Filter{"server.performance.avgCpuUsagePct", []string{"Infinity"}, "GE"}, discovery.InvalidParameterValue, "not a number"},
+		{"too large", Server, Filter{"server.performance.avgCpuUsagePct", []string{"1" + strings.Repeat("0", 400)}, "GE"}, discovery.InvalidParameterValue, "out of range"},
+		{"hex port", Connection, Filter{"connection.destinationPort", []string{"0x50"}, "EQUALS"}, discovery.InvalidParameterValue, "'0x50' of the filter 'connection.destinationPort' is not an integer"},
+		{"port with underscore", Connection, Filter{"connection.destinationPort", []string{"4_43"}, "EQUALS"}, discovery.InvalidParameterValue, "not an integer"},
+		{"port with space", Connection, Filter{"connection.destinationPort", []string{" 443"}, "EQUALS"}, discovery.InvalidParameterValue, "not an integer"},
+		{"port past int64", Connection, Filter{"connection.destinationPort", []string{"99999999999999999999"}, "EQUALS"}, discovery.InvalidParameterValue, "out of range"},
+		{"port", Connection, Filter{"connection.destinationPort", []string{"443", "-1", "0"}, "NOT_EQUALS"}, "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := CompileFilters(tc.typ, []Filter{tc.f})
@@ -97,7 +113,7 @@ func TestCompileFiltersNormalizes(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %#v\nwant %#v", got, want)
 	}
-	ports, err := CompileFilters(Connection, []Filter{{"connection.destinationPort", []string{"443", " 80", "443"}, "NOT_EQUALS"}})
+	ports, err := CompileFilters(Connection, []Filter{{"connection.destinationPort", []string{"443", "80", "443"}, "NOT_EQUALS"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -128,7 +128,6 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("POST /_poseidon/clock", s.control(s.setClock))
 	s.mux.HandleFunc("GET /"+downloadBucket+"/{account}/{file}", s.download)
 	s.routeIntake()
-	s.mux.HandleFunc("/", s.notFound)
 	return s
 }
 
@@ -153,7 +152,61 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, adsService, errors.New("panic"))
 		}
 	}()
+	// Every answer is JSON: ServeMux would answer a path that is not
+	// canonical with a 301 redirect and an HTML body, a wrong method and
+	// an unknown path with text/plain.
+	if !canonicalPath(r.URL.Path) {
+		s.notFound(w, r)
+		return
+	}
+	if _, pattern := s.mux.Handler(r); pattern == "" {
+		s.unrouted(w, r)
+		return
+	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// canonicalPath reports whether p is a path ServeMux would route as is: no
+// empty segment ("//") and no "." or ".." segment, also percent-encoded
+// (r.URL.Path is decoded). A trailing slash is canonical (and a route of
+// its own).
+func canonicalPath(p string) bool {
+	if !strings.HasPrefix(p, "/") {
+		return false
+	}
+	segs := strings.Split(p[1:], "/")
+	for i, seg := range segs {
+		if seg == "." || seg == ".." || seg == "" && i < len(segs)-1 {
+			return false
+		}
+	}
+	return true
+}
+
+// routeMethods are the methods unrouted tries on a path.
+var routeMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions}
+
+// unrouted answers a request no route takes: 405 with Allow when the path
+// is a route for other methods, else 404; both JSON.
+func (s *Server) unrouted(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range routeMethods {
+		probe := *r
+		probe.Method = m
+		if _, pattern := s.mux.Handler(&probe); pattern != "" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) == 0 {
+		s.notFound(w, r)
+		return
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	msg := r.URL.Path + " takes " + strings.Join(allow, ", ") + ", not " + r.Method + "."
+	if r.URL.Path == "/" {
+		msg = "The AWS JSON 1.1 API is served by POST /."
+	}
+	writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"__type": "MethodNotAllowedException", "message": msg})
 }
 
 type requestIDKey struct{}
@@ -172,12 +225,9 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// notFound answers a path that is no route, or not in canonical form
+// (paths are matched as sent, never redirected).
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == "/" {
-		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"__type": "MethodNotAllowedException",
-			"message": "The AWS JSON 1.1 API is served by POST /."})
-		return
-	}
 	writeJSON(w, http.StatusNotFound, map[string]string{"__type": "NotFoundException", "message": "No such route: " + r.Method + " " + r.URL.Path})
 }
 

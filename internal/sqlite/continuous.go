@@ -90,8 +90,8 @@ func (s *DB) ContinuousExports(ctx context.Context, q continuous.Query) ([]*cont
 		if len(q.IDs) == 0 {
 			return nil, nil
 		}
-		where = append(where, "export_id IN (?"+strings.Repeat(", ?", len(q.IDs)-1)+")")
-		args = append(args, anyList(q.IDs)...)
+		where = append(where, "export_id IN (SELECT value FROM json_each(?))")
+		args = append(args, jsonArray(q.IDs))
 	}
 	if q.After != nil {
 		where = append(where, "(start_ms < ? OR (start_ms = ? AND export_id < ?))")

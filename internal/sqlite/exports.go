@@ -153,11 +153,11 @@ func (s *DB) FindExportTasks(ctx context.Context, q discovery.ExportQuery) ([]*d
 		where = []string{"account_id = ?"}
 		args  = []any{q.AccountID}
 	)
+	// Lists are one JSON array parameter each; the agent sets, which
+	// must all hold, are intersected first (lists.go).
 	in := func(col string, vals []string) {
-		where = append(where, col+" IN ("+strings.TrimSuffix(strings.Repeat("?,", len(vals)), ",")+")")
-		for _, v := range vals {
-			args = append(args, v)
-		}
+		where = append(where, col+" IN (SELECT value FROM json_each(?))")
+		args = append(args, jsonArray(vals))
 	}
 	if q.IDs != nil {
 		if len(q.IDs) == 0 {
@@ -165,11 +165,11 @@ func (s *DB) FindExportTasks(ctx context.Context, q discovery.ExportQuery) ([]*d
 		}
 		in("export_id", q.IDs)
 	}
-	for _, set := range q.AgentIDs {
-		if len(set) == 0 {
+	if agents, ok := intersect(q.AgentIDs); ok {
+		if len(agents) == 0 {
 			return nil, nil
 		}
-		in("agent_id", set)
+		in("agent_id", agents)
 	}
 	if q.After != nil {
 		where = append(where, "(request_time_ms, export_id) < (?, ?)")

@@ -7,7 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"strings"
+	"slices"
 
 	"github.com/poseidon-ads/poseidon/internal/discovery"
 	"github.com/poseidon-ads/poseidon/internal/imports"
@@ -63,24 +63,24 @@ func (s *DB) CreateImportTask(ctx context.Context, t *imports.Task) (*imports.Ta
 func (s *DB) FindImportTasks(ctx context.Context, account string, fs []imports.Filter, after string, limit int) ([]*imports.Task, error) {
 	q := `SELECT ` + importTaskCols + ` FROM import_tasks WHERE account_id = ? AND hidden = 0 AND task_id > ?`
 	args := []any{account, after}
+	// Filters on one column must all hold: their value sets are
+	// intersected into one JSON array parameter (lists.go).
+	cols := []string{"IMPORT_TASK_ID", "STATUS", "NAME"}
 	col := map[string]string{"IMPORT_TASK_ID": "task_id", "STATUS": "status", "NAME": "name"}
+	sets := map[string][][]string{}
 	for _, f := range fs {
-		c, ok := col[f.Name]
-		if !ok {
-			if f.Name == "FILE_CLASSIFICATION" {
-				ok := false
-				for _, v := range f.Values {
-					ok = ok || v == "IMPORT_TEMPLATE"
-				}
-				if !ok {
-					q += ` AND 0`
-				}
-			}
+		if _, ok := col[f.Name]; ok {
+			sets[f.Name] = append(sets[f.Name], f.Values)
 			continue
 		}
-		q += ` AND ` + c + ` IN (?` + strings.Repeat(",?", len(f.Values)-1) + `)`
-		for _, v := range f.Values {
-			args = append(args, v)
+		if f.Name == "FILE_CLASSIFICATION" && !slices.Contains(f.Values, "IMPORT_TEMPLATE") {
+			return nil, nil
+		}
+	}
+	for _, name := range cols {
+		if vals, ok := intersect(sets[name]); ok {
+			q += ` AND ` + col[name] + ` IN (SELECT value FROM json_each(?))`
+			args = append(args, jsonArray(vals))
 		}
 	}
 	q += fmt.Sprintf(` ORDER BY task_id LIMIT %d`, limit)

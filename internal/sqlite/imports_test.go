@@ -3,6 +3,8 @@ package sqlite
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/poseidon-ads/poseidon/internal/discovery"
@@ -47,5 +49,59 @@ func TestImportStore(t *testing.T) {
 	}
 	if err := db.DeleteImportData(ctx, "1", a.ID, true, 4); !errors.Is(err, discovery.ErrNotFound) {
 		t.Fatalf("second delete: %v", err)
+	}
+}
+
+// TestFindImportTasksLongFilters: filters on one column must all hold,
+// however many there are (328 filters of 100 values once ran past SQLite's
+// 32,766 bound parameters).
+func TestFindImportTasksLongFilters(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTest(t)
+	var ids []string
+	for i, name := range []string{"n1", "n2", "n3"} {
+		task := &imports.Task{AccountID: "1", ID: imports.NewID(), ClientToken: name, Name: name, URL: "s3://b/k", Status: imports.InProgress, RequestMS: int64(i)}
+		if _, _, err := db.CreateImportTask(ctx, task); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, task.ID)
+	}
+	names := func(fs []imports.Filter) []string {
+		t.Helper()
+		got, err := db.FindImportTasks(ctx, "1", fs, "", 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, task := range got {
+			out = append(out, task.Name)
+		}
+		slices.Sort(out)
+		return out
+	}
+	var fs []imports.Filter
+	for i := range 400 {
+		vals := []string{"n2", "n3"}
+		for j := range 98 {
+			vals = append(vals, fmt.Sprintf("made-up-%d-%d", i, j))
+		}
+		fs = append(fs, imports.Filter{Name: "NAME", Values: vals})
+	}
+	if got := names(fs); !slices.Equal(got, []string{"n2", "n3"}) {
+		t.Errorf("400 NAME filters: %v", got)
+	}
+	more := append(slices.Clone(fs), imports.Filter{Name: "NAME", Values: []string{"n3", "n1"}}, imports.Filter{Name: "IMPORT_TASK_ID", Values: ids})
+	if got := names(more); !slices.Equal(got, []string{"n3"}) {
+		t.Errorf("with NAME {n1, n3}: %v", got)
+	}
+	more = append(more, imports.Filter{Name: "STATUS", Values: []string{imports.InProgress}}, imports.Filter{Name: "STATUS", Values: []string{"IMPORT_COMPLETE"}})
+	if got := names(more); len(got) != 0 {
+		t.Errorf("two STATUS sets with nothing in common: %v", got)
+	}
+	if got := names([]imports.Filter{{Name: "FILE_CLASSIFICATION", Values: []string{"X"}}}); len(got) != 0 {
+		t.Errorf("FILE_CLASSIFICATION without IMPORT_TEMPLATE: %v", got)
+	}
+	if got := names([]imports.Filter{{Name: "FILE_CLASSIFICATION", Values: []string{"X", "IMPORT_TEMPLATE"}}}); len(got) != 3 {
+		t.Errorf("FILE_CLASSIFICATION IMPORT_TEMPLATE: %v", got)
 	}
 }

@@ -200,13 +200,12 @@ func positive(e string, op inventory.Op, vals []any) (string, []any) {
 		if len(vals) == 1 {
 			return e + " = ?", vals
 		}
-		return e + " IN (SELECT value FROM json_each(?))", []any{jsonArray(vals)}
+		return positiveIn(e, op, "?"), []any{jsonArray(vals)}
 	case inventory.Contains:
-		// Case-insensitive (ASCII) substring match.
 		if len(vals) == 1 {
 			return "instr(lower(" + e + "), lower(?)) > 0", vals
 		}
-		return "EXISTS (SELECT 1 FROM json_each(?) v WHERE instr(lower(" + e + "), lower(v.value)) > 0)", []any{jsonArray(vals)}
+		return positiveIn(e, op, "?"), []any{jsonArray(vals)}
 	case inventory.GE:
 		return e + " >= ?", vals[:1]
 	case inventory.LE:
@@ -217,6 +216,130 @@ func positive(e string, op inventory.Op, vals []any) (string, []any) {
 		return e + " < ?", vals[:1]
 	}
 	panic("sqlite: unknown condition " + string(op))
+}
+
+// positiveIn is the SQL of op (EQUALS or CONTAINS, not negated) on
+// expression e against the values of the JSON array that SQL expression
+// list yields. CONTAINS is a case-insensitive (ASCII) substring match.
+func positiveIn(e string, op inventory.Op, list string) string {
+	if op == inventory.Contains {
+		return "EXISTS (SELECT 1 FROM json_each(" + list + ") v WHERE instr(lower(" + e + "), lower(v.value)) > 0)"
+	}
+	return e + " IN (SELECT value FROM json_each(" + list + "))"
+}
+
+// conditions is the SQL of validated conditions joined by AND. However many
+// filters a request holds, it has a bounded number of terms and parameters
+// (SQLite allows 32,766 parameters and an expression depth of 1,000):
+// repeated conditions count once, and the conditions on one field with one
+// condition merge into one term: the tightest numeric bound, the union of
+// negated value sets, the intersection of EQUALS sets on a scalar field, and
+// else one term over a JSON array of value lists.
+func (it *itemSQL) conditions(conds []inventory.Condition) ([]string, []any, error) {
+	type key struct {
+		field string
+		op    inventory.Op
+	}
+	var order []key
+	groups := map[key][]inventory.Condition{}
+	seen := map[string]bool{}
+	for _, c := range conds {
+		id := jsonArray([]any{c.Field, c.Op, c.Values})
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		k := key{c.Field, c.Op}
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], c)
+	}
+	var where []string
+	var args []any
+	for _, k := range order {
+		text, a, err := it.group(groups[k])
+		if err != nil {
+			return nil, nil, err
+		}
+		where = append(where, text)
+		args = append(args, a...)
+	}
+	return where, args, nil
+}
+
+// group is the SQL of conditions with the same field and condition, all of
+// which must hold.
+func (it *itemSQL) group(cs []inventory.Condition) (string, []any, error) {
+	c := cs[0]
+	switch {
+	case len(cs) == 1:
+		return it.condition(c)
+	case c.Op == inventory.GE || c.Op == inventory.GT || c.Op == inventory.LE || c.Op == inventory.LT:
+		// One bound each (inventory.CompileFilters): keep the tightest.
+		bound := c.Values[0].(float64)
+		for _, o := range cs[1:] {
+			if x := o.Values[0].(float64); c.Op == inventory.GE || c.Op == inventory.GT {
+				bound = max(bound, x)
+			} else {
+				bound = min(bound, x)
+			}
+		}
+		return it.condition(inventory.Condition{Field: c.Field, Op: c.Op, Values: []any{bound}})
+	}
+	f, ok := it.fields[c.Field]
+	if !ok {
+		return "", nil, fmt.Errorf("no SQL for field %q", c.Field)
+	}
+	switch {
+	case c.Op.Negated():
+		// No filter's values match: none of all their values does.
+		var all []any
+		seen := map[any]bool{}
+		for _, o := range cs {
+			for _, v := range o.Values {
+				if !seen[v] {
+					seen[v] = true
+					all = append(all, v)
+				}
+			}
+		}
+		return it.condition(inventory.Condition{Field: c.Field, Op: c.Op, Values: all})
+	case c.Op == inventory.Equals && f.from == "":
+		// One value per item: it must be in every filter's set.
+		in := map[any]int{}
+		for i, o := range cs {
+			for _, v := range o.Values {
+				if in[v] == i {
+					in[v] = i + 1
+				}
+			}
+		}
+		var both []any
+		for _, v := range c.Values {
+			if in[v] == len(cs) {
+				both = append(both, v)
+			}
+		}
+		if len(both) == 0 {
+			return "0", nil, nil
+		}
+		return it.condition(inventory.Condition{Field: c.Field, Op: c.Op, Values: both})
+	}
+	// CONTAINS, or EQUALS over a related list: each filter holds when one
+	// of its values matches (one of the list's elements). Every filter
+	// must hold: no filter fails.
+	lists := make([][]any, len(cs))
+	for i, o := range cs {
+		lists[i] = o.Values
+	}
+	var one string
+	if f.from != "" {
+		one = "EXISTS (SELECT 1 FROM " + f.from + " AND " + positiveIn(f.inner, c.Op, "grp.value") + ")"
+	} else {
+		one = positiveIn(f.expr, c.Op, "grp.value")
+	}
+	return "NOT EXISTS (SELECT 1 FROM json_each(?) grp WHERE NOT (" + one + "))", []any{jsonArray(lists)}, nil
 }
 
 // condition is the SQL of one validated condition.
@@ -279,14 +402,12 @@ func (s *DB) ListItems(ctx context.Context, q inventory.Query) ([]inventory.Item
 		where = append(where, it.id+" IN (SELECT value FROM json_each(?))")
 		args = append(args, jsonArray(ids))
 	}
-	for _, c := range q.Conds {
-		text, a, err := it.condition(c)
-		if err != nil {
-			return nil, err
-		}
-		where = append(where, text)
-		args = append(args, a...)
+	conds, condArgs, err := it.conditions(q.Conds)
+	if err != nil {
+		return nil, err
 	}
+	where = append(where, conds...)
+	args = append(args, condArgs...)
 	// Sort keys, then the ID in the direction of the last key.
 	exprs := make([]string, 0, len(q.Order)+1)
 	desc := make([]bool, 0, len(q.Order)+1)

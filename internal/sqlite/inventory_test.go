@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -992,4 +993,70 @@ func BenchmarkListConfigurations(b *testing.B) {
 		}
 	}
 	fmt.Fprintln(b.Output(), "servers per account:", n)
+}
+
+// TestMergedFiltersMatchEachFilterAlone: several filters on one field and
+// condition, which ListItems merges into one term (so that thousands of
+// filters stay within SQLite's limits), select exactly the items that each
+// filter alone selects, for every filter name and condition of every type.
+func TestMergedFiltersMatchEachFilterAlone(t *testing.T) {
+	db := invFixture(t)
+	svc := invService(db)
+	strs := []string{"web", "db-1.example.com", "web-1.example.com", "10.0.0.2", "10.0.0.4", "10.0.0.1", "Ubuntu", "amzn", "tier", "prod",
+		"Web Store", "card", "nginx", "postgres", "-D", srv1, srv2, srv4, procPG, procNginx, app1, app2, "EC2", "OTHER",
+		"o-agent0000000001", "o-agent0000000003", "cache", "", "example", "06:4a", "8.8", "sshd", "pgsql"}
+	nums := []string{"0", "5", "11", "14.733333333333333", "20", "100", "1048576", "2100000"}
+	ports := []string{"53", "80", "443", "5432", "6379", "8080", "1"}
+	rng := rand.New(rand.NewPCG(11, 11))
+	list := func(typ inventory.ItemType, fs ...inventory.Filter) []string {
+		t.Helper()
+		page, err := svc.ListConfigurations(context.Background(), invA, inventory.ListInput{Type: string(typ), Filters: fs})
+		if err != nil {
+			t.Fatalf("%v: %v", fs, err)
+		}
+		return invIDs(typ, page.Configurations)
+	}
+	conds := map[inventory.CondSet][]string{
+		inventory.C4: {"EQUALS", "NOT_EQUALS"},
+		inventory.C6: {"EQUALS", "NOT_EQUALS", "CONTAINS", "NOT_CONTAINS"},
+		inventory.CN: {"GE", "LE", "GT", "LT"},
+	}
+	checked := 0
+	for _, typ := range inventory.ItemTypes() {
+		for _, fl := range inventory.Fields(typ) {
+			pool := strs
+			switch {
+			case fl.Kind == inventory.KindNumber:
+				pool = nums
+			case fl.Kind == inventory.KindInteger:
+				pool = ports
+			}
+			for _, cond := range conds[fl.Conds] {
+				var fs []inventory.Filter
+				for range 6 {
+					var vals []string
+					for range 1 + rng.IntN(3) {
+						vals = append(vals, pool[rng.IntN(len(pool))])
+					}
+					fs = append(fs, invF(fl.Name, cond, vals...))
+				}
+				for _, combo := range [][]int{{0, 1}, {2, 3}, {4, 5}, {0, 2, 4}, {1, 3, 5}, {0, 1, 2, 3, 4, 5}, {0, 0}} {
+					var sel []inventory.Filter
+					want := list(typ) // every item, narrowed by each filter
+					for _, i := range combo {
+						sel = append(sel, fs[i])
+						alone := list(typ, fs[i])
+						want = slices.DeleteFunc(want, func(id string) bool { return !slices.Contains(alone, id) })
+					}
+					if got := list(typ, sel...); !slices.Equal(got, want) {
+						t.Errorf("%s %v: got %q, want %q (each filter alone)", typ, sel, got, want)
+					}
+					checked++
+				}
+			}
+		}
+	}
+	if checked < 500 {
+		t.Errorf("only %d combinations checked", checked)
+	}
 }

@@ -109,11 +109,13 @@ func (s *DB) FindTags(ctx context.Context, q tags.Query) ([]tags.ConfigurationTa
 	var where strings.Builder
 	where.WriteString(`account_id = ?`)
 	args := []any{q.Account}
+	// Filters on one column must all hold: their value sets are
+	// intersected into one JSON array parameter (lists.go).
 	for _, f := range []struct {
 		col  string
 		sets [][]string
 	}{{"key", q.Keys}, {"value", q.Values}, {"configuration_id", q.IDs}} {
-		for _, vals := range f.sets {
+		if vals, ok := intersect(f.sets); ok {
 			where.WriteString(` AND ` + f.col + ` IN (SELECT value FROM json_each(?))`)
 			args = append(args, jsonArray(vals))
 		}

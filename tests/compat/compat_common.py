@@ -463,23 +463,39 @@ def describe(st):
     return name or kind
 
 
+def env_int(name, default):
+    try:
+        return max(1, int(os.environ.get(name) or default))
+    except ValueError:
+        return default
+
+
 def run_all(adapter_factory, out_name, label):
     """Run every scenario with the adapter against fresh servers (default
     flags), write out_name into $POSEIDON_COMPAT_OUT (if set), and return the
     exit code. $POSEIDON_COMPAT_JOBS=N (default 1) runs the scenarios on N
-    servers at once: the same work, sooner, where there are cores to spare."""
+    servers at once: the same work, sooner, where there are cores to spare.
+
+    To hunt flaky scenarios: $POSEIDON_COMPAT_ONLY=Op1,Op2 runs only those
+    operations' scenarios (the others are not reported), and
+    $POSEIDON_COMPAT_REPEAT=N runs each N times (each run starts with the
+    setup's reset); an operation passes only if every run passes."""
     scenarios = load()
     model_ops = model_operations()
     problems = lint(scenarios, model_ops)
     for p in problems:
         print(f"{label}: scenarios.json: {p}", file=sys.stderr)
-    try:
-        jobs = max(1, int(os.environ.get("POSEIDON_COMPAT_JOBS") or 1))
-    except ValueError:
-        jobs = 1
-    todo = list(scenarios["operations"])
+    jobs = env_int("POSEIDON_COMPAT_JOBS", 1)
+    repeat = env_int("POSEIDON_COMPAT_REPEAT", 1)
+    only = {op.strip() for op in (os.environ.get("POSEIDON_COMPAT_ONLY") or "").split(",") if op.strip()}
+    unknown = only - {o["operation"] for o in scenarios["operations"]}
+    if unknown:
+        print(f"{label}: POSEIDON_COMPAT_ONLY names no scenario: {', '.join(sorted(unknown))}", file=sys.stderr)
+        return 2
+    todo = [o for _ in range(repeat) for o in scenarios["operations"] if not only or o["operation"] in only]
     jobs = min(jobs, max(1, len(todo)))
     results = {}
+    failures = {}  # operation -> details of failed runs
     lock = threading.Lock()
 
     def worker(server):
@@ -504,6 +520,14 @@ def run_all(adapter_factory, out_name, label):
                 result = {"pass": False, "detail": "runner error: " + detail}
                 status = "ERROR: " + traceback.format_exc()
             with lock:
+                if not result["pass"]:
+                    failures.setdefault(op, []).append(result["detail"])
+                if op in failures:
+                    result = {"pass": False, "detail": failures[op][0]}
+                    if repeat > 1:
+                        result["detail"] = f"{len(failures[op])} of {repeat} runs failed; first: {failures[op][0]}"
+                elif repeat > 1:
+                    result["detail"] = f"{len(o['steps'])} steps passed in each of {repeat} runs"
                 results[op] = result
                 print(f"{label}: {op}: {status} ({time.monotonic() - started:.1f}s)", file=sys.stderr, flush=True)
 
@@ -522,13 +546,15 @@ def run_all(adapter_factory, out_name, label):
         for srv in servers:
             srv.stop()
     for op in model_ops:
-        results.setdefault(op, {"pass": False, "detail": "no scenario"})
+        if not only:
+            results.setdefault(op, {"pass": False, "detail": "no scenario"})
     out_dir = os.environ.get("POSEIDON_COMPAT_OUT")
     if out_dir:
         with open(os.path.join(out_dir, out_name), "w") as f:
             json.dump(results, f, indent=2, sort_keys=True)
             f.write("\n")
     failed = sorted(op for op, r in results.items() if not r["pass"])
-    print(f"{label}: {len(results) - len(failed)}/{len(results)} operations pass"
+    runs = f" ({repeat} runs each, {sum(len(f) for f in failures.values())} failed runs)" if repeat > 1 else ""
+    print(f"{label}: {len(results) - len(failed)}/{len(results)} operations pass{runs}"
           + (f"; failing: {', '.join(failed)}" if failed else ""), file=sys.stderr)
     return 1 if failed or problems else 0

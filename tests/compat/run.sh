@@ -8,6 +8,11 @@
 #      POSEIDON_BIN=/path/to/poseidon skips building the binary for the Python runners.
 #      POSEIDON_COMPAT_JOBS=N runs the Python runners' scenarios on N servers at once (default 1;
 #      the aws CLI runner, one process per call, takes most of the time).
+# Hunting a flaky scenario (not for regenerating the doc, as the table would be partial):
+#   go test -count=50 -run '^TestCompatScenarios$' ./cmd/poseidon               # every scenario, Go SDK
+#   go test -count=200 -run '^TestCompatScenarios$/^DescribeExportTasks$' ./cmd/poseidon
+#   POSEIDON_COMPAT_ONLY=DescribeExportTasks,DescribeExportConfigurations POSEIDON_COMPAT_REPEAT=200 \
+#     python3 tests/compat/run_boto3.py                                          # (or run_cli.py)
 set -u
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
