@@ -58,7 +58,7 @@ func fleet(t *testing.T, s *agents.Service) {
 	}
 }
 
-func ids(as []*agents.Agent) []string {
+func ids(as []*discovery.Agent) []string {
 	out := make([]string, len(as))
 	for i, a := range as {
 		out[i] = a.ID
@@ -225,7 +225,7 @@ func TestCollectionAndDelete(t *testing.T) {
 	}
 
 	// id(1) is stopped: deleted. id(2) and id(3) collect: refused unless forced.
-	errs, err := s.Delete(ctx, acct, []agents.DeleteRequest{{AgentID: id(1)}, {AgentID: id(2)}, {AgentID: id(3), Force: true}, {AgentID: id(77)}, {AgentID: id(2)}})
+	errs, err := s.Delete(ctx, acct, []discovery.DeleteAgentRequest{{AgentID: id(1)}, {AgentID: id(2)}, {AgentID: id(3), Force: true}, {AgentID: id(77)}, {AgentID: id(2)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,22 +235,22 @@ func TestCollectionAndDelete(t *testing.T) {
 	if got := describe(t, s, agents.DescribeInput{}); !slices.Equal(got, []string{id(2), id(4), id(5)}) {
 		t.Fatalf("after delete: %v", got)
 	}
-	if errs, _ := s.Delete(ctx, acct, []agents.DeleteRequest{{AgentID: id(2), Force: true}}); len(errs) != 0 {
+	if errs, _ := s.Delete(ctx, acct, []discovery.DeleteAgentRequest{{AgentID: id(2), Force: true}}); len(errs) != 0 {
 		t.Fatalf("forced delete: %+v", errs)
 	}
 }
 
 func TestIDs(t *testing.T) {
-	sid := agents.ServerID(acct, id(1))
-	if len(sid) != len("d-server-")+17 || sid != agents.ServerID(acct, id(1)) || sid == agents.ServerID("222222222222", id(1)) {
+	sid := discovery.ServerID(acct, id(1))
+	if len(sid) != len("d-server-")+17 || sid != discovery.ServerID(acct, id(1)) || sid == discovery.ServerID("222222222222", id(1)) {
 		t.Fatalf("server ID %q", sid)
 	}
-	p1 := agents.ProcessID(acct, sid, "a/b", "c", "")
-	p2 := agents.ProcessID(acct, sid, "a", "b/c", "")
+	p1 := discovery.ProcessID(acct, sid, "a/b", "c", "")
+	p2 := discovery.ProcessID(acct, sid, "a", "b/c", "")
 	if p1 == p2 || len(p1) != len("d-process-")+17 {
 		t.Fatalf("process IDs %q %q", p1, p2)
 	}
-	if c := agents.ConnectionID(acct, "10.0.0.1", "10.0.0.2", 80, "tcp", "", ""); len(c) != 17 || c == agents.ConnectionID(acct, "10.0.0.1", "10.0.0.2", 81, "tcp", "", "") {
+	if c := discovery.ConnectionID(acct, "10.0.0.1", "10.0.0.2", 80, "tcp", "", ""); len(c) != 17 || c == discovery.ConnectionID(acct, "10.0.0.1", "10.0.0.2", 81, "tcp", "", "") {
 		t.Fatalf("connection ID %q", c)
 	}
 }

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/poseidon-ads/poseidon/internal/discovery"
-	"github.com/poseidon-ads/poseidon/internal/inventory"
 )
 
 // AWS's documented limits (Application Discovery Service quotas).
@@ -124,7 +123,7 @@ func New(c Config) *Service {
 func NewID() string {
 	var b [9]byte
 	rand.Read(b[:])
-	return inventory.ApplicationPrefix + hex.EncodeToString(b[:])[:17]
+	return discovery.ApplicationPrefix + hex.EncodeToString(b[:])[:17]
 }
 
 func invalid(format string, args ...any) error {
@@ -247,7 +246,7 @@ func (s *Service) serverIDs(appID string, ids []string) ([]string, error) {
 	}
 	var bad []string
 	for _, id := range ids {
-		if t, _ := inventory.TypeOf(id); t != inventory.Server {
+		if t, _ := discovery.TypeOf(id); t != discovery.TypeServer {
 			bad = append(bad, id)
 		}
 	}
@@ -258,8 +257,8 @@ func (s *Service) serverIDs(appID string, ids []string) ([]string, error) {
 }
 
 func isApp(id string) bool {
-	t, _ := inventory.TypeOf(id)
-	return t == inventory.Application
+	t, _ := discovery.TypeOf(id)
+	return t == discovery.TypeApplication
 }
 
 func dedup(ids []string) []string {

@@ -106,16 +106,6 @@ type HomeRegionControl struct {
 	RequestedTime time.Time
 }
 
-// Agent is a discovery agent or collector, as far as exports need to know it.
-type Agent struct {
-	AccountID  string
-	ID         string
-	HostName   string
-	Registered time.Time
-	// FirstData and LastData bound the agent's collected data; zero if none.
-	FirstData, LastData time.Time
-}
-
 // ExportQuery selects export tasks of one account, newest first (ties by
 // export ID, descending).
 type ExportQuery struct {

@@ -40,7 +40,7 @@ type Cursor struct {
 // Query selects configuration items. Conditions are AND-ed.
 type Query struct {
 	Account string
-	Type    ItemType
+	Type    discovery.ItemType
 	// IDs, when not nil, keeps only items with these configuration IDs.
 	IDs   []string
 	Conds []Condition
@@ -87,7 +87,7 @@ var (
 
 // CompileFilters validates filters for item type t and returns their
 // conditions.
-func CompileFilters(t ItemType, fs []Filter) ([]Condition, error) {
+func CompileFilters(t discovery.ItemType, fs []Filter) ([]Condition, error) {
 	conds := make([]Condition, 0, len(fs))
 	for _, f := range fs {
 		field, ok := lookupField(t, f.Name)
@@ -154,7 +154,7 @@ func CompileFilters(t ItemType, fs []Filter) ([]Condition, error) {
 }
 
 // CompileOrder validates orderBy for item type t.
-func CompileOrder(t ItemType, in []Order) ([]OrderKey, error) {
+func CompileOrder(t discovery.ItemType, in []Order) ([]OrderKey, error) {
 	keys := make([]OrderKey, 0, len(in))
 	seen := map[string]bool{}
 	for _, o := range in {
@@ -182,8 +182,8 @@ func CompileOrder(t ItemType, in []Order) ([]OrderKey, error) {
 
 // ListConfigurations serves ListConfigurations.
 func (s *Service) ListConfigurations(ctx context.Context, account string, in ListInput) (*ListPage, error) {
-	t := ItemType(in.Type)
-	if !slices.Contains(ItemTypes(), t) {
+	t := discovery.ItemType(in.Type)
+	if !slices.Contains(discovery.ItemTypes(), t) {
 		return nil, errorf(discovery.InvalidParameterValue,
 			"1 validation error detected: Value '%s' at 'configurationType' failed to satisfy constraint: Member must satisfy enum value set: [SERVER, PROCESS, CONNECTION, APPLICATION]", in.Type)
 	}
@@ -247,9 +247,9 @@ func (s *Service) DescribeConfigurations(ctx context.Context, account string, id
 	if len(ids) == 0 {
 		return out, nil
 	}
-	var t ItemType
+	var t discovery.ItemType
 	for _, id := range ids {
-		it, ok := TypeOf(id)
+		it, ok := discovery.TypeOf(id)
 		if !ok {
 			return nil, errorf(discovery.InvalidParameterValue,
 				"The configuration ID '%s' is not valid. Configuration IDs start with d-server-, d-process-, d-connection- or d-application-.", id)
@@ -265,7 +265,7 @@ func (s *Service) DescribeConfigurations(ctx context.Context, account string, id
 	slices.Sort(uniq)
 	uniq = slices.Compact(uniq)
 	byID := make(map[string]map[string]string, len(uniq))
-	if t == Server {
+	if t == discovery.TypeServer {
 		servers, err := s.store.DescribeServers(ctx, account, uniq)
 		if err != nil {
 			return nil, wrap("describe servers", err)

@@ -3,6 +3,8 @@ package inventory
 import (
 	"sort"
 	"strings"
+
+	"github.com/poseidon-ads/poseidon/internal/discovery"
 )
 
 // CondSet is the set of conditions a filter name accepts (user guide,
@@ -108,8 +110,8 @@ func num(name string) Field { return Field{Name: name, Conds: CN, Kind: KindNumb
 
 // fieldTable is the user guide's filter and sort tables (attributes-and-import
 // §1.4), plus the CONNECTION names of the 2016 SDK documentation.
-var fieldTable = map[ItemType][]Field{
-	Server: {
+var fieldTable = map[discovery.ItemType][]Field{
+	discovery.TypeServer: {
 		str("server.configurationId", C4, false),
 		str("server.hostName", C6, true),
 		str("server.osName", C6, true),
@@ -137,7 +139,7 @@ var fieldTable = map[ItemType][]Field{
 		multi("server.process.name", C6),
 		multi("server.process.commandLine", C6),
 	},
-	Application: {
+	discovery.TypeApplication: {
 		str("application.configurationId", C4, false),
 		str("application.name", C6, true),
 		str("application.description", C6, true),
@@ -146,7 +148,7 @@ var fieldTable = map[ItemType][]Field{
 		str("application.lastModifiedTime", NoFilter, true),
 		multi("server.configurationId", C4),
 	},
-	Process: {
+	discovery.TypeProcess: {
 		str("process.configurationId", C4, false),
 		str("process.name", C6, true),
 		str("process.commandLine", C6, true),
@@ -156,7 +158,7 @@ var fieldTable = map[ItemType][]Field{
 		str("server.osVersion", C6, true),
 		str("server.agentId", C6, false),
 	},
-	Connection: {
+	discovery.TypeConnection: {
 		str("connection.sourceIp", C6, true),
 		str("connection.destinationIp", C6, true),
 		{Name: "connection.destinationPort", Conds: C4, Sortable: true, Kind: KindInteger},
@@ -181,8 +183,8 @@ var fieldTable = map[ItemType][]Field{
 	},
 }
 
-var fieldIndex = func() map[ItemType]map[string]Field {
-	out := map[ItemType]map[string]Field{}
+var fieldIndex = func() map[discovery.ItemType]map[string]Field {
+	out := map[discovery.ItemType]map[string]Field{}
 	for t, fs := range fieldTable {
 		m := map[string]Field{}
 		for _, f := range fs {
@@ -198,20 +200,17 @@ var fieldIndex = func() map[ItemType]map[string]Field {
 }()
 
 // Fields returns the filter and sort names of an item type.
-func Fields(t ItemType) []Field {
+func Fields(t discovery.ItemType) []Field {
 	return append([]Field(nil), fieldTable[t]...)
 }
 
-// ItemTypes lists the configuration item types.
-func ItemTypes() []ItemType { return []ItemType{Server, Process, Connection, Application} }
-
 // lookupField finds a field by name, case-insensitively.
-func lookupField(t ItemType, name string) (Field, bool) {
+func lookupField(t discovery.ItemType, name string) (Field, bool) {
 	f, ok := fieldIndex[t][strings.ToLower(name)]
 	return f, ok
 }
 
-func filterNames(t ItemType) string {
+func filterNames(t discovery.ItemType) string {
 	var names []string
 	for _, f := range fieldTable[t] {
 		if f.Conds != NoFilter {
@@ -222,7 +221,7 @@ func filterNames(t ItemType) string {
 	return strings.Join(names, ", ")
 }
 
-func sortNames(t ItemType) string {
+func sortNames(t discovery.ItemType) string {
 	var names []string
 	for _, f := range fieldTable[t] {
 		if f.Sortable {

@@ -10,7 +10,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/poseidon-ads/poseidon/internal/discovery"
@@ -29,40 +28,6 @@ const (
 // tags, network interfaces) of DescribeConfigurations; the matching
 // *.hasMoreValues attribute says whether more were left out.
 const MaxListValues = 10
-
-// ItemType is a configuration item type (model ConfigurationItemType).
-type ItemType string
-
-// The four configuration item types.
-const (
-	Server      ItemType = "SERVER"
-	Process     ItemType = "PROCESS"
-	Connection  ItemType = "CONNECTION"
-	Application ItemType = "APPLICATION"
-)
-
-// ID prefixes of the configuration item types.
-const (
-	ServerPrefix      = "d-server-"
-	ProcessPrefix     = "d-process-"
-	ConnectionPrefix  = "d-connection-"
-	ApplicationPrefix = "d-application-"
-)
-
-// TypeOf tells a configuration ID's item type from its prefix.
-func TypeOf(id string) (ItemType, bool) {
-	switch {
-	case strings.HasPrefix(id, ServerPrefix):
-		return Server, true
-	case strings.HasPrefix(id, ProcessPrefix):
-		return Process, true
-	case strings.HasPrefix(id, ConnectionPrefix):
-		return Connection, true
-	case strings.HasPrefix(id, ApplicationPrefix):
-		return Application, true
-	}
-	return "", false
-}
 
 // Store reads the inventory. sqlite.DB implements it. Every method is scoped
 // to one account.

@@ -11,24 +11,6 @@ import (
 	"github.com/poseidon-ads/poseidon/internal/pagetoken"
 )
 
-func TestTypeOf(t *testing.T) {
-	for id, want := range map[string]ItemType{
-		"d-server-0c4f2dd1fee22c6c1":      Server,
-		"d-process-0123456789abcdef0":     Process,
-		"d-connection-0123456789abcdef0":  Connection,
-		"d-application-0ac39bc0e4fad0e42": Application,
-		"server-0c4f2dd1fee22c6c1":        "",
-		"":                                "",
-		"d-SERVER-0c4f2dd1fee22c6c1":      "",
-		"d-application":                   "",
-	} {
-		got, ok := TypeOf(id)
-		if got != want || ok != (want != "") {
-			t.Errorf("TypeOf(%q) = %q, %v; want %q", id, got, ok, want)
-		}
-	}
-}
-
 func wantErr(t *testing.T, err error, code discovery.ErrorCode, msgPart string) {
 	t.Helper()
 	var de *discovery.Error
@@ -43,45 +25,45 @@ func wantErr(t *testing.T, err error, code discovery.ErrorCode, msgPart string) 
 func TestCompileFiltersValidation(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		typ  ItemType
+		typ  discovery.ItemType
 		f    Filter
 		code discovery.ErrorCode // "" = valid
 		msg  string
 	}{
-		{"unknown name", Server, Filter{"server.nope", []string{"x"}, "EQUALS"}, discovery.InvalidParameter, "server.nope"},
-		{"name of another type", Server, Filter{"process.name", []string{"x"}, "EQUALS"}, discovery.InvalidParameter, "not supported for configurationType SERVER"},
-		{"sort-only name", Application, Filter{"application.serverCount", []string{"1"}, "EQUALS"}, discovery.InvalidParameter, "application.serverCount"},
-		{"C4 refuses CONTAINS", Server, Filter{"server.agentId", []string{"x"}, "CONTAINS"}, discovery.InvalidParameterValue, "Supported conditions: EQUALS, NOT_EQUALS, EQ, NE."},
-		{"C6 refuses GE", Server, Filter{"server.hostName", []string{"x"}, "GE"}, discovery.InvalidParameterValue, "'GE'"},
-		{"CN refuses EQUALS", Server, Filter{"server.performance.avgCpuUsagePct", []string{"1"}, "EQUALS"}, discovery.InvalidParameterValue, "GE, LE, GT, LT"},
-		{"unknown condition", Server, Filter{"server.hostName", []string{"x"}, "LIKE"}, discovery.InvalidParameterValue, "'LIKE'"},
-		{"non-numeric", Server, Filter{"server.performance.avgFreeRAMInKB", []string{"12", "lots"}, "GT"}, discovery.InvalidParameterValue, "'lots'"},
-		{"NaN", Server, Filter{"server.performance.avgFreeRAMInKB", []string{"NaN"}, "GT"}, discovery.InvalidParameterValue, "not a number"},
-		{"non-integer port", Connection, Filter{"connection.destinationPort", []string{"80.5"}, "EQUALS"}, discovery.InvalidParameterValue, "not an integer"},
-		{"no values", Server, Filter{"server.hostName", []string{}, "EQUALS"}, discovery.InvalidParameterValue, "at least one value"},
-		{"valid C6", Server, Filter{"server.hostName", []string{"a"}, "NOT_CONTAINS"}, "", ""},
-		{"EQ alias", Server, Filter{"server.type", []string{"EC2"}, "EQ"}, "", ""},
-		{"NE alias", Server, Filter{"server.type", []string{"EC2"}, "NE"}, "", ""},
-		{"lower-case condition", Server, Filter{"server.type", []string{"EC2"}, "equals"}, "", ""},
-		{"case-insensitive name", Server, Filter{"server.configurationid", []string{"d-server-1"}, "EQUALS"}, "", ""},
-		{"guide's typo", Connection, Filter{"destinationprocess.commandLine", []string{"x"}, "CONTAINS"}, "", ""},
-		{"numeric", Server, Filter{"server.performance.totalDiskFreeSizeInKB", []string{"1024", "-12.5", "0.25", "007"}, "LE"}, "", ""},
+		{"unknown name", discovery.TypeServer, Filter{"server.nope", []string{"x"}, "EQUALS"}, discovery.InvalidParameter, "server.nope"},
+		{"name of another type", discovery.TypeServer, Filter{"process.name", []string{"x"}, "EQUALS"}, discovery.InvalidParameter, "not supported for configurationType SERVER"},
+		{"sort-only name", discovery.TypeApplication, Filter{"application.serverCount", []string{"1"}, "EQUALS"}, discovery.InvalidParameter, "application.serverCount"},
+		{"C4 refuses CONTAINS", discovery.TypeServer, Filter{"server.agentId", []string{"x"}, "CONTAINS"}, discovery.InvalidParameterValue, "Supported conditions: EQUALS, NOT_EQUALS, EQ, NE."},
+		{"C6 refuses GE", discovery.TypeServer, Filter{"server.hostName", []string{"x"}, "GE"}, discovery.InvalidParameterValue, "'GE'"},
+		{"CN refuses EQUALS", discovery.TypeServer, Filter{"server.performance.avgCpuUsagePct", []string{"1"}, "EQUALS"}, discovery.InvalidParameterValue, "GE, LE, GT, LT"},
+		{"unknown condition", discovery.TypeServer, Filter{"server.hostName", []string{"x"}, "LIKE"}, discovery.InvalidParameterValue, "'LIKE'"},
+		{"non-numeric", discovery.TypeServer, Filter{"server.performance.avgFreeRAMInKB", []string{"12", "lots"}, "GT"}, discovery.InvalidParameterValue, "'lots'"},
+		{"NaN", discovery.TypeServer, Filter{"server.performance.avgFreeRAMInKB", []string{"NaN"}, "GT"}, discovery.InvalidParameterValue, "not a number"},
+		{"non-integer port", discovery.TypeConnection, Filter{"connection.destinationPort", []string{"80.5"}, "EQUALS"}, discovery.InvalidParameterValue, "not an integer"},
+		{"no values", discovery.TypeServer, Filter{"server.hostName", []string{}, "EQUALS"}, discovery.InvalidParameterValue, "at least one value"},
+		{"valid C6", discovery.TypeServer, Filter{"server.hostName", []string{"a"}, "NOT_CONTAINS"}, "", ""},
+		{"EQ alias", discovery.TypeServer, Filter{"server.type", []string{"EC2"}, "EQ"}, "", ""},
+		{"NE alias", discovery.TypeServer, Filter{"server.type", []string{"EC2"}, "NE"}, "", ""},
+		{"lower-case condition", discovery.TypeServer, Filter{"server.type", []string{"EC2"}, "equals"}, "", ""},
+		{"case-insensitive name", discovery.TypeServer, Filter{"server.configurationid", []string{"d-server-1"}, "EQUALS"}, "", ""},
+		{"guide's typo", discovery.TypeConnection, Filter{"destinationprocess.commandLine", []string{"x"}, "CONTAINS"}, "", ""},
+		{"numeric", discovery.TypeServer, Filter{"server.performance.totalDiskFreeSizeInKB", []string{"1024", "-12.5", "0.25", "007"}, "LE"}, "", ""},
 		// Plain decimal numbers only, though strconv reads these.
-		{"exponent", Server, Filter{"server.performance.totalDiskFreeSizeInKB", []string{"1e3"}, "LE"}, discovery.InvalidParameterValue, "'1e3' of the filter 'server.performance.totalDiskFreeSizeInKB' is not a number"},
-		{"hex float", Server, Filter{"server.performance.avgCpuUsagePct", []string{"0x1p4"}, "GE"}, discovery.InvalidParameterValue, "'0x1p4'"},
-		{"underscores", Server, Filter{"server.performance.avgCpuUsagePct", []string{"1_000"}, "GE"}, discovery.InvalidParameterValue, "'1_000'"},
-		{"hex underscores", Server, Filter{"server.performance.avgCpuUsagePct", []string{"0x1_0p0"}, "GE"}, discovery.InvalidParameterValue, "'0x1_0p0'"},
-		{"leading space", Server, Filter{"server.performance.avgCpuUsagePct", []string{" 5"}, "GE"}, discovery.InvalidParameterValue, "' 5'"},
-		{"trailing space", Server, Filter{"server.performance.avgCpuUsagePct", []string{"5 "}, "GE"}, discovery.InvalidParameterValue, "'5 '"},
-		{"plus sign", Server, Filter{"server.performance.avgCpuUsagePct", []string{"+5"}, "GE"}, discovery.InvalidParameterValue, "'+5'"},
-		{"bare point", Server, Filter{"server.performance.avgCpuUsagePct", []string{"5."}, "GE"}, discovery.InvalidParameterValue, "'5.'"},
-		{"Infinity", Server, Filter{"server.performance.avgCpuUsagePct", []string{"Infinity"}, "GE"}, discovery.InvalidParameterValue, "not a number"},
-		{"too large", Server, Filter{"server.performance.avgCpuUsagePct", []string{"1" + strings.Repeat("0", 400)}, "GE"}, discovery.InvalidParameterValue, "out of range"},
-		{"hex port", Connection, Filter{"connection.destinationPort", []string{"0x50"}, "EQUALS"}, discovery.InvalidParameterValue, "'0x50' of the filter 'connection.destinationPort' is not an integer"},
-		{"port with underscore", Connection, Filter{"connection.destinationPort", []string{"4_43"}, "EQUALS"}, discovery.InvalidParameterValue, "not an integer"},
-		{"port with space", Connection, Filter{"connection.destinationPort", []string{" 443"}, "EQUALS"}, discovery.InvalidParameterValue, "not an integer"},
-		{"port past int64", Connection, Filter{"connection.destinationPort", []string{"99999999999999999999"}, "EQUALS"}, discovery.InvalidParameterValue, "out of range"},
-		{"port", Connection, Filter{"connection.destinationPort", []string{"443", "-1", "0"}, "NOT_EQUALS"}, "", ""},
+		{"exponent", discovery.TypeServer, Filter{"server.performance.totalDiskFreeSizeInKB", []string{"1e3"}, "LE"}, discovery.InvalidParameterValue, "'1e3' of the filter 'server.performance.totalDiskFreeSizeInKB' is not a number"},
+		{"hex float", discovery.TypeServer, Filter{"server.performance.avgCpuUsagePct", []string{"0x1p4"}, "GE"}, discovery.InvalidParameterValue, "'0x1p4'"},
+		{"underscores", discovery.TypeServer, Filter{"server.performance.avgCpuUsagePct", []string{"1_000"}, "GE"}, discovery.InvalidParameterValue, "'1_000'"},
+		{"hex underscores", discovery.TypeServer, Filter{"server.performance.avgCpuUsagePct", []string{"0x1_0p0"}, "GE"}, discovery.InvalidParameterValue, "'0x1_0p0'"},
+		{"leading space", discovery.TypeServer, Filter{"server.performance.avgCpuUsagePct", []string{" 5"}, "GE"}, discovery.InvalidParameterValue, "' 5'"},
+		{"trailing space", discovery.TypeServer, Filter{"server.performance.avgCpuUsagePct", []string{"5 "}, "GE"}, discovery.InvalidParameterValue, "'5 '"},
+		{"plus sign", discovery.TypeServer, Filter{"server.performance.avgCpuUsagePct", []string{"+5"}, "GE"}, discovery.InvalidParameterValue, "'+5'"},
+		{"bare point", discovery.TypeServer, Filter{"server.performance.avgCpuUsagePct", []string{"5."}, "GE"}, discovery.InvalidParameterValue, "'5.'"},
+		{"Infinity", discovery.TypeServer, Filter{"server.performance.avgCpuUsagePct", []string{"Infinity"}, "GE"}, discovery.InvalidParameterValue, "not a number"},
+		{"too large", discovery.TypeServer, Filter{"server.performance.avgCpuUsagePct", []string{"1" + strings.Repeat("0", 400)}, "GE"}, discovery.InvalidParameterValue, "out of range"},
+		{"hex port", discovery.TypeConnection, Filter{"connection.destinationPort", []string{"0x50"}, "EQUALS"}, discovery.InvalidParameterValue, "'0x50' of the filter 'connection.destinationPort' is not an integer"},
+		{"port with underscore", discovery.TypeConnection, Filter{"connection.destinationPort", []string{"4_43"}, "EQUALS"}, discovery.InvalidParameterValue, "not an integer"},
+		{"port with space", discovery.TypeConnection, Filter{"connection.destinationPort", []string{" 443"}, "EQUALS"}, discovery.InvalidParameterValue, "not an integer"},
+		{"port past int64", discovery.TypeConnection, Filter{"connection.destinationPort", []string{"99999999999999999999"}, "EQUALS"}, discovery.InvalidParameterValue, "out of range"},
+		{"port", discovery.TypeConnection, Filter{"connection.destinationPort", []string{"443", "-1", "0"}, "NOT_EQUALS"}, "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := CompileFilters(tc.typ, []Filter{tc.f})
@@ -97,7 +79,7 @@ func TestCompileFiltersValidation(t *testing.T) {
 }
 
 func TestCompileFiltersNormalizes(t *testing.T) {
-	got, err := CompileFilters(Server, []Filter{
+	got, err := CompileFilters(discovery.TypeServer, []Filter{
 		{"SERVER.HOSTNAME", []string{"b", "a", "b"}, "eq"},
 		{"server.performance.avgCpuUsagePct", []string{"50", "10", "20"}, "GE"},
 		{"server.performance.avgCpuUsagePct", []string{"50", "10", "20"}, "LT"},
@@ -113,7 +95,7 @@ func TestCompileFiltersNormalizes(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %#v\nwant %#v", got, want)
 	}
-	ports, err := CompileFilters(Connection, []Filter{{"connection.destinationPort", []string{"443", "80", "443"}, "NOT_EQUALS"}})
+	ports, err := CompileFilters(discovery.TypeConnection, []Filter{{"connection.destinationPort", []string{"443", "80", "443"}, "NOT_EQUALS"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +105,7 @@ func TestCompileFiltersNormalizes(t *testing.T) {
 }
 
 func TestCompileOrder(t *testing.T) {
-	got, err := CompileOrder(Server, []Order{{"server.osName", "DESC"}, {"SERVER.hostName", ""}})
+	got, err := CompileOrder(discovery.TypeServer, []Order{{"server.osName", "DESC"}, {"SERVER.hostName", ""}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,20 +113,20 @@ func TestCompileOrder(t *testing.T) {
 		t.Fatalf("got %v", got)
 	}
 	for _, tc := range []struct {
-		typ ItemType
+		typ discovery.ItemType
 		o   []Order
 		msg string
 	}{
-		{Server, []Order{{"server.agentId", "ASC"}}, "server.agentId"}, // filter, not sortable
-		{Server, []Order{{"server.nope", "ASC"}}, "server.nope"},       // unknown
-		{Process, []Order{{"process.path", "ASC"}}, "Sortable fields: process.commandLine, process.name, server.hostName, server.osName, server.osVersion"},
-		{Server, []Order{{"server.hostName", "ASC"}, {"server.hostname", "DESC"}}, "more than once"},
-		{Server, []Order{{"server.hostName", "UP"}}, "sortOrder"},
+		{discovery.TypeServer, []Order{{"server.agentId", "ASC"}}, "server.agentId"}, // filter, not sortable
+		{discovery.TypeServer, []Order{{"server.nope", "ASC"}}, "server.nope"},       // unknown
+		{discovery.TypeProcess, []Order{{"process.path", "ASC"}}, "Sortable fields: process.commandLine, process.name, server.hostName, server.osName, server.osVersion"},
+		{discovery.TypeServer, []Order{{"server.hostName", "ASC"}, {"server.hostname", "DESC"}}, "more than once"},
+		{discovery.TypeServer, []Order{{"server.hostName", "UP"}}, "sortOrder"},
 	} {
 		_, err := CompileOrder(tc.typ, tc.o)
 		wantErr(t, err, discovery.InvalidParameterValue, tc.msg)
 	}
-	for _, typ := range ItemTypes() {
+	for _, typ := range discovery.ItemTypes() {
 		for _, f := range Fields(typ) {
 			if _, err := CompileOrder(typ, []Order{{f.Name, "DESC"}}); (err == nil) != f.Sortable {
 				t.Errorf("%s %s: sortable %v, CompileOrder err %v", typ, f.Name, f.Sortable, err)
@@ -307,7 +289,7 @@ func TestSummaryMapping(t *testing.T) {
 func TestFieldTableMatchesGuide(t *testing.T) {
 	// Counts per type: the guide's tables (SERVER 26, APPLICATION 7, PROCESS 8,
 	// CONNECTION 14) plus five CONNECTION names of the 2016 SDK docs.
-	want := map[ItemType]int{Server: 26, Application: 7, Process: 8, Connection: 19}
+	want := map[discovery.ItemType]int{discovery.TypeServer: 26, discovery.TypeApplication: 7, discovery.TypeProcess: 8, discovery.TypeConnection: 19}
 	for typ, n := range want {
 		if got := len(Fields(typ)); got != n {
 			t.Errorf("%s: %d fields, want %d", typ, got, n)

@@ -32,12 +32,12 @@ type NeighborsPage struct {
 // (source, destination, destination port, protocol) when port information
 // is needed, and connectionsCount adds up their occurrences.
 func (s *Service) ListServerNeighbors(ctx context.Context, account string, in NeighborsInput) (*NeighborsPage, error) {
-	if t, ok := TypeOf(in.ConfigurationID); !ok || t != Server {
+	if t, ok := discovery.TypeOf(in.ConfigurationID); !ok || t != discovery.TypeServer {
 		return nil, errorf(discovery.InvalidParameterValue,
 			"The configuration ID '%s' is not a server configuration ID (d-server-...).", in.ConfigurationID)
 	}
 	for _, id := range in.NeighborIDs {
-		if t, ok := TypeOf(id); !ok || t != Server {
+		if t, ok := discovery.TypeOf(id); !ok || t != discovery.TypeServer {
 			return nil, errorf(discovery.InvalidParameterValue,
 				"The neighbor configuration ID '%s' is not a server configuration ID (d-server-...).", id)
 		}

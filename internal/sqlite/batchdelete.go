@@ -9,7 +9,6 @@ import (
 
 	"github.com/poseidon-ads/poseidon/internal/batchdelete"
 	"github.com/poseidon-ads/poseidon/internal/discovery"
-	"github.com/poseidon-ads/poseidon/internal/inventory"
 )
 
 type failureJSON struct {
@@ -133,7 +132,7 @@ func (s *DB) ExecuteBatchDeleteTask(ctx context.Context, account, id string, end
 		for _, cid := range t.Requested {
 			var agentID string
 			found := false
-			if typ, _ := inventory.TypeOf(cid); typ == inventory.Server {
+			if typ, _ := discovery.TypeOf(cid); typ == discovery.TypeServer {
 				err := tx.QueryRowContext(ctx, `SELECT agent_id FROM servers WHERE account_id = ? AND server_id = ?`, account, cid).Scan(&agentID)
 				switch {
 				case err == nil:
@@ -193,7 +192,7 @@ func deleteServer(ctx context.Context, tx *sql.Tx, account, serverID, agentID st
 	}
 	conns := `SELECT connection_id FROM connections WHERE account_id = ?1 AND (source_server_id = ?2 OR destination_server_id = ?2
 		OR source_process_id IN (` + procs + `) OR destination_process_id IN (` + procs + `))`
-	if err := collect(conns, []any{account, serverID}, inventory.ConnectionPrefix); err != nil {
+	if err := collect(conns, []any{account, serverID}, discovery.ConnectionPrefix); err != nil {
 		return err
 	}
 	stmts := []struct {

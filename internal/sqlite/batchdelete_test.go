@@ -8,7 +8,6 @@ import (
 
 	"github.com/poseidon-ads/poseidon/internal/batchdelete"
 	"github.com/poseidon-ads/poseidon/internal/discovery"
-	"github.com/poseidon-ads/poseidon/internal/inventory"
 )
 
 func bdCount(t *testing.T, db *DB, q string, args ...any) int {
@@ -76,7 +75,7 @@ func TestBatchDeleteServers(t *testing.T) {
 		invExec(t, db, `INSERT INTO system_observations (account_id, agent_id, ts_ms) VALUES (?,?,?)`, invA, agent, invAt(0))
 	}
 	invExec(t, db, `INSERT INTO tags (account_id, configuration_id, key, value, created_ms) VALUES (?, ?, 'k', 'v', 0), (?, ?, 'k', 'v', 0)`,
-		invA, procNginx, invA, inventory.ConnectionPrefix+conn1)
+		invA, procNginx, invA, discovery.ConnectionPrefix+conn1)
 
 	// An imported server: only its connection goes.
 	task := runTask(t, db, now, srv3)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/poseidon-ads/poseidon/internal/discovery"
 	"github.com/poseidon-ads/poseidon/internal/inventory"
 )
 
@@ -54,8 +55,8 @@ func perfExpr(e string) string {
 	return `(CASE WHEN s.perf_samples > 0 THEN ` + e + ` END)`
 }
 
-var itemTypes = map[inventory.ItemType]*itemSQL{
-	inventory.Server: {
+var itemTypes = map[discovery.ItemType]*itemSQL{
+	discovery.TypeServer: {
 		from: `servers s`, base: "s", id: "s.server_id",
 		cols: `s.server_id, s.agent_id, s.host_name, s.os_name, s.os_version, s.server_type, s.created_ms`,
 		scan: func(sc scanner, extra []any) (inventory.Item, error) {
@@ -95,7 +96,7 @@ var itemTypes = map[inventory.ItemType]*itemSQL{
 			"server.process.commandLine":                    related(procRel, "p.command_line"),
 		},
 	},
-	inventory.Process: {
+	discovery.TypeProcess: {
 		from: `processes p LEFT JOIN servers s ON s.account_id = p.account_id AND s.server_id = p.server_id`,
 		base: "p", id: "p.process_id",
 		cols: `p.process_id, p.server_id, p.agent_id, p.name, p.command_line, p.path, p.created_ms`,
@@ -117,7 +118,7 @@ var itemTypes = map[inventory.ItemType]*itemSQL{
 			"server.agentId":          scalar("p.agent_id"),
 		},
 	},
-	inventory.Connection: {
+	discovery.TypeConnection: {
 		from: `connections c
 			LEFT JOIN servers ss ON ss.account_id = c.account_id AND ss.server_id = c.source_server_id AND c.source_server_id <> ''
 			LEFT JOIN servers ds ON ds.account_id = c.account_id AND ds.server_id = c.destination_server_id AND c.destination_server_id <> ''
@@ -159,7 +160,7 @@ var itemTypes = map[inventory.ItemType]*itemSQL{
 			"destinationProcess.commandLine":     scalar("COALESCE(dp.command_line, '')"),
 		},
 	},
-	inventory.Application: {
+	discovery.TypeApplication: {
 		from: `applications a`, base: "a", id: "a.application_id",
 		cols: `a.application_id, a.name, a.description, a.created_ms, a.updated_ms, ` + appServerCount,
 		scan: func(sc scanner, extra []any) (inventory.Item, error) {
@@ -396,7 +397,7 @@ func (s *DB) ListItems(ctx context.Context, q inventory.Query) ([]inventory.Item
 	args := []any{q.Account}
 	if q.IDs != nil {
 		ids := q.IDs
-		if q.Type == inventory.Connection {
+		if q.Type == discovery.TypeConnection {
 			ids = storedConnectionIDs(ids)
 		}
 		where = append(where, it.id+" IN (SELECT value FROM json_each(?))")
@@ -476,10 +477,10 @@ func (s *DB) ListItems(ctx context.Context, q inventory.Query) ([]inventory.Item
 // Connection configuration IDs are d-connection- and the stored key; a
 // stored key that already has the prefix is used as it is.
 func connectionID(stored string) string {
-	if strings.HasPrefix(stored, inventory.ConnectionPrefix) {
+	if strings.HasPrefix(stored, discovery.ConnectionPrefix) {
 		return stored
 	}
-	return inventory.ConnectionPrefix + stored
+	return discovery.ConnectionPrefix + stored
 }
 
 // storedConnectionIDs are the stored keys configuration IDs may name.
@@ -487,7 +488,7 @@ func storedConnectionIDs(ids []string) []string {
 	out := make([]string, 0, 2*len(ids))
 	for _, id := range ids {
 		out = append(out, id)
-		if k, ok := strings.CutPrefix(id, inventory.ConnectionPrefix); ok {
+		if k, ok := strings.CutPrefix(id, discovery.ConnectionPrefix); ok {
 			out = append(out, k)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/poseidon-ads/poseidon/internal/discovery"
 	"github.com/poseidon-ads/poseidon/internal/inventory"
 	"github.com/poseidon-ads/poseidon/internal/pagetoken"
 )
@@ -200,12 +201,12 @@ func invService(db *DB) *inventory.Service {
 }
 
 // ids lists the configuration IDs of a page, in order.
-func invIDs(typ inventory.ItemType, items []map[string]string) []string {
-	key := map[inventory.ItemType]string{inventory.Server: "server.configurationId", inventory.Process: "process.configurationId",
-		inventory.Application: "application.configurationId"}[typ]
+func invIDs(typ discovery.ItemType, items []map[string]string) []string {
+	key := map[discovery.ItemType]string{discovery.TypeServer: "server.configurationId", discovery.TypeProcess: "process.configurationId",
+		discovery.TypeApplication: "application.configurationId"}[typ]
 	out := []string{}
 	for _, m := range items {
-		if typ == inventory.Connection {
+		if typ == discovery.TypeConnection {
 			out = append(out, m["connection.sourceIp"]+">"+m["connection.destinationIp"]+":"+m["connection.destinationPort"]+"/"+m["sourceProcess.configurationId"])
 			continue
 		}
@@ -219,7 +220,7 @@ func invF(name, cond string, values ...string) inventory.Filter {
 }
 
 func TestEveryFieldHasSQL(t *testing.T) {
-	for _, typ := range inventory.ItemTypes() {
+	for _, typ := range discovery.ItemTypes() {
 		names := map[string]bool{}
 		for _, fl := range inventory.Fields(typ) {
 			names[fl.Name] = true
@@ -248,10 +249,10 @@ func TestEveryFieldHasSQL(t *testing.T) {
 func TestListConfigurationsFilters(t *testing.T) {
 	db := invFixture(t)
 	svc := invService(db)
-	S, P, C, A := inventory.Server, inventory.Process, inventory.Connection, inventory.Application
+	S, P, C, A := discovery.TypeServer, discovery.TypeProcess, discovery.TypeConnection, discovery.TypeApplication
 	for _, tc := range []struct {
 		name    string
-		typ     inventory.ItemType
+		typ     discovery.ItemType
 		filters []inventory.Filter
 		want    []string
 	}{
@@ -409,40 +410,40 @@ func TestListConfigurationsOrderAndPagination(t *testing.T) {
 	}
 	svc := invService(db)
 	for _, tc := range []struct {
-		typ   inventory.ItemType
+		typ   discovery.ItemType
 		order []inventory.Order
 		key   func(m map[string]string) []string
 		desc  []bool
 	}{
-		{inventory.Server, nil, func(m map[string]string) []string { return []string{m["server.configurationId"]} }, []bool{false}},
-		{inventory.Server, []inventory.Order{{FieldName: "server.osName", SortOrder: "DESC"}},
+		{discovery.TypeServer, nil, func(m map[string]string) []string { return []string{m["server.configurationId"]} }, []bool{false}},
+		{discovery.TypeServer, []inventory.Order{{FieldName: "server.osName", SortOrder: "DESC"}},
 			func(m map[string]string) []string { return []string{m["server.osName"], m["server.configurationId"]} }, []bool{true, true}},
-		{inventory.Server, []inventory.Order{{FieldName: "server.osName"}, {FieldName: "server.hostName", SortOrder: "DESC"}},
+		{discovery.TypeServer, []inventory.Order{{FieldName: "server.osName"}, {FieldName: "server.hostName", SortOrder: "DESC"}},
 			func(m map[string]string) []string {
 				return []string{m["server.osName"], m["server.hostName"], m["server.configurationId"]}
 			}, []bool{false, true, true}},
-		{inventory.Server, []inventory.Order{{FieldName: "server.osVersion", SortOrder: "ASC"}, {FieldName: "server.osName", SortOrder: "DESC"}, {FieldName: "server.hostName", SortOrder: "ASC"}},
+		{discovery.TypeServer, []inventory.Order{{FieldName: "server.osVersion", SortOrder: "ASC"}, {FieldName: "server.osName", SortOrder: "DESC"}, {FieldName: "server.hostName", SortOrder: "ASC"}},
 			func(m map[string]string) []string {
 				return []string{m["server.osVersion"], m["server.osName"], m["server.hostName"], m["server.configurationId"]}
 			}, []bool{false, true, false, false}},
-		{inventory.Application, []inventory.Order{{FieldName: "application.serverCount", SortOrder: "DESC"}, {FieldName: "application.name"}},
+		{discovery.TypeApplication, []inventory.Order{{FieldName: "application.serverCount", SortOrder: "DESC"}, {FieldName: "application.name"}},
 			func(m map[string]string) []string {
 				return []string{fmt.Sprintf("%09s", m["application.serverCount"]), m["application.name"], m["application.configurationId"]}
 			}, []bool{true, false, false}},
-		{inventory.Application, []inventory.Order{{FieldName: "application.lastModifiedTime", SortOrder: "DESC"}},
+		{discovery.TypeApplication, []inventory.Order{{FieldName: "application.lastModifiedTime", SortOrder: "DESC"}},
 			func(m map[string]string) []string {
 				return []string{m["application.lastModifiedTime"], m["application.configurationId"]}
 			}, []bool{true, true}},
-		{inventory.Process, []inventory.Order{{FieldName: "server.hostName"}, {FieldName: "process.name", SortOrder: "DESC"}},
+		{discovery.TypeProcess, []inventory.Order{{FieldName: "server.hostName"}, {FieldName: "process.name", SortOrder: "DESC"}},
 			func(m map[string]string) []string {
 				host := map[string]string{srv1: "web-1.example.com", srv2: "db-1.example.com"}[m["server.configurationId"]]
 				return []string{host, m["process.name"], m["process.configurationId"]}
 			}, []bool{false, true, true}},
-		{inventory.Connection, []inventory.Order{{FieldName: "connection.destinationPort", SortOrder: "DESC"}},
+		{discovery.TypeConnection, []inventory.Order{{FieldName: "connection.destinationPort", SortOrder: "DESC"}},
 			func(m map[string]string) []string {
 				return []string{fmt.Sprintf("%05s", m["connection.destinationPort"]), m["connection.sourceIp"] + m["sourceProcess.configurationId"]}
 			}, nil},
-		{inventory.Connection, []inventory.Order{{FieldName: "sourceServer.hostName"}, {FieldName: "connection.destinationIp", SortOrder: "DESC"}},
+		{discovery.TypeConnection, []inventory.Order{{FieldName: "sourceServer.hostName"}, {FieldName: "connection.destinationIp", SortOrder: "DESC"}},
 			func(m map[string]string) []string {
 				return []string{m["sourceServer.hostName"], m["connection.destinationIp"]}
 			}, nil},
@@ -496,7 +497,7 @@ func TestListConfigurationsOrderAndPagination(t *testing.T) {
 					}
 				}
 			}
-			if n := map[inventory.ItemType]int{inventory.Server: 9, inventory.Application: 3, inventory.Process: 3, inventory.Connection: 7}[tc.typ]; len(paged) != n {
+			if n := map[discovery.ItemType]int{discovery.TypeServer: 9, discovery.TypeApplication: 3, discovery.TypeProcess: 3, discovery.TypeConnection: 7}[tc.typ]; len(paged) != n {
 				t.Fatalf("%d items, want %d", len(paged), n)
 			}
 		})
@@ -524,7 +525,7 @@ func TestListConfigurationsOrderValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := invIDs(inventory.Server, page.Configurations), []string{srv4, srv1, srv2, srv3}; !reflect.DeepEqual(got, want) {
+	if got, want := invIDs(discovery.TypeServer, page.Configurations), []string{srv4, srv1, srv2, srv3}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("hostName DESC: %v, want %v", got, want)
 	}
 	page, err = svc.ListConfigurations(context.Background(), invA, inventory.ListInput{Type: "APPLICATION",
@@ -532,7 +533,7 @@ func TestListConfigurationsOrderValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := invIDs(inventory.Application, page.Configurations), []string{app3, app2, app1}; !reflect.DeepEqual(got, want) {
+	if got, want := invIDs(discovery.TypeApplication, page.Configurations), []string{app3, app2, app1}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("serverCount ASC: %v, want %v", got, want)
 	}
 }
@@ -721,7 +722,7 @@ func TestDescribeConfigurationsAccountsAndOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if g := invIDs(inventory.Server, got); !reflect.DeepEqual(g, []string{srv4, srv1}) {
+	if g := invIDs(discovery.TypeServer, got); !reflect.DeepEqual(g, []string{srv4, srv1}) {
 		t.Fatalf("got %v", g)
 	}
 	// B sees its own server with the same host name, never A's data.
@@ -948,15 +949,15 @@ func BenchmarkListConfigurations(b *testing.B) {
 		{"contains-selective", []inventory.Filter{invF("server.hostName", "CONTAINS", "db-")}, nil},
 		{"contains-osName-asc", []inventory.Filter{invF("server.hostName", "CONTAINS", "example")}, []inventory.Order{{FieldName: "server.osName"}}},
 	} {
-		conds, err := inventory.CompileFilters(inventory.Server, bc.filters)
+		conds, err := inventory.CompileFilters(discovery.TypeServer, bc.filters)
 		if err != nil {
 			b.Fatal(err)
 		}
-		order, err := inventory.CompileOrder(inventory.Server, bc.order)
+		order, err := inventory.CompileOrder(discovery.TypeServer, bc.order)
 		if err != nil {
 			b.Fatal(err)
 		}
-		q := inventory.Query{Account: invA, Type: inventory.Server, Conds: conds, Order: order}
+		q := inventory.Query{Account: invA, Type: discovery.TypeServer, Conds: conds, Order: order}
 		all, err := db.ListItems(ctx, q)
 		if err != nil {
 			b.Fatal(err)
@@ -1008,7 +1009,7 @@ func TestMergedFiltersMatchEachFilterAlone(t *testing.T) {
 	nums := []string{"0", "5", "11", "14.733333333333333", "20", "100", "1048576", "2100000"}
 	ports := []string{"53", "80", "443", "5432", "6379", "8080", "1"}
 	rng := rand.New(rand.NewPCG(11, 11))
-	list := func(typ inventory.ItemType, fs ...inventory.Filter) []string {
+	list := func(typ discovery.ItemType, fs ...inventory.Filter) []string {
 		t.Helper()
 		page, err := svc.ListConfigurations(context.Background(), invA, inventory.ListInput{Type: string(typ), Filters: fs})
 		if err != nil {
@@ -1022,7 +1023,7 @@ func TestMergedFiltersMatchEachFilterAlone(t *testing.T) {
 		inventory.CN: {"GE", "LE", "GT", "LT"},
 	}
 	checked := 0
-	for _, typ := range inventory.ItemTypes() {
+	for _, typ := range discovery.ItemTypes() {
 		for _, fl := range inventory.Fields(typ) {
 			pool := strs
 			switch {

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/poseidon-ads/poseidon/internal/inventory"
+	"github.com/poseidon-ads/poseidon/internal/discovery"
 	"github.com/poseidon-ads/poseidon/internal/tags"
 )
 
@@ -14,19 +14,19 @@ import (
 // the account, in the order of ids.
 func missingItems(ctx context.Context, tx *sql.Tx, account string, ids []string) (missing []string, err error) {
 	for _, id := range ids {
-		typ, _ := inventory.TypeOf(id)
+		typ, _ := discovery.TypeOf(id)
 		var q string
 		args := []any{account, id}
 		switch typ {
-		case inventory.Server:
+		case discovery.TypeServer:
 			q = `SELECT count(*) FROM servers WHERE account_id = ? AND server_id = ?`
-		case inventory.Process:
+		case discovery.TypeProcess:
 			q = `SELECT count(*) FROM processes WHERE account_id = ? AND process_id = ?`
-		case inventory.Application:
+		case discovery.TypeApplication:
 			q = `SELECT count(*) FROM applications WHERE account_id = ? AND application_id = ?`
-		case inventory.Connection:
+		case discovery.TypeConnection:
 			q = `SELECT count(*) FROM connections WHERE account_id = ? AND connection_id IN (?, ?)`
-			args = append(args, strings.TrimPrefix(id, inventory.ConnectionPrefix))
+			args = append(args, strings.TrimPrefix(id, discovery.ConnectionPrefix))
 		default:
 			missing = append(missing, id)
 			continue
@@ -137,7 +137,7 @@ func (s *DB) FindTags(ctx context.Context, q tags.Query) ([]tags.ConfigurationTa
 		if err := r.Scan(&t.ConfigurationID, &t.Key, &t.Value, &ms); err != nil {
 			return err
 		}
-		t.Type, _ = inventory.TypeOf(t.ConfigurationID)
+		t.Type, _ = discovery.TypeOf(t.ConfigurationID)
 		t.Created = time.UnixMilli(ms).UTC()
 		out = append(out, t)
 		return nil

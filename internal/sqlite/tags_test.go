@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/poseidon-ads/poseidon/internal/discovery"
-	"github.com/poseidon-ads/poseidon/internal/inventory"
 	"github.com/poseidon-ads/poseidon/internal/pagetoken"
 	"github.com/poseidon-ads/poseidon/internal/tags"
 )
@@ -46,7 +45,7 @@ func TestCreateDeleteTags(t *testing.T) {
 	db := invFixture(t)
 	now := invT0.Add(48 * time.Hour)
 	svc := tagService(db, now)
-	connID := inventory.ConnectionPrefix + conn1
+	connID := discovery.ConnectionPrefix + conn1
 
 	// Every item type that exists can be tagged; the same pair twice is a no-op.
 	ids := []string{srv3, procNginx, connID, app3, srv3}
@@ -63,21 +62,21 @@ func TestCreateDeleteTags(t *testing.T) {
 	if len(page.Tags) != 8 || page.Next != "" {
 		t.Fatalf("owner tags = %+v", page)
 	}
-	types := map[string]inventory.ItemType{}
+	types := map[string]discovery.ItemType{}
 	for _, tg := range page.Tags {
 		types[tg.ConfigurationID] = tg.Type
 		if !tg.Created.Equal(now) {
 			t.Errorf("created %v, want %v", tg.Created, now)
 		}
 	}
-	want := map[string]inventory.ItemType{srv3: inventory.Server, procNginx: inventory.Process, connID: inventory.Connection, app3: inventory.Application}
+	want := map[string]discovery.ItemType{srv3: discovery.TypeServer, procNginx: discovery.TypeProcess, connID: discovery.TypeConnection, app3: discovery.TypeApplication}
 	if !reflect.DeepEqual(types, want) {
 		t.Errorf("types = %v, want %v", types, want)
 	}
 
 	// Unknown IDs, other accounts' IDs and unknown prefixes: ResourceNotFound, nothing stored.
 	before := tagRows(t, db, invA)
-	for _, bad := range []string{"d-server-ffffffffffffffff", srvB, procB, "d-application-0000000000009", "i-12345", inventory.ConnectionPrefix + "nope"} {
+	for _, bad := range []string{"d-server-ffffffffffffffff", srvB, procB, "d-application-0000000000009", "i-12345", discovery.ConnectionPrefix + "nope"} {
 		err := svc.Create(ctx, invA, []string{srv1, bad}, []tags.Tag{{Key: "x", Value: "y"}})
 		de := wantDiscoveryCode(t, err, discovery.ResourceNotFound)
 		if want := "Configuration item not found: " + bad; de.Message != want {

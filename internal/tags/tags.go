@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/poseidon-ads/poseidon/internal/discovery"
-	"github.com/poseidon-ads/poseidon/internal/inventory"
 	"github.com/poseidon-ads/poseidon/internal/pagetoken"
 )
 
@@ -35,7 +34,7 @@ type Tag struct {
 
 // ConfigurationTag is a tag on one configuration item.
 type ConfigurationTag struct {
-	Type            inventory.ItemType
+	Type            discovery.ItemType
 	ConfigurationID string
 	Key             string
 	Value           string
@@ -98,7 +97,7 @@ func normalizeIDs(ids []string) ([]string, error) {
 	out := make([]string, 0, len(ids))
 	seen := make(map[string]bool, len(ids))
 	for _, id := range ids {
-		if _, ok := inventory.TypeOf(id); !ok {
+		if _, ok := discovery.TypeOf(id); !ok {
 			return nil, discovery.Errorf(discovery.ResourceNotFound, "Configuration item not found: %s", id)
 		}
 		if !seen[id] {
