@@ -147,17 +147,10 @@ func ipFamily(ip string) string {
 	return "IPv4"
 }
 
-// Filter is a DescribeAgents Filter.
-type Filter struct {
-	Name      string
-	Values    []string
-	Condition string
-}
-
 // DescribeInput is a DescribeAgents request.
 type DescribeInput struct {
 	IDs        []string
-	Filters    []Filter
+	Filters    []discovery.Filter
 	MaxResults *int32
 	NextToken  *string
 }
@@ -233,7 +226,7 @@ func (m *matcher) match(a *discovery.Agent) bool {
 	return hit != m.negate
 }
 
-func compileFilters(fs []Filter) ([]matcher, error) {
+func compileFilters(fs []discovery.Filter) ([]matcher, error) {
 	out := make([]matcher, 0, len(fs))
 	for _, f := range fs {
 		field, ok := filterFields[strings.ToLower(f.Name)]

@@ -78,8 +78,8 @@ func describe(t *testing.T, s *agents.Service, in agents.DescribeInput) []string
 	return ids(p.Agents)
 }
 
-func f(name, cond string, values ...string) agents.Filter {
-	return agents.Filter{Name: name, Condition: cond, Values: values}
+func f(name, cond string, values ...string) discovery.Filter {
+	return discovery.Filter{Name: name, Condition: cond, Values: values}
 }
 
 func TestDescribeFilters(t *testing.T) {
@@ -92,20 +92,20 @@ func TestDescribeFilters(t *testing.T) {
 	}{
 		{"all", agents.DescribeInput{}, []int{1, 2, 3, 4, 5}},
 		{"ids, unknown left out", agents.DescribeInput{IDs: []string{id(3), id(1), id(99), id(3)}}, []int{1, 3}},
-		{"health equals", agents.DescribeInput{Filters: []agents.Filter{f("health", "EQUALS", "UNHEALTHY")}}, []int{2}},
-		{"values are OR-ed", agents.DescribeInput{Filters: []agents.Filter{f("agentId", "EQUALS", id(1), id(5))}}, []int{1, 5}},
-		{"not equals excludes every value", agents.DescribeInput{Filters: []agents.Filter{f("agentId", "NOT_EQUALS", id(1), id(5))}}, []int{2, 3, 4}},
-		{"contains", agents.DescribeInput{Filters: []agents.Filter{f("hostName", "CONTAINS", "web-")}}, []int{1, 3, 4, 5}},
-		{"not contains", agents.DescribeInput{Filters: []agents.Filter{f("hostName", "NOT_CONTAINS", "web-")}}, []int{2}},
-		{"filters AND-ed", agents.DescribeInput{Filters: []agents.Filter{f("version", "EQUALS", "2.0.1"), f("hostName", "CONTAINS", "web")}}, []int{1, 3, 5}},
-		{"ids AND filters", agents.DescribeInput{IDs: []string{id(1), id(2)}, Filters: []agents.Filter{f("collectionStatus", "EQUALS", "STARTED")}}, []int{1, 2}},
-		{"agent type", agents.DescribeInput{Filters: []agents.Filter{f("agentType", "EQUALS", "EC2")}}, []int{1, 2, 3, 5}},
-		{"connector id", agents.DescribeInput{Filters: []agents.Filter{f("connectorId", "EQUALS", "conn-1")}}, []int{4}},
-		{"any IP of the list", agents.DescribeInput{Filters: []agents.Filter{f("agentNetworkInfoList.ipAddress", "EQUALS", "192.168.9.9")}}, []int{4}},
-		{"no IP of the list", agents.DescribeInput{Filters: []agents.Filter{f("agentNetworkInfoList.ipAddress", "NOT_CONTAINS", "192.168.")}}, []int{1, 2, 3, 5}},
-		{"mac", agents.DescribeInput{Filters: []agents.Filter{f("agentNetworkInfoList.macAddress", "CONTAINS", ":03")}}, []int{3}},
-		{"name case-insensitive", agents.DescribeInput{Filters: []agents.Filter{f("HOSTNAME", "EQUALS", "db-2.example.com")}}, []int{2}},
-		{"registered time", agents.DescribeInput{Filters: []agents.Filter{f("registeredTime", "EQUALS", t0.Add(3*time.Second).Format(agents.TimeLayout))}}, []int{3}},
+		{"health equals", agents.DescribeInput{Filters: []discovery.Filter{f("health", "EQUALS", "UNHEALTHY")}}, []int{2}},
+		{"values are OR-ed", agents.DescribeInput{Filters: []discovery.Filter{f("agentId", "EQUALS", id(1), id(5))}}, []int{1, 5}},
+		{"not equals excludes every value", agents.DescribeInput{Filters: []discovery.Filter{f("agentId", "NOT_EQUALS", id(1), id(5))}}, []int{2, 3, 4}},
+		{"contains", agents.DescribeInput{Filters: []discovery.Filter{f("hostName", "CONTAINS", "web-")}}, []int{1, 3, 4, 5}},
+		{"not contains", agents.DescribeInput{Filters: []discovery.Filter{f("hostName", "NOT_CONTAINS", "web-")}}, []int{2}},
+		{"filters AND-ed", agents.DescribeInput{Filters: []discovery.Filter{f("version", "EQUALS", "2.0.1"), f("hostName", "CONTAINS", "web")}}, []int{1, 3, 5}},
+		{"ids AND filters", agents.DescribeInput{IDs: []string{id(1), id(2)}, Filters: []discovery.Filter{f("collectionStatus", "EQUALS", "STARTED")}}, []int{1, 2}},
+		{"agent type", agents.DescribeInput{Filters: []discovery.Filter{f("agentType", "EQUALS", "EC2")}}, []int{1, 2, 3, 5}},
+		{"connector id", agents.DescribeInput{Filters: []discovery.Filter{f("connectorId", "EQUALS", "conn-1")}}, []int{4}},
+		{"any IP of the list", agents.DescribeInput{Filters: []discovery.Filter{f("agentNetworkInfoList.ipAddress", "EQUALS", "192.168.9.9")}}, []int{4}},
+		{"no IP of the list", agents.DescribeInput{Filters: []discovery.Filter{f("agentNetworkInfoList.ipAddress", "NOT_CONTAINS", "192.168.")}}, []int{1, 2, 3, 5}},
+		{"mac", agents.DescribeInput{Filters: []discovery.Filter{f("agentNetworkInfoList.macAddress", "CONTAINS", ":03")}}, []int{3}},
+		{"name case-insensitive", agents.DescribeInput{Filters: []discovery.Filter{f("HOSTNAME", "EQUALS", "db-2.example.com")}}, []int{2}},
+		{"registered time", agents.DescribeInput{Filters: []discovery.Filter{f("registeredTime", "EQUALS", t0.Add(3*time.Second).Format(agents.TimeLayout))}}, []int{3}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var want []string
@@ -129,8 +129,8 @@ func TestDescribeErrors(t *testing.T) {
 		code discovery.ErrorCode
 		msg  string
 	}{
-		{agents.DescribeInput{Filters: []agents.Filter{f("osName", "EQUALS", "x")}}, discovery.InvalidParameter, ""},
-		{agents.DescribeInput{Filters: []agents.Filter{f("health", "GT", "x")}}, discovery.InvalidParameterValue, ""},
+		{agents.DescribeInput{Filters: []discovery.Filter{f("osName", "EQUALS", "x")}}, discovery.InvalidParameter, ""},
+		{agents.DescribeInput{Filters: []discovery.Filter{f("health", "GT", "x")}}, discovery.InvalidParameterValue, ""},
 		{agents.DescribeInput{MaxResults: &neg}, discovery.InvalidParameterValue,
 			"1 validation error detected: Value '-1' at 'maxResults' failed to satisfy constraint: Member must have value greater than or equal to 0"},
 		{agents.DescribeInput{NextToken: ptr("garbage")}, discovery.InvalidParameterValue, "The nextToken is not valid for this request."},
@@ -149,7 +149,7 @@ func TestDescribePages(t *testing.T) {
 	s := newService(t)
 	fleet(t, s)
 	ctx := context.Background()
-	for _, filters := range [][]agents.Filter{nil, {f("hostName", "CONTAINS", ".example.")}} {
+	for _, filters := range [][]discovery.Filter{nil, {f("hostName", "CONTAINS", ".example.")}} {
 		var (
 			got  []string
 			tok  *string
@@ -175,7 +175,7 @@ func TestDescribePages(t *testing.T) {
 		}
 		// The token is bound to the query and the account.
 		p, _ := s.Describe(ctx, acct, agents.DescribeInput{Filters: filters, MaxResults: ptr(int32(2))})
-		_, err := s.Describe(ctx, acct, agents.DescribeInput{Filters: []agents.Filter{f("health", "EQUALS", "HEALTHY")}, NextToken: &p.Next})
+		_, err := s.Describe(ctx, acct, agents.DescribeInput{Filters: []discovery.Filter{f("health", "EQUALS", "HEALTHY")}, NextToken: &p.Next})
 		var de *discovery.Error
 		if !errors.As(err, &de) || de.Code != discovery.InvalidParameterValue {
 			t.Fatalf("token of another query: %v", err)
@@ -213,7 +213,7 @@ func TestCollectionAndDelete(t *testing.T) {
 	if st, _ := s.StopCollection(ctx, acct, []string{id(1)}); !st[0].OperationSucceeded {
 		t.Fatalf("second stop = %+v", st)
 	}
-	if got := describe(t, s, agents.DescribeInput{Filters: []agents.Filter{f("collectionStatus", "EQUALS", "STOPPED")}}); !slices.Equal(got, []string{id(1), id(2)}) {
+	if got := describe(t, s, agents.DescribeInput{Filters: []discovery.Filter{f("collectionStatus", "EQUALS", "STOPPED")}}); !slices.Equal(got, []string{id(1), id(2)}) {
 		t.Fatalf("stopped agents %v", got)
 	}
 	// Another account's agents are unknown.

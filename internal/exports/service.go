@@ -84,17 +84,10 @@ func New(c Config) *Service {
 	return s
 }
 
-// Filter is an ExportFilter.
-type Filter struct {
-	Name      string
-	Values    []string
-	Condition string
-}
-
 // StartInput is a StartExportTask request, in domain terms.
 type StartInput struct {
 	Formats    []string
-	Filters    []Filter
+	Filters    []discovery.Filter
 	Start, End *time.Time
 	// Preferences is the request's preferences as JSON ("" if none), and
 	// EC2Enabled whether ec2RecommendationsPreferences.enabled is true.
@@ -112,7 +105,7 @@ func isAgentFilter(name string) bool {
 	return false
 }
 
-func checkFilters(fs []Filter) error {
+func checkFilters(fs []discovery.Filter) error {
 	for _, f := range fs {
 		if !isAgentFilter(f.Name) {
 			return discovery.Errorf(discovery.InvalidParameter, "Invalid filter name '%s'. The only supported filter name is agentIds.", f.Name)
@@ -247,7 +240,7 @@ func (s *Service) ExportConfigurations(ctx context.Context, account string) (*di
 // DescribeInput is a DescribeExportTasks or DescribeExportConfigurations request.
 type DescribeInput struct {
 	IDs        []string
-	Filters    []Filter
+	Filters    []discovery.Filter
 	MaxResults *int32
 	NextToken  *string
 }

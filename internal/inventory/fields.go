@@ -41,49 +41,20 @@ type Field struct {
 	Multi bool
 }
 
-// Op is a normalized filter condition.
-type Op string
-
-// The conditions. EQ and NE are read as EQUALS and NOT_EQUALS.
-const (
-	Equals      Op = "EQUALS"
-	NotEquals   Op = "NOT_EQUALS"
-	Contains    Op = "CONTAINS"
-	NotContains Op = "NOT_CONTAINS"
-	GE          Op = "GE"
-	LE          Op = "LE"
-	GT          Op = "GT"
-	LT          Op = "LT"
-)
-
-// Negated reports whether op is NOT_EQUALS or NOT_CONTAINS.
-func (op Op) Negated() bool { return op == NotEquals || op == NotContains }
-
-// Positive returns the condition a negated op negates (op itself otherwise).
-func (op Op) Positive() Op {
-	switch op {
-	case NotEquals:
-		return Equals
-	case NotContains:
-		return Contains
-	}
-	return op
+var condNames = map[string]discovery.Operator{
+	"EQUALS": discovery.Equals, "EQ": discovery.Equals, "NOT_EQUALS": discovery.NotEquals, "NE": discovery.NotEquals,
+	"CONTAINS": discovery.Contains, "NOT_CONTAINS": discovery.NotContains,
+	"GE": discovery.GE, "LE": discovery.LE, "GT": discovery.GT, "LT": discovery.LT,
 }
 
-var condNames = map[string]Op{
-	"EQUALS": Equals, "EQ": Equals, "NOT_EQUALS": NotEquals, "NE": NotEquals,
-	"CONTAINS": Contains, "NOT_CONTAINS": NotContains,
-	"GE": GE, "LE": LE, "GT": GT, "LT": LT,
-}
-
-func (c CondSet) allows(op Op) bool {
+func (c CondSet) allows(op discovery.Operator) bool {
 	switch c {
 	case C4:
-		return op == Equals || op == NotEquals
+		return op == discovery.Equals || op == discovery.NotEquals
 	case C6:
-		return op == Equals || op == NotEquals || op == Contains || op == NotContains
+		return op == discovery.Equals || op == discovery.NotEquals || op == discovery.Contains || op == discovery.NotContains
 	case CN:
-		return op == GE || op == LE || op == GT || op == LT
+		return op == discovery.GE || op == discovery.LE || op == discovery.GT || op == discovery.LT
 	}
 	return false
 }

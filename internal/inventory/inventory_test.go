@@ -26,47 +26,47 @@ func TestCompileFiltersValidation(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		typ  discovery.ItemType
-		f    Filter
+		f    discovery.Filter
 		code discovery.ErrorCode // "" = valid
 		msg  string
 	}{
-		{"unknown name", discovery.TypeServer, Filter{"server.nope", []string{"x"}, "EQUALS"}, discovery.InvalidParameter, "server.nope"},
-		{"name of another type", discovery.TypeServer, Filter{"process.name", []string{"x"}, "EQUALS"}, discovery.InvalidParameter, "not supported for configurationType SERVER"},
-		{"sort-only name", discovery.TypeApplication, Filter{"application.serverCount", []string{"1"}, "EQUALS"}, discovery.InvalidParameter, "application.serverCount"},
-		{"C4 refuses CONTAINS", discovery.TypeServer, Filter{"server.agentId", []string{"x"}, "CONTAINS"}, discovery.InvalidParameterValue, "Supported conditions: EQUALS, NOT_EQUALS, EQ, NE."},
-		{"C6 refuses GE", discovery.TypeServer, Filter{"server.hostName", []string{"x"}, "GE"}, discovery.InvalidParameterValue, "'GE'"},
-		{"CN refuses EQUALS", discovery.TypeServer, Filter{"server.performance.avgCpuUsagePct", []string{"1"}, "EQUALS"}, discovery.InvalidParameterValue, "GE, LE, GT, LT"},
-		{"unknown condition", discovery.TypeServer, Filter{"server.hostName", []string{"x"}, "LIKE"}, discovery.InvalidParameterValue, "'LIKE'"},
-		{"non-numeric", discovery.TypeServer, Filter{"server.performance.avgFreeRAMInKB", []string{"12", "lots"}, "GT"}, discovery.InvalidParameterValue, "'lots'"},
-		{"NaN", discovery.TypeServer, Filter{"server.performance.avgFreeRAMInKB", []string{"NaN"}, "GT"}, discovery.InvalidParameterValue, "not a number"},
-		{"non-integer port", discovery.TypeConnection, Filter{"connection.destinationPort", []string{"80.5"}, "EQUALS"}, discovery.InvalidParameterValue, "not an integer"},
-		{"no values", discovery.TypeServer, Filter{"server.hostName", []string{}, "EQUALS"}, discovery.InvalidParameterValue, "at least one value"},
-		{"valid C6", discovery.TypeServer, Filter{"server.hostName", []string{"a"}, "NOT_CONTAINS"}, "", ""},
-		{"EQ alias", discovery.TypeServer, Filter{"server.type", []string{"EC2"}, "EQ"}, "", ""},
-		{"NE alias", discovery.TypeServer, Filter{"server.type", []string{"EC2"}, "NE"}, "", ""},
-		{"lower-case condition", discovery.TypeServer, Filter{"server.type", []string{"EC2"}, "equals"}, "", ""},
-		{"case-insensitive name", discovery.TypeServer, Filter{"server.configurationid", []string{"d-server-1"}, "EQUALS"}, "", ""},
-		{"guide's typo", discovery.TypeConnection, Filter{"destinationprocess.commandLine", []string{"x"}, "CONTAINS"}, "", ""},
-		{"numeric", discovery.TypeServer, Filter{"server.performance.totalDiskFreeSizeInKB", []string{"1024", "-12.5", "0.25", "007"}, "LE"}, "", ""},
+		{"unknown name", discovery.TypeServer, discovery.Filter{Name: "server.nope", Values: []string{"x"}, Condition: "EQUALS"}, discovery.InvalidParameter, "server.nope"},
+		{"name of another type", discovery.TypeServer, discovery.Filter{Name: "process.name", Values: []string{"x"}, Condition: "EQUALS"}, discovery.InvalidParameter, "not supported for configurationType SERVER"},
+		{"sort-only name", discovery.TypeApplication, discovery.Filter{Name: "application.serverCount", Values: []string{"1"}, Condition: "EQUALS"}, discovery.InvalidParameter, "application.serverCount"},
+		{"C4 refuses CONTAINS", discovery.TypeServer, discovery.Filter{Name: "server.agentId", Values: []string{"x"}, Condition: "CONTAINS"}, discovery.InvalidParameterValue, "Supported conditions: EQUALS, NOT_EQUALS, EQ, NE."},
+		{"C6 refuses GE", discovery.TypeServer, discovery.Filter{Name: "server.hostName", Values: []string{"x"}, Condition: "GE"}, discovery.InvalidParameterValue, "'GE'"},
+		{"CN refuses EQUALS", discovery.TypeServer, discovery.Filter{Name: "server.performance.avgCpuUsagePct", Values: []string{"1"}, Condition: "EQUALS"}, discovery.InvalidParameterValue, "GE, LE, GT, LT"},
+		{"unknown condition", discovery.TypeServer, discovery.Filter{Name: "server.hostName", Values: []string{"x"}, Condition: "LIKE"}, discovery.InvalidParameterValue, "'LIKE'"},
+		{"non-numeric", discovery.TypeServer, discovery.Filter{Name: "server.performance.avgFreeRAMInKB", Values: []string{"12", "lots"}, Condition: "GT"}, discovery.InvalidParameterValue, "'lots'"},
+		{"NaN", discovery.TypeServer, discovery.Filter{Name: "server.performance.avgFreeRAMInKB", Values: []string{"NaN"}, Condition: "GT"}, discovery.InvalidParameterValue, "not a number"},
+		{"non-integer port", discovery.TypeConnection, discovery.Filter{Name: "connection.destinationPort", Values: []string{"80.5"}, Condition: "EQUALS"}, discovery.InvalidParameterValue, "not an integer"},
+		{"no values", discovery.TypeServer, discovery.Filter{Name: "server.hostName", Values: []string{}, Condition: "EQUALS"}, discovery.InvalidParameterValue, "at least one value"},
+		{"valid C6", discovery.TypeServer, discovery.Filter{Name: "server.hostName", Values: []string{"a"}, Condition: "NOT_CONTAINS"}, "", ""},
+		{"EQ alias", discovery.TypeServer, discovery.Filter{Name: "server.type", Values: []string{"EC2"}, Condition: "EQ"}, "", ""},
+		{"NE alias", discovery.TypeServer, discovery.Filter{Name: "server.type", Values: []string{"EC2"}, Condition: "NE"}, "", ""},
+		{"lower-case condition", discovery.TypeServer, discovery.Filter{Name: "server.type", Values: []string{"EC2"}, Condition: "equals"}, "", ""},
+		{"case-insensitive name", discovery.TypeServer, discovery.Filter{Name: "server.configurationid", Values: []string{"d-server-1"}, Condition: "EQUALS"}, "", ""},
+		{"guide's typo", discovery.TypeConnection, discovery.Filter{Name: "destinationprocess.commandLine", Values: []string{"x"}, Condition: "CONTAINS"}, "", ""},
+		{"numeric", discovery.TypeServer, discovery.Filter{Name: "server.performance.totalDiskFreeSizeInKB", Values: []string{"1024", "-12.5", "0.25", "007"}, Condition: "LE"}, "", ""},
 		// Plain decimal numbers only, though strconv reads these.
-		{"exponent", discovery.TypeServer, Filter{"server.performance.totalDiskFreeSizeInKB", []string{"1e3"}, "LE"}, discovery.InvalidParameterValue, "'1e3' of the filter 'server.performance.totalDiskFreeSizeInKB' is not a number"},
-		{"hex float", discovery.TypeServer, Filter{"server.performance.avgCpuUsagePct", []string{"0x1p4"}, "GE"}, discovery.InvalidParameterValue, "'0x1p4'"},
-		{"underscores", discovery.TypeServer, Filter{"server.performance.avgCpuUsagePct", []string{"1_000"}, "GE"}, discovery.InvalidParameterValue, "'1_000'"},
-		{"hex underscores", discovery.TypeServer, Filter{"server.performance.avgCpuUsagePct", []string{"0x1_0p0"}, "GE"}, discovery.InvalidParameterValue, "'0x1_0p0'"},
-		{"leading space", discovery.TypeServer, Filter{"server.performance.avgCpuUsagePct", []string{" 5"}, "GE"}, discovery.InvalidParameterValue, "' 5'"},
-		{"trailing space", discovery.TypeServer, Filter{"server.performance.avgCpuUsagePct", []string{"5 "}, "GE"}, discovery.InvalidParameterValue, "'5 '"},
-		{"plus sign", discovery.TypeServer, Filter{"server.performance.avgCpuUsagePct", []string{"+5"}, "GE"}, discovery.InvalidParameterValue, "'+5'"},
-		{"bare point", discovery.TypeServer, Filter{"server.performance.avgCpuUsagePct", []string{"5."}, "GE"}, discovery.InvalidParameterValue, "'5.'"},
-		{"Infinity", discovery.TypeServer, Filter{"server.performance.avgCpuUsagePct", []string{"Infinity"}, "GE"}, discovery.InvalidParameterValue, "not a number"},
-		{"too large", discovery.TypeServer, Filter{"server.performance.avgCpuUsagePct", []string{"1" + strings.Repeat("0", 400)}, "GE"}, discovery.InvalidParameterValue, "out of range"},
-		{"hex port", discovery.TypeConnection, Filter{"connection.destinationPort", []string{"0x50"}, "EQUALS"}, discovery.InvalidParameterValue, "'0x50' of the filter 'connection.destinationPort' is not an integer"},
-		{"port with underscore", discovery.TypeConnection, Filter{"connection.destinationPort", []string{"4_43"}, "EQUALS"}, discovery.InvalidParameterValue, "not an integer"},
-		{"port with space", discovery.TypeConnection, Filter{"connection.destinationPort", []string{" 443"}, "EQUALS"}, discovery.InvalidParameterValue, "not an integer"},
-		{"port past int64", discovery.TypeConnection, Filter{"connection.destinationPort", []string{"99999999999999999999"}, "EQUALS"}, discovery.InvalidParameterValue, "out of range"},
-		{"port", discovery.TypeConnection, Filter{"connection.destinationPort", []string{"443", "-1", "0"}, "NOT_EQUALS"}, "", ""},
+		{"exponent", discovery.TypeServer, discovery.Filter{Name: "server.performance.totalDiskFreeSizeInKB", Values: []string{"1e3"}, Condition: "LE"}, discovery.InvalidParameterValue, "'1e3' of the filter 'server.performance.totalDiskFreeSizeInKB' is not a number"},
+		{"hex float", discovery.TypeServer, discovery.Filter{Name: "server.performance.avgCpuUsagePct", Values: []string{"0x1p4"}, Condition: "GE"}, discovery.InvalidParameterValue, "'0x1p4'"},
+		{"underscores", discovery.TypeServer, discovery.Filter{Name: "server.performance.avgCpuUsagePct", Values: []string{"1_000"}, Condition: "GE"}, discovery.InvalidParameterValue, "'1_000'"},
+		{"hex underscores", discovery.TypeServer, discovery.Filter{Name: "server.performance.avgCpuUsagePct", Values: []string{"0x1_0p0"}, Condition: "GE"}, discovery.InvalidParameterValue, "'0x1_0p0'"},
+		{"leading space", discovery.TypeServer, discovery.Filter{Name: "server.performance.avgCpuUsagePct", Values: []string{" 5"}, Condition: "GE"}, discovery.InvalidParameterValue, "' 5'"},
+		{"trailing space", discovery.TypeServer, discovery.Filter{Name: "server.performance.avgCpuUsagePct", Values: []string{"5 "}, Condition: "GE"}, discovery.InvalidParameterValue, "'5 '"},
+		{"plus sign", discovery.TypeServer, discovery.Filter{Name: "server.performance.avgCpuUsagePct", Values: []string{"+5"}, Condition: "GE"}, discovery.InvalidParameterValue, "'+5'"},
+		{"bare point", discovery.TypeServer, discovery.Filter{Name: "server.performance.avgCpuUsagePct", Values: []string{"5."}, Condition: "GE"}, discovery.InvalidParameterValue, "'5.'"},
+		{"Infinity", discovery.TypeServer, discovery.Filter{Name: "server.performance.avgCpuUsagePct", Values: []string{"Infinity"}, Condition: "GE"}, discovery.InvalidParameterValue, "not a number"},
+		{"too large", discovery.TypeServer, discovery.Filter{Name: "server.performance.avgCpuUsagePct", Values: []string{"1" + strings.Repeat("0", 400)}, Condition: "GE"}, discovery.InvalidParameterValue, "out of range"},
+		{"hex port", discovery.TypeConnection, discovery.Filter{Name: "connection.destinationPort", Values: []string{"0x50"}, Condition: "EQUALS"}, discovery.InvalidParameterValue, "'0x50' of the filter 'connection.destinationPort' is not an integer"},
+		{"port with underscore", discovery.TypeConnection, discovery.Filter{Name: "connection.destinationPort", Values: []string{"4_43"}, Condition: "EQUALS"}, discovery.InvalidParameterValue, "not an integer"},
+		{"port with space", discovery.TypeConnection, discovery.Filter{Name: "connection.destinationPort", Values: []string{" 443"}, Condition: "EQUALS"}, discovery.InvalidParameterValue, "not an integer"},
+		{"port past int64", discovery.TypeConnection, discovery.Filter{Name: "connection.destinationPort", Values: []string{"99999999999999999999"}, Condition: "EQUALS"}, discovery.InvalidParameterValue, "out of range"},
+		{"port", discovery.TypeConnection, discovery.Filter{Name: "connection.destinationPort", Values: []string{"443", "-1", "0"}, Condition: "NOT_EQUALS"}, "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := CompileFilters(tc.typ, []Filter{tc.f})
+			_, err := CompileFilters(tc.typ, []discovery.Filter{tc.f})
 			if tc.code == "" {
 				if err != nil {
 					t.Fatal(err)
@@ -79,27 +79,27 @@ func TestCompileFiltersValidation(t *testing.T) {
 }
 
 func TestCompileFiltersNormalizes(t *testing.T) {
-	got, err := CompileFilters(discovery.TypeServer, []Filter{
-		{"SERVER.HOSTNAME", []string{"b", "a", "b"}, "eq"},
-		{"server.performance.avgCpuUsagePct", []string{"50", "10", "20"}, "GE"},
-		{"server.performance.avgCpuUsagePct", []string{"50", "10", "20"}, "LT"},
+	got, err := CompileFilters(discovery.TypeServer, []discovery.Filter{
+		{Name: "SERVER.HOSTNAME", Values: []string{"b", "a", "b"}, Condition: "eq"},
+		{Name: "server.performance.avgCpuUsagePct", Values: []string{"50", "10", "20"}, Condition: "GE"},
+		{Name: "server.performance.avgCpuUsagePct", Values: []string{"50", "10", "20"}, Condition: "LT"},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Condition{
-		{Field: "server.hostName", Op: Equals, Values: []any{"a", "b"}},
-		{Field: "server.performance.avgCpuUsagePct", Op: GE, Values: []any{10.0}},
-		{Field: "server.performance.avgCpuUsagePct", Op: LT, Values: []any{50.0}},
+	want := []discovery.Condition{
+		{Field: "server.hostName", Op: discovery.Equals, Values: []any{"a", "b"}},
+		{Field: "server.performance.avgCpuUsagePct", Op: discovery.GE, Values: []any{10.0}},
+		{Field: "server.performance.avgCpuUsagePct", Op: discovery.LT, Values: []any{50.0}},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %#v\nwant %#v", got, want)
 	}
-	ports, err := CompileFilters(discovery.TypeConnection, []Filter{{"connection.destinationPort", []string{"443", "80", "443"}, "NOT_EQUALS"}})
+	ports, err := CompileFilters(discovery.TypeConnection, []discovery.Filter{{Name: "connection.destinationPort", Values: []string{"443", "80", "443"}, Condition: "NOT_EQUALS"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []any{int64(80), int64(443)}; !reflect.DeepEqual(ports[0].Values, want) || ports[0].Op != NotEquals {
+	if want := []any{int64(80), int64(443)}; !reflect.DeepEqual(ports[0].Values, want) || ports[0].Op != discovery.NotEquals {
 		t.Fatalf("ports = %#v", ports)
 	}
 }
@@ -109,7 +109,7 @@ func TestCompileOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []OrderKey{{"server.osName", true}, {"server.hostName", false}}; !reflect.DeepEqual(got, want) {
+	if want := []discovery.OrderKey{{Field: "server.osName", Desc: true}, {Field: "server.hostName", Desc: false}}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %v", got)
 	}
 	for _, tc := range []struct {
@@ -137,14 +137,14 @@ func TestCompileOrder(t *testing.T) {
 
 // fakeStore records queries and serves canned items.
 type fakeStore struct {
-	queries []Query
-	items   []Item
-	summary SummaryCounts
+	queries []discovery.ItemQuery
+	items   []discovery.Item
+	summary discovery.SummaryCounts
 }
 
-func (f *fakeStore) ListItems(_ context.Context, q Query) ([]Item, error) {
+func (f *fakeStore) ListItems(_ context.Context, q discovery.ItemQuery) ([]discovery.Item, error) {
 	f.queries = append(f.queries, q)
-	var out []Item
+	var out []discovery.Item
 	for _, it := range f.items {
 		if q.After != nil && it.Cursor.ID <= q.After.ID {
 			continue
@@ -156,14 +156,16 @@ func (f *fakeStore) ListItems(_ context.Context, q Query) ([]Item, error) {
 	}
 	return out, nil
 }
-func (f *fakeStore) DescribeServers(context.Context, string, []string) ([]ServerItem, error) {
+func (f *fakeStore) DescribeServers(context.Context, string, []string) ([]discovery.ServerDetail, error) {
 	return nil, nil
 }
-func (f *fakeStore) ListNeighbors(context.Context, NeighborQuery) ([]Neighbor, error) {
+func (f *fakeStore) ListNeighbors(context.Context, discovery.NeighborQuery) ([]discovery.Neighbor, error) {
 	return nil, nil
 }
-func (f *fakeStore) CountNeighbors(context.Context, NeighborQuery) (int64, error) { return 0, nil }
-func (f *fakeStore) Summary(context.Context, string) (*SummaryCounts, error) {
+func (f *fakeStore) CountNeighbors(context.Context, discovery.NeighborQuery) (int64, error) {
+	return 0, nil
+}
+func (f *fakeStore) Summary(context.Context, string) (*discovery.SummaryCounts, error) {
 	return &f.summary, nil
 }
 
@@ -174,7 +176,7 @@ func newService(st Store) *Service {
 func TestListConfigurationsTokensAndMaxResults(t *testing.T) {
 	st := &fakeStore{}
 	for _, id := range []string{"d-application-1", "d-application-2", "d-application-3"} {
-		st.items = append(st.items, Item{Application: &ApplicationItem{ID: id, Name: id}, Cursor: Cursor{ID: id}})
+		st.items = append(st.items, discovery.Item{Application: &discovery.Application{ID: id, Name: id}, Cursor: discovery.ItemCursor{ID: id}})
 	}
 	svc := newService(st)
 	ctx := context.Background()
@@ -199,7 +201,7 @@ func TestListConfigurationsTokensAndMaxResults(t *testing.T) {
 	// The token is bound to the account, the type, the filters and the order.
 	for name, in := range map[string]ListInput{
 		"other type":    {Type: "SERVER", NextToken: &p1.Next},
-		"other filters": {Type: "APPLICATION", NextToken: &p1.Next, Filters: []Filter{{"application.name", []string{"x"}, "CONTAINS"}}},
+		"other filters": {Type: "APPLICATION", NextToken: &p1.Next, Filters: []discovery.Filter{{Name: "application.name", Values: []string{"x"}, Condition: "CONTAINS"}}},
 		"other order":   {Type: "APPLICATION", NextToken: &p1.Next, OrderBy: []Order{{"application.name", "ASC"}}},
 		"garbage":       {Type: "APPLICATION", NextToken: ptrTo("garbage")},
 	} {
@@ -258,17 +260,17 @@ func TestListServerNeighborsValidation(t *testing.T) {
 }
 
 func TestSummaryMapping(t *testing.T) {
-	st := &fakeStore{summary: SummaryCounts{Servers: 7, Applications: 2, ServersInApplications: 3, ServersWithTags: 4, Agents: []AgentCount{
-		{"EC2", "HEALTHY", "STARTED", 5},
-		{"EC2", "UNHEALTHY", "STOPPED", 1},
-		{"VMWARE", "SHUTDOWN", "STOPPED", 2},
-		{"", "BLACKLISTED", "STARTED", 1},
-		{"EC2", "UNKNOWN", "STOPPED", 1},
-		{"EC2", "RUNNING", "STARTED", 1},
-		{"connector", "HEALTHY", "STARTED", 2},
-		{"CONNECTOR", "UNHEALTHY", "STOPPED", 1},
-		{"AGENTLESS_COLLECTOR", "HEALTHY", "STARTED", 1},
-		{"ME_COLLECTOR", "BLACKLISTED", "STOPPED", 1},
+	st := &fakeStore{summary: discovery.SummaryCounts{Servers: 7, Applications: 2, ServersInApplications: 3, ServersWithTags: 4, Agents: []discovery.AgentCount{
+		{Type: "EC2", Health: "HEALTHY", CollectionStatus: "STARTED", Count: 5},
+		{Type: "EC2", Health: "UNHEALTHY", CollectionStatus: "STOPPED", Count: 1},
+		{Type: "VMWARE", Health: "SHUTDOWN", CollectionStatus: "STOPPED", Count: 2},
+		{Type: "", Health: "BLACKLISTED", CollectionStatus: "STARTED", Count: 1},
+		{Type: "EC2", Health: "UNKNOWN", CollectionStatus: "STOPPED", Count: 1},
+		{Type: "EC2", Health: "RUNNING", CollectionStatus: "STARTED", Count: 1},
+		{Type: "connector", Health: "HEALTHY", CollectionStatus: "STARTED", Count: 2},
+		{Type: "CONNECTOR", Health: "UNHEALTHY", CollectionStatus: "STOPPED", Count: 1},
+		{Type: "AGENTLESS_COLLECTOR", Health: "HEALTHY", CollectionStatus: "STARTED", Count: 1},
+		{Type: "ME_COLLECTOR", Health: "BLACKLISTED", CollectionStatus: "STOPPED", Count: 1},
 	}}}
 	got, err := newService(st).GetDiscoverySummary(context.Background(), "111111111111")
 	if err != nil {
@@ -299,10 +301,10 @@ func TestFieldTableMatchesGuide(t *testing.T) {
 
 type neighborStore struct {
 	fakeStore
-	got []NeighborQuery
+	got []discovery.NeighborQuery
 }
 
-func (n *neighborStore) ListNeighbors(_ context.Context, q NeighborQuery) ([]Neighbor, error) {
+func (n *neighborStore) ListNeighbors(_ context.Context, q discovery.NeighborQuery) ([]discovery.Neighbor, error) {
 	n.got = append(n.got, q)
 	return nil, nil
 }

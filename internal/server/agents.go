@@ -37,7 +37,7 @@ func (s *Server) agentHandlers() map[string]handler {
 func (s *Server) describeAgents(ctx context.Context, id auth.Identity, in *adsapi.DescribeAgentsRequest) (*adsapi.DescribeAgentsResponse, error) {
 	req := agents.DescribeInput{IDs: in.AgentIds, MaxResults: in.MaxResults, NextToken: in.NextToken}
 	for _, f := range in.Filters {
-		req.Filters = append(req.Filters, agents.Filter{Name: deref(f.Name), Values: f.Values, Condition: deref(f.Condition)})
+		req.Filters = append(req.Filters, discovery.Filter{Name: deref(f.Name), Values: f.Values, Condition: deref(f.Condition)})
 	}
 	page, err := s.cfg.Agents.Describe(ctx, id.AccountID, req)
 	if err != nil {

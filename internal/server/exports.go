@@ -39,10 +39,10 @@ func (s *Server) exportHandlers() map[string]handler {
 	}
 }
 
-func filters(in []*adsapi.ExportFilter) []exports.Filter {
-	out := make([]exports.Filter, 0, len(in))
+func filters(in []*adsapi.ExportFilter) []discovery.Filter {
+	out := make([]discovery.Filter, 0, len(in))
 	for _, f := range in {
-		out = append(out, exports.Filter{Name: deref(f.Name), Values: f.Values, Condition: deref(f.Condition)})
+		out = append(out, discovery.Filter{Name: deref(f.Name), Values: f.Values, Condition: deref(f.Condition)})
 	}
 	return out
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/poseidon-ads/poseidon/internal/discovery"
-	"github.com/poseidon-ads/poseidon/internal/tags"
 )
 
 // missingItems returns the IDs among ids that name no configuration item of
@@ -43,7 +42,7 @@ func missingItems(ctx context.Context, tx *sql.Tx, account string, ids []string)
 }
 
 // CreateTags implements tags.Store.
-func (s *DB) CreateTags(ctx context.Context, account string, ids []string, ts []tags.Tag, createdMs int64,
+func (s *DB) CreateTags(ctx context.Context, account string, ids []string, ts []discovery.Tag, createdMs int64,
 	check func(missing []string, counts map[string]int) error) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		missing, err := missingItems(ctx, tx, account, ids)
@@ -77,7 +76,7 @@ func (s *DB) CreateTags(ctx context.Context, account string, ids []string, ts []
 }
 
 // DeleteTags implements tags.Store.
-func (s *DB) DeleteTags(ctx context.Context, account string, ids []string, ts []tags.Tag, check func(missing []string) error) error {
+func (s *DB) DeleteTags(ctx context.Context, account string, ids []string, ts []discovery.Tag, check func(missing []string) error) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		missing, err := missingItems(ctx, tx, account, ids)
 		if err != nil {
@@ -105,7 +104,7 @@ func (s *DB) DeleteTags(ctx context.Context, account string, ids []string, ts []
 }
 
 // FindTags implements tags.Store: a keyset scan of the tags primary key.
-func (s *DB) FindTags(ctx context.Context, q tags.Query) ([]tags.ConfigurationTag, error) {
+func (s *DB) FindTags(ctx context.Context, q discovery.TagQuery) ([]discovery.ConfigurationTag, error) {
 	var where strings.Builder
 	where.WriteString(`account_id = ?`)
 	args := []any{q.Account}
@@ -130,9 +129,9 @@ func (s *DB) FindTags(ctx context.Context, q tags.Query) ([]tags.ConfigurationTa
 		query += ` LIMIT ?`
 		args = append(args, q.Limit)
 	}
-	var out []tags.ConfigurationTag
+	var out []discovery.ConfigurationTag
 	err := eachRow(ctx, s.db, query, args, func(r *sql.Rows) error {
-		var t tags.ConfigurationTag
+		var t discovery.ConfigurationTag
 		var ms int64
 		if err := r.Scan(&t.ConfigurationID, &t.Key, &t.Value, &ms); err != nil {
 			return err

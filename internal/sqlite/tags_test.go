@@ -20,7 +20,7 @@ func tagService(db *DB, now time.Time) *tags.Service {
 // tagRows lists the account's tags as "id key=value" strings.
 func tagRows(t *testing.T, db *DB, account string) []string {
 	t.Helper()
-	rows, err := db.FindTags(context.Background(), tags.Query{Account: account})
+	rows, err := db.FindTags(context.Background(), discovery.TagQuery{Account: account})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,10 +49,10 @@ func TestCreateDeleteTags(t *testing.T) {
 
 	// Every item type that exists can be tagged; the same pair twice is a no-op.
 	ids := []string{srv3, procNginx, connID, app3, srv3}
-	if err := svc.Create(ctx, invA, ids, []tags.Tag{{Key: "owner", Value: "ops"}, {Key: "owner", Value: "ops"}, {Key: "owner", Value: "dba"}}); err != nil {
+	if err := svc.Create(ctx, invA, ids, []discovery.Tag{{Key: "owner", Value: "ops"}, {Key: "owner", Value: "ops"}, {Key: "owner", Value: "dba"}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.Create(ctx, invA, []string{srv3}, []tags.Tag{{Key: "owner", Value: "ops"}}); err != nil {
+	if err := svc.Create(ctx, invA, []string{srv3}, []discovery.Tag{{Key: "owner", Value: "ops"}}); err != nil {
 		t.Fatal(err)
 	}
 	page, err := svc.Describe(ctx, invA, tags.DescribeInput{Filters: []tags.Filter{{Name: "tagKey", Values: []string{"owner"}}}})
@@ -77,7 +77,7 @@ func TestCreateDeleteTags(t *testing.T) {
 	// Unknown IDs, other accounts' IDs and unknown prefixes: ResourceNotFound, nothing stored.
 	before := tagRows(t, db, invA)
 	for _, bad := range []string{"d-server-ffffffffffffffff", srvB, procB, "d-application-0000000000009", "i-12345", discovery.ConnectionPrefix + "nope"} {
-		err := svc.Create(ctx, invA, []string{srv1, bad}, []tags.Tag{{Key: "x", Value: "y"}})
+		err := svc.Create(ctx, invA, []string{srv1, bad}, []discovery.Tag{{Key: "x", Value: "y"}})
 		de := wantDiscoveryCode(t, err, discovery.ResourceNotFound)
 		if want := "Configuration item not found: " + bad; de.Message != want {
 			t.Errorf("message %q, want %q", de.Message, want)
@@ -89,7 +89,7 @@ func TestCreateDeleteTags(t *testing.T) {
 	}
 
 	// Delete one pair, then all of an item's tags; pairs not present are ignored.
-	if err := svc.Delete(ctx, invA, []string{srv3, procNginx}, []tags.Tag{{Key: "owner", Value: "dba"}, {Key: "nope", Value: "nope"}}); err != nil {
+	if err := svc.Delete(ctx, invA, []string{srv3, procNginx}, []discovery.Tag{{Key: "owner", Value: "dba"}, {Key: "nope", Value: "nope"}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := svc.Delete(ctx, invA, []string{connID, app3, srv1}, nil); err != nil {
@@ -103,7 +103,7 @@ func TestCreateDeleteTags(t *testing.T) {
 		t.Fatalf("account B tags changed: %v", got)
 	}
 	// An explicit empty tag list deletes nothing.
-	if err := svc.Delete(ctx, invA, []string{srv2}, []tags.Tag{}); err != nil {
+	if err := svc.Delete(ctx, invA, []string{srv2}, []discovery.Tag{}); err != nil {
 		t.Fatal(err)
 	}
 	if got := tagRows(t, db, invA); !reflect.DeepEqual(got, wantRows) {
@@ -115,15 +115,15 @@ func TestTagsPerItemLimit(t *testing.T) {
 	ctx := context.Background()
 	db := invFixture(t)
 	svc := tagService(db, invT0)
-	var ts []tags.Tag
+	var ts []discovery.Tag
 	for i := range tags.MaxPerItem - 2 { // srv1 has 2 tags
-		ts = append(ts, tags.Tag{Key: "k", Value: fmt.Sprint(i)})
+		ts = append(ts, discovery.Tag{Key: "k", Value: fmt.Sprint(i)})
 	}
 	if err := svc.Create(ctx, invA, []string{srv1}, ts); err != nil {
 		t.Fatal(err)
 	}
 	before := tagRows(t, db, invA)
-	err := svc.Create(ctx, invA, []string{srv2, srv1}, []tags.Tag{{Key: "one", Value: "more"}})
+	err := svc.Create(ctx, invA, []string{srv2, srv1}, []discovery.Tag{{Key: "one", Value: "more"}})
 	wantDiscoveryCode(t, err, discovery.InvalidParameterValue)
 	if got := tagRows(t, db, invA); !reflect.DeepEqual(got, before) {
 		t.Fatal("limit error stored tags")
@@ -138,7 +138,7 @@ func TestDescribeTagsFiltersAndPages(t *testing.T) {
 	ctx := context.Background()
 	db := invFixture(t)
 	svc := tagService(db, invT0)
-	if err := svc.Create(ctx, invA, []string{srv3, srv4}, []tags.Tag{{Key: "env", Value: "prod"}, {Key: "role", Value: "cache"}}); err != nil {
+	if err := svc.Create(ctx, invA, []string{srv3, srv4}, []discovery.Tag{{Key: "env", Value: "prod"}, {Key: "role", Value: "cache"}}); err != nil {
 		t.Fatal(err)
 	}
 	describe := func(fs ...tags.Filter) []string {
