@@ -6,6 +6,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/poseidon-ads/poseidon/internal/discovery"
 )
 
 // Architectures a server can be matched to.
@@ -50,6 +52,20 @@ type Server struct {
 	// server has no totalRAM of its own.
 	SampleTotalRAMMB float64
 	Agg              Aggregate
+}
+
+// ServerOf is the sizing input of a server an EC2 recommendations export
+// reads: its specification, its performance aggregate and its agent's
+// samples (shared with s, not copied: Size sorts them in place).
+func ServerOf(s *discovery.EC2Server) Server {
+	sv, p := &s.Server, &s.Server.Perf
+	z := Server{OSName: sv.OSName, CPUType: sv.CPUType, NumCPUs: sv.NumCPUs, NumCores: sv.NumCores, NumLogical: sv.NumLogical,
+		TotalRAMMB: sv.TotalRAMMB, CPUPct: s.CPUPct, UsedRAMMB: s.UsedRAMMB, SampleTotalRAMMB: s.SampleTotalRAMMB,
+		Agg: Aggregate{Samples: p.Samples, CPUMax: p.CPUMax, FreeRAMMin: p.FreeRAMMin, FreeRAMMinKnown: p.FreeRAMMinKnown}}
+	if p.Samples > 0 {
+		z.Agg.CPUAvg, z.Agg.FreeRAMAvg = p.CPUSum/float64(p.Samples), p.FreeRAMSum/float64(p.Samples)
+	}
+	return z
 }
 
 // VCPUs is the server's vCPU count: logical processors, else cores, else CPUs.

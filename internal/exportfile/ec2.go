@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/poseidon-ads/poseidon/internal/discovery"
 	"github.com/poseidon-ads/poseidon/internal/ec2rec"
 )
 
@@ -42,19 +43,6 @@ var EC2Layout = Layout{"EC2InstanceRecommendations", []string{
 	"Server.NetworkReadsPerSecondInKB.Avg", "Server.NetworkWritesPerSecondInKB.Avg",
 	"Server.NetworkReadsPerSecondInKB.Max", "Server.NetworkWritesPerSecondInKB.Max",
 }}
-
-// EC2Server is what an EC2 recommendations export reads about one server:
-// the server with its performance aggregates (Server: ID, HostName, OSName,
-// OSVersion, the counts, TotalRAMMB, the VMware fields and Perf), its
-// import ExternalId, its applications and tags, and its sizing input
-// (samples in Sizing.CPUPct and Sizing.UsedRAMMB).
-type EC2Server struct {
-	Server       Server
-	ExternalID   string
-	Applications []string // names, ordered by application ID
-	Tags         []Tag    // ordered by key, then value
-	Sizing       ec2rec.Server
-}
 
 // EC2Prefs are an export's preferences as EC2InstanceRecommendations.csv
 // echoes them in its UserPreference.* columns, formatted once per export.
@@ -137,7 +125,7 @@ func ordinal(n int) string {
 // ("100", "12005.376"), as in the real file; an unknown value is empty.
 // Percentages of RAM are part × 100 / total, the order of operations that
 // gives the real file's 2000.896 of 12005.376 MB as 16.666666666666668.
-func EC2Record(s *EC2Server, r *ec2rec.Result, prefs *EC2Prefs, dst []string) []string {
+func EC2Record(s *discovery.EC2Server, r *ec2rec.Result, prefs *EC2Prefs, dst []string) []string {
 	sv, p := &s.Server, &s.Server.Perf
 	dst = append(dst[:0], sv.ID, s.ExternalID, sv.HostName, sv.VMName, r.Remarks, sv.OSName, sv.OSVersion,
 		positiveInt(sv.NumCPUs), positiveInt(sv.NumCores), positiveInt(sv.NumLogical))
@@ -176,9 +164,9 @@ func EC2Record(s *EC2Server, r *ec2rec.Result, prefs *EC2Prefs, dst []string) []
 	// Its performance aggregates.
 	var perf [7]string
 	if p.Samples > 0 {
-		perf[0], perf[1] = FormatNumber(p.avg(p.CPUSum)), FormatNumber(p.CPUMax)
+		perf[0], perf[1] = FormatNumber(avg(p, p.CPUSum)), FormatNumber(p.CPUMax)
 		if ram := r.RAMMB; ram > 0 {
-			usedAvg := max(ram-p.avg(p.FreeRAMSum), 0)
+			usedAvg := max(ram-avg(p, p.FreeRAMSum), 0)
 			perf[2], perf[4] = FormatNumber(usedAvg), FormatNumber(usedAvg*100/ram)
 			if p.FreeRAMMinKnown {
 				usedMax := max(ram-p.FreeRAMMin, 0)
@@ -187,12 +175,12 @@ func EC2Record(s *EC2Server, r *ec2rec.Result, prefs *EC2Prefs, dst []string) []
 		}
 	}
 	perf[6] = positiveInt(sv.NumDisks)
-	return p.appendRates(append(dst, perf[:]...))
+	return appendRates(p, append(dst, perf[:]...))
 }
 
 // joinTags writes tags as the import template does: key:value, joined by
 // ListSeparator.
-func joinTags(tags []Tag) string {
+func joinTags(tags []discovery.Tag) string {
 	if len(tags) == 0 {
 		return ""
 	}

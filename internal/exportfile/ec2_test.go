@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/poseidon-ads/poseidon/internal/discovery"
 	"github.com/poseidon-ads/poseidon/internal/ec2rec"
 )
 
@@ -58,17 +59,17 @@ func TestEC2RecordMatchesCMFRow(t *testing.T) {
 	}
 	prefs := ec2rec.Preferences{CPU: ec2rec.Basis{Name: ec2rec.BasisSPEC}, RAM: ec2rec.Basis{Name: ec2rec.BasisSPEC},
 		Tenancy: ec2rec.Shared, PreferredRegion: "us-west-2", PurchasingOption: ec2rec.OnDemand}
-	s := EC2Server{
-		Server: Server{ID: "d-server-1", HostName: "test.hostname.com", OSName: "Linux", OSVersion: "2.0.0.11",
+	s := discovery.EC2Server{
+		Server: discovery.Server{ID: "d-server-1", HostName: "test.hostname.com", OSName: "Linux", OSVersion: "2.0.0.11",
 			NumCPUs: 4, NumCores: 8, NumLogical: 16, TotalRAMMB: 12005.376,
-			Perf: PerfAggregate{Samples: 1, CPUSum: 67.22, CPUMax: 98.34, FreeRAMSum: 12005.376 - 2000.896, FreeRAMMin: 12005.376 - 6002.688, FreeRAMMinKnown: true,
+			Perf: discovery.PerfAggregate{Samples: 1, CPUSum: 67.22, CPUMax: 98.34, FreeRAMSum: 12005.376 - 2000.896, FreeRAMMin: 12005.376 - 6002.688, FreeRAMMinKnown: true,
 				DiskReadKBpsSum: 175.5772253, DiskWriteKBpsSum: 52.76470577, DiskReadKBpsMax: 1175.577225, DiskWriteKBpsMax: 152.7647058,
 				DiskReadOpsSum: 2.772252841, DiskWriteOpsSum: 772.4508703, DiskReadOpsMax: 12.77225284, DiskWriteOpsMax: 1031.231092,
 				NetReadKBpsSum: 21.51860774, NetWriteKBpsSum: 26.62745087, NetReadKBpsMax: 121.5186077, NetWriteKBpsMax: 225.6274509}},
 		Applications: []string{"LinuxApp"},
-		Sizing:       ec2rec.Server{OSName: "Linux", NumCPUs: 4, NumCores: 8, NumLogical: 16, TotalRAMMB: 12005.376},
 	}
-	r := ec2rec.NewSizer(cat, prefs, prices).Size(&s.Sizing)
+	sizing := ec2rec.ServerOf(&s)
+	r := ec2rec.NewSizer(cat, prefs, prices).Size(&sizing)
 	got := EC2Record(&s, &r, NewEC2Prefs(&prefs), nil)
 	want := strings.Split(cmfRow, ",")
 	if len(got) != len(want) {

@@ -520,15 +520,7 @@ func (s *DB) snapshot(ctx context.Context, fn func(q queryer) error) (err error)
 }
 
 const serverDetailCols = `s.server_id, s.agent_id, s.source, s.host_name, s.os_name, s.os_version, s.cpu_type, s.hypervisor, s.server_type,
-	s.created_ms, s.num_cpus, s.num_cores, s.num_disks, s.num_nics, s.total_ram_mb,
-	s.perf_samples, s.cpu_sum, s.cpu_max, s.free_ram_sum, s.free_ram_min,
-	s.disk_read_kbps_sum, s.disk_read_kbps_max, s.disk_write_kbps_sum, s.disk_write_kbps_max,
-	s.disk_read_ops_sum, s.disk_read_ops_max, s.disk_write_ops_sum, s.disk_write_ops_max,
-	s.net_read_kbps_sum, s.net_read_kbps_max, s.net_write_kbps_sum, s.net_write_kbps_max`
-
-// maxListValues bounds the interfaces, applications and tags of one server
-// in DescribeServers; the More* flags tell that more exist.
-const maxListValues = discovery.MaxListValues
+	s.created_ms, s.num_cpus, s.num_cores, s.num_disks, s.num_nics, s.total_ram_mb, ` + perfAggregateCols
 
 // DescribeServers implements inventory.Store: four queries (servers,
 // interfaces, applications, tags) whatever the number of IDs.
@@ -547,12 +539,9 @@ func (s *DB) DescribeServers(ctx context.Context, account string, ids []string) 
 			var created int64
 			var minFree sql.NullFloat64
 			p := &v.Perf
-			if err := rows.Scan(&v.ID, &v.AgentID, &v.Source, &v.HostName, &v.OSName, &v.OSVersion, &v.CPUType, &v.Hypervisor, &v.Type,
-				&created, &v.NumCPUs, &v.NumCores, &v.NumDisks, &v.NumNICs, &v.TotalRAMMB,
-				&p.Samples, &p.CPUSum, &p.CPUMax, &p.FreeRAMSum, &minFree,
-				&p.DiskReadKBpsSum, &p.DiskReadKBpsMax, &p.DiskWriteKBpsSum, &p.DiskWriteKBpsMax,
-				&p.DiskReadOpsSum, &p.DiskReadOpsMax, &p.DiskWriteOpsSum, &p.DiskWriteOpsMax,
-				&p.NetReadKBpsSum, &p.NetReadKBpsMax, &p.NetWriteKBpsSum, &p.NetWriteKBpsMax); err != nil {
+			dest := append([]any{&v.ID, &v.AgentID, &v.Source, &v.HostName, &v.OSName, &v.OSVersion, &v.CPUType, &v.Hypervisor, &v.Type,
+				&created, &v.NumCPUs, &v.NumCores, &v.NumDisks, &v.NumNICs, &v.TotalRAMMB}, perfAggregateDest(p, &minFree)...)
+			if err := rows.Scan(dest...); err != nil {
 				return err
 			}
 			v.Created = fromMs(created)
@@ -583,7 +572,7 @@ func (s *DB) DescribeServers(ctx context.Context, account string, ids []string) 
 					return err
 				}
 				v := &out[index[id]]
-				if len(v.NICs) == maxListValues {
+				if len(v.NICs) == discovery.MaxListValues {
 					v.MoreNICs = true
 				} else {
 					v.NICs = append(v.NICs, n)
@@ -603,7 +592,7 @@ func (s *DB) DescribeServers(ctx context.Context, account string, ids []string) 
 					return err
 				}
 				v := &out[index[id]]
-				if len(v.Applications) == maxListValues {
+				if len(v.Applications) == discovery.MaxListValues {
 					v.MoreApplications = true
 				} else {
 					v.Applications = append(v.Applications, a)
@@ -622,7 +611,7 @@ func (s *DB) DescribeServers(ctx context.Context, account string, ids []string) 
 					return err
 				}
 				v := &out[index[id]]
-				if len(v.Tags) == maxListValues {
+				if len(v.Tags) == discovery.MaxListValues {
 					v.MoreTags = true
 				} else {
 					v.Tags = append(v.Tags, t)

@@ -14,7 +14,7 @@ import (
 // struct and must not keep it. sqlite.DB implements it; a Queue that does not
 // fails EC2 exports.
 type EC2Source interface {
-	EC2Servers(ctx context.Context, account string, fn func(*exportfile.EC2Server) error) error
+	EC2Servers(ctx context.Context, account string, fn func(*discovery.EC2Server) error) error
 }
 
 // buildEC2 writes an EC2 recommendations export: one member,
@@ -50,8 +50,9 @@ func (w *Worker) buildEC2(ctx context.Context, t *discovery.ExportTask) discover
 		a := exportfile.NewArchive(out, t.AccountID, t.RequestTime)
 		rec := make([]string, 0, len(exportfile.EC2Layout.Header))
 		if _, _, err := a.RootCSV(exportfile.EC2Layout, func(cw *exportfile.CSVWriter) error {
-			return src.EC2Servers(ctx, t.AccountID, func(s *exportfile.EC2Server) error {
-				r := sizer.Size(&s.Sizing)
+			return src.EC2Servers(ctx, t.AccountID, func(s *discovery.EC2Server) error {
+				sizing := ec2rec.ServerOf(s)
+				r := sizer.Size(&sizing)
 				rec = exportfile.EC2Record(s, &r, echo, rec)
 				return cw.Write(rec)
 			})
