@@ -70,8 +70,9 @@ type ExportTask struct {
 	// RequestedStart and RequestedEnd echo the caller's startTime and
 	// endTime; nil when the caller sent none.
 	RequestedStart, RequestedEnd *time.Time
-	// Preferences is the raw JSON of the request's preferences, if any.
-	Preferences string
+	// EC2 are the validated EC2 recommendation preferences of a KindEC2
+	// export; nil for the other kinds.
+	EC2         *EC2Preferences
 	IsTruncated bool
 	// ReadyAt is the earliest time the task may finish (--export-delay).
 	ReadyAt time.Time

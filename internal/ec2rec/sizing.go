@@ -91,7 +91,7 @@ type Result struct {
 	Samples      int // samples the sizing read (0 if it used the specification or the aggregate)
 	VCPUs        int64
 	RAMMB        float64
-	CPU, RAM     Basis // as applied: SPEC when samples were missing
+	CPU, RAM     discovery.MetricBasis // as applied: SPEC when samples were missing
 	CPUPct       float64
 	CPUPctKnown  bool
 	UsedRAMMB    float64
@@ -115,7 +115,7 @@ type Result struct {
 
 // Sizer picks instance types for one export's preferences.
 type Sizer struct {
-	Prefs  Preferences
+	Prefs  discovery.EC2Preferences
 	prices *Prices
 	// candidates per architecture and OS: the types with a price in the
 	// preferred Region, cheapest first, then those without, smallest first.
@@ -131,14 +131,14 @@ type candidateKey struct{ arch, os string }
 // Region (for the server's OS) come first, cheapest first; then those
 // without one, smallest first. Ties are broken by least memory, then fewest
 // vCPUs, then name. prices may be nil: candidates are then ordered by size.
-func NewSizer(catalog []InstanceType, p Preferences, prices *Prices) *Sizer {
+func NewSizer(catalog []InstanceType, p discovery.EC2Preferences, prices *Prices) *Sizer {
 	s := &Sizer{Prefs: p, prices: prices, candidates: map[candidateKey][]*InstanceType{}, regionName: RegionName(p.PreferredRegion)}
 	for i := range catalog {
 		t := &catalog[i]
 		if !t.CurrentGeneration || t.BareMetal || excluded(t, p.Excluded) {
 			continue
 		}
-		if p.Tenancy == Dedicated && (!t.DedicatedHosts || t.Burstable) {
+		if p.Tenancy == discovery.TenancyDedicated && (!t.DedicatedHosts || t.Burstable) {
 			continue
 		}
 		for _, arch := range []string{X8664, ARM64} {
@@ -185,18 +185,18 @@ func excluded(t *InstanceType, list []string) bool {
 // largest, pNN the nearest-rank percentile (the smallest sample with at
 // least NN% of the samples at or below it; p0 is the smallest). ok is false
 // for SPEC or no samples.
-func Stat(b Basis, samples []float64) (v float64, ok bool) {
+func Stat(b discovery.MetricBasis, samples []float64) (v float64, ok bool) {
 	if len(samples) == 0 {
 		return 0, false
 	}
 	switch b.Name {
-	case BasisAVG:
+	case discovery.BasisAVG:
 		var sum float64
 		for _, x := range samples {
 			sum += x
 		}
 		return sum / float64(len(samples)), true
-	case BasisMAX:
+	case discovery.BasisMAX:
 		return slices.Max(samples), true
 	}
 	p, isPct := b.Percentile()
@@ -210,8 +210,8 @@ func Stat(b Basis, samples []float64) (v float64, ok bool) {
 
 // fromAggregate applies a basis to a server's aggregate: AVG the mean, MAX
 // and pNN the largest (the aggregate keeps no distribution).
-func fromAggregate(b Basis, avg, maxV float64) float64 {
-	if b.Name == BasisAVG {
+func fromAggregate(b discovery.MetricBasis, avg, maxV float64) float64 {
+	if b.Name == discovery.BasisAVG {
 		return avg
 	}
 	return maxV
@@ -221,8 +221,8 @@ func fromAggregate(b Basis, avg, maxV float64) float64 {
 // is the share of the specification to provision (Cloud Migration Factory
 // sends it as "percent of CPU specification"; 0 means all of it); on a
 // utilization basis it is headroom added to the measured use.
-func adjust(v float64, b Basis) float64 {
-	if b.Name == BasisSPEC {
+func adjust(v float64, b discovery.MetricBasis) float64 {
+	if b.Name == discovery.BasisSPEC {
 		if b.Adjust == 0 {
 			return v
 		}
@@ -272,7 +272,7 @@ func (s *Sizer) Size(srv *Server) Result {
 
 	// CPU.
 	switch {
-	case r.CPU.Name == BasisSPEC:
+	case r.CPU.Name == discovery.BasisSPEC:
 		r.CPUPct, r.CPUPctKnown = 100, true
 	case haveSamples:
 		r.CPUPct, r.CPUPctKnown = Stat(r.CPU, srv.CPUPct)
@@ -283,7 +283,7 @@ func (s *Sizer) Size(srv *Server) Result {
 		}
 	default:
 		// No usage data: the specification, without the adjustment.
-		r.CPU, r.CPUPct, r.CPUPctKnown = Basis{Name: BasisSPEC}, 100, true
+		r.CPU, r.CPUPct, r.CPUPctKnown = discovery.MetricBasis{Name: discovery.BasisSPEC}, 100, true
 	}
 	r.RequestedCPUPct = adjust(r.CPUPct, r.CPU)
 	cpuNeed := 0.0
@@ -294,7 +294,7 @@ func (s *Sizer) Size(srv *Server) Result {
 
 	// RAM.
 	switch {
-	case r.RAM.Name == BasisSPEC:
+	case r.RAM.Name == discovery.BasisSPEC:
 		r.UsedRAMMB, r.UsedRAMKnown = r.RAMMB, r.RAMMB > 0
 	case len(srv.UsedRAMMB) > 0:
 		r.UsedRAMMB, r.UsedRAMKnown = Stat(r.RAM, srv.UsedRAMMB)
@@ -309,7 +309,7 @@ func (s *Sizer) Size(srv *Server) Result {
 			note("RAM %s is the maximum of the aggregate, which keeps no distribution.", r.RAM.Name)
 		}
 	default:
-		r.RAM = Basis{Name: BasisSPEC}
+		r.RAM = discovery.MetricBasis{Name: discovery.BasisSPEC}
 		r.UsedRAMMB, r.UsedRAMKnown = r.RAMMB, r.RAMMB > 0
 	}
 	r.UsedRAMMB = max(r.UsedRAMMB, 0)
@@ -323,7 +323,7 @@ func (s *Sizer) Size(srv *Server) Result {
 		r.Remarks = "No recommendation: the server has no performance data and no known vCPU count or RAM size."
 		return r
 	}
-	bySpec := s.Prefs.CPU.Name == BasisSPEC && s.Prefs.RAM.Name == BasisSPEC
+	bySpec := s.Prefs.CPU.Name == discovery.BasisSPEC && s.Prefs.RAM.Name == discovery.BasisSPEC
 	switch {
 	case bySpec || r.Samples > 0:
 	case aggregateUsed:
@@ -349,7 +349,7 @@ func (s *Sizer) Size(srv *Server) Result {
 	}
 	if r.Type == nil {
 		tenancy := "shared tenancy"
-		if s.Prefs.Tenancy == Dedicated {
+		if s.Prefs.Tenancy == discovery.TenancyDedicated {
 			tenancy = "dedicated tenancy (dedicated-host capable, not burstable)"
 		}
 		notes = append([]string{fmt.Sprintf("No recommendation: no current-generation %s instance type for %s, outside the exclusions, has at least %d vCPUs and %d MiB.",
@@ -373,9 +373,9 @@ func (s *Sizer) price(r *Result) string {
 	case !ok:
 		return fmt.Sprintf("No fitting instance type has a %s On-Demand price for %s in poseidon's price data: the smallest fitting type was picked and the price cells are empty.",
 			r.OSType, s.regionName)
-	case s.Prefs.Tenancy == Dedicated:
+	case s.Prefs.Tenancy == discovery.TenancyDedicated:
 		return "Prices are known for shared tenancy only: picked by shared-tenancy On-Demand price; the price cells are empty for DEDICATED tenancy."
-	case s.Prefs.PurchasingOption != OnDemand:
+	case s.Prefs.PurchasingOption != discovery.PurchaseOnDemand:
 		return "Reserved Instance prices are not in poseidon's price data: picked by On-Demand price; the price cells are empty."
 	}
 	r.Price, r.Priced = p, true

@@ -53,13 +53,13 @@ type EC2Prefs struct {
 }
 
 // NewEC2Prefs formats the preferences (docs/exports.md gives the labels).
-func NewEC2Prefs(p *ec2rec.Preferences) *EC2Prefs {
+func NewEC2Prefs(p *discovery.EC2Preferences) *EC2Prefs {
 	out := &EC2Prefs{
 		CPUSizing: SizingLabel(p.CPU), RAMSizing: SizingLabel(p.RAM),
 		Region: ec2rec.RegionName(p.PreferredRegion), Tenancy: p.Tenancy,
 		ExcludedInstances: strings.Join(p.Excluded, ListSeparator),
 	}
-	if p.PurchasingOption == ec2rec.OnDemand {
+	if p.PurchasingOption == discovery.PurchaseOnDemand {
 		out.PricingModel = "On-Demand"
 		return out
 	}
@@ -80,14 +80,14 @@ func label(v string, labels map[string]string) string {
 // columns show it: "Specification", "Average", "Peak" or "95th percentile",
 // with " +N%" for a percentageAdjust on a utilization basis, or
 // "N% of Specification" for one on SPEC.
-func SizingLabel(b ec2rec.Basis) string {
+func SizingLabel(b discovery.MetricBasis) string {
 	var l string
 	switch b.Name {
-	case ec2rec.BasisSPEC:
+	case discovery.BasisSPEC:
 		l = "Specification"
-	case ec2rec.BasisAVG:
+	case discovery.BasisAVG:
 		l = "Average"
-	case ec2rec.BasisMAX:
+	case discovery.BasisMAX:
 		l = "Peak"
 	default:
 		if n, ok := b.Percentile(); ok {
@@ -98,7 +98,7 @@ func SizingLabel(b ec2rec.Basis) string {
 	}
 	switch {
 	case b.Adjust == 0:
-	case b.Name == ec2rec.BasisSPEC:
+	case b.Name == discovery.BasisSPEC:
 		l = FormatNumber(b.Adjust) + "% of Specification"
 	default:
 		l += " +" + FormatNumber(b.Adjust) + "%"

@@ -57,8 +57,8 @@ func TestEC2RecordMatchesCMFRow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	prefs := ec2rec.Preferences{CPU: ec2rec.Basis{Name: ec2rec.BasisSPEC}, RAM: ec2rec.Basis{Name: ec2rec.BasisSPEC},
-		Tenancy: ec2rec.Shared, PreferredRegion: "us-west-2", PurchasingOption: ec2rec.OnDemand}
+	prefs := discovery.EC2Preferences{CPU: discovery.MetricBasis{Name: discovery.BasisSPEC}, RAM: discovery.MetricBasis{Name: discovery.BasisSPEC},
+		Tenancy: discovery.TenancyShared, PreferredRegion: "us-west-2", PurchasingOption: discovery.PurchaseOnDemand}
 	s := discovery.EC2Server{
 		Server: discovery.Server{ID: "d-server-1", HostName: "test.hostname.com", OSName: "Linux", OSVersion: "2.0.0.11",
 			NumCPUs: 4, NumCores: 8, NumLogical: 16, TotalRAMMB: 12005.376,
@@ -85,21 +85,21 @@ func TestEC2RecordMatchesCMFRow(t *testing.T) {
 
 func TestSizingLabel(t *testing.T) {
 	for _, tc := range []struct {
-		b    ec2rec.Basis
+		b    discovery.MetricBasis
 		want string
 	}{
-		{ec2rec.Basis{Name: "SPEC"}, "Specification"},
-		{ec2rec.Basis{Name: "SPEC", Adjust: 20}, "20% of Specification"},
-		{ec2rec.Basis{Name: "AVG"}, "Average"},
-		{ec2rec.Basis{Name: "MAX", Adjust: 2.5}, "Peak +2.5%"},
-		{ec2rec.Basis{Name: "p0"}, "0th percentile"},
-		{ec2rec.Basis{Name: "p1"}, "1st percentile"},
-		{ec2rec.Basis{Name: "p2"}, "2nd percentile"},
-		{ec2rec.Basis{Name: "p3"}, "3rd percentile"},
-		{ec2rec.Basis{Name: "p11"}, "11th percentile"},
-		{ec2rec.Basis{Name: "p13"}, "13th percentile"},
-		{ec2rec.Basis{Name: "p95"}, "95th percentile"},
-		{ec2rec.Basis{Name: "p100"}, "100th percentile"},
+		{discovery.MetricBasis{Name: "SPEC"}, "Specification"},
+		{discovery.MetricBasis{Name: "SPEC", Adjust: 20}, "20% of Specification"},
+		{discovery.MetricBasis{Name: "AVG"}, "Average"},
+		{discovery.MetricBasis{Name: "MAX", Adjust: 2.5}, "Peak +2.5%"},
+		{discovery.MetricBasis{Name: "p0"}, "0th percentile"},
+		{discovery.MetricBasis{Name: "p1"}, "1st percentile"},
+		{discovery.MetricBasis{Name: "p2"}, "2nd percentile"},
+		{discovery.MetricBasis{Name: "p3"}, "3rd percentile"},
+		{discovery.MetricBasis{Name: "p11"}, "11th percentile"},
+		{discovery.MetricBasis{Name: "p13"}, "13th percentile"},
+		{discovery.MetricBasis{Name: "p95"}, "95th percentile"},
+		{discovery.MetricBasis{Name: "p100"}, "100th percentile"},
 	} {
 		if got := SizingLabel(tc.b); got != tc.want {
 			t.Errorf("%+v: %q, want %q", tc.b, got, tc.want)
@@ -108,7 +108,7 @@ func TestSizingLabel(t *testing.T) {
 }
 
 func TestNewEC2Prefs(t *testing.T) {
-	p := NewEC2Prefs(&ec2rec.Preferences{CPU: ec2rec.Basis{Name: "p95"}, RAM: ec2rec.Basis{Name: "AVG", Adjust: 10}, Tenancy: ec2rec.Dedicated,
+	p := NewEC2Prefs(&discovery.EC2Preferences{CPU: discovery.MetricBasis{Name: "p95"}, RAM: discovery.MetricBasis{Name: "AVG", Adjust: 10}, Tenancy: discovery.TenancyDedicated,
 		Excluded: []string{"t3", "m5.large"}, PreferredRegion: "eu-west-1", PurchasingOption: "ALL_UPFRONT", OfferingClass: "STANDARD", TermLength: "ONE_YEAR"})
 	want := EC2Prefs{CPUSizing: "95th percentile", RAMSizing: "Average +10%", Region: "Europe (Ireland)", Tenancy: "DEDICATED",
 		PricingModel: "Reserved (Standard)", ContractTerm: "1 year", Payment: "All Upfront", ExcludedInstances: "t3, m5.large"}

@@ -89,10 +89,9 @@ type StartInput struct {
 	Formats    []string
 	Filters    []discovery.Filter
 	Start, End *time.Time
-	// Preferences is the request's preferences as JSON ("" if none), and
-	// EC2Enabled whether ec2RecommendationsPreferences.enabled is true.
-	Preferences string
-	EC2Enabled  bool
+	// EC2 are the ec2RecommendationsPreferences, defaults applied, when
+	// they are enabled; nil otherwise.
+	EC2 *discovery.EC2Preferences
 }
 
 // canonicalFilter reports whether name is the agent filter (DECISIONS.md:
@@ -133,7 +132,6 @@ func (s *Service) Start(ctx context.Context, account string, in StartInput) (*di
 		RequestTime:    now,
 		RequestedStart: in.Start,
 		RequestedEnd:   in.End,
-		Preferences:    in.Preferences,
 		ReadyAt:        now.Add(s.delay),
 	}
 	switch {
@@ -147,7 +145,7 @@ func (s *Service) Start(ctx context.Context, account string, in StartInput) (*di
 		if strings.TrimSpace(f.Values[0]) == "" {
 			return nil, discovery.Errorf(discovery.InvalidParameterValue, "The agentIds filter value must be an agent ID, not an empty string.")
 		}
-		if in.EC2Enabled {
+		if in.EC2 != nil {
 			return nil, discovery.Errorf(discovery.InvalidParameterValue, "ec2RecommendationsPreferences cannot be combined with an agentIds filter.")
 		}
 		if in.Start != nil && in.Start.After(now) {
@@ -157,8 +155,12 @@ func (s *Service) Start(ctx context.Context, account string, in StartInput) (*di
 			return nil, discovery.Errorf(discovery.InvalidParameterValue, "startTime %s is after endTime %s.", in.Start.Format(time.RFC3339), in.End.Format(time.RFC3339))
 		}
 		t.Kind, t.AgentID = discovery.KindAgent, f.Values[0]
-	case in.EC2Enabled:
-		t.Kind = discovery.KindEC2
+	case in.EC2 != nil:
+		if err := in.EC2.Validate(); err != nil {
+			return nil, err
+		}
+		prefs := *in.EC2
+		t.Kind, t.EC2 = discovery.KindEC2, &prefs
 	}
 
 	err := s.store.CreateExportTask(ctx, t, func(ctx context.Context) error {

@@ -73,7 +73,7 @@ func TestStartValidation(t *testing.T) {
 		{"future start", exports.StartInput{Filters: agentFilter("o-1"), Start: tp(now.Add(time.Second))}, discovery.InvalidParameterValue, "in the future"},
 		{"start after end", exports.StartInput{Filters: agentFilter("o-1"), Start: tp(now.Add(-time.Hour)), End: tp(now.Add(-2 * time.Hour))}, discovery.InvalidParameterValue, "is after endTime"},
 		{"start equals end", exports.StartInput{Filters: agentFilter("o-9"), Start: tp(now.Add(-time.Hour)), End: tp(now.Add(-time.Hour))}, "", ""},
-		{"ec2 with agent", exports.StartInput{Filters: agentFilter("o-1"), EC2Enabled: true, Preferences: "{}"}, discovery.InvalidParameterValue, "cannot be combined"},
+		{"ec2 with agent", exports.StartInput{Filters: agentFilter("o-1"), EC2: ptr(discovery.DefaultEC2Preferences())}, discovery.InvalidParameterValue, "cannot be combined"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -101,7 +101,7 @@ func TestStartKinds(t *testing.T) {
 	f := newFixture(t, exports.Limits{Disabled: true})
 	sum, _ := f.svc.Start(t.Context(), acct, exports.StartInput{})
 	ag, _ := f.svc.Start(t.Context(), acct, exports.StartInput{Filters: agentFilter("o-7")})
-	ec2, _ := f.svc.Start(t.Context(), acct, exports.StartInput{EC2Enabled: true, Preferences: `{"ec2RecommendationsPreferences":{"enabled":true}}`})
+	ec2, _ := f.svc.Start(t.Context(), acct, exports.StartInput{EC2: ptr(discovery.DefaultEC2Preferences())})
 	if sum.Kind != discovery.KindSummary || ag.Kind != discovery.KindAgent || ag.AgentID != "o-7" || ec2.Kind != discovery.KindEC2 {
 		t.Fatalf("kinds = %s %s(%s) %s", sum.Kind, ag.Kind, ag.AgentID, ec2.Kind)
 	}

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -12,7 +13,7 @@ import (
 )
 
 const exportCols = `export_id, account_id, kind, operation, agent_id, status, status_message,
-	request_time_ms, requested_start_ms, requested_end_ms, preferences, is_truncated,
+	request_time_ms, requested_start_ms, requested_end_ms, ec2_preferences, is_truncated,
 	ready_at_ms, finished_at_ms, file_size, expired, attempts`
 
 func ms(t time.Time) int64 { return t.UnixMilli() }
@@ -36,6 +37,52 @@ func fromNullMs(v sql.NullInt64) *time.Time {
 
 type scanner interface{ Scan(...any) error }
 
+// ec2PrefsColumn is the stored form of discovery.EC2Preferences: the JSON
+// in export_tasks.ec2_preferences, ” for exports of other kinds.
+type ec2PrefsColumn struct {
+	CPU              basisColumn `json:"cpu"`
+	RAM              basisColumn `json:"ram"`
+	Tenancy          string      `json:"tenancy"`
+	Excluded         []string    `json:"excluded"`
+	PreferredRegion  string      `json:"preferredRegion"`
+	PurchasingOption string      `json:"purchasingOption"`
+	OfferingClass    string      `json:"offeringClass"`
+	TermLength       string      `json:"termLength"`
+}
+
+type basisColumn struct {
+	Name   string  `json:"name"`
+	Adjust float64 `json:"adjust"`
+}
+
+func encodeEC2Prefs(p *discovery.EC2Preferences) (string, error) {
+	if p == nil {
+		return "", nil
+	}
+	b, err := json.Marshal(ec2PrefsColumn{
+		CPU: basisColumn(p.CPU), RAM: basisColumn(p.RAM), Tenancy: p.Tenancy, Excluded: p.Excluded, PreferredRegion: p.PreferredRegion,
+		PurchasingOption: p.PurchasingOption, OfferingClass: p.OfferingClass, TermLength: p.TermLength,
+	})
+	if err != nil {
+		return "", fmt.Errorf("ec2 preferences: %w", err)
+	}
+	return string(b), nil
+}
+
+// decodeEC2Prefs reads the column; a value it cannot read gives nil, so
+// that listing the account's exports still works and the worker fails that
+// one export.
+func decodeEC2Prefs(v string) *discovery.EC2Preferences {
+	var c ec2PrefsColumn
+	if v == "" || json.Unmarshal([]byte(v), &c) != nil {
+		return nil
+	}
+	return &discovery.EC2Preferences{
+		CPU: discovery.MetricBasis(c.CPU), RAM: discovery.MetricBasis(c.RAM), Tenancy: c.Tenancy, Excluded: c.Excluded,
+		PreferredRegion: c.PreferredRegion, PurchasingOption: c.PurchasingOption, OfferingClass: c.OfferingClass, TermLength: c.TermLength,
+	}
+}
+
 func scanExport(r scanner) (*discovery.ExportTask, error) {
 	var (
 		t                         discovery.ExportTask
@@ -43,12 +90,14 @@ func scanExport(r scanner) (*discovery.ExportTask, error) {
 		start, end, finished      sql.NullInt64
 		kind, status              string
 		truncated, expired, tries int64
+		ec2                       string
 	)
 	err := r.Scan(&t.ID, &t.AccountID, &kind, &t.Operation, &t.AgentID, &status, &t.Message,
-		&reqMs, &start, &end, &t.Preferences, &truncated, &readyMs, &finished, &t.FileSize, &expired, &tries)
+		&reqMs, &start, &end, &ec2, &truncated, &readyMs, &finished, &t.FileSize, &expired, &tries)
 	if err != nil {
 		return nil, err
 	}
+	t.EC2 = decodeEC2Prefs(ec2)
 	t.Kind = discovery.ExportKind(kind)
 	t.Status = discovery.ExportStatus(status)
 	t.RequestTime = fromMs(reqMs)
@@ -66,6 +115,10 @@ func scanExport(r scanner) (*discovery.ExportTask, error) {
 // CreateExportTask stores a new task, after check approves it. check runs in
 // the same write transaction, so limits it enforces cannot race.
 func (s *DB) CreateExportTask(ctx context.Context, t *discovery.ExportTask, check func(ctx context.Context) error) error {
+	ec2, err := encodeEC2Prefs(t.EC2)
+	if err != nil {
+		return err
+	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		if check != nil {
 			if err := check(context.WithValue(ctx, txKey{}, tx)); err != nil {
@@ -75,7 +128,7 @@ func (s *DB) CreateExportTask(ctx context.Context, t *discovery.ExportTask, chec
 		_, err := tx.ExecContext(ctx, `INSERT INTO export_tasks (`+exportCols+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 0, 0, 0)`,
 			t.ID, t.AccountID, string(t.Kind), t.Operation, t.AgentID, string(t.Status), t.Message,
-			ms(t.RequestTime), nullMs(t.RequestedStart), nullMs(t.RequestedEnd), t.Preferences, b2i(t.IsTruncated),
+			ms(t.RequestTime), nullMs(t.RequestedStart), nullMs(t.RequestedEnd), ec2, b2i(t.IsTruncated),
 			ms(t.ReadyAt))
 		return err
 	})

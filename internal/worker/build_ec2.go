@@ -29,11 +29,11 @@ func (w *Worker) buildEC2(ctx context.Context, t *discovery.ExportTask) discover
 		log.ErrorContext(ctx, "the store cannot stream servers for EC2 recommendations")
 		return failed("Export failed: EC2 instance recommendations are not available.")
 	}
-	prefs, err := ec2rec.ParsePreferences(t.Preferences)
-	if err != nil { // the edge validated the request: a stored task is damaged
-		log.ErrorContext(ctx, "parse preferences", "err", err)
+	if t.EC2 == nil || t.EC2.Validate() != nil { // StartExportTask validated them: the stored task is damaged
+		log.ErrorContext(ctx, "the export's EC2 preferences are missing or not valid", "preferences", t.EC2)
 		return failed("Export failed: the export's ec2RecommendationsPreferences could not be read.")
 	}
+	prefs := *t.EC2
 	catalog, err := ec2rec.Catalog()
 	if err != nil {
 		log.ErrorContext(ctx, "instance type catalog", "err", err)
