@@ -19,12 +19,11 @@ import (
 
 // Store persists export tasks. sqlite.DB implements it.
 type Store interface {
-	// CreateExportTask stores t after check approves it, in one write
-	// transaction that no other write interleaves with: limits the check
-	// enforces cannot race, in this process or another.
-	CreateExportTask(ctx context.Context, t *discovery.ExportTask, check func(ctx context.Context) error) error
-	CountExportTasks(ctx context.Context, account, operation string, kind discovery.ExportKind, since time.Time, inProgressOnly bool) (int, error)
-	FindSucceededAgentExport(ctx context.Context, account, agentID string, start, end *time.Time) (string, error)
+	// CreateExportTask stores t unless the admission refuses it, checking
+	// the admission and inserting atomically: two concurrent calls, in this
+	// process or another, never both pass a limit only one of them fits. It
+	// returns nil when it stored t.
+	CreateExportTask(ctx context.Context, t *discovery.ExportTask, a discovery.ExportAdmission) (*discovery.ExportRefusal, error)
 	FindExportTasks(ctx context.Context, q discovery.ExportQuery) ([]*discovery.ExportTask, error)
 }
 
@@ -163,45 +162,43 @@ func (s *Service) Start(ctx context.Context, account string, in StartInput) (*di
 		t.Kind, t.EC2 = discovery.KindEC2, &prefs
 	}
 
-	err := s.store.CreateExportTask(ctx, t, func(ctx context.Context) error {
-		if t.Kind != discovery.KindAgent {
-			return nil
+	var (
+		adm     discovery.ExportAdmission
+		refuses []error // parallels adm.Limits
+	)
+	if t.Kind == discovery.KindAgent {
+		adm.RefuseDuplicate = true
+		if n := s.limits.AgentConcurrent; n > 0 && !s.limits.Disabled {
+			adm.Limits = append(adm.Limits, discovery.ExportLimit{Kind: discovery.KindAgent, Running: true, Max: n})
+			refuses = append(refuses, discovery.Errorf(discovery.OperationNotPermitted, "You have reached limit of maximum allowed concurrent exports. Please wait for current export tasks to finish before starting another."))
 		}
-		id, err := s.store.FindSucceededAgentExport(ctx, account, t.AgentID, t.RequestedStart, t.RequestedEnd)
-		if err != nil {
-			return err
+		if n := s.limits.AgentPerDay; n > 0 && !s.limits.Disabled {
+			adm.Limits = append(adm.Limits, discovery.ExportLimit{Kind: discovery.KindAgent, Since: now.Add(-24 * time.Hour), Max: n})
+			refuses = append(refuses, discovery.Errorf(discovery.OperationNotPermitted, "You have reached the limit of %d agent data exports per 24 hours. Try again later.", n))
 		}
-		if id != "" {
-			return discovery.Errorf(discovery.OperationNotPermitted, "A successful export is already present Export ID: %s", id)
-		}
-		if s.limits.Disabled {
-			return nil
-		}
-		if n := s.limits.AgentConcurrent; n > 0 {
-			running, err := s.store.CountExportTasks(ctx, account, "", discovery.KindAgent, time.Time{}, true)
-			if err != nil {
-				return err
-			}
-			if running >= n {
-				return discovery.Errorf(discovery.OperationNotPermitted, "You have reached limit of maximum allowed concurrent exports. Please wait for current export tasks to finish before starting another.")
-			}
-		}
-		if n := s.limits.AgentPerDay; n > 0 {
-			recent, err := s.store.CountExportTasks(ctx, account, "", discovery.KindAgent, now.Add(-24*time.Hour), false)
-			if err != nil {
-				return err
-			}
-			if recent >= n {
-				return discovery.Errorf(discovery.OperationNotPermitted, "You have reached the limit of %d agent data exports per 24 hours. Try again later.", n)
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	}
+	if err := s.create(ctx, t, adm, refuses); err != nil {
 		return nil, err
 	}
-	s.wake()
 	return t, nil
+}
+
+// create stores t under the admission and wakes the worker. A refusal is
+// OperationNotPermittedException: the duplicate's, or refuses[i] for limit i.
+func (s *Service) create(ctx context.Context, t *discovery.ExportTask, adm discovery.ExportAdmission, refuses []error) error {
+	r, err := s.store.CreateExportTask(ctx, t, adm)
+	switch {
+	case err != nil:
+		return fmt.Errorf("create export task: %w", err)
+	case r == nil:
+		s.wake()
+		return nil
+	case r.DuplicateOf != "":
+		return discovery.Errorf(discovery.OperationNotPermitted, "A successful export is already present Export ID: %s", r.DuplicateOf)
+	case r.Limit >= 0 && r.Limit < len(refuses):
+		return refuses[r.Limit]
+	}
+	return fmt.Errorf("create export task: refusal %+v names no limit", *r)
 }
 
 // ExportConfigurations queues a summary export, at most
@@ -218,24 +215,17 @@ func (s *Service) ExportConfigurations(ctx context.Context, account string) (*di
 		RequestTime: now,
 		ReadyAt:     now.Add(s.delay),
 	}
-	err := s.store.CreateExportTask(ctx, t, func(ctx context.Context) error {
-		n := s.limits.ConfigurationExports
-		if s.limits.Disabled || n <= 0 {
-			return nil
-		}
-		recent, err := s.store.CountExportTasks(ctx, account, OpExportConfigurations, "", now.Add(-6*time.Hour), false)
-		if err != nil {
-			return err
-		}
-		if recent >= n {
-			return discovery.Errorf(discovery.OperationNotPermitted, "The system imposes a limit of %d configuration exports in six hours. Try again later.", n)
-		}
-		return nil
-	})
-	if err != nil {
+	var (
+		adm     discovery.ExportAdmission
+		refuses []error
+	)
+	if n := s.limits.ConfigurationExports; n > 0 && !s.limits.Disabled {
+		adm.Limits = []discovery.ExportLimit{{Operation: OpExportConfigurations, Since: now.Add(-6 * time.Hour), Max: n}}
+		refuses = []error{discovery.Errorf(discovery.OperationNotPermitted, "The system imposes a limit of %d configuration exports in six hours. Try again later.", n)}
+	}
+	if err := s.create(ctx, t, adm, refuses); err != nil {
 		return nil, err
 	}
-	s.wake()
 	return t, nil
 }
 

@@ -112,17 +112,37 @@ func scanExport(r scanner) (*discovery.ExportTask, error) {
 	return &t, nil
 }
 
-// CreateExportTask stores a new task, after check approves it. check runs in
-// the same write transaction, so limits it enforces cannot race.
-func (s *DB) CreateExportTask(ctx context.Context, t *discovery.ExportTask, check func(ctx context.Context) error) error {
+// CreateExportTask stores t unless the admission refuses it, in one write
+// transaction: SQLite has a single writer and this store admits one write at
+// a time, so the counts the admission is checked against cannot change
+// before the insert. It returns nil when it stored t, and the refusal
+// otherwise.
+func (s *DB) CreateExportTask(ctx context.Context, t *discovery.ExportTask, a discovery.ExportAdmission) (*discovery.ExportRefusal, error) {
 	ec2, err := encodeEC2Prefs(t.EC2)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		if check != nil {
-			if err := check(context.WithValue(ctx, txKey{}, tx)); err != nil {
+	var refusal *discovery.ExportRefusal
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		refusal = nil
+		if a.RefuseDuplicate && t.Kind == discovery.KindAgent {
+			id, err := succeededAgentExport(ctx, tx, t.AccountID, t.AgentID, t.RequestedStart, t.RequestedEnd)
+			if err != nil {
 				return err
+			}
+			if id != "" {
+				refusal = &discovery.ExportRefusal{DuplicateOf: id}
+				return nil
+			}
+		}
+		for i, l := range a.Limits {
+			n, err := countExportTasks(ctx, tx, t.AccountID, l)
+			if err != nil {
+				return err
+			}
+			if n >= l.Max {
+				refusal = &discovery.ExportRefusal{Limit: i}
+				return nil
 			}
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO export_tasks (`+exportCols+`)
@@ -132,18 +152,10 @@ func (s *DB) CreateExportTask(ctx context.Context, t *discovery.ExportTask, chec
 			ms(t.ReadyAt))
 		return err
 	})
-}
-
-type txKey struct{}
-
-// querier returns the transaction stored in ctx by CreateExportTask, or the pool.
-func (s *DB) querier(ctx context.Context) interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-} {
-	if tx, ok := ctx.Value(txKey{}).(*sql.Tx); ok {
-		return tx
+	if err != nil {
+		return nil, err
 	}
-	return s.db
+	return refusal, nil
 }
 
 func b2i(b bool) int {
@@ -153,33 +165,31 @@ func b2i(b bool) int {
 	return 0
 }
 
-// CountExportTasks counts the account's tasks made by operation (any if
-// empty) of the given kind (any if empty) requested at or after since;
-// inProgressOnly keeps only running ones.
-func (s *DB) CountExportTasks(ctx context.Context, account, operation string, kind discovery.ExportKind, since time.Time, inProgressOnly bool) (int, error) {
+// countExportTasks counts the account's tasks that l counts.
+func countExportTasks(ctx context.Context, tx *sql.Tx, account string, l discovery.ExportLimit) (int, error) {
 	q := `SELECT count(*) FROM export_tasks WHERE account_id = ? AND request_time_ms >= ?`
-	args := []any{account, ms(since)}
-	if operation != "" {
+	args := []any{account, ms(l.Since)}
+	if l.Operation != "" {
 		q += ` AND operation = ?`
-		args = append(args, operation)
+		args = append(args, l.Operation)
 	}
-	if kind != "" {
+	if l.Kind != "" {
 		q += ` AND kind = ?`
-		args = append(args, string(kind))
+		args = append(args, string(l.Kind))
 	}
-	if inProgressOnly {
+	if l.Running {
 		q += ` AND status = 'IN_PROGRESS'`
 	}
 	var n int
-	err := s.querier(ctx).QueryRowContext(ctx, q, args...).Scan(&n)
+	err := tx.QueryRowContext(ctx, q, args...).Scan(&n)
 	return n, err
 }
 
-// FindSucceededAgentExport returns the ID of a SUCCEEDED agent export of the
+// succeededAgentExport returns the ID of a SUCCEEDED agent export of the
 // same agent and requested window, or "" if there is none.
-func (s *DB) FindSucceededAgentExport(ctx context.Context, account, agentID string, start, end *time.Time) (string, error) {
+func succeededAgentExport(ctx context.Context, tx *sql.Tx, account, agentID string, start, end *time.Time) (string, error) {
 	var id string
-	err := s.querier(ctx).QueryRowContext(ctx, `SELECT export_id FROM export_tasks
+	err := tx.QueryRowContext(ctx, `SELECT export_id FROM export_tasks
 		WHERE account_id = ? AND agent_id = ? AND kind = 'agent' AND status = 'SUCCEEDED'
 		AND requested_start_ms IS ? AND requested_end_ms IS ?
 		ORDER BY request_time_ms DESC LIMIT 1`,

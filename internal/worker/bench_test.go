@@ -290,7 +290,7 @@ func benchExports(b *testing.B, cfg fleet.Config, tasks func(agentIDs []string) 
 			t.Status = discovery.ExportInProgress
 			t.Message = discovery.InProgressMessage
 			t.RequestTime, t.ReadyAt = now, now
-			if err := db.CreateExportTask(ctx, t, nil); err != nil {
+			if _, err := db.CreateExportTask(ctx, t, discovery.ExportAdmission{}); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -75,7 +75,7 @@ func exportFixed(t *testing.T, f *fixture, id string, task discovery.ExportTask)
 	if task.Kind == "" {
 		task.Kind = discovery.KindSummary
 	}
-	if err := f.db.CreateExportTask(t.Context(), &task, nil); err != nil {
+	if _, err := f.db.CreateExportTask(t.Context(), &task, discovery.ExportAdmission{}); err != nil {
 		t.Fatal(err)
 	}
 	f.drain(t)
