@@ -161,36 +161,6 @@ func (s *DB) ExportApplicationServers(ctx context.Context, account string, fn fu
 		})
 }
 
-const exportServerCols = `s.server_id, s.agent_id, s.source, s.host_name, s.os_name, s.os_version, s.cpu_type, s.hypervisor, s.server_type,
-	s.num_cpus, s.num_cores, s.num_logical, s.num_disks, s.num_nics, s.total_ram_mb, s.total_disk_gb,
-	s.vm_moref_id, s.vm_name, s.vcenter_id, s.vcenter_name, s.vm_folder_path, s.vm_host_id, s.created_ms, s.updated_ms,
-	s.perf_samples, s.cpu_sum, s.cpu_max, s.free_ram_sum, s.free_ram_min,
-	s.disk_read_kbps_sum, s.disk_read_kbps_max, s.disk_write_kbps_sum, s.disk_write_kbps_max,
-	s.disk_read_ops_sum, s.disk_read_ops_max, s.disk_write_ops_sum, s.disk_write_ops_max,
-	s.net_read_kbps_sum, s.net_read_kbps_max, s.net_write_kbps_sum, s.net_write_kbps_max`
-
-// exportServerScanner scans exportServerCols into one reused Server.
-type exportServerScanner struct {
-	created, updated int64
-	freeRAMMin       sql.NullFloat64
-}
-
-func (sc *exportServerScanner) dest(r *discovery.Server) []any {
-	p := &r.Perf
-	return []any{&r.ID, &r.AgentID, &r.Source, &r.HostName, &r.OSName, &r.OSVersion, &r.CPUType, &r.Hypervisor, &r.Type,
-		&r.NumCPUs, &r.NumCores, &r.NumLogical, &r.NumDisks, &r.NumNICs, &r.TotalRAMMB, &r.TotalDiskGB,
-		&r.VMMoRefID, &r.VMName, &r.VCenterID, &r.VCenterName, &r.VMFolderPath, &r.VMHostID, &sc.created, &sc.updated,
-		&p.Samples, &p.CPUSum, &p.CPUMax, &p.FreeRAMSum, &sc.freeRAMMin,
-		&p.DiskReadKBpsSum, &p.DiskReadKBpsMax, &p.DiskWriteKBpsSum, &p.DiskWriteKBpsMax,
-		&p.DiskReadOpsSum, &p.DiskReadOpsMax, &p.DiskWriteOpsSum, &p.DiskWriteOpsMax,
-		&p.NetReadKBpsSum, &p.NetReadKBpsMax, &p.NetWriteKBpsSum, &p.NetWriteKBpsMax}
-}
-
-func (sc *exportServerScanner) finish(r *discovery.Server) {
-	r.Created, r.Updated = fromMs(sc.created), fromMs(sc.updated)
-	r.Perf.FreeRAMMin, r.Perf.FreeRAMMinKnown = sc.freeRAMMin.Float64, sc.freeRAMMin.Valid
-}
-
 // perfAggregateCols are the servers columns of a PerfAggregate, in
 // perfAggregateDest's order.
 const perfAggregateCols = `perf_samples, cpu_sum, cpu_max, free_ram_sum, free_ram_min,
@@ -220,25 +190,6 @@ func openServerApps(ctx context.Context, conn *sql.Conn, account string, name, w
 func openServerTags(ctx context.Context, conn *sql.Conn, account string, tag *discovery.Tag) (*serverStream, error) {
 	return openServerStream(ctx, conn, `SELECT configuration_id, key, value
 		FROM tags WHERE account_id = ? ORDER BY configuration_id, key, value`, account, &tag.Key, &tag.Value)
-}
-
-// ExportServers streams the account's servers with their performance
-// aggregates (Server.csv, SystemPerformance.csv, VMwareInfo.csv) by
-// configuration ID.
-func (s *DB) ExportServers(ctx context.Context, account string, fn func(*discovery.Server) error) error {
-	var (
-		r  discovery.Server
-		sc exportServerScanner
-	)
-	dest := sc.dest(&r)
-	return eachRow(ctx, s.db, `SELECT `+exportServerCols+` FROM servers s WHERE s.account_id = ? ORDER BY s.server_id`,
-		[]any{account}, func(rows *sql.Rows) error {
-			if err := rows.Scan(dest...); err != nil {
-				return err
-			}
-			sc.finish(&r)
-			return fn(&r)
-		})
 }
 
 // ExportServerRows streams the account's servers by configuration ID with
@@ -297,17 +248,17 @@ func (s *DB) ExportVMwareServers(ctx context.Context, account string, fn func(*d
 		})
 }
 
-// ExportImportRecords streams the account's servers with their addresses,
-// applications and tags (ImportTemplate.csv) by configuration ID. The Server
-// has the fields ImportRecord.Record uses: ID, HostName, OSName, OSVersion,
-// NumCPUs, NumCores, NumLogical, TotalRAMMB, VMMoRefID, VCenterID, VMName and
-// Perf.
+// ExportImportTemplateRows streams the account's servers with their
+// addresses, applications and tags (ImportTemplate.csv) by configuration ID.
+// The Server has the fields the import template shows: ID, HostName, OSName,
+// OSVersion, NumCPUs, NumCores, NumLogical, TotalRAMMB, VMMoRefID, VCenterID,
+// VMName and Perf.
 //
 // It reads four streams ordered by server ID (servers, interfaces,
 // application links, tags) on one connection and merges them, rather than
 // running correlated subqueries per server. Statements open together on one
 // connection share its read transaction, so the streams are one snapshot.
-func (s *DB) ExportImportRecords(ctx context.Context, account string, fn func(*discovery.ImportTemplateRow) error) error {
+func (s *DB) ExportImportTemplateRows(ctx context.Context, account string, fn func(*discovery.ImportTemplateRow) error) error {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -319,7 +320,7 @@ func TestSummaryRows(t *testing.T) {
 		id, ips, macs, apps, wave, tags string
 	}
 	var got []imp
-	if err := db.ExportImportRecords(ctx, rowsAcct, func(r *discovery.ImportTemplateRow) error {
+	if err := db.ExportImportTemplateRows(ctx, rowsAcct, func(r *discovery.ImportTemplateRow) error {
 		var tags []string
 		for _, tg := range r.Tags {
 			tags = append(tags, tg.Key+":"+tg.Value)
@@ -350,7 +351,7 @@ func TestSummaryRowsEmpty(t *testing.T) {
 		db.ExportServers(ctx, rowsAcct, func(*discovery.Server) error { n++; return nil }),
 		db.ExportServerNICs(ctx, rowsAcct, func(*discovery.ServerNIC) error { n++; return nil }),
 		db.ExportServerTags(ctx, rowsAcct, func(*discovery.ServerTag) error { n++; return nil }),
-		db.ExportImportRecords(ctx, rowsAcct, func(*discovery.ImportTemplateRow) error { n++; return nil }),
+		db.ExportImportTemplateRows(ctx, rowsAcct, func(*discovery.ImportTemplateRow) error { n++; return nil }),
 		db.ExportServerRows(ctx, rowsAcct, func(*discovery.Server) error { n++; return nil }),
 		db.ExportServerPerformance(ctx, rowsAcct, func(*discovery.Server) error { n++; return nil }),
 		db.ExportVMwareServers(ctx, rowsAcct, func(*discovery.Server) error { n++; return nil }),
@@ -362,4 +363,54 @@ func TestSummaryRowsEmpty(t *testing.T) {
 	if n != 0 {
 		t.Fatalf("%d rows from an empty account", n)
 	}
+}
+
+const exportServerCols = `s.server_id, s.agent_id, s.source, s.host_name, s.os_name, s.os_version, s.cpu_type, s.hypervisor, s.server_type,
+	s.num_cpus, s.num_cores, s.num_logical, s.num_disks, s.num_nics, s.total_ram_mb, s.total_disk_gb,
+	s.vm_moref_id, s.vm_name, s.vcenter_id, s.vcenter_name, s.vm_folder_path, s.vm_host_id, s.created_ms, s.updated_ms,
+	s.perf_samples, s.cpu_sum, s.cpu_max, s.free_ram_sum, s.free_ram_min,
+	s.disk_read_kbps_sum, s.disk_read_kbps_max, s.disk_write_kbps_sum, s.disk_write_kbps_max,
+	s.disk_read_ops_sum, s.disk_read_ops_max, s.disk_write_ops_sum, s.disk_write_ops_max,
+	s.net_read_kbps_sum, s.net_read_kbps_max, s.net_write_kbps_sum, s.net_write_kbps_max`
+
+// exportServerScanner scans exportServerCols into one reused Server.
+type exportServerScanner struct {
+	created, updated int64
+	freeRAMMin       sql.NullFloat64
+}
+
+func (sc *exportServerScanner) dest(r *discovery.Server) []any {
+	p := &r.Perf
+	return []any{&r.ID, &r.AgentID, &r.Source, &r.HostName, &r.OSName, &r.OSVersion, &r.CPUType, &r.Hypervisor, &r.Type,
+		&r.NumCPUs, &r.NumCores, &r.NumLogical, &r.NumDisks, &r.NumNICs, &r.TotalRAMMB, &r.TotalDiskGB,
+		&r.VMMoRefID, &r.VMName, &r.VCenterID, &r.VCenterName, &r.VMFolderPath, &r.VMHostID, &sc.created, &sc.updated,
+		&p.Samples, &p.CPUSum, &p.CPUMax, &p.FreeRAMSum, &sc.freeRAMMin,
+		&p.DiskReadKBpsSum, &p.DiskReadKBpsMax, &p.DiskWriteKBpsSum, &p.DiskWriteKBpsMax,
+		&p.DiskReadOpsSum, &p.DiskReadOpsMax, &p.DiskWriteOpsSum, &p.DiskWriteOpsMax,
+		&p.NetReadKBpsSum, &p.NetReadKBpsMax, &p.NetWriteKBpsSum, &p.NetWriteKBpsMax}
+}
+
+func (sc *exportServerScanner) finish(r *discovery.Server) {
+	r.Created, r.Updated = fromMs(sc.created), fromMs(sc.updated)
+	r.Perf.FreeRAMMin, r.Perf.FreeRAMMinKnown = sc.freeRAMMin.Float64, sc.freeRAMMin.Valid
+}
+
+// ExportServers streams the account's servers with every field filled, by
+// configuration ID: the reference the narrow per-file streams the worker
+// reads (ExportServerRows, ExportServerPerformance, ExportVMwareServers)
+// are checked against.
+func (s *DB) ExportServers(ctx context.Context, account string, fn func(*discovery.Server) error) error {
+	var (
+		r  discovery.Server
+		sc exportServerScanner
+	)
+	dest := sc.dest(&r)
+	return eachRow(ctx, s.db, `SELECT `+exportServerCols+` FROM servers s WHERE s.account_id = ? ORDER BY s.server_id`,
+		[]any{account}, func(rows *sql.Rows) error {
+			if err := rows.Scan(dest...); err != nil {
+				return err
+			}
+			sc.finish(&r)
+			return fn(&r)
+		})
 }

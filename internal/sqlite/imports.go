@@ -113,7 +113,7 @@ func (s *DB) CountImportRecords(ctx context.Context, account string) (int, error
 }
 
 // FinishImportTask stores the outcome of a task, or returns
-// imports.ErrTaskGone if it is no longer in progress (a reset or
+// discovery.ErrImportTaskGone if it is no longer in progress (a reset or
 // BatchDeleteImportData took it).
 func (s *DB) FinishImportTask(ctx context.Context, t *discovery.ImportTask) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {

@@ -11,7 +11,7 @@ import (
 )
 
 // The inventory read side: configuration items, neighbors and the discovery
-// summary. Queries are compiled from inventory.Query (a small AST of
+// summary. Queries are compiled from discovery.ItemQuery (a small AST of
 // validated conditions and sort keys) with parameters only; every value
 // travels as a bound parameter, lists as one JSON array read by json_each.
 
