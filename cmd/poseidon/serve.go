@@ -155,14 +155,15 @@ func (c *serveCmd) build(ctx context.Context, log *slog.Logger, db *sqlite.DB, c
 	}
 	importer := newImports(db, clk, tokens, c.Data, sources)
 	cfiles := continuousFiles(c.Data)
+	cont := newContinuousExports(db, clk, tokens, log, cfiles)
 	srv := server.New(server.Config{
 		Store: db, Exports: svc, Auth: authn, Clock: clk, Files: files, Log: log,
-		Agents:            newAgents(db, clk, tokens, log),
+		Agents:            newAgents(db, clk, tokens, log, cont),
 		Inventory:         newInventory(db, clk, tokens, log),
 		Applications:      newApplications(db, clk, tokens, log),
 		Tags:              newTags(db, clk, tokens, log),
 		BatchDeletes:      newBatchDeletes(db, clk, tokens, log),
-		ContinuousExports: newContinuousExports(db, clk, tokens, log, cfiles),
+		ContinuousExports: cont,
 		Imports:           importer,
 		AccountFiles:      []server.AccountFiles{importer, cfiles},
 		HomeRegion:        homeRegion, ControlToken: c.ControlToken, MaxBodyBytes: c.MaxBodyBytes, MaxIntakeBytes: c.MaxIntakeBytes,

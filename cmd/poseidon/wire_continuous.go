@@ -7,7 +7,6 @@ import (
 	"github.com/poseidon-ads/poseidon/internal/clock"
 	"github.com/poseidon-ads/poseidon/internal/continuous"
 	"github.com/poseidon-ads/poseidon/internal/pagetoken"
-	"github.com/poseidon-ads/poseidon/internal/server"
 	"github.com/poseidon-ads/poseidon/internal/sqlite"
 )
 
@@ -19,7 +18,7 @@ func continuousFiles(data string) *continuous.Files {
 
 // newContinuousExports builds the continuous export use-case layer, writing
 // into files.
-func newContinuousExports(db *sqlite.DB, clk *clock.Clock, tokens *pagetoken.Sealer, log *slog.Logger, files *continuous.Files) server.ContinuousExports {
+func newContinuousExports(db *sqlite.DB, clk *clock.Clock, tokens *pagetoken.Sealer, log *slog.Logger, files *continuous.Files) *continuous.Service {
 	return continuous.New(continuous.Config{
 		Store:  db,
 		Files:  files,

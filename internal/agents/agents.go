@@ -59,28 +59,41 @@ type Store interface {
 	DeleteAgents(ctx context.Context, account string, reqs []discovery.DeleteAgentRequest) (map[string]discovery.DeleteAgentOutcome, error)
 }
 
+// Forwarder receives the reports of a batch that intake accepted, after
+// they are stored: continuous exports append them to their files.
+// continuous.Service implements it. Forward logs its own errors: intake has
+// succeeded and does not fail for them.
+type Forwarder interface {
+	Forward(ctx context.Context, account string, b *agentdata.Batch, accepted []string)
+}
+
 // Config configures a Service.
 type Config struct {
 	Store  Store
 	Now    func() time.Time
 	Tokens *pagetoken.Sealer
+	// Forward, if not nil, receives every batch's accepted reports.
+	Forward Forwarder
 }
 
 // Service implements the agent use cases.
 type Service struct {
-	store  Store
-	now    func() time.Time
-	tokens *pagetoken.Sealer
+	store   Store
+	now     func() time.Time
+	tokens  *pagetoken.Sealer
+	forward Forwarder
 }
 
 // New returns a Service.
 func New(c Config) *Service {
-	return &Service{store: c.Store, now: c.Now, tokens: c.Tokens}
+	return &Service{store: c.Store, now: c.Now, tokens: c.Tokens, forward: c.Forward}
 }
 
 // Intake validates a whole batch, then stores it in one transaction. A batch
 // that fails validation stores nothing: InvalidParameterValueException names
-// the offending member.
+// the offending member. The accepted reports then go to the Forwarder,
+// before Intake returns, so that a continuous export has them in its files
+// when intake answers.
 func (s *Service) Intake(ctx context.Context, account string, b *agentdata.Batch) (*discovery.IntakeResult, error) {
 	if err := b.Validate(); err != nil {
 		var ve *agentdata.Error
@@ -100,6 +113,11 @@ func (s *Service) Intake(ctx context.Context, account string, b *agentdata.Batch
 	res, err := s.store.IntakeReports(ctx, account, reports, s.now())
 	if err != nil {
 		return nil, fmt.Errorf("intake: %w", err)
+	}
+	if s.forward != nil && len(res.AcceptedIDs) > 0 {
+		// The batch is stored: a client that goes away now must not cut
+		// the forwarding short.
+		s.forward.Forward(context.WithoutCancel(ctx), account, b, res.AcceptedIDs)
 	}
 	return res, nil
 }

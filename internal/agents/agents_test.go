@@ -254,3 +254,57 @@ func TestIDs(t *testing.T) {
 		t.Fatalf("connection ID %q", c)
 	}
 }
+
+// forwarded records what intake forwards.
+type forwarded struct {
+	calls    int
+	accepted []string
+	live     bool // the context was not canceled
+}
+
+func (f *forwarded) Forward(ctx context.Context, account string, b *agentdata.Batch, accepted []string) {
+	f.calls++
+	f.accepted = append(f.accepted, accepted...)
+	f.live = ctx.Err() == nil
+}
+
+// Intake forwards the accepted reports of a batch, once stored, even when
+// the caller's context ends meanwhile; duplicates and invalid batches are not
+// forwarded.
+func TestIntakeForwardsAccepted(t *testing.T) {
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "a.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	fw := &forwarded{}
+	s := agents.New(agents.Config{Store: db, Now: func() time.Time { return t0 }, Tokens: pagetoken.New([]byte("secret")), Forward: fw})
+	report := func(rid string) agentdata.Report { // one moment per report ID
+		return agentdata.Report{ReportID: rid, AgentID: id(1), Timestamp: float64(t0.Unix()) + float64(rid[len(rid)-1]), Server: agentdata.ServerInfo{HostName: "h"}}
+	}
+	if _, err := s.Intake(context.Background(), acct, &agentdata.Batch{Reports: []agentdata.Report{report("r-1"), report("r-2")}}); err != nil {
+		t.Fatal(err)
+	}
+	if fw.calls != 1 || !slices.Equal(fw.accepted, []string{"r-1", "r-2"}) || !fw.live {
+		t.Fatalf("forwarded %+v", fw)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	b := &agentdata.Batch{Reports: []agentdata.Report{report("r-1"), report("r-3")}}
+	res, err := s.Intake(ctx, acct, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Duplicates != 1 || fw.calls != 2 || !slices.Equal(fw.accepted, []string{"r-1", "r-2", "r-3"}) {
+		t.Fatalf("after a duplicate: %+v, forwarded %+v", res, fw)
+	}
+	if _, err := s.Intake(context.Background(), acct, &agentdata.Batch{Reports: []agentdata.Report{report("r-1")}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Intake(context.Background(), acct, &agentdata.Batch{Reports: []agentdata.Report{{ReportID: "bad"}}}); err == nil {
+		t.Fatal("an invalid batch was taken in")
+	}
+	if fw.calls != 2 {
+		t.Fatalf("a batch with nothing accepted was forwarded: %+v", fw)
+	}
+}

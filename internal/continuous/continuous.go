@@ -189,10 +189,10 @@ func (s *Service) Describe(ctx context.Context, account string, in DescribeInput
 	return page, nil
 }
 
-// Append writes the accepted reports of an intake batch to the files of the
-// account's running export, if any. Errors are logged, never returned:
-// intake has already succeeded.
-func (s *Service) Append(ctx context.Context, account string, b *agentdata.Batch, accepted []string) {
+// Forward writes the accepted reports of an intake batch to the files of the
+// account's running export, if any (agents.Forwarder). Errors are logged,
+// never returned: intake has already succeeded.
+func (s *Service) Forward(ctx context.Context, account string, b *agentdata.Batch, accepted []string) {
 	if len(accepted) == 0 || s.cfg.Files == nil {
 		return
 	}

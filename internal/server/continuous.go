@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/poseidon-ads/poseidon/internal/adsapi"
-	"github.com/poseidon-ads/poseidon/internal/agentdata"
 	"github.com/poseidon-ads/poseidon/internal/auth"
 	"github.com/poseidon-ads/poseidon/internal/awsjson"
 	"github.com/poseidon-ads/poseidon/internal/continuous"
@@ -18,9 +17,6 @@ type ContinuousExports interface {
 	Start(ctx context.Context, account string) (*discovery.ContinuousExport, error)
 	Stop(ctx context.Context, account, id string) (*discovery.ContinuousExport, error)
 	Describe(ctx context.Context, account string, in continuous.DescribeInput) (*continuous.Page, error)
-	// Append takes the accepted reports of an intake batch; it logs its
-	// errors and never fails intake.
-	Append(ctx context.Context, account string, b *agentdata.Batch, accepted []string)
 	Now() time.Time
 }
 
