@@ -1,7 +1,8 @@
 // Package agents implements the agent use cases: taking in batches of agent
 // reports (POST /_poseidon/intake), DescribeAgents, starting and stopping
 // data collection, and BatchDeleteAgents. It validates and normalizes input,
-// derives configuration IDs, and leaves persistence to a consumer-owned Store.
+// derives configuration IDs, leaves persistence to a consumer-owned Store,
+// and forwards accepted reports to continuous exports (Forwarder).
 package agents
 
 import (

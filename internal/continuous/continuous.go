@@ -1,8 +1,9 @@
 // Package continuous implements continuous exports (StartContinuousExport,
-// DescribeContinuousExports, StopContinuousExport): the export records and
-// their status machine, and the appending of accepted agent data to local
-// "bucket" folders while an export runs. Persistence of the records is left
-// to a consumer-owned Store; the data files are written by Files.
+// DescribeContinuousExports, StopContinuousExport) over the domain's
+// discovery.ContinuousExport records, and the appending of accepted agent
+// data to local "bucket" folders while an export runs (Forward, called by
+// agent intake). Persistence of the records is left to a consumer-owned
+// Store; the data files are written by Files.
 package continuous
 
 import (

@@ -115,7 +115,7 @@ func TestSize(t *testing.T) {
 		{name: "no samples uses the specification, unadjusted", prefs: discovery.EC2Preferences{CPU: discovery.MetricBasis{Name: "p95", Adjust: 50}, RAM: discovery.MetricBasis{Name: "AVG", Adjust: 50}}, srv: Server{NumLogical: 2, TotalRAMMB: 3000},
 			noSamples: true, wantVCPUs: 2, wantRAM: 3000, wantType: "c5.large", wantReason: "No performance data: sized from the server's specification"},
 		{name: "no samples uses the aggregate", prefs: discovery.EC2Preferences{CPU: discovery.MetricBasis{Name: "AVG"}, RAM: discovery.MetricBasis{Name: "MAX"}},
-			srv:       Server{NumLogical: 4, TotalRAMMB: 8192, Agg: Aggregate{Samples: 3, CPUAvg: 25, CPUMax: 90, FreeRAMAvg: 7000, FreeRAMMin: 6000, FreeRAMMinKnown: true}},
+			srv:       Server{NumLogical: 4, TotalRAMMB: 8192, Perf: discovery.PerfAggregate{Samples: 3, CPUSum: 75, CPUMax: 90, FreeRAMSum: 21000, FreeRAMMin: 6000, FreeRAMMinKnown: true}},
 			noSamples: true, wantVCPUs: 1, wantRAM: 2192, wantType: "c5.large", wantReason: "aggregate of 3 samples"},
 		{name: "nothing known", srv: Server{}, noSamples: true, wantVCPUs: 1, wantRAM: 0, wantReason: "no known vCPU count or RAM size"},
 	} {

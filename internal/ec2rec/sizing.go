@@ -26,16 +26,6 @@ func ArchOf(cpuType string) string {
 	return X8664
 }
 
-// Aggregate is a server's running performance aggregate, used when it has no
-// stored samples (an imported server, for example).
-type Aggregate struct {
-	Samples         int64
-	CPUAvg, CPUMax  float64 // percent
-	FreeRAMAvg      float64 // MB
-	FreeRAMMin      float64 // MB, if FreeRAMMinKnown
-	FreeRAMMinKnown bool
-}
-
 // Server is what sizing reads about one server.
 type Server struct {
 	OSName     string
@@ -51,7 +41,9 @@ type Server struct {
 	// SampleTotalRAMMB is the largest totalRAM of the samples, used when the
 	// server has no totalRAM of its own.
 	SampleTotalRAMMB float64
-	Agg              Aggregate
+	// Perf is the server's performance aggregate, used when it has no
+	// stored samples (an imported server, for example).
+	Perf discovery.PerfAggregate
 }
 
 // ServerOf is the sizing input of a server an EC2 recommendations export
@@ -59,13 +51,8 @@ type Server struct {
 // samples (shared with s, not copied: Size sorts them in place).
 func ServerOf(s *discovery.EC2Server) Server {
 	sv, p := &s.Server, &s.Server.Perf
-	z := Server{OSName: sv.OSName, CPUType: sv.CPUType, NumCPUs: sv.NumCPUs, NumCores: sv.NumCores, NumLogical: sv.NumLogical,
-		TotalRAMMB: sv.TotalRAMMB, CPUPct: s.CPUPct, UsedRAMMB: s.UsedRAMMB, SampleTotalRAMMB: s.SampleTotalRAMMB,
-		Agg: Aggregate{Samples: p.Samples, CPUMax: p.CPUMax, FreeRAMMin: p.FreeRAMMin, FreeRAMMinKnown: p.FreeRAMMinKnown}}
-	if p.Samples > 0 {
-		z.Agg.CPUAvg, z.Agg.FreeRAMAvg = p.CPUSum/float64(p.Samples), p.FreeRAMSum/float64(p.Samples)
-	}
-	return z
+	return Server{OSName: sv.OSName, CPUType: sv.CPUType, NumCPUs: sv.NumCPUs, NumCores: sv.NumCores, NumLogical: sv.NumLogical,
+		TotalRAMMB: sv.TotalRAMMB, CPUPct: s.CPUPct, UsedRAMMB: s.UsedRAMMB, SampleTotalRAMMB: s.SampleTotalRAMMB, Perf: *p}
 }
 
 // VCPUs is the server's vCPU count: logical processors, else cores, else CPUs.
@@ -265,6 +252,7 @@ func (s *Sizer) Size(srv *Server) Result {
 	var notes []string
 	note := func(format string, args ...any) { notes = append(notes, fmt.Sprintf(format, args...)) }
 	haveSamples := len(srv.CPUPct) > 0
+	agg := &srv.Perf
 	if haveSamples {
 		r.Samples = len(srv.CPUPct)
 	}
@@ -276,8 +264,8 @@ func (s *Sizer) Size(srv *Server) Result {
 		r.CPUPct, r.CPUPctKnown = 100, true
 	case haveSamples:
 		r.CPUPct, r.CPUPctKnown = Stat(r.CPU, srv.CPUPct)
-	case srv.Agg.Samples > 0:
-		r.CPUPct, r.CPUPctKnown, aggregateUsed = fromAggregate(r.CPU, srv.Agg.CPUAvg, srv.Agg.CPUMax), true, true
+	case agg.Samples > 0:
+		r.CPUPct, r.CPUPctKnown, aggregateUsed = fromAggregate(r.CPU, agg.CPUSum/float64(agg.Samples), agg.CPUMax), true, true
 		if _, pct := r.CPU.Percentile(); pct {
 			note("CPU %s is the maximum of the aggregate, which keeps no distribution.", r.CPU.Name)
 		}
@@ -298,12 +286,13 @@ func (s *Sizer) Size(srv *Server) Result {
 		r.UsedRAMMB, r.UsedRAMKnown = r.RAMMB, r.RAMMB > 0
 	case len(srv.UsedRAMMB) > 0:
 		r.UsedRAMMB, r.UsedRAMKnown = Stat(r.RAM, srv.UsedRAMMB)
-	case srv.Agg.Samples > 0 && r.RAMMB > 0:
-		minFree := srv.Agg.FreeRAMAvg
-		if srv.Agg.FreeRAMMinKnown {
-			minFree = srv.Agg.FreeRAMMin
+	case agg.Samples > 0 && r.RAMMB > 0:
+		avgFree := agg.FreeRAMSum / float64(agg.Samples)
+		minFree := avgFree
+		if agg.FreeRAMMinKnown {
+			minFree = agg.FreeRAMMin
 		}
-		r.UsedRAMMB = fromAggregate(r.RAM, r.RAMMB-srv.Agg.FreeRAMAvg, r.RAMMB-minFree)
+		r.UsedRAMMB = fromAggregate(r.RAM, r.RAMMB-avgFree, r.RAMMB-minFree)
 		r.UsedRAMKnown, aggregateUsed = true, true
 		if _, pct := r.RAM.Percentile(); pct {
 			note("RAM %s is the maximum of the aggregate, which keeps no distribution.", r.RAM.Name)
@@ -319,7 +308,7 @@ func (s *Sizer) Size(srv *Server) Result {
 	r.SizedRAMMB = int64(ceilNeed(r.RequestedRAMMB))
 
 	r.OSType, _ = OSType(srv.OSName)
-	if r.VCPUs == 0 && !r.UsedRAMKnown && r.Samples == 0 && srv.Agg.Samples == 0 {
+	if r.VCPUs == 0 && !r.UsedRAMKnown && r.Samples == 0 && agg.Samples == 0 {
 		r.Remarks = "No recommendation: the server has no performance data and no known vCPU count or RAM size."
 		return r
 	}
@@ -327,7 +316,7 @@ func (s *Sizer) Size(srv *Server) Result {
 	switch {
 	case bySpec || r.Samples > 0:
 	case aggregateUsed:
-		notes = append([]string{fmt.Sprintf("No samples are stored: sized from the server's performance aggregate of %d samples.", srv.Agg.Samples)}, notes...)
+		notes = append([]string{fmt.Sprintf("No samples are stored: sized from the server's performance aggregate of %d samples.", agg.Samples)}, notes...)
 	default:
 		notes = append([]string{"No performance data: sized from the server's specification (all vCPUs, all RAM)."}, notes...)
 	}

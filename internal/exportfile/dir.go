@@ -1,6 +1,7 @@
 // Package exportfile writes export archives: zips of CSV files named
-// {accountId}_<Name>.csv, and keeps them on disk under one directory with
-// atomic, fsynced writes.
+// {accountId}_<Name>.csv, with the cells of the domain's export rows
+// (discovery.PerfSample, discovery.Server, ...) in AWS's formats, and keeps
+// them on disk under one directory with atomic, fsynced writes.
 package exportfile
 
 import (

@@ -44,17 +44,19 @@ var EC2Layout = Layout{"EC2InstanceRecommendations", []string{
 	"Server.NetworkReadsPerSecondInKB.Max", "Server.NetworkWritesPerSecondInKB.Max",
 }}
 
-// EC2Prefs are an export's preferences as EC2InstanceRecommendations.csv
-// echoes them in its UserPreference.* columns, formatted once per export.
-type EC2Prefs struct {
+// EC2PreferenceLabels are an export's preferences as
+// EC2InstanceRecommendations.csv echoes them in its UserPreference.*
+// columns, formatted once per export.
+type EC2PreferenceLabels struct {
 	CPUSizing, RAMSizing, Region, Tenancy string
 	PricingModel, ContractTerm, Payment   string
 	ExcludedInstances                     string
 }
 
-// NewEC2Prefs formats the preferences (docs/exports.md gives the labels).
-func NewEC2Prefs(p *discovery.EC2Preferences) *EC2Prefs {
-	out := &EC2Prefs{
+// NewEC2PreferenceLabels formats the preferences (docs/exports.md gives the
+// labels).
+func NewEC2PreferenceLabels(p *discovery.EC2Preferences) *EC2PreferenceLabels {
+	out := &EC2PreferenceLabels{
 		CPUSizing: SizingLabel(p.CPU), RAMSizing: SizingLabel(p.RAM),
 		Region: ec2rec.RegionName(p.PreferredRegion), Tenancy: p.Tenancy,
 		ExcludedInstances: strings.Join(p.Excluded, ListSeparator),
@@ -125,7 +127,7 @@ func ordinal(n int) string {
 // ("100", "12005.376"), as in the real file; an unknown value is empty.
 // Percentages of RAM are part × 100 / total, the order of operations that
 // gives the real file's 2000.896 of 12005.376 MB as 16.666666666666668.
-func EC2Record(s *discovery.EC2Server, r *ec2rec.Result, prefs *EC2Prefs, dst []string) []string {
+func EC2Record(s *discovery.EC2Server, r *ec2rec.Result, prefs *EC2PreferenceLabels, dst []string) []string {
 	sv, p := &s.Server, &s.Server.Perf
 	dst = append(dst[:0], sv.ID, s.ExternalID, sv.HostName, sv.VMName, r.Remarks, sv.OSName, sv.OSVersion,
 		positiveInt(sv.NumCPUs), positiveInt(sv.NumCores), positiveInt(sv.NumLogical))

@@ -70,7 +70,7 @@ func TestEC2RecordMatchesCMFRow(t *testing.T) {
 	}
 	sizing := ec2rec.ServerOf(&s)
 	r := ec2rec.NewSizer(cat, prefs, prices).Size(&sizing)
-	got := EC2Record(&s, &r, NewEC2Prefs(&prefs), nil)
+	got := EC2Record(&s, &r, NewEC2PreferenceLabels(&prefs), nil)
 	want := strings.Split(cmfRow, ",")
 	if len(got) != len(want) {
 		t.Fatalf("%d cells, want %d", len(got), len(want))
@@ -108,9 +108,9 @@ func TestSizingLabel(t *testing.T) {
 }
 
 func TestNewEC2Prefs(t *testing.T) {
-	p := NewEC2Prefs(&discovery.EC2Preferences{CPU: discovery.MetricBasis{Name: "p95"}, RAM: discovery.MetricBasis{Name: "AVG", Adjust: 10}, Tenancy: discovery.TenancyDedicated,
+	p := NewEC2PreferenceLabels(&discovery.EC2Preferences{CPU: discovery.MetricBasis{Name: "p95"}, RAM: discovery.MetricBasis{Name: "AVG", Adjust: 10}, Tenancy: discovery.TenancyDedicated,
 		Excluded: []string{"t3", "m5.large"}, PreferredRegion: "eu-west-1", PurchasingOption: "ALL_UPFRONT", OfferingClass: "STANDARD", TermLength: "ONE_YEAR"})
-	want := EC2Prefs{CPUSizing: "95th percentile", RAMSizing: "Average +10%", Region: "Europe (Ireland)", Tenancy: "DEDICATED",
+	want := EC2PreferenceLabels{CPUSizing: "95th percentile", RAMSizing: "Average +10%", Region: "Europe (Ireland)", Tenancy: "DEDICATED",
 		PricingModel: "Reserved (Standard)", ContractTerm: "1 year", Payment: "All Upfront", ExcludedInstances: "t3, m5.large"}
 	if *p != want {
 		t.Errorf("%+v\nwant %+v", *p, want)

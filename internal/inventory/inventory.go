@@ -1,8 +1,9 @@
 // Package inventory implements the inventory read operations:
 // DescribeConfigurations, ListConfigurations, ListServerNeighbors and
 // GetDiscoverySummary. It validates filters and sort orders against the
-// attribute tables of the user guide, turns them into a small query AST that
-// the store compiles to SQL, and renders configuration items as the flat
+// attribute tables of the user guide, turns them into a small typed query
+// (discovery.ItemQuery) that the store compiles to its own SQL, and renders
+// configuration items as the flat
 // string maps AWS returns (Java number and timestamp formats included).
 package inventory
 

@@ -1,6 +1,9 @@
 // Package sqlite is poseidon's embedded store: one SQLite database in the
 // data directory, opened in WAL mode with full fsync so that an acknowledged
-// write survives kill -9. Migrations are embedded and applied at open.
+// write survives kill -9. Migrations are embedded and applied at open. It
+// reads and writes the domain's records (package discovery) and imports no
+// use case: each use case declares the Store it needs, and cmd/poseidon
+// checks that DB implements them all.
 package sqlite
 
 import (

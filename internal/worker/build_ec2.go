@@ -32,7 +32,7 @@ func (w *Worker) buildEC2(ctx context.Context, t *discovery.ExportTask) discover
 		return failed("Export failed: the EC2 price lists could not be read.")
 	}
 	sizer := ec2rec.NewSizer(catalog, prefs, prices)
-	echo := exportfile.NewEC2Prefs(&prefs)
+	echo := exportfile.NewEC2PreferenceLabels(&prefs)
 	size, err := w.Files.Write(t.AccountID, t.ID, func(out io.Writer) error {
 		a := exportfile.NewArchive(out, t.AccountID, t.RequestTime)
 		rec := make([]string, 0, len(exportfile.EC2Layout.Header))
