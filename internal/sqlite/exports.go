@@ -38,7 +38,7 @@ func fromNullMs(v sql.NullInt64) *time.Time {
 type scanner interface{ Scan(...any) error }
 
 // ec2PrefsColumn is the stored form of discovery.EC2Preferences: the JSON
-// in export_tasks.ec2_preferences, ” for exports of other kinds.
+// in export_tasks.ec2_preferences, empty for exports of other kinds.
 type ec2PrefsColumn struct {
 	CPU              basisColumn `json:"cpu"`
 	RAM              basisColumn `json:"ram"`
