@@ -11,20 +11,13 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/alecthomas/kong"
 
-	"github.com/poseidon-ads/poseidon/internal/auth"
-	"github.com/poseidon-ads/poseidon/internal/clock"
-	"github.com/poseidon-ads/poseidon/internal/exportfile"
 	"github.com/poseidon-ads/poseidon/internal/exports"
-	"github.com/poseidon-ads/poseidon/internal/pagetoken"
-	"github.com/poseidon-ads/poseidon/internal/server"
-	"github.com/poseidon-ads/poseidon/internal/sqlite"
-	"github.com/poseidon-ads/poseidon/internal/worker"
+	"github.com/poseidon-ads/poseidon/internal/imports"
 )
 
 // DefaultAddr is where poseidon listens unless told otherwise.
@@ -78,103 +71,72 @@ func (c *serveCmd) limits() exports.Limits {
 // maxHeaderBytes bounds a request's header block.
 const maxHeaderBytes = 64 << 10
 
-// app is a poseidon server assembled from its flags: the HTTP handler over
-// an open store, and the background loops that serve it.
-type app struct {
-	srv   *server.Server
-	authn *auth.Authenticator
-	db    *sqlite.DB
-	// work are the background loops (export workers, janitor, batch
-	// deletes, imports); each runs until its context ends.
-	work []func(context.Context)
+// importSources are where import URLs may read from, from the serve flags.
+type importSources struct {
+	perAccount bool // strict mode: data/buckets/<account>/BUCKET/KEY
+	dirs       []string
+	hosts      *imports.Hosts
 }
 
-// assemble opens the data directory and the store and builds the handler.
-// The caller closes a.db.
-func (c *serveCmd) assemble(ctx context.Context, log *slog.Logger) (*app, error) {
-	homeRegion := c.HomeRegion
-	if strings.EqualFold(homeRegion, "none") {
-		homeRegion = ""
+// importSourcesOf checks the --import-allow-dir and --import-allow-host
+// flags. An allowed directory must exist, and may neither hold nor lie
+// inside the data directory (the store and every account's files), hold
+// the credentials file, or be a kernel file system (/proc, /sys, /dev);
+// it is kept with its symbolic links resolved. Host names are resolved
+// once, here.
+func (c *serveCmd) importSourcesOf(ctx context.Context, strict bool) (importSources, error) {
+	src := importSources{perAccount: strict}
+	data, err := realPath(c.Data)
+	if err != nil {
+		return src, err
 	}
-	if err := os.MkdirAll(c.Data, 0o755); err != nil {
-		return nil, fmt.Errorf("create data directory: %w", err)
-	}
-	clk := clock.New(time.Now)
-	authn := auth.Open()
+	guarded := []string{data}
 	if c.Credentials != "" {
-		var err error
-		if authn, err = auth.LoadStrict(c.Credentials, time.Now); err != nil {
-			return nil, err
+		creds, err := realPath(c.Credentials)
+		if err != nil {
+			return src, err
 		}
+		guarded = append(guarded, creds)
 	}
-
-	db, err := sqlite.Open(ctx, filepath.Join(c.Data, "poseidon.db"))
-	if err != nil {
-		return nil, err
+	for _, d := range c.ImportAllowDir {
+		p, err := realPath(d)
+		if err != nil {
+			return src, fmt.Errorf("--import-allow-dir %s: %w", d, err)
+		}
+		if st, err := os.Stat(p); err != nil || !st.IsDir() {
+			return src, fmt.Errorf("--import-allow-dir %s: not a directory", d)
+		}
+		for _, g := range guarded {
+			if within(g, p) || within(p, g) {
+				return src, fmt.Errorf("--import-allow-dir %s: overlaps %s, which tenants must not read", d, g)
+			}
+		}
+		for _, k := range []string{"/proc", "/sys", "/dev"} {
+			if within(p, k) || within(k, p) {
+				return src, fmt.Errorf("--import-allow-dir %s: overlaps %s", d, k)
+			}
+		}
+		src.dirs = append(src.dirs, p)
 	}
-	offset, err := db.ClockOffset(ctx)
-	if err != nil {
-		db.Close()
-		return nil, err
+	if src.hosts, err = imports.NewHosts(ctx, c.ImportAllowHost, nil); err != nil {
+		return src, fmt.Errorf("--import-allow-host: %w", err)
 	}
-	clk.SetOffset(offset)
-	a, err := c.build(ctx, log, db, clk, authn, homeRegion)
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	return a, nil
+	return src, nil
 }
 
-func (c *serveCmd) build(ctx context.Context, log *slog.Logger, db *sqlite.DB, clk *clock.Clock, authn *auth.Authenticator, homeRegion string) (*app, error) {
-	tokenSecret, err := db.Secret(ctx, "pagetoken")
+// realPath is p made absolute with its symbolic links resolved.
+func realPath(p string) (string, error) {
+	abs, err := filepath.Abs(p)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	urlSecret, err := db.Secret(ctx, "download")
-	if err != nil {
-		return nil, err
-	}
+	return filepath.EvalSymlinks(abs)
+}
 
-	files := exportfile.Dir{Root: filepath.Join(c.Data, "exports")}
-	w := &worker.Worker{Queue: db, Files: files, Now: clk.Now, Log: log, Workers: c.Workers, Changed: clk.Changed(), MaxExportBytes: c.ExportSizeLimit}
-	if err := w.Recover(ctx); err != nil {
-		return nil, err
-	}
-	tokens := pagetoken.New(tokenSecret)
-	svc := exports.New(exports.Config{Store: db, Now: clk.Now, Delay: c.ExportDelay, Limits: c.limits(), Tokens: tokens, Wake: w.Wake})
-	sources, err := c.importSourcesOf(ctx, authn.Strict())
-	if err != nil {
-		return nil, err
-	}
-	for _, d := range sources.dirs {
-		log.Info("file:// import URLs may read files under a directory, for every account", "dir", d)
-	}
-	for _, h := range c.ImportAllowHost {
-		log.Info("http(s):// import URLs may fetch from a host, for every account", "host", h)
-	}
-	importer := newImports(db, clk, tokens, c.Data, sources)
-	cfiles := continuousFiles(c.Data)
-	srv := server.New(server.Config{
-		Store: db, Exports: svc, Auth: authn, Clock: clk, Files: files, Log: log,
-		Agents:            newAgents(db, clk, tokens, log),
-		Inventory:         newInventory(db, clk, tokens, log),
-		Applications:      newApplications(db, clk, tokens, log),
-		Tags:              newTags(db, clk, tokens, log),
-		BatchDeletes:      newBatchDeletes(db, clk, tokens, log),
-		ContinuousExports: newContinuousExports(db, clk, tokens, log, cfiles),
-		Imports:           importer,
-		AccountFiles:      []server.AccountFiles{importer, cfiles},
-		HomeRegion:        homeRegion, ControlToken: c.ControlToken, MaxBodyBytes: c.MaxBodyBytes, MaxIntakeBytes: c.MaxIntakeBytes,
-		SmithyStatusCodes: c.SmithyStatusCodes, URLSecret: urlSecret,
-	})
-	janitor := &worker.Janitor{Store: db, Files: files, Now: clk.Now, Log: log, Changed: clk.Changed()}
-	return &app{srv: srv, authn: authn, db: db, work: []func(context.Context){
-		func(ctx context.Context) { w.Run(ctx) },
-		func(ctx context.Context) { janitor.Run(ctx) },
-		func(ctx context.Context) { runBatchDeletes(ctx, db, clk, log) },
-		func(ctx context.Context) { importer.Run(ctx, log) },
-	}}, nil
+// within reports whether p is dir or lies inside it.
+func within(p, dir string) bool {
+	rel, err := filepath.Rel(dir, p)
+	return err == nil && (rel == "." || filepath.IsLocal(rel))
 }
 
 // httpServer is the http.Server for handler with the connection timeouts
@@ -199,11 +161,11 @@ func (c *serveCmd) Run(ctx context.Context, stdout io.Writer, g *globals) error 
 	if c.MaxConnections < 0 {
 		return errors.New("--max-connections must not be negative")
 	}
-	a, err := c.assemble(ctx, log)
+	a, err := newApp(ctx, c, log)
 	if err != nil {
 		return err
 	}
-	defer a.db.Close()
+	defer a.store.Close()
 	srv, authn := a.srv, a.authn
 
 	ln, err := net.Listen("tcp", c.Addr)

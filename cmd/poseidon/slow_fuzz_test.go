@@ -64,7 +64,7 @@ func slowFuzzHandler(f *testing.F, log *slog.Logger) http.Handler {
 		f.Fatal(err)
 	}
 	ctx, stop := context.WithCancel(context.Background())
-	a, err := c.Serve.assemble(ctx, log)
+	a, err := newApp(ctx, &c.Serve, log)
 	if err != nil {
 		stop()
 		f.Fatal(err)
@@ -76,7 +76,7 @@ func slowFuzzHandler(f *testing.F, log *slog.Logger) http.Handler {
 	f.Cleanup(func() {
 		stop()
 		wg.Wait()
-		a.db.Close()
+		a.store.Close()
 	})
 	a.srv.SetPublicURL("http://127.0.0.1:8470")
 	a.srv.Ready()

@@ -1,31 +1,23 @@
 // Package agents implements the agent use cases: taking in batches of agent
 // reports (POST /_poseidon/intake), DescribeAgents, starting and stopping
 // data collection, and BatchDeleteAgents. It validates and normalizes input,
-// derives configuration IDs, and leaves persistence to a consumer-owned Store.
+// derives configuration IDs, leaves persistence to a consumer-owned Store,
+// and forwards accepted reports to continuous exports (Forwarder).
 package agents
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
 	"net"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/poseidon-ads/poseidon/internal/agentdata"
 	"github.com/poseidon-ads/poseidon/internal/discovery"
 	"github.com/poseidon-ads/poseidon/internal/pagetoken"
-)
-
-// Collection statuses (AgentInfo.collectionStatus).
-const (
-	CollectionStarted = "STARTED"
-	CollectionStopped = "STOPPED"
 )
 
 // Defaults applied to report members an agent leaves out.
@@ -38,90 +30,6 @@ const (
 
 // Operation names that read agents (bound into page tokens).
 const OpDescribeAgents = "DescribeAgents"
-
-// Agent is a discovery agent or collector, as DescribeAgents shows it.
-type Agent struct {
-	AccountID        string
-	ID               string
-	Type             string
-	ConnectorID      string
-	HostName         string
-	Version          string
-	Health           string
-	CollectionStatus string
-	Network          []NetworkInfo
-	Registered       time.Time
-	LastHealthPing   time.Time
-	// FirstData and LastData bound the data taken in; zero if none.
-	FirstData, LastData time.Time
-	// ServerID is the agent's server (d-server-...).
-	ServerID string
-}
-
-// NetworkInfo is one AgentNetworkInfo.
-type NetworkInfo struct {
-	IPAddress  string `json:"ipAddress"`
-	MACAddress string `json:"macAddress"`
-}
-
-// Query selects agents of one account in ascending agent ID order.
-type Query struct {
-	AccountID string
-	// IDs, when not nil, keeps only these agent IDs.
-	IDs []string
-	// After keeps agent IDs greater than this one (keyset cursor); "" for the start.
-	After string
-	Limit int
-}
-
-// Report is an agent report ready for the store: defaults applied and the
-// agent's server and processes identified.
-type Report struct {
-	*agentdata.Report
-	// TimeMs is the report's timestamp in epoch milliseconds.
-	TimeMs int64
-	// ServerID is the reporting agent's server.
-	ServerID string
-	// ProcessIDs parallels Report.Processes.
-	ProcessIDs []string
-}
-
-// IntakeResult tells what became of a batch's reports.
-type IntakeResult struct {
-	// Accepted reports had their data stored.
-	Accepted int
-	// AcceptedIDs are the report IDs of the accepted reports, in batch
-	// order (len(AcceptedIDs) == Accepted).
-	AcceptedIDs []string
-	// Duplicates had been taken in before (same report ID in the account).
-	Duplicates int
-	// Dropped reports updated their agent's health but had their data
-	// discarded; DroppedReports says why.
-	Dropped        int
-	DroppedReports []DroppedReport
-}
-
-// DroppedReport is one report whose data was discarded.
-type DroppedReport struct {
-	ReportID string
-	Reason   string
-}
-
-// DeleteRequest is one DeleteAgent.
-type DeleteRequest struct {
-	AgentID string
-	Force   bool
-}
-
-// DeleteOutcome is what the store did with one DeleteRequest.
-type DeleteOutcome int
-
-// Delete outcomes.
-const (
-	Deleted DeleteOutcome = iota
-	NotFound
-	InUse // collecting (STARTED) and not forced
-)
 
 // DeleteError is one BatchDeleteAgentError.
 type DeleteError struct {
@@ -142,14 +50,22 @@ type Store interface {
 	// IntakeReports stores reports (all of one account) in one transaction:
 	// reports whose ID was taken in before count as duplicates; reports of
 	// an agent whose collection is STOPPED update the agent and are dropped.
-	IntakeReports(ctx context.Context, account string, reports []*Report, now time.Time) (*IntakeResult, error)
-	FindAgents(ctx context.Context, q Query) ([]*Agent, error)
+	IntakeReports(ctx context.Context, account string, reports []*discovery.AgentReport, now time.Time) (*discovery.IntakeResult, error)
+	FindAgents(ctx context.Context, q discovery.AgentQuery) ([]*discovery.Agent, error)
 	// SetCollectionStatus sets the status of the account's agents among ids
 	// and returns the IDs it found.
 	SetCollectionStatus(ctx context.Context, account string, ids []string, status string) (map[string]bool, error)
 	// DeleteAgents deletes agent records (not their data) in one
 	// transaction, refusing agents whose collection is STARTED unless forced.
-	DeleteAgents(ctx context.Context, account string, reqs []DeleteRequest) (map[string]DeleteOutcome, error)
+	DeleteAgents(ctx context.Context, account string, reqs []discovery.DeleteAgentRequest) (map[string]discovery.DeleteAgentOutcome, error)
+}
+
+// Forwarder receives the reports of a batch that intake accepted, after
+// they are stored: continuous exports append them to their files.
+// continuous.Service implements it. Forward logs its own errors: intake has
+// succeeded and does not fail for them.
+type Forwarder interface {
+	Forward(ctx context.Context, account string, b *agentdata.Batch, accepted []string)
 }
 
 // Config configures a Service.
@@ -157,52 +73,29 @@ type Config struct {
 	Store  Store
 	Now    func() time.Time
 	Tokens *pagetoken.Sealer
+	// Forward, if not nil, receives every batch's accepted reports.
+	Forward Forwarder
 }
 
 // Service implements the agent use cases.
 type Service struct {
-	store  Store
-	now    func() time.Time
-	tokens *pagetoken.Sealer
+	store   Store
+	now     func() time.Time
+	tokens  *pagetoken.Sealer
+	forward Forwarder
 }
 
 // New returns a Service.
 func New(c Config) *Service {
-	return &Service{store: c.Store, now: c.Now, tokens: c.Tokens}
-}
-
-// ServerID is the configuration ID of an agent's server:
-// d-server- and 17 hex digits of SHA-256(account "/" agentId).
-func ServerID(account, agentID string) string {
-	return "d-server-" + digest(account, agentID)
-}
-
-// ProcessID is the configuration ID of a process of a server, one per
-// distinct (name, path, command line): d-process- and 17 hex digits.
-func ProcessID(account, serverID, name, path, commandLine string) string {
-	return "d-process-" + digest(account, serverID, name, path, commandLine)
-}
-
-// ConnectionID keys an aggregated connection: 17 hex digits.
-func ConnectionID(account, sourceIP, destinationIP string, destinationPort int, protocol, sourceProcessID, destinationProcessID string) string {
-	return digest(account, sourceIP, destinationIP, strconv.Itoa(destinationPort), protocol, sourceProcessID, destinationProcessID)
-}
-
-// digest hashes parts joined by "/" (a server ID) or, for more than two
-// parts, by NUL, so that parts holding "/" (paths) cannot collide.
-func digest(parts ...string) string {
-	sep := "\x00"
-	if len(parts) == 2 {
-		sep = "/"
-	}
-	sum := sha256.Sum256([]byte(strings.Join(parts, sep)))
-	return hex.EncodeToString(sum[:9])[:17]
+	return &Service{store: c.Store, now: c.Now, tokens: c.Tokens, forward: c.Forward}
 }
 
 // Intake validates a whole batch, then stores it in one transaction. A batch
 // that fails validation stores nothing: InvalidParameterValueException names
-// the offending member.
-func (s *Service) Intake(ctx context.Context, account string, b *agentdata.Batch) (*IntakeResult, error) {
+// the offending member. The accepted reports then go to the Forwarder,
+// before Intake returns, so that a continuous export has them in its files
+// when intake answers.
+func (s *Service) Intake(ctx context.Context, account string, b *agentdata.Batch) (*discovery.IntakeResult, error) {
 	if err := b.Validate(); err != nil {
 		var ve *agentdata.Error
 		if errors.As(err, &ve) {
@@ -210,7 +103,7 @@ func (s *Service) Intake(ctx context.Context, account string, b *agentdata.Batch
 		}
 		return nil, discovery.Errorf(discovery.InvalidParameterValue, "Invalid agent report batch: %s", err)
 	}
-	reports := make([]*Report, len(b.Reports))
+	reports := make([]*discovery.AgentReport, len(b.Reports))
 	for i := range b.Reports {
 		reports[i] = prepare(account, &b.Reports[i])
 	}
@@ -222,11 +115,16 @@ func (s *Service) Intake(ctx context.Context, account string, b *agentdata.Batch
 	if err != nil {
 		return nil, fmt.Errorf("intake: %w", err)
 	}
+	if s.forward != nil && len(res.AcceptedIDs) > 0 {
+		// The batch is stored: a client that goes away now must not cut
+		// the forwarding short.
+		s.forward.Forward(context.WithoutCancel(ctx), account, b, res.AcceptedIDs)
+	}
 	return res, nil
 }
 
 // prepare applies defaults and derives IDs.
-func prepare(account string, r *agentdata.Report) *Report {
+func prepare(account string, r *agentdata.Report) *discovery.AgentReport {
 	if r.Agent.AgentType == "" {
 		r.Agent.AgentType = DefaultAgentType
 	}
@@ -251,11 +149,11 @@ func prepare(account string, r *agentdata.Report) *Report {
 			c.TransportProtocol = DefaultProtocol
 		}
 	}
-	p := &Report{Report: r, TimeMs: int64(math.Round(r.Timestamp * 1000)), ServerID: ServerID(account, r.AgentID)}
+	p := &discovery.AgentReport{Report: r, TimeMs: int64(math.Round(r.Timestamp * 1000)), ServerID: discovery.ServerID(account, r.AgentID)}
 	if len(r.Processes) > 0 {
 		p.ProcessIDs = make([]string, len(r.Processes))
 		for i, pr := range r.Processes {
-			p.ProcessIDs[i] = ProcessID(account, p.ServerID, pr.Name, pr.Path, pr.CommandLine)
+			p.ProcessIDs[i] = discovery.ProcessID(account, p.ServerID, pr.Name, pr.Path, pr.CommandLine)
 		}
 	}
 	return p
@@ -268,24 +166,17 @@ func ipFamily(ip string) string {
 	return "IPv4"
 }
 
-// Filter is a DescribeAgents Filter.
-type Filter struct {
-	Name      string
-	Values    []string
-	Condition string
-}
-
 // DescribeInput is a DescribeAgents request.
 type DescribeInput struct {
 	IDs        []string
-	Filters    []Filter
+	Filters    []discovery.Filter
 	MaxResults *int32
 	NextToken  *string
 }
 
 // Page is one page of agents; Next is "" on the last page.
 type Page struct {
-	Agents []*Agent
+	Agents []*discovery.Agent
 	Next   string
 }
 
@@ -294,26 +185,26 @@ const TimeLayout = "2006-01-02T15:04:05Z"
 
 // filterFields are the AgentInfo keys DescribeAgents filters on, by
 // lower-cased name; each yields the values an agent has for the key.
-var filterFields = map[string]func(a *Agent) []string{
-	"agentid":          func(a *Agent) []string { return []string{a.ID} },
-	"hostname":         func(a *Agent) []string { return []string{a.HostName} },
-	"health":           func(a *Agent) []string { return []string{a.Health} },
-	"collectionstatus": func(a *Agent) []string { return []string{a.CollectionStatus} },
-	"agenttype":        func(a *Agent) []string { return []string{a.Type} },
-	"version":          func(a *Agent) []string { return []string{a.Version} },
-	"connectorid":      func(a *Agent) []string { return []string{a.ConnectorID} },
-	"registeredtime":   func(a *Agent) []string { return []string{a.Registered.UTC().Format(TimeLayout)} },
-	"lasthealthpingtime": func(a *Agent) []string {
+var filterFields = map[string]func(a *discovery.Agent) []string{
+	"agentid":          func(a *discovery.Agent) []string { return []string{a.ID} },
+	"hostname":         func(a *discovery.Agent) []string { return []string{a.HostName} },
+	"health":           func(a *discovery.Agent) []string { return []string{a.Health} },
+	"collectionstatus": func(a *discovery.Agent) []string { return []string{a.CollectionStatus} },
+	"agenttype":        func(a *discovery.Agent) []string { return []string{a.Type} },
+	"version":          func(a *discovery.Agent) []string { return []string{a.Version} },
+	"connectorid":      func(a *discovery.Agent) []string { return []string{a.ConnectorID} },
+	"registeredtime":   func(a *discovery.Agent) []string { return []string{a.Registered.UTC().Format(TimeLayout)} },
+	"lasthealthpingtime": func(a *discovery.Agent) []string {
 		return []string{a.LastHealthPing.UTC().Format(TimeLayout)}
 	},
-	"agentnetworkinfolist.ipaddress": func(a *Agent) []string {
+	"agentnetworkinfolist.ipaddress": func(a *discovery.Agent) []string {
 		out := make([]string, len(a.Network))
 		for i, n := range a.Network {
 			out[i] = n.IPAddress
 		}
 		return out
 	},
-	"agentnetworkinfolist.macaddress": func(a *Agent) []string {
+	"agentnetworkinfolist.macaddress": func(a *discovery.Agent) []string {
 		out := make([]string, len(a.Network))
 		for i, n := range a.Network {
 			out[i] = n.MACAddress
@@ -330,7 +221,7 @@ var FilterNames = []string{"agentId", "hostName", "health", "collectionStatus", 
 var Conditions = []string{"EQUALS", "NOT_EQUALS", "CONTAINS", "NOT_CONTAINS"}
 
 type matcher struct {
-	field    func(*Agent) []string
+	field    func(*discovery.Agent) []string
 	values   []string
 	contains bool
 	negate   bool
@@ -338,7 +229,7 @@ type matcher struct {
 
 // match: the positive conditions hold when any of the agent's values equals
 // (contains) any filter value; the negative ones when none does.
-func (m *matcher) match(a *Agent) bool {
+func (m *matcher) match(a *discovery.Agent) bool {
 	hit := false
 	for _, have := range m.field(a) {
 		for _, v := range m.values {
@@ -354,7 +245,7 @@ func (m *matcher) match(a *Agent) bool {
 	return hit != m.negate
 }
 
-func compileFilters(fs []Filter) ([]matcher, error) {
+func compileFilters(fs []discovery.Filter) ([]matcher, error) {
 	out := make([]matcher, 0, len(fs))
 	for _, f := range fs {
 		field, ok := filterFields[strings.ToLower(f.Name)]
@@ -409,7 +300,7 @@ func (s *Service) Describe(ctx context.Context, account string, in DescribeInput
 		bound[i] = boundFilter{strings.ToLower(f.Name), f.Values, f.Condition}
 	}
 	binding := pagetoken.Query(OpDescribeAgents, account, ids, bound)
-	q := Query{AccountID: account, IDs: ids}
+	q := discovery.AgentQuery{AccountID: account, IDs: ids}
 	if in.NextToken != nil && *in.NextToken != "" {
 		var c cursor
 		if err := s.tokens.Open(*in.NextToken, binding, &c); err != nil || c.After == "" {
@@ -423,7 +314,7 @@ func (s *Service) Describe(ctx context.Context, account string, in DescribeInput
 	if len(matchers) > 0 {
 		q.Limit = 256
 	}
-	var got []*Agent
+	var got []*discovery.Agent
 	for {
 		batch, err := s.store.FindAgents(ctx, q)
 		if err != nil {
@@ -460,12 +351,12 @@ func (s *Service) Describe(ctx context.Context, account string, in DescribeInput
 
 // StartCollection serves StartDataCollectionByAgentIds.
 func (s *Service) StartCollection(ctx context.Context, account string, ids []string) ([]ConfigurationStatus, error) {
-	return s.setCollection(ctx, account, ids, CollectionStarted, "Data collection started.")
+	return s.setCollection(ctx, account, ids, discovery.CollectionStarted, "Data collection started.")
 }
 
 // StopCollection serves StopDataCollectionByAgentIds.
 func (s *Service) StopCollection(ctx context.Context, account string, ids []string) ([]ConfigurationStatus, error) {
-	return s.setCollection(ctx, account, ids, CollectionStopped, "Data collection stopped.")
+	return s.setCollection(ctx, account, ids, discovery.CollectionStopped, "Data collection stopped.")
 }
 
 // setCollection takes effect at once (there is no agent to wait for) and is
@@ -489,7 +380,7 @@ func (s *Service) setCollection(ctx context.Context, account string, ids []strin
 
 // Delete serves BatchDeleteAgents. Each agent ID is handled once (force if
 // any of its entries says so); the agent record goes, its data stays.
-func (s *Service) Delete(ctx context.Context, account string, reqs []DeleteRequest) ([]DeleteError, error) {
+func (s *Service) Delete(ctx context.Context, account string, reqs []discovery.DeleteAgentRequest) ([]DeleteError, error) {
 	var (
 		order []string
 		force = map[string]bool{}
@@ -500,9 +391,9 @@ func (s *Service) Delete(ctx context.Context, account string, reqs []DeleteReque
 		}
 		force[r.AgentID] = force[r.AgentID] || r.Force
 	}
-	uniq := make([]DeleteRequest, len(order))
+	uniq := make([]discovery.DeleteAgentRequest, len(order))
 	for i, id := range order {
-		uniq[i] = DeleteRequest{AgentID: id, Force: force[id]}
+		uniq[i] = discovery.DeleteAgentRequest{AgentID: id, Force: force[id]}
 	}
 	outcomes, err := s.store.DeleteAgents(ctx, account, uniq)
 	if err != nil {
@@ -511,9 +402,9 @@ func (s *Service) Delete(ctx context.Context, account string, reqs []DeleteReque
 	errs := []DeleteError{}
 	for _, id := range order {
 		switch outcomes[id] {
-		case NotFound:
+		case discovery.AgentNotFound:
 			errs = append(errs, DeleteError{AgentID: id, Code: "NOT_FOUND", Message: fmt.Sprintf("Agent %s was not found in this account.", id)})
-		case InUse:
+		case discovery.AgentInUse:
 			errs = append(errs, DeleteError{AgentID: id, Code: "AGENT_IN_USE",
 				Message: fmt.Sprintf("Agent %s is collecting data. Stop its data collection first, or set force to delete it anyway.", id)})
 		}

@@ -58,7 +58,7 @@ func fleet(t *testing.T, s *agents.Service) {
 	}
 }
 
-func ids(as []*agents.Agent) []string {
+func ids(as []*discovery.Agent) []string {
 	out := make([]string, len(as))
 	for i, a := range as {
 		out[i] = a.ID
@@ -78,8 +78,8 @@ func describe(t *testing.T, s *agents.Service, in agents.DescribeInput) []string
 	return ids(p.Agents)
 }
 
-func f(name, cond string, values ...string) agents.Filter {
-	return agents.Filter{Name: name, Condition: cond, Values: values}
+func f(name, cond string, values ...string) discovery.Filter {
+	return discovery.Filter{Name: name, Condition: cond, Values: values}
 }
 
 func TestDescribeFilters(t *testing.T) {
@@ -92,20 +92,20 @@ func TestDescribeFilters(t *testing.T) {
 	}{
 		{"all", agents.DescribeInput{}, []int{1, 2, 3, 4, 5}},
 		{"ids, unknown left out", agents.DescribeInput{IDs: []string{id(3), id(1), id(99), id(3)}}, []int{1, 3}},
-		{"health equals", agents.DescribeInput{Filters: []agents.Filter{f("health", "EQUALS", "UNHEALTHY")}}, []int{2}},
-		{"values are OR-ed", agents.DescribeInput{Filters: []agents.Filter{f("agentId", "EQUALS", id(1), id(5))}}, []int{1, 5}},
-		{"not equals excludes every value", agents.DescribeInput{Filters: []agents.Filter{f("agentId", "NOT_EQUALS", id(1), id(5))}}, []int{2, 3, 4}},
-		{"contains", agents.DescribeInput{Filters: []agents.Filter{f("hostName", "CONTAINS", "web-")}}, []int{1, 3, 4, 5}},
-		{"not contains", agents.DescribeInput{Filters: []agents.Filter{f("hostName", "NOT_CONTAINS", "web-")}}, []int{2}},
-		{"filters AND-ed", agents.DescribeInput{Filters: []agents.Filter{f("version", "EQUALS", "2.0.1"), f("hostName", "CONTAINS", "web")}}, []int{1, 3, 5}},
-		{"ids AND filters", agents.DescribeInput{IDs: []string{id(1), id(2)}, Filters: []agents.Filter{f("collectionStatus", "EQUALS", "STARTED")}}, []int{1, 2}},
-		{"agent type", agents.DescribeInput{Filters: []agents.Filter{f("agentType", "EQUALS", "EC2")}}, []int{1, 2, 3, 5}},
-		{"connector id", agents.DescribeInput{Filters: []agents.Filter{f("connectorId", "EQUALS", "conn-1")}}, []int{4}},
-		{"any IP of the list", agents.DescribeInput{Filters: []agents.Filter{f("agentNetworkInfoList.ipAddress", "EQUALS", "192.168.9.9")}}, []int{4}},
-		{"no IP of the list", agents.DescribeInput{Filters: []agents.Filter{f("agentNetworkInfoList.ipAddress", "NOT_CONTAINS", "192.168.")}}, []int{1, 2, 3, 5}},
-		{"mac", agents.DescribeInput{Filters: []agents.Filter{f("agentNetworkInfoList.macAddress", "CONTAINS", ":03")}}, []int{3}},
-		{"name case-insensitive", agents.DescribeInput{Filters: []agents.Filter{f("HOSTNAME", "EQUALS", "db-2.example.com")}}, []int{2}},
-		{"registered time", agents.DescribeInput{Filters: []agents.Filter{f("registeredTime", "EQUALS", t0.Add(3*time.Second).Format(agents.TimeLayout))}}, []int{3}},
+		{"health equals", agents.DescribeInput{Filters: []discovery.Filter{f("health", "EQUALS", "UNHEALTHY")}}, []int{2}},
+		{"values are OR-ed", agents.DescribeInput{Filters: []discovery.Filter{f("agentId", "EQUALS", id(1), id(5))}}, []int{1, 5}},
+		{"not equals excludes every value", agents.DescribeInput{Filters: []discovery.Filter{f("agentId", "NOT_EQUALS", id(1), id(5))}}, []int{2, 3, 4}},
+		{"contains", agents.DescribeInput{Filters: []discovery.Filter{f("hostName", "CONTAINS", "web-")}}, []int{1, 3, 4, 5}},
+		{"not contains", agents.DescribeInput{Filters: []discovery.Filter{f("hostName", "NOT_CONTAINS", "web-")}}, []int{2}},
+		{"filters AND-ed", agents.DescribeInput{Filters: []discovery.Filter{f("version", "EQUALS", "2.0.1"), f("hostName", "CONTAINS", "web")}}, []int{1, 3, 5}},
+		{"ids AND filters", agents.DescribeInput{IDs: []string{id(1), id(2)}, Filters: []discovery.Filter{f("collectionStatus", "EQUALS", "STARTED")}}, []int{1, 2}},
+		{"agent type", agents.DescribeInput{Filters: []discovery.Filter{f("agentType", "EQUALS", "EC2")}}, []int{1, 2, 3, 5}},
+		{"connector id", agents.DescribeInput{Filters: []discovery.Filter{f("connectorId", "EQUALS", "conn-1")}}, []int{4}},
+		{"any IP of the list", agents.DescribeInput{Filters: []discovery.Filter{f("agentNetworkInfoList.ipAddress", "EQUALS", "192.168.9.9")}}, []int{4}},
+		{"no IP of the list", agents.DescribeInput{Filters: []discovery.Filter{f("agentNetworkInfoList.ipAddress", "NOT_CONTAINS", "192.168.")}}, []int{1, 2, 3, 5}},
+		{"mac", agents.DescribeInput{Filters: []discovery.Filter{f("agentNetworkInfoList.macAddress", "CONTAINS", ":03")}}, []int{3}},
+		{"name case-insensitive", agents.DescribeInput{Filters: []discovery.Filter{f("HOSTNAME", "EQUALS", "db-2.example.com")}}, []int{2}},
+		{"registered time", agents.DescribeInput{Filters: []discovery.Filter{f("registeredTime", "EQUALS", t0.Add(3*time.Second).Format(agents.TimeLayout))}}, []int{3}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var want []string
@@ -129,8 +129,8 @@ func TestDescribeErrors(t *testing.T) {
 		code discovery.ErrorCode
 		msg  string
 	}{
-		{agents.DescribeInput{Filters: []agents.Filter{f("osName", "EQUALS", "x")}}, discovery.InvalidParameter, ""},
-		{agents.DescribeInput{Filters: []agents.Filter{f("health", "GT", "x")}}, discovery.InvalidParameterValue, ""},
+		{agents.DescribeInput{Filters: []discovery.Filter{f("osName", "EQUALS", "x")}}, discovery.InvalidParameter, ""},
+		{agents.DescribeInput{Filters: []discovery.Filter{f("health", "GT", "x")}}, discovery.InvalidParameterValue, ""},
 		{agents.DescribeInput{MaxResults: &neg}, discovery.InvalidParameterValue,
 			"1 validation error detected: Value '-1' at 'maxResults' failed to satisfy constraint: Member must have value greater than or equal to 0"},
 		{agents.DescribeInput{NextToken: ptr("garbage")}, discovery.InvalidParameterValue, "The nextToken is not valid for this request."},
@@ -149,7 +149,7 @@ func TestDescribePages(t *testing.T) {
 	s := newService(t)
 	fleet(t, s)
 	ctx := context.Background()
-	for _, filters := range [][]agents.Filter{nil, {f("hostName", "CONTAINS", ".example.")}} {
+	for _, filters := range [][]discovery.Filter{nil, {f("hostName", "CONTAINS", ".example.")}} {
 		var (
 			got  []string
 			tok  *string
@@ -175,7 +175,7 @@ func TestDescribePages(t *testing.T) {
 		}
 		// The token is bound to the query and the account.
 		p, _ := s.Describe(ctx, acct, agents.DescribeInput{Filters: filters, MaxResults: ptr(int32(2))})
-		_, err := s.Describe(ctx, acct, agents.DescribeInput{Filters: []agents.Filter{f("health", "EQUALS", "HEALTHY")}, NextToken: &p.Next})
+		_, err := s.Describe(ctx, acct, agents.DescribeInput{Filters: []discovery.Filter{f("health", "EQUALS", "HEALTHY")}, NextToken: &p.Next})
 		var de *discovery.Error
 		if !errors.As(err, &de) || de.Code != discovery.InvalidParameterValue {
 			t.Fatalf("token of another query: %v", err)
@@ -213,7 +213,7 @@ func TestCollectionAndDelete(t *testing.T) {
 	if st, _ := s.StopCollection(ctx, acct, []string{id(1)}); !st[0].OperationSucceeded {
 		t.Fatalf("second stop = %+v", st)
 	}
-	if got := describe(t, s, agents.DescribeInput{Filters: []agents.Filter{f("collectionStatus", "EQUALS", "STOPPED")}}); !slices.Equal(got, []string{id(1), id(2)}) {
+	if got := describe(t, s, agents.DescribeInput{Filters: []discovery.Filter{f("collectionStatus", "EQUALS", "STOPPED")}}); !slices.Equal(got, []string{id(1), id(2)}) {
 		t.Fatalf("stopped agents %v", got)
 	}
 	// Another account's agents are unknown.
@@ -225,7 +225,7 @@ func TestCollectionAndDelete(t *testing.T) {
 	}
 
 	// id(1) is stopped: deleted. id(2) and id(3) collect: refused unless forced.
-	errs, err := s.Delete(ctx, acct, []agents.DeleteRequest{{AgentID: id(1)}, {AgentID: id(2)}, {AgentID: id(3), Force: true}, {AgentID: id(77)}, {AgentID: id(2)}})
+	errs, err := s.Delete(ctx, acct, []discovery.DeleteAgentRequest{{AgentID: id(1)}, {AgentID: id(2)}, {AgentID: id(3), Force: true}, {AgentID: id(77)}, {AgentID: id(2)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,22 +235,76 @@ func TestCollectionAndDelete(t *testing.T) {
 	if got := describe(t, s, agents.DescribeInput{}); !slices.Equal(got, []string{id(2), id(4), id(5)}) {
 		t.Fatalf("after delete: %v", got)
 	}
-	if errs, _ := s.Delete(ctx, acct, []agents.DeleteRequest{{AgentID: id(2), Force: true}}); len(errs) != 0 {
+	if errs, _ := s.Delete(ctx, acct, []discovery.DeleteAgentRequest{{AgentID: id(2), Force: true}}); len(errs) != 0 {
 		t.Fatalf("forced delete: %+v", errs)
 	}
 }
 
 func TestIDs(t *testing.T) {
-	sid := agents.ServerID(acct, id(1))
-	if len(sid) != len("d-server-")+17 || sid != agents.ServerID(acct, id(1)) || sid == agents.ServerID("222222222222", id(1)) {
+	sid := discovery.ServerID(acct, id(1))
+	if len(sid) != len("d-server-")+17 || sid != discovery.ServerID(acct, id(1)) || sid == discovery.ServerID("222222222222", id(1)) {
 		t.Fatalf("server ID %q", sid)
 	}
-	p1 := agents.ProcessID(acct, sid, "a/b", "c", "")
-	p2 := agents.ProcessID(acct, sid, "a", "b/c", "")
+	p1 := discovery.ProcessID(acct, sid, "a/b", "c", "")
+	p2 := discovery.ProcessID(acct, sid, "a", "b/c", "")
 	if p1 == p2 || len(p1) != len("d-process-")+17 {
 		t.Fatalf("process IDs %q %q", p1, p2)
 	}
-	if c := agents.ConnectionID(acct, "10.0.0.1", "10.0.0.2", 80, "tcp", "", ""); len(c) != 17 || c == agents.ConnectionID(acct, "10.0.0.1", "10.0.0.2", 81, "tcp", "", "") {
+	if c := discovery.ConnectionID(acct, "10.0.0.1", "10.0.0.2", 80, "tcp", "", ""); len(c) != 17 || c == discovery.ConnectionID(acct, "10.0.0.1", "10.0.0.2", 81, "tcp", "", "") {
 		t.Fatalf("connection ID %q", c)
+	}
+}
+
+// forwarded records what intake forwards.
+type forwarded struct {
+	calls    int
+	accepted []string
+	live     bool // the context was not canceled
+}
+
+func (f *forwarded) Forward(ctx context.Context, account string, b *agentdata.Batch, accepted []string) {
+	f.calls++
+	f.accepted = append(f.accepted, accepted...)
+	f.live = ctx.Err() == nil
+}
+
+// Intake forwards the accepted reports of a batch, once stored, even when
+// the caller's context ends meanwhile; duplicates and invalid batches are not
+// forwarded.
+func TestIntakeForwardsAccepted(t *testing.T) {
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "a.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	fw := &forwarded{}
+	s := agents.New(agents.Config{Store: db, Now: func() time.Time { return t0 }, Tokens: pagetoken.New([]byte("secret")), Forward: fw})
+	report := func(rid string) agentdata.Report { // one moment per report ID
+		return agentdata.Report{ReportID: rid, AgentID: id(1), Timestamp: float64(t0.Unix()) + float64(rid[len(rid)-1]), Server: agentdata.ServerInfo{HostName: "h"}}
+	}
+	if _, err := s.Intake(context.Background(), acct, &agentdata.Batch{Reports: []agentdata.Report{report("r-1"), report("r-2")}}); err != nil {
+		t.Fatal(err)
+	}
+	if fw.calls != 1 || !slices.Equal(fw.accepted, []string{"r-1", "r-2"}) || !fw.live {
+		t.Fatalf("forwarded %+v", fw)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	b := &agentdata.Batch{Reports: []agentdata.Report{report("r-1"), report("r-3")}}
+	res, err := s.Intake(ctx, acct, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Duplicates != 1 || fw.calls != 2 || !slices.Equal(fw.accepted, []string{"r-1", "r-2", "r-3"}) {
+		t.Fatalf("after a duplicate: %+v, forwarded %+v", res, fw)
+	}
+	if _, err := s.Intake(context.Background(), acct, &agentdata.Batch{Reports: []agentdata.Report{report("r-1")}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Intake(context.Background(), acct, &agentdata.Batch{Reports: []agentdata.Report{{ReportID: "bad"}}}); err == nil {
+		t.Fatal("an invalid batch was taken in")
+	}
+	if fw.calls != 2 {
+		t.Fatalf("a batch with nothing accepted was forwarded: %+v", fw)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/poseidon-ads/poseidon/internal/agentdata"
 	"github.com/poseidon-ads/poseidon/internal/agents"
+	"github.com/poseidon-ads/poseidon/internal/discovery"
 )
 
 // TestIntakeConcurrentBatches sends batches at once from many goroutines:
@@ -36,7 +37,7 @@ func TestIntakeConcurrentBatches(t *testing.T) {
 		return b
 	}
 	type sent struct {
-		res *agents.IntakeResult
+		res *discovery.IntakeResult
 		err error
 	}
 	var (

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/poseidon-ads/poseidon/internal/discovery"
-	"github.com/poseidon-ads/poseidon/internal/inventory"
 )
 
 // AWS's documented limits (Application Discovery Service quotas).
@@ -28,53 +27,26 @@ const (
 // maxNamed bounds how many offending IDs an error message lists.
 const maxNamed = 10
 
-// Application is a stored application.
-type Application struct {
-	ID          string
-	Name        string
-	Description string
-	Wave        string
-	Created     time.Time
-	Updated     time.Time
-}
-
-// Update holds the fields UpdateApplication changes; nil leaves one as is.
-type Update struct {
-	Name, Description, Wave *string
-}
-
-// Membership is what the store found, inside its transaction, before it
-// associates or disassociates servers. The service's check decides from it.
-type Membership struct {
-	AppExists bool
-	// Unknown are the requested IDs that are not servers of the account
-	// (and, for a disassociation, not associated with the application).
-	Unknown []string
-	// Count is the number of servers the application would have after the
-	// change.
-	Count int
-}
-
 // Store persists applications. sqlite.DB implements it. Every method is
 // scoped to one account and runs in one transaction; when check returns an
 // error, the method returns it and changes nothing.
 type Store interface {
 	// CreateApplication stores a after check approves the account's current
 	// application count.
-	CreateApplication(ctx context.Context, account string, a *Application, check func(count int) error) error
+	CreateApplication(ctx context.Context, account string, a *discovery.Application, check func(count int) error) error
 	// UpdateApplication applies u and sets the modification time to now. It
 	// returns discovery.ErrNotFound for an unknown application.
-	UpdateApplication(ctx context.Context, account, id string, u Update, now time.Time) error
+	UpdateApplication(ctx context.Context, account, id string, u discovery.ApplicationUpdate, now time.Time) error
 	// DeleteApplications deletes the applications, their server associations
 	// and their tags after check approves the IDs that do not exist.
 	DeleteApplications(ctx context.Context, account string, ids []string, check func(missing []string) error) error
 	// AssociateServers adds the servers to the application after check
 	// approves the membership; the modification time becomes now if
 	// anything changed.
-	AssociateServers(ctx context.Context, account, appID string, serverIDs []string, now time.Time, check func(Membership) error) error
+	AssociateServers(ctx context.Context, account, appID string, serverIDs []string, now time.Time, check func(discovery.ApplicationMembership) error) error
 	// DisassociateServers removes the servers from the application after
 	// check approves; the modification time becomes now if anything changed.
-	DisassociateServers(ctx context.Context, account, appID string, serverIDs []string, now time.Time, check func(Membership) error) error
+	DisassociateServers(ctx context.Context, account, appID string, serverIDs []string, now time.Time, check func(discovery.ApplicationMembership) error) error
 }
 
 // Config configures a Service. Zero limits take the AWS defaults.
@@ -124,7 +96,7 @@ func New(c Config) *Service {
 func NewID() string {
 	var b [9]byte
 	rand.Read(b[:])
-	return inventory.ApplicationPrefix + hex.EncodeToString(b[:])[:17]
+	return discovery.ApplicationPrefix + hex.EncodeToString(b[:])[:17]
 }
 
 func invalid(format string, args ...any) error {
@@ -145,7 +117,7 @@ func unknownApp(id string) error {
 // Create stores a new application and returns its configuration ID.
 func (s *Service) Create(ctx context.Context, account, name string, description, wave *string) (string, error) {
 	now := s.now()
-	a := &Application{ID: s.newID(), Name: name, Created: now, Updated: now}
+	a := &discovery.Application{ID: s.newID(), Name: name, Created: now, Updated: now}
 	if description != nil {
 		a.Description = *description
 	}
@@ -166,7 +138,7 @@ func (s *Service) Create(ctx context.Context, account, name string, description,
 }
 
 // Update changes an application's name, description or wave.
-func (s *Service) Update(ctx context.Context, account, id string, u Update) error {
+func (s *Service) Update(ctx context.Context, account, id string, u discovery.ApplicationUpdate) error {
 	if !isApp(id) {
 		return unknownApp(id)
 	}
@@ -206,7 +178,7 @@ func (s *Service) Associate(ctx context.Context, account, appID string, ids []st
 	if err != nil {
 		return err
 	}
-	return s.store.AssociateServers(ctx, account, appID, ids, s.now(), func(m Membership) error {
+	return s.store.AssociateServers(ctx, account, appID, ids, s.now(), func(m discovery.ApplicationMembership) error {
 		if !m.AppExists {
 			return unknownApp(appID)
 		}
@@ -226,7 +198,7 @@ func (s *Service) Disassociate(ctx context.Context, account, appID string, ids [
 	if err != nil {
 		return err
 	}
-	return s.store.DisassociateServers(ctx, account, appID, ids, s.now(), func(m Membership) error {
+	return s.store.DisassociateServers(ctx, account, appID, ids, s.now(), func(m discovery.ApplicationMembership) error {
 		if !m.AppExists {
 			return unknownApp(appID)
 		}
@@ -247,7 +219,7 @@ func (s *Service) serverIDs(appID string, ids []string) ([]string, error) {
 	}
 	var bad []string
 	for _, id := range ids {
-		if t, _ := inventory.TypeOf(id); t != inventory.Server {
+		if t, _ := discovery.TypeOf(id); t != discovery.TypeServer {
 			bad = append(bad, id)
 		}
 	}
@@ -258,8 +230,8 @@ func (s *Service) serverIDs(appID string, ids []string) ([]string, error) {
 }
 
 func isApp(id string) bool {
-	t, _ := inventory.TypeOf(id)
-	return t == inventory.Application
+	t, _ := discovery.TypeOf(id)
+	return t == discovery.TypeApplication
 }
 
 func dedup(ids []string) []string {

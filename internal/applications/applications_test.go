@@ -14,14 +14,14 @@ import (
 type fakeStore struct {
 	calls int
 	count int
-	m     Membership
+	m     discovery.ApplicationMembership
 }
 
-func (f *fakeStore) CreateApplication(_ context.Context, _ string, _ *Application, check func(int) error) error {
+func (f *fakeStore) CreateApplication(_ context.Context, _ string, _ *discovery.Application, check func(int) error) error {
 	f.calls++
 	return check(f.count)
 }
-func (f *fakeStore) UpdateApplication(context.Context, string, string, Update, time.Time) error {
+func (f *fakeStore) UpdateApplication(context.Context, string, string, discovery.ApplicationUpdate, time.Time) error {
 	f.calls++
 	return discovery.ErrNotFound
 }
@@ -29,11 +29,11 @@ func (f *fakeStore) DeleteApplications(_ context.Context, _ string, _ []string, 
 	f.calls++
 	return check(nil)
 }
-func (f *fakeStore) AssociateServers(_ context.Context, _, _ string, _ []string, _ time.Time, check func(Membership) error) error {
+func (f *fakeStore) AssociateServers(_ context.Context, _, _ string, _ []string, _ time.Time, check func(discovery.ApplicationMembership) error) error {
 	f.calls++
 	return check(f.m)
 }
-func (f *fakeStore) DisassociateServers(_ context.Context, _, _ string, _ []string, _ time.Time, check func(Membership) error) error {
+func (f *fakeStore) DisassociateServers(_ context.Context, _, _ string, _ []string, _ time.Time, check func(discovery.ApplicationMembership) error) error {
 	f.calls++
 	return check(f.m)
 }
@@ -56,7 +56,7 @@ func TestDefaultsAndLimits(t *testing.T) {
 	_, err := s.Create(t.Context(), "1", "a", nil, nil)
 	wantInvalid(t, err, "at most 1000 applications")
 
-	st.m = Membership{AppExists: true, Count: DefaultMaxServersPerApplication + 1}
+	st.m = discovery.ApplicationMembership{AppExists: true, Count: DefaultMaxServersPerApplication + 1}
 	wantInvalid(t, s.Associate(t.Context(), "1", "d-application-00000000000000001", []string{"d-server-1"}), "at most 400 servers")
 	st.m.Count = DefaultMaxServersPerApplication
 	if err := s.Associate(t.Context(), "1", "d-application-00000000000000001", []string{"d-server-1"}); err != nil {
@@ -68,7 +68,7 @@ func TestValidationBeforeStore(t *testing.T) {
 	st := &fakeStore{}
 	s := New(Config{Store: st})
 	ctx := t.Context()
-	wantInvalid(t, s.Update(ctx, "1", "app-1", Update{}), "app-1")
+	wantInvalid(t, s.Update(ctx, "1", "app-1", discovery.ApplicationUpdate{}), "app-1")
 	wantInvalid(t, s.Delete(ctx, "1", []string{"d-server-1"}), "d-server-1")
 	wantInvalid(t, s.Associate(ctx, "1", "nope", []string{"d-server-1"}), "nope")
 	many := []string{}
@@ -80,5 +80,5 @@ func TestValidationBeforeStore(t *testing.T) {
 	if st.calls != 0 {
 		t.Fatalf("store called %d times for invalid input", st.calls)
 	}
-	wantInvalid(t, s.Update(ctx, "1", "d-application-1", Update{}), "d-application-1") // store says not found
+	wantInvalid(t, s.Update(ctx, "1", "d-application-1", discovery.ApplicationUpdate{}), "d-application-1") // store says not found
 }

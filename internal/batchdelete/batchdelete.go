@@ -7,7 +7,6 @@ package batchdelete
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -18,76 +17,19 @@ import (
 // MaxIDs is the documented limit of configuration IDs per request.
 const MaxIDs = 200
 
-// Status is a task's wire status (model enum BatchDeleteConfigurationTaskStatus).
-type Status string
-
-// Task statuses.
+// Messages of the use case's errors.
 const (
-	Initializing Status = "INITIALIZING"
-	Validating   Status = "VALIDATING"
-	Deleting     Status = "DELETING"
-	Completed    Status = "COMPLETED"
-	Failed       Status = "FAILED"
-)
-
-// TypeServer is the only configuration type the model allows.
-const TypeServer = "SERVER"
-
-// Failure is an ID the task could not delete.
-type Failure struct {
-	ConfigurationID string
-	StatusCode      int
-	Message         string
-}
-
-// Warning is a deleted ID with a caveat.
-type Warning struct {
-	ConfigurationID string
-	Code            int
-	Text            string
-}
-
-// Task is a batch delete task.
-type Task struct {
-	ID                string
-	AccountID         string
-	ConfigurationType string
-	Status            Status
-	Start             time.Time
-	End               time.Time // zero until the task ends
-	Requested         []string
-	Deleted           []string
-	Failures          []Failure
-	Warnings          []Warning
-}
-
-// Warning and failure codes and texts.
-const (
-	NotFoundCode         = 404
-	CollectingAgentCode  = 409
-	notFoundMessage      = "The configuration ID %s was not found, or it is not a server."
-	collectingAgentText  = "The server was discovered by agent %s, which is still collecting data; its next report discovers the server again."
 	unknownTaskMessage   = "The task ID %s was not found."
 	limitExceededMessage = "The limit of 200 configuration IDs per request has been exceeded."
 )
 
-// NotFound is the failure of an ID that names no server of the account.
-func NotFound(id string) Failure {
-	return Failure{ConfigurationID: id, StatusCode: NotFoundCode, Message: fmt.Sprintf(notFoundMessage, id)}
-}
-
-// StillCollecting is the warning for a server whose agent still collects.
-func StillCollecting(id, agentID string) Warning {
-	return Warning{ConfigurationID: id, Code: CollectingAgentCode, Text: fmt.Sprintf(collectingAgentText, agentID)}
-}
-
 // Store persists tasks and applies them. sqlite.DB implements it.
 type Store interface {
-	InsertBatchDeleteTask(ctx context.Context, t *Task) error
+	InsertBatchDeleteTask(ctx context.Context, t *discovery.BatchDeleteTask) error
 	// BatchDeleteTask returns discovery.ErrNotFound for an unknown task.
-	BatchDeleteTask(ctx context.Context, account, id string) (*Task, error)
+	BatchDeleteTask(ctx context.Context, account, id string) (*discovery.BatchDeleteTask, error)
 	// PendingBatchDeleteTasks lists unfinished tasks of every account, oldest first.
-	PendingBatchDeleteTasks(ctx context.Context, limit int) ([]*Task, error)
+	PendingBatchDeleteTasks(ctx context.Context, limit int) ([]*discovery.BatchDeleteTask, error)
 	// ExecuteBatchDeleteTask deletes the task's servers and completes it,
 	// in one transaction; a task already finished is left as is.
 	ExecuteBatchDeleteTask(ctx context.Context, account, id string, endMs int64) error
@@ -110,7 +52,7 @@ func New(store Store, now func() time.Time, wake func()) *Service {
 
 // Start records a task deleting ids and returns its ID.
 func (s *Service) Start(ctx context.Context, account, configurationType string, ids []string) (string, error) {
-	if configurationType != TypeServer {
+	if configurationType != string(discovery.TypeServer) {
 		return "", discovery.Errorf(discovery.InvalidParameterValue, "The configuration type %q is not supported; supported types are: SERVER.", configurationType)
 	}
 	if len(ids) == 0 {
@@ -130,9 +72,9 @@ func (s *Service) Start(ctx context.Context, account, configurationType string, 
 			requested = append(requested, id)
 		}
 	}
-	t := &Task{
+	t := &discovery.BatchDeleteTask{
 		ID: uuid.NewString(), AccountID: account, ConfigurationType: configurationType,
-		Status: Initializing, Start: s.now(), Requested: requested,
+		Status: discovery.BatchDeleteInitializing, Start: s.now(), Requested: requested,
 	}
 	if err := s.store.InsertBatchDeleteTask(ctx, t); err != nil {
 		return "", err
@@ -142,7 +84,7 @@ func (s *Service) Start(ctx context.Context, account, configurationType string, 
 }
 
 // Describe returns the account's task id.
-func (s *Service) Describe(ctx context.Context, account, id string) (*Task, error) {
+func (s *Service) Describe(ctx context.Context, account, id string) (*discovery.BatchDeleteTask, error) {
 	t, err := s.store.BatchDeleteTask(ctx, account, id)
 	if errors.Is(err, discovery.ErrNotFound) {
 		return nil, discovery.Errorf(discovery.InvalidParameterValue, unknownTaskMessage, id)

@@ -1,8 +1,9 @@
 // Package continuous implements continuous exports (StartContinuousExport,
-// DescribeContinuousExports, StopContinuousExport): the export records and
-// their status machine, and the appending of accepted agent data to local
-// "bucket" folders while an export runs. Persistence of the records is left
-// to a consumer-owned Store; the data files are written by Files.
+// DescribeContinuousExports, StopContinuousExport) over the domain's
+// discovery.ContinuousExport records, and the appending of accepted agent
+// data to local "bucket" folders while an export runs (Forward, called by
+// agent intake). Persistence of the records is left to a consumer-owned
+// Store; the data files are written by Files.
 package continuous
 
 import (
@@ -19,20 +20,6 @@ import (
 	"github.com/poseidon-ads/poseidon/internal/pagetoken"
 )
 
-// Statuses (model ContinuousExportStatus). poseidon reaches START_IN_PROGRESS,
-// ACTIVE, STOP_IN_PROGRESS and INACTIVE; the failure states START_FAILED,
-// STOP_FAILED and ERROR exist in the model only (there is no Firehose, Glue
-// or S3 to fail).
-const (
-	StartInProgress = "START_IN_PROGRESS"
-	StartFailed     = "START_FAILED"
-	Active          = "ACTIVE"
-	Error           = "ERROR"
-	StopInProgress  = "STOP_IN_PROGRESS"
-	StopFailed      = "STOP_FAILED"
-	Inactive        = "INACTIVE"
-)
-
 // Fixed values of every export.
 const (
 	// DataSource is the only model DataSource.
@@ -42,78 +29,26 @@ const (
 	DatabaseName = "application_discovery_service_database"
 	// BucketPrefix starts every bucket name, as AWS's do.
 	BucketPrefix = "aws-application-discovery-service-"
-	// TransitionTime is how long (virtual clock) START_IN_PROGRESS and
-	// STOP_IN_PROGRESS last before ACTIVE and INACTIVE.
-	TransitionTime = 10 * time.Second
 	// OpDescribe is bound into page tokens.
 	OpDescribe = "DescribeContinuousExports"
 )
-
-// Store errors.
-var (
-	// ErrNotFound: no export with that ID in the account.
-	ErrNotFound = errors.New("continuous export not found")
-	// ErrStopped: the export was stopped before.
-	ErrStopped = errors.New("continuous export already stopped")
-)
-
-// Export is one continuous export.
-type Export struct {
-	AccountID string
-	ID        string
-	S3Bucket  string
-	Start     time.Time
-	// Stop is zero while the export runs.
-	Stop time.Time
-}
-
-// Status is the export's status at now.
-func (e *Export) Status(now time.Time) string {
-	if e.Stop.IsZero() {
-		if now.Before(e.Start.Add(TransitionTime)) {
-			return StartInProgress
-		}
-		return Active
-	}
-	if now.Before(e.Stop.Add(TransitionTime)) {
-		return StopInProgress
-	}
-	return Inactive
-}
 
 // SchemaStorageConfig is the model's schemaStorageConfig.
 func SchemaStorageConfig() map[string]string {
 	return map[string]string{"databaseName": DatabaseName}
 }
 
-// Cursor is the keyset position of a page: exports come newest first.
-type Cursor struct {
-	StartMs int64  `json:"s"`
-	ID      string `json:"i"`
-}
-
-// Query selects exports of one account, newest first (start time, then ID,
-// descending).
-type Query struct {
-	AccountID string
-	// IDs, when not nil, keeps only these export IDs.
-	IDs   []string
-	After *Cursor
-	// Limit 0 means no limit.
-	Limit int
-}
-
 // Store persists exports.
 type Store interface {
 	// StartContinuousExport inserts e unless the account has a running
 	// export (Stop zero); then it returns that one and inserts nothing.
-	StartContinuousExport(ctx context.Context, e *Export) (running *Export, err error)
+	StartContinuousExport(ctx context.Context, e *discovery.ContinuousExport) (running *discovery.ContinuousExport, err error)
 	// StopContinuousExport sets the stop time of a running export and
-	// returns it; ErrNotFound or ErrStopped otherwise.
-	StopContinuousExport(ctx context.Context, account, id string, stop time.Time) (*Export, error)
-	ContinuousExports(ctx context.Context, q Query) ([]*Export, error)
+	// returns it; discovery.ErrNotFound or discovery.ErrContinuousExportStopped otherwise.
+	StopContinuousExport(ctx context.Context, account, id string, stop time.Time) (*discovery.ContinuousExport, error)
+	ContinuousExports(ctx context.Context, q discovery.ContinuousExportQuery) ([]*discovery.ContinuousExport, error)
 	// RunningContinuousExport returns the account's running export, or nil.
-	RunningContinuousExport(ctx context.Context, account string) (*Export, error)
+	RunningContinuousExport(ctx context.Context, account string) (*discovery.ContinuousExport, error)
 }
 
 // Config configures a Service.
@@ -155,9 +90,9 @@ func (s *Service) Now() time.Time { return s.cfg.Now() }
 
 // Start starts a continuous export; a running one (START_IN_PROGRESS or
 // ACTIVE) is ConflictErrorException.
-func (s *Service) Start(ctx context.Context, account string) (*Export, error) {
+func (s *Service) Start(ctx context.Context, account string) (*discovery.ContinuousExport, error) {
 	now := s.cfg.Now().Truncate(time.Millisecond)
-	e := &Export{AccountID: account, ID: s.cfg.NewID(), S3Bucket: Bucket(account), Start: now}
+	e := &discovery.ContinuousExport{AccountID: account, ID: s.cfg.NewID(), S3Bucket: Bucket(account), Start: now}
 	running, err := s.cfg.Store.StartContinuousExport(ctx, e)
 	if err != nil {
 		return nil, err
@@ -170,13 +105,13 @@ func (s *Service) Start(ctx context.Context, account string) (*Export, error) {
 }
 
 // Stop stops a running export.
-func (s *Service) Stop(ctx context.Context, account, id string) (*Export, error) {
+func (s *Service) Stop(ctx context.Context, account, id string) (*discovery.ContinuousExport, error) {
 	now := s.cfg.Now().Truncate(time.Millisecond)
 	e, err := s.cfg.Store.StopContinuousExport(ctx, account, id, now)
 	switch {
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, discovery.ErrNotFound):
 		return nil, discovery.Errorf(discovery.ResourceNotFound, "Continuous export %s was not found.", id)
-	case errors.Is(err, ErrStopped):
+	case errors.Is(err, discovery.ErrContinuousExportStopped):
 		return nil, discovery.Errorf(discovery.ResourceInUse, "Continuous export %s is already stopped.", id)
 	case err != nil:
 		return nil, err
@@ -194,7 +129,7 @@ type DescribeInput struct {
 
 // Page is one page of exports.
 type Page struct {
-	Exports []*Export
+	Exports []*discovery.ContinuousExport
 	Next    string
 }
 
@@ -216,15 +151,15 @@ func (s *Service) Describe(ctx context.Context, account string, in DescribeInput
 		limit = int(*in.MaxResults)
 	}
 	query := pagetoken.Query(OpDescribe, account, ids)
-	q := Query{AccountID: account, IDs: ids, Limit: limit + 1}
+	q := discovery.ContinuousExportQuery{AccountID: account, IDs: ids, Limit: limit + 1}
 	if in.NextToken != nil && *in.NextToken != "" {
-		var c Cursor
+		var c discovery.ContinuousExportCursor
 		if err := s.cfg.Tokens.Open(*in.NextToken, query, &c); err != nil {
 			return nil, discovery.Errorf(discovery.InvalidParameterValue, "The nextToken is not valid for this request.")
 		}
 		q.After = &c
 	} else if ids != nil {
-		all, err := s.cfg.Store.ContinuousExports(ctx, Query{AccountID: account, IDs: ids})
+		all, err := s.cfg.Store.ContinuousExports(ctx, discovery.ContinuousExportQuery{AccountID: account, IDs: ids})
 		if err != nil {
 			return nil, err
 		}
@@ -246,7 +181,7 @@ func (s *Service) Describe(ctx context.Context, account string, in DescribeInput
 	if len(rows) > limit {
 		page.Exports = rows[:limit]
 		last := page.Exports[limit-1]
-		tok, err := s.cfg.Tokens.Seal(query, Cursor{StartMs: last.Start.UnixMilli(), ID: last.ID})
+		tok, err := s.cfg.Tokens.Seal(query, discovery.ContinuousExportCursor{StartMs: last.Start.UnixMilli(), ID: last.ID})
 		if err != nil {
 			return nil, err
 		}
@@ -255,10 +190,10 @@ func (s *Service) Describe(ctx context.Context, account string, in DescribeInput
 	return page, nil
 }
 
-// Append writes the accepted reports of an intake batch to the files of the
-// account's running export, if any. Errors are logged, never returned:
-// intake has already succeeded.
-func (s *Service) Append(ctx context.Context, account string, b *agentdata.Batch, accepted []string) {
+// Forward writes the accepted reports of an intake batch to the files of the
+// account's running export, if any (agents.Forwarder). Errors are logged,
+// never returned: intake has already succeeded.
+func (s *Service) Forward(ctx context.Context, account string, b *agentdata.Batch, accepted []string) {
 	if len(accepted) == 0 || s.cfg.Files == nil {
 		return
 	}

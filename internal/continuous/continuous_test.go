@@ -10,26 +10,6 @@ import (
 	"github.com/poseidon-ads/poseidon/internal/agentdata"
 )
 
-func TestStatus(t *testing.T) {
-	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-	e := &Export{Start: t0}
-	for _, c := range []struct {
-		now  time.Time
-		want string
-	}{{t0, StartInProgress}, {t0.Add(TransitionTime - time.Millisecond), StartInProgress}, {t0.Add(TransitionTime), Active}} {
-		if got := e.Status(c.now); got != c.want {
-			t.Errorf("status at %v = %s, want %s", c.now, got, c.want)
-		}
-	}
-	e.Stop = t0.Add(time.Hour)
-	if got := e.Status(e.Stop); got != StopInProgress {
-		t.Errorf("status at stop = %s", got)
-	}
-	if got := e.Status(e.Stop.Add(TransitionTime)); got != Inactive {
-		t.Errorf("status after stop = %s", got)
-	}
-}
-
 func TestFilesAppend(t *testing.T) {
 	f := &Files{Root: t.TempDir()}
 	ts := float64(time.Date(2026, 3, 1, 13, 5, 0, 0, time.UTC).Unix()) + 0.25

@@ -1,5 +1,11 @@
-// Package discovery holds the ADS domain: export tasks, their states and the
-// exceptions the service models. It imports no transport or storage code.
+// Package discovery holds the ADS domain: the records that use cases hand
+// to stores and stores return (agents and their reports, configuration items,
+// applications, tags, export, import, batch delete and continuous export
+// tasks, the rows export files are written from), the typed queries stores
+// answer, the rules that belong to the records themselves (configuration
+// IDs, statuses, EC2 preference defaults), and the exceptions the service
+// models. It imports no store, no use case and no transport code; of
+// poseidon's packages it uses only agentdata, the agent report format.
 package discovery
 
 import (

@@ -70,8 +70,9 @@ type ExportTask struct {
 	// RequestedStart and RequestedEnd echo the caller's startTime and
 	// endTime; nil when the caller sent none.
 	RequestedStart, RequestedEnd *time.Time
-	// Preferences is the raw JSON of the request's preferences, if any.
-	Preferences string
+	// EC2 are the validated EC2 recommendation preferences of a KindEC2
+	// export; nil for the other kinds.
+	EC2         *EC2Preferences
 	IsTruncated bool
 	// ReadyAt is the earliest time the task may finish (--export-delay).
 	ReadyAt time.Time
@@ -106,16 +107,6 @@ type HomeRegionControl struct {
 	RequestedTime time.Time
 }
 
-// Agent is a discovery agent or collector, as far as exports need to know it.
-type Agent struct {
-	AccountID  string
-	ID         string
-	HostName   string
-	Registered time.Time
-	// FirstData and LastData bound the agent's collected data; zero if none.
-	FirstData, LastData time.Time
-}
-
 // ExportQuery selects export tasks of one account, newest first (ties by
 // export ID, descending).
 type ExportQuery struct {
@@ -133,4 +124,37 @@ type ExportQuery struct {
 type ExportCursor struct {
 	RequestTimeMs int64  `json:"t"`
 	ExportID      string `json:"i"`
+}
+
+// ExportAdmission is what a store checks, in the write that creates an
+// export task and atomically with it, against the account's other tasks.
+// Checks that pass in one call cannot be invalidated by a concurrent call:
+// two tasks never both pass a limit that only one of them fits.
+type ExportAdmission struct {
+	// RefuseDuplicate refuses an agent export when the account has a
+	// SUCCEEDED agent export of the same agent and requested window.
+	RefuseDuplicate bool
+	// Limits are checked in order; the first one reached refuses the task.
+	Limits []ExportLimit
+}
+
+// ExportLimit is reached when the account has Max tasks or more that match:
+// made by Operation (any if ""), of Kind (any if ""), requested at or after
+// Since, and still IN_PROGRESS if Running.
+type ExportLimit struct {
+	Operation string
+	Kind      ExportKind
+	Since     time.Time
+	Running   bool
+	Max       int
+}
+
+// ExportRefusal says why a store did not create an export task: a duplicate
+// (DuplicateOf is set) or a limit (Limit is its index in
+// ExportAdmission.Limits).
+type ExportRefusal struct {
+	// DuplicateOf is the ID of the SUCCEEDED agent export of the same agent
+	// and requested window.
+	DuplicateOf string
+	Limit       int
 }

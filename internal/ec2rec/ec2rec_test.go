@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/poseidon-ads/poseidon/internal/discovery"
 )
 
 const testCatalog = `instanceType,vcpus,cores,memoryMiB,currentGeneration,architectures,bareMetal,burstable,dedicatedHosts,hypervisor,networkPerformance
@@ -22,20 +24,20 @@ m6g.xlarge,4,4,16384,true,arm64,false,false,true,nitro,x
 mac2.metal,8,4,16384,true,arm64_mac,true,false,true,,x
 `
 
-func testSizer(t *testing.T, p Preferences) *Sizer {
+func testSizer(t *testing.T, p discovery.EC2Preferences) *Sizer {
 	t.Helper()
 	cat, err := ParseCatalog([]byte(testCatalog))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if p.Tenancy == "" {
-		p.Tenancy = Shared
+		p.Tenancy = discovery.TenancyShared
 	}
 	if p.CPU.Name == "" {
-		p.CPU = DefaultBasis
+		p.CPU = discovery.DefaultMetricBasis
 	}
 	if p.RAM.Name == "" {
-		p.RAM = DefaultBasis
+		p.RAM = discovery.DefaultMetricBasis
 	}
 	return NewSizer(cat, p, nil)
 }
@@ -60,12 +62,12 @@ func TestStat(t *testing.T) {
 		{"p50", 50, true}, {"p95", 100, true}, {"p90", 90, true}, {"p100", 100, true}, {"SPEC", 0, false},
 	} {
 		cpu, _ := tenSamples()
-		got, ok := Stat(Basis{Name: tc.basis}, cpu)
+		got, ok := Stat(discovery.MetricBasis{Name: tc.basis}, cpu)
 		if got != tc.want || ok != tc.ok {
 			t.Errorf("%s = %v, %v; want %v, %v", tc.basis, got, ok, tc.want, tc.ok)
 		}
 	}
-	if _, ok := Stat(Basis{Name: "AVG"}, nil); ok {
+	if _, ok := Stat(discovery.MetricBasis{Name: "AVG"}, nil); ok {
 		t.Error("AVG of no samples is known")
 	}
 }
@@ -73,7 +75,7 @@ func TestStat(t *testing.T) {
 func TestSize(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
-		prefs      Preferences
+		prefs      discovery.EC2Preferences
 		srv        Server // samples filled from tenSamples unless noSamples
 		noSamples  bool
 		wantVCPUs  int
@@ -82,38 +84,38 @@ func TestSize(t *testing.T) {
 		wantReason string // substring of the remarks
 	}{
 		// 4 vCPUs, 8192 MB; CPU 10..100%, used RAM 100..1000 MB.
-		{name: "AVG", prefs: Preferences{CPU: Basis{Name: "AVG"}, RAM: Basis{Name: "AVG"}}, srv: Server{NumLogical: 4, TotalRAMMB: 8192},
+		{name: "AVG", prefs: discovery.EC2Preferences{CPU: discovery.MetricBasis{Name: "AVG"}, RAM: discovery.MetricBasis{Name: "AVG"}}, srv: Server{NumLogical: 4, TotalRAMMB: 8192},
 			wantVCPUs: 3, wantRAM: 550, wantType: "m5.xlarge"},
-		{name: "MAX", prefs: Preferences{CPU: Basis{Name: "MAX"}, RAM: Basis{Name: "MAX"}}, srv: Server{NumLogical: 4, TotalRAMMB: 8192},
+		{name: "MAX", prefs: discovery.EC2Preferences{CPU: discovery.MetricBasis{Name: "MAX"}, RAM: discovery.MetricBasis{Name: "MAX"}}, srv: Server{NumLogical: 4, TotalRAMMB: 8192},
 			wantVCPUs: 4, wantRAM: 1000, wantType: "m5.xlarge"},
-		{name: "p50", prefs: Preferences{CPU: Basis{Name: "p50"}, RAM: Basis{Name: "p50"}}, srv: Server{NumLogical: 4, TotalRAMMB: 8192},
+		{name: "p50", prefs: discovery.EC2Preferences{CPU: discovery.MetricBasis{Name: "p50"}, RAM: discovery.MetricBasis{Name: "p50"}}, srv: Server{NumLogical: 4, TotalRAMMB: 8192},
 			wantVCPUs: 2, wantRAM: 500, wantType: "t3.nano"},
-		{name: "p95", prefs: Preferences{CPU: Basis{Name: "p95"}, RAM: Basis{Name: "p95"}}, srv: Server{NumLogical: 4, TotalRAMMB: 8192},
+		{name: "p95", prefs: discovery.EC2Preferences{CPU: discovery.MetricBasis{Name: "p95"}, RAM: discovery.MetricBasis{Name: "p95"}}, srv: Server{NumLogical: 4, TotalRAMMB: 8192},
 			wantVCPUs: 4, wantRAM: 1000, wantType: "m5.xlarge"},
-		{name: "p100", prefs: Preferences{CPU: Basis{Name: "p100"}, RAM: Basis{Name: "p0"}}, srv: Server{NumLogical: 4, TotalRAMMB: 8192},
+		{name: "p100", prefs: discovery.EC2Preferences{CPU: discovery.MetricBasis{Name: "p100"}, RAM: discovery.MetricBasis{Name: "p0"}}, srv: Server{NumLogical: 4, TotalRAMMB: 8192},
 			wantVCPUs: 4, wantRAM: 100, wantType: "m5.xlarge"},
-		{name: "SPEC", prefs: Preferences{CPU: Basis{Name: "SPEC"}, RAM: Basis{Name: "SPEC"}}, srv: Server{NumLogical: 4, TotalRAMMB: 8192},
+		{name: "SPEC", prefs: discovery.EC2Preferences{CPU: discovery.MetricBasis{Name: "SPEC"}, RAM: discovery.MetricBasis{Name: "SPEC"}}, srv: Server{NumLogical: 4, TotalRAMMB: 8192},
 			wantVCPUs: 4, wantRAM: 8192, wantType: "m5.xlarge"},
-		{name: "percentageAdjust", prefs: Preferences{CPU: Basis{Name: "p50", Adjust: 50}, RAM: Basis{Name: "AVG", Adjust: 10}},
+		{name: "percentageAdjust", prefs: discovery.EC2Preferences{CPU: discovery.MetricBasis{Name: "p50", Adjust: 50}, RAM: discovery.MetricBasis{Name: "AVG", Adjust: 10}},
 			srv: Server{NumLogical: 4, TotalRAMMB: 8192}, wantVCPUs: 3, wantRAM: 605, wantType: "m5.xlarge"},
-		{name: "small need gets one vCPU", prefs: Preferences{CPU: Basis{Name: "p0"}, RAM: Basis{Name: "p0"}}, srv: Server{NumLogical: 1, TotalRAMMB: 1024},
+		{name: "small need gets one vCPU", prefs: discovery.EC2Preferences{CPU: discovery.MetricBasis{Name: "p0"}, RAM: discovery.MetricBasis{Name: "p0"}}, srv: Server{NumLogical: 1, TotalRAMMB: 1024},
 			wantVCPUs: 1, wantRAM: 100, wantType: "t3.nano"},
-		{name: "cores when no logical count", prefs: Preferences{CPU: Basis{Name: "SPEC"}, RAM: Basis{Name: "p0"}}, srv: Server{NumCores: 8, NumCPUs: 2},
+		{name: "cores when no logical count", prefs: discovery.EC2Preferences{CPU: discovery.MetricBasis{Name: "SPEC"}, RAM: discovery.MetricBasis{Name: "p0"}}, srv: Server{NumCores: 8, NumCPUs: 2},
 			wantVCPUs: 8, wantRAM: 100, wantType: "c5.2xlarge"},
-		{name: "exclusions by type and family", prefs: Preferences{Excluded: []string{"T3", "t2", "c5.large"}, RAM: Basis{Name: "SPEC"}},
+		{name: "exclusions by type and family", prefs: discovery.EC2Preferences{Excluded: []string{"T3", "t2", "c5.large"}, RAM: discovery.MetricBasis{Name: "SPEC"}},
 			srv: Server{NumLogical: 2, TotalRAMMB: 1000}, wantVCPUs: 2, wantRAM: 1000, wantType: "c6i.large"},
-		{name: "dedicated excludes burstable and no dedicated hosts", prefs: Preferences{Tenancy: Dedicated, CPU: Basis{Name: "p0"}, RAM: Basis{Name: "SPEC"}},
+		{name: "dedicated excludes burstable and no dedicated hosts", prefs: discovery.EC2Preferences{Tenancy: discovery.TenancyDedicated, CPU: discovery.MetricBasis{Name: "p0"}, RAM: discovery.MetricBasis{Name: "SPEC"}},
 			srv: Server{NumLogical: 2, TotalRAMMB: 5000}, wantVCPUs: 1, wantRAM: 5000, wantType: "m5.xlarge"},
-		{name: "shared allows burstable", prefs: Preferences{CPU: Basis{Name: "p0"}, RAM: Basis{Name: "SPEC"}},
+		{name: "shared allows burstable", prefs: discovery.EC2Preferences{CPU: discovery.MetricBasis{Name: "p0"}, RAM: discovery.MetricBasis{Name: "SPEC"}},
 			srv: Server{NumLogical: 2, TotalRAMMB: 1024}, wantVCPUs: 1, wantRAM: 1024, wantType: "t2.micro"},
-		{name: "arm64", prefs: Preferences{CPU: Basis{Name: "SPEC"}, RAM: Basis{Name: "SPEC"}}, srv: Server{CPUType: "aarch64", NumLogical: 2, TotalRAMMB: 4096},
+		{name: "arm64", prefs: discovery.EC2Preferences{CPU: discovery.MetricBasis{Name: "SPEC"}, RAM: discovery.MetricBasis{Name: "SPEC"}}, srv: Server{CPUType: "aarch64", NumLogical: 2, TotalRAMMB: 4096},
 			wantVCPUs: 2, wantRAM: 4096, wantType: "m6g.large"},
-		{name: "nothing fits", prefs: Preferences{CPU: Basis{Name: "SPEC"}, RAM: Basis{Name: "SPEC"}}, srv: Server{NumLogical: 64, TotalRAMMB: 8192},
+		{name: "nothing fits", prefs: discovery.EC2Preferences{CPU: discovery.MetricBasis{Name: "SPEC"}, RAM: discovery.MetricBasis{Name: "SPEC"}}, srv: Server{NumLogical: 64, TotalRAMMB: 8192},
 			wantVCPUs: 64, wantRAM: 8192, wantType: "", wantReason: "No recommendation: no current-generation x86_64"},
-		{name: "no samples uses the specification, unadjusted", prefs: Preferences{CPU: Basis{Name: "p95", Adjust: 50}, RAM: Basis{Name: "AVG", Adjust: 50}}, srv: Server{NumLogical: 2, TotalRAMMB: 3000},
+		{name: "no samples uses the specification, unadjusted", prefs: discovery.EC2Preferences{CPU: discovery.MetricBasis{Name: "p95", Adjust: 50}, RAM: discovery.MetricBasis{Name: "AVG", Adjust: 50}}, srv: Server{NumLogical: 2, TotalRAMMB: 3000},
 			noSamples: true, wantVCPUs: 2, wantRAM: 3000, wantType: "c5.large", wantReason: "No performance data: sized from the server's specification"},
-		{name: "no samples uses the aggregate", prefs: Preferences{CPU: Basis{Name: "AVG"}, RAM: Basis{Name: "MAX"}},
-			srv:       Server{NumLogical: 4, TotalRAMMB: 8192, Agg: Aggregate{Samples: 3, CPUAvg: 25, CPUMax: 90, FreeRAMAvg: 7000, FreeRAMMin: 6000, FreeRAMMinKnown: true}},
+		{name: "no samples uses the aggregate", prefs: discovery.EC2Preferences{CPU: discovery.MetricBasis{Name: "AVG"}, RAM: discovery.MetricBasis{Name: "MAX"}},
+			srv:       Server{NumLogical: 4, TotalRAMMB: 8192, Perf: discovery.PerfAggregate{Samples: 3, CPUSum: 75, CPUMax: 90, FreeRAMSum: 21000, FreeRAMMin: 6000, FreeRAMMinKnown: true}},
 			noSamples: true, wantVCPUs: 1, wantRAM: 2192, wantType: "c5.large", wantReason: "aggregate of 3 samples"},
 		{name: "nothing known", srv: Server{}, noSamples: true, wantVCPUs: 1, wantRAM: 0, wantReason: "no known vCPU count or RAM size"},
 	} {
@@ -135,29 +137,6 @@ func TestSize(t *testing.T) {
 	}
 }
 
-func TestParsePreferences(t *testing.T) {
-	p, err := ParsePreferences("")
-	if err != nil || p.CPU != DefaultBasis || p.RAM != DefaultBasis || p.Tenancy != Shared || p.PurchasingOption != OnDemand {
-		t.Fatalf("defaults: %+v, %v", p, err)
-	}
-	p, err = ParsePreferences(`{"ec2RecommendationsPreferences":{"enabled":true,"cpuPerformanceMetricBasis":{"name":"p95","percentageAdjust":20},
-		"ramPerformanceMetricBasis":{"percentageAdjust":5},"tenancy":"DEDICATED","excludedInstanceTypes":["t3"],"preferredRegion":"eu-west-1",
-		"reservedInstanceOptions":{"purchasingOption":"NO_UPFRONT","offeringClass":"STANDARD","termLength":"ONE_YEAR"}}}`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p.CPU != (Basis{"p95", 20}) || p.RAM != (Basis{"AVG", 5}) || p.Tenancy != Dedicated || len(p.Excluded) != 1 || p.PreferredRegion != "eu-west-1" ||
-		p.PurchasingOption != "NO_UPFRONT" || p.OfferingClass != "STANDARD" || p.TermLength != "ONE_YEAR" {
-		t.Fatalf("%+v", p)
-	}
-	for _, bad := range []string{`{`, `{"ec2RecommendationsPreferences":{"cpuPerformanceMetricBasis":{"name":"p101"}}}`,
-		`{"ec2RecommendationsPreferences":{"tenancy":"HOST"}}`, `{"ec2RecommendationsPreferences":{"ramPerformanceMetricBasis":{"percentageAdjust":101}}}`} {
-		if _, err := ParsePreferences(bad); err == nil {
-			t.Errorf("%s: no error", bad)
-		}
-	}
-}
-
 // The embedded catalog parses, and the real data give sensible picks.
 func TestEmbeddedCatalog(t *testing.T) {
 	cat, err := Catalog()
@@ -167,7 +146,7 @@ func TestEmbeddedCatalog(t *testing.T) {
 	if len(cat) != 1263 {
 		t.Fatalf("%d types", len(cat))
 	}
-	s := NewSizer(cat, Preferences{CPU: Basis{Name: "SPEC"}, RAM: Basis{Name: "SPEC"}, Tenancy: Dedicated}, nil)
+	s := NewSizer(cat, discovery.EC2Preferences{CPU: discovery.MetricBasis{Name: "SPEC"}, RAM: discovery.MetricBasis{Name: "SPEC"}, Tenancy: discovery.TenancyDedicated}, nil)
 	for _, ts := range s.candidates {
 		for _, c := range ts {
 			if c.Burstable || !c.DedicatedHosts || c.BareMetal || !c.CurrentGeneration {
@@ -199,7 +178,7 @@ eu-west-1,m5.large,Linux,0.107
 
 var testSource = &PriceSource{Name: "test", Effective: time.Date(2024, 1, 30, 22, 7, 49, 0, time.UTC)}
 
-func testPricedSizer(t *testing.T, p Preferences) *Sizer {
+func testPricedSizer(t *testing.T, p discovery.EC2Preferences) *Sizer {
 	t.Helper()
 	cat, err := ParseCatalog([]byte(testCatalog))
 	if err != nil {
@@ -210,16 +189,16 @@ func testPricedSizer(t *testing.T, p Preferences) *Sizer {
 		t.Fatal(err)
 	}
 	if p.Tenancy == "" {
-		p.Tenancy = Shared
+		p.Tenancy = discovery.TenancyShared
 	}
 	if p.PurchasingOption == "" {
-		p.PurchasingOption = OnDemand
+		p.PurchasingOption = discovery.PurchaseOnDemand
 	}
 	if p.CPU.Name == "" {
-		p.CPU = Basis{Name: BasisSPEC}
+		p.CPU = discovery.MetricBasis{Name: discovery.BasisSPEC}
 	}
 	if p.RAM.Name == "" {
-		p.RAM = Basis{Name: BasisSPEC}
+		p.RAM = discovery.MetricBasis{Name: discovery.BasisSPEC}
 	}
 	return NewSizer(cat, p, prices)
 }
@@ -230,38 +209,38 @@ func testPricedSizer(t *testing.T, p Preferences) *Sizer {
 func TestPricedPick(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
-		prefs    Preferences
+		prefs    discovery.EC2Preferences
 		srv      Server
 		wantType string
 		wantUSD  float64 // 0: no price
 		wantOS   string
 		remark   string // "" means no remarks at all
 	}{
-		{name: "cheapest Linux fit", prefs: Preferences{PreferredRegion: "us-west-2"}, srv: Server{OSName: "Ubuntu", NumLogical: 2, TotalRAMMB: 3000},
+		{name: "cheapest Linux fit", prefs: discovery.EC2Preferences{PreferredRegion: "us-west-2"}, srv: Server{OSName: "Ubuntu", NumLogical: 2, TotalRAMMB: 3000},
 			wantType: "c5.large", wantUSD: 0.085, wantOS: Linux}, // c5.large and c6i.large cost the same: the name decides
-		{name: "a cheap burstable type fits", prefs: Preferences{PreferredRegion: "us-west-2"}, srv: Server{OSName: "Linux", NumLogical: 2, TotalRAMMB: 512},
+		{name: "a cheap burstable type fits", prefs: discovery.EC2Preferences{PreferredRegion: "us-west-2"}, srv: Server{OSName: "Linux", NumLogical: 2, TotalRAMMB: 512},
 			wantType: "t3.nano", wantUSD: 0.0052, wantOS: Linux},
-		{name: "cheaper beats smaller", prefs: Preferences{PreferredRegion: "us-west-2", Excluded: []string{"t3", "c5", "c6i"}}, srv: Server{OSName: "Linux", NumLogical: 2, TotalRAMMB: 3000},
+		{name: "cheaper beats smaller", prefs: discovery.EC2Preferences{PreferredRegion: "us-west-2", Excluded: []string{"t3", "c5", "c6i"}}, srv: Server{OSName: "Linux", NumLogical: 2, TotalRAMMB: 3000},
 			wantType: "m5.large", wantUSD: 0.096, wantOS: Linux},
-		{name: "Windows prices", prefs: Preferences{PreferredRegion: "us-west-2"}, srv: Server{OSName: "Microsoft Windows Server 2019", NumLogical: 4, TotalRAMMB: 8192},
+		{name: "Windows prices", prefs: discovery.EC2Preferences{PreferredRegion: "us-west-2"}, srv: Server{OSName: "Microsoft Windows Server 2019", NumLogical: 4, TotalRAMMB: 8192},
 			wantType: "m5.xlarge", wantUSD: 0.376, wantOS: Windows},
-		{name: "no Windows price fits", prefs: Preferences{PreferredRegion: "us-west-2"}, srv: Server{OSName: "windows", NumLogical: 8, TotalRAMMB: 16384},
+		{name: "no Windows price fits", prefs: discovery.EC2Preferences{PreferredRegion: "us-west-2"}, srv: Server{OSName: "windows", NumLogical: 8, TotalRAMMB: 16384},
 			wantType: "c5.2xlarge", wantOS: Windows, remark: "No fitting instance type has a Windows On-Demand price for US West (Oregon)"},
-		{name: "unknown OS is Linux", prefs: Preferences{PreferredRegion: "us-west-2"}, srv: Server{NumLogical: 1, TotalRAMMB: 400},
+		{name: "unknown OS is Linux", prefs: discovery.EC2Preferences{PreferredRegion: "us-west-2"}, srv: Server{NumLogical: 1, TotalRAMMB: 400},
 			wantType: "t3.nano", wantUSD: 0.0052, wantOS: Linux, remark: "The operating system is unknown: Linux prices apply."},
-		{name: "OS EC2 does not run", prefs: Preferences{PreferredRegion: "us-west-2"}, srv: Server{OSName: "SunOS 5.11", NumLogical: 1, TotalRAMMB: 400},
+		{name: "OS EC2 does not run", prefs: discovery.EC2Preferences{PreferredRegion: "us-west-2"}, srv: Server{OSName: "SunOS 5.11", NumLogical: 1, TotalRAMMB: 400},
 			wantType: "t3.nano", wantUSD: 0.0052, wantOS: Linux, remark: `"SunOS 5.11" does not run on Amazon EC2`},
-		{name: "arm64", prefs: Preferences{PreferredRegion: "us-west-2"}, srv: Server{OSName: "Linux", CPUType: "ARM64", NumLogical: 2, TotalRAMMB: 8192},
+		{name: "arm64", prefs: discovery.EC2Preferences{PreferredRegion: "us-west-2"}, srv: Server{OSName: "Linux", CPUType: "ARM64", NumLogical: 2, TotalRAMMB: 8192},
 			wantType: "m6g.large", wantUSD: 0.077, wantOS: Linux},
-		{name: "Region without prices", prefs: Preferences{PreferredRegion: "ap-east-2"}, srv: Server{OSName: "Linux", NumLogical: 2, TotalRAMMB: 3000},
+		{name: "Region without prices", prefs: discovery.EC2Preferences{PreferredRegion: "ap-east-2"}, srv: Server{OSName: "Linux", NumLogical: 2, TotalRAMMB: 3000},
 			wantType: "c5.large", wantOS: Linux, remark: "No On-Demand prices for Asia Pacific (Taipei) (ap-east-2) in poseidon's price data"},
 		{name: "no Region", srv: Server{OSName: "Linux", NumLogical: 2, TotalRAMMB: 3000},
 			wantType: "c5.large", wantOS: Linux, remark: "The export has no preferred Region"},
-		{name: "dedicated: picked by shared price, not priced", prefs: Preferences{PreferredRegion: "us-west-2", Tenancy: Dedicated}, srv: Server{OSName: "Linux", NumLogical: 2, TotalRAMMB: 3000},
+		{name: "dedicated: picked by shared price, not priced", prefs: discovery.EC2Preferences{PreferredRegion: "us-west-2", Tenancy: discovery.TenancyDedicated}, srv: Server{OSName: "Linux", NumLogical: 2, TotalRAMMB: 3000},
 			wantType: "c5.large", wantOS: Linux, remark: "Prices are known for shared tenancy only"},
-		{name: "reserved: not priced", prefs: Preferences{PreferredRegion: "us-west-2", PurchasingOption: "ALL_UPFRONT", OfferingClass: "STANDARD", TermLength: "ONE_YEAR"},
+		{name: "reserved: not priced", prefs: discovery.EC2Preferences{PreferredRegion: "us-west-2", PurchasingOption: "ALL_UPFRONT", OfferingClass: "STANDARD", TermLength: "ONE_YEAR"},
 			srv: Server{OSName: "Linux", NumLogical: 2, TotalRAMMB: 3000}, wantType: "c5.large", wantOS: Linux, remark: "Reserved Instance prices are not in poseidon's price data"},
-		{name: "cannot be sized", prefs: Preferences{PreferredRegion: "us-west-2"}, srv: Server{OSName: "Linux", NumLogical: 128, TotalRAMMB: 3000},
+		{name: "cannot be sized", prefs: discovery.EC2Preferences{PreferredRegion: "us-west-2"}, srv: Server{OSName: "Linux", NumLogical: 128, TotalRAMMB: 3000},
 			wantOS: Linux, remark: "No recommendation: no current-generation x86_64 instance type for shared tenancy, outside the exclusions, has at least 128 vCPUs and 3000 MiB."},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

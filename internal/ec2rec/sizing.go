@@ -6,6 +6,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/poseidon-ads/poseidon/internal/discovery"
 )
 
 // Architectures a server can be matched to.
@@ -24,16 +26,6 @@ func ArchOf(cpuType string) string {
 	return X8664
 }
 
-// Aggregate is a server's running performance aggregate, used when it has no
-// stored samples (an imported server, for example).
-type Aggregate struct {
-	Samples         int64
-	CPUAvg, CPUMax  float64 // percent
-	FreeRAMAvg      float64 // MB
-	FreeRAMMin      float64 // MB, if FreeRAMMinKnown
-	FreeRAMMinKnown bool
-}
-
 // Server is what sizing reads about one server.
 type Server struct {
 	OSName     string
@@ -49,7 +41,18 @@ type Server struct {
 	// SampleTotalRAMMB is the largest totalRAM of the samples, used when the
 	// server has no totalRAM of its own.
 	SampleTotalRAMMB float64
-	Agg              Aggregate
+	// Perf is the server's performance aggregate, used when it has no
+	// stored samples (an imported server, for example).
+	Perf discovery.PerfAggregate
+}
+
+// ServerOf is the sizing input of a server an EC2 recommendations export
+// reads: its specification, its performance aggregate and its agent's
+// samples (shared with s, not copied: Size sorts them in place).
+func ServerOf(s *discovery.EC2Server) Server {
+	sv, p := &s.Server, &s.Server.Perf
+	return Server{OSName: sv.OSName, CPUType: sv.CPUType, NumCPUs: sv.NumCPUs, NumCores: sv.NumCores, NumLogical: sv.NumLogical,
+		TotalRAMMB: sv.TotalRAMMB, CPUPct: s.CPUPct, UsedRAMMB: s.UsedRAMMB, SampleTotalRAMMB: s.SampleTotalRAMMB, Perf: *p}
 }
 
 // VCPUs is the server's vCPU count: logical processors, else cores, else CPUs.
@@ -75,7 +78,7 @@ type Result struct {
 	Samples      int // samples the sizing read (0 if it used the specification or the aggregate)
 	VCPUs        int64
 	RAMMB        float64
-	CPU, RAM     Basis // as applied: SPEC when samples were missing
+	CPU, RAM     discovery.MetricBasis // as applied: SPEC when samples were missing
 	CPUPct       float64
 	CPUPctKnown  bool
 	UsedRAMMB    float64
@@ -99,7 +102,7 @@ type Result struct {
 
 // Sizer picks instance types for one export's preferences.
 type Sizer struct {
-	Prefs  Preferences
+	Prefs  discovery.EC2Preferences
 	prices *Prices
 	// candidates per architecture and OS: the types with a price in the
 	// preferred Region, cheapest first, then those without, smallest first.
@@ -115,14 +118,14 @@ type candidateKey struct{ arch, os string }
 // Region (for the server's OS) come first, cheapest first; then those
 // without one, smallest first. Ties are broken by least memory, then fewest
 // vCPUs, then name. prices may be nil: candidates are then ordered by size.
-func NewSizer(catalog []InstanceType, p Preferences, prices *Prices) *Sizer {
+func NewSizer(catalog []InstanceType, p discovery.EC2Preferences, prices *Prices) *Sizer {
 	s := &Sizer{Prefs: p, prices: prices, candidates: map[candidateKey][]*InstanceType{}, regionName: RegionName(p.PreferredRegion)}
 	for i := range catalog {
 		t := &catalog[i]
 		if !t.CurrentGeneration || t.BareMetal || excluded(t, p.Excluded) {
 			continue
 		}
-		if p.Tenancy == Dedicated && (!t.DedicatedHosts || t.Burstable) {
+		if p.Tenancy == discovery.TenancyDedicated && (!t.DedicatedHosts || t.Burstable) {
 			continue
 		}
 		for _, arch := range []string{X8664, ARM64} {
@@ -169,18 +172,18 @@ func excluded(t *InstanceType, list []string) bool {
 // largest, pNN the nearest-rank percentile (the smallest sample with at
 // least NN% of the samples at or below it; p0 is the smallest). ok is false
 // for SPEC or no samples.
-func Stat(b Basis, samples []float64) (v float64, ok bool) {
+func Stat(b discovery.MetricBasis, samples []float64) (v float64, ok bool) {
 	if len(samples) == 0 {
 		return 0, false
 	}
 	switch b.Name {
-	case BasisAVG:
+	case discovery.BasisAVG:
 		var sum float64
 		for _, x := range samples {
 			sum += x
 		}
 		return sum / float64(len(samples)), true
-	case BasisMAX:
+	case discovery.BasisMAX:
 		return slices.Max(samples), true
 	}
 	p, isPct := b.Percentile()
@@ -194,8 +197,8 @@ func Stat(b Basis, samples []float64) (v float64, ok bool) {
 
 // fromAggregate applies a basis to a server's aggregate: AVG the mean, MAX
 // and pNN the largest (the aggregate keeps no distribution).
-func fromAggregate(b Basis, avg, maxV float64) float64 {
-	if b.Name == BasisAVG {
+func fromAggregate(b discovery.MetricBasis, avg, maxV float64) float64 {
+	if b.Name == discovery.BasisAVG {
 		return avg
 	}
 	return maxV
@@ -205,8 +208,8 @@ func fromAggregate(b Basis, avg, maxV float64) float64 {
 // is the share of the specification to provision (Cloud Migration Factory
 // sends it as "percent of CPU specification"; 0 means all of it); on a
 // utilization basis it is headroom added to the measured use.
-func adjust(v float64, b Basis) float64 {
-	if b.Name == BasisSPEC {
+func adjust(v float64, b discovery.MetricBasis) float64 {
+	if b.Name == discovery.BasisSPEC {
 		if b.Adjust == 0 {
 			return v
 		}
@@ -249,6 +252,7 @@ func (s *Sizer) Size(srv *Server) Result {
 	var notes []string
 	note := func(format string, args ...any) { notes = append(notes, fmt.Sprintf(format, args...)) }
 	haveSamples := len(srv.CPUPct) > 0
+	agg := &srv.Perf
 	if haveSamples {
 		r.Samples = len(srv.CPUPct)
 	}
@@ -256,18 +260,18 @@ func (s *Sizer) Size(srv *Server) Result {
 
 	// CPU.
 	switch {
-	case r.CPU.Name == BasisSPEC:
+	case r.CPU.Name == discovery.BasisSPEC:
 		r.CPUPct, r.CPUPctKnown = 100, true
 	case haveSamples:
 		r.CPUPct, r.CPUPctKnown = Stat(r.CPU, srv.CPUPct)
-	case srv.Agg.Samples > 0:
-		r.CPUPct, r.CPUPctKnown, aggregateUsed = fromAggregate(r.CPU, srv.Agg.CPUAvg, srv.Agg.CPUMax), true, true
+	case agg.Samples > 0:
+		r.CPUPct, r.CPUPctKnown, aggregateUsed = fromAggregate(r.CPU, agg.CPUSum/float64(agg.Samples), agg.CPUMax), true, true
 		if _, pct := r.CPU.Percentile(); pct {
 			note("CPU %s is the maximum of the aggregate, which keeps no distribution.", r.CPU.Name)
 		}
 	default:
 		// No usage data: the specification, without the adjustment.
-		r.CPU, r.CPUPct, r.CPUPctKnown = Basis{Name: BasisSPEC}, 100, true
+		r.CPU, r.CPUPct, r.CPUPctKnown = discovery.MetricBasis{Name: discovery.BasisSPEC}, 100, true
 	}
 	r.RequestedCPUPct = adjust(r.CPUPct, r.CPU)
 	cpuNeed := 0.0
@@ -278,22 +282,23 @@ func (s *Sizer) Size(srv *Server) Result {
 
 	// RAM.
 	switch {
-	case r.RAM.Name == BasisSPEC:
+	case r.RAM.Name == discovery.BasisSPEC:
 		r.UsedRAMMB, r.UsedRAMKnown = r.RAMMB, r.RAMMB > 0
 	case len(srv.UsedRAMMB) > 0:
 		r.UsedRAMMB, r.UsedRAMKnown = Stat(r.RAM, srv.UsedRAMMB)
-	case srv.Agg.Samples > 0 && r.RAMMB > 0:
-		minFree := srv.Agg.FreeRAMAvg
-		if srv.Agg.FreeRAMMinKnown {
-			minFree = srv.Agg.FreeRAMMin
+	case agg.Samples > 0 && r.RAMMB > 0:
+		avgFree := agg.FreeRAMSum / float64(agg.Samples)
+		minFree := avgFree
+		if agg.FreeRAMMinKnown {
+			minFree = agg.FreeRAMMin
 		}
-		r.UsedRAMMB = fromAggregate(r.RAM, r.RAMMB-srv.Agg.FreeRAMAvg, r.RAMMB-minFree)
+		r.UsedRAMMB = fromAggregate(r.RAM, r.RAMMB-avgFree, r.RAMMB-minFree)
 		r.UsedRAMKnown, aggregateUsed = true, true
 		if _, pct := r.RAM.Percentile(); pct {
 			note("RAM %s is the maximum of the aggregate, which keeps no distribution.", r.RAM.Name)
 		}
 	default:
-		r.RAM = Basis{Name: BasisSPEC}
+		r.RAM = discovery.MetricBasis{Name: discovery.BasisSPEC}
 		r.UsedRAMMB, r.UsedRAMKnown = r.RAMMB, r.RAMMB > 0
 	}
 	r.UsedRAMMB = max(r.UsedRAMMB, 0)
@@ -303,15 +308,15 @@ func (s *Sizer) Size(srv *Server) Result {
 	r.SizedRAMMB = int64(ceilNeed(r.RequestedRAMMB))
 
 	r.OSType, _ = OSType(srv.OSName)
-	if r.VCPUs == 0 && !r.UsedRAMKnown && r.Samples == 0 && srv.Agg.Samples == 0 {
+	if r.VCPUs == 0 && !r.UsedRAMKnown && r.Samples == 0 && agg.Samples == 0 {
 		r.Remarks = "No recommendation: the server has no performance data and no known vCPU count or RAM size."
 		return r
 	}
-	bySpec := s.Prefs.CPU.Name == BasisSPEC && s.Prefs.RAM.Name == BasisSPEC
+	bySpec := s.Prefs.CPU.Name == discovery.BasisSPEC && s.Prefs.RAM.Name == discovery.BasisSPEC
 	switch {
 	case bySpec || r.Samples > 0:
 	case aggregateUsed:
-		notes = append([]string{fmt.Sprintf("No samples are stored: sized from the server's performance aggregate of %d samples.", srv.Agg.Samples)}, notes...)
+		notes = append([]string{fmt.Sprintf("No samples are stored: sized from the server's performance aggregate of %d samples.", agg.Samples)}, notes...)
 	default:
 		notes = append([]string{"No performance data: sized from the server's specification (all vCPUs, all RAM)."}, notes...)
 	}
@@ -333,7 +338,7 @@ func (s *Sizer) Size(srv *Server) Result {
 	}
 	if r.Type == nil {
 		tenancy := "shared tenancy"
-		if s.Prefs.Tenancy == Dedicated {
+		if s.Prefs.Tenancy == discovery.TenancyDedicated {
 			tenancy = "dedicated tenancy (dedicated-host capable, not burstable)"
 		}
 		notes = append([]string{fmt.Sprintf("No recommendation: no current-generation %s instance type for %s, outside the exclusions, has at least %d vCPUs and %d MiB.",
@@ -357,9 +362,9 @@ func (s *Sizer) price(r *Result) string {
 	case !ok:
 		return fmt.Sprintf("No fitting instance type has a %s On-Demand price for %s in poseidon's price data: the smallest fitting type was picked and the price cells are empty.",
 			r.OSType, s.regionName)
-	case s.Prefs.Tenancy == Dedicated:
+	case s.Prefs.Tenancy == discovery.TenancyDedicated:
 		return "Prices are known for shared tenancy only: picked by shared-tenancy On-Demand price; the price cells are empty for DEDICATED tenancy."
-	case s.Prefs.PurchasingOption != OnDemand:
+	case s.Prefs.PurchasingOption != discovery.PurchaseOnDemand:
 		return "Reserved Instance prices are not in poseidon's price data: picked by On-Demand price; the price cells are empty."
 	}
 	r.Price, r.Priced = p, true

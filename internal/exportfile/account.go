@@ -1,7 +1,6 @@
 package exportfile
 
 import (
-	"os"
 	"path/filepath"
 )
 
@@ -10,5 +9,5 @@ func (d Dir) RemoveAccount(account string) error {
 	if !accountPattern.MatchString(account) {
 		return ErrBadName
 	}
-	return os.RemoveAll(filepath.Join(d.Root, account))
+	return removeAll(filepath.Join(d.Root, account))
 }

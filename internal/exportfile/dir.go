@@ -1,6 +1,7 @@
 // Package exportfile writes export archives: zips of CSV files named
-// {accountId}_<Name>.csv, and keeps them on disk under one directory with
-// atomic, fsynced writes.
+// {accountId}_<Name>.csv, with the cells of the domain's export rows
+// (discovery.PerfSample, discovery.Server, ...) in AWS's formats, and keeps
+// them on disk under one directory with atomic, fsynced writes.
 package exportfile
 
 import (
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 )
 
 // Dir is the export store on disk: Root/{accountId}/{exportId}.zip.
@@ -177,11 +179,25 @@ func (d Dir) RemoveAll() error {
 		return err
 	}
 	for _, e := range entries {
-		if err := os.RemoveAll(filepath.Join(d.Root, e.Name())); err != nil {
+		if err := removeAll(filepath.Join(d.Root, e.Name())); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// removeAll is os.RemoveAll that tries again when a directory was not empty
+// after its entries were removed: an export being written while a reset
+// runs (its task is gone, so its file will be too) can create its temporary
+// file in between.
+func removeAll(path string) error {
+	var err error
+	for range 5 {
+		if err = os.RemoveAll(path); !errors.Is(err, syscall.ENOTEMPTY) {
+			return err
+		}
+	}
+	return err
 }
 
 func syncDir(dir string) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/poseidon-ads/poseidon/internal/discovery"
 	"github.com/poseidon-ads/poseidon/internal/ec2rec"
 )
 
@@ -43,35 +44,24 @@ var EC2Layout = Layout{"EC2InstanceRecommendations", []string{
 	"Server.NetworkReadsPerSecondInKB.Max", "Server.NetworkWritesPerSecondInKB.Max",
 }}
 
-// EC2Server is what an EC2 recommendations export reads about one server:
-// the server with its performance aggregates (Server: ID, HostName, OSName,
-// OSVersion, the counts, TotalRAMMB, the VMware fields and Perf), its
-// import ExternalId, its applications and tags, and its sizing input
-// (samples in Sizing.CPUPct and Sizing.UsedRAMMB).
-type EC2Server struct {
-	Server       Server
-	ExternalID   string
-	Applications []string // names, ordered by application ID
-	Tags         []Tag    // ordered by key, then value
-	Sizing       ec2rec.Server
-}
-
-// EC2Prefs are an export's preferences as EC2InstanceRecommendations.csv
-// echoes them in its UserPreference.* columns, formatted once per export.
-type EC2Prefs struct {
+// EC2PreferenceLabels are an export's preferences as
+// EC2InstanceRecommendations.csv echoes them in its UserPreference.*
+// columns, formatted once per export.
+type EC2PreferenceLabels struct {
 	CPUSizing, RAMSizing, Region, Tenancy string
 	PricingModel, ContractTerm, Payment   string
 	ExcludedInstances                     string
 }
 
-// NewEC2Prefs formats the preferences (docs/exports.md gives the labels).
-func NewEC2Prefs(p *ec2rec.Preferences) *EC2Prefs {
-	out := &EC2Prefs{
+// NewEC2PreferenceLabels formats the preferences (docs/exports.md gives the
+// labels).
+func NewEC2PreferenceLabels(p *discovery.EC2Preferences) *EC2PreferenceLabels {
+	out := &EC2PreferenceLabels{
 		CPUSizing: SizingLabel(p.CPU), RAMSizing: SizingLabel(p.RAM),
 		Region: ec2rec.RegionName(p.PreferredRegion), Tenancy: p.Tenancy,
 		ExcludedInstances: strings.Join(p.Excluded, ListSeparator),
 	}
-	if p.PurchasingOption == ec2rec.OnDemand {
+	if p.PurchasingOption == discovery.PurchaseOnDemand {
 		out.PricingModel = "On-Demand"
 		return out
 	}
@@ -92,14 +82,14 @@ func label(v string, labels map[string]string) string {
 // columns show it: "Specification", "Average", "Peak" or "95th percentile",
 // with " +N%" for a percentageAdjust on a utilization basis, or
 // "N% of Specification" for one on SPEC.
-func SizingLabel(b ec2rec.Basis) string {
+func SizingLabel(b discovery.MetricBasis) string {
 	var l string
 	switch b.Name {
-	case ec2rec.BasisSPEC:
+	case discovery.BasisSPEC:
 		l = "Specification"
-	case ec2rec.BasisAVG:
+	case discovery.BasisAVG:
 		l = "Average"
-	case ec2rec.BasisMAX:
+	case discovery.BasisMAX:
 		l = "Peak"
 	default:
 		if n, ok := b.Percentile(); ok {
@@ -110,7 +100,7 @@ func SizingLabel(b ec2rec.Basis) string {
 	}
 	switch {
 	case b.Adjust == 0:
-	case b.Name == ec2rec.BasisSPEC:
+	case b.Name == discovery.BasisSPEC:
 		l = FormatNumber(b.Adjust) + "% of Specification"
 	default:
 		l += " +" + FormatNumber(b.Adjust) + "%"
@@ -137,7 +127,7 @@ func ordinal(n int) string {
 // ("100", "12005.376"), as in the real file; an unknown value is empty.
 // Percentages of RAM are part × 100 / total, the order of operations that
 // gives the real file's 2000.896 of 12005.376 MB as 16.666666666666668.
-func EC2Record(s *EC2Server, r *ec2rec.Result, prefs *EC2Prefs, dst []string) []string {
+func EC2Record(s *discovery.EC2Server, r *ec2rec.Result, prefs *EC2PreferenceLabels, dst []string) []string {
 	sv, p := &s.Server, &s.Server.Perf
 	dst = append(dst[:0], sv.ID, s.ExternalID, sv.HostName, sv.VMName, r.Remarks, sv.OSName, sv.OSVersion,
 		positiveInt(sv.NumCPUs), positiveInt(sv.NumCores), positiveInt(sv.NumLogical))
@@ -176,9 +166,9 @@ func EC2Record(s *EC2Server, r *ec2rec.Result, prefs *EC2Prefs, dst []string) []
 	// Its performance aggregates.
 	var perf [7]string
 	if p.Samples > 0 {
-		perf[0], perf[1] = FormatNumber(p.avg(p.CPUSum)), FormatNumber(p.CPUMax)
+		perf[0], perf[1] = FormatNumber(avg(p, p.CPUSum)), FormatNumber(p.CPUMax)
 		if ram := r.RAMMB; ram > 0 {
-			usedAvg := max(ram-p.avg(p.FreeRAMSum), 0)
+			usedAvg := max(ram-avg(p, p.FreeRAMSum), 0)
 			perf[2], perf[4] = FormatNumber(usedAvg), FormatNumber(usedAvg*100/ram)
 			if p.FreeRAMMinKnown {
 				usedMax := max(ram-p.FreeRAMMin, 0)
@@ -187,12 +177,12 @@ func EC2Record(s *EC2Server, r *ec2rec.Result, prefs *EC2Prefs, dst []string) []
 		}
 	}
 	perf[6] = positiveInt(sv.NumDisks)
-	return p.appendRates(append(dst, perf[:]...))
+	return appendRates(p, append(dst, perf[:]...))
 }
 
 // joinTags writes tags as the import template does: key:value, joined by
 // ListSeparator.
-func joinTags(tags []Tag) string {
+func joinTags(tags []discovery.Tag) string {
 	if len(tags) == 0 {
 		return ""
 	}

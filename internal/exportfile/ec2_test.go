@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/poseidon-ads/poseidon/internal/discovery"
 	"github.com/poseidon-ads/poseidon/internal/ec2rec"
 )
 
@@ -56,20 +57,20 @@ func TestEC2RecordMatchesCMFRow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	prefs := ec2rec.Preferences{CPU: ec2rec.Basis{Name: ec2rec.BasisSPEC}, RAM: ec2rec.Basis{Name: ec2rec.BasisSPEC},
-		Tenancy: ec2rec.Shared, PreferredRegion: "us-west-2", PurchasingOption: ec2rec.OnDemand}
-	s := EC2Server{
-		Server: Server{ID: "d-server-1", HostName: "test.hostname.com", OSName: "Linux", OSVersion: "2.0.0.11",
+	prefs := discovery.EC2Preferences{CPU: discovery.MetricBasis{Name: discovery.BasisSPEC}, RAM: discovery.MetricBasis{Name: discovery.BasisSPEC},
+		Tenancy: discovery.TenancyShared, PreferredRegion: "us-west-2", PurchasingOption: discovery.PurchaseOnDemand}
+	s := discovery.EC2Server{
+		Server: discovery.Server{ID: "d-server-1", HostName: "test.hostname.com", OSName: "Linux", OSVersion: "2.0.0.11",
 			NumCPUs: 4, NumCores: 8, NumLogical: 16, TotalRAMMB: 12005.376,
-			Perf: PerfAggregate{Samples: 1, CPUSum: 67.22, CPUMax: 98.34, FreeRAMSum: 12005.376 - 2000.896, FreeRAMMin: 12005.376 - 6002.688, FreeRAMMinKnown: true,
+			Perf: discovery.PerfAggregate{Samples: 1, CPUSum: 67.22, CPUMax: 98.34, FreeRAMSum: 12005.376 - 2000.896, FreeRAMMin: 12005.376 - 6002.688, FreeRAMMinKnown: true,
 				DiskReadKBpsSum: 175.5772253, DiskWriteKBpsSum: 52.76470577, DiskReadKBpsMax: 1175.577225, DiskWriteKBpsMax: 152.7647058,
 				DiskReadOpsSum: 2.772252841, DiskWriteOpsSum: 772.4508703, DiskReadOpsMax: 12.77225284, DiskWriteOpsMax: 1031.231092,
 				NetReadKBpsSum: 21.51860774, NetWriteKBpsSum: 26.62745087, NetReadKBpsMax: 121.5186077, NetWriteKBpsMax: 225.6274509}},
 		Applications: []string{"LinuxApp"},
-		Sizing:       ec2rec.Server{OSName: "Linux", NumCPUs: 4, NumCores: 8, NumLogical: 16, TotalRAMMB: 12005.376},
 	}
-	r := ec2rec.NewSizer(cat, prefs, prices).Size(&s.Sizing)
-	got := EC2Record(&s, &r, NewEC2Prefs(&prefs), nil)
+	sizing := ec2rec.ServerOf(&s)
+	r := ec2rec.NewSizer(cat, prefs, prices).Size(&sizing)
+	got := EC2Record(&s, &r, NewEC2PreferenceLabels(&prefs), nil)
 	want := strings.Split(cmfRow, ",")
 	if len(got) != len(want) {
 		t.Fatalf("%d cells, want %d", len(got), len(want))
@@ -84,21 +85,21 @@ func TestEC2RecordMatchesCMFRow(t *testing.T) {
 
 func TestSizingLabel(t *testing.T) {
 	for _, tc := range []struct {
-		b    ec2rec.Basis
+		b    discovery.MetricBasis
 		want string
 	}{
-		{ec2rec.Basis{Name: "SPEC"}, "Specification"},
-		{ec2rec.Basis{Name: "SPEC", Adjust: 20}, "20% of Specification"},
-		{ec2rec.Basis{Name: "AVG"}, "Average"},
-		{ec2rec.Basis{Name: "MAX", Adjust: 2.5}, "Peak +2.5%"},
-		{ec2rec.Basis{Name: "p0"}, "0th percentile"},
-		{ec2rec.Basis{Name: "p1"}, "1st percentile"},
-		{ec2rec.Basis{Name: "p2"}, "2nd percentile"},
-		{ec2rec.Basis{Name: "p3"}, "3rd percentile"},
-		{ec2rec.Basis{Name: "p11"}, "11th percentile"},
-		{ec2rec.Basis{Name: "p13"}, "13th percentile"},
-		{ec2rec.Basis{Name: "p95"}, "95th percentile"},
-		{ec2rec.Basis{Name: "p100"}, "100th percentile"},
+		{discovery.MetricBasis{Name: "SPEC"}, "Specification"},
+		{discovery.MetricBasis{Name: "SPEC", Adjust: 20}, "20% of Specification"},
+		{discovery.MetricBasis{Name: "AVG"}, "Average"},
+		{discovery.MetricBasis{Name: "MAX", Adjust: 2.5}, "Peak +2.5%"},
+		{discovery.MetricBasis{Name: "p0"}, "0th percentile"},
+		{discovery.MetricBasis{Name: "p1"}, "1st percentile"},
+		{discovery.MetricBasis{Name: "p2"}, "2nd percentile"},
+		{discovery.MetricBasis{Name: "p3"}, "3rd percentile"},
+		{discovery.MetricBasis{Name: "p11"}, "11th percentile"},
+		{discovery.MetricBasis{Name: "p13"}, "13th percentile"},
+		{discovery.MetricBasis{Name: "p95"}, "95th percentile"},
+		{discovery.MetricBasis{Name: "p100"}, "100th percentile"},
 	} {
 		if got := SizingLabel(tc.b); got != tc.want {
 			t.Errorf("%+v: %q, want %q", tc.b, got, tc.want)
@@ -107,9 +108,9 @@ func TestSizingLabel(t *testing.T) {
 }
 
 func TestNewEC2Prefs(t *testing.T) {
-	p := NewEC2Prefs(&ec2rec.Preferences{CPU: ec2rec.Basis{Name: "p95"}, RAM: ec2rec.Basis{Name: "AVG", Adjust: 10}, Tenancy: ec2rec.Dedicated,
+	p := NewEC2PreferenceLabels(&discovery.EC2Preferences{CPU: discovery.MetricBasis{Name: "p95"}, RAM: discovery.MetricBasis{Name: "AVG", Adjust: 10}, Tenancy: discovery.TenancyDedicated,
 		Excluded: []string{"t3", "m5.large"}, PreferredRegion: "eu-west-1", PurchasingOption: "ALL_UPFRONT", OfferingClass: "STANDARD", TermLength: "ONE_YEAR"})
-	want := EC2Prefs{CPUSizing: "95th percentile", RAMSizing: "Average +10%", Region: "Europe (Ireland)", Tenancy: "DEDICATED",
+	want := EC2PreferenceLabels{CPUSizing: "95th percentile", RAMSizing: "Average +10%", Region: "Europe (Ireland)", Tenancy: "DEDICATED",
 		PricingModel: "Reserved (Standard)", ContractTerm: "1 year", Payment: "All Upfront", ExcludedInstances: "t3, m5.large"}
 	if *p != want {
 		t.Errorf("%+v\nwant %+v", *p, want)

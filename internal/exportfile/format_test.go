@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/poseidon-ads/poseidon/internal/discovery"
 )
 
 func TestFormatDouble(t *testing.T) {
@@ -143,28 +145,28 @@ func TestRecordsMatchLayouts(t *testing.T) {
 		return nil
 	}
 	ts := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-	srv := Server{ID: "d-server-1", Perf: PerfAggregate{Samples: 2}}
+	srv := discovery.Server{ID: "d-server-1", Perf: discovery.PerfAggregate{Samples: 2}}
 	for _, tc := range []struct {
 		layouts []Layout
 		name    string
 		rec     []string
 	}{
-		{AgentLayouts, "systemPerformance", (&PerfSample{Time: ts}).Record("1", nil)},
-		{AgentLayouts, "osInfo", (&OSInfo{Time: ts}).Record("1", nil)},
-		{AgentLayouts, "networkInterface", (&NICSample{Time: ts}).Record("1", nil)},
-		{AgentLayouts, "process", (&ProcessSample{Time: ts}).Record("1", nil)},
-		{AgentLayouts, "sourceProcessConnection", (&ConnectionSample{Time: ts}).Record("1", nil)},
-		{AgentLayouts, "destinationProcessConnection", (&ConnectionSample{Time: ts}).Record("1", nil)},
-		{SummaryLayouts, "Application", (&Application{}).Record(nil)},
-		{SummaryLayouts, "ApplicationResourceAssociation", (&AppServer{}).Record(nil)},
-		{SummaryLayouts, "ImportTemplate", (&ImportRecord{Server: srv}).Record(nil)},
-		{SummaryLayouts, "ImportTemplate", (&ImportRecord{}).Record(nil)},
-		{SummaryLayouts, "NetworkInterface", (&ServerNIC{}).Record(nil)},
-		{SummaryLayouts, "Server", srv.ServerRecord(nil)},
-		{SummaryLayouts, "SystemPerformance", srv.PerformanceRecord(nil)},
-		{SummaryLayouts, "SystemPerformance", (&Server{}).PerformanceRecord(nil)},
-		{SummaryLayouts, "Tags", (&ServerTag{}).Record(nil)},
-		{SummaryLayouts, "VMwareInfo", srv.VMwareRecord(nil)},
+		{AgentLayouts, "systemPerformance", PerfSampleRecord("1", &discovery.PerfSample{Time: ts}, nil)},
+		{AgentLayouts, "osInfo", OSInfoRecord("1", &discovery.OSInfo{Time: ts}, nil)},
+		{AgentLayouts, "networkInterface", NICSampleRecord("1", &discovery.NICSample{Time: ts}, nil)},
+		{AgentLayouts, "process", ProcessSampleRecord("1", &discovery.ProcessSample{Time: ts}, nil)},
+		{AgentLayouts, "sourceProcessConnection", ConnectionSampleRecord("1", &discovery.ConnectionSample{Time: ts}, nil)},
+		{AgentLayouts, "destinationProcessConnection", ConnectionSampleRecord("1", &discovery.ConnectionSample{Time: ts}, nil)},
+		{SummaryLayouts, "Application", ApplicationRecord(&discovery.Application{}, nil)},
+		{SummaryLayouts, "ApplicationResourceAssociation", ApplicationServerRecord(&discovery.ApplicationServer{}, nil)},
+		{SummaryLayouts, "ImportTemplate", ImportTemplateRecord(&discovery.ImportTemplateRow{Server: srv}, nil)},
+		{SummaryLayouts, "ImportTemplate", ImportTemplateRecord(&discovery.ImportTemplateRow{}, nil)},
+		{SummaryLayouts, "NetworkInterface", ServerNICRecord(&discovery.ServerNIC{}, nil)},
+		{SummaryLayouts, "Server", ServerRecord(&srv, nil)},
+		{SummaryLayouts, "SystemPerformance", PerformanceRecord(&srv, nil)},
+		{SummaryLayouts, "SystemPerformance", PerformanceRecord(&discovery.Server{}, nil)},
+		{SummaryLayouts, "Tags", ServerTagRecord(&discovery.ServerTag{}, nil)},
+		{SummaryLayouts, "VMwareInfo", VMwareRecord(&srv, nil)},
 	} {
 		if h := header(tc.layouts, tc.name); len(tc.rec) != len(h) {
 			t.Errorf("%s: record has %d cells, header %d", tc.name, len(tc.rec), len(h))
@@ -174,55 +176,55 @@ func TestRecordsMatchLayouts(t *testing.T) {
 
 func TestAgentRecords(t *testing.T) {
 	ts := time.Date(2026, 3, 1, 13, 15, 0, 0, time.UTC)
-	p := PerfSample{AgentID: "o-1", Time: ts, DiskReadKBps: 1.5, DiskWriteKBps: 2, DiskReadOps: 3, DiskWriteOps: 4.25, NetReadKBps: 5, NetWriteKBps: 6,
+	p := discovery.PerfSample{AgentID: "o-1", Time: ts, DiskReadKBps: 1.5, DiskWriteKBps: 2, DiskReadOps: 3, DiskWriteOps: 4.25, NetReadKBps: 5, NetWriteKBps: 6,
 		NumLogical: 8, NumCores: 4, NumCPUs: 1, NumDisks: 2, NumNICs: 1, CPUPct: 12.5, DiskSizeGB: 100, DiskFreeGB: 40.5, TotalRAMMB: 16384, FreeRAMMB: 1e7}
 	want := "123456789012,o-1,1.5,2.0,3.0,4.25,5.0,6.0,8,4,1,2,1,12.5,100.0,40.5,16384.0,10000000.0,2026-03-01 13:15:00\n"
-	if got := string(AppendRow(nil, p.Record("123456789012", nil))); got != want {
+	if got := string(AppendRow(nil, PerfSampleRecord("123456789012", &p, nil))); got != want {
 		t.Errorf("perf row = %q\nwant       %q", got, want)
 	}
-	pr := ProcessSample{AgentID: "o-1", Time: ts, PID: 4242, IsSystem: true, Name: "java", CommandLine: `java -Dx="a,b" -jar app.jar`, Path: "/usr/bin/java"}
+	pr := discovery.ProcessSample{AgentID: "o-1", Time: ts, PID: 4242, IsSystem: true, Name: "java", CommandLine: `java -Dx="a,b" -jar app.jar`, Path: "/usr/bin/java"}
 	want = "123456789012,o-1,4242,true,java,\"java -Dx=\"\"a,b\"\" -jar app.jar\",/usr/bin/java,03/01/2026 01:15:00 PM\n"
-	if got := string(AppendRow(nil, pr.Record("123456789012", nil))); got != want {
+	if got := string(AppendRow(nil, ProcessSampleRecord("123456789012", &pr, nil))); got != want {
 		t.Errorf("process row = %q\nwant          %q", got, want)
 	}
-	c := ConnectionSample{AgentID: "o-1", Time: ts, SourceIP: "10.0.0.1", SourcePort: 50000, DestinationIP: "10.0.0.2", DestinationPort: 5432}
+	c := discovery.ConnectionSample{AgentID: "o-1", Time: ts, SourceIP: "10.0.0.1", SourcePort: 50000, DestinationIP: "10.0.0.2", DestinationPort: 5432}
 	want = "123456789012,o-1,10.0.0.1,50000,10.0.0.2,5432,IPv4,tcp,,2026-03-01 13:15:00\n"
-	if got := string(AppendRow(nil, c.Record("123456789012", nil))); got != want {
+	if got := string(AppendRow(nil, ConnectionSampleRecord("123456789012", &c, nil))); got != want {
 		t.Errorf("connection row = %q\nwant             %q", got, want)
 	}
 	c.PID, c.IPVersion, c.TransportProtocol = 77, "IPv6", "udp"
-	if got := c.Record("1", nil); got[6] != "IPv6" || got[7] != "udp" || got[8] != "77" {
+	if got := ConnectionSampleRecord("1", &c, nil); got[6] != "IPv6" || got[7] != "udp" || got[8] != "77" {
 		t.Errorf("connection row = %q", got)
 	}
-	n := NICSample{AgentID: "o-1", Time: ts, Name: "eth0", IPAddress: "fe80::1"}
-	if got := n.Record("1", nil); got[4] != "IPv6" {
+	n := discovery.NICSample{AgentID: "o-1", Time: ts, Name: "eth0", IPAddress: "fe80::1"}
+	if got := NICSampleRecord("1", &n, nil); got[4] != "IPv6" {
 		t.Errorf("derived family = %q, want IPv6", got[4])
 	}
 	n.IPAddress, n.Family = "10.0.0.1", ""
-	if got := n.Record("1", nil); got[4] != "IPv4" {
+	if got := NICSampleRecord("1", &n, nil); got[4] != "IPv4" {
 		t.Errorf("derived family = %q, want IPv4", got[4])
 	}
 }
 
 func TestSummaryRecords(t *testing.T) {
 	created := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	s := Server{ID: "d-server-0a", AgentID: "o-1", HostName: "web-1", OSName: "Linux", NumCPUs: 2, NumCores: 4, NumLogical: 8, NumDisks: 1, NumNICs: 2,
+	s := discovery.Server{ID: "d-server-0a", AgentID: "o-1", HostName: "web-1", OSName: "Linux", NumCPUs: 2, NumCores: 4, NumLogical: 8, NumDisks: 1, NumNICs: 2,
 		TotalRAMMB: 4096, Created: created,
-		Perf: PerfAggregate{Samples: 4, CPUSum: 50, CPUMax: 30, FreeRAMSum: 4000, FreeRAMMin: 512, FreeRAMMinKnown: true, DiskReadKBpsSum: 10, DiskReadKBpsMax: 5,
+		Perf: discovery.PerfAggregate{Samples: 4, CPUSum: 50, CPUMax: 30, FreeRAMSum: 4000, FreeRAMMin: 512, FreeRAMMinKnown: true, DiskReadKBpsSum: 10, DiskReadKBpsMax: 5,
 			DiskWriteKBpsSum: 20, DiskWriteKBpsMax: 9, DiskReadOpsSum: 2, DiskReadOpsMax: 1, DiskWriteOpsSum: 6, DiskWriteOpsMax: 3,
 			NetReadKBpsSum: 1, NetReadKBpsMax: 0.5, NetWriteKBpsSum: 3, NetWriteKBpsMax: 1}}
-	got := strings.Join(s.PerformanceRecord(nil), ",")
+	got := strings.Join(PerformanceRecord(&s, nil), ",")
 	want := "d-server-0a,web-1,12.5,30.0,0.5,1.0,1.5,3.0,2.5,5.0,5.0,9.0,0.25,0.5,0.75,1.0,1024000.0,524288.0,4194304.0,2,4,1,2"
 	if got != want {
 		t.Errorf("performance = %s\nwant          %s", got, want)
 	}
-	empty := Server{ID: "d-server-0b"}
-	if got := strings.Join(empty.PerformanceRecord(nil), ","); got != "d-server-0b,"+strings.Repeat(",", 21) {
+	empty := discovery.Server{ID: "d-server-0b"}
+	if got := strings.Join(PerformanceRecord(&empty, nil), ","); got != "d-server-0b,"+strings.Repeat(",", 21) {
 		t.Errorf("performance without samples = %q", got)
 	}
-	r := ImportRecord{Server: s, IPAddresses: []string{"10.0.0.1", "10.0.1.1"}, MACAddresses: []string{"02:00:00:00:00:01"},
-		Applications: []string{"shop", "crm"}, Wave: "2", Tags: []Tag{{"env", "prod"}, {"zone", "1"}}}
-	rec := r.Record(nil)
+	r := discovery.ImportTemplateRow{Server: s, IPAddresses: []string{"10.0.0.1", "10.0.1.1"}, MACAddresses: []string{"02:00:00:00:00:01"},
+		Applications: []string{"shop", "crm"}, Wave: "2", Tags: []discovery.Tag{{Key: "env", Value: "prod"}, {Key: "zone", Value: "1"}}}
+	rec := ImportTemplateRecord(&r, nil)
 	cell := func(name string) string {
 		i := slices.Index(ImportTemplateHeader, name)
 		if i < 0 {
@@ -243,7 +245,7 @@ func TestSummaryRecords(t *testing.T) {
 			t.Errorf("%s = %q, want %q", name, got, want)
 		}
 	}
-	if got := strings.Join(s.ServerRecord(nil), ","); got != "d-server-0a,o-1,web-1,Linux,,,,,2026-03-01 12:00:00.0" {
+	if got := strings.Join(ServerRecord(&s, nil), ","); got != "d-server-0a,o-1,web-1,Linux,,,,,2026-03-01 12:00:00.0" {
 		t.Errorf("server = %s", got)
 	}
 	if s.IsVMware() {

@@ -19,12 +19,11 @@ import (
 
 // Store persists export tasks. sqlite.DB implements it.
 type Store interface {
-	// CreateExportTask stores t after check approves it, in one write
-	// transaction that no other write interleaves with: limits the check
-	// enforces cannot race, in this process or another.
-	CreateExportTask(ctx context.Context, t *discovery.ExportTask, check func(ctx context.Context) error) error
-	CountExportTasks(ctx context.Context, account, operation string, kind discovery.ExportKind, since time.Time, inProgressOnly bool) (int, error)
-	FindSucceededAgentExport(ctx context.Context, account, agentID string, start, end *time.Time) (string, error)
+	// CreateExportTask stores t unless the admission refuses it, checking
+	// the admission and inserting atomically: two concurrent calls, in this
+	// process or another, never both pass a limit only one of them fits. It
+	// returns nil when it stored t.
+	CreateExportTask(ctx context.Context, t *discovery.ExportTask, a discovery.ExportAdmission) (*discovery.ExportRefusal, error)
 	FindExportTasks(ctx context.Context, q discovery.ExportQuery) ([]*discovery.ExportTask, error)
 }
 
@@ -84,22 +83,14 @@ func New(c Config) *Service {
 	return s
 }
 
-// Filter is an ExportFilter.
-type Filter struct {
-	Name      string
-	Values    []string
-	Condition string
-}
-
 // StartInput is a StartExportTask request, in domain terms.
 type StartInput struct {
 	Formats    []string
-	Filters    []Filter
+	Filters    []discovery.Filter
 	Start, End *time.Time
-	// Preferences is the request's preferences as JSON ("" if none), and
-	// EC2Enabled whether ec2RecommendationsPreferences.enabled is true.
-	Preferences string
-	EC2Enabled  bool
+	// EC2 are the ec2RecommendationsPreferences, defaults applied, when
+	// they are enabled; nil otherwise.
+	EC2 *discovery.EC2Preferences
 }
 
 // canonicalFilter reports whether name is the agent filter (DECISIONS.md:
@@ -112,7 +103,7 @@ func isAgentFilter(name string) bool {
 	return false
 }
 
-func checkFilters(fs []Filter) error {
+func checkFilters(fs []discovery.Filter) error {
 	for _, f := range fs {
 		if !isAgentFilter(f.Name) {
 			return discovery.Errorf(discovery.InvalidParameter, "Invalid filter name '%s'. The only supported filter name is agentIds.", f.Name)
@@ -140,7 +131,6 @@ func (s *Service) Start(ctx context.Context, account string, in StartInput) (*di
 		RequestTime:    now,
 		RequestedStart: in.Start,
 		RequestedEnd:   in.End,
-		Preferences:    in.Preferences,
 		ReadyAt:        now.Add(s.delay),
 	}
 	switch {
@@ -154,7 +144,7 @@ func (s *Service) Start(ctx context.Context, account string, in StartInput) (*di
 		if strings.TrimSpace(f.Values[0]) == "" {
 			return nil, discovery.Errorf(discovery.InvalidParameterValue, "The agentIds filter value must be an agent ID, not an empty string.")
 		}
-		if in.EC2Enabled {
+		if in.EC2 != nil {
 			return nil, discovery.Errorf(discovery.InvalidParameterValue, "ec2RecommendationsPreferences cannot be combined with an agentIds filter.")
 		}
 		if in.Start != nil && in.Start.After(now) {
@@ -164,49 +154,51 @@ func (s *Service) Start(ctx context.Context, account string, in StartInput) (*di
 			return nil, discovery.Errorf(discovery.InvalidParameterValue, "startTime %s is after endTime %s.", in.Start.Format(time.RFC3339), in.End.Format(time.RFC3339))
 		}
 		t.Kind, t.AgentID = discovery.KindAgent, f.Values[0]
-	case in.EC2Enabled:
-		t.Kind = discovery.KindEC2
+	case in.EC2 != nil:
+		if err := in.EC2.Validate(); err != nil {
+			return nil, err
+		}
+		prefs := *in.EC2
+		t.Kind, t.EC2 = discovery.KindEC2, &prefs
 	}
 
-	err := s.store.CreateExportTask(ctx, t, func(ctx context.Context) error {
-		if t.Kind != discovery.KindAgent {
-			return nil
+	var (
+		adm     discovery.ExportAdmission
+		refuses []error // parallels adm.Limits
+	)
+	if t.Kind == discovery.KindAgent {
+		adm.RefuseDuplicate = true
+		if n := s.limits.AgentConcurrent; n > 0 && !s.limits.Disabled {
+			adm.Limits = append(adm.Limits, discovery.ExportLimit{Kind: discovery.KindAgent, Running: true, Max: n})
+			refuses = append(refuses, discovery.Errorf(discovery.OperationNotPermitted, "You have reached limit of maximum allowed concurrent exports. Please wait for current export tasks to finish before starting another."))
 		}
-		id, err := s.store.FindSucceededAgentExport(ctx, account, t.AgentID, t.RequestedStart, t.RequestedEnd)
-		if err != nil {
-			return err
+		if n := s.limits.AgentPerDay; n > 0 && !s.limits.Disabled {
+			adm.Limits = append(adm.Limits, discovery.ExportLimit{Kind: discovery.KindAgent, Since: now.Add(-24 * time.Hour), Max: n})
+			refuses = append(refuses, discovery.Errorf(discovery.OperationNotPermitted, "You have reached the limit of %d agent data exports per 24 hours. Try again later.", n))
 		}
-		if id != "" {
-			return discovery.Errorf(discovery.OperationNotPermitted, "A successful export is already present Export ID: %s", id)
-		}
-		if s.limits.Disabled {
-			return nil
-		}
-		if n := s.limits.AgentConcurrent; n > 0 {
-			running, err := s.store.CountExportTasks(ctx, account, "", discovery.KindAgent, time.Time{}, true)
-			if err != nil {
-				return err
-			}
-			if running >= n {
-				return discovery.Errorf(discovery.OperationNotPermitted, "You have reached limit of maximum allowed concurrent exports. Please wait for current export tasks to finish before starting another.")
-			}
-		}
-		if n := s.limits.AgentPerDay; n > 0 {
-			recent, err := s.store.CountExportTasks(ctx, account, "", discovery.KindAgent, now.Add(-24*time.Hour), false)
-			if err != nil {
-				return err
-			}
-			if recent >= n {
-				return discovery.Errorf(discovery.OperationNotPermitted, "You have reached the limit of %d agent data exports per 24 hours. Try again later.", n)
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	}
+	if err := s.create(ctx, t, adm, refuses); err != nil {
 		return nil, err
 	}
-	s.wake()
 	return t, nil
+}
+
+// create stores t under the admission and wakes the worker. A refusal is
+// OperationNotPermittedException: the duplicate's, or refuses[i] for limit i.
+func (s *Service) create(ctx context.Context, t *discovery.ExportTask, adm discovery.ExportAdmission, refuses []error) error {
+	r, err := s.store.CreateExportTask(ctx, t, adm)
+	switch {
+	case err != nil:
+		return fmt.Errorf("create export task: %w", err)
+	case r == nil:
+		s.wake()
+		return nil
+	case r.DuplicateOf != "":
+		return discovery.Errorf(discovery.OperationNotPermitted, "A successful export is already present Export ID: %s", r.DuplicateOf)
+	case r.Limit >= 0 && r.Limit < len(refuses):
+		return refuses[r.Limit]
+	}
+	return fmt.Errorf("create export task: refusal %+v names no limit", *r)
 }
 
 // ExportConfigurations queues a summary export, at most
@@ -223,31 +215,24 @@ func (s *Service) ExportConfigurations(ctx context.Context, account string) (*di
 		RequestTime: now,
 		ReadyAt:     now.Add(s.delay),
 	}
-	err := s.store.CreateExportTask(ctx, t, func(ctx context.Context) error {
-		n := s.limits.ConfigurationExports
-		if s.limits.Disabled || n <= 0 {
-			return nil
-		}
-		recent, err := s.store.CountExportTasks(ctx, account, OpExportConfigurations, "", now.Add(-6*time.Hour), false)
-		if err != nil {
-			return err
-		}
-		if recent >= n {
-			return discovery.Errorf(discovery.OperationNotPermitted, "The system imposes a limit of %d configuration exports in six hours. Try again later.", n)
-		}
-		return nil
-	})
-	if err != nil {
+	var (
+		adm     discovery.ExportAdmission
+		refuses []error
+	)
+	if n := s.limits.ConfigurationExports; n > 0 && !s.limits.Disabled {
+		adm.Limits = []discovery.ExportLimit{{Operation: OpExportConfigurations, Since: now.Add(-6 * time.Hour), Max: n}}
+		refuses = []error{discovery.Errorf(discovery.OperationNotPermitted, "The system imposes a limit of %d configuration exports in six hours. Try again later.", n)}
+	}
+	if err := s.create(ctx, t, adm, refuses); err != nil {
 		return nil, err
 	}
-	s.wake()
 	return t, nil
 }
 
 // DescribeInput is a DescribeExportTasks or DescribeExportConfigurations request.
 type DescribeInput struct {
 	IDs        []string
-	Filters    []Filter
+	Filters    []discovery.Filter
 	MaxResults *int32
 	NextToken  *string
 }

@@ -37,8 +37,8 @@ func newFixture(t *testing.T, limits exports.Limits) *fixture {
 	return &fixture{svc: svc, db: db, clock: clk}
 }
 
-func agentFilter(ids ...string) []exports.Filter {
-	return []exports.Filter{{Name: "agentIds", Values: ids, Condition: "EQUALS"}}
+func agentFilter(ids ...string) []discovery.Filter {
+	return []discovery.Filter{{Name: "agentIds", Values: ids, Condition: "EQUALS"}}
 }
 
 func codeOf(err error) discovery.ErrorCode {
@@ -63,9 +63,9 @@ func TestStartValidation(t *testing.T) {
 		{"summary", exports.StartInput{}, "", ""},
 		{"summary ignores window", exports.StartInput{Start: tp(now.Add(time.Hour)), End: tp(now)}, "", ""},
 		{"agent", exports.StartInput{Filters: agentFilter("o-1")}, "", ""},
-		{"agentId alias", exports.StartInput{Filters: []exports.Filter{{Name: "AgentId", Values: []string{"o-1"}, Condition: "EQUALS"}}}, "", ""},
-		{"unknown filter name", exports.StartInput{Filters: []exports.Filter{{Name: "serverId", Values: []string{"x"}, Condition: "EQUALS"}}}, discovery.InvalidParameter, "Invalid filter name 'serverId'"},
-		{"bad condition", exports.StartInput{Filters: []exports.Filter{{Name: "agentIds", Values: []string{"x"}, Condition: "CONTAINS"}}}, discovery.InvalidParameterValue, "Invalid condition 'CONTAINS'"},
+		{"agentId alias", exports.StartInput{Filters: []discovery.Filter{{Name: "AgentId", Values: []string{"o-1"}, Condition: "EQUALS"}}}, "", ""},
+		{"unknown filter name", exports.StartInput{Filters: []discovery.Filter{{Name: "serverId", Values: []string{"x"}, Condition: "EQUALS"}}}, discovery.InvalidParameter, "Invalid filter name 'serverId'"},
+		{"bad condition", exports.StartInput{Filters: []discovery.Filter{{Name: "agentIds", Values: []string{"x"}, Condition: "CONTAINS"}}}, discovery.InvalidParameterValue, "Invalid condition 'CONTAINS'"},
 		{"two agents", exports.StartInput{Filters: agentFilter("o-1", "o-2")}, discovery.InvalidParameterValue, "single agent ID"},
 		{"no agent", exports.StartInput{Filters: agentFilter()}, discovery.InvalidParameterValue, "single agent ID"},
 		{"blank agent", exports.StartInput{Filters: agentFilter(" ")}, discovery.InvalidParameterValue, "not an empty string"},
@@ -73,7 +73,7 @@ func TestStartValidation(t *testing.T) {
 		{"future start", exports.StartInput{Filters: agentFilter("o-1"), Start: tp(now.Add(time.Second))}, discovery.InvalidParameterValue, "in the future"},
 		{"start after end", exports.StartInput{Filters: agentFilter("o-1"), Start: tp(now.Add(-time.Hour)), End: tp(now.Add(-2 * time.Hour))}, discovery.InvalidParameterValue, "is after endTime"},
 		{"start equals end", exports.StartInput{Filters: agentFilter("o-9"), Start: tp(now.Add(-time.Hour)), End: tp(now.Add(-time.Hour))}, "", ""},
-		{"ec2 with agent", exports.StartInput{Filters: agentFilter("o-1"), EC2Enabled: true, Preferences: "{}"}, discovery.InvalidParameterValue, "cannot be combined"},
+		{"ec2 with agent", exports.StartInput{Filters: agentFilter("o-1"), EC2: ptr(discovery.DefaultEC2Preferences())}, discovery.InvalidParameterValue, "cannot be combined"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -101,7 +101,7 @@ func TestStartKinds(t *testing.T) {
 	f := newFixture(t, exports.Limits{Disabled: true})
 	sum, _ := f.svc.Start(t.Context(), acct, exports.StartInput{})
 	ag, _ := f.svc.Start(t.Context(), acct, exports.StartInput{Filters: agentFilter("o-7")})
-	ec2, _ := f.svc.Start(t.Context(), acct, exports.StartInput{EC2Enabled: true, Preferences: `{"ec2RecommendationsPreferences":{"enabled":true}}`})
+	ec2, _ := f.svc.Start(t.Context(), acct, exports.StartInput{EC2: ptr(discovery.DefaultEC2Preferences())})
 	if sum.Kind != discovery.KindSummary || ag.Kind != discovery.KindAgent || ag.AgentID != "o-7" || ec2.Kind != discovery.KindEC2 {
 		t.Fatalf("kinds = %s %s(%s) %s", sum.Kind, ag.Kind, ag.AgentID, ec2.Kind)
 	}
@@ -346,7 +346,7 @@ func TestDescribeFiltersAndIDs(t *testing.T) {
 		{"all", exports.DescribeInput{}, []string{a1.ID, a2.ID, b.ID, s.ID}},
 		{"agent filter", exports.DescribeInput{Filters: agentFilter("o-a")}, []string{a1.ID, a2.ID}},
 		{"agent filter, two values", exports.DescribeInput{Filters: agentFilter("o-a", "o-b")}, []string{a1.ID, a2.ID, b.ID}},
-		{"AgentId alias", exports.DescribeInput{Filters: []exports.Filter{{Name: "AGENTID", Values: []string{"o-b"}, Condition: "EQUALS"}}}, []string{b.ID}},
+		{"AgentId alias", exports.DescribeInput{Filters: []discovery.Filter{{Name: "AGENTID", Values: []string{"o-b"}, Condition: "EQUALS"}}}, []string{b.ID}},
 		{"ids", exports.DescribeInput{IDs: []string{a1.ID, s.ID}}, []string{a1.ID, s.ID}},
 		{"ids AND filter", exports.DescribeInput{IDs: []string{a1.ID, b.ID, s.ID}, Filters: agentFilter("o-a")}, []string{a1.ID}},
 		{"unknown ids are left out", exports.DescribeInput{IDs: []string{"export-nope", b.ID}}, []string{b.ID}},
@@ -393,8 +393,8 @@ func TestDescribeValidation(t *testing.T) {
 		{"negative maxResults", exports.OpDescribeExportTasks, exports.DescribeInput{MaxResults: ptr(int32(-1))}, discovery.InvalidParameterValue, 0},
 		{"101 exportIds", exports.OpDescribeExportTasks, exports.DescribeInput{IDs: many}, discovery.InvalidParameterValue, 0},
 		{"101 exportIds (deprecated op)", exports.OpDescribeExportConfigurations, exports.DescribeInput{IDs: many}, discovery.InvalidParameterValue, 0},
-		{"unknown filter", exports.OpDescribeExportTasks, exports.DescribeInput{Filters: []exports.Filter{{Name: "x", Values: []string{"y"}, Condition: "EQUALS"}}}, discovery.InvalidParameter, 0},
-		{"bad condition", exports.OpDescribeExportTasks, exports.DescribeInput{Filters: []exports.Filter{{Name: "agentIds", Values: []string{"y"}, Condition: "NOT_EQUALS"}}}, discovery.InvalidParameterValue, 0},
+		{"unknown filter", exports.OpDescribeExportTasks, exports.DescribeInput{Filters: []discovery.Filter{{Name: "x", Values: []string{"y"}, Condition: "EQUALS"}}}, discovery.InvalidParameter, 0},
+		{"bad condition", exports.OpDescribeExportTasks, exports.DescribeInput{Filters: []discovery.Filter{{Name: "agentIds", Values: []string{"y"}, Condition: "NOT_EQUALS"}}}, discovery.InvalidParameterValue, 0},
 		{"deprecated op: unknown id", exports.OpDescribeExportConfigurations, exports.DescribeInput{IDs: []string{task.ID, "export-nope"}}, discovery.ResourceNotFound, 0},
 		{"deprecated op: known id", exports.OpDescribeExportConfigurations, exports.DescribeInput{IDs: []string{task.ID}}, "", 1},
 		{"garbage token", exports.OpDescribeExportTasks, exports.DescribeInput{NextToken: ptr("garbage")}, discovery.InvalidParameterValue, 0},

@@ -11,34 +11,36 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/poseidon-ads/poseidon/internal/discovery"
 )
 
 // fuzzStore is an in-memory Store that records the rows it is given and
 // reports the limit as reached for every seventh row, so that both paths
 // of the reader are taken.
 type fuzzStore struct {
-	rows     []*Row
-	finished *Task
+	rows     []*discovery.ImportRow
+	finished *discovery.ImportTask
 }
 
-func (s *fuzzStore) CreateImportTask(context.Context, *Task) (*Task, bool, error) {
+func (s *fuzzStore) CreateImportTask(context.Context, *discovery.ImportTask) (*discovery.ImportTask, bool, error) {
 	return nil, false, errors.New("unused")
 }
-func (s *fuzzStore) ImportTaskByToken(context.Context, string, string) (*Task, error) {
+func (s *fuzzStore) ImportTaskByToken(context.Context, string, string) (*discovery.ImportTask, error) {
 	return nil, errors.New("unused")
 }
-func (s *fuzzStore) FindImportTasks(context.Context, string, []Filter, string, int) ([]*Task, error) {
+func (s *fuzzStore) FindImportTasks(context.Context, string, []discovery.ImportTaskFilter, string, int) ([]*discovery.ImportTask, error) {
 	return nil, errors.New("unused")
 }
-func (s *fuzzStore) PendingImportTasks(context.Context, int) ([]*Task, error) {
+func (s *fuzzStore) PendingImportTasks(context.Context, int) ([]*discovery.ImportTask, error) {
 	return nil, errors.New("unused")
 }
-func (s *fuzzStore) ImportRow(_ context.Context, _, _ string, r *Row, _ int64) (*RowResult, error) {
+func (s *fuzzStore) ImportRow(_ context.Context, _, _ string, r *discovery.ImportRow, _ int64) (*discovery.ImportRowResult, error) {
 	s.rows = append(s.rows, r)
-	return &RowResult{ServerID: "d-server-1", LimitReached: len(s.rows)%7 == 0}, nil
+	return &discovery.ImportRowResult{ServerID: "d-server-1", LimitReached: len(s.rows)%7 == 0}, nil
 }
 func (s *fuzzStore) CountImportRecords(context.Context, string) (int, error) { return 0, nil }
-func (s *fuzzStore) FinishImportTask(_ context.Context, t *Task) error {
+func (s *fuzzStore) FinishImportTask(_ context.Context, t *discovery.ImportTask) error {
 	s.finished = t
 	return nil
 }
@@ -88,7 +90,7 @@ func FuzzImportCSV(f *testing.F) {
 		}
 		st := &fuzzStore{}
 		s := &Service{Store: st, Now: func() time.Time { return time.UnixMilli(1700000000000) }, Data: dir}
-		task := &Task{AccountID: "111111111111", ID: "import-task-0123456789abcdef0123456789abcdef", URL: "s3://b/k.csv", Status: InProgress}
+		task := &discovery.ImportTask{AccountID: "111111111111", ID: "import-task-0123456789abcdef0123456789abcdef", URL: "s3://b/k.csv", Status: discovery.ImportInProgress}
 		zipPath := s.ErrorsZipPath(task.AccountID, task.ID)
 		os.Remove(zipPath)
 		if err := s.run(t.Context(), task); err != nil {
@@ -98,7 +100,7 @@ func FuzzImportCSV(f *testing.F) {
 			t.Fatal("task not finished")
 		}
 		switch task.Status {
-		case Complete, CompleteWithErrors, Failed:
+		case discovery.ImportComplete, discovery.ImportCompleteWithErrors, discovery.ImportFailed:
 		default:
 			t.Fatalf("status %s", task.Status)
 		}
@@ -109,10 +111,10 @@ func FuzzImportCSV(f *testing.F) {
 		if task.ServerSuccess != stored {
 			t.Fatalf("ServerSuccess %d, stored %d rows (%d over the limit)", task.ServerSuccess, stored, len(st.rows)/7)
 		}
-		if task.Status == Complete && (task.ServerFailure > 0 || task.HasErrorsZip) {
+		if task.Status == discovery.ImportComplete && (task.ServerFailure > 0 || task.HasErrorsZip) {
 			t.Fatalf("complete with %d failures", task.ServerFailure)
 		}
-		if task.HasErrorsZip != (task.Status != Complete) {
+		if task.HasErrorsZip != (task.Status != discovery.ImportComplete) {
 			t.Fatalf("status %s with errors zip %v", task.Status, task.HasErrorsZip)
 		}
 		if task.HasErrorsZip {
@@ -121,7 +123,7 @@ func FuzzImportCSV(f *testing.F) {
 	})
 }
 
-func fuzzCheckRow(t *testing.T, r *Row) {
+func fuzzCheckRow(t *testing.T, r *discovery.ImportRow) {
 	t.Helper()
 	if r.ExternalID == "" && len(r.IPs) == 0 && len(r.MACs) == 0 && r.HostName == "" && r.MoRefID == "" && r.ServerID == "" {
 		t.Fatalf("row without an identifying field: %+v", r)

@@ -14,73 +14,19 @@ import (
 	"github.com/poseidon-ads/poseidon/internal/pagetoken"
 )
 
-// Statuses (model ImportStatus).
-const (
-	InProgress         = "IMPORT_IN_PROGRESS"
-	Complete           = "IMPORT_COMPLETE"
-	CompleteWithErrors = "IMPORT_COMPLETE_WITH_ERRORS"
-	Failed             = "IMPORT_FAILED"
-	DeleteComplete     = "DELETE_COMPLETE"
-)
-
-// ErrTaskGone is returned by a store's ImportRow when the task is no longer
-// in progress (a reset or BatchDeleteImportData removed it): its runner stops
-// and writes nothing more.
-var ErrTaskGone = errors.New("import task is no longer in progress")
-
-// Limits per account.
-const (
-	MaxRecords = 25000
-	MaxServers = 5000
-)
-
-// Task is one import task.
-type Task struct {
-	AccountID, ID, ClientToken, Name, URL, Status string
-	RequestMS, CompletionMS, DeletedMS            int64
-	ServerSuccess, ServerFailure                  int
-	AppSuccess, AppFailure                        int
-	HasErrorsZip                                  bool
-}
-
-// Row is one validated template record.
-type Row struct {
-	ExternalID, HostName, OSName, OSVersion, VMName, MoRefID, VCenterID, ServerID string
-	IPs, MACs                                                                     []string
-	CPUs, Cores, Logical                                                          int
-	RAMMB                                                                         float64
-	Applications                                                                  []string
-	Wave                                                                          string
-	Tags                                                                          [][2]string
-}
-
-// RowResult is what storing a row did.
-type RowResult struct {
-	ServerID     string
-	AppsCreated  int
-	AppsAssoc    int
-	LimitReached bool
-}
-
-// Filter is a DescribeImportTasks filter.
-type Filter struct {
-	Name   string
-	Values []string
-}
-
 // Store is the persistence the service needs.
 type Store interface {
-	CreateImportTask(ctx context.Context, t *Task) (*Task, bool, error) // existing task for the token, created?
+	CreateImportTask(ctx context.Context, t *discovery.ImportTask) (*discovery.ImportTask, bool, error) // existing task for the token, created?
 	// ImportTaskByToken returns the account's task started with a client
 	// request token, or discovery.ErrNotFound.
-	ImportTaskByToken(ctx context.Context, account, token string) (*Task, error)
-	FindImportTasks(ctx context.Context, account string, f []Filter, after string, limit int) ([]*Task, error)
-	PendingImportTasks(ctx context.Context, limit int) ([]*Task, error)
-	ImportRow(ctx context.Context, account, taskID string, r *Row, nowMS int64) (*RowResult, error)
+	ImportTaskByToken(ctx context.Context, account, token string) (*discovery.ImportTask, error)
+	FindImportTasks(ctx context.Context, account string, f []discovery.ImportTaskFilter, after string, limit int) ([]*discovery.ImportTask, error)
+	PendingImportTasks(ctx context.Context, limit int) ([]*discovery.ImportTask, error)
+	ImportRow(ctx context.Context, account, taskID string, r *discovery.ImportRow, nowMS int64) (*discovery.ImportRowResult, error)
 	CountImportRecords(ctx context.Context, account string) (int, error)
-	// FinishImportTask stores a task's outcome, or returns ErrTaskGone if
+	// FinishImportTask stores a task's outcome, or returns discovery.ErrImportTaskGone if
 	// the task is no longer in progress.
-	FinishImportTask(ctx context.Context, t *Task) error
+	FinishImportTask(ctx context.Context, t *discovery.ImportTask) error
 	DeleteImportData(ctx context.Context, account, taskID string, history bool, nowMS int64) error
 }
 
@@ -118,7 +64,7 @@ func NewID() string {
 // Start records an IMPORT_IN_PROGRESS task. A clientRequestToken already
 // used is answered first, before the URL is checked: the same name and URL
 // get the task it started, other parameters ResourceInUseException.
-func (s *Service) Start(ctx context.Context, account, token, name, importURL string) (*Task, error) {
+func (s *Service) Start(ctx context.Context, account, token, name, importURL string) (*discovery.ImportTask, error) {
 	if token != "" {
 		got, err := s.Store.ImportTaskByToken(ctx, account, token)
 		if err == nil {
@@ -131,7 +77,7 @@ func (s *Service) Start(ctx context.Context, account, token, name, importURL str
 	if _, err := s.Resolve(account, importURL); err != nil {
 		return nil, err
 	}
-	t := &Task{AccountID: account, ID: NewID(), ClientToken: token, Name: name, URL: importURL, Status: InProgress, RequestMS: s.Now().UnixMilli()}
+	t := &discovery.ImportTask{AccountID: account, ID: NewID(), ClientToken: token, Name: name, URL: importURL, Status: discovery.ImportInProgress, RequestMS: s.Now().UnixMilli()}
 	got, created, err := s.Store.CreateImportTask(ctx, t)
 	if err != nil {
 		return nil, err
@@ -150,7 +96,7 @@ func (s *Service) Start(ctx context.Context, account, token, name, importURL str
 
 // sameRequest returns the task a token started if name and importURL are
 // the ones it was started with, ResourceInUseException otherwise.
-func sameRequest(t *Task, token, name, importURL string) (*Task, error) {
+func sameRequest(t *discovery.ImportTask, token, name, importURL string) (*discovery.ImportTask, error) {
 	if t.Name != name || t.URL != importURL {
 		return nil, discovery.Errorf(discovery.ResourceInUse, "The clientRequestToken %s is already in use with different parameters.", token)
 	}
@@ -159,12 +105,12 @@ func sameRequest(t *Task, token, name, importURL string) (*Task, error) {
 
 // Page is a DescribeImportTasks page.
 type Page struct {
-	Tasks     []*Task
+	Tasks     []*discovery.ImportTask
 	NextToken string
 }
 
 // Describe lists the account's tasks (newest history hidden by deleteHistory excluded).
-func (s *Service) Describe(ctx context.Context, account string, filters []Filter, maxResults int, next string) (*Page, error) {
+func (s *Service) Describe(ctx context.Context, account string, filters []discovery.ImportTaskFilter, maxResults int, next string) (*Page, error) {
 	if maxResults <= 0 || maxResults > 100 {
 		maxResults = 100
 	}
@@ -218,7 +164,7 @@ func (s *Service) Delete(ctx context.Context, account string, ids []string, hist
 
 // ErrorsZip returns the path of a task's errors zip, or discovery.ErrNotFound.
 func (s *Service) ErrorsZip(ctx context.Context, account, taskID string) (string, error) {
-	ts, err := s.Store.FindImportTasks(ctx, account, []Filter{{Name: "IMPORT_TASK_ID", Values: []string{taskID}}}, "", 1)
+	ts, err := s.Store.FindImportTasks(ctx, account, []discovery.ImportTaskFilter{{Name: "IMPORT_TASK_ID", Values: []string{taskID}}}, "", 1)
 	if err != nil {
 		return "", err
 	}

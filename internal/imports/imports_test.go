@@ -87,7 +87,7 @@ func tenantTree(tb testing.TB) (*Service, string) {
 
 // readURL opens raw as account's import file and reads it.
 func readURL(ctx context.Context, s *Service, account, raw string) (string, error) {
-	rc, err := s.open(ctx, &Task{AccountID: account, URL: raw})
+	rc, err := s.open(ctx, &discovery.ImportTask{AccountID: account, URL: raw})
 	if err != nil {
 		return "", err
 	}

@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/poseidon-ads/poseidon/internal/discovery"
 )
 
 // ErrorsZipPath is where a task's errors-and-failed-entries zip is kept.
@@ -34,13 +36,13 @@ func (s *Service) RunPending(ctx context.Context) (int, error) {
 	for _, t := range ts {
 		err := s.run(ctx, t)
 		switch {
-		case err == nil, errors.Is(err, ErrTaskGone):
+		case err == nil, errors.Is(err, discovery.ErrImportTaskGone):
 			continue
 		case ctx.Err() != nil:
 			return 0, ctx.Err() // shutting down: the task runs again after a restart
 		}
-		t.Status, t.CompletionMS = Failed, s.Now().UnixMilli()
-		if ferr := s.Store.FinishImportTask(ctx, t); ferr != nil && !errors.Is(ferr, ErrTaskGone) {
+		t.Status, t.CompletionMS = discovery.ImportFailed, s.Now().UnixMilli()
+		if ferr := s.Store.FinishImportTask(ctx, t); ferr != nil && !errors.Is(ferr, discovery.ErrImportTaskGone) {
 			return 0, errors.Join(err, ferr)
 		}
 		errs = append(errs, fmt.Errorf("import task %s failed: %w", t.ID, err))
@@ -72,7 +74,7 @@ type failure struct {
 	reason string
 }
 
-func (s *Service) run(ctx context.Context, t *Task) error {
+func (s *Service) run(ctx context.Context, t *discovery.ImportTask) error {
 	var fails []failure
 	var header []string
 	fatal := ""
@@ -94,11 +96,11 @@ func (s *Service) run(ctx context.Context, t *Task) error {
 	t.CompletionMS = s.Now().UnixMilli()
 	switch {
 	case fatal != "" || (t.ServerSuccess == 0 && len(fails) > 0):
-		t.Status = Failed
+		t.Status = discovery.ImportFailed
 	case len(fails) > 0:
-		t.Status = CompleteWithErrors
+		t.Status = discovery.ImportCompleteWithErrors
 	default:
-		t.Status = Complete
+		t.Status = discovery.ImportComplete
 	}
 	if fatal != "" {
 		fails = append(fails, failure{reason: fatal})
@@ -110,7 +112,7 @@ func (s *Service) run(ctx context.Context, t *Task) error {
 		t.HasErrorsZip = true
 	}
 	err = s.Store.FinishImportTask(ctx, t)
-	if errors.Is(err, ErrTaskGone) && t.HasErrorsZip {
+	if errors.Is(err, discovery.ErrImportTaskGone) && t.HasErrorsZip {
 		// A reset or a deletion took the task while it ran: its zip
 		// must not outlive it.
 		os.Remove(s.ErrorsZipPath(t.AccountID, t.ID))
@@ -118,7 +120,7 @@ func (s *Service) run(ctx context.Context, t *Task) error {
 	return err
 }
 
-func (s *Service) writeZip(t *Task, header []string, fails []failure) error {
+func (s *Service) writeZip(t *discovery.ImportTask, header []string, fails []failure) error {
 	p := s.ErrorsZipPath(t.AccountID, t.ID)
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return err
@@ -181,7 +183,7 @@ func indexOf(h []string, name string) int {
 }
 
 // process streams the CSV; fatal is a whole-file failure reason.
-func (s *Service) process(ctx context.Context, t *Task, r io.Reader) ([]string, []failure, string, error) {
+func (s *Service) process(ctx context.Context, t *discovery.ImportTask, r io.Reader) ([]string, []failure, string, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	header, err := cr.Read()
@@ -221,8 +223,8 @@ func (s *Service) process(ctx context.Context, t *Task, r io.Reader) ([]string, 
 			continue
 		}
 		row, col, reason := parseRow(header, rec)
-		if reason == "" && used >= MaxRecords {
-			reason = fmt.Sprintf("The account already holds %d imported records (limit).", MaxRecords)
+		if reason == "" && used >= discovery.MaxImportRecords {
+			reason = fmt.Sprintf("The account already holds %d imported records (limit).", discovery.MaxImportRecords)
 		}
 		if reason != "" {
 			fails = append(fails, failure{line, col, rec, reason})
@@ -234,7 +236,7 @@ func (s *Service) process(ctx context.Context, t *Task, r io.Reader) ([]string, 
 			return nil, nil, "", err
 		}
 		if res.LimitReached {
-			fails = append(fails, failure{line, "", rec, fmt.Sprintf("The account already holds %d imported servers (limit).", MaxServers)})
+			fails = append(fails, failure{line, "", rec, fmt.Sprintf("The account already holds %d imported servers (limit).", discovery.MaxImportServers)})
 			t.ServerFailure++
 			continue
 		}
@@ -255,8 +257,8 @@ func splitList(v string) []string {
 	return out
 }
 
-func parseRow(header, rec []string) (*Row, string, string) {
-	r := &Row{}
+func parseRow(header, rec []string) (*discovery.ImportRow, string, string) {
+	r := &discovery.ImportRow{}
 	get := func(name string) string {
 		if i := indexOf(header, name); i >= 0 {
 			return strings.TrimSpace(rec[i])

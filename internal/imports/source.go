@@ -13,6 +13,8 @@ import (
 	"regexp"
 	"strings"
 	"syscall"
+
+	"github.com/poseidon-ads/poseidon/internal/discovery"
 )
 
 // Where an import URL may read from. A task reads only:
@@ -136,7 +138,7 @@ func cleanRel(p string) (string, bool) {
 // open opens a task's import file for reading. Local failures are
 // errUnreadable; http(s) failures are *fetchError values. Both messages
 // are safe to show the tenant: no server path, no file content.
-func (s *Service) open(ctx context.Context, t *Task) (io.ReadCloser, error) {
+func (s *Service) open(ctx context.Context, t *discovery.ImportTask) (io.ReadCloser, error) {
 	loc, err := s.Resolve(t.AccountID, t.URL)
 	if err != nil {
 		return nil, err

@@ -12,50 +12,6 @@ import (
 	"github.com/poseidon-ads/poseidon/internal/pagetoken"
 )
 
-// Condition is one validated filter: Field (canonical name) Op Values. The
-// values of one condition are OR-ed; a negated op matches what its positive
-// op matches for none of the values. Values are strings, int64 for
-// KindInteger fields, and a single float64 for the numeric comparisons (the
-// OR of x >= a, x >= b is x >= min(a, b)).
-type Condition struct {
-	Field  string `json:"f"`
-	Op     Op     `json:"o"`
-	Values []any  `json:"v"`
-}
-
-// OrderKey is one sort key.
-type OrderKey struct {
-	Field string `json:"f"`
-	Desc  bool   `json:"d"`
-}
-
-// Cursor is a keyset position: the sort key values of an item and its ID.
-// Ties on every key are broken by the configuration ID, in the direction of
-// the last key (ascending without keys).
-type Cursor struct {
-	Keys []any  `json:"k,omitempty"`
-	ID   string `json:"i"`
-}
-
-// Query selects configuration items. Conditions are AND-ed.
-type Query struct {
-	Account string
-	Type    ItemType
-	// IDs, when not nil, keeps only items with these configuration IDs.
-	IDs   []string
-	Conds []Condition
-	Order []OrderKey
-	After *Cursor
-	Limit int // 0: no limit
-}
-
-// Filter is a ListConfigurations filter as sent.
-type Filter struct {
-	Name      string
-	Values    []string
-	Condition string
-}
-
 // Order is an orderBy element as sent; SortOrder "" means ASC.
 type Order struct {
 	FieldName string
@@ -65,7 +21,7 @@ type Order struct {
 // ListInput is a ListConfigurations request.
 type ListInput struct {
 	Type       string
-	Filters    []Filter
+	Filters    []discovery.Filter
 	OrderBy    []Order
 	MaxResults *int32
 	NextToken  *string
@@ -87,8 +43,8 @@ var (
 
 // CompileFilters validates filters for item type t and returns their
 // conditions.
-func CompileFilters(t ItemType, fs []Filter) ([]Condition, error) {
-	conds := make([]Condition, 0, len(fs))
+func CompileFilters(t discovery.ItemType, fs []discovery.Filter) ([]discovery.Condition, error) {
+	conds := make([]discovery.Condition, 0, len(fs))
 	for _, f := range fs {
 		field, ok := lookupField(t, f.Name)
 		if !ok || field.Conds == NoFilter {
@@ -103,7 +59,7 @@ func CompileFilters(t ItemType, fs []Filter) ([]Condition, error) {
 		if len(f.Values) == 0 {
 			return nil, errorf(discovery.InvalidParameterValue, "The filter '%s' needs at least one value.", field.Name)
 		}
-		c := Condition{Field: field.Name, Op: op}
+		c := discovery.Condition{Field: field.Name, Op: op}
 		switch field.Kind {
 		case KindString:
 			vs := slices.Clone(f.Values)
@@ -140,7 +96,7 @@ func CompileFilters(t ItemType, fs []Filter) ([]Condition, error) {
 				switch {
 				case math.IsNaN(bound):
 					bound = x
-				case op == GE || op == GT:
+				case op == discovery.GE || op == discovery.GT:
 					bound = min(bound, x)
 				default:
 					bound = max(bound, x)
@@ -154,8 +110,8 @@ func CompileFilters(t ItemType, fs []Filter) ([]Condition, error) {
 }
 
 // CompileOrder validates orderBy for item type t.
-func CompileOrder(t ItemType, in []Order) ([]OrderKey, error) {
-	keys := make([]OrderKey, 0, len(in))
+func CompileOrder(t discovery.ItemType, in []Order) ([]discovery.OrderKey, error) {
+	keys := make([]discovery.OrderKey, 0, len(in))
 	seen := map[string]bool{}
 	for _, o := range in {
 		field, ok := lookupField(t, o.FieldName)
@@ -175,15 +131,15 @@ func CompileOrder(t ItemType, in []Order) ([]OrderKey, error) {
 		default:
 			return nil, errorf(discovery.InvalidParameterValue, "The sortOrder '%s' is not valid; use ASC or DESC.", o.SortOrder)
 		}
-		keys = append(keys, OrderKey{Field: field.Name, Desc: desc})
+		keys = append(keys, discovery.OrderKey{Field: field.Name, Desc: desc})
 	}
 	return keys, nil
 }
 
 // ListConfigurations serves ListConfigurations.
 func (s *Service) ListConfigurations(ctx context.Context, account string, in ListInput) (*ListPage, error) {
-	t := ItemType(in.Type)
-	if !slices.Contains(ItemTypes(), t) {
+	t := discovery.ItemType(in.Type)
+	if !slices.Contains(discovery.ItemTypes(), t) {
 		return nil, errorf(discovery.InvalidParameterValue,
 			"1 validation error detected: Value '%s' at 'configurationType' failed to satisfy constraint: Member must satisfy enum value set: [SERVER, PROCESS, CONNECTION, APPLICATION]", in.Type)
 	}
@@ -199,10 +155,10 @@ func (s *Service) ListConfigurations(ctx context.Context, account string, in Lis
 	if err != nil {
 		return nil, err
 	}
-	q := Query{Account: account, Type: t, Conds: conds, Order: order, Limit: limit + 1}
+	q := discovery.ItemQuery{Account: account, Type: t, Conds: conds, Order: order, Limit: limit + 1}
 	binding := pagetoken.Query(OpListConfigurations, account, t, conds, order)
 	if in.NextToken != nil && *in.NextToken != "" {
-		var c Cursor
+		var c discovery.ItemCursor
 		if err := s.tokens.Open(*in.NextToken, binding, &c); err != nil || len(c.Keys) != len(order) {
 			return nil, errBadToken
 		}
@@ -247,9 +203,9 @@ func (s *Service) DescribeConfigurations(ctx context.Context, account string, id
 	if len(ids) == 0 {
 		return out, nil
 	}
-	var t ItemType
+	var t discovery.ItemType
 	for _, id := range ids {
-		it, ok := TypeOf(id)
+		it, ok := discovery.TypeOf(id)
 		if !ok {
 			return nil, errorf(discovery.InvalidParameterValue,
 				"The configuration ID '%s' is not valid. Configuration IDs start with d-server-, d-process-, d-connection- or d-application-.", id)
@@ -265,7 +221,7 @@ func (s *Service) DescribeConfigurations(ctx context.Context, account string, id
 	slices.Sort(uniq)
 	uniq = slices.Compact(uniq)
 	byID := make(map[string]map[string]string, len(uniq))
-	if t == Server {
+	if t == discovery.TypeServer {
 		servers, err := s.store.DescribeServers(ctx, account, uniq)
 		if err != nil {
 			return nil, wrap("describe servers", err)
@@ -274,7 +230,7 @@ func (s *Service) DescribeConfigurations(ctx context.Context, account string, id
 			byID[servers[i].ID] = serverDetail(&servers[i])
 		}
 	} else {
-		items, err := s.store.ListItems(ctx, Query{Account: account, Type: t, IDs: uniq})
+		items, err := s.store.ListItems(ctx, discovery.ItemQuery{Account: account, Type: t, IDs: uniq})
 		if err != nil {
 			return nil, wrap("describe configurations", err)
 		}

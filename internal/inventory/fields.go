@@ -3,6 +3,8 @@ package inventory
 import (
 	"sort"
 	"strings"
+
+	"github.com/poseidon-ads/poseidon/internal/discovery"
 )
 
 // CondSet is the set of conditions a filter name accepts (user guide,
@@ -39,49 +41,20 @@ type Field struct {
 	Multi bool
 }
 
-// Op is a normalized filter condition.
-type Op string
-
-// The conditions. EQ and NE are read as EQUALS and NOT_EQUALS.
-const (
-	Equals      Op = "EQUALS"
-	NotEquals   Op = "NOT_EQUALS"
-	Contains    Op = "CONTAINS"
-	NotContains Op = "NOT_CONTAINS"
-	GE          Op = "GE"
-	LE          Op = "LE"
-	GT          Op = "GT"
-	LT          Op = "LT"
-)
-
-// Negated reports whether op is NOT_EQUALS or NOT_CONTAINS.
-func (op Op) Negated() bool { return op == NotEquals || op == NotContains }
-
-// Positive returns the condition a negated op negates (op itself otherwise).
-func (op Op) Positive() Op {
-	switch op {
-	case NotEquals:
-		return Equals
-	case NotContains:
-		return Contains
-	}
-	return op
+var condNames = map[string]discovery.Operator{
+	"EQUALS": discovery.Equals, "EQ": discovery.Equals, "NOT_EQUALS": discovery.NotEquals, "NE": discovery.NotEquals,
+	"CONTAINS": discovery.Contains, "NOT_CONTAINS": discovery.NotContains,
+	"GE": discovery.GE, "LE": discovery.LE, "GT": discovery.GT, "LT": discovery.LT,
 }
 
-var condNames = map[string]Op{
-	"EQUALS": Equals, "EQ": Equals, "NOT_EQUALS": NotEquals, "NE": NotEquals,
-	"CONTAINS": Contains, "NOT_CONTAINS": NotContains,
-	"GE": GE, "LE": LE, "GT": GT, "LT": LT,
-}
-
-func (c CondSet) allows(op Op) bool {
+func (c CondSet) allows(op discovery.Operator) bool {
 	switch c {
 	case C4:
-		return op == Equals || op == NotEquals
+		return op == discovery.Equals || op == discovery.NotEquals
 	case C6:
-		return op == Equals || op == NotEquals || op == Contains || op == NotContains
+		return op == discovery.Equals || op == discovery.NotEquals || op == discovery.Contains || op == discovery.NotContains
 	case CN:
-		return op == GE || op == LE || op == GT || op == LT
+		return op == discovery.GE || op == discovery.LE || op == discovery.GT || op == discovery.LT
 	}
 	return false
 }
@@ -108,8 +81,8 @@ func num(name string) Field { return Field{Name: name, Conds: CN, Kind: KindNumb
 
 // fieldTable is the user guide's filter and sort tables (attributes-and-import
 // §1.4), plus the CONNECTION names of the 2016 SDK documentation.
-var fieldTable = map[ItemType][]Field{
-	Server: {
+var fieldTable = map[discovery.ItemType][]Field{
+	discovery.TypeServer: {
 		str("server.configurationId", C4, false),
 		str("server.hostName", C6, true),
 		str("server.osName", C6, true),
@@ -137,7 +110,7 @@ var fieldTable = map[ItemType][]Field{
 		multi("server.process.name", C6),
 		multi("server.process.commandLine", C6),
 	},
-	Application: {
+	discovery.TypeApplication: {
 		str("application.configurationId", C4, false),
 		str("application.name", C6, true),
 		str("application.description", C6, true),
@@ -146,7 +119,7 @@ var fieldTable = map[ItemType][]Field{
 		str("application.lastModifiedTime", NoFilter, true),
 		multi("server.configurationId", C4),
 	},
-	Process: {
+	discovery.TypeProcess: {
 		str("process.configurationId", C4, false),
 		str("process.name", C6, true),
 		str("process.commandLine", C6, true),
@@ -156,7 +129,7 @@ var fieldTable = map[ItemType][]Field{
 		str("server.osVersion", C6, true),
 		str("server.agentId", C6, false),
 	},
-	Connection: {
+	discovery.TypeConnection: {
 		str("connection.sourceIp", C6, true),
 		str("connection.destinationIp", C6, true),
 		{Name: "connection.destinationPort", Conds: C4, Sortable: true, Kind: KindInteger},
@@ -181,8 +154,8 @@ var fieldTable = map[ItemType][]Field{
 	},
 }
 
-var fieldIndex = func() map[ItemType]map[string]Field {
-	out := map[ItemType]map[string]Field{}
+var fieldIndex = func() map[discovery.ItemType]map[string]Field {
+	out := map[discovery.ItemType]map[string]Field{}
 	for t, fs := range fieldTable {
 		m := map[string]Field{}
 		for _, f := range fs {
@@ -198,20 +171,17 @@ var fieldIndex = func() map[ItemType]map[string]Field {
 }()
 
 // Fields returns the filter and sort names of an item type.
-func Fields(t ItemType) []Field {
+func Fields(t discovery.ItemType) []Field {
 	return append([]Field(nil), fieldTable[t]...)
 }
 
-// ItemTypes lists the configuration item types.
-func ItemTypes() []ItemType { return []ItemType{Server, Process, Connection, Application} }
-
 // lookupField finds a field by name, case-insensitively.
-func lookupField(t ItemType, name string) (Field, bool) {
+func lookupField(t discovery.ItemType, name string) (Field, bool) {
 	f, ok := fieldIndex[t][strings.ToLower(name)]
 	return f, ok
 }
 
-func filterNames(t ItemType) string {
+func filterNames(t discovery.ItemType) string {
 	var names []string
 	for _, f := range fieldTable[t] {
 		if f.Conds != NoFilter {
@@ -222,7 +192,7 @@ func filterNames(t ItemType) string {
 	return strings.Join(names, ", ")
 }
 
-func sortNames(t ItemType) string {
+func sortNames(t discovery.ItemType) string {
 	var names []string
 	for _, f := range fieldTable[t] {
 		if f.Sortable {

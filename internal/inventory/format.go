@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/poseidon-ads/poseidon/internal/discovery"
 	"github.com/poseidon-ads/poseidon/internal/javafmt"
 )
 
@@ -31,7 +32,7 @@ func set(m map[string]string, k, v string) {
 }
 
 // serverSummary is the ListConfigurations SERVER item.
-func serverSummary(s *ServerItem) map[string]string {
+func serverSummary(s *discovery.Server) map[string]string {
 	m := map[string]string{
 		"server.configurationId": s.ID,
 		"server.timeOfCreation":  javafmt.Timestamp(s.Created),
@@ -64,8 +65,8 @@ type tagJSON struct {
 // serverDetail is the DescribeConfigurations SERVER item: the 36 keys of the
 // user guide. Averages and extremes are present once the server has a
 // performance sample; sizes once they are known (not zero).
-func serverDetail(s *ServerItem) map[string]string {
-	m := serverSummary(s)
+func serverDetail(s *discovery.ServerDetail) map[string]string {
+	m := serverSummary(&s.Server)
 	set(m, "server.cpuType", s.CPUType)
 	set(m, "server.hypervisor", s.Hypervisor)
 
@@ -117,30 +118,30 @@ func serverDetail(s *ServerItem) map[string]string {
 			"avgCpuUsagePct":                pf.CPUSum / n,
 			"maxCpuUsagePct":                pf.CPUMax,
 			"avgFreeRAMInKB":                pf.FreeRAMSum / n * 1024,
-			"avgDiskReadsPerSecondInKB":     pf.DiskReadKBSum / n,
-			"maxDiskReadsPerSecondInKB":     pf.DiskReadKBMax,
-			"avgDiskWritesPerSecondInKB":    pf.DiskWriteKBSum / n,
-			"maxDiskWritesPerSecondInKB":    pf.DiskWriteKBMax,
+			"avgDiskReadsPerSecondInKB":     pf.DiskReadKBpsSum / n,
+			"maxDiskReadsPerSecondInKB":     pf.DiskReadKBpsMax,
+			"avgDiskWritesPerSecondInKB":    pf.DiskWriteKBpsSum / n,
+			"maxDiskWritesPerSecondInKB":    pf.DiskWriteKBpsMax,
 			"avgDiskReadIOPS":               pf.DiskReadOpsSum / n,
 			"maxDiskReadIOPS":               pf.DiskReadOpsMax,
 			"avgDiskWriteIOPS":              pf.DiskWriteOpsSum / n,
 			"maxDiskWriteIOPS":              pf.DiskWriteOpsMax,
-			"avgNetworkReadsPerSecondInKB":  pf.NetReadKBSum / n,
-			"maxNetworkReadsPerSecondInKB":  pf.NetReadKBMax,
-			"avgNetworkWritesPerSecondInKB": pf.NetWriteKBSum / n,
-			"maxNetworkWritesPerSecondInKB": pf.NetWriteKBMax,
+			"avgNetworkReadsPerSecondInKB":  pf.NetReadKBpsSum / n,
+			"maxNetworkReadsPerSecondInKB":  pf.NetReadKBpsMax,
+			"avgNetworkWritesPerSecondInKB": pf.NetWriteKBpsSum / n,
+			"maxNetworkWritesPerSecondInKB": pf.NetWriteKBpsMax,
 		} {
 			m[p+k] = javafmt.Double(v)
 		}
-		if pf.FreeRAMMin != nil {
-			m[p+"minFreeRAMInKB"] = javafmt.Double(*pf.FreeRAMMin * 1024)
+		if pf.FreeRAMMinKnown {
+			m[p+"minFreeRAMInKB"] = javafmt.Double(pf.FreeRAMMin * 1024)
 		}
 	}
 	return m
 }
 
 // processSummary is the ListConfigurations PROCESS item.
-func processSummary(p *ProcessItem) map[string]string {
+func processSummary(p *discovery.Process) map[string]string {
 	m := processDetail(p)
 	m["server.configurationId"] = p.ServerID
 	set(m, "server.agentId", p.AgentID)
@@ -148,7 +149,7 @@ func processSummary(p *ProcessItem) map[string]string {
 }
 
 // processDetail is the DescribeConfigurations PROCESS item.
-func processDetail(p *ProcessItem) map[string]string {
+func processDetail(p *discovery.Process) map[string]string {
 	m := map[string]string{
 		"process.configurationId": p.ID,
 		"process.timeOfCreation":  javafmt.Timestamp(p.Created),
@@ -161,7 +162,7 @@ func processDetail(p *ProcessItem) map[string]string {
 
 // connectionSummary is the ListConfigurations CONNECTION item: the guide's
 // 15 keys, without a configuration ID.
-func connectionSummary(c *ConnectionItem) map[string]string {
+func connectionSummary(c *discovery.Connection) map[string]string {
 	m := map[string]string{
 		"connection.sourceIp":        c.SourceIP,
 		"connection.destinationIp":   c.DestinationIP,
@@ -184,7 +185,7 @@ func connectionSummary(c *ConnectionItem) map[string]string {
 
 // connectionDetail is the DescribeConfigurations CONNECTION item: the list
 // keys plus connection.configurationId.
-func connectionDetail(c *ConnectionItem) map[string]string {
+func connectionDetail(c *discovery.Connection) map[string]string {
 	m := connectionSummary(c)
 	m["connection.configurationId"] = c.ID
 	return m
@@ -192,19 +193,19 @@ func connectionDetail(c *ConnectionItem) map[string]string {
 
 // applicationAttributes is the APPLICATION item of both operations;
 // description is sent even when empty, as in AWS's sample.
-func applicationAttributes(a *ApplicationItem) map[string]string {
+func applicationAttributes(a *discovery.Application) map[string]string {
 	return map[string]string{
 		"application.configurationId":  a.ID,
 		"application.name":             a.Name,
 		"application.description":      a.Description,
 		"application.serverCount":      itoa(a.ServerCount),
 		"application.timeOfCreation":   javafmt.Timestamp(a.Created),
-		"application.lastModifiedTime": javafmt.Timestamp(a.Modified),
+		"application.lastModifiedTime": javafmt.Timestamp(a.Updated),
 	}
 }
 
 // listAttributes renders a ListConfigurations item.
-func listAttributes(it Item) map[string]string {
+func listAttributes(it discovery.Item) map[string]string {
 	switch {
 	case it.Server != nil:
 		return serverSummary(it.Server)

@@ -11,24 +11,6 @@ import (
 	"github.com/poseidon-ads/poseidon/internal/pagetoken"
 )
 
-func TestTypeOf(t *testing.T) {
-	for id, want := range map[string]ItemType{
-		"d-server-0c4f2dd1fee22c6c1":      Server,
-		"d-process-0123456789abcdef0":     Process,
-		"d-connection-0123456789abcdef0":  Connection,
-		"d-application-0ac39bc0e4fad0e42": Application,
-		"server-0c4f2dd1fee22c6c1":        "",
-		"":                                "",
-		"d-SERVER-0c4f2dd1fee22c6c1":      "",
-		"d-application":                   "",
-	} {
-		got, ok := TypeOf(id)
-		if got != want || ok != (want != "") {
-			t.Errorf("TypeOf(%q) = %q, %v; want %q", id, got, ok, want)
-		}
-	}
-}
-
 func wantErr(t *testing.T, err error, code discovery.ErrorCode, msgPart string) {
 	t.Helper()
 	var de *discovery.Error
@@ -43,48 +25,48 @@ func wantErr(t *testing.T, err error, code discovery.ErrorCode, msgPart string) 
 func TestCompileFiltersValidation(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		typ  ItemType
-		f    Filter
+		typ  discovery.ItemType
+		f    discovery.Filter
 		code discovery.ErrorCode // "" = valid
 		msg  string
 	}{
-		{"unknown name", Server, Filter{"server.nope", []string{"x"}, "EQUALS"}, discovery.InvalidParameter, "server.nope"},
-		{"name of another type", Server, Filter{"process.name", []string{"x"}, "EQUALS"}, discovery.InvalidParameter, "not supported for configurationType SERVER"},
-		{"sort-only name", Application, Filter{"application.serverCount", []string{"1"}, "EQUALS"}, discovery.InvalidParameter, "application.serverCount"},
-		{"C4 refuses CONTAINS", Server, Filter{"server.agentId", []string{"x"}, "CONTAINS"}, discovery.InvalidParameterValue, "Supported conditions: EQUALS, NOT_EQUALS, EQ, NE."},
-		{"C6 refuses GE", Server, Filter{"server.hostName", []string{"x"}, "GE"}, discovery.InvalidParameterValue, "'GE'"},
-		{"CN refuses EQUALS", Server, Filter{"server.performance.avgCpuUsagePct", []string{"1"}, "EQUALS"}, discovery.InvalidParameterValue, "GE, LE, GT, LT"},
-		{"unknown condition", Server, Filter{"server.hostName", []string{"x"}, "LIKE"}, discovery.InvalidParameterValue, "'LIKE'"},
-		{"non-numeric", Server, Filter{"server.performance.avgFreeRAMInKB", []string{"12", "lots"}, "GT"}, discovery.InvalidParameterValue, "'lots'"},
-		{"NaN", Server, Filter{"server.performance.avgFreeRAMInKB", []string{"NaN"}, "GT"}, discovery.InvalidParameterValue, "not a number"},
-		{"non-integer port", Connection, Filter{"connection.destinationPort", []string{"80.5"}, "EQUALS"}, discovery.InvalidParameterValue, "not an integer"},
-		{"no values", Server, Filter{"server.hostName", []string{}, "EQUALS"}, discovery.InvalidParameterValue, "at least one value"},
-		{"valid C6", Server, Filter{"server.hostName", []string{"a"}, "NOT_CONTAINS"}, "", ""},
-		{"EQ alias", Server, Filter{"server.type", []string{"EC2"}, "EQ"}, "", ""},
-		{"NE alias", Server, Filter{"server.type", []string{"EC2"}, "NE"}, "", ""},
-		{"lower-case condition", Server, Filter{"server.type", []string{"EC2"}, "equals"}, "", ""},
-		{"case-insensitive name", Server, Filter{"server.configurationid", []string{"d-server-1"}, "EQUALS"}, "", ""},
-		{"guide's typo", Connection, Filter{"destinationprocess.commandLine", []string{"x"}, "CONTAINS"}, "", ""},
-		{"numeric", Server, Filter{"server.performance.totalDiskFreeSizeInKB", []string{"1024", "-12.5", "0.25", "007"}, "LE"}, "", ""},
+		{"unknown name", discovery.TypeServer, discovery.Filter{Name: "server.nope", Values: []string{"x"}, Condition: "EQUALS"}, discovery.InvalidParameter, "server.nope"},
+		{"name of another type", discovery.TypeServer, discovery.Filter{Name: "process.name", Values: []string{"x"}, Condition: "EQUALS"}, discovery.InvalidParameter, "not supported for configurationType SERVER"},
+		{"sort-only name", discovery.TypeApplication, discovery.Filter{Name: "application.serverCount", Values: []string{"1"}, Condition: "EQUALS"}, discovery.InvalidParameter, "application.serverCount"},
+		{"C4 refuses CONTAINS", discovery.TypeServer, discovery.Filter{Name: "server.agentId", Values: []string{"x"}, Condition: "CONTAINS"}, discovery.InvalidParameterValue, "Supported conditions: EQUALS, NOT_EQUALS, EQ, NE."},
+		{"C6 refuses GE", discovery.TypeServer, discovery.Filter{Name: "server.hostName", Values: []string{"x"}, Condition: "GE"}, discovery.InvalidParameterValue, "'GE'"},
+		{"CN refuses EQUALS", discovery.TypeServer, discovery.Filter{Name: "server.performance.avgCpuUsagePct", Values: []string{"1"}, Condition: "EQUALS"}, discovery.InvalidParameterValue, "GE, LE, GT, LT"},
+		{"unknown condition", discovery.TypeServer, discovery.Filter{Name: "server.hostName", Values: []string{"x"}, Condition: "LIKE"}, discovery.InvalidParameterValue, "'LIKE'"},
+		{"non-numeric", discovery.TypeServer, discovery.Filter{Name: "server.performance.avgFreeRAMInKB", Values: []string{"12", "lots"}, Condition: "GT"}, discovery.InvalidParameterValue, "'lots'"},
+		{"NaN", discovery.TypeServer, discovery.Filter{Name: "server.performance.avgFreeRAMInKB", Values: []string{"NaN"}, Condition: "GT"}, discovery.InvalidParameterValue, "not a number"},
+		{"non-integer port", discovery.TypeConnection, discovery.Filter{Name: "connection.destinationPort", Values: []string{"80.5"}, Condition: "EQUALS"}, discovery.InvalidParameterValue, "not an integer"},
+		{"no values", discovery.TypeServer, discovery.Filter{Name: "server.hostName", Values: []string{}, Condition: "EQUALS"}, discovery.InvalidParameterValue, "at least one value"},
+		{"valid C6", discovery.TypeServer, discovery.Filter{Name: "server.hostName", Values: []string{"a"}, Condition: "NOT_CONTAINS"}, "", ""},
+		{"EQ alias", discovery.TypeServer, discovery.Filter{Name: "server.type", Values: []string{"EC2"}, Condition: "EQ"}, "", ""},
+		{"NE alias", discovery.TypeServer, discovery.Filter{Name: "server.type", Values: []string{"EC2"}, Condition: "NE"}, "", ""},
+		{"lower-case condition", discovery.TypeServer, discovery.Filter{Name: "server.type", Values: []string{"EC2"}, Condition: "equals"}, "", ""},
+		{"case-insensitive name", discovery.TypeServer, discovery.Filter{Name: "server.configurationid", Values: []string{"d-server-1"}, Condition: "EQUALS"}, "", ""},
+		{"guide's typo", discovery.TypeConnection, discovery.Filter{Name: "destinationprocess.commandLine", Values: []string{"x"}, Condition: "CONTAINS"}, "", ""},
+		{"numeric", discovery.TypeServer, discovery.Filter{Name: "server.performance.totalDiskFreeSizeInKB", Values: []string{"1024", "-12.5", "0.25", "007"}, Condition: "LE"}, "", ""},
 		// Plain decimal numbers only, though strconv reads these.
-		{"exponent", Server, Filter{"server.performance.totalDiskFreeSizeInKB", []string{"1e3"}, "LE"}, discovery.InvalidParameterValue, "'1e3' of the filter 'server.performance.totalDiskFreeSizeInKB' is not a number"},
-		{"hex float", Server, Filter{"server.performance.avgCpuUsagePct", []string{"0x1p4"}, "GE"}, discovery.InvalidParameterValue, "'0x1p4'"},
-		{"underscores", Server, Filter{"server.performance.avgCpuUsagePct", []string{"1_000"}, "GE"}, discovery.InvalidParameterValue, "'1_000'"},
-		{"hex underscores", Server, Filter{"server.performance.avgCpuUsagePct", []string{"0x1_0p0"}, "GE"}, discovery.InvalidParameterValue, "'0x1_0p0'"},
-		{"leading space", Server, Filter{"server.performance.avgCpuUsagePct", []string{" 5"}, "GE"}, discovery.InvalidParameterValue, "' 5'"},
-		{"trailing space", Server, Filter{"server.performance.avgCpuUsagePct", []string{"5 "}, "GE"}, discovery.InvalidParameterValue, "'5 '"},
-		{"plus sign", Server, Filter{"server.performance.avgCpuUsagePct", []string{"+5"}, "GE"}, discovery.InvalidParameterValue, "'+5'"},
-		{"bare point", Server, Filter{"server.performance.avgCpuUsagePct", []string{"5."}, "GE"}, discovery.InvalidParameterValue, "'5.'"},
-		{"Infinity", Server, Filter{"server.performance.avgCpuUsagePct", []string{"Infinity"}, "GE"}, discovery.InvalidParameterValue, "not a number"},
-		{"too large", Server, Filter{"server.performance.avgCpuUsagePct", []string{"1" + strings.Repeat("0", 400)}, "GE"}, discovery.InvalidParameterValue, "out of range"},
-		{"hex port", Connection, Filter{"connection.destinationPort", []string{"0x50"}, "EQUALS"}, discovery.InvalidParameterValue, "'0x50' of the filter 'connection.destinationPort' is not an integer"},
-		{"port with underscore", Connection, Filter{"connection.destinationPort", []string{"4_43"}, "EQUALS"}, discovery.InvalidParameterValue, "not an integer"},
-		{"port with space", Connection, Filter{"connection.destinationPort", []string{" 443"}, "EQUALS"}, discovery.InvalidParameterValue, "not an integer"},
-		{"port past int64", Connection, Filter{"connection.destinationPort", []string{"99999999999999999999"}, "EQUALS"}, discovery.InvalidParameterValue, "out of range"},
-		{"port", Connection, Filter{"connection.destinationPort", []string{"443", "-1", "0"}, "NOT_EQUALS"}, "", ""},
+		{"exponent", discovery.TypeServer, discovery.Filter{Name: "server.performance.totalDiskFreeSizeInKB", Values: []string{"1e3"}, Condition: "LE"}, discovery.InvalidParameterValue, "'1e3' of the filter 'server.performance.totalDiskFreeSizeInKB' is not a number"},
+		{"hex float", discovery.TypeServer, discovery.Filter{Name: "server.performance.avgCpuUsagePct", Values: []string{"0x1p4"}, Condition: "GE"}, discovery.InvalidParameterValue, "'0x1p4'"},
+		{"underscores", discovery.TypeServer, discovery.Filter{Name: "server.performance.avgCpuUsagePct", Values: []string{"1_000"}, Condition: "GE"}, discovery.InvalidParameterValue, "'1_000'"},
+		{"hex underscores", discovery.TypeServer, discovery.Filter{Name: "server.performance.avgCpuUsagePct", Values: []string{"0x1_0p0"}, Condition: "GE"}, discovery.InvalidParameterValue, "'0x1_0p0'"},
+		{"leading space", discovery.TypeServer, discovery.Filter{Name: "server.performance.avgCpuUsagePct", Values: []string{" 5"}, Condition: "GE"}, discovery.InvalidParameterValue, "' 5'"},
+		{"trailing space", discovery.TypeServer, discovery.Filter{Name: "server.performance.avgCpuUsagePct", Values: []string{"5 "}, Condition: "GE"}, discovery.InvalidParameterValue, "'5 '"},
+		{"plus sign", discovery.TypeServer, discovery.Filter{Name: "server.performance.avgCpuUsagePct", Values: []string{"+5"}, Condition: "GE"}, discovery.InvalidParameterValue, "'+5'"},
+		{"bare point", discovery.TypeServer, discovery.Filter{Name: "server.performance.avgCpuUsagePct", Values: []string{"5."}, Condition: "GE"}, discovery.InvalidParameterValue, "'5.'"},
+		{"Infinity", discovery.TypeServer, discovery.Filter{Name: "server.performance.avgCpuUsagePct", Values: []string{"Infinity"}, Condition: "GE"}, discovery.InvalidParameterValue, "not a number"},
+		{"too large", discovery.TypeServer, discovery.Filter{Name: "server.performance.avgCpuUsagePct", Values: []string{"1" + strings.Repeat("0", 400)}, Condition: "GE"}, discovery.InvalidParameterValue, "out of range"},
+		{"hex port", discovery.TypeConnection, discovery.Filter{Name: "connection.destinationPort", Values: []string{"0x50"}, Condition: "EQUALS"}, discovery.InvalidParameterValue, "'0x50' of the filter 'connection.destinationPort' is not an integer"},
+		{"port with underscore", discovery.TypeConnection, discovery.Filter{Name: "connection.destinationPort", Values: []string{"4_43"}, Condition: "EQUALS"}, discovery.InvalidParameterValue, "not an integer"},
+		{"port with space", discovery.TypeConnection, discovery.Filter{Name: "connection.destinationPort", Values: []string{" 443"}, Condition: "EQUALS"}, discovery.InvalidParameterValue, "not an integer"},
+		{"port past int64", discovery.TypeConnection, discovery.Filter{Name: "connection.destinationPort", Values: []string{"99999999999999999999"}, Condition: "EQUALS"}, discovery.InvalidParameterValue, "out of range"},
+		{"port", discovery.TypeConnection, discovery.Filter{Name: "connection.destinationPort", Values: []string{"443", "-1", "0"}, Condition: "NOT_EQUALS"}, "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := CompileFilters(tc.typ, []Filter{tc.f})
+			_, err := CompileFilters(tc.typ, []discovery.Filter{tc.f})
 			if tc.code == "" {
 				if err != nil {
 					t.Fatal(err)
@@ -97,54 +79,54 @@ func TestCompileFiltersValidation(t *testing.T) {
 }
 
 func TestCompileFiltersNormalizes(t *testing.T) {
-	got, err := CompileFilters(Server, []Filter{
-		{"SERVER.HOSTNAME", []string{"b", "a", "b"}, "eq"},
-		{"server.performance.avgCpuUsagePct", []string{"50", "10", "20"}, "GE"},
-		{"server.performance.avgCpuUsagePct", []string{"50", "10", "20"}, "LT"},
+	got, err := CompileFilters(discovery.TypeServer, []discovery.Filter{
+		{Name: "SERVER.HOSTNAME", Values: []string{"b", "a", "b"}, Condition: "eq"},
+		{Name: "server.performance.avgCpuUsagePct", Values: []string{"50", "10", "20"}, Condition: "GE"},
+		{Name: "server.performance.avgCpuUsagePct", Values: []string{"50", "10", "20"}, Condition: "LT"},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Condition{
-		{Field: "server.hostName", Op: Equals, Values: []any{"a", "b"}},
-		{Field: "server.performance.avgCpuUsagePct", Op: GE, Values: []any{10.0}},
-		{Field: "server.performance.avgCpuUsagePct", Op: LT, Values: []any{50.0}},
+	want := []discovery.Condition{
+		{Field: "server.hostName", Op: discovery.Equals, Values: []any{"a", "b"}},
+		{Field: "server.performance.avgCpuUsagePct", Op: discovery.GE, Values: []any{10.0}},
+		{Field: "server.performance.avgCpuUsagePct", Op: discovery.LT, Values: []any{50.0}},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %#v\nwant %#v", got, want)
 	}
-	ports, err := CompileFilters(Connection, []Filter{{"connection.destinationPort", []string{"443", "80", "443"}, "NOT_EQUALS"}})
+	ports, err := CompileFilters(discovery.TypeConnection, []discovery.Filter{{Name: "connection.destinationPort", Values: []string{"443", "80", "443"}, Condition: "NOT_EQUALS"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []any{int64(80), int64(443)}; !reflect.DeepEqual(ports[0].Values, want) || ports[0].Op != NotEquals {
+	if want := []any{int64(80), int64(443)}; !reflect.DeepEqual(ports[0].Values, want) || ports[0].Op != discovery.NotEquals {
 		t.Fatalf("ports = %#v", ports)
 	}
 }
 
 func TestCompileOrder(t *testing.T) {
-	got, err := CompileOrder(Server, []Order{{"server.osName", "DESC"}, {"SERVER.hostName", ""}})
+	got, err := CompileOrder(discovery.TypeServer, []Order{{"server.osName", "DESC"}, {"SERVER.hostName", ""}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []OrderKey{{"server.osName", true}, {"server.hostName", false}}; !reflect.DeepEqual(got, want) {
+	if want := []discovery.OrderKey{{Field: "server.osName", Desc: true}, {Field: "server.hostName", Desc: false}}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %v", got)
 	}
 	for _, tc := range []struct {
-		typ ItemType
+		typ discovery.ItemType
 		o   []Order
 		msg string
 	}{
-		{Server, []Order{{"server.agentId", "ASC"}}, "server.agentId"}, // filter, not sortable
-		{Server, []Order{{"server.nope", "ASC"}}, "server.nope"},       // unknown
-		{Process, []Order{{"process.path", "ASC"}}, "Sortable fields: process.commandLine, process.name, server.hostName, server.osName, server.osVersion"},
-		{Server, []Order{{"server.hostName", "ASC"}, {"server.hostname", "DESC"}}, "more than once"},
-		{Server, []Order{{"server.hostName", "UP"}}, "sortOrder"},
+		{discovery.TypeServer, []Order{{"server.agentId", "ASC"}}, "server.agentId"}, // filter, not sortable
+		{discovery.TypeServer, []Order{{"server.nope", "ASC"}}, "server.nope"},       // unknown
+		{discovery.TypeProcess, []Order{{"process.path", "ASC"}}, "Sortable fields: process.commandLine, process.name, server.hostName, server.osName, server.osVersion"},
+		{discovery.TypeServer, []Order{{"server.hostName", "ASC"}, {"server.hostname", "DESC"}}, "more than once"},
+		{discovery.TypeServer, []Order{{"server.hostName", "UP"}}, "sortOrder"},
 	} {
 		_, err := CompileOrder(tc.typ, tc.o)
 		wantErr(t, err, discovery.InvalidParameterValue, tc.msg)
 	}
-	for _, typ := range ItemTypes() {
+	for _, typ := range discovery.ItemTypes() {
 		for _, f := range Fields(typ) {
 			if _, err := CompileOrder(typ, []Order{{f.Name, "DESC"}}); (err == nil) != f.Sortable {
 				t.Errorf("%s %s: sortable %v, CompileOrder err %v", typ, f.Name, f.Sortable, err)
@@ -155,14 +137,14 @@ func TestCompileOrder(t *testing.T) {
 
 // fakeStore records queries and serves canned items.
 type fakeStore struct {
-	queries []Query
-	items   []Item
-	summary SummaryCounts
+	queries []discovery.ItemQuery
+	items   []discovery.Item
+	summary discovery.SummaryCounts
 }
 
-func (f *fakeStore) ListItems(_ context.Context, q Query) ([]Item, error) {
+func (f *fakeStore) ListItems(_ context.Context, q discovery.ItemQuery) ([]discovery.Item, error) {
 	f.queries = append(f.queries, q)
-	var out []Item
+	var out []discovery.Item
 	for _, it := range f.items {
 		if q.After != nil && it.Cursor.ID <= q.After.ID {
 			continue
@@ -174,14 +156,16 @@ func (f *fakeStore) ListItems(_ context.Context, q Query) ([]Item, error) {
 	}
 	return out, nil
 }
-func (f *fakeStore) DescribeServers(context.Context, string, []string) ([]ServerItem, error) {
+func (f *fakeStore) DescribeServers(context.Context, string, []string) ([]discovery.ServerDetail, error) {
 	return nil, nil
 }
-func (f *fakeStore) ListNeighbors(context.Context, NeighborQuery) ([]Neighbor, error) {
+func (f *fakeStore) ListNeighbors(context.Context, discovery.NeighborQuery) ([]discovery.Neighbor, error) {
 	return nil, nil
 }
-func (f *fakeStore) CountNeighbors(context.Context, NeighborQuery) (int64, error) { return 0, nil }
-func (f *fakeStore) Summary(context.Context, string) (*SummaryCounts, error) {
+func (f *fakeStore) CountNeighbors(context.Context, discovery.NeighborQuery) (int64, error) {
+	return 0, nil
+}
+func (f *fakeStore) Summary(context.Context, string) (*discovery.SummaryCounts, error) {
 	return &f.summary, nil
 }
 
@@ -192,7 +176,7 @@ func newService(st Store) *Service {
 func TestListConfigurationsTokensAndMaxResults(t *testing.T) {
 	st := &fakeStore{}
 	for _, id := range []string{"d-application-1", "d-application-2", "d-application-3"} {
-		st.items = append(st.items, Item{Application: &ApplicationItem{ID: id, Name: id}, Cursor: Cursor{ID: id}})
+		st.items = append(st.items, discovery.Item{Application: &discovery.Application{ID: id, Name: id}, Cursor: discovery.ItemCursor{ID: id}})
 	}
 	svc := newService(st)
 	ctx := context.Background()
@@ -217,7 +201,7 @@ func TestListConfigurationsTokensAndMaxResults(t *testing.T) {
 	// The token is bound to the account, the type, the filters and the order.
 	for name, in := range map[string]ListInput{
 		"other type":    {Type: "SERVER", NextToken: &p1.Next},
-		"other filters": {Type: "APPLICATION", NextToken: &p1.Next, Filters: []Filter{{"application.name", []string{"x"}, "CONTAINS"}}},
+		"other filters": {Type: "APPLICATION", NextToken: &p1.Next, Filters: []discovery.Filter{{Name: "application.name", Values: []string{"x"}, Condition: "CONTAINS"}}},
 		"other order":   {Type: "APPLICATION", NextToken: &p1.Next, OrderBy: []Order{{"application.name", "ASC"}}},
 		"garbage":       {Type: "APPLICATION", NextToken: ptrTo("garbage")},
 	} {
@@ -276,17 +260,17 @@ func TestListServerNeighborsValidation(t *testing.T) {
 }
 
 func TestSummaryMapping(t *testing.T) {
-	st := &fakeStore{summary: SummaryCounts{Servers: 7, Applications: 2, ServersInApplications: 3, ServersWithTags: 4, Agents: []AgentCount{
-		{"EC2", "HEALTHY", "STARTED", 5},
-		{"EC2", "UNHEALTHY", "STOPPED", 1},
-		{"VMWARE", "SHUTDOWN", "STOPPED", 2},
-		{"", "BLACKLISTED", "STARTED", 1},
-		{"EC2", "UNKNOWN", "STOPPED", 1},
-		{"EC2", "RUNNING", "STARTED", 1},
-		{"connector", "HEALTHY", "STARTED", 2},
-		{"CONNECTOR", "UNHEALTHY", "STOPPED", 1},
-		{"AGENTLESS_COLLECTOR", "HEALTHY", "STARTED", 1},
-		{"ME_COLLECTOR", "BLACKLISTED", "STOPPED", 1},
+	st := &fakeStore{summary: discovery.SummaryCounts{Servers: 7, Applications: 2, ServersInApplications: 3, ServersWithTags: 4, Agents: []discovery.AgentCount{
+		{Type: "EC2", Health: "HEALTHY", CollectionStatus: "STARTED", Count: 5},
+		{Type: "EC2", Health: "UNHEALTHY", CollectionStatus: "STOPPED", Count: 1},
+		{Type: "VMWARE", Health: "SHUTDOWN", CollectionStatus: "STOPPED", Count: 2},
+		{Type: "", Health: "BLACKLISTED", CollectionStatus: "STARTED", Count: 1},
+		{Type: "EC2", Health: "UNKNOWN", CollectionStatus: "STOPPED", Count: 1},
+		{Type: "EC2", Health: "RUNNING", CollectionStatus: "STARTED", Count: 1},
+		{Type: "connector", Health: "HEALTHY", CollectionStatus: "STARTED", Count: 2},
+		{Type: "CONNECTOR", Health: "UNHEALTHY", CollectionStatus: "STOPPED", Count: 1},
+		{Type: "AGENTLESS_COLLECTOR", Health: "HEALTHY", CollectionStatus: "STARTED", Count: 1},
+		{Type: "ME_COLLECTOR", Health: "BLACKLISTED", CollectionStatus: "STOPPED", Count: 1},
 	}}}
 	got, err := newService(st).GetDiscoverySummary(context.Background(), "111111111111")
 	if err != nil {
@@ -307,7 +291,7 @@ func TestSummaryMapping(t *testing.T) {
 func TestFieldTableMatchesGuide(t *testing.T) {
 	// Counts per type: the guide's tables (SERVER 26, APPLICATION 7, PROCESS 8,
 	// CONNECTION 14) plus five CONNECTION names of the 2016 SDK docs.
-	want := map[ItemType]int{Server: 26, Application: 7, Process: 8, Connection: 19}
+	want := map[discovery.ItemType]int{discovery.TypeServer: 26, discovery.TypeApplication: 7, discovery.TypeProcess: 8, discovery.TypeConnection: 19}
 	for typ, n := range want {
 		if got := len(Fields(typ)); got != n {
 			t.Errorf("%s: %d fields, want %d", typ, got, n)
@@ -317,10 +301,10 @@ func TestFieldTableMatchesGuide(t *testing.T) {
 
 type neighborStore struct {
 	fakeStore
-	got []NeighborQuery
+	got []discovery.NeighborQuery
 }
 
-func (n *neighborStore) ListNeighbors(_ context.Context, q NeighborQuery) ([]Neighbor, error) {
+func (n *neighborStore) ListNeighbors(_ context.Context, q discovery.NeighborQuery) ([]discovery.Neighbor, error) {
 	n.got = append(n.got, q)
 	return nil, nil
 }

@@ -19,7 +19,7 @@ type NeighborsInput struct {
 
 // NeighborsPage is one page of neighbor edges.
 type NeighborsPage struct {
-	Neighbors []Neighbor
+	Neighbors []discovery.Neighbor
 	// KnownDependencyCount counts the distinct servers one hop away (within
 	// NeighborIDs when given), on every page.
 	KnownDependencyCount int64
@@ -32,12 +32,12 @@ type NeighborsPage struct {
 // (source, destination, destination port, protocol) when port information
 // is needed, and connectionsCount adds up their occurrences.
 func (s *Service) ListServerNeighbors(ctx context.Context, account string, in NeighborsInput) (*NeighborsPage, error) {
-	if t, ok := TypeOf(in.ConfigurationID); !ok || t != Server {
+	if t, ok := discovery.TypeOf(in.ConfigurationID); !ok || t != discovery.TypeServer {
 		return nil, errorf(discovery.InvalidParameterValue,
 			"The configuration ID '%s' is not a server configuration ID (d-server-...).", in.ConfigurationID)
 	}
 	for _, id := range in.NeighborIDs {
-		if t, ok := TypeOf(id); !ok || t != Server {
+		if t, ok := discovery.TypeOf(id); !ok || t != discovery.TypeServer {
 			return nil, errorf(discovery.InvalidParameterValue,
 				"The neighbor configuration ID '%s' is not a server configuration ID (d-server-...).", id)
 		}
@@ -46,7 +46,7 @@ func (s *Service) ListServerNeighbors(ctx context.Context, account string, in Ne
 	if err != nil {
 		return nil, err
 	}
-	q := NeighborQuery{Account: account, ServerID: in.ConfigurationID, Ports: in.PortInformationNeeded, Limit: limit + 1}
+	q := discovery.NeighborQuery{Account: account, ServerID: in.ConfigurationID, Ports: in.PortInformationNeeded, Limit: limit + 1}
 	if len(in.NeighborIDs) > 0 { // an empty list restricts nothing
 		q.Only = slices.Clone(in.NeighborIDs)
 		slices.Sort(q.Only)
@@ -54,7 +54,7 @@ func (s *Service) ListServerNeighbors(ctx context.Context, account string, in Ne
 	}
 	binding := pagetoken.Query(OpListServerNeighbors, account, q.ServerID, q.Ports, q.Only)
 	if in.NextToken != nil && *in.NextToken != "" {
-		var c NeighborCursor
+		var c discovery.NeighborCursor
 		if err := s.tokens.Open(*in.NextToken, binding, &c); err != nil {
 			return nil, errBadToken
 		}
@@ -72,7 +72,7 @@ func (s *Service) ListServerNeighbors(ctx context.Context, account string, in Ne
 	if len(edges) > limit {
 		page.Neighbors = edges[:limit]
 		last := page.Neighbors[limit-1]
-		tok, err := s.tokens.Seal(binding, NeighborCursor{Source: last.Source, Destination: last.Destination, Port: last.Port, Protocol: last.Protocol})
+		tok, err := s.tokens.Seal(binding, discovery.NeighborCursor{Source: last.Source, Destination: last.Destination, Port: last.Port, Protocol: last.Protocol})
 		if err != nil {
 			return nil, err
 		}

@@ -7,16 +7,17 @@ import (
 	"github.com/poseidon-ads/poseidon/internal/agentdata"
 	"github.com/poseidon-ads/poseidon/internal/agents"
 	"github.com/poseidon-ads/poseidon/internal/auth"
+	"github.com/poseidon-ads/poseidon/internal/discovery"
 )
 
 // Agents is the agent use-case layer: intake and the agent operations.
 // agents.Service implements it.
 type Agents interface {
-	Intake(ctx context.Context, account string, b *agentdata.Batch) (*agents.IntakeResult, error)
+	Intake(ctx context.Context, account string, b *agentdata.Batch) (*discovery.IntakeResult, error)
 	Describe(ctx context.Context, account string, in agents.DescribeInput) (*agents.Page, error)
 	StartCollection(ctx context.Context, account string, ids []string) ([]agents.ConfigurationStatus, error)
 	StopCollection(ctx context.Context, account string, ids []string) ([]agents.ConfigurationStatus, error)
-	Delete(ctx context.Context, account string, reqs []agents.DeleteRequest) ([]agents.DeleteError, error)
+	Delete(ctx context.Context, account string, reqs []discovery.DeleteAgentRequest) ([]agents.DeleteError, error)
 }
 
 // agentHandlers registers the agent operations: DescribeAgents,
@@ -36,7 +37,7 @@ func (s *Server) agentHandlers() map[string]handler {
 func (s *Server) describeAgents(ctx context.Context, id auth.Identity, in *adsapi.DescribeAgentsRequest) (*adsapi.DescribeAgentsResponse, error) {
 	req := agents.DescribeInput{IDs: in.AgentIds, MaxResults: in.MaxResults, NextToken: in.NextToken}
 	for _, f := range in.Filters {
-		req.Filters = append(req.Filters, agents.Filter{Name: deref(f.Name), Values: f.Values, Condition: deref(f.Condition)})
+		req.Filters = append(req.Filters, discovery.Filter{Name: deref(f.Name), Values: f.Values, Condition: deref(f.Condition)})
 	}
 	page, err := s.cfg.Agents.Describe(ctx, id.AccountID, req)
 	if err != nil {
@@ -54,7 +55,7 @@ func (s *Server) describeAgents(ctx context.Context, id auth.Identity, in *adsap
 
 // agentInfo renders an agent; its times are strings (ads-spec §1.4) and an
 // empty connectorId is left out.
-func agentInfo(a *agents.Agent) *adsapi.AgentInfo {
+func agentInfo(a *discovery.Agent) *adsapi.AgentInfo {
 	info := &adsapi.AgentInfo{
 		AgentId:              ptr(a.ID),
 		HostName:             ptr(a.HostName),
@@ -100,9 +101,9 @@ func (s *Server) stopDataCollection(ctx context.Context, id auth.Identity, in *a
 }
 
 func (s *Server) batchDeleteAgents(ctx context.Context, id auth.Identity, in *adsapi.BatchDeleteAgentsRequest) (*adsapi.BatchDeleteAgentsResponse, error) {
-	reqs := make([]agents.DeleteRequest, 0, len(in.DeleteAgents))
+	reqs := make([]discovery.DeleteAgentRequest, 0, len(in.DeleteAgents))
 	for _, d := range in.DeleteAgents {
-		reqs = append(reqs, agents.DeleteRequest{AgentID: deref(d.AgentId), Force: deref(d.Force)})
+		reqs = append(reqs, discovery.DeleteAgentRequest{AgentID: deref(d.AgentId), Force: deref(d.Force)})
 	}
 	errs, err := s.cfg.Agents.Delete(ctx, id.AccountID, reqs)
 	if err != nil {

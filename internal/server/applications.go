@@ -4,15 +4,15 @@ import (
 	"context"
 
 	"github.com/poseidon-ads/poseidon/internal/adsapi"
-	"github.com/poseidon-ads/poseidon/internal/applications"
 	"github.com/poseidon-ads/poseidon/internal/auth"
+	"github.com/poseidon-ads/poseidon/internal/discovery"
 )
 
 // Applications is the application use-case layer. applications.Service
 // implements it.
 type Applications interface {
 	Create(ctx context.Context, account, name string, description, wave *string) (string, error)
-	Update(ctx context.Context, account, id string, u applications.Update) error
+	Update(ctx context.Context, account, id string, u discovery.ApplicationUpdate) error
 	Delete(ctx context.Context, account string, ids []string) error
 	Associate(ctx context.Context, account, appID string, ids []string) error
 	Disassociate(ctx context.Context, account, appID string, ids []string) error
@@ -43,7 +43,7 @@ func (s *Server) createApplication(ctx context.Context, id auth.Identity, in *ad
 }
 
 func (s *Server) updateApplication(ctx context.Context, id auth.Identity, in *adsapi.UpdateApplicationRequest) (*adsapi.UpdateApplicationResponse, error) {
-	u := applications.Update{Name: in.Name, Description: in.Description, Wave: in.Wave}
+	u := discovery.ApplicationUpdate{Name: in.Name, Description: in.Description, Wave: in.Wave}
 	if err := s.cfg.Applications.Update(ctx, id.AccountID, deref(in.ConfigurationId), u); err != nil {
 		return nil, err
 	}

@@ -6,14 +6,14 @@ import (
 	"github.com/poseidon-ads/poseidon/internal/adsapi"
 	"github.com/poseidon-ads/poseidon/internal/auth"
 	"github.com/poseidon-ads/poseidon/internal/awsjson"
-	"github.com/poseidon-ads/poseidon/internal/batchdelete"
+	"github.com/poseidon-ads/poseidon/internal/discovery"
 )
 
 // BatchDeletes is the batch delete use-case layer. *batchdelete.Service
 // implements it.
 type BatchDeletes interface {
 	Start(ctx context.Context, account, configurationType string, ids []string) (string, error)
-	Describe(ctx context.Context, account, id string) (*batchdelete.Task, error)
+	Describe(ctx context.Context, account, id string) (*discovery.BatchDeleteTask, error)
 }
 
 // batchDeleteHandlers registers StartBatchDeleteConfigurationTask and

@@ -5,6 +5,7 @@ import (
 
 	"github.com/poseidon-ads/poseidon/internal/adsapi"
 	"github.com/poseidon-ads/poseidon/internal/auth"
+	"github.com/poseidon-ads/poseidon/internal/discovery"
 	"github.com/poseidon-ads/poseidon/internal/inventory"
 )
 
@@ -42,7 +43,7 @@ func (s *Server) describeConfigurations(ctx context.Context, id auth.Identity, i
 func (s *Server) listConfigurations(ctx context.Context, id auth.Identity, in *adsapi.ListConfigurationsRequest) (*adsapi.ListConfigurationsResponse, error) {
 	req := inventory.ListInput{Type: deref(in.ConfigurationType), MaxResults: in.MaxResults, NextToken: in.NextToken}
 	for _, f := range in.Filters {
-		req.Filters = append(req.Filters, inventory.Filter{Name: deref(f.Name), Values: f.Values, Condition: deref(f.Condition)})
+		req.Filters = append(req.Filters, discovery.Filter{Name: deref(f.Name), Values: f.Values, Condition: deref(f.Condition)})
 	}
 	for _, o := range in.OrderBy {
 		req.OrderBy = append(req.OrderBy, inventory.Order{FieldName: deref(o.FieldName), SortOrder: deref(o.SortOrder)})

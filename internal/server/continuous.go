@@ -5,21 +5,18 @@ import (
 	"time"
 
 	"github.com/poseidon-ads/poseidon/internal/adsapi"
-	"github.com/poseidon-ads/poseidon/internal/agentdata"
 	"github.com/poseidon-ads/poseidon/internal/auth"
 	"github.com/poseidon-ads/poseidon/internal/awsjson"
 	"github.com/poseidon-ads/poseidon/internal/continuous"
+	"github.com/poseidon-ads/poseidon/internal/discovery"
 )
 
 // ContinuousExports is the continuous export use-case layer.
 // *continuous.Service implements it.
 type ContinuousExports interface {
-	Start(ctx context.Context, account string) (*continuous.Export, error)
-	Stop(ctx context.Context, account, id string) (*continuous.Export, error)
+	Start(ctx context.Context, account string) (*discovery.ContinuousExport, error)
+	Stop(ctx context.Context, account, id string) (*discovery.ContinuousExport, error)
 	Describe(ctx context.Context, account string, in continuous.DescribeInput) (*continuous.Page, error)
-	// Append takes the accepted reports of an intake batch; it logs its
-	// errors and never fails intake.
-	Append(ctx context.Context, account string, b *agentdata.Batch, accepted []string)
 	Now() time.Time
 }
 

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"time"
@@ -39,10 +38,10 @@ func (s *Server) exportHandlers() map[string]handler {
 	}
 }
 
-func filters(in []*adsapi.ExportFilter) []exports.Filter {
-	out := make([]exports.Filter, 0, len(in))
+func filters(in []*adsapi.ExportFilter) []discovery.Filter {
+	out := make([]discovery.Filter, 0, len(in))
 	for _, f := range in {
-		out = append(out, exports.Filter{Name: deref(f.Name), Values: f.Values, Condition: deref(f.Condition)})
+		out = append(out, discovery.Filter{Name: deref(f.Name), Values: f.Values, Condition: deref(f.Condition)})
 	}
 	return out
 }
@@ -73,22 +72,46 @@ func (s *Server) startExportTask(ctx context.Context, id auth.Identity, in *adsa
 		End:     timePtr(in.EndTime),
 	}
 	if p := in.Preferences; p != nil && p.Ec2RecommendationsPreferences != nil && deref(p.Ec2RecommendationsPreferences.Enabled) {
-		if p.Ec2RecommendationsPreferences.PreferredRegion == nil {
-			// Recommendations and prices are for the Region the request was
-			// sent to unless the caller names another (docs/behavior.md).
-			p.Ec2RecommendationsPreferences.PreferredRegion = ptr(id.Region)
-		}
-		b, err := json.Marshal(p)
-		if err != nil {
-			return nil, err
-		}
-		req.Preferences, req.EC2Enabled = string(b), true
+		req.EC2 = ec2Preferences(p.Ec2RecommendationsPreferences, id.Region)
 	}
 	t, err := s.cfg.Exports.Start(ctx, id.AccountID, req)
 	if err != nil {
 		return nil, err
 	}
 	return &adsapi.StartExportTaskResponse{ExportId: &t.ID}, nil
+}
+
+// ec2Preferences are the request's ec2RecommendationsPreferences in domain
+// terms: what the request leaves out takes the defaults, and the Region is
+// the one the request was sent to unless the caller names another
+// (docs/behavior.md).
+func ec2Preferences(in *adsapi.Ec2RecommendationsExportPreferences, region string) *discovery.EC2Preferences {
+	p := discovery.DefaultEC2Preferences()
+	basis := func(b *adsapi.UsageMetricBasis, into *discovery.MetricBasis) {
+		if b == nil {
+			return
+		}
+		if b.Name != nil {
+			into.Name = *b.Name
+		}
+		if b.PercentageAdjust != nil {
+			into.Adjust = *b.PercentageAdjust
+		}
+	}
+	basis(in.CpuPerformanceMetricBasis, &p.CPU)
+	basis(in.RamPerformanceMetricBasis, &p.RAM)
+	if in.Tenancy != nil {
+		p.Tenancy = *in.Tenancy
+	}
+	p.Excluded = in.ExcludedInstanceTypes
+	p.PreferredRegion = region
+	if in.PreferredRegion != nil {
+		p.PreferredRegion = *in.PreferredRegion
+	}
+	if r := in.ReservedInstanceOptions; r != nil {
+		p.PurchasingOption, p.OfferingClass, p.TermLength = deref(r.PurchasingOption), deref(r.OfferingClass), deref(r.TermLength)
+	}
+	return &p
 }
 
 func (s *Server) exportConfigurations(ctx context.Context, id auth.Identity, _ *adsapi.ExportConfigurationsRequest) (*adsapi.ExportConfigurationsResponse, error) {

@@ -18,8 +18,8 @@ import (
 
 // Imports is the import use-case layer. *imports.Service implements it.
 type Imports interface {
-	Start(ctx context.Context, account, token, name, importURL string) (*imports.Task, error)
-	Describe(ctx context.Context, account string, filters []imports.Filter, maxResults int, next string) (*imports.Page, error)
+	Start(ctx context.Context, account, token, name, importURL string) (*discovery.ImportTask, error)
+	Describe(ctx context.Context, account string, filters []discovery.ImportTaskFilter, maxResults int, next string) (*imports.Page, error)
 	Delete(ctx context.Context, account string, ids []string, history bool) ([]imports.DeleteError, error)
 	// ErrorsZip returns the local path of a task's errors-and-failed-entries zip.
 	ErrorsZip(ctx context.Context, account, taskID string) (string, error)
@@ -61,7 +61,7 @@ func (s *Server) downloadImportErrors(w http.ResponseWriter, r *http.Request) {
 	http.ServeFile(w, r, path)
 }
 
-func (s *Server) importTaskOut(t *imports.Task, region string) *adsapi.ImportTask {
+func (s *Server) importTaskOut(t *discovery.ImportTask, region string) *adsapi.ImportTask {
 	out := importTaskOut(t)
 	if t.HasErrorsZip && t.DeletedMS == 0 {
 		raw := fmt.Sprintf("%s/%s/%s/%s.zip", s.cfg.PublicURL, importErrorsBucket, url.PathEscape(t.AccountID), url.PathEscape(t.ID))
@@ -72,7 +72,7 @@ func (s *Server) importTaskOut(t *imports.Task, region string) *adsapi.ImportTas
 	return out
 }
 
-func importTaskOut(t *imports.Task) *adsapi.ImportTask {
+func importTaskOut(t *discovery.ImportTask) *adsapi.ImportTask {
 	ms := func(v int64) *awsjson.Time { return &awsjson.Time{Time: time.UnixMilli(v).UTC()} }
 	out := &adsapi.ImportTask{
 		ImportTaskId: ptr(t.ID), Name: ptr(t.Name), ImportUrl: ptr(t.URL), Status: ptr(t.Status),
@@ -101,9 +101,9 @@ func (s *Server) startImport(ctx context.Context, id auth.Identity, in *adsapi.S
 }
 
 func (s *Server) describeImports(ctx context.Context, id auth.Identity, in *adsapi.DescribeImportTasksRequest) (*adsapi.DescribeImportTasksResponse, error) {
-	var fs []imports.Filter
+	var fs []discovery.ImportTaskFilter
 	for _, f := range in.Filters {
-		fs = append(fs, imports.Filter{Name: deref(f.Name), Values: f.Values})
+		fs = append(fs, discovery.ImportTaskFilter{Name: deref(f.Name), Values: f.Values})
 	}
 	max := 0
 	if in.MaxResults != nil {

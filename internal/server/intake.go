@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"net/http"
 	"time"
 
@@ -61,11 +60,6 @@ func (s *Server) intake(w http.ResponseWriter, r *http.Request) (int, int, error
 	res, err := s.cfg.Agents.Intake(ctx, id.AccountID, &batch)
 	if err != nil {
 		return 0, len(batch.Reports), err
-	}
-	if s.cfg.ContinuousExports != nil && len(res.AcceptedIDs) > 0 {
-		// Synchronous, so data is in the files when intake answers; errors
-		// are logged by Append and never fail intake.
-		s.cfg.ContinuousExports.Append(context.WithoutCancel(ctx), id.AccountID, &batch, res.AcceptedIDs)
 	}
 	out := intakeResponse{Accepted: res.Accepted, Duplicates: res.Duplicates, Dropped: res.Dropped, DroppedReports: make([]droppedReport, 0, len(res.DroppedReports))}
 	for _, d := range res.DroppedReports {

@@ -55,8 +55,8 @@ type Config struct {
 	Tags Tags
 	// BatchDeletes serves the batch delete operations (see batchdelete.go).
 	BatchDeletes BatchDeletes
-	// ContinuousExports serves the continuous export operations and takes
-	// intake data while one is ACTIVE (see continuous.go).
+	// ContinuousExports serves the continuous export operations (see
+	// continuous.go).
 	ContinuousExports ContinuousExports
 	// Imports serves the import operations (see imports.go).
 	Imports Imports

@@ -6,6 +6,7 @@ import (
 	"github.com/poseidon-ads/poseidon/internal/adsapi"
 	"github.com/poseidon-ads/poseidon/internal/auth"
 	"github.com/poseidon-ads/poseidon/internal/awsjson"
+	"github.com/poseidon-ads/poseidon/internal/discovery"
 	"github.com/poseidon-ads/poseidon/internal/tags"
 )
 
@@ -20,20 +21,20 @@ func (s *Server) tagHandlers() map[string]handler {
 
 // Tags is the tag use-case layer. *tags.Service implements it.
 type Tags interface {
-	Create(ctx context.Context, account string, ids []string, in []tags.Tag) error
-	Delete(ctx context.Context, account string, ids []string, in []tags.Tag) error
+	Create(ctx context.Context, account string, ids []string, in []discovery.Tag) error
+	Delete(ctx context.Context, account string, ids []string, in []discovery.Tag) error
 	Describe(ctx context.Context, account string, in tags.DescribeInput) (*tags.Page, error)
 }
 
 // tagList converts the request's tags; nil stays nil (absent).
-func tagList(in []*adsapi.Tag) []tags.Tag {
+func tagList(in []*adsapi.Tag) []discovery.Tag {
 	if in == nil {
 		return nil
 	}
-	out := make([]tags.Tag, 0, len(in))
+	out := make([]discovery.Tag, 0, len(in))
 	for _, t := range in {
 		if t != nil {
-			out = append(out, tags.Tag{Key: deref(t.Key), Value: deref(t.Value)})
+			out = append(out, discovery.Tag{Key: deref(t.Key), Value: deref(t.Value)})
 		}
 	}
 	return out

@@ -9,16 +9,15 @@ import (
 	"strings"
 	"time"
 
-	"github.com/poseidon-ads/poseidon/internal/agents"
 	"github.com/poseidon-ads/poseidon/internal/discovery"
 )
 
 const agentCols = `agent_id, agent_type, connector_id, host_name, version, health, collection_status, network_info,
 	registered_ms, last_health_ping_ms, first_data_ms, last_data_ms, server_id`
 
-func scanAgent(r scanner, account string) (*agents.Agent, error) {
+func scanAgent(r scanner, account string) (*discovery.Agent, error) {
 	var (
-		a           = agents.Agent{AccountID: account}
+		a           = discovery.Agent{AccountID: account}
 		network     string
 		reg, ping   int64
 		first, last sql.NullInt64
@@ -31,7 +30,7 @@ func scanAgent(r scanner, account string) (*agents.Agent, error) {
 		return nil, fmt.Errorf("agent %s network info: %w", a.ID, err)
 	}
 	if a.Network == nil {
-		a.Network = []agents.NetworkInfo{}
+		a.Network = []discovery.AgentNetworkInfo{}
 	}
 	a.Registered, a.LastHealthPing = fromMs(reg), fromMs(ping)
 	if first.Valid {
@@ -51,7 +50,7 @@ func jsonList(ids []string) string {
 
 // FindAgents returns agents of one account in agent ID order, after the
 // keyset cursor q.After, at most q.Limit of them.
-func (s *DB) FindAgents(ctx context.Context, q agents.Query) ([]*agents.Agent, error) {
+func (s *DB) FindAgents(ctx context.Context, q discovery.AgentQuery) ([]*discovery.Agent, error) {
 	var (
 		where = []string{"account_id = ?"}
 		args  = []any{q.AccountID}
@@ -70,7 +69,7 @@ func (s *DB) FindAgents(ctx context.Context, q agents.Query) ([]*agents.Agent, e
 		return nil, err
 	}
 	defer rows.Close()
-	var out []*agents.Agent
+	var out []*discovery.Agent
 	for rows.Next() {
 		a, err := scanAgent(rows, q.AccountID)
 		if err != nil {
@@ -110,9 +109,9 @@ func (s *DB) SetCollectionStatus(ctx context.Context, account string, ids []stri
 
 // DeleteAgents deletes the agent records (never their servers, samples or
 // observations) in one transaction. An agent whose collection is STARTED is
-// refused (agents.InUse) unless its request forces the delete.
-func (s *DB) DeleteAgents(ctx context.Context, account string, reqs []agents.DeleteRequest) (map[string]agents.DeleteOutcome, error) {
-	out := make(map[string]agents.DeleteOutcome, len(reqs))
+// refused (discovery.AgentInUse) unless its request forces the delete.
+func (s *DB) DeleteAgents(ctx context.Context, account string, reqs []discovery.DeleteAgentRequest) (map[string]discovery.DeleteAgentOutcome, error) {
+	out := make(map[string]discovery.DeleteAgentOutcome, len(reqs))
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		clear(out)
 		for _, r := range reqs {
@@ -120,18 +119,18 @@ func (s *DB) DeleteAgents(ctx context.Context, account string, reqs []agents.Del
 			err := tx.QueryRowContext(ctx, `SELECT collection_status FROM agents WHERE account_id = ? AND agent_id = ?`, account, r.AgentID).Scan(&status)
 			switch {
 			case errors.Is(err, sql.ErrNoRows):
-				out[r.AgentID] = agents.NotFound
+				out[r.AgentID] = discovery.AgentNotFound
 				continue
 			case err != nil:
 				return err
-			case status == agents.CollectionStarted && !r.Force:
-				out[r.AgentID] = agents.InUse
+			case status == discovery.CollectionStarted && !r.Force:
+				out[r.AgentID] = discovery.AgentInUse
 				continue
 			}
 			if _, err := tx.ExecContext(ctx, `DELETE FROM agents WHERE account_id = ? AND agent_id = ?`, account, r.AgentID); err != nil {
 				return err
 			}
-			out[r.AgentID] = agents.Deleted
+			out[r.AgentID] = discovery.AgentDeleted
 		}
 		return nil
 	})
@@ -160,25 +159,9 @@ func (s *DB) UpsertAgent(ctx context.Context, a *discovery.Agent) error {
 
 // GetAgent returns one agent of the account, or discovery.ErrNotFound.
 func (s *DB) GetAgent(ctx context.Context, account, id string) (*discovery.Agent, error) {
-	var (
-		a           = discovery.Agent{AccountID: account, ID: id}
-		reg         int64
-		first, last sql.NullInt64
-	)
-	err := s.db.QueryRowContext(ctx, `SELECT host_name, registered_ms, first_data_ms, last_data_ms FROM agents WHERE account_id = ? AND agent_id = ?`,
-		account, id).Scan(&a.HostName, &reg, &first, &last)
+	a, err := scanAgent(s.db.QueryRowContext(ctx, `SELECT `+agentCols+` FROM agents WHERE account_id = ? AND agent_id = ?`, account, id), account)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("agent %s: %w", id, discovery.ErrNotFound)
 	}
-	if err != nil {
-		return nil, err
-	}
-	a.Registered = fromMs(reg)
-	if first.Valid {
-		a.FirstData = fromMs(first.Int64)
-	}
-	if last.Valid {
-		a.LastData = fromMs(last.Int64)
-	}
-	return &a, nil
+	return a, err
 }

@@ -6,13 +6,12 @@ import (
 	"errors"
 	"time"
 
-	"github.com/poseidon-ads/poseidon/internal/applications"
 	"github.com/poseidon-ads/poseidon/internal/discovery"
 )
 
 // CreateApplication stores a after check approves the account's application
 // count, in one transaction.
-func (s *DB) CreateApplication(ctx context.Context, account string, a *applications.Application, check func(count int) error) error {
+func (s *DB) CreateApplication(ctx context.Context, account string, a *discovery.Application, check func(count int) error) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM applications WHERE account_id = ?`, account).Scan(&n); err != nil {
@@ -28,8 +27,8 @@ func (s *DB) CreateApplication(ctx context.Context, account string, a *applicati
 }
 
 // GetApplication returns one application, or discovery.ErrNotFound.
-func (s *DB) GetApplication(ctx context.Context, account, id string) (*applications.Application, error) {
-	var a applications.Application
+func (s *DB) GetApplication(ctx context.Context, account, id string) (*discovery.Application, error) {
+	var a discovery.Application
 	var c, u int64
 	err := s.db.QueryRowContext(ctx, `SELECT application_id, name, description, wave, created_ms, updated_ms
 		FROM applications WHERE account_id = ? AND application_id = ?`, account, id).Scan(&a.ID, &a.Name, &a.Description, &a.Wave, &c, &u)
@@ -44,7 +43,7 @@ func (s *DB) GetApplication(ctx context.Context, account, id string) (*applicati
 }
 
 // UpdateApplication applies u and sets the modification time to now.
-func (s *DB) UpdateApplication(ctx context.Context, account, id string, u applications.Update, now time.Time) error {
+func (s *DB) UpdateApplication(ctx context.Context, account, id string, u discovery.ApplicationUpdate, now time.Time) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE applications SET
 				name = coalesce(?, name), description = coalesce(?, description), wave = coalesce(?, wave), updated_ms = ?
@@ -86,10 +85,10 @@ func (s *DB) DeleteApplications(ctx context.Context, account string, ids []strin
 }
 
 // AssociateServers adds the servers to the application after check approves.
-func (s *DB) AssociateServers(ctx context.Context, account, appID string, serverIDs []string, now time.Time, check func(applications.Membership) error) error {
+func (s *DB) AssociateServers(ctx context.Context, account, appID string, serverIDs []string, now time.Time, check func(discovery.ApplicationMembership) error) error {
 	list := jsonList(serverIDs)
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		var m applications.Membership
+		var m discovery.ApplicationMembership
 		var err error
 		if m.AppExists, err = appExists(ctx, tx, account, appID); err != nil {
 			return err
@@ -122,10 +121,10 @@ func (s *DB) AssociateServers(ctx context.Context, account, appID string, server
 // DisassociateServers removes the servers from the application after check
 // approves. IDs that are neither servers of the account nor associated with
 // the application are reported as Unknown.
-func (s *DB) DisassociateServers(ctx context.Context, account, appID string, serverIDs []string, now time.Time, check func(applications.Membership) error) error {
+func (s *DB) DisassociateServers(ctx context.Context, account, appID string, serverIDs []string, now time.Time, check func(discovery.ApplicationMembership) error) error {
 	list := jsonList(serverIDs)
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		var m applications.Membership
+		var m discovery.ApplicationMembership
 		var err error
 		if m.AppExists, err = appExists(ctx, tx, account, appID); err != nil {
 			return err

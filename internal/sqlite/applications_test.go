@@ -88,7 +88,7 @@ func TestApplicationLifecycle(t *testing.T) {
 	// Update changes only the given fields and the modification time.
 	f.now = rowsT0.Add(time.Minute)
 	newName, empty := "billing-v2", ""
-	if err := f.svc.Update(ctx, apAcct, id, applications.Update{Name: &newName, Wave: &empty}); err != nil {
+	if err := f.svc.Update(ctx, apAcct, id, discovery.ApplicationUpdate{Name: &newName, Wave: &empty}); err != nil {
 		t.Fatal(err)
 	}
 	a, _ = f.db.GetApplication(ctx, apAcct, id)
@@ -163,9 +163,9 @@ func TestApplicationErrorsStoreNothing(t *testing.T) {
 		name, contains string
 		call           func() error
 	}{
-		{"update unknown", ghost, func() error { return f.svc.Update(ctx, apAcct, ghost, applications.Update{Name: &name}) }},
-		{"update other account", other, func() error { return f.svc.Update(ctx, apAcct, other, applications.Update{Name: &name}) }},
-		{"update not an app ID", apSrv(1), func() error { return f.svc.Update(ctx, apAcct, apSrv(1), applications.Update{}) }},
+		{"update unknown", ghost, func() error { return f.svc.Update(ctx, apAcct, ghost, discovery.ApplicationUpdate{Name: &name}) }},
+		{"update other account", other, func() error { return f.svc.Update(ctx, apAcct, other, discovery.ApplicationUpdate{Name: &name}) }},
+		{"update not an app ID", apSrv(1), func() error { return f.svc.Update(ctx, apAcct, apSrv(1), discovery.ApplicationUpdate{}) }},
 		{"delete unknown", ghost, func() error { return f.svc.Delete(ctx, apAcct, []string{id, ghost}) }},
 		{"delete empty", "at least one", func() error { return f.svc.Delete(ctx, apAcct, nil) }},
 		{"delete server ID", apSrv(1), func() error { return f.svc.Delete(ctx, apAcct, []string{apSrv(1)}) }},

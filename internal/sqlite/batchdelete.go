@@ -7,9 +7,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/poseidon-ads/poseidon/internal/batchdelete"
 	"github.com/poseidon-ads/poseidon/internal/discovery"
-	"github.com/poseidon-ads/poseidon/internal/inventory"
 )
 
 type failureJSON struct {
@@ -30,7 +28,7 @@ func jsonText(v any) string {
 }
 
 // InsertBatchDeleteTask implements batchdelete.Store.
-func (s *DB) InsertBatchDeleteTask(ctx context.Context, t *batchdelete.Task) error {
+func (s *DB) InsertBatchDeleteTask(ctx context.Context, t *discovery.BatchDeleteTask) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO batch_delete_tasks
 			(account_id, task_id, configuration_type, status, start_ms, requested, seq)
@@ -49,9 +47,9 @@ func nonNil(s []string) []string {
 
 const batchDeleteCols = `account_id, task_id, configuration_type, status, start_ms, end_ms, requested, deleted, failed, warnings`
 
-func scanBatchDelete(row interface{ Scan(...any) error }) (*batchdelete.Task, error) {
+func scanBatchDelete(row interface{ Scan(...any) error }) (*discovery.BatchDeleteTask, error) {
 	var (
-		t                                    batchdelete.Task
+		t                                    discovery.BatchDeleteTask
 		status                               string
 		startMs                              int64
 		endMs                                sql.NullInt64
@@ -60,7 +58,7 @@ func scanBatchDelete(row interface{ Scan(...any) error }) (*batchdelete.Task, er
 	if err := row.Scan(&t.AccountID, &t.ID, &t.ConfigurationType, &status, &startMs, &endMs, &requested, &deleted, &failed, &warnings); err != nil {
 		return nil, err
 	}
-	t.Status = batchdelete.Status(status)
+	t.Status = discovery.BatchDeleteStatus(status)
 	t.Start = time.UnixMilli(startMs).UTC()
 	if endMs.Valid {
 		t.End = time.UnixMilli(endMs.Int64).UTC()
@@ -76,16 +74,16 @@ func scanBatchDelete(row interface{ Scan(...any) error }) (*batchdelete.Task, er
 		}
 	}
 	for _, f := range fs {
-		t.Failures = append(t.Failures, batchdelete.Failure{ConfigurationID: f.ID, StatusCode: f.Code, Message: f.Message})
+		t.Failures = append(t.Failures, discovery.BatchDeleteFailure{ConfigurationID: f.ID, StatusCode: f.Code, Message: f.Message})
 	}
 	for _, w := range ws {
-		t.Warnings = append(t.Warnings, batchdelete.Warning{ConfigurationID: w.ID, Code: w.Code, Text: w.Text})
+		t.Warnings = append(t.Warnings, discovery.BatchDeleteWarning{ConfigurationID: w.ID, Code: w.Code, Text: w.Text})
 	}
 	return &t, nil
 }
 
 // BatchDeleteTask implements batchdelete.Store.
-func (s *DB) BatchDeleteTask(ctx context.Context, account, id string) (*batchdelete.Task, error) {
+func (s *DB) BatchDeleteTask(ctx context.Context, account, id string) (*discovery.BatchDeleteTask, error) {
 	t, err := scanBatchDelete(s.db.QueryRowContext(ctx, `SELECT `+batchDeleteCols+` FROM batch_delete_tasks
 		WHERE account_id = ? AND task_id = ?`, account, id))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -95,8 +93,8 @@ func (s *DB) BatchDeleteTask(ctx context.Context, account, id string) (*batchdel
 }
 
 // PendingBatchDeleteTasks implements batchdelete.Store.
-func (s *DB) PendingBatchDeleteTasks(ctx context.Context, limit int) ([]*batchdelete.Task, error) {
-	var out []*batchdelete.Task
+func (s *DB) PendingBatchDeleteTasks(ctx context.Context, limit int) ([]*discovery.BatchDeleteTask, error) {
+	var out []*discovery.BatchDeleteTask
 	err := eachRow(ctx, s.db, `SELECT `+batchDeleteCols+` FROM batch_delete_tasks
 		WHERE status IN ('INITIALIZING', 'VALIDATING', 'DELETING') ORDER BY status, seq LIMIT ?`, []any{limit},
 		func(rows *sql.Rows) error {
@@ -124,7 +122,7 @@ func (s *DB) ExecuteBatchDeleteTask(ctx context.Context, account, id string, end
 		if err != nil {
 			return err
 		}
-		if t.Status == batchdelete.Completed || t.Status == batchdelete.Failed {
+		if t.Status == discovery.BatchDeleteCompleted || t.Status == discovery.BatchDeleteFailed {
 			return nil
 		}
 		deleted := []string{}
@@ -133,7 +131,7 @@ func (s *DB) ExecuteBatchDeleteTask(ctx context.Context, account, id string, end
 		for _, cid := range t.Requested {
 			var agentID string
 			found := false
-			if typ, _ := inventory.TypeOf(cid); typ == inventory.Server {
+			if typ, _ := discovery.TypeOf(cid); typ == discovery.TypeServer {
 				err := tx.QueryRowContext(ctx, `SELECT agent_id FROM servers WHERE account_id = ? AND server_id = ?`, account, cid).Scan(&agentID)
 				switch {
 				case err == nil:
@@ -143,7 +141,7 @@ func (s *DB) ExecuteBatchDeleteTask(ctx context.Context, account, id string, end
 				}
 			}
 			if !found {
-				f := batchdelete.NotFound(cid)
+				f := discovery.BatchDeleteNotFound(cid)
 				failed = append(failed, failureJSON{ID: f.ConfigurationID, Code: f.StatusCode, Message: f.Message})
 				continue
 			}
@@ -154,7 +152,7 @@ func (s *DB) ExecuteBatchDeleteTask(ctx context.Context, account, id string, end
 					return err
 				}
 				if status == "STARTED" {
-					w := batchdelete.StillCollecting(cid, agentID)
+					w := discovery.BatchDeleteStillCollecting(cid, agentID)
 					warnings = append(warnings, warningJSON{ID: w.ConfigurationID, Code: w.Code, Text: w.Text})
 				}
 			}
@@ -165,7 +163,7 @@ func (s *DB) ExecuteBatchDeleteTask(ctx context.Context, account, id string, end
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE batch_delete_tasks SET status = ?, end_ms = ?, deleted = ?, failed = ?, warnings = ?
 			WHERE account_id = ? AND task_id = ?`,
-			string(batchdelete.Completed), endMs, jsonText(deleted), jsonText(failed), jsonText(warnings), account, id)
+			string(discovery.BatchDeleteCompleted), endMs, jsonText(deleted), jsonText(failed), jsonText(warnings), account, id)
 		return err
 	})
 }
@@ -193,7 +191,7 @@ func deleteServer(ctx context.Context, tx *sql.Tx, account, serverID, agentID st
 	}
 	conns := `SELECT connection_id FROM connections WHERE account_id = ?1 AND (source_server_id = ?2 OR destination_server_id = ?2
 		OR source_process_id IN (` + procs + `) OR destination_process_id IN (` + procs + `))`
-	if err := collect(conns, []any{account, serverID}, inventory.ConnectionPrefix); err != nil {
+	if err := collect(conns, []any{account, serverID}, discovery.ConnectionPrefix); err != nil {
 		return err
 	}
 	stmts := []struct {

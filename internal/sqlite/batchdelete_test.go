@@ -8,7 +8,6 @@ import (
 
 	"github.com/poseidon-ads/poseidon/internal/batchdelete"
 	"github.com/poseidon-ads/poseidon/internal/discovery"
-	"github.com/poseidon-ads/poseidon/internal/inventory"
 )
 
 func bdCount(t *testing.T, db *DB, q string, args ...any) int {
@@ -40,15 +39,15 @@ func bdStrings(t *testing.T, db *DB, q string, args ...any) []string {
 
 // runTask starts a task through the service, runs the pending tasks and
 // returns the task as Describe shows it.
-func runTask(t *testing.T, db *DB, now time.Time, ids ...string) *batchdelete.Task {
+func runTask(t *testing.T, db *DB, now time.Time, ids ...string) *discovery.BatchDeleteTask {
 	t.Helper()
 	ctx := context.Background()
 	svc := batchdelete.New(db, func() time.Time { return now }, nil)
-	id, err := svc.Start(ctx, invA, batchdelete.TypeServer, ids)
+	id, err := svc.Start(ctx, invA, string(discovery.TypeServer), ids)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if task, err := svc.Describe(ctx, invA, id); err != nil || task.Status != batchdelete.Initializing || !task.End.IsZero() {
+	if task, err := svc.Describe(ctx, invA, id); err != nil || task.Status != discovery.BatchDeleteInitializing || !task.End.IsZero() {
 		t.Fatalf("before run: %+v, %v", task, err)
 	}
 	r := &batchdelete.Runner{Store: db, Now: func() time.Time { return now.Add(time.Second) }}
@@ -62,7 +61,7 @@ func runTask(t *testing.T, db *DB, now time.Time, ids ...string) *batchdelete.Ta
 	if err != nil {
 		t.Fatal(err)
 	}
-	if task.Status != batchdelete.Completed || !task.Start.Equal(now) || !task.End.Equal(now.Add(time.Second)) {
+	if task.Status != discovery.BatchDeleteCompleted || !task.Start.Equal(now) || !task.End.Equal(now.Add(time.Second)) {
 		t.Fatalf("after run: %+v", task)
 	}
 	return task
@@ -76,7 +75,7 @@ func TestBatchDeleteServers(t *testing.T) {
 		invExec(t, db, `INSERT INTO system_observations (account_id, agent_id, ts_ms) VALUES (?,?,?)`, invA, agent, invAt(0))
 	}
 	invExec(t, db, `INSERT INTO tags (account_id, configuration_id, key, value, created_ms) VALUES (?, ?, 'k', 'v', 0), (?, ?, 'k', 'v', 0)`,
-		invA, procNginx, invA, inventory.ConnectionPrefix+conn1)
+		invA, procNginx, invA, discovery.ConnectionPrefix+conn1)
 
 	// An imported server: only its connection goes.
 	task := runTask(t, db, now, srv3)
@@ -101,11 +100,11 @@ func TestBatchDeleteServers(t *testing.T) {
 	if !reflect.DeepEqual(task.Deleted, []string{srv1}) {
 		t.Fatalf("deleted = %v", task.Deleted)
 	}
-	want := []batchdelete.Failure{batchdelete.NotFound(procNginx), batchdelete.NotFound("d-server-0000000000000dead"), batchdelete.NotFound(srvB)}
+	want := []discovery.BatchDeleteFailure{discovery.BatchDeleteNotFound(procNginx), discovery.BatchDeleteNotFound("d-server-0000000000000dead"), discovery.BatchDeleteNotFound(srvB)}
 	if !reflect.DeepEqual(task.Failures, want) || task.Failures[0].StatusCode != 404 {
 		t.Fatalf("failures = %+v", task.Failures)
 	}
-	if !reflect.DeepEqual(task.Warnings, []batchdelete.Warning{batchdelete.StillCollecting(srv1, "o-agent0000000001")}) {
+	if !reflect.DeepEqual(task.Warnings, []discovery.BatchDeleteWarning{discovery.BatchDeleteStillCollecting(srv1, "o-agent0000000001")}) {
 		t.Fatalf("warnings = %+v", task.Warnings)
 	}
 

@@ -7,13 +7,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/poseidon-ads/poseidon/internal/continuous"
+	"github.com/poseidon-ads/poseidon/internal/discovery"
 )
 
 const continuousCols = `export_id, account_id, s3_bucket, start_ms, stop_ms`
 
-func scanContinuous(rows interface{ Scan(...any) error }) (*continuous.Export, error) {
-	var e continuous.Export
+func scanContinuous(rows interface{ Scan(...any) error }) (*discovery.ContinuousExport, error) {
+	var e discovery.ContinuousExport
 	var start int64
 	var stop sql.NullInt64
 	if err := rows.Scan(&e.ID, &e.AccountID, &e.S3Bucket, &start, &stop); err != nil {
@@ -28,7 +28,7 @@ func scanContinuous(rows interface{ Scan(...any) error }) (*continuous.Export, e
 
 func runningContinuous(ctx context.Context, q interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
-}, account string) (*continuous.Export, error) {
+}, account string) (*discovery.ContinuousExport, error) {
 	e, err := scanContinuous(q.QueryRowContext(ctx, `SELECT `+continuousCols+` FROM continuous_exports
 		WHERE account_id = ? AND stop_ms IS NULL`, account))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -38,8 +38,8 @@ func runningContinuous(ctx context.Context, q interface {
 }
 
 // StartContinuousExport implements continuous.Store.
-func (s *DB) StartContinuousExport(ctx context.Context, e *continuous.Export) (*continuous.Export, error) {
-	var running *continuous.Export
+func (s *DB) StartContinuousExport(ctx context.Context, e *discovery.ContinuousExport) (*discovery.ContinuousExport, error) {
+	var running *discovery.ContinuousExport
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		var err error
 		running, err = runningContinuous(ctx, tx, e.AccountID)
@@ -57,20 +57,20 @@ func (s *DB) StartContinuousExport(ctx context.Context, e *continuous.Export) (*
 }
 
 // StopContinuousExport implements continuous.Store.
-func (s *DB) StopContinuousExport(ctx context.Context, account, id string, stop time.Time) (*continuous.Export, error) {
-	var e *continuous.Export
+func (s *DB) StopContinuousExport(ctx context.Context, account, id string, stop time.Time) (*discovery.ContinuousExport, error) {
+	var e *discovery.ContinuousExport
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		var err error
 		e, err = scanContinuous(tx.QueryRowContext(ctx, `SELECT `+continuousCols+` FROM continuous_exports
 			WHERE account_id = ? AND export_id = ?`, account, id))
 		if errors.Is(err, sql.ErrNoRows) {
-			return continuous.ErrNotFound
+			return discovery.ErrNotFound
 		}
 		if err != nil {
 			return err
 		}
 		if !e.Stop.IsZero() {
-			return continuous.ErrStopped
+			return discovery.ErrContinuousExportStopped
 		}
 		e.Stop = stop
 		_, err = tx.ExecContext(ctx, `UPDATE continuous_exports SET stop_ms = ? WHERE account_id = ? AND export_id = ?`, ms(stop), account, id)
@@ -83,7 +83,7 @@ func (s *DB) StopContinuousExport(ctx context.Context, account, id string, stop 
 }
 
 // ContinuousExports implements continuous.Store.
-func (s *DB) ContinuousExports(ctx context.Context, q continuous.Query) ([]*continuous.Export, error) {
+func (s *DB) ContinuousExports(ctx context.Context, q discovery.ContinuousExportQuery) ([]*discovery.ContinuousExport, error) {
 	where := []string{"account_id = ?"}
 	args := []any{q.AccountID}
 	if q.IDs != nil {
@@ -103,7 +103,7 @@ func (s *DB) ContinuousExports(ctx context.Context, q continuous.Query) ([]*cont
 		query += ` LIMIT ?`
 		args = append(args, q.Limit)
 	}
-	var out []*continuous.Export
+	var out []*discovery.ContinuousExport
 	err := eachRow(ctx, s.db, query, args, func(rows *sql.Rows) error {
 		e, err := scanContinuous(rows)
 		if err == nil {
@@ -115,6 +115,6 @@ func (s *DB) ContinuousExports(ctx context.Context, q continuous.Query) ([]*cont
 }
 
 // RunningContinuousExport implements continuous.Store.
-func (s *DB) RunningContinuousExport(ctx context.Context, account string) (*continuous.Export, error) {
+func (s *DB) RunningContinuousExport(ctx context.Context, account string) (*discovery.ContinuousExport, error) {
 	return runningContinuous(ctx, s.db, account)
 }

@@ -5,7 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 
-	"github.com/poseidon-ads/poseidon/internal/exportfile"
+	"github.com/poseidon-ads/poseidon/internal/discovery"
 )
 
 // EC2Servers streams the account's servers by configuration ID, each with
@@ -14,10 +14,10 @@ import (
 // ID on one connection (servers; their agents' perf_samples, joined to the
 // servers for that order; application links; tags) and merges them, so they
 // are one snapshot and memory grows with one server's samples, not with the
-// fleet. r.Sizing.CPUPct and UsedRAMMB hold each sample's totalCpuUsagePct
-// and totalRAM − freeRAM (MB, at least 0); fn may reorder them but must not
+// fleet. r.CPUPct and UsedRAMMB hold each sample's totalCpuUsagePct and
+// totalRAM − freeRAM (MB, at least 0); fn may reorder them but must not
 // keep them.
-func (s *DB) EC2Servers(ctx context.Context, account string, fn func(*exportfile.EC2Server) error) error {
+func (s *DB) EC2Servers(ctx context.Context, account string, fn func(*discovery.EC2Server) error) error {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return err
@@ -32,11 +32,11 @@ func (s *DB) EC2Servers(ctx context.Context, account string, fn func(*exportfile
 	}
 	defer servers.Close()
 	var (
-		r                            exportfile.EC2Server
+		r                            discovery.EC2Server
 		freeMin                      sql.NullFloat64
 		cpu, sampleTotal, sampleFree float64
 		appName, wave                string
-		tag                          exportfile.Tag
+		tag                          discovery.Tag
 	)
 	samples, err := openServerStream(ctx, conn, `SELECT s.server_id, p.cpu_pct, p.total_ram_mb, p.free_ram_mb
 		FROM servers s JOIN perf_samples p ON p.account_id = s.account_id AND p.agent_id = s.agent_id
@@ -56,7 +56,7 @@ func (s *DB) EC2Servers(ctx context.Context, account string, fn func(*exportfile
 	}
 	defer tags.close()
 
-	sv, p, z := &r.Server, &r.Server.Perf, &r.Sizing
+	sv, p := &r.Server, &r.Server.Perf
 	dest := append([]any{&sv.ID, &r.ExternalID, &sv.HostName, &sv.OSName, &sv.OSVersion, &sv.CPUType,
 		&sv.NumCPUs, &sv.NumCores, &sv.NumLogical, &sv.NumDisks, &sv.TotalRAMMB,
 		&sv.VMMoRefID, &sv.VMName, &sv.VCenterID, &sv.VCenterName, &sv.VMFolderPath}, perfAggregateDest(p, &freeMin)...)
@@ -66,17 +66,11 @@ func (s *DB) EC2Servers(ctx context.Context, account string, fn func(*exportfile
 		}
 		id := sv.ID
 		p.FreeRAMMin, p.FreeRAMMinKnown = freeMin.Float64, freeMin.Valid
-		z.OSName, z.CPUType, z.NumCPUs, z.NumCores, z.NumLogical, z.TotalRAMMB = sv.OSName, sv.CPUType, sv.NumCPUs, sv.NumCores, sv.NumLogical, sv.TotalRAMMB
-		z.Agg.Samples, z.Agg.CPUMax, z.Agg.FreeRAMMin, z.Agg.FreeRAMMinKnown = p.Samples, p.CPUMax, p.FreeRAMMin, p.FreeRAMMinKnown
-		z.Agg.CPUAvg, z.Agg.FreeRAMAvg = 0, 0
-		if p.Samples > 0 {
-			z.Agg.CPUAvg, z.Agg.FreeRAMAvg = p.CPUSum/float64(p.Samples), p.FreeRAMSum/float64(p.Samples)
-		}
-		z.CPUPct, z.UsedRAMMB, z.SampleTotalRAMMB = z.CPUPct[:0], z.UsedRAMMB[:0], 0
+		r.CPUPct, r.UsedRAMMB, r.SampleTotalRAMMB = r.CPUPct[:0], r.UsedRAMMB[:0], 0
 		if err := samples.each(id, func() {
-			z.CPUPct = append(z.CPUPct, cpu)
-			z.UsedRAMMB = append(z.UsedRAMMB, max(sampleTotal-sampleFree, 0))
-			z.SampleTotalRAMMB = max(z.SampleTotalRAMMB, sampleTotal)
+			r.CPUPct = append(r.CPUPct, cpu)
+			r.UsedRAMMB = append(r.UsedRAMMB, max(sampleTotal-sampleFree, 0))
+			r.SampleTotalRAMMB = max(r.SampleTotalRAMMB, sampleTotal)
 		}); err != nil {
 			return fmt.Errorf("samples of %s: %w", id, err)
 		}

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/poseidon-ads/poseidon/internal/exportfile"
+	"github.com/poseidon-ads/poseidon/internal/discovery"
 )
 
 // Row sources of export files. Each method runs one streaming query and calls
@@ -30,9 +30,9 @@ func exportWindowMs(from, to time.Time) (int64, int64) {
 
 // AgentPerfSamples streams the agent's performance samples
 // (systemPerformance.csv), oldest first.
-func (s *DB) AgentPerfSamples(ctx context.Context, account, agent string, from, to time.Time, fn func(*exportfile.PerfSample) error) error {
+func (s *DB) AgentPerfSamples(ctx context.Context, account, agent string, from, to time.Time, fn func(*discovery.PerfSample) error) error {
 	lo, hi := exportWindowMs(from, to)
-	r := exportfile.PerfSample{AgentID: agent}
+	r := discovery.PerfSample{AgentID: agent}
 	var ts int64
 	return eachRow(ctx, s.db, `SELECT ts_ms, disk_read_kbps, disk_write_kbps, disk_read_ops, disk_write_ops, net_read_kbps, net_write_kbps,
 			num_logical, num_cores, num_cpus, num_disks, num_nics, cpu_pct, disk_size_gb, disk_free_gb, total_ram_mb, free_ram_mb
@@ -49,9 +49,9 @@ func (s *DB) AgentPerfSamples(ctx context.Context, account, agent string, from, 
 
 // AgentOSInfo streams the OS facts of the agent's reports (osInfo.csv),
 // oldest first.
-func (s *DB) AgentOSInfo(ctx context.Context, account, agent string, from, to time.Time, fn func(*exportfile.OSInfo) error) error {
+func (s *DB) AgentOSInfo(ctx context.Context, account, agent string, from, to time.Time, fn func(*discovery.OSInfo) error) error {
 	lo, hi := exportWindowMs(from, to)
-	r := exportfile.OSInfo{AgentID: agent}
+	r := discovery.OSInfo{AgentID: agent}
 	var ts int64
 	return eachRow(ctx, s.db, `SELECT ts_ms, os_name, os_version, cpu_type, host_name, hypervisor
 		FROM system_observations WHERE account_id = ? AND agent_id = ? AND ts_ms BETWEEN ? AND ? ORDER BY ts_ms`,
@@ -66,9 +66,9 @@ func (s *DB) AgentOSInfo(ctx context.Context, account, agent string, from, to ti
 
 // AgentNICs streams the network interfaces of the agent's reports
 // (networkInterface.csv): oldest report first, interfaces in reported order.
-func (s *DB) AgentNICs(ctx context.Context, account, agent string, from, to time.Time, fn func(*exportfile.NICSample) error) error {
+func (s *DB) AgentNICs(ctx context.Context, account, agent string, from, to time.Time, fn func(*discovery.NICSample) error) error {
 	lo, hi := exportWindowMs(from, to)
-	r := exportfile.NICSample{AgentID: agent}
+	r := discovery.NICSample{AgentID: agent}
 	var ts int64
 	return eachRow(ctx, s.db, `SELECT o.ts_ms, coalesce(j.value ->> 'name', ''), coalesce(j.value ->> 'macAddress', ''),
 			coalesce(j.value ->> 'family', ''), coalesce(j.value ->> 'ipAddress', ''), coalesce(j.value ->> 'gateway', ''),
@@ -87,9 +87,9 @@ func (s *DB) AgentNICs(ctx context.Context, account, agent string, from, to time
 
 // AgentProcesses streams the processes of the agent's reports (process.csv):
 // oldest report first, processes in reported order.
-func (s *DB) AgentProcesses(ctx context.Context, account, agent string, from, to time.Time, fn func(*exportfile.ProcessSample) error) error {
+func (s *DB) AgentProcesses(ctx context.Context, account, agent string, from, to time.Time, fn func(*discovery.ProcessSample) error) error {
 	lo, hi := exportWindowMs(from, to)
-	r := exportfile.ProcessSample{AgentID: agent}
+	r := discovery.ProcessSample{AgentID: agent}
 	var ts, system int64
 	return eachRow(ctx, s.db, `SELECT ts_ms, pid, is_system, name, command_line, path
 		FROM process_observations WHERE account_id = ? AND agent_id = ? AND ts_ms BETWEEN ? AND ? ORDER BY ts_ms, seq`,
@@ -105,12 +105,12 @@ func (s *DB) AgentProcesses(ctx context.Context, account, agent string, from, to
 // AgentConnections streams the connections of one direction ("outbound" or
 // "inbound") of the agent's reports: oldest report first, connections in
 // reported order.
-func (s *DB) AgentConnections(ctx context.Context, account, agent, direction string, from, to time.Time, fn func(*exportfile.ConnectionSample) error) error {
-	if direction != exportfile.Outbound && direction != exportfile.Inbound {
-		return fmt.Errorf("connection direction %q: want %q or %q", direction, exportfile.Outbound, exportfile.Inbound)
+func (s *DB) AgentConnections(ctx context.Context, account, agent, direction string, from, to time.Time, fn func(*discovery.ConnectionSample) error) error {
+	if direction != discovery.Outbound && direction != discovery.Inbound {
+		return fmt.Errorf("connection direction %q: want %q or %q", direction, discovery.Outbound, discovery.Inbound)
 	}
 	lo, hi := exportWindowMs(from, to)
-	r := exportfile.ConnectionSample{AgentID: agent}
+	r := discovery.ConnectionSample{AgentID: agent}
 	var ts int64
 	return eachRow(ctx, s.db, `SELECT ts_ms, source_ip, source_port, destination_ip, destination_port, ip_version, transport_protocol, pid
 		FROM connection_observations WHERE account_id = ? AND agent_id = ? AND ts_ms BETWEEN ? AND ? AND direction = ?
@@ -126,9 +126,9 @@ func (s *DB) AgentConnections(ctx context.Context, account, agent, direction str
 
 // ExportApplications streams the account's applications (Application.csv) by
 // configuration ID. serverCount counts the application's server associations.
-func (s *DB) ExportApplications(ctx context.Context, account string, fn func(*exportfile.Application) error) error {
+func (s *DB) ExportApplications(ctx context.Context, account string, fn func(*discovery.Application) error) error {
 	var (
-		r                exportfile.Application
+		r                discovery.Application
 		created, updated int64
 	)
 	return eachRow(ctx, s.db, `SELECT a.application_id, a.name, a.description, a.wave, a.created_ms, a.updated_ms,
@@ -146,8 +146,8 @@ func (s *DB) ExportApplications(ctx context.Context, account string, fn func(*ex
 // ExportApplicationServers streams the account's application–server
 // associations (ApplicationResourceAssociation.csv) by application ID, then
 // server ID. A name or host name is empty if its item is gone.
-func (s *DB) ExportApplicationServers(ctx context.Context, account string, fn func(*exportfile.AppServer) error) error {
-	var r exportfile.AppServer
+func (s *DB) ExportApplicationServers(ctx context.Context, account string, fn func(*discovery.ApplicationServer) error) error {
+	var r discovery.ApplicationServer
 	return eachRow(ctx, s.db, `SELECT x.application_id, coalesce(a.name, ''), x.server_id, coalesce(v.host_name, '')
 		FROM application_servers x
 		LEFT JOIN applications a ON a.account_id = x.account_id AND a.application_id = x.application_id
@@ -161,36 +161,6 @@ func (s *DB) ExportApplicationServers(ctx context.Context, account string, fn fu
 		})
 }
 
-const exportServerCols = `s.server_id, s.agent_id, s.source, s.host_name, s.os_name, s.os_version, s.cpu_type, s.hypervisor, s.server_type,
-	s.num_cpus, s.num_cores, s.num_logical, s.num_disks, s.num_nics, s.total_ram_mb, s.total_disk_gb,
-	s.vm_moref_id, s.vm_name, s.vcenter_id, s.vcenter_name, s.vm_folder_path, s.vm_host_id, s.created_ms, s.updated_ms,
-	s.perf_samples, s.cpu_sum, s.cpu_max, s.free_ram_sum, s.free_ram_min,
-	s.disk_read_kbps_sum, s.disk_read_kbps_max, s.disk_write_kbps_sum, s.disk_write_kbps_max,
-	s.disk_read_ops_sum, s.disk_read_ops_max, s.disk_write_ops_sum, s.disk_write_ops_max,
-	s.net_read_kbps_sum, s.net_read_kbps_max, s.net_write_kbps_sum, s.net_write_kbps_max`
-
-// exportServerScanner scans exportServerCols into one reused Server.
-type exportServerScanner struct {
-	created, updated int64
-	freeRAMMin       sql.NullFloat64
-}
-
-func (sc *exportServerScanner) dest(r *exportfile.Server) []any {
-	p := &r.Perf
-	return []any{&r.ID, &r.AgentID, &r.Source, &r.HostName, &r.OSName, &r.OSVersion, &r.CPUType, &r.Hypervisor, &r.Type,
-		&r.NumCPUs, &r.NumCores, &r.NumLogical, &r.NumDisks, &r.NumNICs, &r.TotalRAMMB, &r.TotalDiskGB,
-		&r.VMMoRefID, &r.VMName, &r.VCenterID, &r.VCenterName, &r.VMFolderPath, &r.VMHostID, &sc.created, &sc.updated,
-		&p.Samples, &p.CPUSum, &p.CPUMax, &p.FreeRAMSum, &sc.freeRAMMin,
-		&p.DiskReadKBpsSum, &p.DiskReadKBpsMax, &p.DiskWriteKBpsSum, &p.DiskWriteKBpsMax,
-		&p.DiskReadOpsSum, &p.DiskReadOpsMax, &p.DiskWriteOpsSum, &p.DiskWriteOpsMax,
-		&p.NetReadKBpsSum, &p.NetReadKBpsMax, &p.NetWriteKBpsSum, &p.NetWriteKBpsMax}
-}
-
-func (sc *exportServerScanner) finish(r *exportfile.Server) {
-	r.Created, r.Updated = fromMs(sc.created), fromMs(sc.updated)
-	r.Perf.FreeRAMMin, r.Perf.FreeRAMMinKnown = sc.freeRAMMin.Float64, sc.freeRAMMin.Valid
-}
-
 // perfAggregateCols are the servers columns of a PerfAggregate, in
 // perfAggregateDest's order.
 const perfAggregateCols = `perf_samples, cpu_sum, cpu_max, free_ram_sum, free_ram_min,
@@ -200,7 +170,7 @@ const perfAggregateCols = `perf_samples, cpu_sum, cpu_max, free_ram_sum, free_ra
 
 // perfAggregateDest scans perfAggregateCols into p; free_ram_min goes to
 // freeMin, for p.FreeRAMMin and FreeRAMMinKnown.
-func perfAggregateDest(p *exportfile.PerfAggregate, freeMin *sql.NullFloat64) []any {
+func perfAggregateDest(p *discovery.PerfAggregate, freeMin *sql.NullFloat64) []any {
 	return []any{&p.Samples, &p.CPUSum, &p.CPUMax, &p.FreeRAMSum, freeMin,
 		&p.DiskReadKBpsSum, &p.DiskReadKBpsMax, &p.DiskWriteKBpsSum, &p.DiskWriteKBpsMax,
 		&p.DiskReadOpsSum, &p.DiskReadOpsMax, &p.DiskWriteOpsSum, &p.DiskWriteOpsMax,
@@ -217,36 +187,17 @@ func openServerApps(ctx context.Context, conn *sql.Conn, account string, name, w
 
 // openServerTags streams the tags on the account's servers, by server ID,
 // then key and value, into tag.
-func openServerTags(ctx context.Context, conn *sql.Conn, account string, tag *exportfile.Tag) (*serverStream, error) {
+func openServerTags(ctx context.Context, conn *sql.Conn, account string, tag *discovery.Tag) (*serverStream, error) {
 	return openServerStream(ctx, conn, `SELECT configuration_id, key, value
 		FROM tags WHERE account_id = ? ORDER BY configuration_id, key, value`, account, &tag.Key, &tag.Value)
-}
-
-// ExportServers streams the account's servers with their performance
-// aggregates (Server.csv, SystemPerformance.csv, VMwareInfo.csv) by
-// configuration ID.
-func (s *DB) ExportServers(ctx context.Context, account string, fn func(*exportfile.Server) error) error {
-	var (
-		r  exportfile.Server
-		sc exportServerScanner
-	)
-	dest := sc.dest(&r)
-	return eachRow(ctx, s.db, `SELECT `+exportServerCols+` FROM servers s WHERE s.account_id = ? ORDER BY s.server_id`,
-		[]any{account}, func(rows *sql.Rows) error {
-			if err := rows.Scan(dest...); err != nil {
-				return err
-			}
-			sc.finish(&r)
-			return fn(&r)
-		})
 }
 
 // ExportServerRows streams the account's servers by configuration ID with
 // only the fields of Server.csv filled (ServerRecord): ID, AgentID, HostName,
 // OSName, OSVersion, CPUType, Hypervisor, Type and Created.
-func (s *DB) ExportServerRows(ctx context.Context, account string, fn func(*exportfile.Server) error) error {
+func (s *DB) ExportServerRows(ctx context.Context, account string, fn func(*discovery.Server) error) error {
 	var (
-		r       exportfile.Server
+		r       discovery.Server
 		created int64
 	)
 	return eachRow(ctx, s.db, `SELECT server_id, agent_id, host_name, os_name, os_version, cpu_type, hypervisor, server_type, created_ms
@@ -263,9 +214,9 @@ func (s *DB) ExportServerRows(ctx context.Context, account string, fn func(*expo
 // ExportServerPerformance streams the account's servers by configuration ID
 // with only the fields of SystemPerformance.csv filled (PerformanceRecord):
 // ID, HostName, TotalRAMMB, NumCPUs, NumCores, NumDisks, NumNICs and Perf.
-func (s *DB) ExportServerPerformance(ctx context.Context, account string, fn func(*exportfile.Server) error) error {
+func (s *DB) ExportServerPerformance(ctx context.Context, account string, fn func(*discovery.Server) error) error {
 	var (
-		r          exportfile.Server
+		r          discovery.Server
 		freeRAMMin sql.NullFloat64
 	)
 	p := &r.Perf
@@ -285,8 +236,8 @@ func (s *DB) ExportServerPerformance(ctx context.Context, account string, fn fun
 // ExportVMwareServers streams the account's servers that have a VMware
 // identity (Server.IsVMware) by configuration ID, with only the fields of
 // VMwareInfo.csv filled (VMwareRecord).
-func (s *DB) ExportVMwareServers(ctx context.Context, account string, fn func(*exportfile.Server) error) error {
-	var r exportfile.Server
+func (s *DB) ExportVMwareServers(ctx context.Context, account string, fn func(*discovery.Server) error) error {
+	var r discovery.Server
 	return eachRow(ctx, s.db, `SELECT server_id, host_name, vm_moref_id, vm_name, vcenter_id, vcenter_name, vm_folder_path, vm_host_id
 		FROM servers WHERE account_id = ? AND (vm_moref_id <> '' OR vcenter_id <> '' OR vm_name <> '') ORDER BY server_id`,
 		[]any{account}, func(rows *sql.Rows) error {
@@ -297,24 +248,24 @@ func (s *DB) ExportVMwareServers(ctx context.Context, account string, fn func(*e
 		})
 }
 
-// ExportImportRecords streams the account's servers with their addresses,
-// applications and tags (ImportTemplate.csv) by configuration ID. The Server
-// has the fields ImportRecord.Record uses: ID, HostName, OSName, OSVersion,
-// NumCPUs, NumCores, NumLogical, TotalRAMMB, VMMoRefID, VCenterID, VMName and
-// Perf.
+// ExportImportTemplateRows streams the account's servers with their
+// addresses, applications and tags (ImportTemplate.csv) by configuration ID.
+// The Server has the fields the import template shows: ID, HostName, OSName,
+// OSVersion, NumCPUs, NumCores, NumLogical, TotalRAMMB, VMMoRefID, VCenterID,
+// VMName and Perf.
 //
 // It reads four streams ordered by server ID (servers, interfaces,
 // application links, tags) on one connection and merges them, rather than
 // running correlated subqueries per server. Statements open together on one
 // connection share its read transaction, so the streams are one snapshot.
-func (s *DB) ExportImportRecords(ctx context.Context, account string, fn func(*exportfile.ImportRecord) error) error {
+func (s *DB) ExportImportTemplateRows(ctx context.Context, account string, fn func(*discovery.ImportTemplateRow) error) error {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
 	var (
-		r          exportfile.ImportRecord
+		r          discovery.ImportTemplateRow
 		freeRAMMin sql.NullFloat64
 	)
 	sv, p := &r.Server, &r.Server.Perf
@@ -327,7 +278,7 @@ func (s *DB) ExportImportRecords(ctx context.Context, account string, fn func(*e
 	defer servers.Close()
 	var (
 		ip, mac, appName, wave string
-		tag                    exportfile.Tag
+		tag                    discovery.Tag
 	)
 	nics, err := openServerStream(ctx, conn, `SELECT server_id, ip_address, mac_address
 		FROM network_interfaces WHERE account_id = ? ORDER BY server_id, name, ip_address`, account, &ip, &mac)
@@ -435,8 +386,8 @@ func (st *serverStream) each(id string, fn func()) error {
 // ExportServerNICs streams the network interfaces of the account's servers,
 // as last reported (NetworkInterface.csv), by server ID, then interface name
 // and address.
-func (s *DB) ExportServerNICs(ctx context.Context, account string, fn func(*exportfile.ServerNIC) error) error {
-	var r exportfile.ServerNIC
+func (s *DB) ExportServerNICs(ctx context.Context, account string, fn func(*discovery.ServerNIC) error) error {
+	var r discovery.ServerNIC
 	return eachRow(ctx, s.db, `SELECT n.server_id, coalesce(v.host_name, ''), n.name, n.mac_address, n.ip_address, n.net_mask, n.family, n.gateway
 		FROM network_interfaces n LEFT JOIN servers v ON v.account_id = n.account_id AND v.server_id = n.server_id
 		WHERE n.account_id = ? ORDER BY n.server_id, n.name, n.ip_address`,
@@ -450,9 +401,9 @@ func (s *DB) ExportServerNICs(ctx context.Context, account string, fn func(*expo
 
 // ExportServerTags streams the tags on the account's servers (Tags.csv) by
 // server ID, then key and value.
-func (s *DB) ExportServerTags(ctx context.Context, account string, fn func(*exportfile.ServerTag) error) error {
+func (s *DB) ExportServerTags(ctx context.Context, account string, fn func(*discovery.ServerTag) error) error {
 	var (
-		r       exportfile.ServerTag
+		r       discovery.ServerTag
 		created int64
 	)
 	return eachRow(ctx, s.db, `SELECT t.configuration_id, v.host_name, t.key, t.value, t.created_ms

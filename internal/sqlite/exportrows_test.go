@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/poseidon-ads/poseidon/internal/discovery"
 	"github.com/poseidon-ads/poseidon/internal/exportfile"
 )
 
@@ -57,8 +59,8 @@ func TestAgentSeriesRows(t *testing.T) {
 	from, to := rowsT0.Add(15*time.Minute), rowsT0.Add(30*time.Minute)
 
 	var perf []string
-	if err := db.AgentPerfSamples(ctx, rowsAcct, "o-1", from, to, func(r *exportfile.PerfSample) error {
-		perf = append(perf, strings.Join(r.Record(rowsAcct, nil), ","))
+	if err := db.AgentPerfSamples(ctx, rowsAcct, "o-1", from, to, func(r *discovery.PerfSample) error {
+		perf = append(perf, strings.Join(exportfile.PerfSampleRecord(rowsAcct, r, nil), ","))
 		return nil
 	}); err != nil {
 		t.Fatal(err)
@@ -72,8 +74,8 @@ func TestAgentSeriesRows(t *testing.T) {
 	}
 
 	var os []string
-	db.AgentOSInfo(ctx, rowsAcct, "o-1", from, to, func(r *exportfile.OSInfo) error {
-		os = append(os, strings.Join(r.Record(rowsAcct, nil), ","))
+	db.AgentOSInfo(ctx, rowsAcct, "o-1", from, to, func(r *discovery.OSInfo) error {
+		os = append(os, strings.Join(exportfile.OSInfoRecord(rowsAcct, r, nil), ","))
 		return nil
 	})
 	if want := []string{
@@ -84,8 +86,8 @@ func TestAgentSeriesRows(t *testing.T) {
 	}
 
 	var nics []string
-	db.AgentNICs(ctx, rowsAcct, "o-1", from, to, func(r *exportfile.NICSample) error {
-		nics = append(nics, strings.Join(r.Record(rowsAcct, nil), ","))
+	db.AgentNICs(ctx, rowsAcct, "o-1", from, to, func(r *discovery.NICSample) error {
+		nics = append(nics, strings.Join(exportfile.NICSampleRecord(rowsAcct, r, nil), ","))
 		return nil
 	})
 	if want := []string{
@@ -98,8 +100,8 @@ func TestAgentSeriesRows(t *testing.T) {
 	}
 
 	var procs []string
-	db.AgentProcesses(ctx, rowsAcct, "o-1", from, from, func(r *exportfile.ProcessSample) error {
-		procs = append(procs, strings.Join(r.Record(rowsAcct, nil), ","))
+	db.AgentProcesses(ctx, rowsAcct, "o-1", from, from, func(r *discovery.ProcessSample) error {
+		procs = append(procs, strings.Join(exportfile.ProcessSampleRecord(rowsAcct, r, nil), ","))
 		return nil
 	})
 	if want := []string{
@@ -111,21 +113,21 @@ func TestAgentSeriesRows(t *testing.T) {
 
 	conns := func(dir string) []string {
 		var out []string
-		if err := db.AgentConnections(ctx, rowsAcct, "o-1", dir, from, from, func(r *exportfile.ConnectionSample) error {
-			out = append(out, strings.Join(r.Record(rowsAcct, nil), ","))
+		if err := db.AgentConnections(ctx, rowsAcct, "o-1", dir, from, from, func(r *discovery.ConnectionSample) error {
+			out = append(out, strings.Join(exportfile.ConnectionSampleRecord(rowsAcct, r, nil), ","))
 			return nil
 		}); err != nil {
 			t.Fatal(err)
 		}
 		return out
 	}
-	if got, want := conns(exportfile.Outbound), []string{
+	if got, want := conns(discovery.Outbound), []string{
 		"123456789012,o-1,10.0.0.1,50000,10.0.0.2,5432,IPv4,tcp,200,2026-03-01 12:15:00",
 		"123456789012,o-1,10.0.0.1,50001,10.0.0.3,53,IPv4,udp,,2026-03-01 12:15:00",
 	}; !slices.Equal(got, want) {
 		t.Errorf("outbound rows:\n%s", strings.Join(got, "\n"))
 	}
-	if got, want := conns(exportfile.Inbound), []string{
+	if got, want := conns(discovery.Inbound), []string{
 		"123456789012,o-1,10.0.0.9,40000,10.0.0.1,443,IPv4,tcp,,2026-03-01 12:15:00",
 	}; !slices.Equal(got, want) {
 		t.Errorf("inbound rows:\n%s", strings.Join(got, "\n"))
@@ -144,7 +146,7 @@ func TestAgentSeriesWindowEdges(t *testing.T) {
 	}
 	count := func(from, to time.Time) int {
 		n := 0
-		if err := db.AgentPerfSamples(t.Context(), rowsAcct, "o-1", from, to, func(*exportfile.PerfSample) error { n++; return nil }); err != nil {
+		if err := db.AgentPerfSamples(t.Context(), rowsAcct, "o-1", from, to, func(*discovery.PerfSample) error { n++; return nil }); err != nil {
 			t.Fatal(err)
 		}
 		return n
@@ -178,7 +180,7 @@ func TestAgentSeriesStopsOnError(t *testing.T) {
 	}
 	stop := errors.New("stop")
 	n := 0
-	err := db.AgentPerfSamples(t.Context(), rowsAcct, "o-1", rowsT0, rowsT0.Add(time.Hour), func(*exportfile.PerfSample) error {
+	err := db.AgentPerfSamples(t.Context(), rowsAcct, "o-1", rowsT0, rowsT0.Add(time.Hour), func(*discovery.PerfSample) error {
 		n++
 		if n == 2 {
 			return stop
@@ -245,42 +247,45 @@ func TestSummaryRows(t *testing.T) {
 		}
 	}
 	check("Application", collect(func(emit func([]string)) error {
-		return db.ExportApplications(ctx, rowsAcct, func(r *exportfile.Application) error { emit(r.Record(nil)); return nil })
+		return db.ExportApplications(ctx, rowsAcct, func(r *discovery.Application) error { emit(exportfile.ApplicationRecord(r, nil)); return nil })
 	}),
 		"d-application-a|shop|web shop, v2|3|2|2026-03-01 12:01:00.0|2026-03-01 12:03:00.0",
 		"d-application-b|crm|||1|2026-03-01 12:01:00.0|2026-03-01 12:02:00.0")
 	check("ApplicationResourceAssociation", collect(func(emit func([]string)) error {
-		return db.ExportApplicationServers(ctx, rowsAcct, func(r *exportfile.AppServer) error { emit(r.Record(nil)); return nil })
+		return db.ExportApplicationServers(ctx, rowsAcct, func(r *discovery.ApplicationServer) error {
+			emit(exportfile.ApplicationServerRecord(r, nil))
+			return nil
+		})
 	}),
 		"d-application-a|shop|d-server-01|web-1", "d-application-a|shop|d-server-02|db-1", "d-application-b|crm|d-server-01|web-1")
 	check("Server", collect(func(emit func([]string)) error {
-		return db.ExportServers(ctx, rowsAcct, func(r *exportfile.Server) error { emit(r.ServerRecord(nil)); return nil })
+		return db.ExportServers(ctx, rowsAcct, func(r *discovery.Server) error { emit(exportfile.ServerRecord(r, nil)); return nil })
 	}),
 		"d-server-01|o-1|web-1|||||VMWARE_VM|2026-03-01 12:00:00.0",
 		"d-server-02|o-2|db-1|Linux||||OTHER|2026-03-01 12:00:00.0",
 		"d-server-03||imported|||||OTHER|2026-03-01 12:00:00.0")
 	check("SystemPerformance", collect(func(emit func([]string)) error {
-		return db.ExportServers(ctx, rowsAcct, func(r *exportfile.Server) error {
+		return db.ExportServers(ctx, rowsAcct, func(r *discovery.Server) error {
 			if r.ID == "d-server-02" {
-				emit(r.PerformanceRecord(nil))
+				emit(exportfile.PerformanceRecord(r, nil))
 			}
 			return nil
 		})
 	}),
 		"d-server-02|db-1|15.0|20.0|0.0|0.0|0.0|0.0|0.0|0.0|0.0|0.0|0.0|0.0|0.0|0.0|512000.0|409600.0|2097152.0|2|||")
 	check("VMware", collect(func(emit func([]string)) error {
-		return db.ExportServers(ctx, rowsAcct, func(r *exportfile.Server) error {
+		return db.ExportServers(ctx, rowsAcct, func(r *discovery.Server) error {
 			if r.IsVMware() {
-				emit(r.VMwareRecord(nil))
+				emit(exportfile.VMwareRecord(r, nil))
 			}
 			return nil
 		})
 	}), "d-server-01|web-1|vm-1|web-vm|vc-1|||")
 
 	// The narrow per-file streams give the same cells as ExportServers.
-	wide := func(record func(*exportfile.Server) []string, vmwareOnly bool) []string {
+	wide := func(record func(*discovery.Server) []string, vmwareOnly bool) []string {
 		return collect(func(emit func([]string)) error {
-			return db.ExportServers(ctx, rowsAcct, func(r *exportfile.Server) error {
+			return db.ExportServers(ctx, rowsAcct, func(r *discovery.Server) error {
 				if !vmwareOnly || r.IsVMware() {
 					emit(record(r))
 				}
@@ -288,26 +293,26 @@ func TestSummaryRows(t *testing.T) {
 			})
 		})
 	}
-	serverRec := func(r *exportfile.Server) []string { return r.ServerRecord(nil) }
-	perfRec := func(r *exportfile.Server) []string { return r.PerformanceRecord(nil) }
-	vmwareRec := func(r *exportfile.Server) []string { return r.VMwareRecord(nil) }
+	serverRec := func(r *discovery.Server) []string { return exportfile.ServerRecord(r, nil) }
+	perfRec := func(r *discovery.Server) []string { return exportfile.PerformanceRecord(r, nil) }
+	vmwareRec := func(r *discovery.Server) []string { return exportfile.VMwareRecord(r, nil) }
 	check("Server (narrow)", collect(func(emit func([]string)) error {
-		return db.ExportServerRows(ctx, rowsAcct, func(r *exportfile.Server) error { emit(serverRec(r)); return nil })
+		return db.ExportServerRows(ctx, rowsAcct, func(r *discovery.Server) error { emit(serverRec(r)); return nil })
 	}), wide(serverRec, false)...)
 	check("SystemPerformance (narrow)", collect(func(emit func([]string)) error {
-		return db.ExportServerPerformance(ctx, rowsAcct, func(r *exportfile.Server) error { emit(perfRec(r)); return nil })
+		return db.ExportServerPerformance(ctx, rowsAcct, func(r *discovery.Server) error { emit(perfRec(r)); return nil })
 	}), wide(perfRec, false)...)
 	check("VMware (narrow)", collect(func(emit func([]string)) error {
-		return db.ExportVMwareServers(ctx, rowsAcct, func(r *exportfile.Server) error { emit(vmwareRec(r)); return nil })
+		return db.ExportVMwareServers(ctx, rowsAcct, func(r *discovery.Server) error { emit(vmwareRec(r)); return nil })
 	}), wide(vmwareRec, true)...)
 	check("NetworkInterface", collect(func(emit func([]string)) error {
-		return db.ExportServerNICs(ctx, rowsAcct, func(r *exportfile.ServerNIC) error { emit(r.Record(nil)); return nil })
+		return db.ExportServerNICs(ctx, rowsAcct, func(r *discovery.ServerNIC) error { emit(exportfile.ServerNICRecord(r, nil)); return nil })
 	}),
 		"d-server-01|web-1|eth0|02:00:00:00:00:01|10.0.0.1|255.255.255.0|IPv4|10.0.0.254",
 		"d-server-01|web-1|eth0|02:00:00:00:00:01|10.0.0.2|255.255.255.0|IPv4|10.0.0.254",
 		"d-server-01|web-1|eth1|02:00:00:00:00:02|10.0.1.1||IPv4|")
 	check("Tags", collect(func(emit func([]string)) error {
-		return db.ExportServerTags(ctx, rowsAcct, func(r *exportfile.ServerTag) error { emit(r.Record(nil)); return nil })
+		return db.ExportServerTags(ctx, rowsAcct, func(r *discovery.ServerTag) error { emit(exportfile.ServerTagRecord(r, nil)); return nil })
 	}),
 		"d-server-01|web-1|env|prod|2026-03-01 12:04:00.0", "d-server-01|web-1|zone|1|2026-03-01 12:04:00.0")
 
@@ -315,7 +320,7 @@ func TestSummaryRows(t *testing.T) {
 		id, ips, macs, apps, wave, tags string
 	}
 	var got []imp
-	if err := db.ExportImportRecords(ctx, rowsAcct, func(r *exportfile.ImportRecord) error {
+	if err := db.ExportImportTemplateRows(ctx, rowsAcct, func(r *discovery.ImportTemplateRow) error {
 		var tags []string
 		for _, tg := range r.Tags {
 			tags = append(tags, tg.Key+":"+tg.Value)
@@ -341,15 +346,15 @@ func TestSummaryRowsEmpty(t *testing.T) {
 	ctx := t.Context()
 	n := 0
 	for _, err := range []error{
-		db.ExportApplications(ctx, rowsAcct, func(*exportfile.Application) error { n++; return nil }),
-		db.ExportApplicationServers(ctx, rowsAcct, func(*exportfile.AppServer) error { n++; return nil }),
-		db.ExportServers(ctx, rowsAcct, func(*exportfile.Server) error { n++; return nil }),
-		db.ExportServerNICs(ctx, rowsAcct, func(*exportfile.ServerNIC) error { n++; return nil }),
-		db.ExportServerTags(ctx, rowsAcct, func(*exportfile.ServerTag) error { n++; return nil }),
-		db.ExportImportRecords(ctx, rowsAcct, func(*exportfile.ImportRecord) error { n++; return nil }),
-		db.ExportServerRows(ctx, rowsAcct, func(*exportfile.Server) error { n++; return nil }),
-		db.ExportServerPerformance(ctx, rowsAcct, func(*exportfile.Server) error { n++; return nil }),
-		db.ExportVMwareServers(ctx, rowsAcct, func(*exportfile.Server) error { n++; return nil }),
+		db.ExportApplications(ctx, rowsAcct, func(*discovery.Application) error { n++; return nil }),
+		db.ExportApplicationServers(ctx, rowsAcct, func(*discovery.ApplicationServer) error { n++; return nil }),
+		db.ExportServers(ctx, rowsAcct, func(*discovery.Server) error { n++; return nil }),
+		db.ExportServerNICs(ctx, rowsAcct, func(*discovery.ServerNIC) error { n++; return nil }),
+		db.ExportServerTags(ctx, rowsAcct, func(*discovery.ServerTag) error { n++; return nil }),
+		db.ExportImportTemplateRows(ctx, rowsAcct, func(*discovery.ImportTemplateRow) error { n++; return nil }),
+		db.ExportServerRows(ctx, rowsAcct, func(*discovery.Server) error { n++; return nil }),
+		db.ExportServerPerformance(ctx, rowsAcct, func(*discovery.Server) error { n++; return nil }),
+		db.ExportVMwareServers(ctx, rowsAcct, func(*discovery.Server) error { n++; return nil }),
 	} {
 		if err != nil {
 			t.Fatal(err)
@@ -358,4 +363,54 @@ func TestSummaryRowsEmpty(t *testing.T) {
 	if n != 0 {
 		t.Fatalf("%d rows from an empty account", n)
 	}
+}
+
+const exportServerCols = `s.server_id, s.agent_id, s.source, s.host_name, s.os_name, s.os_version, s.cpu_type, s.hypervisor, s.server_type,
+	s.num_cpus, s.num_cores, s.num_logical, s.num_disks, s.num_nics, s.total_ram_mb, s.total_disk_gb,
+	s.vm_moref_id, s.vm_name, s.vcenter_id, s.vcenter_name, s.vm_folder_path, s.vm_host_id, s.created_ms, s.updated_ms,
+	s.perf_samples, s.cpu_sum, s.cpu_max, s.free_ram_sum, s.free_ram_min,
+	s.disk_read_kbps_sum, s.disk_read_kbps_max, s.disk_write_kbps_sum, s.disk_write_kbps_max,
+	s.disk_read_ops_sum, s.disk_read_ops_max, s.disk_write_ops_sum, s.disk_write_ops_max,
+	s.net_read_kbps_sum, s.net_read_kbps_max, s.net_write_kbps_sum, s.net_write_kbps_max`
+
+// exportServerScanner scans exportServerCols into one reused Server.
+type exportServerScanner struct {
+	created, updated int64
+	freeRAMMin       sql.NullFloat64
+}
+
+func (sc *exportServerScanner) dest(r *discovery.Server) []any {
+	p := &r.Perf
+	return []any{&r.ID, &r.AgentID, &r.Source, &r.HostName, &r.OSName, &r.OSVersion, &r.CPUType, &r.Hypervisor, &r.Type,
+		&r.NumCPUs, &r.NumCores, &r.NumLogical, &r.NumDisks, &r.NumNICs, &r.TotalRAMMB, &r.TotalDiskGB,
+		&r.VMMoRefID, &r.VMName, &r.VCenterID, &r.VCenterName, &r.VMFolderPath, &r.VMHostID, &sc.created, &sc.updated,
+		&p.Samples, &p.CPUSum, &p.CPUMax, &p.FreeRAMSum, &sc.freeRAMMin,
+		&p.DiskReadKBpsSum, &p.DiskReadKBpsMax, &p.DiskWriteKBpsSum, &p.DiskWriteKBpsMax,
+		&p.DiskReadOpsSum, &p.DiskReadOpsMax, &p.DiskWriteOpsSum, &p.DiskWriteOpsMax,
+		&p.NetReadKBpsSum, &p.NetReadKBpsMax, &p.NetWriteKBpsSum, &p.NetWriteKBpsMax}
+}
+
+func (sc *exportServerScanner) finish(r *discovery.Server) {
+	r.Created, r.Updated = fromMs(sc.created), fromMs(sc.updated)
+	r.Perf.FreeRAMMin, r.Perf.FreeRAMMinKnown = sc.freeRAMMin.Float64, sc.freeRAMMin.Valid
+}
+
+// ExportServers streams the account's servers with every field filled, by
+// configuration ID: the reference the narrow per-file streams the worker
+// reads (ExportServerRows, ExportServerPerformance, ExportVMwareServers)
+// are checked against.
+func (s *DB) ExportServers(ctx context.Context, account string, fn func(*discovery.Server) error) error {
+	var (
+		r  discovery.Server
+		sc exportServerScanner
+	)
+	dest := sc.dest(&r)
+	return eachRow(ctx, s.db, `SELECT `+exportServerCols+` FROM servers s WHERE s.account_id = ? ORDER BY s.server_id`,
+		[]any{account}, func(rows *sql.Rows) error {
+			if err := rows.Scan(dest...); err != nil {
+				return err
+			}
+			sc.finish(&r)
+			return fn(&r)
+		})
 }

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -12,7 +13,7 @@ import (
 )
 
 const exportCols = `export_id, account_id, kind, operation, agent_id, status, status_message,
-	request_time_ms, requested_start_ms, requested_end_ms, preferences, is_truncated,
+	request_time_ms, requested_start_ms, requested_end_ms, ec2_preferences, is_truncated,
 	ready_at_ms, finished_at_ms, file_size, expired, attempts`
 
 func ms(t time.Time) int64 { return t.UnixMilli() }
@@ -36,6 +37,52 @@ func fromNullMs(v sql.NullInt64) *time.Time {
 
 type scanner interface{ Scan(...any) error }
 
+// ec2PrefsColumn is the stored form of discovery.EC2Preferences: the JSON
+// in export_tasks.ec2_preferences, empty for exports of other kinds.
+type ec2PrefsColumn struct {
+	CPU              basisColumn `json:"cpu"`
+	RAM              basisColumn `json:"ram"`
+	Tenancy          string      `json:"tenancy"`
+	Excluded         []string    `json:"excluded"`
+	PreferredRegion  string      `json:"preferredRegion"`
+	PurchasingOption string      `json:"purchasingOption"`
+	OfferingClass    string      `json:"offeringClass"`
+	TermLength       string      `json:"termLength"`
+}
+
+type basisColumn struct {
+	Name   string  `json:"name"`
+	Adjust float64 `json:"adjust"`
+}
+
+func encodeEC2Prefs(p *discovery.EC2Preferences) (string, error) {
+	if p == nil {
+		return "", nil
+	}
+	b, err := json.Marshal(ec2PrefsColumn{
+		CPU: basisColumn(p.CPU), RAM: basisColumn(p.RAM), Tenancy: p.Tenancy, Excluded: p.Excluded, PreferredRegion: p.PreferredRegion,
+		PurchasingOption: p.PurchasingOption, OfferingClass: p.OfferingClass, TermLength: p.TermLength,
+	})
+	if err != nil {
+		return "", fmt.Errorf("ec2 preferences: %w", err)
+	}
+	return string(b), nil
+}
+
+// decodeEC2Prefs reads the column; a value it cannot read gives nil, so
+// that listing the account's exports still works and the worker fails that
+// one export.
+func decodeEC2Prefs(v string) *discovery.EC2Preferences {
+	var c ec2PrefsColumn
+	if v == "" || json.Unmarshal([]byte(v), &c) != nil {
+		return nil
+	}
+	return &discovery.EC2Preferences{
+		CPU: discovery.MetricBasis(c.CPU), RAM: discovery.MetricBasis(c.RAM), Tenancy: c.Tenancy, Excluded: c.Excluded,
+		PreferredRegion: c.PreferredRegion, PurchasingOption: c.PurchasingOption, OfferingClass: c.OfferingClass, TermLength: c.TermLength,
+	}
+}
+
 func scanExport(r scanner) (*discovery.ExportTask, error) {
 	var (
 		t                         discovery.ExportTask
@@ -43,12 +90,14 @@ func scanExport(r scanner) (*discovery.ExportTask, error) {
 		start, end, finished      sql.NullInt64
 		kind, status              string
 		truncated, expired, tries int64
+		ec2                       string
 	)
 	err := r.Scan(&t.ID, &t.AccountID, &kind, &t.Operation, &t.AgentID, &status, &t.Message,
-		&reqMs, &start, &end, &t.Preferences, &truncated, &readyMs, &finished, &t.FileSize, &expired, &tries)
+		&reqMs, &start, &end, &ec2, &truncated, &readyMs, &finished, &t.FileSize, &expired, &tries)
 	if err != nil {
 		return nil, err
 	}
+	t.EC2 = decodeEC2Prefs(ec2)
 	t.Kind = discovery.ExportKind(kind)
 	t.Status = discovery.ExportStatus(status)
 	t.RequestTime = fromMs(reqMs)
@@ -63,34 +112,50 @@ func scanExport(r scanner) (*discovery.ExportTask, error) {
 	return &t, nil
 }
 
-// CreateExportTask stores a new task, after check approves it. check runs in
-// the same write transaction, so limits it enforces cannot race.
-func (s *DB) CreateExportTask(ctx context.Context, t *discovery.ExportTask, check func(ctx context.Context) error) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		if check != nil {
-			if err := check(context.WithValue(ctx, txKey{}, tx)); err != nil {
+// CreateExportTask stores t unless the admission refuses it, in one write
+// transaction: SQLite has a single writer and this store admits one write at
+// a time, so the counts the admission is checked against cannot change
+// before the insert. It returns nil when it stored t, and the refusal
+// otherwise.
+func (s *DB) CreateExportTask(ctx context.Context, t *discovery.ExportTask, a discovery.ExportAdmission) (*discovery.ExportRefusal, error) {
+	ec2, err := encodeEC2Prefs(t.EC2)
+	if err != nil {
+		return nil, err
+	}
+	var refusal *discovery.ExportRefusal
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		refusal = nil
+		if a.RefuseDuplicate && t.Kind == discovery.KindAgent {
+			id, err := succeededAgentExport(ctx, tx, t.AccountID, t.AgentID, t.RequestedStart, t.RequestedEnd)
+			if err != nil {
 				return err
+			}
+			if id != "" {
+				refusal = &discovery.ExportRefusal{DuplicateOf: id}
+				return nil
+			}
+		}
+		for i, l := range a.Limits {
+			n, err := countExportTasks(ctx, tx, t.AccountID, l)
+			if err != nil {
+				return err
+			}
+			if n >= l.Max {
+				refusal = &discovery.ExportRefusal{Limit: i}
+				return nil
 			}
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO export_tasks (`+exportCols+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 0, 0, 0)`,
 			t.ID, t.AccountID, string(t.Kind), t.Operation, t.AgentID, string(t.Status), t.Message,
-			ms(t.RequestTime), nullMs(t.RequestedStart), nullMs(t.RequestedEnd), t.Preferences, b2i(t.IsTruncated),
+			ms(t.RequestTime), nullMs(t.RequestedStart), nullMs(t.RequestedEnd), ec2, b2i(t.IsTruncated),
 			ms(t.ReadyAt))
 		return err
 	})
-}
-
-type txKey struct{}
-
-// querier returns the transaction stored in ctx by CreateExportTask, or the pool.
-func (s *DB) querier(ctx context.Context) interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-} {
-	if tx, ok := ctx.Value(txKey{}).(*sql.Tx); ok {
-		return tx
+	if err != nil {
+		return nil, err
 	}
-	return s.db
+	return refusal, nil
 }
 
 func b2i(b bool) int {
@@ -100,33 +165,31 @@ func b2i(b bool) int {
 	return 0
 }
 
-// CountExportTasks counts the account's tasks made by operation (any if
-// empty) of the given kind (any if empty) requested at or after since;
-// inProgressOnly keeps only running ones.
-func (s *DB) CountExportTasks(ctx context.Context, account, operation string, kind discovery.ExportKind, since time.Time, inProgressOnly bool) (int, error) {
+// countExportTasks counts the account's tasks that l counts.
+func countExportTasks(ctx context.Context, tx *sql.Tx, account string, l discovery.ExportLimit) (int, error) {
 	q := `SELECT count(*) FROM export_tasks WHERE account_id = ? AND request_time_ms >= ?`
-	args := []any{account, ms(since)}
-	if operation != "" {
+	args := []any{account, ms(l.Since)}
+	if l.Operation != "" {
 		q += ` AND operation = ?`
-		args = append(args, operation)
+		args = append(args, l.Operation)
 	}
-	if kind != "" {
+	if l.Kind != "" {
 		q += ` AND kind = ?`
-		args = append(args, string(kind))
+		args = append(args, string(l.Kind))
 	}
-	if inProgressOnly {
+	if l.Running {
 		q += ` AND status = 'IN_PROGRESS'`
 	}
 	var n int
-	err := s.querier(ctx).QueryRowContext(ctx, q, args...).Scan(&n)
+	err := tx.QueryRowContext(ctx, q, args...).Scan(&n)
 	return n, err
 }
 
-// FindSucceededAgentExport returns the ID of a SUCCEEDED agent export of the
+// succeededAgentExport returns the ID of a SUCCEEDED agent export of the
 // same agent and requested window, or "" if there is none.
-func (s *DB) FindSucceededAgentExport(ctx context.Context, account, agentID string, start, end *time.Time) (string, error) {
+func succeededAgentExport(ctx context.Context, tx *sql.Tx, account, agentID string, start, end *time.Time) (string, error) {
 	var id string
-	err := s.querier(ctx).QueryRowContext(ctx, `SELECT export_id FROM export_tasks
+	err := tx.QueryRowContext(ctx, `SELECT export_id FROM export_tasks
 		WHERE account_id = ? AND agent_id = ? AND kind = 'agent' AND status = 'SUCCEEDED'
 		AND requested_start_ms IS ? AND requested_end_ms IS ?
 		ORDER BY request_time_ms DESC LIMIT 1`,

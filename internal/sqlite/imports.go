@@ -10,14 +10,13 @@ import (
 	"slices"
 
 	"github.com/poseidon-ads/poseidon/internal/discovery"
-	"github.com/poseidon-ads/poseidon/internal/imports"
 )
 
 const importTaskCols = `account_id, task_id, client_token, name, url, status, request_ms, completion_ms, deleted_ms,
 	server_success, server_failure, app_success, app_failure, has_errors_zip`
 
-func scanImportTask(sc interface{ Scan(...any) error }) (*imports.Task, error) {
-	t := &imports.Task{}
+func scanImportTask(sc interface{ Scan(...any) error }) (*discovery.ImportTask, error) {
+	t := &discovery.ImportTask{}
 	err := sc.Scan(&t.AccountID, &t.ID, &t.ClientToken, &t.Name, &t.URL, &t.Status, &t.RequestMS, &t.CompletionMS, &t.DeletedMS,
 		&t.ServerSuccess, &t.ServerFailure, &t.AppSuccess, &t.AppFailure, &t.HasErrorsZip)
 	return t, err
@@ -27,7 +26,7 @@ const importTaskByToken = `SELECT ` + importTaskCols + ` FROM import_tasks WHERE
 
 // ImportTaskByToken returns the account's task of a client request token
 // (also one deleted with its history), or discovery.ErrNotFound.
-func (s *DB) ImportTaskByToken(ctx context.Context, account, token string) (*imports.Task, error) {
+func (s *DB) ImportTaskByToken(ctx context.Context, account, token string) (*discovery.ImportTask, error) {
 	t, err := scanImportTask(s.db.QueryRowContext(ctx, importTaskByToken, account, token))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, discovery.ErrNotFound
@@ -37,8 +36,8 @@ func (s *DB) ImportTaskByToken(ctx context.Context, account, token string) (*imp
 
 // CreateImportTask stores t unless its client token names an existing task,
 // which it returns instead.
-func (s *DB) CreateImportTask(ctx context.Context, t *imports.Task) (*imports.Task, bool, error) {
-	var out *imports.Task
+func (s *DB) CreateImportTask(ctx context.Context, t *discovery.ImportTask) (*discovery.ImportTask, bool, error) {
+	var out *discovery.ImportTask
 	created := false
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		if t.ClientToken != "" {
@@ -60,7 +59,7 @@ func (s *DB) CreateImportTask(ctx context.Context, t *imports.Task) (*imports.Ta
 }
 
 // FindImportTasks lists visible tasks by task ID after `after`.
-func (s *DB) FindImportTasks(ctx context.Context, account string, fs []imports.Filter, after string, limit int) ([]*imports.Task, error) {
+func (s *DB) FindImportTasks(ctx context.Context, account string, fs []discovery.ImportTaskFilter, after string, limit int) ([]*discovery.ImportTask, error) {
 	q := `SELECT ` + importTaskCols + ` FROM import_tasks WHERE account_id = ? AND hidden = 0 AND task_id > ?`
 	args := []any{account, after}
 	// Filters on one column must all hold: their value sets are
@@ -88,13 +87,13 @@ func (s *DB) FindImportTasks(ctx context.Context, account string, fs []imports.F
 }
 
 // PendingImportTasks returns in-progress tasks of every account.
-func (s *DB) PendingImportTasks(ctx context.Context, limit int) ([]*imports.Task, error) {
-	return s.importTasks(ctx, `SELECT `+importTaskCols+` FROM import_tasks WHERE status = ? ORDER BY request_ms LIMIT ?`, imports.InProgress, limit)
+func (s *DB) PendingImportTasks(ctx context.Context, limit int) ([]*discovery.ImportTask, error) {
+	return s.importTasks(ctx, `SELECT `+importTaskCols+` FROM import_tasks WHERE status = ? ORDER BY request_ms LIMIT ?`, discovery.ImportInProgress, limit)
 }
 
 // importTasks runs a query of importTaskCols and scans its tasks.
-func (s *DB) importTasks(ctx context.Context, q string, args ...any) ([]*imports.Task, error) {
-	var out []*imports.Task
+func (s *DB) importTasks(ctx context.Context, q string, args ...any) ([]*discovery.ImportTask, error) {
+	var out []*discovery.ImportTask
 	err := eachRow(ctx, s.db, q, args, func(rows *sql.Rows) error {
 		t, err := scanImportTask(rows)
 		if err != nil {
@@ -114,18 +113,18 @@ func (s *DB) CountImportRecords(ctx context.Context, account string) (int, error
 }
 
 // FinishImportTask stores the outcome of a task, or returns
-// imports.ErrTaskGone if it is no longer in progress (a reset or
+// discovery.ErrImportTaskGone if it is no longer in progress (a reset or
 // BatchDeleteImportData took it).
-func (s *DB) FinishImportTask(ctx context.Context, t *imports.Task) error {
+func (s *DB) FinishImportTask(ctx context.Context, t *discovery.ImportTask) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE import_tasks SET status=?, completion_ms=?, server_success=?, server_failure=?, app_success=?, app_failure=?, has_errors_zip=?
-			WHERE account_id=? AND task_id=? AND status=?`, t.Status, t.CompletionMS, t.ServerSuccess, t.ServerFailure, t.AppSuccess, t.AppFailure, t.HasErrorsZip, t.AccountID, t.ID, imports.InProgress)
+			WHERE account_id=? AND task_id=? AND status=?`, t.Status, t.CompletionMS, t.ServerSuccess, t.ServerFailure, t.AppSuccess, t.AppFailure, t.HasErrorsZip, t.AccountID, t.ID, discovery.ImportInProgress)
 		if err != nil {
 			return err
 		}
 		n, err := res.RowsAffected()
 		if err == nil && n == 0 {
-			err = imports.ErrTaskGone
+			err = discovery.ErrImportTaskGone
 		}
 		return err
 	})
@@ -137,7 +136,7 @@ func randHex17() string {
 	return hex.EncodeToString(b)[:17]
 }
 
-func matchServer(ctx context.Context, tx *sql.Tx, account string, r *imports.Row) (string, error) {
+func matchServer(ctx context.Context, tx *sql.Tx, account string, r *discovery.ImportRow) (string, error) {
 	one := func(q string, args ...any) (string, error) {
 		var id string
 		err := tx.QueryRowContext(ctx, q, args...).Scan(&id)
@@ -173,13 +172,13 @@ func matchServer(ctx context.Context, tx *sql.Tx, account string, r *imports.Row
 }
 
 // ImportRow matches or creates the row's server and links its applications and tags.
-func (s *DB) ImportRow(ctx context.Context, account, taskID string, r *imports.Row, now int64) (*imports.RowResult, error) {
-	res := &imports.RowResult{}
+func (s *DB) ImportRow(ctx context.Context, account, taskID string, r *discovery.ImportRow, now int64) (*discovery.ImportRowResult, error) {
+	res := &discovery.ImportRowResult{}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		var status string
 		err := tx.QueryRowContext(ctx, `SELECT status FROM import_tasks WHERE account_id=? AND task_id=?`, account, taskID).Scan(&status)
-		if errors.Is(err, sql.ErrNoRows) || (err == nil && status != imports.InProgress) {
-			return imports.ErrTaskGone
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && status != discovery.ImportInProgress) {
+			return discovery.ErrImportTaskGone
 		}
 		if err != nil {
 			return err
@@ -194,7 +193,7 @@ func (s *DB) ImportRow(ctx context.Context, account, taskID string, r *imports.R
 			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM servers WHERE account_id=? AND source='Import'`, account).Scan(&n); err != nil {
 				return err
 			}
-			if n >= imports.MaxServers {
+			if n >= discovery.MaxImportServers {
 				res.LimitReached = true
 				return nil
 			}
@@ -281,7 +280,7 @@ func (s *DB) DeleteImportData(ctx context.Context, account, taskID string, histo
 				return err
 			}
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE import_tasks SET status=?, deleted_ms=?, hidden=? WHERE account_id=? AND task_id=?`, imports.DeleteComplete, now, history, account, taskID)
+		_, err := tx.ExecContext(ctx, `UPDATE import_tasks SET status=?, deleted_ms=?, hidden=? WHERE account_id=? AND task_id=?`, discovery.ImportDeleteComplete, now, history, account, taskID)
 		return err
 	})
 }

@@ -14,7 +14,7 @@ import (
 func TestImportStore(t *testing.T) {
 	ctx := context.Background()
 	db, _ := openTest(t)
-	a := &imports.Task{AccountID: "1", ID: imports.NewID(), ClientToken: "tok", Name: "n", URL: "s3://b/k", Status: imports.InProgress, RequestMS: 1}
+	a := &discovery.ImportTask{AccountID: "1", ID: imports.NewID(), ClientToken: "tok", Name: "n", URL: "s3://b/k", Status: discovery.ImportInProgress, RequestMS: 1}
 	if _, created, err := db.CreateImportTask(ctx, a); err != nil || !created {
 		t.Fatalf("create: %v %v", created, err)
 	}
@@ -24,13 +24,13 @@ func TestImportStore(t *testing.T) {
 	if err != nil || created || got.ID != a.ID {
 		t.Fatalf("same token: %v %v %v", got, created, err)
 	}
-	row := &imports.Row{ExternalID: "x", HostName: "h", IPs: []string{"10.0.0.1"}, MACs: []string{"02:00:00:00:00:01"}, Applications: []string{"app"}, Tags: [][2]string{{"k", "v"}}}
+	row := &discovery.ImportRow{ExternalID: "x", HostName: "h", IPs: []string{"10.0.0.1"}, MACs: []string{"02:00:00:00:00:01"}, Applications: []string{"app"}, Tags: [][2]string{{"k", "v"}}}
 	r1, err := db.ImportRow(ctx, "1", a.ID, row, 2)
 	if err != nil || r1.AppsCreated != 1 {
 		t.Fatalf("row: %v %v", r1, err)
 	}
 	// Matched by IP+MAC, HostName and VMware IDs when no ExternalId.
-	for _, m := range []*imports.Row{{IPs: []string{"10.0.0.1"}, MACs: []string{"02:00:00:00:00:01"}}, {HostName: "h"}} {
+	for _, m := range []*discovery.ImportRow{{IPs: []string{"10.0.0.1"}, MACs: []string{"02:00:00:00:00:01"}}, {HostName: "h"}} {
 		r, err := db.ImportRow(ctx, "1", a.ID, m, 3)
 		if err != nil || r.ServerID != r1.ServerID {
 			t.Fatalf("match %+v: %v %v", m, r, err)
@@ -60,13 +60,13 @@ func TestFindImportTasksLongFilters(t *testing.T) {
 	db, _ := openTest(t)
 	var ids []string
 	for i, name := range []string{"n1", "n2", "n3"} {
-		task := &imports.Task{AccountID: "1", ID: imports.NewID(), ClientToken: name, Name: name, URL: "s3://b/k", Status: imports.InProgress, RequestMS: int64(i)}
+		task := &discovery.ImportTask{AccountID: "1", ID: imports.NewID(), ClientToken: name, Name: name, URL: "s3://b/k", Status: discovery.ImportInProgress, RequestMS: int64(i)}
 		if _, _, err := db.CreateImportTask(ctx, task); err != nil {
 			t.Fatal(err)
 		}
 		ids = append(ids, task.ID)
 	}
-	names := func(fs []imports.Filter) []string {
+	names := func(fs []discovery.ImportTaskFilter) []string {
 		t.Helper()
 		got, err := db.FindImportTasks(ctx, "1", fs, "", 100)
 		if err != nil {
@@ -79,29 +79,29 @@ func TestFindImportTasksLongFilters(t *testing.T) {
 		slices.Sort(out)
 		return out
 	}
-	var fs []imports.Filter
+	var fs []discovery.ImportTaskFilter
 	for i := range 400 {
 		vals := []string{"n2", "n3"}
 		for j := range 98 {
 			vals = append(vals, fmt.Sprintf("made-up-%d-%d", i, j))
 		}
-		fs = append(fs, imports.Filter{Name: "NAME", Values: vals})
+		fs = append(fs, discovery.ImportTaskFilter{Name: "NAME", Values: vals})
 	}
 	if got := names(fs); !slices.Equal(got, []string{"n2", "n3"}) {
 		t.Errorf("400 NAME filters: %v", got)
 	}
-	more := append(slices.Clone(fs), imports.Filter{Name: "NAME", Values: []string{"n3", "n1"}}, imports.Filter{Name: "IMPORT_TASK_ID", Values: ids})
+	more := append(slices.Clone(fs), discovery.ImportTaskFilter{Name: "NAME", Values: []string{"n3", "n1"}}, discovery.ImportTaskFilter{Name: "IMPORT_TASK_ID", Values: ids})
 	if got := names(more); !slices.Equal(got, []string{"n3"}) {
 		t.Errorf("with NAME {n1, n3}: %v", got)
 	}
-	more = append(more, imports.Filter{Name: "STATUS", Values: []string{imports.InProgress}}, imports.Filter{Name: "STATUS", Values: []string{"IMPORT_COMPLETE"}})
+	more = append(more, discovery.ImportTaskFilter{Name: "STATUS", Values: []string{discovery.ImportInProgress}}, discovery.ImportTaskFilter{Name: "STATUS", Values: []string{"IMPORT_COMPLETE"}})
 	if got := names(more); len(got) != 0 {
 		t.Errorf("two STATUS sets with nothing in common: %v", got)
 	}
-	if got := names([]imports.Filter{{Name: "FILE_CLASSIFICATION", Values: []string{"X"}}}); len(got) != 0 {
+	if got := names([]discovery.ImportTaskFilter{{Name: "FILE_CLASSIFICATION", Values: []string{"X"}}}); len(got) != 0 {
 		t.Errorf("FILE_CLASSIFICATION without IMPORT_TEMPLATE: %v", got)
 	}
-	if got := names([]imports.Filter{{Name: "FILE_CLASSIFICATION", Values: []string{"X", "IMPORT_TEMPLATE"}}}); len(got) != 3 {
+	if got := names([]discovery.ImportTaskFilter{{Name: "FILE_CLASSIFICATION", Values: []string{"X", "IMPORT_TEMPLATE"}}}); len(got) != 3 {
 		t.Errorf("FILE_CLASSIFICATION IMPORT_TEMPLATE: %v", got)
 	}
 }

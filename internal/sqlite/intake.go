@@ -14,15 +14,15 @@ import (
 	"weak"
 
 	"github.com/poseidon-ads/poseidon/internal/agentdata"
-	"github.com/poseidon-ads/poseidon/internal/agents"
+	"github.com/poseidon-ads/poseidon/internal/discovery"
 )
 
 // IntakeReports stores a batch of agent reports of one account in one write
 // transaction (see agents.Store). Rows go in through multi-row prepared
 // INSERTs; agents, servers, processes and connections are aggregated per
 // batch in memory and written once each.
-func (s *DB) IntakeReports(ctx context.Context, account string, reports []*agents.Report, now time.Time) (*agents.IntakeResult, error) {
-	var res *agents.IntakeResult
+func (s *DB) IntakeReports(ctx context.Context, account string, reports []*discovery.AgentReport, now time.Time) (*discovery.IntakeResult, error) {
+	var res *discovery.IntakeResult
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		// A batch writes thousands of rows: keep its pages and statement
 		// journals in memory rather than spilling them to disk mid-way.
@@ -280,8 +280,8 @@ func anyList(v []string) []any {
 	return out
 }
 
-func (in *intake) run(reports []*agents.Report) (*agents.IntakeResult, error) {
-	res := &agents.IntakeResult{DroppedReports: []agents.DroppedReport{}}
+func (in *intake) run(reports []*discovery.AgentReport) (*discovery.IntakeResult, error) {
+	res := &discovery.IntakeResult{DroppedReports: []discovery.DroppedReport{}}
 
 	// Idempotency: report IDs taken in before are duplicates.
 	ids := make([]any, len(reports))
@@ -298,7 +298,7 @@ func (in *intake) run(reports []*agents.Report) (*agents.IntakeResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	groups := map[string][]*agents.Report{}
+	groups := map[string][]*discovery.AgentReport{}
 	var pairs []any
 	for _, r := range reports {
 		if seen[r.ReportID] {
@@ -317,7 +317,7 @@ func (in *intake) run(reports []*agents.Report) (*agents.IntakeResult, error) {
 	order := make([]string, 0, len(groups))
 	for id, g := range groups {
 		order = append(order, id)
-		slices.SortStableFunc(g, func(a, b *agents.Report) int { return cmp.Compare(a.TimeMs, b.TimeMs) })
+		slices.SortStableFunc(g, func(a, b *discovery.AgentReport) int { return cmp.Compare(a.TimeMs, b.TimeMs) })
 	}
 	slices.Sort(order)
 
@@ -333,7 +333,7 @@ func (in *intake) run(reports []*agents.Report) (*agents.IntakeResult, error) {
 		return nil, err
 	}
 
-	existing := map[string]*agents.Agent{}
+	existing := map[string]*discovery.Agent{}
 	err = in.queryIn(func(rows *sql.Rows) error {
 		a, err := scanAgent(rows, in.account)
 		if err == nil {
@@ -348,13 +348,13 @@ func (in *intake) run(reports []*agents.Report) (*agents.IntakeResult, error) {
 	// Agents: register, take the newest health and description, drop the
 	// data of stopped agents and of moments already reported.
 	dropped := map[string]string{}
-	accepted := map[string][]*agents.Report{}
+	accepted := map[string][]*discovery.AgentReport{}
 	for _, id := range order {
 		g := groups[id]
 		a := existing[id]
 		isNew := a == nil
 		if isNew {
-			a = &agents.Agent{ID: id, CollectionStatus: agents.CollectionStarted, Registered: fromMs(g[0].TimeMs), Network: []agents.NetworkInfo{}}
+			a = &discovery.Agent{ID: id, CollectionStatus: discovery.CollectionStarted, Registered: fromMs(g[0].TimeMs), Network: []discovery.AgentNetworkInfo{}}
 		}
 		a.ServerID = g[0].ServerID
 		last := g[len(g)-1]
@@ -366,12 +366,12 @@ func (in *intake) run(reports []*agents.Report) (*agents.IntakeResult, error) {
 				a.Network = networkInfo(last.NetworkInterfaces)
 			}
 		}
-		if a.CollectionStatus == agents.CollectionStopped {
+		if a.CollectionStatus == discovery.CollectionStopped {
 			for _, r := range g {
 				dropped[r.ReportID] = "data collection is stopped for agent " + id
 			}
 		} else {
-			var acc []*agents.Report
+			var acc []*discovery.AgentReport
 			for _, r := range g {
 				k := agentTime{id, r.TimeMs}
 				if taken[k] {
@@ -399,7 +399,7 @@ func (in *intake) run(reports []*agents.Report) (*agents.IntakeResult, error) {
 	}
 	for _, r := range reports {
 		if reason, ok := dropped[r.ReportID]; ok {
-			res.DroppedReports = append(res.DroppedReports, agents.DroppedReport{ReportID: r.ReportID, Reason: reason})
+			res.DroppedReports = append(res.DroppedReports, discovery.DroppedReport{ReportID: r.ReportID, Reason: reason})
 		} else if !seen[r.ReportID] {
 			res.AcceptedIDs = append(res.AcceptedIDs, r.ReportID)
 		}
@@ -427,10 +427,10 @@ func optMs(t time.Time) sql.NullInt64 {
 	return sql.NullInt64{Int64: ms(t), Valid: true}
 }
 
-func networkInfo(nics []agentdata.NetworkInterface) []agents.NetworkInfo {
-	out := make([]agents.NetworkInfo, len(nics))
+func networkInfo(nics []agentdata.NetworkInterface) []discovery.AgentNetworkInfo {
+	out := make([]discovery.AgentNetworkInfo, len(nics))
 	for i, n := range nics {
-		out[i] = agents.NetworkInfo{IPAddress: n.IPAddress, MACAddress: n.MACAddress}
+		out[i] = discovery.AgentNetworkInfo{IPAddress: n.IPAddress, MACAddress: n.MACAddress}
 	}
 	return out
 }
@@ -446,7 +446,7 @@ func (in *intake) flushAll() error {
 
 // storeData writes the data of accepted reports: servers and their
 // interfaces, samples, observations, processes and connections.
-func (in *intake) storeData(order []string, accepted map[string][]*agents.Report) error {
+func (in *intake) storeData(order []string, accepted map[string][]*discovery.AgentReport) error {
 	var serverIDs []string
 	for _, id := range order {
 		if acc := accepted[id]; acc != nil {
@@ -491,7 +491,7 @@ func (in *intake) storeData(order []string, accepted map[string][]*agents.Report
 		}
 		sid := acc[0].ServerID
 		stored, exists := updated[sid]
-		var withNICs *agents.Report
+		var withNICs *discovery.AgentReport
 		for _, r := range slices.Backward(acc) {
 			if len(r.NetworkInterfaces) > 0 {
 				withNICs = r
@@ -658,7 +658,7 @@ func (in *intake) storeData(order []string, accepted map[string][]*agents.Report
 					}
 					k.dstServer, k.dstProc = sid, proc
 				}
-				cid := agents.ConnectionID(in.account, k.srcIP, k.dstIP, k.port, k.proto, k.srcProc, k.dstProc)
+				cid := discovery.ConnectionID(in.account, k.srcIP, k.dstIP, k.port, k.proto, k.srcProc, k.dstProc)
 				ca := conns[cid]
 				if ca == nil {
 					k.first = r.TimeMs
@@ -717,7 +717,7 @@ func resolve(owners []string, self string) string {
 // the batch's first process list of that agent to process IDs, from the
 // agent's latest stored process list at or before the first such report
 // (agents send processes less often than connections).
-func (in *intake) earlierProcesses(order []string, accepted map[string][]*agents.Report) (map[string]map[int]string, error) {
+func (in *intake) earlierProcesses(order []string, accepted map[string][]*discovery.AgentReport) (map[string]map[int]string, error) {
 	var wanted []any // (agent, ts, pid) triples
 	for _, id := range order {
 		seen := map[int]bool{}
@@ -760,7 +760,7 @@ func (in *intake) earlierProcesses(order []string, accepted map[string][]*agents
 			m = map[int]string{}
 			out[agent] = m
 		}
-		m[pid] = agents.ProcessID(in.account, servers[agent], name, path, cmd)
+		m[pid] = discovery.ProcessID(in.account, servers[agent], name, path, cmd)
 		return nil
 	}, `WITH a(id) AS (SELECT ?) SELECT w.column1, p.pid, p.name, p.command_line, p.path FROM (VALUES %s) AS w
 		CROSS JOIN process_observations AS p ON p.account_id = (SELECT id FROM a) AND p.agent_id = w.column1 AND p.pid = w.column3
@@ -782,7 +782,7 @@ func uniqueNICs(in []agentdata.NetworkInterface) []agentdata.NetworkInterface {
 }
 
 // addSamples writes a report's performance sample and system observation.
-func (in *intake) addSamples(r *agents.Report) error {
+func (in *intake) addSamples(r *discovery.AgentReport) error {
 	s := &r.Server
 	nics, _ := json.Marshal(r.NetworkInterfaces)
 	if r.NetworkInterfaces == nil {
@@ -801,7 +801,7 @@ func (in *intake) addSamples(r *agents.Report) error {
 }
 
 // addServer upserts an agent's server with the batch's aggregates.
-func (in *intake) addServer(agent, sid string, acc []*agents.Report, numNICs int) error {
+func (in *intake) addServer(agent, sid string, acc []*discovery.AgentReport, numNICs int) error {
 	last := acc[len(acc)-1]
 	s := &last.Server
 	vm := s.VMware

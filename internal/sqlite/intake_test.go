@@ -53,7 +53,7 @@ func report(n, step int) agentdata.Report {
 	}
 }
 
-func takeIn(t testing.TB, svc *agents.Service, rs ...agentdata.Report) *agents.IntakeResult {
+func takeIn(t testing.TB, svc *agents.Service, rs ...agentdata.Report) *discovery.IntakeResult {
 	t.Helper()
 	res, err := svc.Intake(context.Background(), acct, &agentdata.Batch{Reports: rs})
 	if err != nil {
@@ -88,14 +88,14 @@ func TestIntakeRegistersAgentAndServer(t *testing.T) {
 	if res.Accepted != 2 || res.Duplicates != 0 || res.Dropped != 0 {
 		t.Fatalf("result = %+v", res)
 	}
-	got, err := db.FindAgents(context.Background(), agents.Query{AccountID: acct, Limit: 10})
+	got, err := db.FindAgents(context.Background(), discovery.AgentQuery{AccountID: acct, Limit: 10})
 	if err != nil || len(got) != 1 {
 		t.Fatalf("agents = %v, %v", got, err)
 	}
 	a := got[0]
 	if a.ID != agentID(1) || a.Health != "UNHEALTHY" || a.Version != "2.0.2" || a.Type != "EC2" || a.CollectionStatus != "STARTED" ||
 		a.HostName != "host-1" || !a.Registered.Equal(t0) || !a.LastHealthPing.Equal(t0.Add(15*time.Minute)) ||
-		!a.FirstData.Equal(t0) || !a.LastData.Equal(t0.Add(15*time.Minute)) || a.ServerID != agents.ServerID(acct, agentID(1)) {
+		!a.FirstData.Equal(t0) || !a.LastData.Equal(t0.Add(15*time.Minute)) || a.ServerID != discovery.ServerID(acct, agentID(1)) {
 		t.Fatalf("agent = %+v", a)
 	}
 	if len(a.Network) != 1 || a.Network[0].IPAddress != hostIP(1) || a.Network[0].MACAddress != "02:00:00:00:00:01" {
@@ -134,7 +134,7 @@ func TestIntakeRegistersAgentAndServer(t *testing.T) {
 	if err := db.db.QueryRow(`SELECT process_id, name FROM processes WHERE account_id = ?`, acct).Scan(&pid, &name); err != nil {
 		t.Fatal(err)
 	}
-	if pid != agents.ProcessID(acct, a.ServerID, "nginx", "/usr/sbin/nginx", "nginx -g daemon off;") || name != "nginx" {
+	if pid != discovery.ProcessID(acct, a.ServerID, "nginx", "/usr/sbin/nginx", "nginx -g daemon off;") || name != "nginx" {
 		t.Fatalf("process %s %s", pid, name)
 	}
 }
@@ -242,7 +242,7 @@ func TestIntakeStoppedAgentDropsData(t *testing.T) {
 			t.Errorf("%s: %d rows before, %d after a stopped agent's report", k, v, after[k])
 		}
 	}
-	a, _ := db.FindAgents(ctx, agents.Query{AccountID: acct, Limit: 1})
+	a, _ := db.FindAgents(ctx, discovery.AgentQuery{AccountID: acct, Limit: 1})
 	if a[0].Health != "UNHEALTHY" || a[0].HostName != "renamed" || !a[0].LastHealthPing.Equal(t0.Add(15*time.Minute)) || !a[0].LastData.Equal(t0) {
 		t.Fatalf("agent = %+v", a[0])
 	}
@@ -300,7 +300,7 @@ func connectionRows(t *testing.T, db *DB) []connection {
 func TestIntakeConnectionsCountedOnce(t *testing.T) {
 	db, svc := openTest(t)
 	web, app := 1, 2
-	webS, appS := agents.ServerID(acct, agentID(web)), agents.ServerID(acct, agentID(app))
+	webS, appS := discovery.ServerID(acct, agentID(web)), discovery.ServerID(acct, agentID(app))
 	var batch []agentdata.Report
 	for step := range 3 {
 		w := report(web, step)
@@ -322,8 +322,8 @@ func TestIntakeConnectionsCountedOnce(t *testing.T) {
 		t.Fatalf("result = %+v", res)
 	}
 	got := connectionRows(t, db)
-	nginx := agents.ProcessID(acct, webS, "nginx", "/usr/sbin/nginx", "")
-	java := agents.ProcessID(acct, appS, "java", "", "java -jar app.jar")
+	nginx := discovery.ProcessID(acct, webS, "nginx", "/usr/sbin/nginx", "")
+	java := discovery.ProcessID(acct, appS, "java", "", "java -jar app.jar")
 	want := []connection{
 		{src: webS, dst: appS, srcIP: hostIP(web), dstIP: hostIP(app), srcProc: nginx, port: 8080, occurrence: 3,
 			first: t0.UnixMilli(), latest: t0.Add(30 * time.Minute).UnixMilli()},
@@ -360,7 +360,7 @@ func TestIntakeBackfillsEndpoints(t *testing.T) {
 	db2 := report(2, 0)
 	db2.NetworkInterfaces = []agentdata.NetworkInterface{{Name: "eth0", IPAddress: "10.9.9.9"}, {Name: "eth1", IPAddress: "fd00::9"}}
 	takeIn(t, svc, db2)
-	if got := connectionRows(t, db); got[0].dst != agents.ServerID(acct, agentID(2)) {
+	if got := connectionRows(t, db); got[0].dst != discovery.ServerID(acct, agentID(2)) {
 		t.Fatalf("after the owner registered: %+v", got)
 	}
 	var fam string
@@ -373,8 +373,8 @@ func TestIntakeBackfillsEndpoints(t *testing.T) {
 	r2.NetworkInterfaces = []agentdata.NetworkInterface{{Name: "eth0", IPAddress: "10.9.9.10"}}
 	takeIn(t, svc, r2)
 	var n, nics int
-	db.db.QueryRow(`SELECT count(*) FROM network_interfaces WHERE server_id = ?`, agents.ServerID(acct, agentID(2))).Scan(&n)
-	db.db.QueryRow(`SELECT num_nics FROM servers WHERE server_id = ?`, agents.ServerID(acct, agentID(2))).Scan(&nics)
+	db.db.QueryRow(`SELECT count(*) FROM network_interfaces WHERE server_id = ?`, discovery.ServerID(acct, agentID(2))).Scan(&n)
+	db.db.QueryRow(`SELECT num_nics FROM servers WHERE server_id = ?`, discovery.ServerID(acct, agentID(2))).Scan(&nics)
 	if n != 1 || nics != 1 {
 		t.Fatalf("%d interfaces, num_nics %d after replacement", n, nics)
 	}
@@ -434,8 +434,8 @@ func TestIntakeAccountsIsolated(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, a := range []string{acct, "222222222222"} {
-		got, _ := db.FindAgents(context.Background(), agents.Query{AccountID: a, Limit: 10})
-		if len(got) != 1 || got[0].ServerID != agents.ServerID(a, agentID(1)) {
+		got, _ := db.FindAgents(context.Background(), discovery.AgentQuery{AccountID: a, Limit: 10})
+		if len(got) != 1 || got[0].ServerID != discovery.ServerID(a, agentID(1)) {
 			t.Fatalf("account %s: %+v", a, got)
 		}
 	}
@@ -445,7 +445,7 @@ func TestDeleteAgentsKeepsData(t *testing.T) {
 	db, svc := openTest(t)
 	ctx := context.Background()
 	takeIn(t, svc, report(1, 0), report(2, 0))
-	errs, err := svc.Delete(ctx, acct, []agents.DeleteRequest{{AgentID: agentID(1)}, {AgentID: agentID(2), Force: true}, {AgentID: agentID(9)}})
+	errs, err := svc.Delete(ctx, acct, []discovery.DeleteAgentRequest{{AgentID: agentID(1)}, {AgentID: agentID(2), Force: true}, {AgentID: agentID(9)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -458,12 +458,12 @@ func TestDeleteAgentsKeepsData(t *testing.T) {
 	}
 	// A deleted agent that reports again registers anew.
 	takeIn(t, svc, report(2, 5))
-	a, _ := db.FindAgents(ctx, agents.Query{AccountID: acct, IDs: []string{agentID(2)}, Limit: 1})
+	a, _ := db.FindAgents(ctx, discovery.AgentQuery{AccountID: acct, IDs: []string{agentID(2)}, Limit: 1})
 	if len(a) != 1 || !a[0].Registered.Equal(t0.Add(75*time.Minute)) || !a[0].FirstData.Equal(t0.Add(75*time.Minute)) {
 		t.Fatalf("re-registered agent = %+v", a)
 	}
 	var n int
-	db.db.QueryRow(`SELECT perf_samples FROM servers WHERE server_id = ?`, agents.ServerID(acct, agentID(2))).Scan(&n)
+	db.db.QueryRow(`SELECT perf_samples FROM servers WHERE server_id = ?`, discovery.ServerID(acct, agentID(2))).Scan(&n)
 	if n != 2 {
 		t.Fatalf("server perf_samples = %d, want 2 (the old data stays)", n)
 	}

@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/poseidon-ads/poseidon/internal/inventory"
+	"github.com/poseidon-ads/poseidon/internal/discovery"
 )
 
 // The inventory read side: configuration items, neighbors and the discovery
-// summary. Queries are compiled from inventory.Query (a small AST of
+// summary. Queries are compiled from discovery.ItemQuery (a small AST of
 // validated conditions and sort keys) with parameters only; every value
 // travels as a bound parameter, lists as one JSON array read by json_each.
 
@@ -32,7 +32,7 @@ type itemSQL struct {
 	base   string
 	id     string // configuration ID expression
 	cols   string // selected columns, read by scan
-	scan   func(sc scanner, extra []any) (inventory.Item, error)
+	scan   func(sc scanner, extra []any) (discovery.Item, error)
 	fields map[string]fieldSQL
 }
 
@@ -54,16 +54,16 @@ func perfExpr(e string) string {
 	return `(CASE WHEN s.perf_samples > 0 THEN ` + e + ` END)`
 }
 
-var itemTypes = map[inventory.ItemType]*itemSQL{
-	inventory.Server: {
+var itemTypes = map[discovery.ItemType]*itemSQL{
+	discovery.TypeServer: {
 		from: `servers s`, base: "s", id: "s.server_id",
 		cols: `s.server_id, s.agent_id, s.host_name, s.os_name, s.os_version, s.server_type, s.created_ms`,
-		scan: func(sc scanner, extra []any) (inventory.Item, error) {
-			var v inventory.ServerItem
+		scan: func(sc scanner, extra []any) (discovery.Item, error) {
+			var v discovery.Server
 			var created int64
 			err := sc.Scan(append([]any{&v.ID, &v.AgentID, &v.HostName, &v.OSName, &v.OSVersion, &v.Type, &created}, extra...)...)
 			v.Created = fromMs(created)
-			return inventory.Item{Server: &v}, err
+			return discovery.Item{Server: &v}, err
 		},
 		fields: map[string]fieldSQL{
 			"server.configurationId": scalar("s.server_id"),
@@ -95,16 +95,16 @@ var itemTypes = map[inventory.ItemType]*itemSQL{
 			"server.process.commandLine":                    related(procRel, "p.command_line"),
 		},
 	},
-	inventory.Process: {
+	discovery.TypeProcess: {
 		from: `processes p LEFT JOIN servers s ON s.account_id = p.account_id AND s.server_id = p.server_id`,
 		base: "p", id: "p.process_id",
 		cols: `p.process_id, p.server_id, p.agent_id, p.name, p.command_line, p.path, p.created_ms`,
-		scan: func(sc scanner, extra []any) (inventory.Item, error) {
-			var v inventory.ProcessItem
+		scan: func(sc scanner, extra []any) (discovery.Item, error) {
+			var v discovery.Process
 			var created int64
 			err := sc.Scan(append([]any{&v.ID, &v.ServerID, &v.AgentID, &v.Name, &v.CommandLine, &v.Path, &created}, extra...)...)
 			v.Created = fromMs(created)
-			return inventory.Item{Process: &v}, err
+			return discovery.Item{Process: &v}, err
 		},
 		fields: map[string]fieldSQL{
 			"process.configurationId": scalar("p.process_id"),
@@ -117,7 +117,7 @@ var itemTypes = map[inventory.ItemType]*itemSQL{
 			"server.agentId":          scalar("p.agent_id"),
 		},
 	},
-	inventory.Connection: {
+	discovery.TypeConnection: {
 		from: `connections c
 			LEFT JOIN servers ss ON ss.account_id = c.account_id AND ss.server_id = c.source_server_id AND c.source_server_id <> ''
 			LEFT JOIN servers ds ON ds.account_id = c.account_id AND ds.server_id = c.destination_server_id AND c.destination_server_id <> ''
@@ -127,15 +127,15 @@ var itemTypes = map[inventory.ItemType]*itemSQL{
 		cols: `c.connection_id, c.source_ip, c.destination_ip, c.destination_port, c.ip_version, c.transport_protocol,
 			c.occurrence, c.latest_ms, c.source_server_id, COALESCE(ss.host_name, ''), c.destination_server_id, COALESCE(ds.host_name, ''),
 			c.source_process_id, COALESCE(sp.name, ''), c.destination_process_id, COALESCE(dp.name, '')`,
-		scan: func(sc scanner, extra []any) (inventory.Item, error) {
-			var v inventory.ConnectionItem
+		scan: func(sc scanner, extra []any) (discovery.Item, error) {
+			var v discovery.Connection
 			var latest int64
 			err := sc.Scan(append([]any{&v.ID, &v.SourceIP, &v.DestinationIP, &v.DestinationPort, &v.IPVersion, &v.TransportProtocol,
 				&v.Occurrence, &latest, &v.SourceServerID, &v.SourceServerHost, &v.DestServerID, &v.DestServerHost,
 				&v.SourceProcessID, &v.SourceProcessName, &v.DestProcessID, &v.DestProcessName}, extra...)...)
 			v.Latest = fromMs(latest)
 			v.ID = connectionID(v.ID)
-			return inventory.Item{Connection: &v}, err
+			return discovery.Item{Connection: &v}, err
 		},
 		fields: map[string]fieldSQL{
 			"connection.sourceIp":                scalar("c.source_ip"),
@@ -159,15 +159,15 @@ var itemTypes = map[inventory.ItemType]*itemSQL{
 			"destinationProcess.commandLine":     scalar("COALESCE(dp.command_line, '')"),
 		},
 	},
-	inventory.Application: {
+	discovery.TypeApplication: {
 		from: `applications a`, base: "a", id: "a.application_id",
 		cols: `a.application_id, a.name, a.description, a.created_ms, a.updated_ms, ` + appServerCount,
-		scan: func(sc scanner, extra []any) (inventory.Item, error) {
-			var v inventory.ApplicationItem
+		scan: func(sc scanner, extra []any) (discovery.Item, error) {
+			var v discovery.Application
 			var created, updated int64
 			err := sc.Scan(append([]any{&v.ID, &v.Name, &v.Description, &created, &updated, &v.ServerCount}, extra...)...)
-			v.Created, v.Modified = fromMs(created), fromMs(updated)
-			return inventory.Item{Application: &v}, err
+			v.Created, v.Updated = fromMs(created), fromMs(updated)
+			return discovery.Item{Application: &v}, err
 		},
 		fields: map[string]fieldSQL{
 			"application.configurationId":  scalar("a.application_id"),
@@ -194,25 +194,25 @@ func jsonArray[T any](vs []T) string {
 }
 
 // positive is the SQL of op (not negated) on expression e.
-func positive(e string, op inventory.Op, vals []any) (string, []any) {
+func positive(e string, op discovery.Operator, vals []any) (string, []any) {
 	switch op {
-	case inventory.Equals:
+	case discovery.Equals:
 		if len(vals) == 1 {
 			return e + " = ?", vals
 		}
 		return positiveIn(e, op, "?"), []any{jsonArray(vals)}
-	case inventory.Contains:
+	case discovery.Contains:
 		if len(vals) == 1 {
 			return "instr(lower(" + e + "), lower(?)) > 0", vals
 		}
 		return positiveIn(e, op, "?"), []any{jsonArray(vals)}
-	case inventory.GE:
+	case discovery.GE:
 		return e + " >= ?", vals[:1]
-	case inventory.LE:
+	case discovery.LE:
 		return e + " <= ?", vals[:1]
-	case inventory.GT:
+	case discovery.GT:
 		return e + " > ?", vals[:1]
-	case inventory.LT:
+	case discovery.LT:
 		return e + " < ?", vals[:1]
 	}
 	panic("sqlite: unknown condition " + string(op))
@@ -221,8 +221,8 @@ func positive(e string, op inventory.Op, vals []any) (string, []any) {
 // positiveIn is the SQL of op (EQUALS or CONTAINS, not negated) on
 // expression e against the values of the JSON array that SQL expression
 // list yields. CONTAINS is a case-insensitive (ASCII) substring match.
-func positiveIn(e string, op inventory.Op, list string) string {
-	if op == inventory.Contains {
+func positiveIn(e string, op discovery.Operator, list string) string {
+	if op == discovery.Contains {
 		return "EXISTS (SELECT 1 FROM json_each(" + list + ") v WHERE instr(lower(" + e + "), lower(v.value)) > 0)"
 	}
 	return e + " IN (SELECT value FROM json_each(" + list + "))"
@@ -235,13 +235,13 @@ func positiveIn(e string, op inventory.Op, list string) string {
 // condition merge into one term: the tightest numeric bound, the union of
 // negated value sets, the intersection of EQUALS sets on a scalar field, and
 // else one term over a JSON array of value lists.
-func (it *itemSQL) conditions(conds []inventory.Condition) ([]string, []any, error) {
+func (it *itemSQL) conditions(conds []discovery.Condition) ([]string, []any, error) {
 	type key struct {
 		field string
-		op    inventory.Op
+		op    discovery.Operator
 	}
 	var order []key
-	groups := map[key][]inventory.Condition{}
+	groups := map[key][]discovery.Condition{}
 	seen := map[string]bool{}
 	for _, c := range conds {
 		id := jsonArray([]any{c.Field, c.Op, c.Values})
@@ -270,22 +270,22 @@ func (it *itemSQL) conditions(conds []inventory.Condition) ([]string, []any, err
 
 // group is the SQL of conditions with the same field and condition, all of
 // which must hold.
-func (it *itemSQL) group(cs []inventory.Condition) (string, []any, error) {
+func (it *itemSQL) group(cs []discovery.Condition) (string, []any, error) {
 	c := cs[0]
 	switch {
 	case len(cs) == 1:
 		return it.condition(c)
-	case c.Op == inventory.GE || c.Op == inventory.GT || c.Op == inventory.LE || c.Op == inventory.LT:
+	case c.Op == discovery.GE || c.Op == discovery.GT || c.Op == discovery.LE || c.Op == discovery.LT:
 		// One bound each (inventory.CompileFilters): keep the tightest.
 		bound := c.Values[0].(float64)
 		for _, o := range cs[1:] {
-			if x := o.Values[0].(float64); c.Op == inventory.GE || c.Op == inventory.GT {
+			if x := o.Values[0].(float64); c.Op == discovery.GE || c.Op == discovery.GT {
 				bound = max(bound, x)
 			} else {
 				bound = min(bound, x)
 			}
 		}
-		return it.condition(inventory.Condition{Field: c.Field, Op: c.Op, Values: []any{bound}})
+		return it.condition(discovery.Condition{Field: c.Field, Op: c.Op, Values: []any{bound}})
 	}
 	f, ok := it.fields[c.Field]
 	if !ok {
@@ -304,8 +304,8 @@ func (it *itemSQL) group(cs []inventory.Condition) (string, []any, error) {
 				}
 			}
 		}
-		return it.condition(inventory.Condition{Field: c.Field, Op: c.Op, Values: all})
-	case c.Op == inventory.Equals && f.from == "":
+		return it.condition(discovery.Condition{Field: c.Field, Op: c.Op, Values: all})
+	case c.Op == discovery.Equals && f.from == "":
 		// One value per item: it must be in every filter's set.
 		in := map[any]int{}
 		for i, o := range cs {
@@ -324,7 +324,7 @@ func (it *itemSQL) group(cs []inventory.Condition) (string, []any, error) {
 		if len(both) == 0 {
 			return "0", nil, nil
 		}
-		return it.condition(inventory.Condition{Field: c.Field, Op: c.Op, Values: both})
+		return it.condition(discovery.Condition{Field: c.Field, Op: c.Op, Values: both})
 	}
 	// CONTAINS, or EQUALS over a related list: each filter holds when one
 	// of its values matches (one of the list's elements). Every filter
@@ -343,7 +343,7 @@ func (it *itemSQL) group(cs []inventory.Condition) (string, []any, error) {
 }
 
 // condition is the SQL of one validated condition.
-func (it *itemSQL) condition(c inventory.Condition) (string, []any, error) {
+func (it *itemSQL) condition(c discovery.Condition) (string, []any, error) {
 	f, ok := it.fields[c.Field]
 	if !ok {
 		return "", nil, fmt.Errorf("no SQL for field %q", c.Field)
@@ -387,7 +387,7 @@ func keysetAfter(exprs []string, desc []bool, vals []any) (string, []any) {
 }
 
 // ListItems implements inventory.Store.
-func (s *DB) ListItems(ctx context.Context, q inventory.Query) ([]inventory.Item, error) {
+func (s *DB) ListItems(ctx context.Context, q discovery.ItemQuery) ([]discovery.Item, error) {
 	it, ok := itemTypes[q.Type]
 	if !ok {
 		return nil, fmt.Errorf("unknown configuration type %q", q.Type)
@@ -396,7 +396,7 @@ func (s *DB) ListItems(ctx context.Context, q inventory.Query) ([]inventory.Item
 	args := []any{q.Account}
 	if q.IDs != nil {
 		ids := q.IDs
-		if q.Type == inventory.Connection {
+		if q.Type == discovery.TypeConnection {
 			ids = storedConnectionIDs(ids)
 		}
 		where = append(where, it.id+" IN (SELECT value FROM json_each(?))")
@@ -450,7 +450,7 @@ func (s *DB) ListItems(ctx context.Context, q inventory.Query) ([]inventory.Item
 		return nil, err
 	}
 	defer rows.Close()
-	var out []inventory.Item
+	var out []discovery.Item
 	for rows.Next() {
 		keys := make([]any, len(q.Order))
 		var rawID string
@@ -467,7 +467,7 @@ func (s *DB) ListItems(ctx context.Context, q inventory.Query) ([]inventory.Item
 				keys[i] = string(b)
 			}
 		}
-		item.Cursor = inventory.Cursor{Keys: keys, ID: rawID}
+		item.Cursor = discovery.ItemCursor{Keys: keys, ID: rawID}
 		out = append(out, item)
 	}
 	return out, rows.Err()
@@ -476,10 +476,10 @@ func (s *DB) ListItems(ctx context.Context, q inventory.Query) ([]inventory.Item
 // Connection configuration IDs are d-connection- and the stored key; a
 // stored key that already has the prefix is used as it is.
 func connectionID(stored string) string {
-	if strings.HasPrefix(stored, inventory.ConnectionPrefix) {
+	if strings.HasPrefix(stored, discovery.ConnectionPrefix) {
 		return stored
 	}
-	return inventory.ConnectionPrefix + stored
+	return discovery.ConnectionPrefix + stored
 }
 
 // storedConnectionIDs are the stored keys configuration IDs may name.
@@ -487,7 +487,7 @@ func storedConnectionIDs(ids []string) []string {
 	out := make([]string, 0, 2*len(ids))
 	for _, id := range ids {
 		out = append(out, id)
-		if k, ok := strings.CutPrefix(id, inventory.ConnectionPrefix); ok {
+		if k, ok := strings.CutPrefix(id, discovery.ConnectionPrefix); ok {
 			out = append(out, k)
 		}
 	}
@@ -520,20 +520,12 @@ func (s *DB) snapshot(ctx context.Context, fn func(q queryer) error) (err error)
 }
 
 const serverDetailCols = `s.server_id, s.agent_id, s.source, s.host_name, s.os_name, s.os_version, s.cpu_type, s.hypervisor, s.server_type,
-	s.created_ms, s.num_cpus, s.num_cores, s.num_disks, s.num_nics, s.total_ram_mb,
-	s.perf_samples, s.cpu_sum, s.cpu_max, s.free_ram_sum, s.free_ram_min,
-	s.disk_read_kbps_sum, s.disk_read_kbps_max, s.disk_write_kbps_sum, s.disk_write_kbps_max,
-	s.disk_read_ops_sum, s.disk_read_ops_max, s.disk_write_ops_sum, s.disk_write_ops_max,
-	s.net_read_kbps_sum, s.net_read_kbps_max, s.net_write_kbps_sum, s.net_write_kbps_max`
-
-// maxListValues bounds the interfaces, applications and tags of one server
-// in DescribeServers; the More* flags tell that more exist.
-const maxListValues = inventory.MaxListValues
+	s.created_ms, s.num_cpus, s.num_cores, s.num_disks, s.num_nics, s.total_ram_mb, ` + perfAggregateCols
 
 // DescribeServers implements inventory.Store: four queries (servers,
 // interfaces, applications, tags) whatever the number of IDs.
-func (s *DB) DescribeServers(ctx context.Context, account string, ids []string) ([]inventory.ServerItem, error) {
-	var out []inventory.ServerItem
+func (s *DB) DescribeServers(ctx context.Context, account string, ids []string) ([]discovery.ServerDetail, error) {
+	var out []discovery.ServerDetail
 	err := s.snapshot(ctx, func(q queryer) error {
 		rows, err := q.QueryContext(ctx, `SELECT `+serverDetailCols+` FROM servers s
 			WHERE s.account_id = ? AND s.server_id IN (SELECT value FROM json_each(?)) ORDER BY s.server_id`, account, jsonArray(ids))
@@ -543,23 +535,18 @@ func (s *DB) DescribeServers(ctx context.Context, account string, ids []string) 
 		defer rows.Close()
 		index := map[string]int{}
 		for rows.Next() {
-			var v inventory.ServerItem
+			var v discovery.ServerDetail
 			var created int64
 			var minFree sql.NullFloat64
 			p := &v.Perf
-			if err := rows.Scan(&v.ID, &v.AgentID, &v.Source, &v.HostName, &v.OSName, &v.OSVersion, &v.CPUType, &v.Hypervisor, &v.Type,
-				&created, &v.NumCPUs, &v.NumCores, &v.NumDisks, &v.NumNICs, &v.TotalRAMMB,
-				&p.Samples, &p.CPUSum, &p.CPUMax, &p.FreeRAMSum, &minFree,
-				&p.DiskReadKBSum, &p.DiskReadKBMax, &p.DiskWriteKBSum, &p.DiskWriteKBMax,
-				&p.DiskReadOpsSum, &p.DiskReadOpsMax, &p.DiskWriteOpsSum, &p.DiskWriteOpsMax,
-				&p.NetReadKBSum, &p.NetReadKBMax, &p.NetWriteKBSum, &p.NetWriteKBMax); err != nil {
+			dest := append([]any{&v.ID, &v.AgentID, &v.Source, &v.HostName, &v.OSName, &v.OSVersion, &v.CPUType, &v.Hypervisor, &v.Type,
+				&created, &v.NumCPUs, &v.NumCores, &v.NumDisks, &v.NumNICs, &v.TotalRAMMB}, perfAggregateDest(p, &minFree)...)
+			if err := rows.Scan(dest...); err != nil {
 				return err
 			}
 			v.Created = fromMs(created)
-			if minFree.Valid {
-				p.FreeRAMMin = &minFree.Float64
-			}
-			v.NICs, v.Applications, v.Tags = []inventory.NIC{}, []inventory.AppRef{}, []inventory.Tag{}
+			p.FreeRAMMin, p.FreeRAMMinKnown = minFree.Float64, minFree.Valid
+			v.NICs, v.Applications, v.Tags = []discovery.NIC{}, []discovery.ApplicationRef{}, []discovery.Tag{}
 			index[v.ID] = len(out)
 			out = append(out, v)
 		}
@@ -580,12 +567,12 @@ func (s *DB) DescribeServers(ctx context.Context, account string, ids []string) 
 			WHERE account_id = ? AND server_id IN (SELECT value FROM json_each(?)) ORDER BY server_id, name, ip_address`,
 			[]any{account, list}, func(r *sql.Rows) error {
 				var id string
-				var n inventory.NIC
+				var n discovery.NIC
 				if err := r.Scan(&id, &n.Name, &n.MACAddress, &n.IPAddress, &n.NetMask, &n.Family); err != nil {
 					return err
 				}
 				v := &out[index[id]]
-				if len(v.NICs) == maxListValues {
+				if len(v.NICs) == discovery.MaxListValues {
 					v.MoreNICs = true
 				} else {
 					v.NICs = append(v.NICs, n)
@@ -600,12 +587,12 @@ func (s *DB) DescribeServers(ctx context.Context, account string, ids []string) 
 			WHERE x.account_id = ? AND x.server_id IN (SELECT value FROM json_each(?)) ORDER BY x.server_id, a.name, a.application_id`,
 			[]any{account, list}, func(r *sql.Rows) error {
 				var id string
-				var a inventory.AppRef
+				var a discovery.ApplicationRef
 				if err := r.Scan(&id, &a.ID, &a.Name); err != nil {
 					return err
 				}
 				v := &out[index[id]]
-				if len(v.Applications) == maxListValues {
+				if len(v.Applications) == discovery.MaxListValues {
 					v.MoreApplications = true
 				} else {
 					v.Applications = append(v.Applications, a)
@@ -619,12 +606,12 @@ func (s *DB) DescribeServers(ctx context.Context, account string, ids []string) 
 			WHERE account_id = ? AND configuration_id IN (SELECT value FROM json_each(?)) ORDER BY configuration_id, key, value`,
 			[]any{account, list}, func(r *sql.Rows) error {
 				var id string
-				var t inventory.Tag
+				var t discovery.Tag
 				if err := r.Scan(&id, &t.Key, &t.Value); err != nil {
 					return err
 				}
 				v := &out[index[id]]
-				if len(v.Tags) == maxListValues {
+				if len(v.Tags) == discovery.MaxListValues {
 					v.MoreTags = true
 				} else {
 					v.Tags = append(v.Tags, t)
@@ -640,7 +627,7 @@ func (s *DB) DescribeServers(ctx context.Context, account string, ids []string) 
 
 // neighborEdges is the CTE of a server's edges to other known servers, in
 // both directions, restricted to q.Only when set; other is the far end.
-func neighborEdges(q inventory.NeighborQuery) (string, []any) {
+func neighborEdges(q discovery.NeighborQuery) (string, []any) {
 	text := `WITH e(src, dst, port, proto, n, other) AS (
 			SELECT source_server_id, destination_server_id, destination_port, transport_protocol, occurrence, destination_server_id
 			FROM connections WHERE account_id = ? AND source_server_id = ? AND destination_server_id NOT IN ('', ?)
@@ -658,7 +645,7 @@ func neighborEdges(q inventory.NeighborQuery) (string, []any) {
 }
 
 // ListNeighbors implements inventory.Store.
-func (s *DB) ListNeighbors(ctx context.Context, q inventory.NeighborQuery) ([]inventory.Neighbor, error) {
+func (s *DB) ListNeighbors(ctx context.Context, q discovery.NeighborQuery) ([]discovery.Neighbor, error) {
 	text, args := neighborEdges(q)
 	if q.Ports {
 		text += `, g AS (SELECT src, dst, port, proto, sum(n) AS n FROM k GROUP BY src, dst, port, proto)`
@@ -675,9 +662,9 @@ func (s *DB) ListNeighbors(ctx context.Context, q inventory.NeighborQuery) ([]in
 		text += ` LIMIT ?`
 		args = append(args, q.Limit)
 	}
-	out := []inventory.Neighbor{}
+	out := []discovery.Neighbor{}
 	err := eachRow(ctx, s.db, text, args, func(r *sql.Rows) error {
-		var n inventory.Neighbor
+		var n discovery.Neighbor
 		if err := r.Scan(&n.Source, &n.Destination, &n.Port, &n.Protocol, &n.Count); err != nil {
 			return err
 		}
@@ -688,7 +675,7 @@ func (s *DB) ListNeighbors(ctx context.Context, q inventory.NeighborQuery) ([]in
 }
 
 // CountNeighbors implements inventory.Store.
-func (s *DB) CountNeighbors(ctx context.Context, q inventory.NeighborQuery) (int64, error) {
+func (s *DB) CountNeighbors(ctx context.Context, q discovery.NeighborQuery) (int64, error) {
 	text, args := neighborEdges(q)
 	var n int64
 	err := s.db.QueryRowContext(ctx, text+` SELECT count(DISTINCT other) FROM k`, args...).Scan(&n)
@@ -696,8 +683,8 @@ func (s *DB) CountNeighbors(ctx context.Context, q inventory.NeighborQuery) (int
 }
 
 // Summary implements inventory.Store.
-func (s *DB) Summary(ctx context.Context, account string) (*inventory.SummaryCounts, error) {
-	c := &inventory.SummaryCounts{}
+func (s *DB) Summary(ctx context.Context, account string) (*discovery.SummaryCounts, error) {
+	c := &discovery.SummaryCounts{}
 	err := s.snapshot(ctx, func(q queryer) error {
 		err := q.QueryRowContext(ctx, `SELECT
 			(SELECT count(*) FROM servers WHERE account_id = ?),
@@ -712,7 +699,7 @@ func (s *DB) Summary(ctx context.Context, account string) (*inventory.SummaryCou
 		}
 		return eachRow(ctx, q, `SELECT agent_type, health, collection_status, count(*) FROM agents
 			WHERE account_id = ? GROUP BY agent_type, health, collection_status`, []any{account}, func(r *sql.Rows) error {
-			var a inventory.AgentCount
+			var a discovery.AgentCount
 			if err := r.Scan(&a.Type, &a.Health, &a.CollectionStatus, &a.Count); err != nil {
 				return err
 			}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/poseidon-ads/poseidon/internal/discovery"
 	"github.com/poseidon-ads/poseidon/internal/inventory"
 	"github.com/poseidon-ads/poseidon/internal/pagetoken"
 )
@@ -200,12 +201,12 @@ func invService(db *DB) *inventory.Service {
 }
 
 // ids lists the configuration IDs of a page, in order.
-func invIDs(typ inventory.ItemType, items []map[string]string) []string {
-	key := map[inventory.ItemType]string{inventory.Server: "server.configurationId", inventory.Process: "process.configurationId",
-		inventory.Application: "application.configurationId"}[typ]
+func invIDs(typ discovery.ItemType, items []map[string]string) []string {
+	key := map[discovery.ItemType]string{discovery.TypeServer: "server.configurationId", discovery.TypeProcess: "process.configurationId",
+		discovery.TypeApplication: "application.configurationId"}[typ]
 	out := []string{}
 	for _, m := range items {
-		if typ == inventory.Connection {
+		if typ == discovery.TypeConnection {
 			out = append(out, m["connection.sourceIp"]+">"+m["connection.destinationIp"]+":"+m["connection.destinationPort"]+"/"+m["sourceProcess.configurationId"])
 			continue
 		}
@@ -214,12 +215,12 @@ func invIDs(typ inventory.ItemType, items []map[string]string) []string {
 	return out
 }
 
-func invF(name, cond string, values ...string) inventory.Filter {
-	return inventory.Filter{Name: name, Values: values, Condition: cond}
+func invF(name, cond string, values ...string) discovery.Filter {
+	return discovery.Filter{Name: name, Values: values, Condition: cond}
 }
 
 func TestEveryFieldHasSQL(t *testing.T) {
-	for _, typ := range inventory.ItemTypes() {
+	for _, typ := range discovery.ItemTypes() {
 		names := map[string]bool{}
 		for _, fl := range inventory.Fields(typ) {
 			names[fl.Name] = true
@@ -248,97 +249,97 @@ func TestEveryFieldHasSQL(t *testing.T) {
 func TestListConfigurationsFilters(t *testing.T) {
 	db := invFixture(t)
 	svc := invService(db)
-	S, P, C, A := inventory.Server, inventory.Process, inventory.Connection, inventory.Application
+	S, P, C, A := discovery.TypeServer, discovery.TypeProcess, discovery.TypeConnection, discovery.TypeApplication
 	for _, tc := range []struct {
 		name    string
-		typ     inventory.ItemType
-		filters []inventory.Filter
+		typ     discovery.ItemType
+		filters []discovery.Filter
 		want    []string
 	}{
 		{"all servers", S, nil, []string{srv1, srv2, srv3, srv4}},
-		{"server.configurationId EQUALS, OR", S, []inventory.Filter{invF("server.configurationId", "EQUALS", srv2, srv4, srvB)}, []string{srv2, srv4}},
-		{"server.configurationId NOT_EQUALS", S, []inventory.Filter{invF("server.configurationId", "NOT_EQUALS", srv2, srv4)}, []string{srv1, srv3}},
-		{"server.hostName CONTAINS, CLI example", S, []inventory.Filter{invF("server.hostName", "CONTAINS", "web-", "cache"), invF("server.osName", "NOT_CONTAINS", "Ubuntu")}, []string{srv1, srv4}},
-		{"server.hostName CONTAINS is case-insensitive", S, []inventory.Filter{invF("server.hostName", "CONTAINS", "WEB-1")}, []string{srv1}},
-		{"server.hostName EQUALS is exact", S, []inventory.Filter{invF("server.hostName", "EQUALS", "WEB-1.example.com")}, []string{}},
-		{"server.hostName EQ", S, []inventory.Filter{invF("server.hostName", "EQ", "db-1.example.com")}, []string{srv2}},
-		{"server.hostName NOT_CONTAINS with two values matches neither", S, []inventory.Filter{invF("server.hostName", "NOT_CONTAINS", "web", "db")}, []string{srv3}},
-		{"server.osName EQUALS", S, []inventory.Filter{invF("server.osName", "EQUALS", "Ubuntu")}, []string{srv3}},
-		{"server.osVersion CONTAINS", S, []inventory.Filter{invF("server.osVersion", "CONTAINS", "amzn1")}, []string{srv1, srv4}},
-		{"server.agentId NE", S, []inventory.Filter{invF("server.agentId", "NE", "o-agent0000000001")}, []string{srv2, srv3, srv4}},
-		{"server.agentId EQUALS", S, []inventory.Filter{invF("server.agentId", "EQUALS", "o-agent0000000003")}, []string{srv4}},
-		{"server.connectorId", S, []inventory.Filter{invF("server.connectorId", "EQUALS", "c-connector1")}, []string{srv2}},
-		{"server.type", S, []inventory.Filter{invF("server.type", "EQUALS", "EC2", "OTHER")}, []string{srv1, srv3, srv4}},
-		{"server.vmWareInfo.morefId", S, []inventory.Filter{invF("server.vmWareInfo.morefId", "CONTAINS", "vm-")}, []string{srv1, srv2}},
-		{"server.vmWareInfo.vcenterId", S, []inventory.Filter{invF("server.vmWareInfo.vcenterId", "EQUALS", "vc-west")}, []string{srv2}},
-		{"server.vmWareInfo.hostId", S, []inventory.Filter{invF("server.vmWareInfo.hostId", "NOT_EQUALS", "host-7")}, []string{srv2, srv3, srv4}},
-		{"portGroupId is never collected", S, []inventory.Filter{invF("server.networkInterfaceInfo.portGroupId", "EQUALS", "pg-1")}, []string{}},
-		{"portGroupName NOT_EQUALS", S, []inventory.Filter{invF("server.networkInterfaceInfo.portGroupName", "NOT_EQUALS", "pg")}, []string{srv1, srv2, srv3, srv4}},
-		{"virtualSwitchName", S, []inventory.Filter{invF("server.networkInterfaceInfo.virtualSwitchName", "CONTAINS", "vs")}, []string{}},
-		{"nic ipAddress EQUALS", S, []inventory.Filter{invF("server.networkInterfaceInfo.ipAddress", "EQUALS", "10.0.0.2", "10.0.0.4")}, []string{srv2, srv4}},
-		{"nic ipAddress NOT_CONTAINS: no interface matches", S, []inventory.Filter{invF("server.networkInterfaceInfo.ipAddress", "NOT_CONTAINS", "fe80")}, []string{srv2, srv3, srv4}},
-		{"nic macAddress CONTAINS", S, []inventory.Filter{invF("server.networkInterfaceInfo.macAddress", "CONTAINS", "06:4a")}, []string{srv4}},
-		{"avgCpuUsagePct GT", S, []inventory.Filter{invF("server.performance.avgCpuUsagePct", "GT", "14.733333333333333")}, []string{srv2}},
-		{"avgCpuUsagePct GE the shown value", S, []inventory.Filter{invF("server.performance.avgCpuUsagePct", "GE", "14.733333333333333")}, []string{srv1, srv2}},
-		{"avgCpuUsagePct LT, OR of values", S, []inventory.Filter{invF("server.performance.avgCpuUsagePct", "LT", "5", "11")}, []string{srv4}},
-		{"avgCpuUsagePct LE: servers without samples never match", S, []inventory.Filter{invF("server.performance.avgCpuUsagePct", "LE", "100")}, []string{srv1, srv2, srv4}},
-		{"totalDiskFreeSizeInKB", S, []inventory.Filter{invF("server.performance.totalDiskFreeSizeInKB", "GE", "1048576")}, []string{srv1, srv2}},
-		{"avgFreeRAMInKB", S, []inventory.Filter{invF("server.performance.avgFreeRAMInKB", "LT", "2100000")}, []string{srv1, srv4}},
-		{"numeric AND numeric", S, []inventory.Filter{invF("server.performance.avgFreeRAMInKB", "GT", "1"), invF("server.performance.avgCpuUsagePct", "LT", "20")}, []string{srv1, srv4}},
-		{"server.tag.key", S, []inventory.Filter{invF("server.tag.key", "EQUALS", "tier")}, []string{srv1}},
-		{"server.tag.key NOT_EQUALS: no such tag", S, []inventory.Filter{invF("server.tag.key", "NOT_EQUALS", "tier")}, []string{srv2, srv3, srv4}},
-		{"server.tag.value", S, []inventory.Filter{invF("server.tag.value", "CONTAINS", "PRO", "de")}, []string{srv1, srv2}},
-		{"server.application.name", S, []inventory.Filter{invF("server.application.name", "EQUALS", "Web Store")}, []string{srv1}},
-		{"server.application.description", S, []inventory.Filter{invF("server.application.description", "CONTAINS", "card")}, []string{srv1, srv2}},
-		{"server.application.configurationId NOT_EQUALS", S, []inventory.Filter{invF("server.application.configurationId", "NOT_EQUALS", app1)}, []string{srv3, srv4}},
-		{"server.process.configurationId", S, []inventory.Filter{invF("server.process.configurationId", "EQUALS", procPG, procB)}, []string{srv2}},
-		{"server.process.name", S, []inventory.Filter{invF("server.process.name", "EQUALS", "nginx")}, []string{srv1}},
-		{"server.process.commandLine", S, []inventory.Filter{invF("server.process.commandLine", "CONTAINS", "-D")}, []string{srv1, srv2}},
+		{"server.configurationId EQUALS, OR", S, []discovery.Filter{invF("server.configurationId", "EQUALS", srv2, srv4, srvB)}, []string{srv2, srv4}},
+		{"server.configurationId NOT_EQUALS", S, []discovery.Filter{invF("server.configurationId", "NOT_EQUALS", srv2, srv4)}, []string{srv1, srv3}},
+		{"server.hostName CONTAINS, CLI example", S, []discovery.Filter{invF("server.hostName", "CONTAINS", "web-", "cache"), invF("server.osName", "NOT_CONTAINS", "Ubuntu")}, []string{srv1, srv4}},
+		{"server.hostName CONTAINS is case-insensitive", S, []discovery.Filter{invF("server.hostName", "CONTAINS", "WEB-1")}, []string{srv1}},
+		{"server.hostName EQUALS is exact", S, []discovery.Filter{invF("server.hostName", "EQUALS", "WEB-1.example.com")}, []string{}},
+		{"server.hostName EQ", S, []discovery.Filter{invF("server.hostName", "EQ", "db-1.example.com")}, []string{srv2}},
+		{"server.hostName NOT_CONTAINS with two values matches neither", S, []discovery.Filter{invF("server.hostName", "NOT_CONTAINS", "web", "db")}, []string{srv3}},
+		{"server.osName EQUALS", S, []discovery.Filter{invF("server.osName", "EQUALS", "Ubuntu")}, []string{srv3}},
+		{"server.osVersion CONTAINS", S, []discovery.Filter{invF("server.osVersion", "CONTAINS", "amzn1")}, []string{srv1, srv4}},
+		{"server.agentId NE", S, []discovery.Filter{invF("server.agentId", "NE", "o-agent0000000001")}, []string{srv2, srv3, srv4}},
+		{"server.agentId EQUALS", S, []discovery.Filter{invF("server.agentId", "EQUALS", "o-agent0000000003")}, []string{srv4}},
+		{"server.connectorId", S, []discovery.Filter{invF("server.connectorId", "EQUALS", "c-connector1")}, []string{srv2}},
+		{"server.type", S, []discovery.Filter{invF("server.type", "EQUALS", "EC2", "OTHER")}, []string{srv1, srv3, srv4}},
+		{"server.vmWareInfo.morefId", S, []discovery.Filter{invF("server.vmWareInfo.morefId", "CONTAINS", "vm-")}, []string{srv1, srv2}},
+		{"server.vmWareInfo.vcenterId", S, []discovery.Filter{invF("server.vmWareInfo.vcenterId", "EQUALS", "vc-west")}, []string{srv2}},
+		{"server.vmWareInfo.hostId", S, []discovery.Filter{invF("server.vmWareInfo.hostId", "NOT_EQUALS", "host-7")}, []string{srv2, srv3, srv4}},
+		{"portGroupId is never collected", S, []discovery.Filter{invF("server.networkInterfaceInfo.portGroupId", "EQUALS", "pg-1")}, []string{}},
+		{"portGroupName NOT_EQUALS", S, []discovery.Filter{invF("server.networkInterfaceInfo.portGroupName", "NOT_EQUALS", "pg")}, []string{srv1, srv2, srv3, srv4}},
+		{"virtualSwitchName", S, []discovery.Filter{invF("server.networkInterfaceInfo.virtualSwitchName", "CONTAINS", "vs")}, []string{}},
+		{"nic ipAddress EQUALS", S, []discovery.Filter{invF("server.networkInterfaceInfo.ipAddress", "EQUALS", "10.0.0.2", "10.0.0.4")}, []string{srv2, srv4}},
+		{"nic ipAddress NOT_CONTAINS: no interface matches", S, []discovery.Filter{invF("server.networkInterfaceInfo.ipAddress", "NOT_CONTAINS", "fe80")}, []string{srv2, srv3, srv4}},
+		{"nic macAddress CONTAINS", S, []discovery.Filter{invF("server.networkInterfaceInfo.macAddress", "CONTAINS", "06:4a")}, []string{srv4}},
+		{"avgCpuUsagePct GT", S, []discovery.Filter{invF("server.performance.avgCpuUsagePct", "GT", "14.733333333333333")}, []string{srv2}},
+		{"avgCpuUsagePct GE the shown value", S, []discovery.Filter{invF("server.performance.avgCpuUsagePct", "GE", "14.733333333333333")}, []string{srv1, srv2}},
+		{"avgCpuUsagePct LT, OR of values", S, []discovery.Filter{invF("server.performance.avgCpuUsagePct", "LT", "5", "11")}, []string{srv4}},
+		{"avgCpuUsagePct LE: servers without samples never match", S, []discovery.Filter{invF("server.performance.avgCpuUsagePct", "LE", "100")}, []string{srv1, srv2, srv4}},
+		{"totalDiskFreeSizeInKB", S, []discovery.Filter{invF("server.performance.totalDiskFreeSizeInKB", "GE", "1048576")}, []string{srv1, srv2}},
+		{"avgFreeRAMInKB", S, []discovery.Filter{invF("server.performance.avgFreeRAMInKB", "LT", "2100000")}, []string{srv1, srv4}},
+		{"numeric AND numeric", S, []discovery.Filter{invF("server.performance.avgFreeRAMInKB", "GT", "1"), invF("server.performance.avgCpuUsagePct", "LT", "20")}, []string{srv1, srv4}},
+		{"server.tag.key", S, []discovery.Filter{invF("server.tag.key", "EQUALS", "tier")}, []string{srv1}},
+		{"server.tag.key NOT_EQUALS: no such tag", S, []discovery.Filter{invF("server.tag.key", "NOT_EQUALS", "tier")}, []string{srv2, srv3, srv4}},
+		{"server.tag.value", S, []discovery.Filter{invF("server.tag.value", "CONTAINS", "PRO", "de")}, []string{srv1, srv2}},
+		{"server.application.name", S, []discovery.Filter{invF("server.application.name", "EQUALS", "Web Store")}, []string{srv1}},
+		{"server.application.description", S, []discovery.Filter{invF("server.application.description", "CONTAINS", "card")}, []string{srv1, srv2}},
+		{"server.application.configurationId NOT_EQUALS", S, []discovery.Filter{invF("server.application.configurationId", "NOT_EQUALS", app1)}, []string{srv3, srv4}},
+		{"server.process.configurationId", S, []discovery.Filter{invF("server.process.configurationId", "EQUALS", procPG, procB)}, []string{srv2}},
+		{"server.process.name", S, []discovery.Filter{invF("server.process.name", "EQUALS", "nginx")}, []string{srv1}},
+		{"server.process.commandLine", S, []discovery.Filter{invF("server.process.commandLine", "CONTAINS", "-D")}, []string{srv1, srv2}},
 
 		{"all processes", P, nil, []string{procNginx, procSSHD, procPG}},
-		{"process.configurationId", P, []inventory.Filter{invF("process.configurationId", "EQUALS", procSSHD, procB)}, []string{procSSHD}},
-		{"process.name", P, []inventory.Filter{invF("process.name", "NOT_EQUALS", "sshd")}, []string{procNginx, procPG}},
-		{"process.commandLine", P, []inventory.Filter{invF("process.commandLine", "CONTAINS", "daemon")}, []string{procNginx}},
-		{"process server.configurationId", P, []inventory.Filter{invF("server.configurationId", "EQUALS", srv1)}, []string{procNginx, procSSHD}},
-		{"process server.hostName", P, []inventory.Filter{invF("server.hostName", "CONTAINS", "db")}, []string{procPG}},
-		{"process server.osName", P, []inventory.Filter{invF("server.osName", "NOT_CONTAINS", "windows")}, []string{procNginx, procSSHD}},
-		{"process server.osVersion", P, []inventory.Filter{invF("server.osVersion", "EQUALS", "10.0.17763")}, []string{procPG}},
-		{"process server.agentId", P, []inventory.Filter{invF("server.agentId", "CONTAINS", "0000000002")}, []string{procPG}},
+		{"process.configurationId", P, []discovery.Filter{invF("process.configurationId", "EQUALS", procSSHD, procB)}, []string{procSSHD}},
+		{"process.name", P, []discovery.Filter{invF("process.name", "NOT_EQUALS", "sshd")}, []string{procNginx, procPG}},
+		{"process.commandLine", P, []discovery.Filter{invF("process.commandLine", "CONTAINS", "daemon")}, []string{procNginx}},
+		{"process server.configurationId", P, []discovery.Filter{invF("server.configurationId", "EQUALS", srv1)}, []string{procNginx, procSSHD}},
+		{"process server.hostName", P, []discovery.Filter{invF("server.hostName", "CONTAINS", "db")}, []string{procPG}},
+		{"process server.osName", P, []discovery.Filter{invF("server.osName", "NOT_CONTAINS", "windows")}, []string{procNginx, procSSHD}},
+		{"process server.osVersion", P, []discovery.Filter{invF("server.osVersion", "EQUALS", "10.0.17763")}, []string{procPG}},
+		{"process server.agentId", P, []discovery.Filter{invF("server.agentId", "CONTAINS", "0000000002")}, []string{procPG}},
 
 		{"all connections", C, nil, []string{
 			"10.0.0.1>10.0.0.2:5432/" + procNginx, "10.0.0.1>10.0.0.2:5432/" + procSSHD, "10.0.0.1>10.0.0.2:6379/",
 			"10.0.0.4>10.0.0.1:443/", "10.0.0.1>8.8.8.8:53/", "10.0.0.1>10.0.0.1:8080/", "10.0.0.3>10.0.0.1:80/"}},
-		{"connection.sourceIp", C, []inventory.Filter{invF("connection.sourceIp", "EQUALS", "10.0.0.4", "10.0.0.3")}, []string{"10.0.0.4>10.0.0.1:443/", "10.0.0.3>10.0.0.1:80/"}},
-		{"connection.destinationIp", C, []inventory.Filter{invF("connection.destinationIp", "CONTAINS", "8.8")}, []string{"10.0.0.1>8.8.8.8:53/"}},
-		{"connection.destinationPort", C, []inventory.Filter{invF("connection.destinationPort", "EQUALS", "53", "80")}, []string{"10.0.0.1>8.8.8.8:53/", "10.0.0.3>10.0.0.1:80/"}},
-		{"connection.destinationPort NE", C, []inventory.Filter{invF("connection.destinationPort", "NE", "5432", "6379", "8080"), invF("connection.sourceIp", "EQUALS", "10.0.0.1")}, []string{"10.0.0.1>8.8.8.8:53/"}},
-		{"sourceServer.configurationId", C, []inventory.Filter{invF("sourceServer.configurationId", "EQUALS", srv4)}, []string{"10.0.0.4>10.0.0.1:443/"}},
-		{"sourceServer.hostName", C, []inventory.Filter{invF("sourceServer.hostName", "CONTAINS", "cache")}, []string{"10.0.0.3>10.0.0.1:80/"}},
-		{"sourceServer.osName", C, []inventory.Filter{invF("sourceServer.osName", "EQUALS", "Ubuntu")}, []string{"10.0.0.3>10.0.0.1:80/"}},
-		{"sourceServer.osVersion", C, []inventory.Filter{invF("sourceServer.osVersion", "EQUALS", "20.04")}, []string{"10.0.0.3>10.0.0.1:80/"}},
-		{"sourceServer.agentId", C, []inventory.Filter{invF("sourceServer.agentId", "CONTAINS", "0003")}, []string{"10.0.0.4>10.0.0.1:443/"}},
-		{"destinationServer.configurationId", C, []inventory.Filter{invF("destinationServer.configurationId", "EQUALS", "")}, []string{"10.0.0.1>8.8.8.8:53/"}},
-		{"destinationServer.hostName", C, []inventory.Filter{invF("destinationServer.hostName", "EQUALS", "db-1.example.com")}, []string{
+		{"connection.sourceIp", C, []discovery.Filter{invF("connection.sourceIp", "EQUALS", "10.0.0.4", "10.0.0.3")}, []string{"10.0.0.4>10.0.0.1:443/", "10.0.0.3>10.0.0.1:80/"}},
+		{"connection.destinationIp", C, []discovery.Filter{invF("connection.destinationIp", "CONTAINS", "8.8")}, []string{"10.0.0.1>8.8.8.8:53/"}},
+		{"connection.destinationPort", C, []discovery.Filter{invF("connection.destinationPort", "EQUALS", "53", "80")}, []string{"10.0.0.1>8.8.8.8:53/", "10.0.0.3>10.0.0.1:80/"}},
+		{"connection.destinationPort NE", C, []discovery.Filter{invF("connection.destinationPort", "NE", "5432", "6379", "8080"), invF("connection.sourceIp", "EQUALS", "10.0.0.1")}, []string{"10.0.0.1>8.8.8.8:53/"}},
+		{"sourceServer.configurationId", C, []discovery.Filter{invF("sourceServer.configurationId", "EQUALS", srv4)}, []string{"10.0.0.4>10.0.0.1:443/"}},
+		{"sourceServer.hostName", C, []discovery.Filter{invF("sourceServer.hostName", "CONTAINS", "cache")}, []string{"10.0.0.3>10.0.0.1:80/"}},
+		{"sourceServer.osName", C, []discovery.Filter{invF("sourceServer.osName", "EQUALS", "Ubuntu")}, []string{"10.0.0.3>10.0.0.1:80/"}},
+		{"sourceServer.osVersion", C, []discovery.Filter{invF("sourceServer.osVersion", "EQUALS", "20.04")}, []string{"10.0.0.3>10.0.0.1:80/"}},
+		{"sourceServer.agentId", C, []discovery.Filter{invF("sourceServer.agentId", "CONTAINS", "0003")}, []string{"10.0.0.4>10.0.0.1:443/"}},
+		{"destinationServer.configurationId", C, []discovery.Filter{invF("destinationServer.configurationId", "EQUALS", "")}, []string{"10.0.0.1>8.8.8.8:53/"}},
+		{"destinationServer.hostName", C, []discovery.Filter{invF("destinationServer.hostName", "EQUALS", "db-1.example.com")}, []string{
 			"10.0.0.1>10.0.0.2:5432/" + procNginx, "10.0.0.1>10.0.0.2:5432/" + procSSHD, "10.0.0.1>10.0.0.2:6379/"}},
-		{"destinationServer.osName", C, []inventory.Filter{invF("destinationServer.osName", "CONTAINS", "windows"), invF("connection.destinationPort", "EQUALS", "6379")}, []string{"10.0.0.1>10.0.0.2:6379/"}},
-		{"destinationServer.osVersion", C, []inventory.Filter{invF("destinationServer.osVersion", "CONTAINS", "amzn")}, []string{
+		{"destinationServer.osName", C, []discovery.Filter{invF("destinationServer.osName", "CONTAINS", "windows"), invF("connection.destinationPort", "EQUALS", "6379")}, []string{"10.0.0.1>10.0.0.2:6379/"}},
+		{"destinationServer.osVersion", C, []discovery.Filter{invF("destinationServer.osVersion", "CONTAINS", "amzn")}, []string{
 			"10.0.0.4>10.0.0.1:443/", "10.0.0.1>10.0.0.1:8080/", "10.0.0.3>10.0.0.1:80/"}},
-		{"destinationServer.agentId", C, []inventory.Filter{invF("destinationServer.agentId", "NOT_CONTAINS", "o-agent")}, []string{"10.0.0.1>8.8.8.8:53/"}},
-		{"sourceProcess.configurationId", C, []inventory.Filter{invF("sourceProcess.configurationId", "EQUALS", procSSHD)}, []string{"10.0.0.1>10.0.0.2:5432/" + procSSHD}},
-		{"sourceProcess.name", C, []inventory.Filter{invF("sourceProcess.name", "EQUALS", "nginx")}, []string{"10.0.0.1>10.0.0.2:5432/" + procNginx}},
-		{"sourceProcess.commandLine", C, []inventory.Filter{invF("sourceProcess.commandLine", "CONTAINS", "sshd")}, []string{"10.0.0.1>10.0.0.2:5432/" + procSSHD}},
-		{"destinationProcess.configurationId", C, []inventory.Filter{invF("destinationProcess.configurationId", "EQUALS", procNginx)}, []string{"10.0.0.4>10.0.0.1:443/"}},
-		{"destinationProcess.name", C, []inventory.Filter{invF("destinationProcess.name", "EQUALS", "postgres"), invF("sourceProcess.name", "NOT_EQUALS", "sshd")}, []string{
+		{"destinationServer.agentId", C, []discovery.Filter{invF("destinationServer.agentId", "NOT_CONTAINS", "o-agent")}, []string{"10.0.0.1>8.8.8.8:53/"}},
+		{"sourceProcess.configurationId", C, []discovery.Filter{invF("sourceProcess.configurationId", "EQUALS", procSSHD)}, []string{"10.0.0.1>10.0.0.2:5432/" + procSSHD}},
+		{"sourceProcess.name", C, []discovery.Filter{invF("sourceProcess.name", "EQUALS", "nginx")}, []string{"10.0.0.1>10.0.0.2:5432/" + procNginx}},
+		{"sourceProcess.commandLine", C, []discovery.Filter{invF("sourceProcess.commandLine", "CONTAINS", "sshd")}, []string{"10.0.0.1>10.0.0.2:5432/" + procSSHD}},
+		{"destinationProcess.configurationId", C, []discovery.Filter{invF("destinationProcess.configurationId", "EQUALS", procNginx)}, []string{"10.0.0.4>10.0.0.1:443/"}},
+		{"destinationProcess.name", C, []discovery.Filter{invF("destinationProcess.name", "EQUALS", "postgres"), invF("sourceProcess.name", "NOT_EQUALS", "sshd")}, []string{
 			"10.0.0.1>10.0.0.2:5432/" + procNginx}},
-		{"destinationprocess.commandLine (guide spelling)", C, []inventory.Filter{invF("destinationprocess.commandLine", "CONTAINS", "pgsql")}, []string{
+		{"destinationprocess.commandLine (guide spelling)", C, []discovery.Filter{invF("destinationprocess.commandLine", "CONTAINS", "pgsql")}, []string{
 			"10.0.0.1>10.0.0.2:5432/" + procNginx, "10.0.0.1>10.0.0.2:5432/" + procSSHD}},
 
 		{"all applications", A, nil, []string{app1, app2, app3}},
-		{"application.configurationId", A, []inventory.Filter{invF("application.configurationId", "NOT_EQUALS", app2)}, []string{app1, app3}},
-		{"application.name", A, []inventory.Filter{invF("application.name", "CONTAINS", "store", "EMPTY")}, []string{app2, app3}},
-		{"application.description", A, []inventory.Filter{invF("application.description", "EQUALS", "")}, []string{app2}},
-		{"application server.configurationId", A, []inventory.Filter{invF("server.configurationId", "EQUALS", srv1)}, []string{app1, app2}},
-		{"application server.configurationId NOT_EQUALS", A, []inventory.Filter{invF("server.configurationId", "NOT_EQUALS", srv2)}, []string{app2, app3}},
+		{"application.configurationId", A, []discovery.Filter{invF("application.configurationId", "NOT_EQUALS", app2)}, []string{app1, app3}},
+		{"application.name", A, []discovery.Filter{invF("application.name", "CONTAINS", "store", "EMPTY")}, []string{app2, app3}},
+		{"application.description", A, []discovery.Filter{invF("application.description", "EQUALS", "")}, []string{app2}},
+		{"application server.configurationId", A, []discovery.Filter{invF("server.configurationId", "EQUALS", srv1)}, []string{app1, app2}},
+		{"application server.configurationId NOT_EQUALS", A, []discovery.Filter{invF("server.configurationId", "NOT_EQUALS", srv2)}, []string{app2, app3}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			page, err := svc.ListConfigurations(context.Background(), invA, inventory.ListInput{Type: string(tc.typ), Filters: tc.filters})
@@ -358,7 +359,7 @@ func TestFilterValuesAreParameters(t *testing.T) {
 	svc := invService(db)
 	for _, v := range []string{"' OR 1=1 --", `"); DROP TABLE servers; --`, "%", "_", `\`, "web%"} {
 		page, err := svc.ListConfigurations(context.Background(), invA, inventory.ListInput{Type: "SERVER",
-			Filters: []inventory.Filter{invF("server.hostName", "CONTAINS", v)}})
+			Filters: []discovery.Filter{invF("server.hostName", "CONTAINS", v)}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -409,40 +410,40 @@ func TestListConfigurationsOrderAndPagination(t *testing.T) {
 	}
 	svc := invService(db)
 	for _, tc := range []struct {
-		typ   inventory.ItemType
+		typ   discovery.ItemType
 		order []inventory.Order
 		key   func(m map[string]string) []string
 		desc  []bool
 	}{
-		{inventory.Server, nil, func(m map[string]string) []string { return []string{m["server.configurationId"]} }, []bool{false}},
-		{inventory.Server, []inventory.Order{{FieldName: "server.osName", SortOrder: "DESC"}},
+		{discovery.TypeServer, nil, func(m map[string]string) []string { return []string{m["server.configurationId"]} }, []bool{false}},
+		{discovery.TypeServer, []inventory.Order{{FieldName: "server.osName", SortOrder: "DESC"}},
 			func(m map[string]string) []string { return []string{m["server.osName"], m["server.configurationId"]} }, []bool{true, true}},
-		{inventory.Server, []inventory.Order{{FieldName: "server.osName"}, {FieldName: "server.hostName", SortOrder: "DESC"}},
+		{discovery.TypeServer, []inventory.Order{{FieldName: "server.osName"}, {FieldName: "server.hostName", SortOrder: "DESC"}},
 			func(m map[string]string) []string {
 				return []string{m["server.osName"], m["server.hostName"], m["server.configurationId"]}
 			}, []bool{false, true, true}},
-		{inventory.Server, []inventory.Order{{FieldName: "server.osVersion", SortOrder: "ASC"}, {FieldName: "server.osName", SortOrder: "DESC"}, {FieldName: "server.hostName", SortOrder: "ASC"}},
+		{discovery.TypeServer, []inventory.Order{{FieldName: "server.osVersion", SortOrder: "ASC"}, {FieldName: "server.osName", SortOrder: "DESC"}, {FieldName: "server.hostName", SortOrder: "ASC"}},
 			func(m map[string]string) []string {
 				return []string{m["server.osVersion"], m["server.osName"], m["server.hostName"], m["server.configurationId"]}
 			}, []bool{false, true, false, false}},
-		{inventory.Application, []inventory.Order{{FieldName: "application.serverCount", SortOrder: "DESC"}, {FieldName: "application.name"}},
+		{discovery.TypeApplication, []inventory.Order{{FieldName: "application.serverCount", SortOrder: "DESC"}, {FieldName: "application.name"}},
 			func(m map[string]string) []string {
 				return []string{fmt.Sprintf("%09s", m["application.serverCount"]), m["application.name"], m["application.configurationId"]}
 			}, []bool{true, false, false}},
-		{inventory.Application, []inventory.Order{{FieldName: "application.lastModifiedTime", SortOrder: "DESC"}},
+		{discovery.TypeApplication, []inventory.Order{{FieldName: "application.lastModifiedTime", SortOrder: "DESC"}},
 			func(m map[string]string) []string {
 				return []string{m["application.lastModifiedTime"], m["application.configurationId"]}
 			}, []bool{true, true}},
-		{inventory.Process, []inventory.Order{{FieldName: "server.hostName"}, {FieldName: "process.name", SortOrder: "DESC"}},
+		{discovery.TypeProcess, []inventory.Order{{FieldName: "server.hostName"}, {FieldName: "process.name", SortOrder: "DESC"}},
 			func(m map[string]string) []string {
 				host := map[string]string{srv1: "web-1.example.com", srv2: "db-1.example.com"}[m["server.configurationId"]]
 				return []string{host, m["process.name"], m["process.configurationId"]}
 			}, []bool{false, true, true}},
-		{inventory.Connection, []inventory.Order{{FieldName: "connection.destinationPort", SortOrder: "DESC"}},
+		{discovery.TypeConnection, []inventory.Order{{FieldName: "connection.destinationPort", SortOrder: "DESC"}},
 			func(m map[string]string) []string {
 				return []string{fmt.Sprintf("%05s", m["connection.destinationPort"]), m["connection.sourceIp"] + m["sourceProcess.configurationId"]}
 			}, nil},
-		{inventory.Connection, []inventory.Order{{FieldName: "sourceServer.hostName"}, {FieldName: "connection.destinationIp", SortOrder: "DESC"}},
+		{discovery.TypeConnection, []inventory.Order{{FieldName: "sourceServer.hostName"}, {FieldName: "connection.destinationIp", SortOrder: "DESC"}},
 			func(m map[string]string) []string {
 				return []string{m["sourceServer.hostName"], m["connection.destinationIp"]}
 			}, nil},
@@ -496,7 +497,7 @@ func TestListConfigurationsOrderAndPagination(t *testing.T) {
 					}
 				}
 			}
-			if n := map[inventory.ItemType]int{inventory.Server: 9, inventory.Application: 3, inventory.Process: 3, inventory.Connection: 7}[tc.typ]; len(paged) != n {
+			if n := map[discovery.ItemType]int{discovery.TypeServer: 9, discovery.TypeApplication: 3, discovery.TypeProcess: 3, discovery.TypeConnection: 7}[tc.typ]; len(paged) != n {
 				t.Fatalf("%d items, want %d", len(paged), n)
 			}
 		})
@@ -524,7 +525,7 @@ func TestListConfigurationsOrderValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := invIDs(inventory.Server, page.Configurations), []string{srv4, srv1, srv2, srv3}; !reflect.DeepEqual(got, want) {
+	if got, want := invIDs(discovery.TypeServer, page.Configurations), []string{srv4, srv1, srv2, srv3}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("hostName DESC: %v, want %v", got, want)
 	}
 	page, err = svc.ListConfigurations(context.Background(), invA, inventory.ListInput{Type: "APPLICATION",
@@ -532,7 +533,7 @@ func TestListConfigurationsOrderValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := invIDs(inventory.Application, page.Configurations), []string{app3, app2, app1}; !reflect.DeepEqual(got, want) {
+	if got, want := invIDs(discovery.TypeApplication, page.Configurations), []string{app3, app2, app1}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("serverCount ASC: %v, want %v", got, want)
 	}
 }
@@ -614,7 +615,7 @@ func TestAttributeMaps(t *testing.T) {
 	}
 
 	// ListConfigurations SERVER: the seven keys.
-	page, err := svc.ListConfigurations(ctx, invA, inventory.ListInput{Type: "SERVER", Filters: []inventory.Filter{invF("server.configurationId", "EQUALS", srv1)}})
+	page, err := svc.ListConfigurations(ctx, invA, inventory.ListInput{Type: "SERVER", Filters: []discovery.Filter{invF("server.configurationId", "EQUALS", srv1)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -680,7 +681,7 @@ func TestAttributeMaps(t *testing.T) {
 	if err != nil || len(got) != 1 || !reflect.DeepEqual(got[0], wantApp) {
 		t.Fatalf("describe application: %v %v", got, err)
 	}
-	page, err = svc.ListConfigurations(ctx, invA, inventory.ListInput{Type: "APPLICATION", Filters: []inventory.Filter{invF("application.configurationId", "EQUALS", app2)}})
+	page, err = svc.ListConfigurations(ctx, invA, inventory.ListInput{Type: "APPLICATION", Filters: []discovery.Filter{invF("application.configurationId", "EQUALS", app2)}})
 	if err != nil || !reflect.DeepEqual(page.Configurations, []map[string]string{wantApp}) {
 		t.Fatalf("list application: %v %v", page, err)
 	}
@@ -721,7 +722,7 @@ func TestDescribeConfigurationsAccountsAndOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if g := invIDs(inventory.Server, got); !reflect.DeepEqual(g, []string{srv4, srv1}) {
+	if g := invIDs(discovery.TypeServer, got); !reflect.DeepEqual(g, []string{srv4, srv1}) {
 		t.Fatalf("got %v", g)
 	}
 	// B sees its own server with the same host name, never A's data.
@@ -939,24 +940,24 @@ func BenchmarkListConfigurations(b *testing.B) {
 	}
 	for _, bc := range []struct {
 		name    string
-		filters []inventory.Filter
+		filters []discovery.Filter
 		order   []inventory.Order
 	}{
 		{"by-id", nil, nil},
 		{"hostName-desc", nil, []inventory.Order{{FieldName: "server.hostName", SortOrder: "DESC"}}},
-		{"contains", []inventory.Filter{invF("server.hostName", "CONTAINS", "example")}, nil},
-		{"contains-selective", []inventory.Filter{invF("server.hostName", "CONTAINS", "db-")}, nil},
-		{"contains-osName-asc", []inventory.Filter{invF("server.hostName", "CONTAINS", "example")}, []inventory.Order{{FieldName: "server.osName"}}},
+		{"contains", []discovery.Filter{invF("server.hostName", "CONTAINS", "example")}, nil},
+		{"contains-selective", []discovery.Filter{invF("server.hostName", "CONTAINS", "db-")}, nil},
+		{"contains-osName-asc", []discovery.Filter{invF("server.hostName", "CONTAINS", "example")}, []inventory.Order{{FieldName: "server.osName"}}},
 	} {
-		conds, err := inventory.CompileFilters(inventory.Server, bc.filters)
+		conds, err := inventory.CompileFilters(discovery.TypeServer, bc.filters)
 		if err != nil {
 			b.Fatal(err)
 		}
-		order, err := inventory.CompileOrder(inventory.Server, bc.order)
+		order, err := inventory.CompileOrder(discovery.TypeServer, bc.order)
 		if err != nil {
 			b.Fatal(err)
 		}
-		q := inventory.Query{Account: invA, Type: inventory.Server, Conds: conds, Order: order}
+		q := discovery.ItemQuery{Account: invA, Type: discovery.TypeServer, Conds: conds, Order: order}
 		all, err := db.ListItems(ctx, q)
 		if err != nil {
 			b.Fatal(err)
@@ -965,7 +966,7 @@ func BenchmarkListConfigurations(b *testing.B) {
 		deep := all[deepAt].Cursor
 		// The cursor survives a token round trip as JSON.
 		raw, _ := json.Marshal(deep)
-		var back inventory.Cursor
+		var back discovery.ItemCursor
 		json.Unmarshal(raw, &back)
 		for i, k := range back.Keys {
 			if f, ok := k.(float64); ok {
@@ -974,7 +975,7 @@ func BenchmarkListConfigurations(b *testing.B) {
 		}
 		for _, pc := range []struct {
 			name  string
-			after *inventory.Cursor
+			after *discovery.ItemCursor
 		}{{"first-page", nil}, {fmt.Sprintf("page-%d-deep", deepAt), &back}} {
 			b.Run(bc.name+"/"+pc.name, func(b *testing.B) {
 				q := q
@@ -1008,7 +1009,7 @@ func TestMergedFiltersMatchEachFilterAlone(t *testing.T) {
 	nums := []string{"0", "5", "11", "14.733333333333333", "20", "100", "1048576", "2100000"}
 	ports := []string{"53", "80", "443", "5432", "6379", "8080", "1"}
 	rng := rand.New(rand.NewPCG(11, 11))
-	list := func(typ inventory.ItemType, fs ...inventory.Filter) []string {
+	list := func(typ discovery.ItemType, fs ...discovery.Filter) []string {
 		t.Helper()
 		page, err := svc.ListConfigurations(context.Background(), invA, inventory.ListInput{Type: string(typ), Filters: fs})
 		if err != nil {
@@ -1022,7 +1023,7 @@ func TestMergedFiltersMatchEachFilterAlone(t *testing.T) {
 		inventory.CN: {"GE", "LE", "GT", "LT"},
 	}
 	checked := 0
-	for _, typ := range inventory.ItemTypes() {
+	for _, typ := range discovery.ItemTypes() {
 		for _, fl := range inventory.Fields(typ) {
 			pool := strs
 			switch {
@@ -1032,7 +1033,7 @@ func TestMergedFiltersMatchEachFilterAlone(t *testing.T) {
 				pool = ports
 			}
 			for _, cond := range conds[fl.Conds] {
-				var fs []inventory.Filter
+				var fs []discovery.Filter
 				for range 6 {
 					var vals []string
 					for range 1 + rng.IntN(3) {
@@ -1041,7 +1042,7 @@ func TestMergedFiltersMatchEachFilterAlone(t *testing.T) {
 					fs = append(fs, invF(fl.Name, cond, vals...))
 				}
 				for _, combo := range [][]int{{0, 1}, {2, 3}, {4, 5}, {0, 2, 4}, {1, 3, 5}, {0, 1, 2, 3, 4, 5}, {0, 0}} {
-					var sel []inventory.Filter
+					var sel []discovery.Filter
 					want := list(typ) // every item, narrowed by each filter
 					for _, i := range combo {
 						sel = append(sel, fs[i])

@@ -1,6 +1,9 @@
 // Package sqlite is poseidon's embedded store: one SQLite database in the
 // data directory, opened in WAL mode with full fsync so that an acknowledged
-// write survives kill -9. Migrations are embedded and applied at open.
+// write survives kill -9. Migrations are embedded and applied at open. It
+// reads and writes the domain's records (package discovery) and imports no
+// use case: each use case declares the Store it needs, and cmd/poseidon
+// checks that DB implements them all.
 package sqlite
 
 import (
@@ -42,25 +45,34 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	dsn := "file:" + path + "?" + q.Encode()
+	if err := migrate(ctx, dsn); err != nil {
+		return nil, err
+	}
+	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
 	db.SetMaxOpenConns(8)
 	db.SetMaxIdleConns(8)
-	s := &DB{db: db, writer: make(chan struct{}, 1)}
-	if err := s.migrate(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	return s, nil
+	return &DB{db: db, writer: make(chan struct{}, 1)}, nil
 }
 
 // Close closes the database.
 func (s *DB) Close() error { return s.db.Close() }
 
-func (s *DB) migrate(ctx context.Context) error {
-	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY)`); err != nil {
+// migrate applies the migrations the database lacks, each in its own
+// transaction, on a connection of its own that it closes: a migration may
+// open the connection's temporary database (ALTER TABLE does), after which
+// SQLite refuses to change temp_store inside a transaction, as intake does.
+func migrate(ctx context.Context, dsn string) error {
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return fmt.Errorf("open sqlite: %w", err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY)`); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	names, err := fs.Glob(migrations, "migrations/*.sql")
@@ -70,29 +82,37 @@ func (s *DB) migrate(ctx context.Context) error {
 	sort.Strings(names)
 	for _, name := range names {
 		version := strings.TrimSuffix(strings.TrimPrefix(name, "migrations/"), ".sql")
-		err := s.tx(ctx, func(tx *sql.Tx) error {
-			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil {
-				return err
-			}
-			if n > 0 {
-				return nil
-			}
-			body, err := migrations.ReadFile(name)
-			if err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-				return err
-			}
-			_, err = tx.ExecContext(ctx, `INSERT INTO schema_migrations (version) VALUES (?)`, version)
-			return err
-		})
-		if err != nil {
+		if err := migrateOne(ctx, db, name, version); err != nil {
 			return fmt.Errorf("migration %s: %w", version, err)
 		}
 	}
 	return nil
+}
+
+func migrateOne(ctx context.Context, db *sql.DB, name, version string) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	body, err := migrations.ReadFile(name)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version) VALUES (?)`, version); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // lockWrite waits for the write turn; the returned func gives it back.

@@ -6,27 +6,26 @@ import (
 	"strings"
 	"time"
 
-	"github.com/poseidon-ads/poseidon/internal/inventory"
-	"github.com/poseidon-ads/poseidon/internal/tags"
+	"github.com/poseidon-ads/poseidon/internal/discovery"
 )
 
 // missingItems returns the IDs among ids that name no configuration item of
 // the account, in the order of ids.
 func missingItems(ctx context.Context, tx *sql.Tx, account string, ids []string) (missing []string, err error) {
 	for _, id := range ids {
-		typ, _ := inventory.TypeOf(id)
+		typ, _ := discovery.TypeOf(id)
 		var q string
 		args := []any{account, id}
 		switch typ {
-		case inventory.Server:
+		case discovery.TypeServer:
 			q = `SELECT count(*) FROM servers WHERE account_id = ? AND server_id = ?`
-		case inventory.Process:
+		case discovery.TypeProcess:
 			q = `SELECT count(*) FROM processes WHERE account_id = ? AND process_id = ?`
-		case inventory.Application:
+		case discovery.TypeApplication:
 			q = `SELECT count(*) FROM applications WHERE account_id = ? AND application_id = ?`
-		case inventory.Connection:
+		case discovery.TypeConnection:
 			q = `SELECT count(*) FROM connections WHERE account_id = ? AND connection_id IN (?, ?)`
-			args = append(args, strings.TrimPrefix(id, inventory.ConnectionPrefix))
+			args = append(args, strings.TrimPrefix(id, discovery.ConnectionPrefix))
 		default:
 			missing = append(missing, id)
 			continue
@@ -43,7 +42,7 @@ func missingItems(ctx context.Context, tx *sql.Tx, account string, ids []string)
 }
 
 // CreateTags implements tags.Store.
-func (s *DB) CreateTags(ctx context.Context, account string, ids []string, ts []tags.Tag, createdMs int64,
+func (s *DB) CreateTags(ctx context.Context, account string, ids []string, ts []discovery.Tag, createdMs int64,
 	check func(missing []string, counts map[string]int) error) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		missing, err := missingItems(ctx, tx, account, ids)
@@ -77,7 +76,7 @@ func (s *DB) CreateTags(ctx context.Context, account string, ids []string, ts []
 }
 
 // DeleteTags implements tags.Store.
-func (s *DB) DeleteTags(ctx context.Context, account string, ids []string, ts []tags.Tag, check func(missing []string) error) error {
+func (s *DB) DeleteTags(ctx context.Context, account string, ids []string, ts []discovery.Tag, check func(missing []string) error) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		missing, err := missingItems(ctx, tx, account, ids)
 		if err != nil {
@@ -105,7 +104,7 @@ func (s *DB) DeleteTags(ctx context.Context, account string, ids []string, ts []
 }
 
 // FindTags implements tags.Store: a keyset scan of the tags primary key.
-func (s *DB) FindTags(ctx context.Context, q tags.Query) ([]tags.ConfigurationTag, error) {
+func (s *DB) FindTags(ctx context.Context, q discovery.TagQuery) ([]discovery.ConfigurationTag, error) {
 	var where strings.Builder
 	where.WriteString(`account_id = ?`)
 	args := []any{q.Account}
@@ -130,14 +129,14 @@ func (s *DB) FindTags(ctx context.Context, q tags.Query) ([]tags.ConfigurationTa
 		query += ` LIMIT ?`
 		args = append(args, q.Limit)
 	}
-	var out []tags.ConfigurationTag
+	var out []discovery.ConfigurationTag
 	err := eachRow(ctx, s.db, query, args, func(r *sql.Rows) error {
-		var t tags.ConfigurationTag
+		var t discovery.ConfigurationTag
 		var ms int64
 		if err := r.Scan(&t.ConfigurationID, &t.Key, &t.Value, &ms); err != nil {
 			return err
 		}
-		t.Type, _ = inventory.TypeOf(t.ConfigurationID)
+		t.Type, _ = discovery.TypeOf(t.ConfigurationID)
 		t.Created = time.UnixMilli(ms).UTC()
 		out = append(out, t)
 		return nil

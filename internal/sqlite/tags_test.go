@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/poseidon-ads/poseidon/internal/discovery"
-	"github.com/poseidon-ads/poseidon/internal/inventory"
 	"github.com/poseidon-ads/poseidon/internal/pagetoken"
 	"github.com/poseidon-ads/poseidon/internal/tags"
 )
@@ -21,7 +20,7 @@ func tagService(db *DB, now time.Time) *tags.Service {
 // tagRows lists the account's tags as "id key=value" strings.
 func tagRows(t *testing.T, db *DB, account string) []string {
 	t.Helper()
-	rows, err := db.FindTags(context.Background(), tags.Query{Account: account})
+	rows, err := db.FindTags(context.Background(), discovery.TagQuery{Account: account})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,14 +45,14 @@ func TestCreateDeleteTags(t *testing.T) {
 	db := invFixture(t)
 	now := invT0.Add(48 * time.Hour)
 	svc := tagService(db, now)
-	connID := inventory.ConnectionPrefix + conn1
+	connID := discovery.ConnectionPrefix + conn1
 
 	// Every item type that exists can be tagged; the same pair twice is a no-op.
 	ids := []string{srv3, procNginx, connID, app3, srv3}
-	if err := svc.Create(ctx, invA, ids, []tags.Tag{{Key: "owner", Value: "ops"}, {Key: "owner", Value: "ops"}, {Key: "owner", Value: "dba"}}); err != nil {
+	if err := svc.Create(ctx, invA, ids, []discovery.Tag{{Key: "owner", Value: "ops"}, {Key: "owner", Value: "ops"}, {Key: "owner", Value: "dba"}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.Create(ctx, invA, []string{srv3}, []tags.Tag{{Key: "owner", Value: "ops"}}); err != nil {
+	if err := svc.Create(ctx, invA, []string{srv3}, []discovery.Tag{{Key: "owner", Value: "ops"}}); err != nil {
 		t.Fatal(err)
 	}
 	page, err := svc.Describe(ctx, invA, tags.DescribeInput{Filters: []tags.Filter{{Name: "tagKey", Values: []string{"owner"}}}})
@@ -63,22 +62,22 @@ func TestCreateDeleteTags(t *testing.T) {
 	if len(page.Tags) != 8 || page.Next != "" {
 		t.Fatalf("owner tags = %+v", page)
 	}
-	types := map[string]inventory.ItemType{}
+	types := map[string]discovery.ItemType{}
 	for _, tg := range page.Tags {
 		types[tg.ConfigurationID] = tg.Type
 		if !tg.Created.Equal(now) {
 			t.Errorf("created %v, want %v", tg.Created, now)
 		}
 	}
-	want := map[string]inventory.ItemType{srv3: inventory.Server, procNginx: inventory.Process, connID: inventory.Connection, app3: inventory.Application}
+	want := map[string]discovery.ItemType{srv3: discovery.TypeServer, procNginx: discovery.TypeProcess, connID: discovery.TypeConnection, app3: discovery.TypeApplication}
 	if !reflect.DeepEqual(types, want) {
 		t.Errorf("types = %v, want %v", types, want)
 	}
 
 	// Unknown IDs, other accounts' IDs and unknown prefixes: ResourceNotFound, nothing stored.
 	before := tagRows(t, db, invA)
-	for _, bad := range []string{"d-server-ffffffffffffffff", srvB, procB, "d-application-0000000000009", "i-12345", inventory.ConnectionPrefix + "nope"} {
-		err := svc.Create(ctx, invA, []string{srv1, bad}, []tags.Tag{{Key: "x", Value: "y"}})
+	for _, bad := range []string{"d-server-ffffffffffffffff", srvB, procB, "d-application-0000000000009", "i-12345", discovery.ConnectionPrefix + "nope"} {
+		err := svc.Create(ctx, invA, []string{srv1, bad}, []discovery.Tag{{Key: "x", Value: "y"}})
 		de := wantDiscoveryCode(t, err, discovery.ResourceNotFound)
 		if want := "Configuration item not found: " + bad; de.Message != want {
 			t.Errorf("message %q, want %q", de.Message, want)
@@ -90,7 +89,7 @@ func TestCreateDeleteTags(t *testing.T) {
 	}
 
 	// Delete one pair, then all of an item's tags; pairs not present are ignored.
-	if err := svc.Delete(ctx, invA, []string{srv3, procNginx}, []tags.Tag{{Key: "owner", Value: "dba"}, {Key: "nope", Value: "nope"}}); err != nil {
+	if err := svc.Delete(ctx, invA, []string{srv3, procNginx}, []discovery.Tag{{Key: "owner", Value: "dba"}, {Key: "nope", Value: "nope"}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := svc.Delete(ctx, invA, []string{connID, app3, srv1}, nil); err != nil {
@@ -104,7 +103,7 @@ func TestCreateDeleteTags(t *testing.T) {
 		t.Fatalf("account B tags changed: %v", got)
 	}
 	// An explicit empty tag list deletes nothing.
-	if err := svc.Delete(ctx, invA, []string{srv2}, []tags.Tag{}); err != nil {
+	if err := svc.Delete(ctx, invA, []string{srv2}, []discovery.Tag{}); err != nil {
 		t.Fatal(err)
 	}
 	if got := tagRows(t, db, invA); !reflect.DeepEqual(got, wantRows) {
@@ -116,15 +115,15 @@ func TestTagsPerItemLimit(t *testing.T) {
 	ctx := context.Background()
 	db := invFixture(t)
 	svc := tagService(db, invT0)
-	var ts []tags.Tag
+	var ts []discovery.Tag
 	for i := range tags.MaxPerItem - 2 { // srv1 has 2 tags
-		ts = append(ts, tags.Tag{Key: "k", Value: fmt.Sprint(i)})
+		ts = append(ts, discovery.Tag{Key: "k", Value: fmt.Sprint(i)})
 	}
 	if err := svc.Create(ctx, invA, []string{srv1}, ts); err != nil {
 		t.Fatal(err)
 	}
 	before := tagRows(t, db, invA)
-	err := svc.Create(ctx, invA, []string{srv2, srv1}, []tags.Tag{{Key: "one", Value: "more"}})
+	err := svc.Create(ctx, invA, []string{srv2, srv1}, []discovery.Tag{{Key: "one", Value: "more"}})
 	wantDiscoveryCode(t, err, discovery.InvalidParameterValue)
 	if got := tagRows(t, db, invA); !reflect.DeepEqual(got, before) {
 		t.Fatal("limit error stored tags")
@@ -139,7 +138,7 @@ func TestDescribeTagsFiltersAndPages(t *testing.T) {
 	ctx := context.Background()
 	db := invFixture(t)
 	svc := tagService(db, invT0)
-	if err := svc.Create(ctx, invA, []string{srv3, srv4}, []tags.Tag{{Key: "env", Value: "prod"}, {Key: "role", Value: "cache"}}); err != nil {
+	if err := svc.Create(ctx, invA, []string{srv3, srv4}, []discovery.Tag{{Key: "env", Value: "prod"}, {Key: "role", Value: "cache"}}); err != nil {
 		t.Fatal(err)
 	}
 	describe := func(fs ...tags.Filter) []string {

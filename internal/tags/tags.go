@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/poseidon-ads/poseidon/internal/discovery"
-	"github.com/poseidon-ads/poseidon/internal/inventory"
 	"github.com/poseidon-ads/poseidon/internal/pagetoken"
 )
 
@@ -27,40 +26,6 @@ const (
 // key/value pairs.
 const MaxPerItem = 30
 
-// Tag is a key/value pair.
-type Tag struct {
-	Key   string
-	Value string
-}
-
-// ConfigurationTag is a tag on one configuration item.
-type ConfigurationTag struct {
-	Type            inventory.ItemType
-	ConfigurationID string
-	Key             string
-	Value           string
-	Created         time.Time
-}
-
-// Cursor is the keyset position of DescribeTags: the last row returned, in
-// (configuration ID, key, value) order.
-type Cursor struct {
-	ID    string `json:"i"`
-	Key   string `json:"k"`
-	Value string `json:"v"`
-}
-
-// Query selects tags of one account. Each list of the Keys, Values and IDs
-// slices is one filter: its values are OR-ed, the filters AND-ed.
-type Query struct {
-	Account string
-	Keys    [][]string
-	Values  [][]string
-	IDs     [][]string
-	After   *Cursor
-	Limit   int
-}
-
 // Store persists tags. sqlite.DB implements it. ids are canonical
 // configuration IDs.
 type Store interface {
@@ -68,13 +33,13 @@ type Store interface {
 	// in one transaction. Before committing it calls check with the IDs that
 	// name no configuration item of the account and the number of tags of
 	// each existing item after the insert; an error from check rolls back.
-	CreateTags(ctx context.Context, account string, ids []string, tags []Tag, createdMs int64,
+	CreateTags(ctx context.Context, account string, ids []string, tags []discovery.Tag, createdMs int64,
 		check func(missing []string, counts map[string]int) error) error
 	// DeleteTags removes tags from the items ids (all their tags when tags is
 	// nil) in one transaction, after check approves the missing IDs.
-	DeleteTags(ctx context.Context, account string, ids []string, tags []Tag, check func(missing []string) error) error
+	DeleteTags(ctx context.Context, account string, ids []string, tags []discovery.Tag, check func(missing []string) error) error
 	// FindTags returns q's tags in (configuration ID, key, value) order.
-	FindTags(ctx context.Context, q Query) ([]ConfigurationTag, error)
+	FindTags(ctx context.Context, q discovery.TagQuery) ([]discovery.ConfigurationTag, error)
 }
 
 // Service implements the tag use cases.
@@ -98,7 +63,7 @@ func normalizeIDs(ids []string) ([]string, error) {
 	out := make([]string, 0, len(ids))
 	seen := make(map[string]bool, len(ids))
 	for _, id := range ids {
-		if _, ok := inventory.TypeOf(id); !ok {
+		if _, ok := discovery.TypeOf(id); !ok {
 			return nil, discovery.Errorf(discovery.ResourceNotFound, "Configuration item not found: %s", id)
 		}
 		if !seen[id] {
@@ -109,9 +74,9 @@ func normalizeIDs(ids []string) ([]string, error) {
 	return out, nil
 }
 
-func normalizeTags(in []Tag, op string) ([]Tag, error) {
-	out := make([]Tag, 0, len(in))
-	seen := make(map[Tag]bool, len(in))
+func normalizeTags(in []discovery.Tag, op string) ([]discovery.Tag, error) {
+	out := make([]discovery.Tag, 0, len(in))
+	seen := make(map[discovery.Tag]bool, len(in))
 	for _, t := range in {
 		if strings.TrimSpace(t.Key) == "" {
 			return nil, discovery.Errorf(discovery.InvalidParameterValue, "%s: a tag key must not be empty.", op)
@@ -134,7 +99,7 @@ func notFound(missing []string) error {
 // Create serves CreateTags. Unknown IDs (also those of other accounts) are
 // ResourceNotFoundException and nothing is stored; tags already present are
 // left as they are (with their creation time).
-func (s *Service) Create(ctx context.Context, account string, ids []string, in []Tag) error {
+func (s *Service) Create(ctx context.Context, account string, ids []string, in []discovery.Tag) error {
 	ids, err := normalizeIDs(ids)
 	if err != nil {
 		return err
@@ -163,19 +128,19 @@ func (s *Service) Create(ctx context.Context, account string, ids []string, in [
 // Delete serves DeleteTags: with tags nil (absent) every tag of the items is
 // removed, otherwise only the listed key/value pairs; pairs that are not
 // present are ignored.
-func (s *Service) Delete(ctx context.Context, account string, ids []string, in []Tag) error {
+func (s *Service) Delete(ctx context.Context, account string, ids []string, in []discovery.Tag) error {
 	ids, err := normalizeIDs(ids)
 	if err != nil {
 		return err
 	}
-	var ts []Tag
+	var ts []discovery.Tag
 	if in != nil {
 		if ts, err = normalizeTags(in, OpDeleteTags); err != nil {
 			return err
 		}
 		if len(ts) == 0 {
 			// An explicit empty list deletes nothing (but still checks the IDs).
-			ts = []Tag{}
+			ts = []discovery.Tag{}
 		}
 	}
 	return s.store.DeleteTags(ctx, account, ids, ts, notFound)
@@ -204,7 +169,7 @@ type DescribeInput struct {
 
 // Page is one page of tags; Next is "" on the last page.
 type Page struct {
-	Tags []ConfigurationTag
+	Tags []discovery.ConfigurationTag
 	Next string
 }
 
@@ -214,7 +179,7 @@ func (s *Service) Describe(ctx context.Context, account string, in DescribeInput
 	if err != nil {
 		return nil, err
 	}
-	q := Query{Account: account, Limit: limit + 1}
+	q := discovery.TagQuery{Account: account, Limit: limit + 1}
 	for _, f := range in.Filters {
 		if len(f.Values) == 0 {
 			return nil, discovery.Errorf(discovery.InvalidParameterValue, "The filter '%s' must have at least one value.", f.Name)
@@ -236,7 +201,7 @@ func (s *Service) Describe(ctx context.Context, account string, in DescribeInput
 	}
 	binding := pagetoken.Query(OpDescribeTags, account, q.Keys, q.Values, q.IDs)
 	if in.NextToken != nil && *in.NextToken != "" {
-		var c Cursor
+		var c discovery.TagCursor
 		if err := s.tokens.Open(*in.NextToken, binding, &c); err != nil {
 			return nil, discovery.Errorf(discovery.InvalidParameterValue, "The nextToken is not valid for this request.")
 		}
@@ -250,7 +215,7 @@ func (s *Service) Describe(ctx context.Context, account string, in DescribeInput
 	if len(rows) > limit {
 		page.Tags = rows[:limit]
 		last := page.Tags[limit-1]
-		tok, err := s.tokens.Seal(binding, Cursor{ID: last.ConfigurationID, Key: last.Key, Value: last.Value})
+		tok, err := s.tokens.Seal(binding, discovery.TagCursor{ID: last.ConfigurationID, Key: last.Key, Value: last.Value})
 		if err != nil {
 			return nil, err
 		}

@@ -14,22 +14,22 @@ import (
 type recStore struct {
 	calls int
 	ids   []string
-	tags  []Tag
+	tags  []discovery.Tag
 }
 
-func (s *recStore) CreateTags(_ context.Context, _ string, ids []string, ts []Tag, _ int64, check func([]string, map[string]int) error) error {
+func (s *recStore) CreateTags(_ context.Context, _ string, ids []string, ts []discovery.Tag, _ int64, check func([]string, map[string]int) error) error {
 	s.calls++
 	s.ids, s.tags = ids, ts
 	return check(nil, map[string]int{})
 }
 
-func (s *recStore) DeleteTags(_ context.Context, _ string, ids []string, ts []Tag, check func([]string) error) error {
+func (s *recStore) DeleteTags(_ context.Context, _ string, ids []string, ts []discovery.Tag, check func([]string) error) error {
 	s.calls++
 	s.ids, s.tags = ids, ts
 	return check(nil)
 }
 
-func (s *recStore) FindTags(context.Context, Query) ([]ConfigurationTag, error) {
+func (s *recStore) FindTags(context.Context, discovery.TagQuery) ([]discovery.ConfigurationTag, error) {
 	s.calls++
 	return nil, nil
 }
@@ -53,13 +53,13 @@ func TestValidationStoresNothing(t *testing.T) {
 		err  error
 		want discovery.ErrorCode
 	}{
-		{"create no ids", svc.Create(ctx, "a", nil, []Tag{{"k", "v"}}), discovery.InvalidParameterValue},
+		{"create no ids", svc.Create(ctx, "a", nil, []discovery.Tag{{Key: "k", Value: "v"}}), discovery.InvalidParameterValue},
 		{"create no tags", svc.Create(ctx, "a", []string{srv}, nil), discovery.InvalidParameterValue},
-		{"create empty key", svc.Create(ctx, "a", []string{srv}, []Tag{{" ", "v"}}), discovery.InvalidParameterValue},
-		{"create foreign id", svc.Create(ctx, "a", []string{srv, "i-0abc"}, []Tag{{"k", "v"}}), discovery.ResourceNotFound},
+		{"create empty key", svc.Create(ctx, "a", []string{srv}, []discovery.Tag{{Key: " ", Value: "v"}}), discovery.InvalidParameterValue},
+		{"create foreign id", svc.Create(ctx, "a", []string{srv, "i-0abc"}, []discovery.Tag{{Key: "k", Value: "v"}}), discovery.ResourceNotFound},
 		{"delete no ids", svc.Delete(ctx, "a", []string{}, nil), discovery.InvalidParameterValue},
 		{"delete foreign id", svc.Delete(ctx, "a", []string{"x"}, nil), discovery.ResourceNotFound},
-		{"delete empty key", svc.Delete(ctx, "a", []string{srv}, []Tag{{"", "v"}}), discovery.InvalidParameterValue},
+		{"delete empty key", svc.Delete(ctx, "a", []string{srv}, []discovery.Tag{{Key: "", Value: "v"}}), discovery.InvalidParameterValue},
 	} {
 		if got := code(t, c.err); got != c.want {
 			t.Errorf("%s: %s, want %s", c.name, got, c.want)
@@ -75,7 +75,7 @@ func TestDedupAndDeleteAll(t *testing.T) {
 	st := &recStore{}
 	svc := New(st, time.Now, pagetoken.New([]byte("k")))
 	a, b := "d-server-1", "d-application-2"
-	if err := svc.Create(ctx, "acct", []string{a, b, a}, []Tag{{"k", "v"}, {"k", "v"}, {"k", "w"}}); err != nil {
+	if err := svc.Create(ctx, "acct", []string{a, b, a}, []discovery.Tag{{Key: "k", Value: "v"}, {Key: "k", Value: "v"}, {Key: "k", Value: "w"}}); err != nil {
 		t.Fatal(err)
 	}
 	if len(st.ids) != 2 || len(st.tags) != 2 {
@@ -87,7 +87,7 @@ func TestDedupAndDeleteAll(t *testing.T) {
 	if st.tags != nil {
 		t.Fatalf("absent tags should reach the store as nil (delete all), got %v", st.tags)
 	}
-	if err := svc.Delete(ctx, "acct", []string{a}, []Tag{}); err != nil {
+	if err := svc.Delete(ctx, "acct", []string{a}, []discovery.Tag{}); err != nil {
 		t.Fatal(err)
 	}
 	if st.tags == nil || len(st.tags) != 0 {

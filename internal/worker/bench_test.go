@@ -80,7 +80,7 @@ func BenchmarkExportFleet(b *testing.B) {
 	})
 	b.Run("ec2", func(b *testing.B) {
 		benchExports(b, cfg, func([]string) []discovery.ExportTask {
-			return []discovery.ExportTask{{Kind: discovery.KindEC2, Preferences: benchEC2Prefs}}
+			return []discovery.ExportTask{{Kind: discovery.KindEC2, EC2: benchEC2Prefs}}
 		})
 	})
 	b.Run("agent", func(b *testing.B) {
@@ -106,8 +106,8 @@ const benchAccount = "111122223333"
 
 // benchEC2Prefs are Cloud Migration Factory's percentile preferences: every
 // server is sized from its samples and priced in us-west-2.
-const benchEC2Prefs = `{"ec2RecommendationsPreferences":{"enabled":true,"preferredRegion":"us-west-2","tenancy":"SHARED",
-	"cpuPerformanceMetricBasis":{"name":"p50"},"ramPerformanceMetricBasis":{"name":"p40"}}}`
+var benchEC2Prefs = &discovery.EC2Preferences{CPU: discovery.MetricBasis{Name: "p50"}, RAM: discovery.MetricBasis{Name: "p40"},
+	Tenancy: discovery.TenancyShared, PreferredRegion: "us-west-2", PurchasingOption: discovery.PurchaseOnDemand}
 
 // benchEnd is the fleet's last report slot; the virtual clock stands an hour later.
 var benchEnd = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
@@ -290,7 +290,7 @@ func benchExports(b *testing.B, cfg fleet.Config, tasks func(agentIDs []string) 
 			t.Status = discovery.ExportInProgress
 			t.Message = discovery.InProgressMessage
 			t.RequestTime, t.ReadyAt = now, now
-			if err := db.CreateExportTask(ctx, t, nil); err != nil {
+			if _, err := db.CreateExportTask(ctx, t, discovery.ExportAdmission{}); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -19,19 +19,28 @@ import (
 // the callback stops the scan and is returned unchanged. Agent series are read
 // for timestamps in [from, to], both ends included. sqlite.DB implements it.
 type RowSource interface {
-	AgentPerfSamples(ctx context.Context, account, agent string, from, to time.Time, fn func(*exportfile.PerfSample) error) error
-	AgentOSInfo(ctx context.Context, account, agent string, from, to time.Time, fn func(*exportfile.OSInfo) error) error
-	AgentNICs(ctx context.Context, account, agent string, from, to time.Time, fn func(*exportfile.NICSample) error) error
-	AgentProcesses(ctx context.Context, account, agent string, from, to time.Time, fn func(*exportfile.ProcessSample) error) error
-	// AgentConnections reads one direction: exportfile.Outbound or exportfile.Inbound.
-	AgentConnections(ctx context.Context, account, agent, direction string, from, to time.Time, fn func(*exportfile.ConnectionSample) error) error
+	AgentPerfSamples(ctx context.Context, account, agent string, from, to time.Time, fn func(*discovery.PerfSample) error) error
+	AgentOSInfo(ctx context.Context, account, agent string, from, to time.Time, fn func(*discovery.OSInfo) error) error
+	AgentNICs(ctx context.Context, account, agent string, from, to time.Time, fn func(*discovery.NICSample) error) error
+	AgentProcesses(ctx context.Context, account, agent string, from, to time.Time, fn func(*discovery.ProcessSample) error) error
+	// AgentConnections reads one direction: discovery.Outbound or discovery.Inbound.
+	AgentConnections(ctx context.Context, account, agent, direction string, from, to time.Time, fn func(*discovery.ConnectionSample) error) error
 
-	ExportApplications(ctx context.Context, account string, fn func(*exportfile.Application) error) error
-	ExportApplicationServers(ctx context.Context, account string, fn func(*exportfile.AppServer) error) error
-	ExportServers(ctx context.Context, account string, fn func(*exportfile.Server) error) error
-	ExportServerNICs(ctx context.Context, account string, fn func(*exportfile.ServerNIC) error) error
-	ExportServerTags(ctx context.Context, account string, fn func(*exportfile.ServerTag) error) error
-	ExportImportRecords(ctx context.Context, account string, fn func(*exportfile.ImportRecord) error) error
+	ExportApplications(ctx context.Context, account string, fn func(*discovery.Application) error) error
+	ExportApplicationServers(ctx context.Context, account string, fn func(*discovery.ApplicationServer) error) error
+	// ExportServerRows, ExportServerPerformance and ExportVMwareServers
+	// stream the servers by configuration ID with only the fields of
+	// Server.csv, SystemPerformance.csv and VMwareInfo.csv filled (the last
+	// only the servers with a VMware identity).
+	ExportServerRows(ctx context.Context, account string, fn func(*discovery.Server) error) error
+	ExportServerPerformance(ctx context.Context, account string, fn func(*discovery.Server) error) error
+	ExportVMwareServers(ctx context.Context, account string, fn func(*discovery.Server) error) error
+	// EC2Servers streams the servers an EC2 recommendations export sizes,
+	// by configuration ID, each with its agent's samples.
+	EC2Servers(ctx context.Context, account string, fn func(*discovery.EC2Server) error) error
+	ExportServerNICs(ctx context.Context, account string, fn func(*discovery.ServerNIC) error) error
+	ExportServerTags(ctx context.Context, account string, fn func(*discovery.ServerTag) error) error
+	ExportImportTemplateRows(ctx context.Context, account string, fn func(*discovery.ImportTemplateRow) error) error
 }
 
 // DefaultMaxExportBytes is the size limit of an agent export's CSV files
@@ -244,32 +253,32 @@ func (w *Worker) agentRows(ctx context.Context, file, account, agent string, fro
 	rec := make([]string, 0, 24)
 	switch file {
 	case "destinationProcessConnection", "sourceProcessConnection":
-		dir := exportfile.Inbound
+		dir := discovery.Inbound
 		if file == "sourceProcessConnection" {
-			dir = exportfile.Outbound
+			dir = discovery.Outbound
 		}
-		return q.AgentConnections(ctx, account, agent, dir, from, to, func(r *exportfile.ConnectionSample) error {
-			rec = r.Record(account, rec)
+		return q.AgentConnections(ctx, account, agent, dir, from, to, func(r *discovery.ConnectionSample) error {
+			rec = exportfile.ConnectionSampleRecord(account, r, rec)
 			return emit(r.Time, rec)
 		})
 	case "networkInterface":
-		return q.AgentNICs(ctx, account, agent, from, to, func(r *exportfile.NICSample) error {
-			rec = r.Record(account, rec)
+		return q.AgentNICs(ctx, account, agent, from, to, func(r *discovery.NICSample) error {
+			rec = exportfile.NICSampleRecord(account, r, rec)
 			return emit(r.Time, rec)
 		})
 	case "osInfo":
-		return q.AgentOSInfo(ctx, account, agent, from, to, func(r *exportfile.OSInfo) error {
-			rec = r.Record(account, rec)
+		return q.AgentOSInfo(ctx, account, agent, from, to, func(r *discovery.OSInfo) error {
+			rec = exportfile.OSInfoRecord(account, r, rec)
 			return emit(r.Time, rec)
 		})
 	case "process":
-		return q.AgentProcesses(ctx, account, agent, from, to, func(r *exportfile.ProcessSample) error {
-			rec = r.Record(account, rec)
+		return q.AgentProcesses(ctx, account, agent, from, to, func(r *discovery.ProcessSample) error {
+			rec = exportfile.ProcessSampleRecord(account, r, rec)
 			return emit(r.Time, rec)
 		})
 	case "systemPerformance":
-		return q.AgentPerfSamples(ctx, account, agent, from, to, func(r *exportfile.PerfSample) error {
-			rec = r.Record(account, rec)
+		return q.AgentPerfSamples(ctx, account, agent, from, to, func(r *discovery.PerfSample) error {
+			rec = exportfile.PerfSampleRecord(account, r, rec)
 			return emit(r.Time, rec)
 		})
 	}
@@ -354,53 +363,33 @@ func (w *Worker) summaryFiles(ctx context.Context, a *exportfile.Archive, t *dis
 	return nil
 }
 
-// narrowServerSource streams servers with only the fields of one summary
-// file filled, which reads far fewer columns than ExportServers. sqlite.DB
-// implements it; summaryRows falls back to ExportServers for a RowSource
-// that does not.
-type narrowServerSource interface {
-	ExportServerRows(ctx context.Context, account string, fn func(*exportfile.Server) error) error
-	ExportServerPerformance(ctx context.Context, account string, fn func(*exportfile.Server) error) error
-	ExportVMwareServers(ctx context.Context, account string, fn func(*exportfile.Server) error) error
-}
-
 // summaryRows streams the rows of one summary file to emit.
 func (w *Worker) summaryRows(ctx context.Context, file, account string, emit func([]string) error) error {
 	q := w.Queue
 	rec := make([]string, 0, 40)
-	if n, ok := q.(narrowServerSource); ok {
-		switch file {
-		case "Server":
-			return n.ExportServerRows(ctx, account, func(r *exportfile.Server) error { rec = r.ServerRecord(rec); return emit(rec) })
-		case "SystemPerformance":
-			return n.ExportServerPerformance(ctx, account, func(r *exportfile.Server) error { rec = r.PerformanceRecord(rec); return emit(rec) })
-		case "VMwareInfo":
-			return n.ExportVMwareServers(ctx, account, func(r *exportfile.Server) error { rec = r.VMwareRecord(rec); return emit(rec) })
-		}
-	}
 	switch file {
 	case "Application":
-		return q.ExportApplications(ctx, account, func(r *exportfile.Application) error { rec = r.Record(rec); return emit(rec) })
+		return q.ExportApplications(ctx, account, func(r *discovery.Application) error { rec = exportfile.ApplicationRecord(r, rec); return emit(rec) })
 	case "ApplicationResourceAssociation":
-		return q.ExportApplicationServers(ctx, account, func(r *exportfile.AppServer) error { rec = r.Record(rec); return emit(rec) })
-	case "ImportTemplate":
-		return q.ExportImportRecords(ctx, account, func(r *exportfile.ImportRecord) error { rec = r.Record(rec); return emit(rec) })
-	case "NetworkInterface":
-		return q.ExportServerNICs(ctx, account, func(r *exportfile.ServerNIC) error { rec = r.Record(rec); return emit(rec) })
-	case "Server":
-		return q.ExportServers(ctx, account, func(r *exportfile.Server) error { rec = r.ServerRecord(rec); return emit(rec) })
-	case "SystemPerformance":
-		return q.ExportServers(ctx, account, func(r *exportfile.Server) error { rec = r.PerformanceRecord(rec); return emit(rec) })
-	case "Tags":
-		return q.ExportServerTags(ctx, account, func(r *exportfile.ServerTag) error { rec = r.Record(rec); return emit(rec) })
-	case "VMwareInfo":
-		return q.ExportServers(ctx, account, func(r *exportfile.Server) error {
-			if !r.IsVMware() {
-				return nil
-			}
-			rec = r.VMwareRecord(rec)
+		return q.ExportApplicationServers(ctx, account, func(r *discovery.ApplicationServer) error {
+			rec = exportfile.ApplicationServerRecord(r, rec)
 			return emit(rec)
 		})
+	case "ImportTemplate":
+		return q.ExportImportTemplateRows(ctx, account, func(r *discovery.ImportTemplateRow) error {
+			rec = exportfile.ImportTemplateRecord(r, rec)
+			return emit(rec)
+		})
+	case "NetworkInterface":
+		return q.ExportServerNICs(ctx, account, func(r *discovery.ServerNIC) error { rec = exportfile.ServerNICRecord(r, rec); return emit(rec) })
+	case "Server":
+		return q.ExportServerRows(ctx, account, func(r *discovery.Server) error { rec = exportfile.ServerRecord(r, rec); return emit(rec) })
+	case "SystemPerformance":
+		return q.ExportServerPerformance(ctx, account, func(r *discovery.Server) error { rec = exportfile.PerformanceRecord(r, rec); return emit(rec) })
+	case "Tags":
+		return q.ExportServerTags(ctx, account, func(r *discovery.ServerTag) error { rec = exportfile.ServerTagRecord(r, rec); return emit(rec) })
+	case "VMwareInfo":
+		return q.ExportVMwareServers(ctx, account, func(r *discovery.Server) error { rec = exportfile.VMwareRecord(r, rec); return emit(rec) })
 	}
 	return fmt.Errorf("no rows for summary file %q", file)
 }

@@ -9,14 +9,6 @@ import (
 	"github.com/poseidon-ads/poseidon/internal/exportfile"
 )
 
-// EC2Source streams the servers an EC2 recommendations export sizes, by
-// configuration ID, each with its agent's samples; the callback gets a reused
-// struct and must not keep it. sqlite.DB implements it; a Queue that does not
-// fails EC2 exports.
-type EC2Source interface {
-	EC2Servers(ctx context.Context, account string, fn func(*exportfile.EC2Server) error) error
-}
-
 // buildEC2 writes an EC2 recommendations export: one member,
 // EC2InstanceRecommendations.csv at the zip's root, with one row per server
 // (docs/exports.md, "EC2 instance recommendations"). The summary files are
@@ -24,16 +16,11 @@ type EC2Source interface {
 // export is one StartExportTask away.
 func (w *Worker) buildEC2(ctx context.Context, t *discovery.ExportTask) discovery.ExportResult {
 	log := w.Log.With("exportId", t.ID)
-	src, ok := w.Queue.(EC2Source)
-	if !ok {
-		log.ErrorContext(ctx, "the store cannot stream servers for EC2 recommendations")
-		return failed("Export failed: EC2 instance recommendations are not available.")
-	}
-	prefs, err := ec2rec.ParsePreferences(t.Preferences)
-	if err != nil { // the edge validated the request: a stored task is damaged
-		log.ErrorContext(ctx, "parse preferences", "err", err)
+	if t.EC2 == nil || t.EC2.Validate() != nil { // StartExportTask validated them: the stored task is damaged
+		log.ErrorContext(ctx, "the export's EC2 preferences are missing or not valid", "preferences", t.EC2)
 		return failed("Export failed: the export's ec2RecommendationsPreferences could not be read.")
 	}
+	prefs := *t.EC2
 	catalog, err := ec2rec.Catalog()
 	if err != nil {
 		log.ErrorContext(ctx, "instance type catalog", "err", err)
@@ -45,13 +32,14 @@ func (w *Worker) buildEC2(ctx context.Context, t *discovery.ExportTask) discover
 		return failed("Export failed: the EC2 price lists could not be read.")
 	}
 	sizer := ec2rec.NewSizer(catalog, prefs, prices)
-	echo := exportfile.NewEC2Prefs(&prefs)
+	echo := exportfile.NewEC2PreferenceLabels(&prefs)
 	size, err := w.Files.Write(t.AccountID, t.ID, func(out io.Writer) error {
 		a := exportfile.NewArchive(out, t.AccountID, t.RequestTime)
 		rec := make([]string, 0, len(exportfile.EC2Layout.Header))
 		if _, _, err := a.RootCSV(exportfile.EC2Layout, func(cw *exportfile.CSVWriter) error {
-			return src.EC2Servers(ctx, t.AccountID, func(s *exportfile.EC2Server) error {
-				r := sizer.Size(&s.Sizing)
+			return w.Queue.EC2Servers(ctx, t.AccountID, func(s *discovery.EC2Server) error {
+				sizing := ec2rec.ServerOf(s)
+				r := sizer.Size(&sizing)
 				rec = exportfile.EC2Record(s, &r, echo, rec)
 				return cw.Write(rec)
 			})

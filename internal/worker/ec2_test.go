@@ -10,9 +10,8 @@ import (
 )
 
 // ec2Prefs: On-Demand in us-west-2, CPU p50 +20 %, RAM MAX, no T2/T3/T3a.
-const ec2Prefs = `{"ec2RecommendationsPreferences":{"enabled":true,"cpuPerformanceMetricBasis":{"name":"p50","percentageAdjust":20},
-	"ramPerformanceMetricBasis":{"name":"MAX","percentageAdjust":0},"tenancy":"SHARED","excludedInstanceTypes":["t2","t3","t3a"],
-	"preferredRegion":"us-west-2"}}`
+var ec2Prefs = &discovery.EC2Preferences{CPU: discovery.MetricBasis{Name: "p50", Adjust: 20}, RAM: discovery.MetricBasis{Name: "MAX"},
+	Tenancy: discovery.TenancyShared, Excluded: []string{"t2", "t3", "t3a"}, PreferredRegion: "us-west-2", PurchasingOption: discovery.PurchaseOnDemand}
 
 // An EC2 export is one root member, EC2InstanceRecommendations.csv, with one
 // row per server of the account by configuration ID: the server's inventory,
@@ -64,7 +63,7 @@ func TestEC2ExportContents(t *testing.T) {
 		VALUES (?, 'd-server-06', 'huge', 'Linux', 4096, 2048, 1, 1)`, acct)
 	exec(`INSERT INTO servers (account_id, server_id, host_name, num_logical, total_ram_mb, created_ms, updated_ms) VALUES ('999999999999', 'd-server-00', 'foreign', 2, 2048, 1, 1)`)
 
-	_, members := f.export(t, discovery.ExportTask{Kind: discovery.KindEC2, Preferences: ec2Prefs})
+	_, members := f.export(t, discovery.ExportTask{Kind: discovery.KindEC2, EC2: ec2Prefs})
 	if names := slices.Collect(mapKeys(members)); len(names) != 1 || names[0] != "EC2InstanceRecommendations.csv" {
 		t.Fatalf("members %q, want only EC2InstanceRecommendations.csv", names)
 	}
@@ -130,16 +129,19 @@ func TestEC2ExportDedicatedReserved(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
-		name, prefs string
-		want        map[string]string
+		name  string
+		prefs *discovery.EC2Preferences
+		want  map[string]string
 	}{
-		{"dedicated", `{"ec2RecommendationsPreferences":{"enabled":true,"tenancy":"DEDICATED","preferredRegion":"eu-west-1"}}`, map[string]string{
+		{"dedicated", &discovery.EC2Preferences{CPU: discovery.DefaultMetricBasis, RAM: discovery.DefaultMetricBasis, Tenancy: discovery.TenancyDedicated,
+			PreferredRegion: "eu-west-1", PurchasingOption: discovery.PurchaseOnDemand}, map[string]string{
 			"UserPreference.EC2.Tenancy": "DEDICATED", "UserPreference.EC2.PricingModel": "On-Demand", "UserPreference.Region": "Europe (Ireland)",
 			"UserPreference.Recommendation.CPUSizing": "Average", "UserPreference.Recommendation.RAMSizing": "Average",
 			"Recommendation.EC2.Remarks": "No performance data: sized from the server's specification (all vCPUs, all RAM). " +
 				"Prices are known for shared tenancy only: picked by shared-tenancy On-Demand price; the price cells are empty for DEDICATED tenancy."}},
-		{"reserved", `{"ec2RecommendationsPreferences":{"enabled":true,"cpuPerformanceMetricBasis":{"name":"SPEC"},"ramPerformanceMetricBasis":{"name":"p95","percentageAdjust":12.5},
-			"excludedInstanceTypes":["m5.large"],"preferredRegion":"ap-east-2","reservedInstanceOptions":{"purchasingOption":"PARTIAL_UPFRONT","offeringClass":"CONVERTIBLE","termLength":"THREE_YEAR"}}}`, map[string]string{
+		{"reserved", &discovery.EC2Preferences{CPU: discovery.MetricBasis{Name: "SPEC"}, RAM: discovery.MetricBasis{Name: "p95", Adjust: 12.5},
+			Tenancy: discovery.TenancyShared, Excluded: []string{"m5.large"}, PreferredRegion: "ap-east-2",
+			PurchasingOption: "PARTIAL_UPFRONT", OfferingClass: "CONVERTIBLE", TermLength: "THREE_YEAR"}, map[string]string{
 			"UserPreference.EC2.Tenancy": "SHARED", "UserPreference.EC2.PricingModel": "Reserved (Convertible)", "UserPreference.Region": "Asia Pacific (Taipei)",
 			"UserPreference.EC2.PricingModel.ContractTerm": "3 years", "UserPreference.EC2.PricingModel.Payment": "Partial Upfront",
 			"UserPreference.EC2.ExcludedInstances":    "m5.large",
@@ -148,7 +150,7 @@ func TestEC2ExportDedicatedReserved(t *testing.T) {
 				"No On-Demand prices for Asia Pacific (Taipei) (ap-east-2) in poseidon's price data: the smallest fitting type was picked and the price cells are empty."}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, members := f.export(t, discovery.ExportTask{Kind: discovery.KindEC2, Preferences: tc.prefs})
+			_, members := f.export(t, discovery.ExportTask{Kind: discovery.KindEC2, EC2: tc.prefs})
 			rows := csvRows(t, members["EC2InstanceRecommendations.csv"])
 			if len(rows) != 1 {
 				t.Fatalf("%d rows", len(rows))
@@ -179,7 +181,7 @@ func TestEC2ExportDedicatedReserved(t *testing.T) {
 func TestGoldenEC2Export(t *testing.T) {
 	f := newFixture(t)
 	seedGolden(t, f)
-	_, files, members := exportFixed(t, f, "export-00000000-0000-4000-8000-0000000000e2", discovery.ExportTask{Kind: discovery.KindEC2, Preferences: ec2Prefs})
+	_, files, members := exportFixed(t, f, "export-00000000-0000-4000-8000-0000000000e2", discovery.ExportTask{Kind: discovery.KindEC2, EC2: ec2Prefs})
 	if len(files) != 1 || files[0].Name != "EC2InstanceRecommendations.csv" {
 		t.Fatalf("members %d, first %s", len(files), files[0].Name)
 	}

@@ -152,7 +152,8 @@ func TestFaultExportFails(t *testing.T) {
 				task.AgentID = "o-fault"
 			}
 			if tc.kind == discovery.KindEC2 {
-				task.Preferences = `{}`
+				prefs := discovery.DefaultEC2Preferences()
+				task.EC2 = &prefs
 			}
 			added := f.add(t, task)
 			f.drain(t)

@@ -49,7 +49,7 @@ func seedGolden(t *testing.T, f *fixture) []fleet.AgentSummary {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	s0, s1, s2 := agents.ServerID(acct, list[0].AgentID), agents.ServerID(acct, list[1].AgentID), agents.ServerID(acct, list[2].AgentID)
+	s0, s1, s2 := discovery.ServerID(acct, list[0].AgentID), discovery.ServerID(acct, list[1].AgentID), discovery.ServerID(acct, list[2].AgentID)
 	exec(`INSERT INTO applications VALUES (?, 'd-application-0000000000000001', 'storefront', 'web shop, "v2"', 'wave-1', ?, ?)`, acct, created, created+1500)
 	exec(`INSERT INTO applications VALUES (?, 'd-application-0000000000000002', 'backoffice', '', '', ?, ?)`, acct, created, created)
 	exec(`INSERT INTO application_servers VALUES (?, 'd-application-0000000000000001', ?)`, acct, s0)
@@ -75,7 +75,7 @@ func exportFixed(t *testing.T, f *fixture, id string, task discovery.ExportTask)
 	if task.Kind == "" {
 		task.Kind = discovery.KindSummary
 	}
-	if err := f.db.CreateExportTask(t.Context(), &task, nil); err != nil {
+	if _, err := f.db.CreateExportTask(t.Context(), &task, discovery.ExportAdmission{}); err != nil {
 		t.Fatal(err)
 	}
 	f.drain(t)

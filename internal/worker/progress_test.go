@@ -32,7 +32,7 @@ func TestExportProgress(t *testing.T) {
 		want  []string
 	}{
 		{"summary", discovery.ExportTask{}, 0, want(8)},
-		{"ec2", discovery.ExportTask{Kind: discovery.KindEC2, Preferences: `{"ec2RecommendationsPreferences":{"enabled":true}}`}, 0, want(1)},
+		{"ec2", discovery.ExportTask{Kind: discovery.KindEC2, EC2: ptr(discovery.DefaultEC2Preferences())}, 0, want(1)},
 		{"agent", discovery.ExportTask{Kind: discovery.KindAgent, AgentID: "o-1", RequestedStart: tp(t0), RequestedEnd: tp(t0.Add(7 * step))}, 0, want(7)},
 		// Over the size limit the archive is written twice; the message does not go back.
 		{"agent cut by the size limit", discovery.ExportTask{Kind: discovery.KindAgent, AgentID: "o-1", RequestedStart: tp(t0), RequestedEnd: tp(t0.Add(7 * step))}, 4000, want(7)},
@@ -100,3 +100,5 @@ func TestReportExportProgressNeedsLease(t *testing.T) {
 		t.Fatalf("message %q", m)
 	}
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -56,7 +56,7 @@ func (f *fixture) add(t *testing.T, task discovery.ExportTask) *discovery.Export
 	if task.Kind == "" {
 		task.Kind = discovery.KindSummary
 	}
-	if err := f.db.CreateExportTask(t.Context(), &task, nil); err != nil {
+	if _, err := f.db.CreateExportTask(t.Context(), &task, discovery.ExportAdmission{}); err != nil {
 		t.Fatal(err)
 	}
 	return &task

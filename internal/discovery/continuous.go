@@ -1,0 +1,70 @@
+package discovery
+
+import (
+	"errors"
+	"time"
+)
+
+// Continuous export statuses (model ContinuousExportStatus). poseidon
+// reaches START_IN_PROGRESS, ACTIVE, STOP_IN_PROGRESS and INACTIVE; the
+// failure states START_FAILED, STOP_FAILED and ERROR exist in the model only
+// (there is no Firehose, Glue or S3 to fail).
+const (
+	ContinuousStartInProgress = "START_IN_PROGRESS"
+	ContinuousStartFailed     = "START_FAILED"
+	ContinuousActive          = "ACTIVE"
+	ContinuousError           = "ERROR"
+	ContinuousStopInProgress  = "STOP_IN_PROGRESS"
+	ContinuousStopFailed      = "STOP_FAILED"
+	ContinuousInactive        = "INACTIVE"
+)
+
+// ContinuousTransitionTime is how long (virtual clock) START_IN_PROGRESS and
+// STOP_IN_PROGRESS last before ACTIVE and INACTIVE.
+const ContinuousTransitionTime = 10 * time.Second
+
+// ErrContinuousExportStopped is returned by a store asked to stop a
+// continuous export that was stopped before.
+var ErrContinuousExportStopped = errors.New("continuous export already stopped")
+
+// ContinuousExport is one continuous export.
+type ContinuousExport struct {
+	AccountID string
+	ID        string
+	S3Bucket  string
+	Start     time.Time
+	// Stop is zero while the export runs.
+	Stop time.Time
+}
+
+// Status is the export's status at now.
+func (e *ContinuousExport) Status(now time.Time) string {
+	if e.Stop.IsZero() {
+		if now.Before(e.Start.Add(ContinuousTransitionTime)) {
+			return ContinuousStartInProgress
+		}
+		return ContinuousActive
+	}
+	if now.Before(e.Stop.Add(ContinuousTransitionTime)) {
+		return ContinuousStopInProgress
+	}
+	return ContinuousInactive
+}
+
+// ContinuousExportCursor is the keyset position of a page: exports come
+// newest first.
+type ContinuousExportCursor struct {
+	StartMs int64  `json:"s"`
+	ID      string `json:"i"`
+}
+
+// ContinuousExportQuery selects continuous exports of one account, newest
+// first (start time, then ID, descending).
+type ContinuousExportQuery struct {
+	AccountID string
+	// IDs, when not nil, keeps only these export IDs.
+	IDs   []string
+	After *ContinuousExportCursor
+	// Limit 0 means no limit.
+	Limit int
+}
