@@ -31,22 +31,12 @@ func (t batchDeleteTx) BatchDeleteTask(ctx context.Context, id string) (*discove
 
 // ServerAgent implements discovery.BatchDeleteTx.
 func (t batchDeleteTx) ServerAgent(ctx context.Context, id string) (string, error) {
-	var agentID string
-	err := t.tx.QueryRowContext(ctx, `SELECT agent_id FROM servers WHERE account_id = ? AND server_id = ?`, t.account, id).Scan(&agentID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", discovery.ErrNotFound
-	}
-	return agentID, err
+	return t.one(ctx, `SELECT agent_id FROM servers WHERE account_id = ? AND server_id = ?`, t.account, id)
 }
 
 // AgentCollectionStatus implements discovery.BatchDeleteTx.
 func (t batchDeleteTx) AgentCollectionStatus(ctx context.Context, agentID string) (string, error) {
-	var status string
-	err := t.tx.QueryRowContext(ctx, `SELECT collection_status FROM agents WHERE account_id = ? AND agent_id = ?`, t.account, agentID).Scan(&status)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", discovery.ErrNotFound
-	}
-	return status, err
+	return t.one(ctx, `SELECT collection_status FROM agents WHERE account_id = ? AND agent_id = ?`, t.account, agentID)
 }
 
 // ServerProcesses implements discovery.BatchDeleteTx.

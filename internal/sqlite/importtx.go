@@ -17,12 +17,21 @@ type acctTx struct {
 	account string
 }
 
-// firstID returns the single column of the query's first row, or "" when
-// there is none.
-func (t acctTx) firstID(ctx context.Context, q string, args ...any) (string, error) {
-	var id string
-	err := t.tx.QueryRowContext(ctx, q, args...).Scan(&id)
+// one returns the single column of the query's first row, or
+// discovery.ErrNotFound when there is none.
+func (t acctTx) one(ctx context.Context, q string, args ...any) (string, error) {
+	var v string
+	err := t.tx.QueryRowContext(ctx, q, args...).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
+		return "", discovery.ErrNotFound
+	}
+	return v, err
+}
+
+// firstID is one with "" for no row.
+func (t acctTx) firstID(ctx context.Context, q string, args ...any) (string, error) {
+	id, err := t.one(ctx, q, args...)
+	if errors.Is(err, discovery.ErrNotFound) {
 		return "", nil
 	}
 	return id, err
