@@ -2,10 +2,8 @@ package imports_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"testing"
@@ -13,59 +11,14 @@ import (
 
 	"github.com/poseidon-ads/poseidon/internal/discovery"
 	"github.com/poseidon-ads/poseidon/internal/imports"
-	"github.com/poseidon-ads/poseidon/internal/sqlite"
+	"github.com/poseidon-ads/poseidon/internal/sqlite/sqlitetest"
 )
 
-// matchStore is a real SQLite store and a second connection to its file,
-// for fixtures and for reading what the rules wrote.
-type matchStore struct {
-	*sqlite.DB
-	raw *sql.DB
-}
+// matchStore is a real SQLite store with the steps of the runner and of
+// BatchDeleteImportData.
+type matchStore struct{ *sqlitetest.Store }
 
-func openMatchStore(t *testing.T) *matchStore {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "imports.db")
-	db, err := sqlite.Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { raw.Close() })
-	return &matchStore{db, raw}
-}
-
-func (s *matchStore) exec(t *testing.T, q string, args ...any) {
-	t.Helper()
-	if _, err := s.raw.Exec(q, args...); err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-}
-
-func (s *matchStore) strings(t *testing.T, q string, args ...any) []string {
-	t.Helper()
-	rows, err := s.raw.Query(q, args...)
-	if err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	defer rows.Close()
-	out := []string{}
-	for rows.Next() {
-		var v string
-		if err := rows.Scan(&v); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
+func openMatchStore(t *testing.T) *matchStore { return &matchStore{sqlitetest.Open(t)} }
 
 // task starts an in-progress import task of account.
 func (s *matchStore) task(t *testing.T, account, id string) {
@@ -127,13 +80,13 @@ func TestImportRowMatchAndDelete(t *testing.T) {
 	if err := s.deleteData("1", taskA, true, 4); err != nil {
 		t.Fatal(err)
 	}
-	if got := s.strings(t, `SELECT server_id FROM servers WHERE account_id = '1'`); len(got) != 0 {
+	if got := s.Strings(t, `SELECT server_id FROM servers WHERE account_id = '1'`); len(got) != 0 {
 		t.Fatalf("servers left %v", got)
 	}
 	if err := s.deleteData("1", taskA, true, 4); !errors.Is(err, discovery.ErrNotFound) {
 		t.Fatalf("second delete: %v", err)
 	}
-	if got := s.strings(t, `SELECT server_id FROM servers WHERE account_id = '2'`); len(got) != 1 {
+	if got := s.Strings(t, `SELECT server_id FROM servers WHERE account_id = '2'`); len(got) != 1 {
 		t.Fatalf("account 2's servers %v", got)
 	}
 }
@@ -152,8 +105,8 @@ func TestImportRowKeys(t *testing.T) {
 	}
 	// An agent's server whose MAC is stored upper-case with dashes.
 	agent := discovery.ServerPrefix + "0000000000000000a"
-	s.exec(t, `INSERT INTO servers (account_id, server_id, agent_id, host_name, created_ms, updated_ms) VALUES ('1', ?, 'o-agent1', 'db-1', 0, 0)`, agent)
-	s.exec(t, `INSERT INTO network_interfaces (account_id, server_id, name, ip_address, mac_address) VALUES ('1', ?, 'eth0', '10.0.0.9', '00-50-56-AA-BB-CC')`, agent)
+	s.Exec(t, `INSERT INTO servers (account_id, server_id, agent_id, host_name, created_ms, updated_ms) VALUES ('1', ?, 'o-agent1', 'db-1', 0, 0)`, agent)
+	s.Exec(t, `INSERT INTO network_interfaces (account_id, server_id, name, ip_address, mac_address) VALUES ('1', ?, 'eth0', '10.0.0.9', '00-50-56-AA-BB-CC')`, agent)
 
 	for _, c := range []struct {
 		name string
@@ -191,7 +144,7 @@ func TestImportRowMerge(t *testing.T) {
 	s.task(t, "1", task)
 	id := s.mustRow(t, "1", task, &discovery.ImportRow{ExternalID: "x", HostName: "h", OSName: "Linux", OSVersion: "6.1", CPUs: 2, Cores: 4, Logical: 8, RAMMB: 1024.5,
 		VMName: "web", IPs: []string{"10.0.0.1", "10.0.0.2"}, MACs: []string{"02:00:00:00:00:01"}, Applications: []string{"app"}, Wave: "w1", Tags: [][2]string{{"k", "v"}}}, 10).ServerID
-	if got := s.strings(t, `SELECT name || ' ' || ip_address || ' ' || mac_address FROM network_interfaces WHERE account_id = '1' ORDER BY name`); !reflect.DeepEqual(got,
+	if got := s.Strings(t, `SELECT name || ' ' || ip_address || ' ' || mac_address FROM network_interfaces WHERE account_id = '1' ORDER BY name`); !reflect.DeepEqual(got,
 		[]string{"eth0 10.0.0.1 02:00:00:00:00:01", "eth1 10.0.0.2 "}) {
 		t.Fatalf("interfaces %q", got)
 	}
@@ -200,24 +153,24 @@ func TestImportRowMerge(t *testing.T) {
 		t.Fatalf("merge: %+v", r)
 	}
 	want := []string{fmt.Sprintf("%s Import x h Linux 6.2 2 4 8 1024.5 web 10 20", id)}
-	if got := s.strings(t, `SELECT server_id || ' ' || source || ' ' || external_id || ' ' || host_name || ' ' || os_name || ' ' || os_version || ' ' ||
+	if got := s.Strings(t, `SELECT server_id || ' ' || source || ' ' || external_id || ' ' || host_name || ' ' || os_name || ' ' || os_version || ' ' ||
 		num_cpus || ' ' || num_cores || ' ' || num_logical || ' ' || total_ram_mb || ' ' || vm_name || ' ' || created_ms || ' ' || updated_ms FROM servers`); !reflect.DeepEqual(got, want) {
 		t.Fatalf("server %q, want %q", got, want)
 	}
 	// The wave stays when the row gives none.
-	if got := s.strings(t, `SELECT a.name || ' ' || a.wave || ' ' || a.updated_ms FROM applications a JOIN application_servers m USING (account_id, application_id)
+	if got := s.Strings(t, `SELECT a.name || ' ' || a.wave || ' ' || a.updated_ms FROM applications a JOIN application_servers m USING (account_id, application_id)
 		WHERE m.server_id = ? ORDER BY a.name`, id); !reflect.DeepEqual(got, []string{"app w1 10", "other  20"}) {
 		t.Fatalf("applications %q", got)
 	}
 	s.mustRow(t, "1", task, &discovery.ImportRow{HostName: "h", Applications: []string{"app"}, Wave: "w2"}, 30)
-	if got := s.strings(t, `SELECT wave || ' ' || updated_ms FROM applications WHERE name = 'app'`); !reflect.DeepEqual(got, []string{"w2 30"}) {
+	if got := s.Strings(t, `SELECT wave || ' ' || updated_ms FROM applications WHERE name = 'app'`); !reflect.DeepEqual(got, []string{"w2 30"}) {
 		t.Fatalf("wave %q", got)
 	}
-	if got := s.strings(t, `SELECT key || ':' || value || ' ' || created_ms FROM tags WHERE configuration_id = ? ORDER BY 1`, id); !reflect.DeepEqual(got, []string{"k:v 10", "k:w 20"}) {
+	if got := s.Strings(t, `SELECT key || ':' || value || ' ' || created_ms FROM tags WHERE configuration_id = ? ORDER BY 1`, id); !reflect.DeepEqual(got, []string{"k:v 10", "k:w 20"}) {
 		t.Fatalf("tags %q", got)
 	}
 	// One record per server and task: the first says the task created it.
-	if got := s.strings(t, `SELECT server_id || ' ' || created FROM import_records WHERE task_id = ?`, task); !reflect.DeepEqual(got, []string{id + " 1"}) {
+	if got := s.Strings(t, `SELECT server_id || ' ' || created FROM import_records WHERE task_id = ?`, task); !reflect.DeepEqual(got, []string{id + " 1"}) {
 		t.Fatalf("records %q", got)
 	}
 }
@@ -229,7 +182,7 @@ func TestImportRowLimitAndGoneTask(t *testing.T) {
 	s := openMatchStore(t)
 	task := imports.NewID()
 	s.task(t, "1", task)
-	s.exec(t, `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+	s.Exec(t, `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
 		INSERT INTO servers (account_id, server_id, source, host_name, created_ms, updated_ms) SELECT '1', printf('d-server-%017d', i), 'Import', 'h' || i, 0, 0 FROM n`,
 		discovery.MaxImportServers)
 	if r := s.mustRow(t, "1", task, &discovery.ImportRow{HostName: "new"}, 1); !r.LimitReached || r.ServerID != "" {
@@ -239,19 +192,19 @@ func TestImportRowLimitAndGoneTask(t *testing.T) {
 		t.Fatalf("matching at the limit: %+v", r)
 	}
 	// Agent servers do not count.
-	s.exec(t, `UPDATE servers SET source = 'Agent' WHERE server_id = ?`, fmt.Sprintf("d-server-%017d", 1))
+	s.Exec(t, `UPDATE servers SET source = 'Agent' WHERE server_id = ?`, fmt.Sprintf("d-server-%017d", 1))
 	if r := s.mustRow(t, "1", task, &discovery.ImportRow{HostName: "new"}, 1); r.LimitReached || r.ServerID == "" {
 		t.Fatalf("below the limit: %+v", r)
 	}
 
-	s.exec(t, `UPDATE import_tasks SET status = ? WHERE task_id = ?`, discovery.ImportComplete, task)
+	s.Exec(t, `UPDATE import_tasks SET status = ? WHERE task_id = ?`, discovery.ImportComplete, task)
 	if _, err := s.row("1", task, &discovery.ImportRow{HostName: "other"}, 2); !errors.Is(err, discovery.ErrImportTaskGone) {
 		t.Fatalf("finished task: %v", err)
 	}
 	if _, err := s.row("1", imports.NewID(), &discovery.ImportRow{HostName: "other"}, 2); !errors.Is(err, discovery.ErrImportTaskGone) {
 		t.Fatalf("unknown task: %v", err)
 	}
-	if got := s.strings(t, `SELECT server_id FROM servers WHERE host_name = 'other'`); len(got) != 0 {
+	if got := s.Strings(t, `SELECT server_id FROM servers WHERE host_name = 'other'`); len(got) != 0 {
 		t.Fatalf("a gone task wrote %v", got)
 	}
 }
@@ -274,7 +227,7 @@ func TestDeleteImportData(t *testing.T) {
 	}
 	gone, agent, shared := row(a, "gone"), row(a, "agent"), row(a, "shared")
 	row(b, "shared")
-	s.exec(t, `UPDATE servers SET agent_id = 'o-agent1' WHERE server_id = ?`, agent)
+	s.Exec(t, `UPDATE servers SET agent_id = 'o-agent1' WHERE server_id = ?`, agent)
 
 	if err := s.deleteData("1", a, false, 9); err != nil {
 		t.Fatal(err)
@@ -287,7 +240,7 @@ func TestDeleteImportData(t *testing.T) {
 		`SELECT task_id FROM import_records GROUP BY task_id`:                                               {b},
 		`SELECT status || ' ' || deleted_ms || ' ' || hidden FROM import_tasks WHERE task_id = '` + a + `'`: {"DELETE_COMPLETE 9 0"},
 	} {
-		if got := s.strings(t, q); !reflect.DeepEqual(got, want) {
+		if got := s.Strings(t, q); !reflect.DeepEqual(got, want) {
 			t.Errorf("%s = %v, want %v (gone %s)", q, got, want, gone)
 		}
 	}
