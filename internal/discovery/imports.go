@@ -43,14 +43,6 @@ type ImportRow struct {
 	Tags                                                                          [][2]string
 }
 
-// ImportRowResult is what a store did with one ImportRow.
-type ImportRowResult struct {
-	ServerID     string
-	AppsCreated  int
-	AppsAssoc    int
-	LimitReached bool
-}
-
 // ImportTaskFilter is an ImportTaskFilter of DescribeImportTasks.
 type ImportTaskFilter struct {
 	Name   string

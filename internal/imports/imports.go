@@ -22,12 +22,14 @@ type Store interface {
 	ImportTaskByToken(ctx context.Context, account, token string) (*discovery.ImportTask, error)
 	FindImportTasks(ctx context.Context, account string, f []discovery.ImportTaskFilter, after string, limit int) ([]*discovery.ImportTask, error)
 	PendingImportTasks(ctx context.Context, limit int) ([]*discovery.ImportTask, error)
-	ImportRow(ctx context.Context, account, taskID string, r *discovery.ImportRow, nowMS int64) (*discovery.ImportRowResult, error)
 	CountImportRecords(ctx context.Context, account string) (int, error)
 	// FinishImportTask stores a task's outcome, or returns discovery.ErrImportTaskGone if
 	// the task is no longer in progress.
 	FinishImportTask(ctx context.Context, t *discovery.ImportTask) error
-	DeleteImportData(ctx context.Context, account, taskID string, history bool, nowMS int64) error
+	// ImportTx runs fn in one write transaction of the account: it
+	// commits when fn returns nil and rolls back otherwise. ImportRow and
+	// DeleteData decide what it reads and writes.
+	ImportTx(ctx context.Context, account string, fn func(discovery.ImportTx) error) error
 }
 
 // Service is the import use-case layer.
@@ -151,7 +153,9 @@ type DeleteError struct{ TaskID, Code, Description string }
 func (s *Service) Delete(ctx context.Context, account string, ids []string, history bool) ([]DeleteError, error) {
 	var out []DeleteError
 	for _, id := range ids {
-		err := s.Store.DeleteImportData(ctx, account, id, history, s.Now().UnixMilli())
+		err := s.Store.ImportTx(ctx, account, func(tx discovery.ImportTx) error {
+			return DeleteData(ctx, tx, id, history, s.Now())
+		})
 		switch {
 		case errors.Is(err, discovery.ErrNotFound):
 			out = append(out, DeleteError{id, "NOT_FOUND", "The import task " + id + " was not found."})

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -11,6 +10,7 @@ import (
 	"github.com/poseidon-ads/poseidon/internal/imports"
 )
 
+// TestImportStore: a client token names one task.
 func TestImportStore(t *testing.T) {
 	ctx := context.Background()
 	db, _ := openTest(t)
@@ -23,32 +23,6 @@ func TestImportStore(t *testing.T) {
 	got, created, err := db.CreateImportTask(ctx, &b)
 	if err != nil || created || got.ID != a.ID {
 		t.Fatalf("same token: %v %v %v", got, created, err)
-	}
-	row := &discovery.ImportRow{ExternalID: "x", HostName: "h", IPs: []string{"10.0.0.1"}, MACs: []string{"02:00:00:00:00:01"}, Applications: []string{"app"}, Tags: [][2]string{{"k", "v"}}}
-	r1, err := db.ImportRow(ctx, "1", a.ID, row, 2)
-	if err != nil || r1.AppsCreated != 1 {
-		t.Fatalf("row: %v %v", r1, err)
-	}
-	// Matched by IP+MAC, HostName and VMware IDs when no ExternalId.
-	for _, m := range []*discovery.ImportRow{{IPs: []string{"10.0.0.1"}, MACs: []string{"02:00:00:00:00:01"}}, {HostName: "h"}} {
-		r, err := db.ImportRow(ctx, "1", a.ID, m, 3)
-		if err != nil || r.ServerID != r1.ServerID {
-			t.Fatalf("match %+v: %v %v", m, r, err)
-		}
-	}
-	// Other accounts never match.
-	if r, _ := db.ImportRow(ctx, "2", a.ID, row, 3); r.ServerID == r1.ServerID {
-		t.Fatal("matched across accounts")
-	}
-	if err := db.DeleteImportData(ctx, "1", a.ID, true, 4); err != nil {
-		t.Fatal(err)
-	}
-	var n int
-	if err := db.db.QueryRow(`SELECT count(*) FROM servers WHERE account_id='1'`).Scan(&n); err != nil || n != 0 {
-		t.Fatalf("servers left %d %v", n, err)
-	}
-	if err := db.DeleteImportData(ctx, "1", a.ID, true, 4); !errors.Is(err, discovery.ErrNotFound) {
-		t.Fatalf("second delete: %v", err)
 	}
 }
 
