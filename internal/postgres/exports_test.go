@@ -28,44 +28,32 @@ func agentTask(id, agent string, at time.Time) *discovery.ExportTask {
 // once (twice over): the limit of 5 running agent exports admits exactly 5,
 // and refuses the others by that limit.
 func TestExportAdmissionAcrossReplicas(t *testing.T) {
-	url := testSchema(t)
-	const replicas, perReplica = 8, 2
-	dbs := make([]*DB, replicas)
-	for i := range dbs {
-		dbs[i] = openURL(t, url)
-	}
+	const n, perReplica = 8, 2
+	dbs := replicas(t, testSchema(t), n)
 	admission := discovery.ExportAdmission{Limits: []discovery.ExportLimit{
 		{Operation: exports.OpStartExportTask, Kind: discovery.KindAgent, Running: true, Max: 5},
 	}}
 	var (
-		wg       sync.WaitGroup
-		start    = make(chan struct{})
 		mu       sync.Mutex
 		admitted []string
 		refused  []discovery.ExportRefusal
 	)
-	for i, db := range dbs {
-		for j := range perReplica {
-			wg.Go(func() {
-				<-start
-				id := fmt.Sprintf("export-%d-%d", i, j)
-				r, err := db.CreateExportTask(t.Context(), agentTask(id, fmt.Sprintf("o-%d-%d", i, j), t0), admission)
-				mu.Lock()
-				defer mu.Unlock()
-				switch {
-				case err != nil:
-					t.Errorf("replica %d: %v", i, err)
-				case r == nil:
-					admitted = append(admitted, id)
-				default:
-					refused = append(refused, *r)
-				}
-			})
+	atOnce(n*perReplica, func(k int) {
+		i := k % n
+		id := fmt.Sprintf("export-%d", k)
+		r, err := dbs[i].CreateExportTask(t.Context(), agentTask(id, fmt.Sprintf("o-%d", k), t0), admission)
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case err != nil:
+			t.Errorf("replica %d: %v", i, err)
+		case r == nil:
+			admitted = append(admitted, id)
+		default:
+			refused = append(refused, *r)
 		}
-	}
-	close(start)
-	wg.Wait()
-	if len(admitted) != 5 || len(refused) != replicas*perReplica-5 {
+	})
+	if len(admitted) != 5 || len(refused) != n*perReplica-5 {
 		t.Fatalf("admitted %d (%v), refused %d; want 5 admitted", len(admitted), admitted, len(refused))
 	}
 	for _, r := range refused {

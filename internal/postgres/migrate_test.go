@@ -3,7 +3,6 @@ package postgres
 import (
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 )
 
@@ -57,19 +56,10 @@ func TestConcurrentOpensMigrateOnce(t *testing.T) {
 	url := testSchema(t)
 	const replicas = 6
 	var (
-		wg    sync.WaitGroup
-		start = make(chan struct{})
-		dbs   = make([]*DB, replicas)
-		errs  = make([]error, replicas)
+		dbs  = make([]*DB, replicas)
+		errs = make([]error, replicas)
 	)
-	for i := range replicas {
-		wg.Go(func() {
-			<-start
-			dbs[i], errs[i] = Open(t.Context(), url)
-		})
-	}
-	close(start)
-	wg.Wait()
+	atOnce(replicas, func(i int) { dbs[i], errs[i] = Open(t.Context(), url) })
 	for i, err := range errs {
 		if err != nil {
 			t.Fatalf("replica %d: %v", i, err)

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -116,4 +117,30 @@ func count(t testing.TB, db *DB, query string, args ...any) int {
 		t.Fatalf("%s: %v", query, err)
 	}
 	return n
+}
+
+// replicas opens n stores on url, each with a pool of its own, as n
+// poseidon processes would.
+func replicas(t testing.TB, url string, n int) []*DB {
+	t.Helper()
+	dbs := make([]*DB, n)
+	for i := range dbs {
+		dbs[i] = openURL(t, url)
+	}
+	return dbs
+}
+
+// atOnce runs fn(0) to fn(n-1) in goroutines released together, and
+// waits for them all.
+func atOnce(n int, fn func(i int)) {
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			fn(i)
+		})
+	}
+	close(start)
+	wg.Wait()
 }

@@ -141,37 +141,27 @@ func TestTagsPerItemLimit(t *testing.T) {
 // the limit: each count includes the tags committed before it.
 func TestTagsPerItemLimitAcrossReplicas(t *testing.T) {
 	db := invFixture(t)
-	url := withSearchPath(t, testURL(), schemaOf(t, db))
-	const replicas = 6
+	dbs := replicas(t, withSearchPath(t, testURL(), schemaOf(t, db)), 6)
 	var (
-		wg       sync.WaitGroup
-		start    = make(chan struct{})
 		mu       sync.Mutex
 		accepted int
 	)
-	for i := range replicas {
-		other := openURL(t, url)
-		svc := tagService(other, invT0)
-		wg.Go(func() {
-			<-start
-			var ts []discovery.Tag
-			for j := range 10 {
-				ts = append(ts, discovery.Tag{Key: fmt.Sprint("r", i), Value: fmt.Sprint(j)})
-			}
-			err := svc.Create(t.Context(), invA, []string{srv3}, ts)
-			mu.Lock()
-			defer mu.Unlock()
-			var de *discovery.Error
-			switch {
-			case err == nil:
-				accepted++
-			case !errors.As(err, &de) || de.Code != discovery.InvalidParameterValue:
-				t.Errorf("replica %d: %v", i, err)
-			}
-		})
-	}
-	close(start)
-	wg.Wait()
+	atOnce(len(dbs), func(i int) {
+		var ts []discovery.Tag
+		for j := range 10 {
+			ts = append(ts, discovery.Tag{Key: fmt.Sprint("r", i), Value: fmt.Sprint(j)})
+		}
+		err := tagService(dbs[i], invT0).Create(t.Context(), invA, []string{srv3}, ts)
+		mu.Lock()
+		defer mu.Unlock()
+		var de *discovery.Error
+		switch {
+		case err == nil:
+			accepted++
+		case !errors.As(err, &de) || de.Code != discovery.InvalidParameterValue:
+			t.Errorf("replica %d: %v", i, err)
+		}
+	})
 	if n := count(t, db, `SELECT count(*) FROM tags WHERE account_id = $1 AND configuration_id = $2`, invA, srv3); accepted != 3 || n != 30 {
 		t.Fatalf("%d calls accepted, %d tags stored; want 3 and %d", accepted, n, tags.MaxPerItem)
 	}
