@@ -183,31 +183,15 @@ func limitArg(n int) *int {
 }
 
 // FindExportTasks returns up to q.Limit tasks in newest-first keyset order
-// (ties by export ID, descending): a range scan of export_tasks_by_account,
-// or of export_tasks_by_agent with an agent filter.
+// (ties by export ID, descending): a range scan of export_tasks_by_account
+// from the cursor on, or of export_tasks_by_agent with an agent filter.
 func (s *DB) FindExportTasks(ctx context.Context, q discovery.ExportQuery) ([]*discovery.ExportTask, error) {
-	var w where
-	w.add("account_id = $%d", q.AccountID)
-	if q.IDs != nil {
-		if len(q.IDs) == 0 {
-			return nil, nil
-		}
-		w.add("export_id = ANY($%d)", q.IDs)
+	query, args, ok := findExportTasksQuery(q)
+	if !ok {
+		return nil, nil
 	}
-	// The agent sets must all hold: they are intersected first (lists.go).
-	if agents, ok := intersect(q.AgentIDs); ok {
-		if len(agents) == 0 {
-			return nil, nil
-		}
-		w.add("agent_id = ANY($%d)", agents)
-	}
-	if q.After != nil {
-		w.add("(request_time_ms, export_id) < ($%d, $%d)", q.After.RequestTimeMs, q.After.ExportID)
-	}
-	query := `SELECT ` + exportCols + ` FROM export_tasks WHERE ` + w.String() +
-		` ORDER BY request_time_ms DESC, export_id DESC LIMIT ` + w.param(limitArg(q.Limit))
 	var out []*discovery.ExportTask
-	err := eachRow(ctx, s.pool, query, w.args, func(rows pgx.Rows) error {
+	err := eachRow(ctx, s.pool, query, args, func(rows pgx.Rows) error {
 		t, err := scanExport(rows)
 		if err == nil {
 			out = append(out, t)
@@ -215,6 +199,32 @@ func (s *DB) FindExportTasks(ctx context.Context, q discovery.ExportQuery) ([]*d
 		return err
 	})
 	return out, err
+}
+
+// findExportTasksQuery is FindExportTasks' query; ok is false when q
+// selects nothing.
+func findExportTasksQuery(q discovery.ExportQuery) (query string, args []any, ok bool) {
+	var w where
+	w.add("account_id = $%d", q.AccountID)
+	if q.IDs != nil {
+		if len(q.IDs) == 0 {
+			return "", nil, false
+		}
+		w.add("export_id = ANY($%d)", q.IDs)
+	}
+	// The agent sets must all hold: they are intersected first (lists.go).
+	if agents, ok := intersect(q.AgentIDs); ok {
+		if len(agents) == 0 {
+			return "", nil, false
+		}
+		w.add("agent_id = ANY($%d)", agents)
+	}
+	if q.After != nil {
+		w.add("(request_time_ms, export_id) < ($%d, $%d)", q.After.RequestTimeMs, q.After.ExportID)
+	}
+	query = `SELECT ` + exportCols + ` FROM export_tasks WHERE ` + w.String() +
+		` ORDER BY request_time_ms DESC, export_id DESC LIMIT ` + w.param(limitArg(q.Limit))
+	return query, w.args, true
 }
 
 // ClaimExportTask leases the oldest ready, unleased IN_PROGRESS task to owner
