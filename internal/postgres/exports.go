@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -173,15 +171,6 @@ func (s *DB) GetExportTask(ctx context.Context, account, id string) (*discovery.
 	return t, err
 }
 
-// limitArg is the value of a LIMIT parameter: NULL (no limit) for a
-// negative n, as SQLite reads LIMIT -1.
-func limitArg(n int) *int {
-	if n < 0 {
-		return nil
-	}
-	return &n
-}
-
 // FindExportTasks returns up to q.Limit tasks in newest-first keyset order
 // (ties by export ID, descending): a range scan of export_tasks_by_account
 // from the cursor on, or of export_tasks_by_agent with an agent filter.
@@ -328,29 +317,4 @@ func (s *DB) ExpiringExportTasks(ctx context.Context, cutoff time.Time, limit in
 func (s *DB) MarkExportExpired(ctx context.Context, id, message string) error {
 	_, err := s.pool.Exec(ctx, `UPDATE export_tasks SET expired = true, status_message = $1 WHERE export_id = $2`, message, id)
 	return err
-}
-
-// where builds a WHERE clause of terms joined by AND, numbering the
-// parameters: each term has a $%d verb per argument.
-type where struct {
-	terms []string
-	args  []any
-}
-
-func (w *where) add(term string, args ...any) {
-	nums := make([]any, len(args))
-	for i := range args {
-		nums[i] = len(w.args) + i + 1
-	}
-	w.terms = append(w.terms, fmt.Sprintf(term, nums...))
-	w.args = append(w.args, args...)
-}
-
-func (w *where) String() string { return strings.Join(w.terms, " AND ") }
-
-// param appends an argument for a placeholder outside the terms (a LIMIT)
-// and returns the placeholder.
-func (w *where) param(v any) string {
-	w.args = append(w.args, v)
-	return "$" + strconv.Itoa(len(w.args))
 }
