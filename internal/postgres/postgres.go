@@ -30,9 +30,10 @@ type DB struct {
 }
 
 // Open connects to the database at url (a postgres:// URL or a key=value
-// connection string, as pgx reads them) and migrates its schema. Parameters
-// pgx does not know are session settings, so `?search_path=tenant_a` keeps
-// poseidon's tables in schema tenant_a (which must exist).
+// connection string, as pgx reads them) and migrates its schema. The pool
+// takes pgx's parameters (pool_max_conns, ...); parameters pgx does not know
+// are session settings, so `?search_path=tenant_a` keeps poseidon's tables
+// in schema tenant_a (which must exist).
 func Open(ctx context.Context, url string) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
