@@ -124,28 +124,16 @@ func (s *DB) CreateExportTask(ctx context.Context, t *discovery.ExportTask, a di
 	}
 	var refusal *discovery.ExportRefusal
 	err = s.tx(ctx, func(tx *sql.Tx) error {
-		refusal = nil
-		if a.RefuseDuplicate && t.Kind == discovery.KindAgent {
-			id, err := succeededAgentExport(ctx, tx, t.AccountID, t.AgentID, t.RequestedStart, t.RequestedEnd)
-			if err != nil {
-				return err
-			}
-			if id != "" {
-				refusal = &discovery.ExportRefusal{DuplicateOf: id}
-				return nil
-			}
+		var err error
+		refusal, err = a.Admit(t, func() (string, error) {
+			return succeededAgentExport(ctx, tx, t.AccountID, t.AgentID, t.RequestedStart, t.RequestedEnd)
+		}, func(l discovery.ExportLimit) (int, error) {
+			return countExportTasks(ctx, tx, t.AccountID, l)
+		})
+		if err != nil || refusal != nil {
+			return err
 		}
-		for i, l := range a.Limits {
-			n, err := countExportTasks(ctx, tx, t.AccountID, l)
-			if err != nil {
-				return err
-			}
-			if n >= l.Max {
-				refusal = &discovery.ExportRefusal{Limit: i}
-				return nil
-			}
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO export_tasks (`+exportCols+`)
+		_, err = tx.ExecContext(ctx, `INSERT INTO export_tasks (`+exportCols+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 0, 0, 0)`,
 			t.ID, t.AccountID, string(t.Kind), t.Operation, t.AgentID, string(t.Status), t.Message,
 			ms(t.RequestTime), nullMs(t.RequestedStart), nullMs(t.RequestedEnd), ec2, b2i(t.IsTruncated),
