@@ -11,7 +11,6 @@ import (
 
 	"github.com/poseidon-ads/poseidon/internal/discovery"
 	"github.com/poseidon-ads/poseidon/internal/imports"
-	"github.com/poseidon-ads/poseidon/internal/postgres"
 	"github.com/poseidon-ads/poseidon/internal/postgres/pgtest"
 	"github.com/poseidon-ads/poseidon/internal/sqlite/sqlitetest"
 )
@@ -25,34 +24,15 @@ type testStore interface {
 	Strings(t testing.TB, q string, args ...any) []string
 }
 
-// pgStore is a PostgreSQL store with its Raw connection.
-type pgStore struct {
-	*postgres.DB
-	*pgtest.Raw
-}
-
-// stores are the stores the rules run on: SQLite, and PostgreSQL (skipped
-// when the test server is unreachable, unless CI=true).
-var stores = []struct {
-	name string
-	open func(t *testing.T) testStore
-}{
-	{"sqlite", func(t *testing.T) testStore { return sqlitetest.Open(t) }},
-	{"postgres", func(t *testing.T) testStore {
-		db, raw := pgtest.Open(t, postgres.Open)
-		return pgStore{db, raw}
-	}},
-}
-
 // matchStore is a real store with the steps of the runner and of
 // BatchDeleteImportData.
 type matchStore struct{ testStore }
 
-// eachStore runs test on each of stores, in a subtest of its own.
+// eachStore runs test in a subtest per store: SQLite, and PostgreSQL
+// (skipped when its test server is unreachable, unless CI=true).
 func eachStore(t *testing.T, test func(t *testing.T, s *matchStore)) {
-	for _, st := range stores {
-		t.Run(st.name, func(t *testing.T) { test(t, &matchStore{st.open(t)}) })
-	}
+	t.Run("sqlite", func(t *testing.T) { test(t, &matchStore{sqlitetest.Open(t)}) })
+	t.Run("postgres", func(t *testing.T) { test(t, &matchStore{pgtest.Open(t)}) })
 }
 
 // task starts an in-progress import task of account.

@@ -7,24 +7,24 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/poseidon-ads/poseidon/internal/postgres/pgtest"
+	"github.com/poseidon-ads/poseidon/internal/postgres/pgtestdb"
 )
 
-// The tests run on a real PostgreSQL (package pgtest): each in a schema of
+// The tests run on a real PostgreSQL (package pgtestdb): each in a schema of
 // its own, dropped when it ends. Without a reachable server they skip,
 // saying why, except under CI=true, where they fail.
 
-func testURL() string { return pgtest.ServerURL() }
+func testURL() string { return pgtestdb.ServerURL() }
 
 // connectAdmin connects to the test server without a schema of its own.
-func connectAdmin(t testing.TB) *pgx.Conn { return pgtest.Admin(t) }
+func connectAdmin(t testing.TB) *pgx.Conn { return pgtestdb.Admin(t) }
 
 // testSchema returns the test server's URL with a new schema as
 // search_path.
-func testSchema(t testing.TB) string { return pgtest.Schema(t) }
+func testSchema(t testing.TB) string { return pgtestdb.Schema(t) }
 
 func withSearchPath(t testing.TB, base, schema string) string {
-	return pgtest.WithSearchPath(t, base, schema)
+	return pgtestdb.WithSearchPath(t, base, schema)
 }
 
 // openURL opens the store at url, closed when the test ends.
