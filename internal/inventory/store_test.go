@@ -681,9 +681,10 @@ func TestSummary(t *testing.T) {
 }
 
 // TestMergedFiltersMatchEachFilterAlone: several filters on one field and
-// condition, which ListItems merges into one term (so that thousands of
-// filters stay within SQLite's limits), select exactly the items that each
-// filter alone selects, for every filter name and condition of every type.
+// condition, which Where merges into one predicate or the store packs into
+// one term (so that thousands of filters stay within SQLite's limits), select
+// exactly the items that each filter alone selects, for every filter name and
+// condition of every type.
 func TestMergedFiltersMatchEachFilterAlone(t *testing.T) {
 	db, _ := invFixture(t)
 	svc := invService(db)
