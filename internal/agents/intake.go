@@ -18,7 +18,6 @@ const ServerSource = "Agent"
 // planner applies the intake rules to one batch of one account, reading
 // the state they need through an intake transaction.
 type planner struct {
-	ctx     context.Context
 	tx      discovery.IntakeTx
 	account string
 	plan    *discovery.IntakePlan
@@ -38,23 +37,26 @@ type planner struct {
 //   - the data of the other reports goes into the agent's server (merged
 //     with what is stored), its interfaces, processes and connections.
 func planIntake(ctx context.Context, tx discovery.IntakeTx, account string, reports []*discovery.AgentReport, now time.Time) (*discovery.IntakePlan, error) {
-	p := &planner{ctx: ctx, tx: tx, account: account,
+	p := &planner{tx: tx, account: account,
 		plan: &discovery.IntakePlan{Received: now, Verdicts: make([]discovery.ReportVerdict, len(reports))}}
-	groups, err := p.judgeDuplicates(reports)
-	if err != nil || len(groups) == 0 {
-		return p.plan, err
+	groups, err := p.judgeDuplicates(ctx, reports)
+	if err != nil {
+		return nil, err
 	}
-	if err := p.planAgents(groups); err != nil {
+	if len(groups) == 0 {
+		return p.plan, nil
+	}
+	if err := p.planAgents(ctx, groups); err != nil {
 		return nil, err
 	}
 	if len(p.accepted) == 0 {
 		return p.plan, nil
 	}
-	final, err := p.planServers()
+	agentNICs, err := p.planServers(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := p.planProcessesAndConnections(final); err != nil {
+	if err := p.planProcessesAndConnections(ctx, agentNICs); err != nil {
 		return nil, err
 	}
 	return p.plan, nil
@@ -62,12 +64,12 @@ func planIntake(ctx context.Context, tx discovery.IntakeTx, account string, repo
 
 // judgeDuplicates marks the reports taken in before as duplicates and
 // groups the others by agent, each group by time; it fills p.order.
-func (p *planner) judgeDuplicates(reports []*discovery.AgentReport) (map[string][]*discovery.AgentReport, error) {
+func (p *planner) judgeDuplicates(ctx context.Context, reports []*discovery.AgentReport) (map[string][]*discovery.AgentReport, error) {
 	ids := make([]string, len(reports))
 	for i, r := range reports {
 		ids[i] = r.ReportID
 	}
-	seen, err := p.tx.ReportedIDs(p.ctx, ids)
+	seen, err := p.tx.ReportedIDs(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -91,21 +93,21 @@ func (p *planner) judgeDuplicates(reports []*discovery.AgentReport) (map[string]
 
 // planAgents registers or updates the batch's agents, drops the data of
 // stopped agents and of moments already reported, and fills p.accepted.
-func (p *planner) planAgents(groups map[string][]*discovery.AgentReport) error {
+func (p *planner) planAgents(ctx context.Context, groups map[string][]*discovery.AgentReport) error {
 	var moments []discovery.AgentMoment
 	for _, v := range p.plan.Verdicts {
 		if v.Verdict != discovery.ReportDuplicate {
 			moments = append(moments, discovery.AgentMoment{AgentID: v.Report.AgentID, TimeMs: v.Report.TimeMs})
 		}
 	}
-	taken, err := p.tx.MomentsWithData(p.ctx, moments)
+	taken, err := p.tx.MomentsWithData(ctx, moments)
 	if err != nil {
 		return err
 	}
 	if taken == nil {
 		taken = map[discovery.AgentMoment]bool{}
 	}
-	existing, err := p.tx.Agents(p.ctx, p.order)
+	existing, err := p.tx.Agents(ctx, p.order)
 	if err != nil {
 		return err
 	}
@@ -180,22 +182,22 @@ func networkInfo(nics []agentdata.NetworkInterface) []discovery.AgentNetworkInfo
 // changed (its new IPs claim the connections seen before), and the newest
 // report renames a stored server. It returns the interfaces of the
 // batch's agent servers as they are once the plan is applied.
-func (p *planner) planServers() (map[string][]agentdata.NetworkInterface, error) {
+func (p *planner) planServers(ctx context.Context) (map[string][]agentdata.NetworkInterface, error) {
 	var serverIDs []string
 	for _, id := range p.order {
 		if acc := p.accepted[id]; acc != nil {
 			serverIDs = append(serverIDs, acc[0].ServerID)
 		}
 	}
-	stored, err := p.tx.Servers(p.ctx, serverIDs)
+	stored, err := p.tx.Servers(ctx, serverIDs)
 	if err != nil {
 		return nil, err
 	}
-	nics, err := p.tx.NICs(p.ctx, serverIDs)
+	nics, err := p.tx.NICs(ctx, serverIDs)
 	if err != nil {
 		return nil, err
 	}
-	final := make(map[string][]agentdata.NetworkInterface, len(serverIDs))
+	agentNICs := make(map[string][]agentdata.NetworkInterface, len(serverIDs))
 	for _, id := range p.order {
 		acc := p.accepted[id]
 		if acc == nil {
@@ -235,14 +237,14 @@ func (p *planner) planServers() (map[string][]agentdata.NetworkInterface, error)
 		// An imported server is never an agent's: only one that has an
 		// agent ID owns the IPs of its interfaces.
 		if srv == nil || srv.AgentID != "" {
-			final[sid] = set
+			agentNICs[sid] = set
 		}
 		p.plan.Servers = append(p.plan.Servers, serverMerge(id, sid, acc, len(set)))
 		if last := acc[len(acc)-1]; srv != nil && last.TimeMs >= updated && last.Server.HostName != srv.HostName {
 			p.plan.HostNames = append(p.plan.HostNames, discovery.ServerHostName{ServerID: sid, HostName: last.Server.HostName})
 		}
 	}
-	return final, nil
+	return agentNICs, nil
 }
 
 // uniqueNICs sorts interfaces by (name, IP) and keeps the first of each key.
@@ -301,8 +303,8 @@ func serverMerge(agent, sid string, acc []*discovery.AgentReport, numNICs int) d
 // ipOwners returns the agents' servers that own the remote ends of the
 // accepted connections, by IP, ascending, as they are once the plan is
 // applied: the stored owners but the batch's servers, whose interfaces are
-// final.
-func (p *planner) ipOwners(final map[string][]agentdata.NetworkInterface) (map[string][]string, error) {
+// agentNICs.
+func (p *planner) ipOwners(ctx context.Context, agentNICs map[string][]agentdata.NetworkInterface) (map[string][]string, error) {
 	remote := map[string]bool{}
 	for _, acc := range p.accepted {
 		for _, r := range acc {
@@ -323,7 +325,7 @@ func (p *planner) ipOwners(final map[string][]agentdata.NetworkInterface) (map[s
 		ips = append(ips, ip)
 	}
 	slices.Sort(ips)
-	owners, err := p.tx.IPOwners(p.ctx, ips)
+	owners, err := p.tx.IPOwners(ctx, ips)
 	if err != nil {
 		return nil, err
 	}
@@ -337,7 +339,7 @@ func (p *planner) ipOwners(final map[string][]agentdata.NetworkInterface) (map[s
 	for ip, o := range owners {
 		owners[ip] = slices.DeleteFunc(o, func(sid string) bool { return batch[sid] })
 	}
-	for sid, set := range final {
+	for sid, set := range agentNICs {
 		for _, n := range set {
 			if !remote[n.IPAddress] {
 				continue
@@ -367,7 +369,7 @@ func resolve(owners []string, self string) string {
 // the batch's first process list of that agent to process IDs, from the
 // agent's latest stored process list at or before the first such report
 // (agents send processes less often than connections).
-func (p *planner) earlierProcesses() (map[string]map[int]string, error) {
+func (p *planner) earlierProcesses(ctx context.Context) (map[string]map[int]string, error) {
 	var lookups []discovery.ProcessLookup
 	for _, id := range p.order {
 		seen := map[int]bool{}
@@ -393,7 +395,7 @@ func (p *planner) earlierProcesses() (map[string]map[int]string, error) {
 	if len(lookups) == 0 {
 		return out, nil
 	}
-	found, err := p.tx.EarlierProcesses(p.ctx, lookups)
+	found, err := p.tx.EarlierProcesses(ctx, lookups)
 	if err != nil {
 		return nil, err
 	}
@@ -413,12 +415,12 @@ func (p *planner) earlierProcesses() (map[string]map[int]string, error) {
 // the one with its PID in the agent's latest process list up to then. An
 // inbound connection from an agent's server is left out: that agent
 // reports it as outbound.
-func (p *planner) planProcessesAndConnections(final map[string][]agentdata.NetworkInterface) error {
-	owners, err := p.ipOwners(final)
+func (p *planner) planProcessesAndConnections(ctx context.Context, agentNICs map[string][]agentdata.NetworkInterface) error {
+	owners, err := p.ipOwners(ctx, agentNICs)
 	if err != nil {
 		return err
 	}
-	earlier, err := p.earlierProcesses()
+	earlier, err := p.earlierProcesses(ctx)
 	if err != nil {
 		return err
 	}
