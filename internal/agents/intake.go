@@ -424,8 +424,21 @@ func (p *planner) planProcessesAndConnections(ctx context.Context, agentNICs map
 	if err != nil {
 		return err
 	}
-	procs, conns := map[string]int{}, map[string]int{} // index in the plan by ID
 	plan := p.plan
+	// Capacities: an agent's reports mostly repeat its processes and
+	// connections, so each agent's longest lists are a good first guess.
+	var nReports, nProcs, nConns int
+	for _, acc := range p.accepted {
+		var procs, conns int
+		for _, r := range acc {
+			procs, conns = max(procs, len(r.Processes)), max(conns, len(r.Connections))
+		}
+		nReports, nProcs, nConns = nReports+len(acc), nProcs+procs, nConns+conns
+	}
+	plan.Observations = make([]*discovery.AgentReport, 0, nReports)
+	plan.Processes = make([]discovery.ProcessSighting, 0, nProcs)
+	plan.Connections = make([]discovery.ConnectionSighting, 0, nConns)
+	procs, conns := make(map[string]int, nProcs), make(map[string]int, nConns) // index in the plan by ID
 	for _, id := range p.order {
 		acc := p.accepted[id]
 		if acc == nil {
