@@ -1,8 +1,10 @@
 // Package agents implements the agent use cases: taking in batches of agent
 // reports (POST /_poseidon/intake), DescribeAgents, starting and stopping
 // data collection, and BatchDeleteAgents. It validates and normalizes input,
-// derives configuration IDs, leaves persistence to a consumer-owned Store,
-// and forwards accepted reports to continuous exports (Forwarder).
+// derives configuration IDs, holds the intake rules (intake.go: a batch
+// becomes a discovery.IntakePlan that the store applies in the transaction
+// it read from), leaves persistence to a consumer-owned Store, and forwards
+// accepted reports to continuous exports (Forwarder).
 package agents
 
 import (
