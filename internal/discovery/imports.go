@@ -48,3 +48,13 @@ type ImportTaskFilter struct {
 	Name   string
 	Values []string
 }
+
+// ImportTaskQuery selects the visible import tasks of one account, in task
+// ID order. IDs, Statuses and Names, when not nil, keep the tasks whose
+// attribute is one of their values (none when empty).
+type ImportTaskQuery struct {
+	Account              string
+	IDs, Statuses, Names []string
+	After                string // keyset cursor: task IDs after this one; "" from the start
+	Limit                int
+}

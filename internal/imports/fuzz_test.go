@@ -29,7 +29,7 @@ func (s *fuzzStore) CreateImportTask(context.Context, *discovery.ImportTask) (*d
 func (s *fuzzStore) ImportTaskByToken(context.Context, string, string) (*discovery.ImportTask, error) {
 	return nil, errors.New("unused")
 }
-func (s *fuzzStore) FindImportTasks(context.Context, string, []discovery.ImportTaskFilter, string, int) ([]*discovery.ImportTask, error) {
+func (s *fuzzStore) FindImportTasks(context.Context, discovery.ImportTaskQuery) ([]*discovery.ImportTask, error) {
 	return nil, errors.New("unused")
 }
 func (s *fuzzStore) PendingImportTasks(context.Context, int) ([]*discovery.ImportTask, error) {

@@ -201,12 +201,12 @@ func findExportTasksQuery(q discovery.ExportQuery) (query string, args []any, ok
 		}
 		w.add("export_id = ANY($%d)", q.IDs)
 	}
-	// The agent sets must all hold: they are intersected first (lists.go).
-	if agents, ok := intersect(q.AgentIDs); ok {
-		if len(agents) == 0 {
+	// The use case intersected repeated agent filters into one set.
+	if q.AgentIDs != nil {
+		if len(q.AgentIDs) == 0 {
 			return "", nil, false
 		}
-		w.add("agent_id = ANY($%d)", agents)
+		w.add("agent_id = ANY($%d)", q.AgentIDs)
 	}
 	if q.After != nil {
 		w.add("(request_time_ms, export_id) < ($%d, $%d)", q.After.RequestTimeMs, q.After.ExportID)

@@ -51,7 +51,7 @@ func TestExportPagePlan(t *testing.T) {
 		}
 	}
 	// One agent's page reads that agent's tasks only.
-	plan := explain(t, db, discovery.ExportQuery{AccountID: acct, AgentIDs: [][]string{{"o-7"}}, After: deep, Limit: 101})
+	plan := explain(t, db, discovery.ExportQuery{AccountID: acct, AgentIDs: []string{"o-7"}, After: deep, Limit: 101})
 	if !strings.Contains(plan, "export_tasks_by_agent") {
 		t.Errorf("agent page plan\n%s", plan)
 	}
@@ -81,7 +81,7 @@ func BenchmarkFindExportTasks(b *testing.B) {
 	}
 	b.Run("by-agent", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := db.FindExportTasks(ctx, discovery.ExportQuery{AccountID: "111111111111", AgentIDs: [][]string{{"o-1"}}, Limit: 101}); err != nil {
+			if _, err := db.FindExportTasks(ctx, discovery.ExportQuery{AccountID: "111111111111", AgentIDs: []string{"o-1"}, Limit: 101}); err != nil {
 				b.Fatal(err)
 			}
 		}

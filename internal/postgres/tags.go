@@ -116,14 +116,14 @@ func (s *DB) DeleteTags(ctx context.Context, account string, ids []string, ts []
 func (s *DB) FindTags(ctx context.Context, q discovery.TagQuery) ([]discovery.ConfigurationTag, error) {
 	var w where
 	w.add("account_id = $%d", q.Account)
-	// Filters on one column must all hold: their value sets are
-	// intersected into one array parameter (lists.go).
+	// The use case intersected repeated filters into one set per column
+	// (nil: no condition; empty: nothing matches).
 	for _, f := range []struct {
 		col  string
-		sets [][]string
+		vals []string
 	}{{"key", q.Keys}, {"value", q.Values}, {"configuration_id", q.IDs}} {
-		if vals, ok := intersect(f.sets); ok {
-			w.add(f.col+" = ANY($%d)", vals)
+		if f.vals != nil {
+			w.add(f.col+" = ANY($%d)", nonNil(f.vals))
 		}
 	}
 	if c := q.After; c != nil {

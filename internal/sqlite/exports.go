@@ -204,8 +204,7 @@ func (s *DB) FindExportTasks(ctx context.Context, q discovery.ExportQuery) ([]*d
 		where = []string{"account_id = ?"}
 		args  = []any{q.AccountID}
 	)
-	// Lists are one JSON array parameter each; the agent sets, which
-	// must all hold, are intersected first (lists.go).
+	// Lists are one JSON array parameter each.
 	in := func(col string, vals []string) {
 		where = append(where, col+" IN (SELECT value FROM json_each(?))")
 		args = append(args, jsonArray(vals))
@@ -216,11 +215,11 @@ func (s *DB) FindExportTasks(ctx context.Context, q discovery.ExportQuery) ([]*d
 		}
 		in("export_id", q.IDs)
 	}
-	if agents, ok := intersect(q.AgentIDs); ok {
-		if len(agents) == 0 {
+	if q.AgentIDs != nil {
+		if len(q.AgentIDs) == 0 {
 			return nil, nil
 		}
-		in("agent_id", agents)
+		in("agent_id", q.AgentIDs)
 	}
 	if q.After != nil {
 		where = append(where, "(request_time_ms, export_id) < (?, ?)")
@@ -230,7 +229,7 @@ func (s *DB) FindExportTasks(ctx context.Context, q discovery.ExportQuery) ([]*d
 	// With an agent filter, the agent index bounds the scan to that agent's
 	// tasks; the planner would otherwise walk the account index for order.
 	index := ""
-	if len(q.AgentIDs) > 0 && q.IDs == nil {
+	if q.AgentIDs != nil && q.IDs == nil {
 		index = " INDEXED BY export_tasks_by_agent"
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT `+exportCols+` FROM export_tasks`+index+` WHERE `+strings.Join(where, " AND ")+

@@ -4,8 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
-	"slices"
 
 	"github.com/poseidon-ads/poseidon/internal/discovery"
 )
@@ -56,32 +54,21 @@ func (s *DB) CreateImportTask(ctx context.Context, t *discovery.ImportTask) (*di
 	return out, created, err
 }
 
-// FindImportTasks lists visible tasks by task ID after `after`.
-func (s *DB) FindImportTasks(ctx context.Context, account string, fs []discovery.ImportTaskFilter, after string, limit int) ([]*discovery.ImportTask, error) {
-	q := `SELECT ` + importTaskCols + ` FROM import_tasks WHERE account_id = ? AND hidden = 0 AND task_id > ?`
-	args := []any{account, after}
-	// Filters on one column must all hold: their value sets are
-	// intersected into one JSON array parameter (lists.go).
-	cols := []string{"IMPORT_TASK_ID", "STATUS", "NAME"}
-	col := map[string]string{"IMPORT_TASK_ID": "task_id", "STATUS": "status", "NAME": "name"}
-	sets := map[string][][]string{}
-	for _, f := range fs {
-		if _, ok := col[f.Name]; ok {
-			sets[f.Name] = append(sets[f.Name], f.Values)
-			continue
-		}
-		if f.Name == "FILE_CLASSIFICATION" && !slices.Contains(f.Values, "IMPORT_TEMPLATE") {
-			return nil, nil
+// FindImportTasks implements imports.Store.
+func (s *DB) FindImportTasks(ctx context.Context, q discovery.ImportTaskQuery) ([]*discovery.ImportTask, error) {
+	text := `SELECT ` + importTaskCols + ` FROM import_tasks WHERE account_id = ? AND hidden = 0 AND task_id > ?`
+	args := []any{q.Account, q.After}
+	for _, f := range []struct {
+		col  string
+		vals []string
+	}{{"task_id", q.IDs}, {"status", q.Statuses}, {"name", q.Names}} {
+		if f.vals != nil {
+			text += ` AND ` + f.col + ` IN (SELECT value FROM json_each(?))`
+			args = append(args, jsonArray(f.vals))
 		}
 	}
-	for _, name := range cols {
-		if vals, ok := intersect(sets[name]); ok {
-			q += ` AND ` + col[name] + ` IN (SELECT value FROM json_each(?))`
-			args = append(args, jsonArray(vals))
-		}
-	}
-	q += fmt.Sprintf(` ORDER BY task_id LIMIT %d`, limit)
-	return s.importTasks(ctx, q, args...)
+	text += ` ORDER BY task_id LIMIT ?`
+	return s.importTasks(ctx, text, append(args, q.Limit)...)
 }
 
 // PendingImportTasks returns in-progress tasks of every account.
