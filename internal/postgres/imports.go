@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -61,38 +60,24 @@ func (s *DB) CreateImportTask(ctx context.Context, t *discovery.ImportTask) (*di
 	return out, created, nil
 }
 
-// importTaskColumns are the columns the filters of DescribeImportTasks
-// name, in the order their terms are added.
-var importTaskColumns = []struct{ filter, col string }{
-	{"IMPORT_TASK_ID", "task_id"}, {"STATUS", "status"}, {"NAME", "name"},
-}
-
-// FindImportTasks lists the account's visible tasks by task ID after
-// `after`: a range scan of the primary key.
-func (s *DB) FindImportTasks(ctx context.Context, account string, fs []discovery.ImportTaskFilter, after string, limit int) ([]*discovery.ImportTask, error) {
+// FindImportTasks lists the account's visible tasks by task ID after the
+// cursor: a range scan of the primary key. Each list of q, when not nil,
+// is one array parameter.
+func (s *DB) FindImportTasks(ctx context.Context, q discovery.ImportTaskQuery) ([]*discovery.ImportTask, error) {
 	var w where
-	w.add("account_id = $%d", account)
+	w.add("account_id = $%d", q.Account)
 	w.add("NOT hidden")
-	w.add("task_id > $%d", after)
-	// Filters on one column must all hold: their value sets are
-	// intersected into one array parameter (lists.go).
-	sets := map[string][][]string{}
-	for _, f := range fs {
-		if f.Name == "FILE_CLASSIFICATION" {
-			if !slices.Contains(f.Values, "IMPORT_TEMPLATE") {
-				return nil, nil
-			}
-			continue
-		}
-		sets[f.Name] = append(sets[f.Name], f.Values)
-	}
-	for _, c := range importTaskColumns {
-		if vals, ok := intersect(sets[c.filter]); ok {
-			w.add(c.col+" = ANY($%d)", vals)
+	w.add("task_id > $%d", q.After)
+	for _, f := range []struct {
+		col  string
+		vals []string
+	}{{"task_id", q.IDs}, {"status", q.Statuses}, {"name", q.Names}} {
+		if f.vals != nil {
+			w.add(f.col+" = ANY($%d)", f.vals)
 		}
 	}
-	q := `SELECT ` + importTaskCols + ` FROM import_tasks WHERE ` + w.String() + ` ORDER BY task_id LIMIT ` + w.param(limitArg(limit))
-	return s.importTasks(ctx, q, w.args...)
+	text := `SELECT ` + importTaskCols + ` FROM import_tasks WHERE ` + w.String() + ` ORDER BY task_id LIMIT ` + w.param(limitArg(q.Limit))
+	return s.importTasks(ctx, text, w.args...)
 }
 
 // PendingImportTasks returns in-progress tasks of every account, oldest

@@ -81,14 +81,16 @@ func TestImportTaskTokenAcrossReplicas(t *testing.T) {
 	}
 }
 
-// FindImportTasks: filters on one column must all hold, however many there
-// are; visible tasks only, by task ID after the cursor.
+// FindImportTasks: each list keeps the tasks whose attribute it holds
+// (nil: no condition; empty: none), one array parameter however long;
+// visible tasks of the account only, by task ID after the cursor.
 func TestFindImportTasks(t *testing.T) {
 	ctx := t.Context()
 	db := openTest(t)
 	var ids []string
 	for i, name := range []string{"n1", "n2", "n3", "hidden"} {
 		task := newImportTask("1", name, name, int64(i))
+		task.ID = fmt.Sprintf("import-task-%d", i)
 		if _, _, err := db.CreateImportTask(ctx, task); err != nil {
 			t.Fatal(err)
 		}
@@ -98,61 +100,28 @@ func TestFindImportTasks(t *testing.T) {
 		t.Fatal(err)
 	}
 	exec(t, db, `UPDATE import_tasks SET hidden = true WHERE name = 'hidden'`)
-	names := func(fs []discovery.ImportTaskFilter) []string {
-		t.Helper()
-		out := taskNames(t)(db.FindImportTasks(ctx, "1", fs, "", 100))
-		slices.Sort(out)
-		return out
+	long := make([]string, 70000) // more than PostgreSQL's 65,535 parameters
+	for i := range long {
+		long[i] = fmt.Sprintf("made-up-%d", i)
 	}
-	if got := names(nil); !slices.Equal(got, []string{"n1", "n2", "n3"}) {
-		t.Errorf("no filter: %v", got)
-	}
-	// 400 NAME filters hold n2 and n3 and made-up names of their own: one
-	// array parameter of their intersection.
-	fs := make([]discovery.ImportTaskFilter, 400)
-	for i := range fs {
-		fs[i] = discovery.ImportTaskFilter{Name: "NAME", Values: []string{fmt.Sprintf("x-%d", i), "n3", "n2", fmt.Sprintf("y-%d", i)}}
-	}
-	for _, c := range []struct {
-		more []discovery.ImportTaskFilter
-		want []string
-	}{
-		{nil, []string{"n2", "n3"}},
-		{[]discovery.ImportTaskFilter{{Name: "NAME", Values: []string{"n3", "n1"}}, {Name: "IMPORT_TASK_ID", Values: ids}}, []string{"n3"}},
-		{[]discovery.ImportTaskFilter{{Name: "STATUS", Values: []string{discovery.ImportInProgress}}, {Name: "STATUS", Values: []string{discovery.ImportComplete}}}, nil},
+	long[len(long)/2] = "n2"
+	for q, want := range map[*discovery.ImportTaskQuery][]string{
+		{}:                                      {"n1", "n2", "n3"},
+		{Names: []string{}}:                     nil,
+		{Names: long}:                           {"n2"},
+		{IDs: ids}:                              {"n1", "n2", "n3"},
+		{IDs: ids[1:], Names: []string{"n3"}}:   {"n3"},
+		{Statuses: []string{"IMPORT_COMPLETE"}}: nil,
+		{Statuses: []string{discovery.ImportInProgress}, After: ids[0]}: {"n2", "n3"},
+		{After: ids[0], Limit: 1}: {"n2"},
 	} {
-		if got := names(append(slices.Clone(fs), c.more...)); !slices.Equal(got, c.want) {
-			t.Errorf("400 NAME filters and %+v: %v, want %v", c.more, got, c.want)
+		q.Account = "1"
+		if q.Limit == 0 {
+			q.Limit = 100
 		}
-	}
-	if got := names([]discovery.ImportTaskFilter{{Name: "FILE_CLASSIFICATION", Values: []string{"X"}}}); len(got) != 0 {
-		t.Errorf("FILE_CLASSIFICATION without IMPORT_TEMPLATE: %v", got)
-	}
-	if got := names([]discovery.ImportTaskFilter{{Name: "FILE_CLASSIFICATION", Values: []string{"X", "IMPORT_TEMPLATE"}}}); len(got) != 3 {
-		t.Errorf("FILE_CLASSIFICATION IMPORT_TEMPLATE: %v", got)
-	}
-	if got := names([]discovery.ImportTaskFilter{{Name: "IMPORT_TASK_ID", Values: []string{ids[3]}}}); len(got) != 0 {
-		t.Errorf("a hidden task by ID: %v", got)
-	}
-	// Pages in task ID order.
-	visible := slices.Clone(ids[:3])
-	slices.Sort(visible)
-	var paged []string
-	for after := ""; ; {
-		got, err := db.FindImportTasks(ctx, "1", nil, after, 2)
-		if err != nil {
-			t.Fatal(err)
+		if got := taskNames(t)(db.FindImportTasks(ctx, *q)); !slices.Equal(got, want) {
+			t.Errorf("%+v: %v, want %v", *q, got, want)
 		}
-		for _, task := range got {
-			paged = append(paged, task.ID)
-		}
-		if len(got) < 2 {
-			break
-		}
-		after = got[len(got)-1].ID
-	}
-	if !slices.Equal(paged, visible) {
-		t.Errorf("pages %v, want %v", paged, visible)
 	}
 }
 
@@ -183,7 +152,7 @@ func TestImportTaskLifecycle(t *testing.T) {
 	if err := db.FinishImportTask(ctx, &done); err != nil {
 		t.Fatal(err)
 	}
-	got, err := db.FindImportTasks(ctx, "1", []discovery.ImportTaskFilter{{Name: "NAME", Values: []string{"c"}}}, "", 10)
+	got, err := db.FindImportTasks(ctx, discovery.ImportTaskQuery{Account: "1", Names: []string{"c"}, Limit: 10})
 	if err != nil || len(got) != 1 || !reflect.DeepEqual(*got[0], done) {
 		t.Fatalf("finished task %+v %v, want %+v", got, err, done)
 	}
