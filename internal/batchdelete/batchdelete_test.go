@@ -9,8 +9,26 @@ import (
 
 	"github.com/poseidon-ads/poseidon/internal/batchdelete"
 	"github.com/poseidon-ads/poseidon/internal/discovery"
+	"github.com/poseidon-ads/poseidon/internal/postgres/pgtest"
 	"github.com/poseidon-ads/poseidon/internal/sqlite/sqlitetest"
 )
+
+// testStore is a real store with a plain connection to its database for
+// fixtures and for reading what a test wrote. Its SQL is the subset both
+// stores read alike, with ? placeholders.
+type testStore interface {
+	batchdelete.Store
+	Exec(t testing.TB, q string, args ...any)
+	Count(t testing.TB, q string, args ...any) int
+	Strings(t testing.TB, q string, args ...any) []string
+}
+
+// eachStore runs test on the fixture in a subtest per store: SQLite, and
+// PostgreSQL (skipped when its test server is unreachable, unless CI=true).
+func eachStore(t *testing.T, test func(t *testing.T, s testStore)) {
+	t.Run("sqlite", func(t *testing.T) { test(t, fixture(t, sqlitetest.Open(t))) })
+	t.Run("postgres", func(t *testing.T) { test(t, fixture(t, pgtest.Open(t))) })
+}
 
 const (
 	acctA = "111111111111"
@@ -45,13 +63,12 @@ var t0 = time.Date(2016, 10, 28, 23, 44, 0, 0, time.UTC)
 
 func at(d time.Duration) int64 { return t0.Add(d).UnixMilli() }
 
-// fixture fills account A with four servers (srv3 imported, the others
-// agents'), their interfaces, processes, connections, applications, tags
-// and seven agents, and account B with look-alikes that A's deletions must
-// not touch.
-func fixture(t *testing.T) *sqlitetest.Store {
+// fixture fills s with account A's four servers (srv3 imported, the
+// others agents'), their interfaces, processes, connections, applications,
+// tags and seven agents, and account B's look-alikes that A's deletions
+// must not touch.
+func fixture(t *testing.T, s testStore) testStore {
 	t.Helper()
-	s := sqlitetest.Open(t)
 	for _, r := range [][]any{
 		{acctA, srv1, "o-agent0000000001", "Agent", "web-1.example.com"},
 		{acctA, srv2, "o-agent0000000002", "Agent", "db-1.example.com"},
@@ -111,7 +128,7 @@ func fixture(t *testing.T) *sqlitetest.Store {
 
 // runTask starts a task through the service, runs the pending tasks and
 // returns the task as Describe shows it.
-func runTask(t *testing.T, s *sqlitetest.Store, now time.Time, ids ...string) *discovery.BatchDeleteTask {
+func runTask(t *testing.T, s testStore, now time.Time, ids ...string) *discovery.BatchDeleteTask {
 	t.Helper()
 	ctx := context.Background()
 	svc := batchdelete.New(s, func() time.Time { return now }, nil)
@@ -140,73 +157,74 @@ func runTask(t *testing.T, s *sqlitetest.Store, now time.Time, ids ...string) *d
 }
 
 func TestBatchDeleteServers(t *testing.T) {
-	s := fixture(t)
-	now := t0.Add(100 * time.Hour)
-	for _, agent := range []string{"o-agent0000000001", "o-agent0000000002"} {
-		s.Exec(t, `INSERT INTO perf_samples VALUES (?,?,?, 0,0,0,0,0,0, 1,1,1,1,1, 0, 1,1, 1,1)`, acctA, agent, at(0))
-		s.Exec(t, `INSERT INTO system_observations (account_id, agent_id, ts_ms) VALUES (?,?,?)`, acctA, agent, at(0))
-	}
-	s.Exec(t, `INSERT INTO tags (account_id, configuration_id, key, value, created_ms) VALUES (?, ?, 'k', 'v', 0), (?, ?, 'k', 'v', 0)`,
-		acctA, procNginx, acctA, discovery.ConnectionPrefix+conn1)
-
-	// An imported server: only its connection goes.
-	task := runTask(t, s, now, srv3)
-	if !reflect.DeepEqual(task.Deleted, []string{srv3}) || len(task.Failures) != 0 || len(task.Warnings) != 0 {
-		t.Fatalf("srv3 task: %+v", task)
-	}
-	if got := s.Strings(t, `SELECT connection_id FROM connections WHERE account_id = ? ORDER BY 1`, acctA); !reflect.DeepEqual(got, []string{conn1, conn2, conn3, conn4, conn5, conn6, conn8}) {
-		t.Fatalf("connections after srv3: %v", got)
-	}
-	// Account B's srv3 membership and tag are B's.
-	if s.Count(t, `SELECT count(*) FROM application_servers WHERE account_id = ? AND server_id = ?`, acctB, srv3) != 1 ||
-		s.Count(t, `SELECT count(*) FROM tags WHERE account_id = ? AND configuration_id = ?`, acctB, srv3) != 1 {
-		t.Fatal("deleting A's srv3 touched account B")
-	}
-
-	// srv1's agent still collects: deleted with a warning. A process ID, an
-	// unknown server, B's server and a duplicate fail or collapse.
-	task = runTask(t, s, now, srv1, procNginx, "d-server-0000000000000dead", srvB, srv1)
-	if !reflect.DeepEqual(task.Requested, []string{srv1, procNginx, "d-server-0000000000000dead", srvB}) {
-		t.Fatalf("requested = %v", task.Requested)
-	}
-	if !reflect.DeepEqual(task.Deleted, []string{srv1}) {
-		t.Fatalf("deleted = %v", task.Deleted)
-	}
-	want := []discovery.BatchDeleteFailure{discovery.BatchDeleteNotFound(procNginx), discovery.BatchDeleteNotFound("d-server-0000000000000dead"), discovery.BatchDeleteNotFound(srvB)}
-	if !reflect.DeepEqual(task.Failures, want) || task.Failures[0].StatusCode != 404 {
-		t.Fatalf("failures = %+v", task.Failures)
-	}
-	if !reflect.DeepEqual(task.Warnings, []discovery.BatchDeleteWarning{discovery.BatchDeleteStillCollecting(srv1, "o-agent0000000001")}) {
-		t.Fatalf("warnings = %+v", task.Warnings)
-	}
-
-	for q, want := range map[string][]string{
-		`SELECT server_id FROM servers WHERE account_id = ? ORDER BY 1`:                           {srv2, srv4},
-		`SELECT process_id FROM processes WHERE account_id = ? ORDER BY 1`:                        {procPG},
-		`SELECT connection_id FROM connections WHERE account_id = ? ORDER BY 1`:                   {},
-		`SELECT DISTINCT server_id FROM network_interfaces WHERE account_id = ? ORDER BY 1`:       {srv2, srv4},
-		`SELECT application_id || ' ' || server_id FROM application_servers WHERE account_id = ?`: {app1 + " " + srv2},
-		`SELECT configuration_id || ' ' || key FROM tags WHERE account_id = ? ORDER BY 1`:         {srv2 + " env"},
-		`SELECT DISTINCT agent_id FROM perf_samples WHERE account_id = ?`:                         {"o-agent0000000002"},
-		`SELECT DISTINCT agent_id FROM system_observations WHERE account_id = ?`:                  {"o-agent0000000002"},
-	} {
-		if got := s.Strings(t, q, acctA); !reflect.DeepEqual(got, want) {
-			t.Errorf("%s = %v, want %v", q, got, want)
+	eachStore(t, func(t *testing.T, s testStore) {
+		now := t0.Add(100 * time.Hour)
+		for _, agent := range []string{"o-agent0000000001", "o-agent0000000002"} {
+			s.Exec(t, `INSERT INTO perf_samples VALUES (?,?,?, 0,0,0,0,0,0, 1,1,1,1,1, 0, 1,1, 1,1)`, acctA, agent, at(0))
+			s.Exec(t, `INSERT INTO system_observations (account_id, agent_id, ts_ms) VALUES (?,?,?)`, acctA, agent, at(0))
 		}
-	}
-	// The applications that lost a server changed then; the others did not.
-	end := now.Add(time.Second).UnixMilli()
-	if s.Count(t, `SELECT count(*) FROM applications WHERE account_id = ? AND updated_ms = ?`, acctA, end) != 2 ||
-		s.Count(t, `SELECT updated_ms FROM applications WHERE account_id = ? AND application_id = ?`, acctA, app3) != int(at(28*time.Hour)) {
-		t.Fatal("application updated times")
-	}
-	// Agents stay; account B is untouched.
-	if n := s.Count(t, `SELECT count(*) FROM agents WHERE account_id = ?`, acctA); n != 7 {
-		t.Fatalf("agents = %d", n)
-	}
-	if s.Count(t, `SELECT count(*) FROM servers WHERE account_id = ?`, acctB) != 1 || s.Count(t, `SELECT count(*) FROM connections WHERE account_id = ?`, acctB) != 1 {
-		t.Fatal("account B changed")
-	}
+		s.Exec(t, `INSERT INTO tags (account_id, configuration_id, key, value, created_ms) VALUES (?, ?, 'k', 'v', 0), (?, ?, 'k', 'v', 0)`,
+			acctA, procNginx, acctA, discovery.ConnectionPrefix+conn1)
+
+		// An imported server: only its connection goes.
+		task := runTask(t, s, now, srv3)
+		if !reflect.DeepEqual(task.Deleted, []string{srv3}) || len(task.Failures) != 0 || len(task.Warnings) != 0 {
+			t.Fatalf("srv3 task: %+v", task)
+		}
+		if got := s.Strings(t, `SELECT connection_id FROM connections WHERE account_id = ? ORDER BY 1`, acctA); !reflect.DeepEqual(got, []string{conn1, conn2, conn3, conn4, conn5, conn6, conn8}) {
+			t.Fatalf("connections after srv3: %v", got)
+		}
+		// Account B's srv3 membership and tag are B's.
+		if s.Count(t, `SELECT count(*) FROM application_servers WHERE account_id = ? AND server_id = ?`, acctB, srv3) != 1 ||
+			s.Count(t, `SELECT count(*) FROM tags WHERE account_id = ? AND configuration_id = ?`, acctB, srv3) != 1 {
+			t.Fatal("deleting A's srv3 touched account B")
+		}
+
+		// srv1's agent still collects: deleted with a warning. A process ID, an
+		// unknown server, B's server and a duplicate fail or collapse.
+		task = runTask(t, s, now, srv1, procNginx, "d-server-0000000000000dead", srvB, srv1)
+		if !reflect.DeepEqual(task.Requested, []string{srv1, procNginx, "d-server-0000000000000dead", srvB}) {
+			t.Fatalf("requested = %v", task.Requested)
+		}
+		if !reflect.DeepEqual(task.Deleted, []string{srv1}) {
+			t.Fatalf("deleted = %v", task.Deleted)
+		}
+		want := []discovery.BatchDeleteFailure{discovery.BatchDeleteNotFound(procNginx), discovery.BatchDeleteNotFound("d-server-0000000000000dead"), discovery.BatchDeleteNotFound(srvB)}
+		if !reflect.DeepEqual(task.Failures, want) || task.Failures[0].StatusCode != 404 {
+			t.Fatalf("failures = %+v", task.Failures)
+		}
+		if !reflect.DeepEqual(task.Warnings, []discovery.BatchDeleteWarning{discovery.BatchDeleteStillCollecting(srv1, "o-agent0000000001")}) {
+			t.Fatalf("warnings = %+v", task.Warnings)
+		}
+
+		for q, want := range map[string][]string{
+			`SELECT server_id FROM servers WHERE account_id = ? ORDER BY 1`:                           {srv2, srv4},
+			`SELECT process_id FROM processes WHERE account_id = ? ORDER BY 1`:                        {procPG},
+			`SELECT connection_id FROM connections WHERE account_id = ? ORDER BY 1`:                   {},
+			`SELECT DISTINCT server_id FROM network_interfaces WHERE account_id = ? ORDER BY 1`:       {srv2, srv4},
+			`SELECT application_id || ' ' || server_id FROM application_servers WHERE account_id = ?`: {app1 + " " + srv2},
+			`SELECT configuration_id || ' ' || key FROM tags WHERE account_id = ? ORDER BY 1`:         {srv2 + " env"},
+			`SELECT DISTINCT agent_id FROM perf_samples WHERE account_id = ?`:                         {"o-agent0000000002"},
+			`SELECT DISTINCT agent_id FROM system_observations WHERE account_id = ?`:                  {"o-agent0000000002"},
+		} {
+			if got := s.Strings(t, q, acctA); !reflect.DeepEqual(got, want) {
+				t.Errorf("%s = %v, want %v", q, got, want)
+			}
+		}
+		// The applications that lost a server changed then; the others did not.
+		end := now.Add(time.Second).UnixMilli()
+		if s.Count(t, `SELECT count(*) FROM applications WHERE account_id = ? AND updated_ms = ?`, acctA, end) != 2 ||
+			s.Count(t, `SELECT updated_ms FROM applications WHERE account_id = ? AND application_id = ?`, acctA, app3) != int(at(28*time.Hour)) {
+			t.Fatal("application updated times")
+		}
+		// Agents stay; account B is untouched.
+		if n := s.Count(t, `SELECT count(*) FROM agents WHERE account_id = ?`, acctA); n != 7 {
+			t.Fatalf("agents = %d", n)
+		}
+		if s.Count(t, `SELECT count(*) FROM servers WHERE account_id = ?`, acctB) != 1 || s.Count(t, `SELECT count(*) FROM connections WHERE account_id = ?`, acctB) != 1 {
+			t.Fatal("account B changed")
+		}
+	})
 }
 
 // wantCode fails the test unless err is a *discovery.Error of code.
@@ -219,34 +237,35 @@ func wantCode(t *testing.T, err error, code discovery.ErrorCode) {
 }
 
 func TestBatchDeleteStartErrors(t *testing.T) {
-	s := fixture(t)
-	ctx := context.Background()
-	svc := batchdelete.New(s, func() time.Time { return t0 }, nil)
-	many := make([]string, batchdelete.MaxIDs+1)
-	for i := range many {
-		many[i] = srv1
-	}
-	for _, c := range []struct {
-		typ  string
-		ids  []string
-		code discovery.ErrorCode
-	}{
-		{"SERVER", many, discovery.LimitExceeded},
-		{"SERVER", nil, discovery.InvalidParameterValue},
-		{"PROCESS", []string{procNginx}, discovery.InvalidParameterValue},
-	} {
-		_, err := svc.Start(ctx, acctA, c.typ, c.ids)
-		wantCode(t, err, c.code)
-	}
-	if _, err := svc.Start(ctx, acctA, "SERVER", many[:batchdelete.MaxIDs]); err != nil {
-		t.Fatalf("200 IDs: %v", err)
-	}
-	if n := s.Count(t, `SELECT count(*) FROM batch_delete_tasks`); n != 1 {
-		t.Fatalf("tasks stored = %d", n)
-	}
-	_, err := svc.Describe(ctx, acctA, "00000000-0000-0000-0000-000000000000")
-	wantCode(t, err, discovery.InvalidParameterValue)
-	id, _ := svc.Start(ctx, acctA, "SERVER", []string{srv1})
-	_, err = svc.Describe(ctx, acctB, id)
-	wantCode(t, err, discovery.InvalidParameterValue)
+	eachStore(t, func(t *testing.T, s testStore) {
+		ctx := context.Background()
+		svc := batchdelete.New(s, func() time.Time { return t0 }, nil)
+		many := make([]string, batchdelete.MaxIDs+1)
+		for i := range many {
+			many[i] = srv1
+		}
+		for _, c := range []struct {
+			typ  string
+			ids  []string
+			code discovery.ErrorCode
+		}{
+			{"SERVER", many, discovery.LimitExceeded},
+			{"SERVER", nil, discovery.InvalidParameterValue},
+			{"PROCESS", []string{procNginx}, discovery.InvalidParameterValue},
+		} {
+			_, err := svc.Start(ctx, acctA, c.typ, c.ids)
+			wantCode(t, err, c.code)
+		}
+		if _, err := svc.Start(ctx, acctA, "SERVER", many[:batchdelete.MaxIDs]); err != nil {
+			t.Fatalf("200 IDs: %v", err)
+		}
+		if n := s.Count(t, `SELECT count(*) FROM batch_delete_tasks`); n != 1 {
+			t.Fatalf("tasks stored = %d", n)
+		}
+		_, err := svc.Describe(ctx, acctA, "00000000-0000-0000-0000-000000000000")
+		wantCode(t, err, discovery.InvalidParameterValue)
+		id, _ := svc.Start(ctx, acctA, "SERVER", []string{srv1})
+		_, err = svc.Describe(ctx, acctB, id)
+		wantCode(t, err, discovery.InvalidParameterValue)
+	})
 }

@@ -6,7 +6,7 @@ import (
 )
 
 // An inventory written with SQL, as internal/sqlite's tests write theirs
-// (intake and imports are not ported to this store yet).
+// (intake is not ported to this store yet).
 
 const (
 	invA = "111111111111"

@@ -6,10 +6,12 @@
 //
 // Where SQLite relies on having one writer, this store relies on what
 // PostgreSQL gives every client: a check that must not race with another
-// writer (an export limit, a tag count, one running continuous export) runs
-// in a transaction that first takes the account's advisory lock
-// (lockAccount), and migrations run under a session advisory lock, so
-// replicas starting at once migrate a schema once.
+// writer (an export limit, a tag count, one running continuous export, an
+// import task's client token) runs in a transaction that first takes the
+// account's advisory lock (lockAccount), and so do the typed transactions
+// a use case decides in (discovery.ImportTx, discovery.BatchDeleteTx);
+// migrations run under a session advisory lock, so replicas starting at
+// once migrate a schema once.
 package postgres
 
 import (
