@@ -1,7 +1,8 @@
 // Package batchdelete implements StartBatchDeleteConfigurationTask and
 // DescribeBatchDeleteConfigurationTask. Start validates and records a task
-// (INITIALIZING); a Runner deletes the servers later, off the request path,
-// each task in one store transaction, and completes it.
+// (INITIALIZING) with its job; a Runner, the job's handler, deletes the
+// servers later, off the request path, each task in one store transaction,
+// and completes it.
 package batchdelete
 
 import (
@@ -25,14 +26,16 @@ const (
 
 // Store persists tasks and applies them. sqlite.DB implements it.
 type Store interface {
+	// InsertBatchDeleteTask stores t and its batch delete job, in one
+	// transaction.
 	InsertBatchDeleteTask(ctx context.Context, t *discovery.BatchDeleteTask) error
 	// BatchDeleteTask returns discovery.ErrNotFound for an unknown task.
 	BatchDeleteTask(ctx context.Context, account, id string) (*discovery.BatchDeleteTask, error)
-	// PendingBatchDeleteTasks lists unfinished tasks of every account, oldest first.
-	PendingBatchDeleteTasks(ctx context.Context, limit int) ([]*discovery.BatchDeleteTask, error)
 	// ExecuteBatchDeleteTask deletes the task's servers and completes it,
-	// in one transaction; a task already finished is left as is.
-	ExecuteBatchDeleteTask(ctx context.Context, account, id string, endMs int64) error
+	// in one transaction under the lease of its job (discovery.ErrLeaseLost
+	// if the job was taken over); a task gone or already finished is left
+	// as is.
+	ExecuteBatchDeleteTask(ctx context.Context, l discovery.Lease, account, id string, endMs int64) error
 }
 
 // Service is the use-case layer of the two operations.

@@ -16,17 +16,22 @@ import (
 
 // Store is the persistence the service needs.
 type Store interface {
-	CreateImportTask(ctx context.Context, t *discovery.ImportTask) (*discovery.ImportTask, bool, error) // existing task for the token, created?
+	// CreateImportTask stores t and its import job in one transaction, or
+	// returns the existing task of t's client token (created false).
+	CreateImportTask(ctx context.Context, t *discovery.ImportTask) (*discovery.ImportTask, bool, error)
 	// ImportTaskByToken returns the account's task started with a client
 	// request token, or discovery.ErrNotFound.
 	ImportTaskByToken(ctx context.Context, account, token string) (*discovery.ImportTask, error)
 	FindImportTasks(ctx context.Context, account string, f []discovery.ImportTaskFilter, after string, limit int) ([]*discovery.ImportTask, error)
-	PendingImportTasks(ctx context.Context, limit int) ([]*discovery.ImportTask, error)
+	// ImportTask returns a task of the account (also one deleted with its
+	// history), or discovery.ErrNotFound.
+	ImportTask(ctx context.Context, account, id string) (*discovery.ImportTask, error)
 	ImportRow(ctx context.Context, account, taskID string, r *discovery.ImportRow, nowMS int64) (*discovery.ImportRowResult, error)
 	CountImportRecords(ctx context.Context, account string) (int, error)
-	// FinishImportTask stores a task's outcome, or returns discovery.ErrImportTaskGone if
-	// the task is no longer in progress.
-	FinishImportTask(ctx context.Context, t *discovery.ImportTask) error
+	// FinishImportTask stores a task's outcome under the lease of its job,
+	// or returns discovery.ErrImportTaskGone if the task is no longer in
+	// progress, discovery.ErrLeaseLost if the job was taken over.
+	FinishImportTask(ctx context.Context, l discovery.Lease, t *discovery.ImportTask) error
 	DeleteImportData(ctx context.Context, account, taskID string, history bool, nowMS int64) error
 }
 
@@ -47,7 +52,8 @@ type Service struct {
 	// Hosts are the hosts http(s):// URLs may fetch from; nil turns
 	// http(s) off.
 	Hosts *Hosts
-	Wake  chan struct{}
+	// Wake, if not nil, tells the job queue a task was started.
+	Wake func()
 }
 
 func invalid(format string, args ...any) error {
@@ -86,10 +92,7 @@ func (s *Service) Start(ctx context.Context, account, token, name, importURL str
 		return sameRequest(got, token, name, importURL)
 	}
 	if s.Wake != nil {
-		select {
-		case s.Wake <- struct{}{}:
-		default:
-		}
+		s.Wake()
 	}
 	return got, nil
 }

@@ -27,14 +27,18 @@ func jsonText(v any) string {
 	return string(b)
 }
 
-// InsertBatchDeleteTask implements batchdelete.Store.
+// InsertBatchDeleteTask implements batchdelete.Store: the task and its job,
+// in one transaction.
 func (s *DB) InsertBatchDeleteTask(ctx context.Context, t *discovery.BatchDeleteTask) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO batch_delete_tasks
 			(account_id, task_id, configuration_type, status, start_ms, requested, seq)
 			VALUES (?, ?, ?, ?, ?, ?, (SELECT coalesce(max(seq), 0) + 1 FROM batch_delete_tasks))`,
 			t.AccountID, t.ID, t.ConfigurationType, string(t.Status), t.Start.UnixMilli(), jsonText(nonNil(t.Requested)))
-		return err
+		if err != nil {
+			return err
+		}
+		return enqueue(ctx, tx, discovery.JobBatchDelete, t.AccountID, t.ID, t.Start, t.Start)
 	})
 }
 
@@ -92,28 +96,15 @@ func (s *DB) BatchDeleteTask(ctx context.Context, account, id string) (*discover
 	return t, err
 }
 
-// PendingBatchDeleteTasks implements batchdelete.Store.
-func (s *DB) PendingBatchDeleteTasks(ctx context.Context, limit int) ([]*discovery.BatchDeleteTask, error) {
-	var out []*discovery.BatchDeleteTask
-	err := eachRow(ctx, s.db, `SELECT `+batchDeleteCols+` FROM batch_delete_tasks
-		WHERE status IN ('INITIALIZING', 'VALIDATING', 'DELETING') ORDER BY status, seq LIMIT ?`, []any{limit},
-		func(rows *sql.Rows) error {
-			t, err := scanBatchDelete(rows)
-			if err == nil {
-				out = append(out, t)
-			}
-			return err
-		})
-	return out, err
-}
-
 // ExecuteBatchDeleteTask implements batchdelete.Store. Each requested server
 // goes with its network interfaces, processes, the connections either of
 // whose ends is the server or one of its processes, the tags of all of them,
 // its application memberships (the applications' updated time moves to
-// endMs) and its agent's time series. The agent itself stays.
-func (s *DB) ExecuteBatchDeleteTask(ctx context.Context, account, id string, endMs int64) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+// endMs) and its agent's time series. The agent itself stays. It runs under
+// the lease of the task's job, checked in the same transaction; a task gone
+// or already finished is left as it is.
+func (s *DB) ExecuteBatchDeleteTask(ctx context.Context, l discovery.Lease, account, id string, endMs int64) error {
+	return s.leased(ctx, l, func(tx *sql.Tx) error {
 		t, err := scanBatchDelete(tx.QueryRowContext(ctx, `SELECT `+batchDeleteCols+` FROM batch_delete_tasks
 			WHERE account_id = ? AND task_id = ?`, account, id))
 		if errors.Is(err, sql.ErrNoRows) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/poseidon-ads/poseidon/internal/batchdelete"
 	"github.com/poseidon-ads/poseidon/internal/discovery"
+	"github.com/poseidon-ads/poseidon/internal/queue"
 )
 
 func bdCount(t *testing.T, db *DB, q string, args ...any) int {
@@ -50,12 +51,15 @@ func runTask(t *testing.T, db *DB, now time.Time, ids ...string) *discovery.Batc
 	if task, err := svc.Describe(ctx, invA, id); err != nil || task.Status != discovery.BatchDeleteInitializing || !task.End.IsZero() {
 		t.Fatalf("before run: %+v, %v", task, err)
 	}
-	r := &batchdelete.Runner{Store: db, Now: func() time.Time { return now.Add(time.Second) }}
-	if n, err := r.RunPending(ctx); err != nil || n != 1 {
-		t.Fatalf("RunPending = %d, %v", n, err)
+	later := func() time.Time { return now.Add(time.Second) }
+	r := &queue.Runner{Store: db, Now: later, Kinds: map[discovery.JobKind]queue.Kind{
+		discovery.JobBatchDelete: {Handler: &batchdelete.Runner{Store: db, Now: later}},
+	}}
+	if ran, err := r.Step(ctx); err != nil || !ran {
+		t.Fatalf("Step = %v, %v", ran, err)
 	}
-	if n, err := r.RunPending(ctx); err != nil || n != 0 {
-		t.Fatalf("second RunPending = %d, %v", n, err)
+	if ran, err := r.Step(ctx); err != nil || ran {
+		t.Fatalf("second Step = %v, %v", ran, err)
 	}
 	task, err := svc.Describe(ctx, invA, id)
 	if err != nil {
