@@ -26,9 +26,9 @@ import (
 
 // Store is the durable job table. sqlite.DB implements it.
 type Store interface {
-	// Enqueue adds j to run at j.RunAt. A job of the same kind, account
-	// and ref that is still queued is kept as it is (no error), so that
-	// enqueuing is idempotent.
+	// Enqueue adds j to run at j.RunAt (at any time if zero). A job of
+	// the same kind, account and ref that is still queued is kept, and
+	// runs no later than j.RunAt, so that enqueuing is idempotent.
 	Enqueue(ctx context.Context, j *discovery.Job) error
 	// Claim leases to owner, until leaseUntil, the first job of one of
 	// kinds whose RunAt has come at now and that no one holds: never

@@ -368,7 +368,7 @@ func TestShutdownGivesJobBack(t *testing.T) {
 
 // A periodic kind has one job, enqueued when the runner starts, run again
 // Every after each round (also after a failed one), and at once when the
-// clock moves past its next round.
+// clock moves, forward or back.
 func TestPeriodicJob(t *testing.T) {
 	db := open(t, 1)[0]
 	clk := clock.New(func() time.Time { return t0 })
@@ -381,26 +381,34 @@ func TestPeriodicJob(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	ran := make(chan struct{})
 	go func() { r.Run(ctx); close(ran) }()
+	// settled waits for the round to be recorded and returns the job.
+	settled := func() *discovery.Job {
+		for {
+			j, err := db.Job(t.Context(), discovery.JobJanitor, "", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if j.Owner == "" {
+				return j
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
 	if at := <-rounds; !at.Equal(t0) {
 		t.Fatalf("first round at %v", at)
 	}
-	var j *discovery.Job
-	for { // wait for the round to be recorded
-		var err error
-		if j, err = db.Job(t.Context(), discovery.JobJanitor, "", ""); err != nil {
-			t.Fatal(err)
-		}
-		if j.Owner == "" {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
-	if !j.RunAt.Equal(t0.Add(time.Minute)) || j.Attempts != 0 {
+	if j := settled(); !j.RunAt.Equal(t0.Add(time.Minute)) || j.Attempts != 0 {
 		t.Fatalf("job after a round: %+v", j)
 	}
 	clk.Advance(time.Minute)
 	if at := <-rounds; !at.Equal(t0.Add(time.Minute)) {
 		t.Fatalf("second round at %v", at)
+	}
+	settled()
+	// Moved back past its next round, the clock still runs it at once.
+	back := clk.Advance(-time.Hour)
+	if at := <-rounds; !at.Equal(back) {
+		t.Fatalf("round after the clock moved back at %v, want %v", at, back)
 	}
 	cancel()
 	<-ran

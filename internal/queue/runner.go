@@ -113,13 +113,7 @@ func signal(ch chan struct{}) {
 func (r *Runner) Run(ctx context.Context) error {
 	r.init()
 	bg := context.WithoutCancel(ctx)
-	for kind, k := range r.Kinds {
-		if k.Every > 0 {
-			if err := r.Store.Enqueue(ctx, &discovery.Job{Kind: kind, RunAt: r.Now()}); err != nil && ctx.Err() == nil {
-				r.Log.ErrorContext(ctx, "enqueue periodic job", "kind", kind, "err", err)
-			}
-		}
-	}
+	r.schedulePeriodic(ctx)
 	var wg sync.WaitGroup
 	t := time.NewTicker(r.Poll)
 	defer t.Stop()
@@ -143,6 +137,21 @@ func (r *Runner) Run(ctx context.Context) error {
 		case <-r.ended:
 		case <-r.Changed:
 			r.heartbeat(bg, true)
+			if !stopping {
+				r.schedulePeriodic(ctx)
+			}
+		}
+	}
+}
+
+// schedulePeriodic makes the periodic kinds' jobs due now: when the runner
+// starts and whenever the clock moves (also back, past their next round).
+func (r *Runner) schedulePeriodic(ctx context.Context) {
+	for kind, k := range r.Kinds {
+		if k.Every > 0 {
+			if err := r.Store.Enqueue(ctx, &discovery.Job{Kind: kind, RunAt: r.Now()}); err != nil && ctx.Err() == nil {
+				r.Log.ErrorContext(ctx, "enqueue periodic job", "kind", kind, "err", err)
+			}
 		}
 	}
 }

@@ -38,7 +38,9 @@ func (s *DB) InsertBatchDeleteTask(ctx context.Context, t *discovery.BatchDelete
 		if err != nil {
 			return err
 		}
-		return enqueue(ctx, tx, discovery.JobBatchDelete, t.AccountID, t.ID, t.Start, t.Start)
+		// The job may run at any time: also after the virtual clock was
+		// moved back past the start.
+		return enqueue(ctx, tx, discovery.JobBatchDelete, t.AccountID, t.ID, time.Time{}, t.Start)
 	})
 }
 

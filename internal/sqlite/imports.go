@@ -60,8 +60,9 @@ func (s *DB) CreateImportTask(ctx context.Context, t *discovery.ImportTask) (*di
 		if t.Status != discovery.ImportInProgress {
 			return nil
 		}
-		at := time.UnixMilli(t.RequestMS)
-		return enqueue(ctx, tx, discovery.JobImport, t.AccountID, t.ID, at, at)
+		// The job may run at any time: also after the virtual clock was
+		// moved back past the request.
+		return enqueue(ctx, tx, discovery.JobImport, t.AccountID, t.ID, time.Time{}, time.UnixMilli(t.RequestMS))
 	})
 	return out, created, err
 }

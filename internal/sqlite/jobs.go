@@ -45,11 +45,17 @@ type execer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// enqueue inserts a job unless one of the same kind, account and ref is
-// queued. Stores that create a task call it in the task's transaction.
+// enqueue inserts a job to run at runAt (at any time if zero); a job of the
+// same kind, account and ref already queued is kept, and runs no later than
+// runAt. Stores that create a task call it in the task's transaction.
 func enqueue(ctx context.Context, q execer, kind discovery.JobKind, account, ref string, runAt, now time.Time) error {
+	at := int64(0)
+	if !runAt.IsZero() {
+		at = ms(runAt)
+	}
 	_, err := q.ExecContext(ctx, `INSERT INTO jobs (kind, account_id, ref, run_at_ms, created_ms) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (kind, account_id, ref) DO NOTHING`, string(kind), account, ref, ms(runAt), ms(now))
+		ON CONFLICT (kind, account_id, ref) DO UPDATE SET run_at_ms = min(run_at_ms, excluded.run_at_ms)`,
+		string(kind), account, ref, at, ms(now))
 	if err != nil {
 		return fmt.Errorf("enqueue %s job: %w", kind, err)
 	}
@@ -61,6 +67,9 @@ func (s *DB) Enqueue(ctx context.Context, j *discovery.Job) error {
 	created := j.Created
 	if created.IsZero() {
 		created = j.RunAt
+	}
+	if created.IsZero() {
+		created = time.Now()
 	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		return enqueue(ctx, tx, j.Kind, j.Account, j.Ref, j.RunAt, created)

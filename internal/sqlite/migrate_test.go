@@ -136,8 +136,8 @@ func TestMigrateJobs(t *testing.T) {
 	}{
 		{discovery.JobExport, a, "export-running", 1500, 2},
 		{discovery.JobExport, a, "export-queued", 2500, 0},
-		{discovery.JobImport, a, "import-task-running", 3000, 0},
-		{discovery.JobBatchDelete, a, "bd-pending", 4000, 0},
+		{discovery.JobImport, a, "import-task-running", 0, 0},
+		{discovery.JobBatchDelete, a, "bd-pending", 0, 0},
 		{discovery.JobContinuousStart, a, "ce-running", 15000, 0},
 		{discovery.JobContinuousStop, "222222222222", "ce-stopped", 17000, 0},
 	}

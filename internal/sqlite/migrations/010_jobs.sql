@@ -26,12 +26,13 @@ INSERT INTO jobs (kind, account_id, ref, run_at_ms, attempts, created_ms)
 SELECT 'export', account_id, export_id, ready_at_ms, attempts, request_time_ms
 FROM export_tasks WHERE status = 'IN_PROGRESS' ORDER BY request_time_ms, export_id;
 
+-- Imports and batch deletes may run at any time (run_at 0).
 INSERT INTO jobs (kind, account_id, ref, run_at_ms, created_ms)
-SELECT 'import', account_id, task_id, request_ms, request_ms
+SELECT 'import', account_id, task_id, 0, request_ms
 FROM import_tasks WHERE status = 'IMPORT_IN_PROGRESS' ORDER BY request_ms, task_id;
 
 INSERT INTO jobs (kind, account_id, ref, run_at_ms, created_ms)
-SELECT 'batch-delete', account_id, task_id, start_ms, start_ms
+SELECT 'batch-delete', account_id, task_id, 0, start_ms
 FROM batch_delete_tasks WHERE status IN ('INITIALIZING', 'VALIDATING', 'DELETING') ORDER BY seq;
 
 -- Continuous exports record their status; the transitions to ACTIVE and
