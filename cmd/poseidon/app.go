@@ -67,12 +67,22 @@ type app struct {
 	// work are the background loops (the job queue's runner); each runs
 	// until its context ends.
 	work []func(context.Context)
+	// release gives back the owner slot of the job runner (see ownerSlot).
+	release func()
+}
+
+// close closes the store and gives the owner slot back; the work must have
+// ended.
+func (a *app) close() error {
+	err := a.store.Close()
+	a.release()
+	return err
 }
 
 // newApp is the one place that opens the store and wires poseidon: from the
 // parsed serve flags it opens the data directory and the store, and builds
 // every service, runner and the HTTP server. "poseidon serve" and the tests'
-// in-process servers use it. The caller closes a.store.
+// in-process servers use it. The caller calls a.close.
 func newApp(ctx context.Context, c *serveCmd, log *slog.Logger) (*app, error) {
 	homeRegion := c.HomeRegion
 	if strings.EqualFold(homeRegion, "none") {
@@ -92,20 +102,28 @@ func newApp(ctx context.Context, c *serveCmd, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	slot, release, err := ownerSlot(c.Data)
+	if err != nil {
+		return nil, err
+	}
 	db, err := sqlite.Open(ctx, filepath.Join(c.Data, "poseidon.db"))
 	if err != nil {
+		release()
 		return nil, err
 	}
-	a, err := wire(ctx, c, log, db, authn, homeRegion, sources)
+	a, err := wire(ctx, c, log, db, authn, homeRegion, sources, slot)
 	if err != nil {
 		db.Close()
+		release()
 		return nil, err
 	}
+	a.release = release
 	return a, nil
 }
 
 // wire builds the services, runners and HTTP server over an open store.
-func wire(ctx context.Context, c *serveCmd, log *slog.Logger, store Store, authn *auth.Authenticator, homeRegion string, sources importSources) (*app, error) {
+// slot is the owner prefix of the job runner (see ownerSlot), "" for none.
+func wire(ctx context.Context, c *serveCmd, log *slog.Logger, store Store, authn *auth.Authenticator, homeRegion string, sources importSources, slot string) (*app, error) {
 	clk := clock.New(time.Now)
 	offset, err := store.ClockOffset(ctx)
 	if err != nil {
@@ -125,8 +143,11 @@ func wire(ctx context.Context, c *serveCmd, log *slog.Logger, store Store, authn
 	// One job queue runs all background work: the use cases create each
 	// task with its job, in one store transaction, and wake the runner;
 	// the runner hands each job to its kind's handler, below. Leases are
-	// on the virtual clock.
-	runner := &queue.Runner{Store: store, Now: clk.Now, Changed: clk.Changed(), Log: log, Lease: c.JobLease}
+	// on the virtual clock. The jobs a dead process held in the same owner
+	// slot are taken over at once; those of other dead owners once their
+	// lease has passed.
+	runner := &queue.Runner{Store: store, Now: clk.Now, Changed: clk.Changed(), Log: log, Lease: c.JobLease,
+		Owner: slot + queue.NewOwner(), Succeeds: slot}
 
 	// Exports: the worker builds what the service queues, the janitor
 	// deletes what has expired.

@@ -166,7 +166,7 @@ func (c *serveCmd) Run(ctx context.Context, stdout io.Writer, g *globals) error 
 	if err != nil {
 		return err
 	}
-	defer a.store.Close()
+	defer a.close()
 	srv, authn := a.srv, a.authn
 
 	ln, err := net.Listen("tcp", c.Addr)

@@ -47,6 +47,10 @@ type Store interface {
 	// Release gives a job back, to run again at runAt, without counting
 	// the attempt (the runner stopped, or a periodic job's round ended).
 	Release(ctx context.Context, l discovery.Lease, runAt time.Time) error
+	// ExpireLeases ends now the leases of the jobs held by owners whose
+	// name starts with prefix, but except: their owner is known to be
+	// dead, so that they are taken over at once. It returns how many.
+	ExpireLeases(ctx context.Context, prefix, except string, now time.Time) (int, error)
 	// Fail ends a job for good: its task is marked failed with reason
 	// (an export FAILED with reason as its statusMessage, an import
 	// IMPORT_FAILED, a batch delete FAILED, a continuous export

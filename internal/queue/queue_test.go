@@ -416,3 +416,40 @@ func TestPeriodicJob(t *testing.T) {
 		t.Fatalf("the periodic job is gone: %v", err)
 	}
 }
+
+// A runner that succeeds dead owners (Succeeds) takes their jobs over as
+// soon as it starts, without waiting for their leases to pass; jobs of other
+// owners keep their leases.
+func TestSuccessorTakesOverAtOnce(t *testing.T) {
+	db := open(t, 1)[0]
+	clk := clock.New(func() time.Time { return t0 })
+	enqueue(t, db, testKind, "mine", t0)
+	enqueue(t, db, testKind, "other", t0)
+	now := clk.Now()
+	for _, c := range [][2]string{{"mine", "slot-0/dead"}, {"other", "slot-1/alive"}} { // claims go in job order
+		if j, err := db.Claim(t.Context(), c[1], []discovery.JobKind{testKind}, now, now.Add(time.Hour)); err != nil || j == nil || j.Ref != c[0] {
+			t.Fatalf("claim %s: %v %v", c[0], j, err)
+		}
+	}
+	handled := make(chan *discovery.Job, 2)
+	r := &queue.Runner{Store: db, Now: clk.Now, Owner: "slot-0/heir", Succeeds: "slot-0/",
+		Kinds: map[discovery.JobKind]queue.Kind{testKind: {Handler: handlerFunc(func(ctx context.Context, j *discovery.Job) error {
+			handled <- j
+			return nil
+		})}}}
+	ctx, cancel := context.WithCancel(t.Context())
+	ran := make(chan struct{})
+	go func() { r.Run(ctx); close(ran) }()
+	if j := <-handled; j.Ref != "mine" || j.Attempts != 2 {
+		t.Fatalf("handled %+v", j)
+	}
+	cancel()
+	<-ran
+	if len(handled) != 0 {
+		t.Fatalf("the job of a live owner ran: %+v", <-handled)
+	}
+	gone(t, db, testKind, "mine")
+	if j := job(t, db, testKind, "other"); j.Owner != "slot-1/alive" || !j.LeaseUntil.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("other owner's job: %+v", j)
+	}
+}

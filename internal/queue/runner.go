@@ -34,6 +34,13 @@ type Runner struct {
 	// Owner names this runner in the store's leases; a new one per runner
 	// ("host/pid/random") if empty. Two runners must not share one.
 	Owner string
+	// Succeeds, if not empty, is the start of the owner names of the
+	// runners this one takes the place of, all known to be dead (their
+	// process ended; cmd/poseidon knows it from a lock they held while
+	// alive). When Run starts, the leases of their jobs end, so that the
+	// jobs are taken over at once rather than when the leases would have
+	// passed. Owner starts with it.
+	Succeeds string
 	// Poll is how often the loop looks for due jobs without being woken
 	// (jobs of other processes, RunAt reached, leases passed);
 	// DefaultPoll if zero.
@@ -68,8 +75,7 @@ type running struct {
 func (r *Runner) init() {
 	r.once.Do(func() {
 		if r.Owner == "" {
-			host, _ := os.Hostname()
-			r.Owner = fmt.Sprintf("%s/%d/%s", host, os.Getpid(), uuid.NewString()[:8])
+			r.Owner = NewOwner()
 		}
 		if r.Poll <= 0 {
 			r.Poll = DefaultPoll
@@ -93,6 +99,12 @@ func (r *Runner) init() {
 	})
 }
 
+// NewOwner returns a new owner name: "host/pid/random".
+func NewOwner() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), uuid.NewString()[:8])
+}
+
 // Wake asks the runner to look for due jobs now (a job was enqueued). It
 // never blocks.
 func (r *Runner) Wake() {
@@ -113,6 +125,15 @@ func signal(ch chan struct{}) {
 func (r *Runner) Run(ctx context.Context) error {
 	r.init()
 	bg := context.WithoutCancel(ctx)
+	if r.Succeeds != "" {
+		n, err := r.Store.ExpireLeases(ctx, r.Succeeds, r.Owner, r.Now())
+		switch {
+		case err != nil && ctx.Err() == nil:
+			r.Log.ErrorContext(ctx, "end the leases of a dead predecessor", "owners", r.Succeeds+"*", "err", err)
+		case n > 0:
+			r.Log.InfoContext(ctx, "jobs of a dead predecessor taken over", "owners", r.Succeeds+"*", "jobs", n)
+		}
+	}
 	r.schedulePeriodic(ctx)
 	var wg sync.WaitGroup
 	t := time.NewTicker(r.Poll)

@@ -166,6 +166,21 @@ func (s *DB) Release(ctx context.Context, l discovery.Lease, runAt time.Time) er
 	})
 }
 
+// ExpireLeases implements queue.Store.
+func (s *DB) ExpireLeases(ctx context.Context, prefix, except string, now time.Time) (int, error) {
+	if prefix == "" {
+		return 0, nil
+	}
+	res, err := s.exec(ctx, `UPDATE jobs SET lease_until_ms = ?1 - 1
+		WHERE owner IS NOT NULL AND substr(owner, 1, length(?2)) = ?2 AND owner <> ?3 AND lease_until_ms >= ?1`,
+		ms(now), prefix, except)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
 // Fail implements queue.Store: the job's task is marked failed, if it is
 // still running, and the job removed.
 func (s *DB) Fail(ctx context.Context, l discovery.Lease, reason string, now time.Time) error {
