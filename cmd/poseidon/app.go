@@ -171,7 +171,7 @@ func wire(ctx context.Context, c *serveCmd, log *slog.Logger, store Store, authn
 	for _, h := range c.ImportAllowHost {
 		log.Info("http(s):// import URLs may fetch from a host, for every account", "host", h)
 	}
-	importer := &imports.Service{Store: store, Now: clk.Now, Tokens: tokens, Data: c.Data, Wake: runner.Wake,
+	importer := &imports.Service{Store: store, Now: clk.Now, Tokens: tokens, Data: c.Data, Wake: runner.Wake, Log: log,
 		PerAccount: sources.perAccount, AllowDirs: sources.dirs, Hosts: sources.hosts}
 
 	// Batch deletes are recorded by the service and executed by their

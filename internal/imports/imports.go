@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"log/slog"
 	"time"
 
 	"github.com/poseidon-ads/poseidon/internal/discovery"
@@ -54,6 +55,8 @@ type Service struct {
 	Hosts *Hosts
 	// Wake, if not nil, tells the job queue a task was started.
 	Wake func()
+	// Log, if not nil, gets the errors of tasks that could not finish.
+	Log *slog.Logger
 }
 
 func invalid(format string, args ...any) error {

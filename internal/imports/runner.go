@@ -27,9 +27,10 @@ var _ queue.Handler = (*Service)(nil)
 // Handle runs the import task of an import job, under its lease. A task no
 // longer in progress (finished by an earlier owner of the job, deleted, or
 // reset) is left as it is. ctx ending (shutdown, lost lease) stops it; it
-// runs again from its start then. An error (of the store, or writing the
-// errors zip) fails the attempt: the queue runs the task again, and after
-// its last attempt marks it IMPORT_FAILED.
+// runs again from its start then. A task that cannot finish (a store or
+// file error) ends IMPORT_FAILED with the counts so far, so that it is not
+// run again and again; only if even that cannot be recorded does the
+// attempt fail, for the queue to try again.
 func (s *Service) Handle(ctx context.Context, j *discovery.Job) error {
 	t, err := s.Store.ImportTask(ctx, j.Account, j.Ref)
 	if errors.Is(err, discovery.ErrNotFound) {
@@ -42,10 +43,21 @@ func (s *Service) Handle(ctx context.Context, j *discovery.Job) error {
 		return nil
 	}
 	err = s.run(ctx, j.Lease(), t)
-	if errors.Is(err, discovery.ErrImportTaskGone) {
+	switch {
+	case err == nil, errors.Is(err, discovery.ErrImportTaskGone):
 		return nil
+	case ctx.Err() != nil, errors.Is(err, discovery.ErrLeaseLost):
+		return err
 	}
-	return err
+	t.Status, t.CompletionMS = discovery.ImportFailed, s.Now().UnixMilli()
+	ferr := s.Store.FinishImportTask(ctx, j.Lease(), t)
+	if ferr != nil && !errors.Is(ferr, discovery.ErrImportTaskGone) {
+		return errors.Join(err, ferr)
+	}
+	if s.Log != nil {
+		s.Log.ErrorContext(ctx, "import task failed", "accountId", t.AccountID, "importTaskId", t.ID, "err", err)
+	}
+	return nil
 }
 
 // GiveUp removes the errors zip an attempt may have left; the task ends
