@@ -283,7 +283,7 @@ func (r *Runner) heartbeat(ctx context.Context, all bool) {
 		case errors.Is(err, discovery.ErrLeaseLost):
 			rn.lost.Store(true)
 			rn.cancel()
-			r.Log.WarnContext(ctx, "job lease lost while running: another owner took the job over", r.attrs(rn.job, "err", err)...)
+			r.Log.WarnContext(ctx, "job lease lost while running: the job was taken over, or deleted (reset)", r.attrs(rn.job, "err", err)...)
 		case err != nil:
 			r.Log.ErrorContext(ctx, "job heartbeat", r.attrs(rn.job, "err", err)...)
 		default:
@@ -323,7 +323,7 @@ func (r *Runner) execute(runCtx context.Context, rn *running) {
 	var op func() error
 	switch {
 	case rn.lost.Load() || errors.Is(err, discovery.ErrLeaseLost):
-		r.Log.InfoContext(bg, "job left to the owner that took it over", r.attrs(job, "err", err)...)
+		r.Log.InfoContext(bg, "job lease lost: the job was taken over, or deleted (reset)", r.attrs(job, "err", err)...)
 		return
 	case k.Every > 0:
 		if err != nil {
@@ -359,7 +359,7 @@ func (r *Runner) finish(runCtx context.Context, job *discovery.Job, op func() er
 		case err == nil:
 			return
 		case errors.Is(err, discovery.ErrLeaseLost):
-			r.Log.InfoContext(runCtx, "job end not recorded: another owner took the job over", r.attrs(job, "err", err)...)
+			r.Log.InfoContext(runCtx, "job end not recorded: the job was taken over, or deleted (reset)", r.attrs(job, "err", err)...)
 			return
 		}
 		r.Log.ErrorContext(runCtx, "record job end", r.attrs(job, "err", err)...)

@@ -50,9 +50,9 @@ FROM continuous_exports ORDER BY start_ms, export_id;
 
 -- The queue state of the old export worker, and the indexes the old runners
 -- listed pending tasks with, go.
-DROP INDEX export_tasks_queue;
+DROP INDEX IF EXISTS export_tasks_queue;
 ALTER TABLE export_tasks DROP COLUMN lease_owner;
 ALTER TABLE export_tasks DROP COLUMN lease_until_ms;
 ALTER TABLE export_tasks DROP COLUMN attempts;
-DROP INDEX import_tasks_pending;
-DROP INDEX batch_delete_tasks_pending;
+DROP INDEX IF EXISTS import_tasks_pending;
+DROP INDEX IF EXISTS batch_delete_tasks_pending;
