@@ -15,20 +15,17 @@ import (
 const maxOwnerSlots = 64
 
 // ownerSlot takes the first free owner slot of the data directory: an
-// exclusive lock on data/owners/slot-N.lock, held until release (or until
-// the process ends, however it ends). It returns the slot's owner prefix,
+// exclusive lock on data/poseidon.db-slot-N.lock (beside the store whose
+// job leases it is about), held until release (or until the process ends,
+// however it ends). It returns the slot's owner prefix,
 // "slot-N/". Jobs leased by owners of that prefix belong to a process that
 // held the slot before and is dead (the lock was free), so that the job
 // runner takes them over at once (queue.Runner.Succeeds). With no slot free
 // it returns "" and the runner waits for leases to pass, as for any other
 // dead owner.
 func ownerSlot(data string) (prefix string, release func(), err error) {
-	dir := filepath.Join(data, "owners")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", nil, fmt.Errorf("owner slots: %w", err)
-	}
 	for n := range maxOwnerSlots {
-		f, err := os.OpenFile(filepath.Join(dir, fmt.Sprintf("slot-%d.lock", n)), os.O_RDWR|os.O_CREATE, 0o644)
+		f, err := os.OpenFile(filepath.Join(data, fmt.Sprintf("poseidon.db-slot-%d.lock", n)), os.O_RDWR|os.O_CREATE, 0o644)
 		if err != nil {
 			return "", nil, fmt.Errorf("owner slots: %w", err)
 		}
