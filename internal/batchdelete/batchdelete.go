@@ -31,11 +31,12 @@ type Store interface {
 	InsertBatchDeleteTask(ctx context.Context, t *discovery.BatchDeleteTask) error
 	// BatchDeleteTask returns discovery.ErrNotFound for an unknown task.
 	BatchDeleteTask(ctx context.Context, account, id string) (*discovery.BatchDeleteTask, error)
-	// ExecuteBatchDeleteTask deletes the task's servers and completes it,
-	// in one transaction under the lease of its job (discovery.ErrLeaseLost
-	// if the job was taken over); a task gone or already finished is left
-	// as is.
-	ExecuteBatchDeleteTask(ctx context.Context, l discovery.Lease, account, id string, endMs int64) error
+	// BatchDeleteTx runs fn in one write transaction of the account under
+	// the lease of the task's job, checked in the transaction before fn
+	// runs and held until it commits (discovery.ErrLeaseLost if the job was
+	// taken over): it commits when fn returns nil and rolls back
+	// otherwise. Execute decides what it reads and deletes.
+	BatchDeleteTx(ctx context.Context, l discovery.Lease, account string, fn func(discovery.BatchDeleteTx) error) error
 }
 
 // Service is the use-case layer of the two operations.

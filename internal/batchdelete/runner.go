@@ -20,10 +20,13 @@ type Runner struct {
 
 var _ queue.Handler = (*Runner)(nil)
 
-// Handle executes the job's task; a task gone or already finished is left
-// as it is.
+// Handle executes the job's task (Execute) in one transaction under the
+// job's lease; a task gone or already finished is left as it is.
 func (r *Runner) Handle(ctx context.Context, j *discovery.Job) error {
-	return r.Store.ExecuteBatchDeleteTask(ctx, j.Lease(), j.Account, j.Ref, r.Now().UnixMilli())
+	end := r.Now()
+	return r.Store.BatchDeleteTx(ctx, j.Lease(), j.Account, func(tx discovery.BatchDeleteTx) error {
+		return Execute(ctx, tx, j.Ref, end)
+	})
 }
 
 // GiveUp returns the reason of a task that could not run; it ends FAILED.
