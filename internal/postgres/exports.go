@@ -89,8 +89,8 @@ func scanExport(r pgx.Row) (*discovery.ExportTask, error) {
 	return &t, nil
 }
 
-// CreateExportTask stores t unless the admission refuses it. The checks and
-// the insert run in one transaction that first takes the account's advisory
+// CreateExportTask stores t, and its job due at t.ReadyAt, unless the
+// admission refuses it. The checks and the inserts run in one transaction that first takes the account's advisory
 // lock (lockAccount): every other CreateExportTask of the account, on any
 // replica, waits for it to commit and then counts its task, so two tasks
 // never both pass a limit only one of them fits. (READ COMMITTED alone
@@ -119,7 +119,10 @@ func (s *DB) CreateExportTask(ctx context.Context, t *discovery.ExportTask, a di
 			t.ID, t.AccountID, string(t.Kind), t.Operation, t.AgentID, string(t.Status), t.Message,
 			ms(t.RequestTime), nullMs(t.RequestedStart), nullMs(t.RequestedEnd), ec2, t.IsTruncated,
 			ms(t.ReadyAt))
-		return err
+		if err != nil || t.Status != discovery.ExportInProgress {
+			return err
+		}
+		return enqueue(ctx, tx, discovery.JobExport, t.AccountID, t.ID, t.ReadyAt, t.RequestTime)
 	})
 	if err != nil {
 		return nil, err
@@ -214,6 +217,56 @@ func findExportTasksQuery(q discovery.ExportQuery) (query string, args []any, ok
 	query = `SELECT ` + exportCols + ` FROM export_tasks WHERE ` + w.String() +
 		` ORDER BY request_time_ms DESC, export_id DESC LIMIT ` + w.param(limitArg(q.Limit))
 	return query, w.args, true
+}
+
+// FinishExportTask records the outcome of an IN_PROGRESS task under the
+// lease of its job, whose row stays locked until the outcome commits. It
+// reports discovery.ErrNotFound if the task is gone (a reset deleted it),
+// and a lost lease (discovery.ErrLeaseLost) if the job is no longer held
+// under l, or the task no longer IN_PROGRESS.
+func (s *DB) FinishExportTask(ctx context.Context, l discovery.Lease, account, id string, r discovery.ExportResult, now time.Time) error {
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		var one int
+		err := tx.QueryRow(ctx, `SELECT 1 FROM export_tasks WHERE export_id = $1 AND account_id = $2`, id, account).Scan(&one)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("export %s: %w", id, discovery.ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := lockJob(ctx, tx, l); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `UPDATE export_tasks
+			SET status = $1, status_message = $2, is_truncated = $3, file_size = $4, finished_at_ms = $5
+			WHERE export_id = $6 AND account_id = $7 AND status = 'IN_PROGRESS'`,
+			string(r.Status), r.Message, r.IsTruncated, r.FileSize, ms(now), id, account)
+		if err != nil {
+			return err
+		}
+		if !affected(tag) {
+			return &discovery.LeaseLostError{Lease: l}
+		}
+		return nil
+	})
+}
+
+// ReportExportProgress sets the statusMessage of an IN_PROGRESS task under
+// the lease of its job. It reports discovery.ErrNotFound if the task is
+// gone or no longer IN_PROGRESS, and a lost lease (discovery.ErrLeaseLost)
+// if the job is no longer held under l.
+func (s *DB) ReportExportProgress(ctx context.Context, l discovery.Lease, account, id, message string) error {
+	return s.leased(ctx, l, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE export_tasks SET status_message = $1
+			WHERE export_id = $2 AND account_id = $3 AND status = 'IN_PROGRESS'`, message, id, account)
+		if err != nil {
+			return err
+		}
+		if !affected(tag) {
+			return fmt.Errorf("export %s progress: %w", id, discovery.ErrNotFound)
+		}
+		return nil
+	})
 }
 
 // ExpiringExportTasks lists SUCCEEDED tasks whose data is still marked
