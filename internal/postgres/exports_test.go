@@ -132,11 +132,28 @@ func codeOf(err error) discovery.ErrorCode {
 	return ""
 }
 
-// finishAll marks every IN_PROGRESS task SUCCEEDED, as the worker would.
+// finishAll marks every task whose job is due SUCCEEDED, as the worker
+// would: it claims the job, records the outcome under its lease and
+// completes it.
 func (f *exportFixture) finishAll(t *testing.T) {
 	t.Helper()
-	exec(t, f.db, `UPDATE export_tasks SET status = 'SUCCEEDED', status_message = $1, finished_at_ms = $2 WHERE status = 'IN_PROGRESS'`,
-		discovery.SucceededMessage, ms(f.clock.Now()))
+	for {
+		now := f.clock.Now()
+		j, err := f.db.Claim(t.Context(), "test", []discovery.JobKind{discovery.JobExport}, now, now.Add(time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j == nil {
+			return
+		}
+		res := discovery.ExportResult{Status: discovery.ExportSucceeded, Message: discovery.SucceededMessage}
+		if err := f.db.FinishExportTask(t.Context(), j.Lease(), j.Account, j.Ref, res, now); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.db.Complete(t.Context(), j.Lease()); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // The limits of internal/exports, as its own tests check them on SQLite.
