@@ -15,11 +15,13 @@ import (
 	"github.com/poseidon-ads/poseidon/internal/batchdelete"
 	"github.com/poseidon-ads/poseidon/internal/clock"
 	"github.com/poseidon-ads/poseidon/internal/continuous"
+	"github.com/poseidon-ads/poseidon/internal/discovery"
 	"github.com/poseidon-ads/poseidon/internal/exportfile"
 	"github.com/poseidon-ads/poseidon/internal/exports"
 	"github.com/poseidon-ads/poseidon/internal/imports"
 	"github.com/poseidon-ads/poseidon/internal/inventory"
 	"github.com/poseidon-ads/poseidon/internal/pagetoken"
+	"github.com/poseidon-ads/poseidon/internal/queue"
 	"github.com/poseidon-ads/poseidon/internal/server"
 	"github.com/poseidon-ads/poseidon/internal/sqlite"
 	"github.com/poseidon-ads/poseidon/internal/tags"
@@ -40,8 +42,9 @@ type Store interface {
 	batchdelete.Store
 	continuous.Store
 	imports.Store
-	worker.Queue
+	worker.Store
 	worker.Retention
+	queue.Store
 
 	// Secret returns the named server secret, made the first time and kept
 	// across restarts and resets.
@@ -61,15 +64,25 @@ type app struct {
 	srv   *server.Server
 	authn *auth.Authenticator
 	store Store
-	// work are the background loops (export workers, janitor, batch
-	// deletes, imports); each runs until its context ends.
+	// work are the background loops (the job queue's runner); each runs
+	// until its context ends.
 	work []func(context.Context)
+	// release gives back the owner slot of the job runner (see ownerSlot).
+	release func()
+}
+
+// close closes the store and gives the owner slot back; the work must have
+// ended.
+func (a *app) close() error {
+	err := a.store.Close()
+	a.release()
+	return err
 }
 
 // newApp is the one place that opens the store and wires poseidon: from the
 // parsed serve flags it opens the data directory and the store, and builds
 // every service, runner and the HTTP server. "poseidon serve" and the tests'
-// in-process servers use it. The caller closes a.store.
+// in-process servers use it. The caller calls a.close.
 func newApp(ctx context.Context, c *serveCmd, log *slog.Logger) (*app, error) {
 	homeRegion := c.HomeRegion
 	if strings.EqualFold(homeRegion, "none") {
@@ -89,20 +102,28 @@ func newApp(ctx context.Context, c *serveCmd, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	slot, release, err := ownerSlot(c.Data)
+	if err != nil {
+		return nil, err
+	}
 	db, err := sqlite.Open(ctx, filepath.Join(c.Data, "poseidon.db"))
 	if err != nil {
+		release()
 		return nil, err
 	}
-	a, err := wire(ctx, c, log, db, authn, homeRegion, sources)
+	a, err := wire(ctx, c, log, db, authn, homeRegion, sources, slot)
 	if err != nil {
 		db.Close()
+		release()
 		return nil, err
 	}
+	a.release = release
 	return a, nil
 }
 
 // wire builds the services, runners and HTTP server over an open store.
-func wire(ctx context.Context, c *serveCmd, log *slog.Logger, store Store, authn *auth.Authenticator, homeRegion string, sources importSources) (*app, error) {
+// slot is the owner prefix of the job runner (see ownerSlot), "" for none.
+func wire(ctx context.Context, c *serveCmd, log *slog.Logger, store Store, authn *auth.Authenticator, homeRegion string, sources importSources, slot string) (*app, error) {
 	clk := clock.New(time.Now)
 	offset, err := store.ClockOffset(ctx)
 	if err != nil {
@@ -119,15 +140,21 @@ func wire(ctx context.Context, c *serveCmd, log *slog.Logger, store Store, authn
 	}
 	tokens := pagetoken.New(tokenSecret)
 
+	// One job queue runs all background work: the use cases create each
+	// task with its job, in one store transaction, and wake the runner;
+	// the runner hands each job to its kind's handler, below. Leases are
+	// on the virtual clock. The jobs a dead process held in the same owner
+	// slot are taken over at once; those of other dead owners once their
+	// lease has passed.
+	runner := &queue.Runner{Store: store, Now: clk.Now, Changed: clk.Changed(), Log: log, Lease: c.JobLease,
+		Owner: slot + queue.NewOwner(), Succeeds: slot}
+
 	// Exports: the worker builds what the service queues, the janitor
 	// deletes what has expired.
 	files := exportfile.Dir{Root: filepath.Join(c.Data, "exports")}
-	w := &worker.Worker{Queue: store, Files: files, Now: clk.Now, Log: log, Workers: c.Workers, Changed: clk.Changed(), MaxExportBytes: c.ExportSizeLimit}
-	if err := w.Recover(ctx); err != nil {
-		return nil, err
-	}
-	janitor := &worker.Janitor{Store: store, Files: files, Now: clk.Now, Log: log, Changed: clk.Changed()}
-	exporter := exports.New(exports.Config{Store: store, Now: clk.Now, Delay: c.ExportDelay, Limits: c.limits(), Tokens: tokens, Wake: w.Wake})
+	w := &worker.Worker{Store: store, Files: files, Now: clk.Now, Log: log, MaxExportBytes: c.ExportSizeLimit}
+	janitor := &worker.Janitor{Store: store, Files: files, Now: clk.Now, Log: log}
+	exporter := exports.New(exports.Config{Store: store, Now: clk.Now, Delay: c.ExportDelay, Limits: c.limits(), Tokens: tokens, Wake: runner.Wake})
 
 	// Continuous exports write under data/continuous-exports/<s3Bucket>/
 	// (one bucket per account); agent intake forwards accepted data to them.
@@ -144,12 +171,21 @@ func wire(ctx context.Context, c *serveCmd, log *slog.Logger, store Store, authn
 	for _, h := range c.ImportAllowHost {
 		log.Info("http(s):// import URLs may fetch from a host, for every account", "host", h)
 	}
-	importer := &imports.Service{Store: store, Now: clk.Now, Tokens: tokens, Data: c.Data, Wake: make(chan struct{}, 1),
+	importer := &imports.Service{Store: store, Now: clk.Now, Tokens: tokens, Data: c.Data, Wake: runner.Wake, Log: log,
 		PerAccount: sources.perAccount, AllowDirs: sources.dirs, Hosts: sources.hosts}
 
-	// Batch deletes are recorded by the service and executed by the runner,
-	// which polls every 100ms and whenever the virtual clock moves.
-	deleter := &batchdelete.Runner{Store: store, Now: clk.Now, Log: log, Changed: clk.Changed()}
+	// Batch deletes are recorded by the service and executed by their
+	// job's handler.
+	deleter := &batchdelete.Runner{Store: store, Now: clk.Now}
+
+	runner.Kinds = map[discovery.JobKind]queue.Kind{
+		discovery.JobExport:          {Handler: w, Workers: c.Workers},
+		discovery.JobJanitor:         {Handler: janitor, Every: worker.JanitorEvery},
+		discovery.JobImport:          {Handler: importer},
+		discovery.JobBatchDelete:     {Handler: deleter},
+		discovery.JobContinuousStart: {Handler: cont},
+		discovery.JobContinuousStop:  {Handler: cont},
+	}
 
 	srv := server.New(server.Config{
 		Store: store, Exports: exporter, Auth: authn, Clock: clk, Files: files, Log: log,
@@ -157,7 +193,7 @@ func wire(ctx context.Context, c *serveCmd, log *slog.Logger, store Store, authn
 		Inventory:         inventory.New(inventory.Config{Store: store, Tokens: tokens, Log: log}),
 		Applications:      applications.New(applications.Config{Store: store, Now: clk.Now, Log: log}),
 		Tags:              tags.New(store, clk.Now, tokens),
-		BatchDeletes:      batchdelete.New(store, clk.Now, nil),
+		BatchDeletes:      batchdelete.New(store, clk.Now, runner.Wake),
 		ContinuousExports: cont,
 		Imports:           importer,
 		AccountFiles:      []server.AccountFiles{importer, cfiles},
@@ -165,9 +201,6 @@ func wire(ctx context.Context, c *serveCmd, log *slog.Logger, store Store, authn
 		SmithyStatusCodes: c.SmithyStatusCodes, URLSecret: urlSecret,
 	})
 	return &app{srv: srv, authn: authn, store: store, work: []func(context.Context){
-		func(ctx context.Context) { w.Run(ctx) },
-		func(ctx context.Context) { janitor.Run(ctx) },
-		func(ctx context.Context) { deleter.Run(ctx) },
-		func(ctx context.Context) { importer.Run(ctx, log) },
+		func(ctx context.Context) { runner.Run(ctx) },
 	}}, nil
 }

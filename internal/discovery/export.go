@@ -74,7 +74,8 @@ type ExportTask struct {
 	// export; nil for the other kinds.
 	EC2         *EC2Preferences
 	IsTruncated bool
-	// ReadyAt is the earliest time the task may finish (--export-delay).
+	// ReadyAt is the earliest time the task may finish (--export-delay):
+	// its job is not claimed before.
 	ReadyAt time.Time
 	// FinishedAt is set once the task is SUCCEEDED or FAILED.
 	FinishedAt time.Time
@@ -82,8 +83,6 @@ type ExportTask struct {
 	FileSize int64
 	// Expired is set once the janitor deleted the data.
 	Expired bool
-	// Attempts counts how often a worker claimed the task.
-	Attempts int
 }
 
 // DataExpired reports whether the task's data is gone at time now.

@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"syscall"
 )
 
@@ -102,7 +101,7 @@ func (d Dir) Write(account, exportID string, fn func(io.Writer) error) (int64, e
 		return 0, &FileError{Op: "create directory", Err: err}
 	}
 	fsys := d.fs()
-	f, err := fsys.CreateTemp(dir, ".export-*.tmp")
+	f, err := fsys.CreateTemp(dir, tempPattern(exportID))
 	if err != nil {
 		return 0, &FileError{Op: "create", Err: err}
 	}
@@ -148,25 +147,29 @@ func (d Dir) Remove(account, exportID string) error {
 	return nil
 }
 
-// CleanTemp removes temporary files left by a crash mid-write.
-func (d Dir) CleanTemp() (int, error) {
+// tempPattern names the temporary files of an export: ".<exportID>-*.tmp"
+// (".export-<uuid>-*.tmp"), so that those of one export can be found.
+func tempPattern(exportID string) string { return "." + exportID + "-*.tmp" }
+
+// RemoveTemp removes the temporary files of an export, left by a build that
+// was interrupted (its process died). It returns how many it removed.
+func (d Dir) RemoveTemp(account, exportID string) (int, error) {
+	path, err := d.Path(account, exportID)
+	if err != nil {
+		return 0, err
+	}
+	names, err := filepath.Glob(filepath.Join(filepath.Dir(path), tempPattern(exportID)))
+	if err != nil {
+		return 0, err
+	}
 	n := 0
-	err := filepath.WalkDir(d.Root, func(p string, e os.DirEntry, err error) error {
-		if err != nil {
-			if errors.Is(err, os.ErrNotExist) {
-				return nil
-			}
-			return err
+	for _, p := range names {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return n, fmt.Errorf("remove %s: %w", filepath.Base(p), err)
 		}
-		if !e.IsDir() && strings.HasPrefix(e.Name(), ".export-") {
-			if err := os.Remove(p); err != nil {
-				return fmt.Errorf("remove %s: %w", p, err)
-			}
-			n++
-		}
-		return nil
-	})
-	return n, err
+		n++
+	}
+	return n, nil
 }
 
 // RemoveAll deletes every export file (used by the control API's reset).

@@ -28,6 +28,7 @@ import (
 	"github.com/poseidon-ads/poseidon/internal/discovery"
 	"github.com/poseidon-ads/poseidon/internal/exportfile"
 	"github.com/poseidon-ads/poseidon/internal/fleet"
+	"github.com/poseidon-ads/poseidon/internal/queue"
 	"github.com/poseidon-ads/poseidon/internal/sqlite"
 	"github.com/poseidon-ads/poseidon/internal/worker"
 )
@@ -276,7 +277,9 @@ func benchExports(b *testing.B, cfg fleet.Config, tasks func(agentIDs []string) 
 	}
 	files := exportfile.Dir{Root: root}
 	q := &timedQueue{DB: db}
-	w := &worker.Worker{Queue: q, Files: files, Now: func() time.Time { return now }}
+	clock := func() time.Time { return now }
+	w := &worker.Worker{Store: q, Files: files, Now: clock}
+	r := &queue.Runner{Store: q, Now: clock, Kinds: map[discovery.JobKind]queue.Kind{discovery.JobExport: {Handler: w}}}
 
 	var m benchMeasure
 	for b.Loop() {
@@ -303,8 +306,8 @@ func benchExports(b *testing.B, cfg fleet.Config, tasks func(agentIDs []string) 
 		cpu0 := cpuTime()
 		start := time.Now()
 		for range list {
-			if !w.ProcessOne(ctx) {
-				b.Fatal("no task to claim")
+			if ran, err := r.Step(ctx); err != nil || !ran {
+				b.Fatal("no task to claim", err)
 			}
 		}
 		took := time.Since(start)
@@ -338,27 +341,32 @@ func benchExports(b *testing.B, cfg fleet.Config, tasks func(agentIDs []string) 
 }
 
 // timedQueue adds up the time the worker spends on the queue's bookkeeping:
-// claiming tasks, storing their progress and completing them (write
-// transactions, each synced), so that the build of the archive can be told
-// apart from it.
+// claiming jobs, storing their progress, recording their outcome and
+// completing them (write transactions, each synced), so that the build of
+// the archive can be told apart from it.
 type timedQueue struct {
 	*sqlite.DB
 	took time.Duration
 }
 
-func (q *timedQueue) ClaimExportTask(ctx context.Context, owner string, now, leaseUntil time.Time) (*discovery.ExportTask, error) {
+func (q *timedQueue) Claim(ctx context.Context, owner string, kinds []discovery.JobKind, now, leaseUntil time.Time) (*discovery.Job, error) {
 	defer q.time(time.Now())
-	return q.DB.ClaimExportTask(ctx, owner, now, leaseUntil)
+	return q.DB.Claim(ctx, owner, kinds, now, leaseUntil)
 }
 
-func (q *timedQueue) CompleteExportTask(ctx context.Context, owner, id string, r discovery.ExportResult, now time.Time) error {
+func (q *timedQueue) FinishExportTask(ctx context.Context, l discovery.Lease, account, id string, r discovery.ExportResult, now time.Time) error {
 	defer q.time(time.Now())
-	return q.DB.CompleteExportTask(ctx, owner, id, r, now)
+	return q.DB.FinishExportTask(ctx, l, account, id, r, now)
 }
 
-func (q *timedQueue) ReportExportProgress(ctx context.Context, owner, id, msg string) error {
+func (q *timedQueue) Complete(ctx context.Context, l discovery.Lease) error {
 	defer q.time(time.Now())
-	return q.DB.ReportExportProgress(ctx, owner, id, msg)
+	return q.DB.Complete(ctx, l)
+}
+
+func (q *timedQueue) ReportExportProgress(ctx context.Context, l discovery.Lease, account, id, msg string) error {
+	defer q.time(time.Now())
+	return q.DB.ReportExportProgress(ctx, l, account, id, msg)
 }
 
 func (q *timedQueue) time(start time.Time) { q.took += time.Since(start) }
