@@ -55,7 +55,7 @@ func invAt(d time.Duration) int64 { return fixture.At(d) }
 // invExec runs a statement with args; a test helper for fixtures.
 func invExec(t testing.TB, db *DB, query string, args ...any) {
 	t.Helper()
-	fixture.Exec(t, db.db, query, args...)
+	fixture.Exec(t, fixture.SQL(db.db), query, args...)
 }
 
 // invFixture opens a store filled with fixture.Inventory.
@@ -66,7 +66,7 @@ func invFixture(t testing.TB) *DB {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	fixture.Inventory(t, db.db)
+	fixture.Inventory(t, fixture.SQL(db.db))
 	return db
 }
 
