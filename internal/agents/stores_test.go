@@ -24,10 +24,17 @@ type store interface {
 	GetAgent(ctx context.Context, account, id string) (*discovery.Agent, error)
 }
 
-// testStore is a store and the plain handle on its database.
+// testStore is a store and the plain handle on its database, also as the
+// test helpers' Exec and Strings (sqlitetest.Store, pgtest.Store).
 type testStore struct {
 	store
 	raw rawDB
+	helper
+}
+
+type helper interface {
+	Exec(t testing.TB, q string, args ...any)
+	Strings(t testing.TB, q string, args ...any) []string
 }
 
 // rawDB reads a store's tables with SQL that both stores read alike, with
@@ -50,11 +57,11 @@ type rowIter interface {
 func eachStore(t *testing.T, test func(t *testing.T, s *testStore)) {
 	t.Run("sqlite", func(t *testing.T) {
 		s := sqlitetest.Open(t)
-		test(t, &testStore{s, sqliteRaw{s.Raw}})
+		test(t, &testStore{s, sqliteRaw{s.Raw}, s})
 	})
 	t.Run("postgres", func(t *testing.T) {
 		s := pgtest.Open(t)
-		test(t, &testStore{s, pgRaw{s.Raw}})
+		test(t, &testStore{s, pgRaw{s.Raw}, s})
 	})
 }
 
