@@ -153,9 +153,10 @@ var resetTables = []string{
 }
 
 // Reset deletes all state but the server secrets and the clock offset, with
-// the jobs of the tasks it deletes (the jobs of no account, the janitor's,
-// stay). It deletes rather than truncates: TRUNCATE would wait for, and
-// block, every reader of the tables, such as an export being written.
+// the jobs of the tasks it deletes (the periodic jobs of no account, the
+// janitor's and retention's, stay). It deletes rather than truncates:
+// TRUNCATE would wait for, and block, every reader of the tables, such as
+// an export being written.
 func (s *DB) Reset(ctx context.Context) error {
 	return s.tx(ctx, func(tx pgx.Tx) error {
 		for _, t := range resetTables {
