@@ -6,7 +6,8 @@
 # (DescribeExportTasks), ListItems SERVER (ListConfigurations, by ID and by
 # host name) and FindAgents (DescribeAgents), the deep/shallow p99 ratio
 # (target: at most 2), one agent export's row read (72 h through
-# worker.RowSource) and the fill rates. Figures are printed, never asserted
+# worker.RowSource), the fill rates and, last, a retention sweep that deletes
+# a tenth of the samples. Figures are printed, never asserted
 # (bench/scale/scale_test.go).
 #
 #   bench/scale.sh                 # both stores, full scale

@@ -14,9 +14,11 @@ type dialect struct {
 	// hex formats the integer expression e as width lowercase hex digits.
 	hex func(e string, width int) string
 	// rows returns the WITH prefix and FROM clause of one row per j in
-	// [from, to), times one per i in [0, inner) if inner is not empty (j
-	// outer, so that rows come in primary key order).
-	rows func(from, to, inner string) (with, fromClause string)
+	// [from, to), in order.
+	rows func(from, to string) (with, fromClause string)
+	// grid returns the WITH prefix and FROM clause of one row per (i, j),
+	// i in [iFrom, iTo) and j in [0, jTo), i outer.
+	grid func(iFrom, iTo, jTo string) (with, fromClause string)
 	// arg is the nth parameter, an integer, as a bigint.
 	arg func(n int) string
 	// str is the nth parameter, a string.
@@ -25,7 +27,7 @@ type dialect struct {
 }
 
 func (d *dialect) exportTasks(ctx context.Context, acct string, from, to int) error {
-	with, rows := d.rows(d.arg(1), d.arg(2), "")
+	with, rows := d.rows(d.arg(1), d.arg(2))
 	return d.exec(ctx, with+`INSERT INTO export_tasks (export_id, account_id, kind, operation, agent_id, status, status_message,
 			request_time_ms, ready_at_ms, finished_at_ms, file_size)
 		SELECT 'export-' || `+d.hex("j", 8)+` || '-' || `+d.str(3)+`, `+d.str(3)+`,
@@ -38,7 +40,7 @@ func (d *dialect) exportTasks(ctx context.Context, acct string, from, to int) er
 }
 
 func (d *dialect) servers(ctx context.Context, acct string, from, to, sampled int) error {
-	with, rows := d.rows(d.arg(1), d.arg(2), "")
+	with, rows := d.rows(d.arg(1), d.arg(2))
 	args := []any{from, to, acct, base.UnixMilli(), sampled, perAgent, sampleMs}
 	sampledJ := `j < ` + d.arg(5)
 	last := d.arg(4) + ` + (` + d.arg(6) + ` - 1) * ` + d.arg(7)
@@ -65,9 +67,9 @@ func (d *dialect) servers(ctx context.Context, acct string, from, to, sampled in
 		FROM `+rows, args...)
 }
 
-func (d *dialect) samples(ctx context.Context, acct string, from, to int) error {
-	with, rows := d.rows(d.arg(1), d.arg(2), d.arg(5))
-	args := []any{from, to, acct, base.UnixMilli(), perAgent, sampleMs}
+func (d *dialect) samples(ctx context.Context, acct string, agents, from, to int) error {
+	with, rows := d.grid(d.arg(1), d.arg(2), d.arg(5))
+	args := []any{from, to, acct, base.UnixMilli(), agents, sampleMs}
 	ts := d.arg(4) + ` + i * ` + d.arg(6)
 	err := d.exec(ctx, with+`INSERT INTO perf_samples (account_id, agent_id, ts_ms, disk_read_kbps, disk_write_kbps, disk_read_ops,
 			disk_write_ops, net_read_kbps, net_write_kbps, num_logical, num_cores, num_cpus, num_disks, num_nics, cpu_pct,
@@ -106,12 +108,12 @@ func newSQLiteFiller(ctx context.Context, db *sql.DB) (*sqliteFiller, error) {
 	f := &sqliteFiller{conn: conn}
 	f.dialect = dialect{
 		hex: func(e string, width int) string { return fmt.Sprintf("printf('%%0%dx', %s)", width, e) },
-		rows: func(from, to, inner string) (string, string) {
-			with := `WITH RECURSIVE g(j) AS (SELECT ` + from + ` UNION ALL SELECT j + 1 FROM g WHERE j + 1 < ` + to + `)`
-			if inner == "" {
-				return with + " ", "g"
-			}
-			return with + `, k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i + 1 < ` + inner + `) `, "g CROSS JOIN k"
+		rows: func(from, to string) (string, string) {
+			return `WITH RECURSIVE g(j) AS (SELECT ` + from + ` UNION ALL SELECT j + 1 FROM g WHERE j + 1 < ` + to + `) `, "g"
+		},
+		grid: func(iFrom, iTo, jTo string) (string, string) {
+			return `WITH RECURSIVE k(i) AS (SELECT ` + iFrom + ` UNION ALL SELECT i + 1 FROM k WHERE i + 1 < ` + iTo + `),
+				g(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM g WHERE j + 1 < ` + jTo + `) `, "k CROSS JOIN g"
 		},
 		arg: func(n int) string { return fmt.Sprintf("?%d", n) },
 		str: func(n int) string { return fmt.Sprintf("?%d", n) },
@@ -158,12 +160,11 @@ func newPGFiller(pool *pgxpool.Pool) *pgFiller {
 	f := &pgFiller{pool: pool}
 	f.dialect = dialect{
 		hex: func(e string, width int) string { return fmt.Sprintf("lpad(to_hex(%s), %d, '0')", e, width) },
-		rows: func(from, to, inner string) (string, string) {
-			rows := `generate_series(` + from + `, ` + to + ` - 1) AS g(j)`
-			if inner == "" {
-				return "", rows
-			}
-			return "", rows + ` CROSS JOIN LATERAL generate_series(0::bigint, ` + inner + ` - 1) AS k(i)`
+		rows: func(from, to string) (string, string) {
+			return "", `generate_series(` + from + `, ` + to + ` - 1) AS g(j)`
+		},
+		grid: func(iFrom, iTo, jTo string) (string, string) {
+			return "", `generate_series(` + iFrom + `, ` + iTo + ` - 1) AS k(i) CROSS JOIN LATERAL generate_series(0::bigint, ` + jTo + ` - 1) AS g(j)`
 		},
 		arg: func(n int) string { return fmt.Sprintf("$%d::bigint", n) },
 		str: func(n int) string { return fmt.Sprintf("$%d::text", n) },

@@ -5,8 +5,9 @@
 // deep page of the reads that page (FindExportTasks for DescribeExportTasks,
 // ListItems of SERVER for ListConfigurations, FindAgents for
 // DescribeAgents), the deep/shallow p99 ratio, the time of one agent
-// export's row read (72 hours of one agent through worker.RowSource) and the
-// fill rates. Figures are printed, never asserted.
+// export's row read (72 hours of one agent through worker.RowSource), the
+// fill rates and, last, the rate of a retention sweep that deletes a tenth
+// of the samples. Figures are printed, never asserted.
 //
 // It runs only when POSEIDON_SCALE is set (the scale: 1 for the figures
 // above, 0.1 for a tenth); bench/scale.sh runs it:
@@ -29,6 +30,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/poseidon-ads/poseidon/internal/agents"
 	"github.com/poseidon-ads/poseidon/internal/discovery"
 	"github.com/poseidon-ads/poseidon/internal/postgres/pgtest"
 	"github.com/poseidon-ads/poseidon/internal/sqlite/sqlitetest"
@@ -56,6 +58,7 @@ type store interface {
 	ListItems(ctx context.Context, q discovery.ItemQuery) ([]discovery.Item, error)
 	FindAgents(ctx context.Context, q discovery.AgentQuery) ([]*discovery.Agent, error)
 	worker.RowSource
+	agents.RetentionStore
 }
 
 // sizes are the row counts of one run.
@@ -90,9 +93,10 @@ type filler interface {
 	// servers writes servers and agents [from, to) of acct; the first
 	// sampled agents have data.
 	servers(ctx context.Context, acct string, from, to, sampled int) error
-	// samples writes perAgent samples and system observations of each
-	// agent [from, to) of acct.
-	samples(ctx context.Context, acct string, from, to int) error
+	// samples writes samples and system observations [from, to) of each
+	// of the first agents of acct, in time order (as reports arrive):
+	// one per agent at each time.
+	samples(ctx context.Context, acct string, agents, from, to int) error
 	// settle brings the database to its steady state after a bulk load
 	// (statistics, visibility map, WAL checkpoint), as it would be in
 	// service.
@@ -180,7 +184,7 @@ func run(t *testing.T, name string, st store, f filler, sz sizes, reps int) {
 		return f.servers(ctx, neighbor, 0, sz.servers/100, 0)
 	})
 	step("samples and system observations", 2*sz.samples, func() error {
-		return chunks(sz.sampled, 20, func(a, b int) error { return f.samples(ctx, account, a, b) })
+		return chunks(perAgent, max(1, 200000/sz.sampled), func(a, b int) error { return f.samples(ctx, account, sz.sampled, a, b) })
 	})
 	step("settle (vacuum, analyze; checkpoint)", 0, func() error { return f.settle(ctx) })
 	fmt.Printf("scale: %s: fill total %.1fs; %s\n", name, time.Since(total).Seconds(), f.about(ctx))
@@ -243,13 +247,13 @@ func run(t *testing.T, name string, st store, f filler, sz sizes, reps int) {
 
 	// Agent exports: 72 hours of one agent, in the middle of its data,
 	// every series an agent export writes; one agent after another.
-	agents := min(sz.sampled, 10)
+	read := min(sz.sampled, 10)
 	var took []time.Duration
 	rows := 0
-	for a := range agents {
+	for a := range read {
 		from := sampleTime(0).Add(sampleSpan() / 2)
 		start := time.Now()
-		n, err := readAgent(ctx, st, agentID(a*sz.sampled/agents), from, from.Add(discovery.MaxAgentWindow))
+		n, err := readAgent(ctx, st, agentID(a*sz.sampled/read), from, from.Add(discovery.MaxAgentWindow))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -258,7 +262,21 @@ func run(t *testing.T, name string, st store, f filler, sz sizes, reps int) {
 	}
 	slices.Sort(took)
 	fmt.Printf("scale: %s: agent export row read (72 h, worker.RowSource): %d rows; %d agents: min %s, median %s, max %s\n",
-		name, rows, agents, ms(took[0]), ms(took[len(took)/2]), ms(took[len(took)-1]))
+		name, rows, read, ms(took[0]), ms(took[len(took)/2]), ms(took[len(took)-1]))
+
+	// Retention, last as it deletes: the clock 90 days after the 7th day
+	// of the samples, so that one sweep deletes the first 7 days of every
+	// agent (a tenth of the samples and observations).
+	now := sampleTime(0).Add(agents.DataRetention + 7*24*time.Hour)
+	r := &agents.Retention{Store: st, Now: func() time.Time { return now }}
+	start := time.Now()
+	n, err := r.Sweep(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	took1 := time.Since(start)
+	fmt.Printf("scale: %s: retention sweep (batches of %d rows per series): %d rows in %.1fs: %.0f rows/s\n",
+		name, agents.DefaultRetentionBatch, n, took1.Seconds(), float64(n)/took1.Seconds())
 }
 
 // readAgent reads what an agent export writes of one agent's window and
