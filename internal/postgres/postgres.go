@@ -9,7 +9,8 @@
 // writer (an export limit, a tag count, one running continuous export, an
 // import task's client token) runs in a transaction that first takes the
 // account's advisory lock (lockAccount), and so do the typed transactions
-// a use case decides in (discovery.ImportTx, discovery.BatchDeleteTx);
+// a use case decides in (discovery.ImportTx, discovery.BatchDeleteTx,
+// discovery.IntakeTx) and DeleteAgents;
 // migrations run under a session advisory lock, so replicas starting at
 // once migrate a schema once. Background work is the job queue of package
 // queue in table jobs (jobs.go): replicas claim jobs with FOR UPDATE SKIP
