@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"time"
 
@@ -61,8 +60,11 @@ type Store interface {
 	Close() error
 }
 
-// The stores poseidon can open (the PostgreSQL store: see openPostgres).
-var _ Store = (*sqlite.DB)(nil)
+// The stores poseidon can open.
+var (
+	_ Store = (*sqlite.DB)(nil)
+	_ Store = (*postgres.DB)(nil)
+)
 
 // Archives is where poseidon keeps export archives: what the worker writes
 // and the janitor deletes, and what the server serves and resets.
@@ -170,20 +172,12 @@ func (c *serveCmd) openStore(ctx context.Context, slot string) (Store, Archives,
 }
 
 // openPostgres opens the PostgreSQL store at url and its archive store.
-// The store is poseidon's Store once it implements all of it; until then
-// (its agents and inventory are being ported) it closes it and says what
-// it lacks.
 func openPostgres(ctx context.Context, url string) (Store, Archives, error) {
 	db, err := postgres.Open(ctx, url)
 	if err != nil {
 		return nil, nil, err
 	}
-	store, ok := any(db).(Store)
-	if !ok {
-		db.Close()
-		return nil, nil, fmt.Errorf("--database-url: the PostgreSQL store does not yet implement: %s", strings.Join(missingMethods(db), ", "))
-	}
-	return store, db.Archives(), nil
+	return db, db.Archives(), nil
 }
 
 // dataDirID returns the random ID of the data directory, made the first
@@ -222,38 +216,6 @@ func dataDirID(data string) (string, error) {
 		}
 	}
 	return "", errors.New("data directory ID: poseidon-dir-id is not a 32-digit hexadecimal ID")
-}
-
-// missingMethods lists the methods of Store that v lacks, or has with
-// another signature.
-func missingMethods(v any) []string {
-	want, have := reflect.TypeFor[Store](), reflect.TypeOf(v)
-	var out []string
-	for i := range want.NumMethod() {
-		m := want.Method(i)
-		got, ok := have.MethodByName(m.Name)
-		if !ok || got.Type != reflect.FuncOf(append([]reflect.Type{have}, ins(m.Type)...), outs(m.Type), m.Type.IsVariadic()) {
-			out = append(out, m.Name)
-		}
-	}
-	return out
-}
-
-// ins and outs are the parameter and result types of a function type.
-func ins(f reflect.Type) []reflect.Type {
-	out := make([]reflect.Type, f.NumIn())
-	for i := range out {
-		out[i] = f.In(i)
-	}
-	return out
-}
-
-func outs(f reflect.Type) []reflect.Type {
-	out := make([]reflect.Type, f.NumOut())
-	for i := range out {
-		out[i] = f.Out(i)
-	}
-	return out
 }
 
 // wire builds the services, runners and HTTP server over an open store and
