@@ -559,12 +559,18 @@ func testConcurrentWriters(t *testing.T, open Open) {
 }
 
 // Writing and reading an archive allocates far less than its size: both
-// stream (see Bench for the figures).
+// stream (see Bench for the figures). Under the race detector, which drops
+// pooled buffers at random (a database driver's message buffers among
+// them), the figure is only logged.
 func testBoundedMemory(t *testing.T, open Open) {
 	s := open(t, 1)[0]
-	const size = 32 * mib
+	WriteRead(t, s, 2*mib) // connections and pooled buffers are made once
+	const size = 64 * mib
 	allocated := WriteRead(t, s, size)
 	t.Logf("writing and reading a %d MiB archive allocated %d KiB", size/mib, allocated>>10)
+	if raceEnabled {
+		return
+	}
 	if allocated > size/4 {
 		t.Fatalf("writing and reading a %d MiB archive allocated %d MiB: it does not stream", size/mib, allocated/mib)
 	}
