@@ -64,16 +64,17 @@ func TestDatabaseURLSlotPrefix(t *testing.T) {
 	}
 }
 
-// poseidon serve --database-url keeps its state and export archives in
-// PostgreSQL: two replicas on one database, each with a data directory of
-// its own, serve the same exports. An export started on A is described and
-// downloaded on B, with B's URL and with A's (as behind a load balancer),
-// and a reset on B removes it for both. (It skips when the test server is
-// unreachable, unless CI=true.)
+// poseidon serve --database-url (or POSEIDON_DATABASE_URL) keeps its state
+// and export archives in PostgreSQL: two replicas on one database, each
+// with a data directory of its own, serve the same exports. An export
+// started on A is described and downloaded on B, with B's URL and with A's
+// (as behind a load balancer), and a reset on B removes it for both. (It
+// skips when the test server is unreachable, unless CI=true.)
 func TestDatabaseURLReplicas(t *testing.T) {
 	dbURL := pgtestdb.Schema(t)
 	a := startServer(t, "", "--database-url", dbURL)
-	b := startServer(t, "", "--database-url", dbURL)
+	t.Setenv("POSEIDON_DATABASE_URL", dbURL) // B takes it from the environment
+	b := startServer(t, "")
 	ca, cb := client(t, a.URL, acctA, "any"), client(t, b.URL, acctA, "any")
 	out, err := ca.StartExportTask(&ads.StartExportTaskInput{})
 	if err != nil {
