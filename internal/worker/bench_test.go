@@ -333,7 +333,7 @@ func benchExports(b *testing.B, cfg fleet.Config, tasks func(agentIDs []string) 
 			if err := m.flateArchive(zpath); err != nil {
 				b.Fatal(err)
 			}
-			files.Remove(benchAccount, got.ID)
+			files.Remove(ctx, benchAccount, got.ID)
 		}
 		b.StartTimer()
 	}
