@@ -38,8 +38,7 @@ func TestResetWaitsForAccountTransactions(t *testing.T) {
 			resetDone <- err
 			waiting = -1
 		default:
-			waiting = count(t, db, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
-				AND classid = $1::bigint::oid AND objid = hashtext(current_schema())::oid`, resetLockClass)
+			waiting = resetLockWaiters(t, db)
 			time.Sleep(5 * time.Millisecond)
 		}
 	}
@@ -75,8 +74,7 @@ func TestResetWaitsForAccountTransactions(t *testing.T) {
 			return err
 		})
 	}()
-	for count(t, db, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
-		AND classid = $1::bigint::oid AND objid = hashtext(current_schema())::oid`, resetLockClass) == 0 {
+	for resetLockWaiters(t, db) == 0 {
 		select {
 		case err := <-txDone:
 			t.Fatalf("an account's transaction ran during a reset (task state: %v)", err)
@@ -90,4 +88,11 @@ func TestResetWaitsForAccountTransactions(t *testing.T) {
 	if err := <-txDone; !errors.Is(err, discovery.ErrNotFound) {
 		t.Fatalf("the task after the reset: %v, want not found", err)
 	}
+}
+
+// resetLockWaiters counts the transactions waiting for the schema's reset
+// lock.
+func resetLockWaiters(t *testing.T, db *DB) int {
+	return count(t, db, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+		AND classid = $1::bigint::oid AND objid = hashtext(current_schema())::oid`, resetLockClass)
 }
