@@ -44,8 +44,36 @@ func TestCreateDrop(t *testing.T) {
 			t.Fatalf("the URL of a %s schema works in %q (%v)", prefix, schema, err)
 		}
 	}
-	if n := schemas("pgschema_test"); n != 2 {
-		t.Fatalf("%d schemas pgschema_test_*, want 2", n)
+	// exec runs a statement in a schema, with text arguments of any type.
+	var out bytes.Buffer
+	if err := run(ctx, []string{"create", "pgschema_test"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	u := strings.TrimSpace(out.String())
+	for _, args := range [][]string{
+		{"exec", u, `CREATE TABLE t (name text, n bigint, ok boolean)`},
+		{"exec", u, `INSERT INTO t VALUES (?, ?, ?), ('?', 2, false)`, "it's", "41", "true"},
+	} {
+		if err := run(ctx, args, &bytes.Buffer{}); err != nil {
+			t.Fatalf("%q: %v", args, err)
+		}
+	}
+	if err := run(ctx, []string{"exec", u, `INSERT INTO t VALUES (?, ?, ?)`, "x", "not a number", "true"}, &bytes.Buffer{}); err == nil {
+		t.Error("a text argument that is not of its parameter's type was taken")
+	}
+	conn, err := pgx.Connect(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var name string
+	var n int
+	err = conn.QueryRow(ctx, `SELECT name, n FROM t WHERE ok`).Scan(&name, &n)
+	conn.Close(ctx)
+	if err != nil || name != "it's" || n != 41 {
+		t.Fatalf("the row exec inserted: %q %d %v", name, n, err)
+	}
+	if n := schemas("pgschema_test"); n != 3 {
+		t.Fatalf("%d schemas pgschema_test_*, want 3", n)
 	}
 	if err := run(ctx, []string{"drop", "pgschema_test"}, &bytes.Buffer{}); err != nil {
 		t.Fatal(err)
@@ -56,7 +84,7 @@ func TestCreateDrop(t *testing.T) {
 	if err := run(ctx, []string{"drop", "pgschema_testx"}, &bytes.Buffer{}); err != nil || schemas("pgschema_testx") != 0 {
 		t.Fatalf("drop pgschema_testx: %v", err)
 	}
-	for _, args := range [][]string{{}, {"create"}, {"check", "x"}, {"create", "Bad;prefix"}, {"drop", ""}, {"rename", "x"}} {
+	for _, args := range [][]string{{}, {"create"}, {"check", "x"}, {"create", "Bad;prefix"}, {"drop", ""}, {"rename", "x"}, {"exec", "x"}} {
 		if err := run(ctx, args, &bytes.Buffer{}); err == nil {
 			t.Errorf("pgschema %q succeeded", args)
 		}
