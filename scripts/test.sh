@@ -56,11 +56,11 @@ if pgerr=$("$pgbin/pgschema" check 2>&1); then
   export POSEIDON_PGSCHEMA_BIN="$pgbin/pgschema"
   echo "-- go test ./cmd/poseidon (POSEIDON_TEST_STORE=postgres)"
   if ! POSEIDON_TEST_STORE=postgres go test -count=1 -v -timeout 25m ./cmd/poseidon >"$log" 2>&1; then
-    grep -E -A20 '^\s*--- FAIL|^panic' "$log" | head -300
+    grep -a -E -A20 '^\s*--- FAIL|^panic' "$log" | head -300
     tail -20 "$log"
     exit 1
   fi
-  grep -E '^(crashloop|load):|^(ok|FAIL)\s' "$log"
+  grep -a -E '^(crashloop|load):|^(ok|FAIL)\s' "$log"
   echo "-- python suite (POSEIDON_TEST_STORE=postgres)"
   POSEIDON_TEST_STORE=postgres tests/python/run.sh
   echo "-- compatibility (POSEIDON_TEST_STORE=postgres)"
