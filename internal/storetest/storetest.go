@@ -1,0 +1,242 @@
+// Package storetest is the conformance suite of poseidon's store contract,
+// in the manner of a database driver's conformance tests: every store
+// (internal/sqlite today, PostgreSQL later) runs it unchanged from its own
+// test file:
+//
+//	func TestStore(t *testing.T) {
+//		storetest.Run(t, openFresh, reopenSame)
+//	}
+//
+// Store is the contract: the Store interfaces that the use cases, the
+// background runners and the HTTP edge declare. The suite covers every one of
+// its methods: the order and keyset cursors of each list (no duplicate and no
+// gap across pages, stable under inserts), account isolation, each filter,
+// the limits that must hold under concurrent callers, secrets and the clock
+// offset, resets, and what a restart keeps. Its subtests are grouped by area,
+// one file each (exports.go, queue.go, agents.go, ...), so that a change of
+// one part of the contract touches one file.
+//
+// The suite imports use-case packages for their interfaces and, to stand up
+// data, the agents service's intake (seed.go); it imports no store.
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/poseidon-ads/poseidon/internal/agents"
+	"github.com/poseidon-ads/poseidon/internal/applications"
+	"github.com/poseidon-ads/poseidon/internal/batchdelete"
+	"github.com/poseidon-ads/poseidon/internal/continuous"
+	"github.com/poseidon-ads/poseidon/internal/discovery"
+	"github.com/poseidon-ads/poseidon/internal/exports"
+	"github.com/poseidon-ads/poseidon/internal/imports"
+	"github.com/poseidon-ads/poseidon/internal/inventory"
+	"github.com/poseidon-ads/poseidon/internal/pagetoken"
+	"github.com/poseidon-ads/poseidon/internal/tags"
+	"github.com/poseidon-ads/poseidon/internal/worker"
+)
+
+// Store is the store contract the suite checks: the use cases' and runners'
+// Store interfaces, and the account, secret and clock methods the HTTP edge
+// and cmd/poseidon use (server.Store; contract_test.go checks that Store
+// covers it).
+type Store interface {
+	exports.Store
+	agents.Store
+	inventory.Store
+	applications.Store
+	tags.Store
+	batchdelete.Store
+	continuous.Store
+	imports.Store
+	worker.Queue
+	worker.Retention
+
+	// EnsureAccount records an account the first time it is seen and then
+	// gives it defaultControl, if not nil.
+	EnsureAccount(ctx context.Context, account string, now time.Time, defaultControl *discovery.HomeRegionControl) error
+	// HomeRegionControl returns the account's control, or discovery.ErrNotFound.
+	HomeRegionControl(ctx context.Context, account string) (*discovery.HomeRegionControl, error)
+	// CreateHomeRegionControl stores c unless the account has a control;
+	// then it returns that one and false.
+	CreateHomeRegionControl(ctx context.Context, c *discovery.HomeRegionControl) (*discovery.HomeRegionControl, bool, error)
+	// DeleteHomeRegionControl deletes the account's control with that ID, or
+	// returns discovery.ErrNotFound.
+	DeleteHomeRegionControl(ctx context.Context, account, id string) error
+	// GetExportTask returns one export task of the account, or discovery.ErrNotFound.
+	GetExportTask(ctx context.Context, account, id string) (*discovery.ExportTask, error)
+	// Reset deletes the state of every account; secrets stay.
+	Reset(ctx context.Context) error
+	// ResetAccount deletes all state of one account.
+	ResetAccount(ctx context.Context, account string) error
+	// SetClockOffset and ClockOffset keep the virtual clock's offset
+	// across restarts.
+	SetClockOffset(ctx context.Context, d time.Duration) error
+	ClockOffset(ctx context.Context) (time.Duration, error)
+	// Secret returns the named server secret, made the first time and kept
+	// across restarts and resets.
+	Secret(ctx context.Context, name string) ([]byte, error)
+	Close() error
+}
+
+// Open returns a new, empty store for one subtest; it closes the store when
+// the test ends (t.Cleanup).
+type Open func(t *testing.T) Store
+
+// Reopen stops using s as a process that ends would (work in flight is left
+// as it is), and opens the same database again, as the next process would.
+// The store it returns is closed when the test ends.
+type Reopen func(t *testing.T, s Store) Store
+
+// test is one subtest of an area.
+type test struct {
+	name string
+	run  func(t *testing.T, s Store)
+}
+
+// restartTest is a subtest that reopens its store.
+type restartTest struct {
+	name string
+	run  func(t *testing.T, s Store, reopen func(Store) Store)
+}
+
+// Run runs the suite: each subtest gets a fresh store from open; the
+// crash-restart subtests reopen theirs with reopen.
+func Run(t *testing.T, open Open, reopen Reopen) {
+	areas := []struct {
+		name  string
+		tests []test
+	}{
+		{"Accounts", accountTests},
+		{"Exports", exportTests},
+		{"ExportQueue", queueTests},
+		{"ExportRows", rowTests},
+		{"Agents", agentTests},
+		{"Inventory", inventoryTests},
+		{"Tags", tagTests},
+		{"Applications", applicationTests},
+		{"BatchDelete", batchDeleteTests},
+		{"Continuous", continuousTests},
+		{"Imports", importTests},
+	}
+	for _, a := range areas {
+		t.Run(a.name, func(t *testing.T) {
+			for _, tc := range a.tests {
+				t.Run(tc.name, func(t *testing.T) { tc.run(t, open(t)) })
+			}
+		})
+	}
+	t.Run("Restart", func(t *testing.T) {
+		for _, tc := range restartTests {
+			t.Run(tc.name, func(t *testing.T) {
+				tc.run(t, open(t), func(s Store) Store { return reopen(t, s) })
+			})
+		}
+	})
+}
+
+// The accounts of the suite, and the time its data is stamped around.
+const (
+	acctA = "111111111111"
+	acctB = "222222222222"
+)
+
+var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+func ctx(t *testing.T) context.Context { return t.Context() }
+
+// must fails the test on err.
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// ok returns v of a call that must not fail: ok(s.GetAgent(...))(t).
+func ok[T any](v T, err error) func(t *testing.T) T {
+	return func(t *testing.T) T {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+}
+
+// tokens seals cursors as the services do, so that every cursor the suite
+// hands back to a store has been through a page token's JSON.
+var tokens = pagetoken.New([]byte("storetest"))
+
+// viaToken returns c as it comes back from a page token.
+func viaToken[C any](t *testing.T, c C) C {
+	t.Helper()
+	q := pagetoken.Query("storetest", fmt.Sprintf("%T", c))
+	tok, err := tokens.Seal(q, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out C
+	if err := tokens.Open(tok, q, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// pages reads a list to its end, limit items a page: page reads the page
+// after a cursor (nil for the first), cursor gives an item's cursor, which
+// goes through a page token before it is handed back. It fails the test if
+// a page is longer than limit or the list does not end.
+func pages[T, C any](t *testing.T, limit int, page func(after *C) ([]T, error), cursor func(T) C) [][]T {
+	t.Helper()
+	var (
+		out   [][]T
+		after *C
+	)
+	for range 1000 {
+		p, err := page(after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p) > limit {
+			t.Fatalf("page of %d items, limit %d", len(p), limit)
+		}
+		if len(p) > 0 {
+			out = append(out, p)
+		}
+		if len(p) < limit {
+			return out
+		}
+		c := viaToken(t, cursor(p[len(p)-1]))
+		after = &c
+	}
+	t.Fatal("the list did not end after 1000 pages")
+	return nil
+}
+
+// flat joins pages.
+func flat[T any](ps [][]T) []T {
+	var out []T
+	for _, p := range ps {
+		out = append(out, p...)
+	}
+	return out
+}
+
+// keys maps items to their keys.
+func keys[T any, K any](items []T, key func(T) K) []K {
+	out := make([]K, len(items))
+	for i, v := range items {
+		out[i] = key(v)
+	}
+	return out
+}
+
+// ptr returns a pointer to v.
+func ptr[T any](v T) *T { return &v }
+
+// ms rounds t to the millisecond, the precision of stored times.
+func ms(t time.Time) time.Time { return t.Truncate(time.Millisecond) }

@@ -1,0 +1,15 @@
+package storetest
+
+var (
+	exportTests      []test
+	queueTests       []test
+	rowTests         []test
+	agentTests       []test
+	inventoryTests   []test
+	tagTests         []test
+	applicationTests []test
+	batchDeleteTests []test
+	continuousTests  []test
+	importTests      []test
+	restartTests     []restartTest
+)
