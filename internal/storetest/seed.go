@@ -306,10 +306,14 @@ func rowCounts(t *testing.T, s Store, account string) []string {
 	from, to := time.Unix(0, 0), t0.Add(1000*time.Hour)
 	a1, a2 := agentID(1), agentID(2)
 	return []string{
-		countRows(t, "perf", func(fn func(*discovery.PerfSample) error) error { return s.AgentPerfSamples(c, account, a1, from, to, fn) }),
+		countRows(t, "perf", func(fn func(*discovery.PerfSample) error) error {
+			return s.AgentPerfSamples(c, account, a1, from, to, fn)
+		}),
 		countRows(t, "os", func(fn func(*discovery.OSInfo) error) error { return s.AgentOSInfo(c, account, a1, from, to, fn) }),
 		countRows(t, "nics", func(fn func(*discovery.NICSample) error) error { return s.AgentNICs(c, account, a1, from, to, fn) }),
-		countRows(t, "procs", func(fn func(*discovery.ProcessSample) error) error { return s.AgentProcesses(c, account, a1, from, to, fn) }),
+		countRows(t, "procs", func(fn func(*discovery.ProcessSample) error) error {
+			return s.AgentProcesses(c, account, a1, from, to, fn)
+		}),
 		countRows(t, "out", func(fn func(*discovery.ConnectionSample) error) error {
 			return s.AgentConnections(c, account, a1, discovery.Outbound, from, to, fn)
 		}),
@@ -317,14 +321,18 @@ func rowCounts(t *testing.T, s Store, account string) []string {
 			return s.AgentConnections(c, account, a2, discovery.Inbound, from, to, fn)
 		}),
 		countRows(t, "apps", func(fn func(*discovery.Application) error) error { return s.ExportApplications(c, account, fn) }),
-		countRows(t, "appServers", func(fn func(*discovery.ApplicationServer) error) error { return s.ExportApplicationServers(c, account, fn) }),
+		countRows(t, "appServers", func(fn func(*discovery.ApplicationServer) error) error {
+			return s.ExportApplicationServers(c, account, fn)
+		}),
 		countRows(t, "servers", func(fn func(*discovery.Server) error) error { return s.ExportServerRows(c, account, fn) }),
 		countRows(t, "perfServers", func(fn func(*discovery.Server) error) error { return s.ExportServerPerformance(c, account, fn) }),
 		countRows(t, "vmware", func(fn func(*discovery.Server) error) error { return s.ExportVMwareServers(c, account, fn) }),
 		countRows(t, "ec2", func(fn func(*discovery.EC2Server) error) error { return s.EC2Servers(c, account, fn) }),
 		countRows(t, "serverNICs", func(fn func(*discovery.ServerNIC) error) error { return s.ExportServerNICs(c, account, fn) }),
 		countRows(t, "serverTags", func(fn func(*discovery.ServerTag) error) error { return s.ExportServerTags(c, account, fn) }),
-		countRows(t, "template", func(fn func(*discovery.ImportTemplateRow) error) error { return s.ExportImportTemplateRows(c, account, fn) }),
+		countRows(t, "template", func(fn func(*discovery.ImportTemplateRow) error) error {
+			return s.ExportImportTemplateRows(c, account, fn)
+		}),
 	}
 }
 
