@@ -1,7 +1,6 @@
 package storetest
 
 var (
-	exportTests      []test
 	queueTests       []test
 	rowTests         []test
 	agentTests       []test
