@@ -1,7 +1,6 @@
 package storetest
 
 var (
-	queueTests       []test
 	rowTests         []test
 	agentTests       []test
 	inventoryTests   []test
