@@ -30,7 +30,7 @@ func serverOf(account string, n int) string { return discovery.ServerID(account,
 func at(step int) time.Time { return t0.Add(time.Duration(step) * 15 * time.Minute) }
 
 // report is agent n's report at step: a Linux server with one interface and
-// a performance sample whose CPU use is 10n + step percent and free RAM
+// a performance sample whose CPU use is 10(n mod 9) + (step mod 10) percent and free RAM
 // 1000 + step MB.
 func report(n, step int) agentdata.Report {
 	return agentdata.Report{
@@ -42,7 +42,7 @@ func report(n, step int) agentdata.Report {
 			NumCPUs: 2, NumCores: 4, NumLogicalProcessors: 8, TotalRAMMB: 16384, TotalDiskGB: 200, NumDisks: 1},
 		NetworkInterfaces: []agentdata.NetworkInterface{{Name: "eth0", IPAddress: agentIP(n), MACAddress: agentMAC(n),
 			NetMask: "255.255.255.0", Gateway: "10.0.0.254"}},
-		Performance: &agentdata.Performance{CPUUsagePct: float64(10*n + step), FreeRAMMB: float64(1000 + step), DiskFreeGB: 100,
+		Performance: &agentdata.Performance{CPUUsagePct: float64(n%9*10 + step%10), FreeRAMMB: float64(1000 + step), DiskFreeGB: 100,
 			DiskReadKBps: 5, DiskWriteKBps: float64(step), DiskReadOpsPerSec: 1, DiskWriteOpsPerSec: 2, NetworkReadKBps: 3, NetworkWriteKBps: 4},
 	}
 }
