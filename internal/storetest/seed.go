@@ -75,18 +75,21 @@ func seedAgents(t *testing.T, s Store, account string, n int) {
 	intake(t, s, account, rs...)
 }
 
-// The fleet: four agents with processes and traffic between them.
+// The fleet: four agents with processes and traffic between them, taken in
+// in two batches: agents 1, 3 and 4, then agent 2.
 //
-//	agent 1 (host-01): process nginx (pid 100); outbound to agent 2's IP,
-//	    port 5432, from nginx; outbound to 10.9.9.9:53/udp (no server).
+//	agent 1 (host-01): process nginx (pid 100); outbound to agent 2's IP on
+//	    ports 5432 and 8080 from nginx (agent 2's server is known from the
+//	    second batch on, and then resolves); outbound to 10.9.9.9:53/udp
+//	    (no server there).
 //	agent 2 (host-02): process postgres (pid 200); inbound from agent 1 on
-//	    5432 (agent 1 reports it); outbound to agent 3's IP, port 6379, from
-//	    postgres, twice (steps 0 and 1).
+//	    5432 (agent 1 reports it: not counted again); outbound to agent 3's
+//	    IP on port 6379 from postgres.
 //	agent 3 (host-03): a VMware VM of a VMWARE collector (connector conn-1),
 //	    inbound from 10.8.8.8 on port 22 (no server there).
-//	agent 4 (host-04): UNHEALTHY, no traffic.
+//	agent 4 (host-04): Windows, UNHEALTHY, no traffic.
 //
-// Each agent reports at steps 0 and 1.
+// Each agent reports at steps 0 and 1, so each connection occurs twice.
 const fleetAgents = 4
 
 // Fleet process and host facts the tests assert.
@@ -102,6 +105,7 @@ func fleetReports(n, step int) agentdata.Report {
 		r.Processes = []agentdata.Process{{PID: 100, Name: "nginx", Path: "/usr/sbin/nginx", CommandLine: nginxCmd}}
 		r.Connections = []agentdata.Connection{
 			{Direction: "outbound", SourceIP: agentIP(1), SourcePort: 40000 + step, DestinationIP: agentIP(2), DestinationPort: 5432, PID: 100},
+			{Direction: "outbound", SourceIP: agentIP(1), SourcePort: 40100 + step, DestinationIP: agentIP(2), DestinationPort: 8080, PID: 100},
 			{Direction: "outbound", SourceIP: agentIP(1), SourcePort: 41000, DestinationIP: "10.9.9.9", DestinationPort: 53, TransportProtocol: "udp"},
 		}
 	case 2:
@@ -124,14 +128,13 @@ func fleetReports(n, step int) agentdata.Report {
 	return r
 }
 
-// seedFleet takes the fleet in for account (agents 2 and 3 first, so that
-// agent 1's traffic finds their servers).
+// seedFleet takes the fleet in for account.
 func seedFleet(t *testing.T, s Store, account string) {
 	t.Helper()
 	var first, rest []agentdata.Report
 	for n := 1; n <= fleetAgents; n++ {
 		for step := range 2 {
-			if n == 2 || n == 3 {
+			if n != 2 {
 				first = append(first, fleetReports(n, step))
 			} else {
 				rest = append(rest, fleetReports(n, step))

@@ -2,7 +2,6 @@ package storetest
 
 var (
 	rowTests         []test
-	inventoryTests   []test
 	tagTests         []test
 	applicationTests []test
 	batchDeleteTests []test
