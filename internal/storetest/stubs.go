@@ -2,7 +2,6 @@ package storetest
 
 var (
 	rowTests         []test
-	tagTests         []test
 	applicationTests []test
 	batchDeleteTests []test
 	continuousTests  []test
