@@ -2,7 +2,6 @@ package storetest
 
 var (
 	rowTests         []test
-	applicationTests []test
 	batchDeleteTests []test
 	continuousTests  []test
 	importTests      []test
