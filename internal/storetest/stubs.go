@@ -1,9 +1,8 @@
 package storetest
 
 var (
-	rowTests         []test
-	batchDeleteTests []test
-	continuousTests  []test
-	importTests      []test
-	restartTests     []restartTest
+	rowTests        []test
+	continuousTests []test
+	importTests     []test
+	restartTests    []restartTest
 )
