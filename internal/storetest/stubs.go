@@ -2,7 +2,6 @@ package storetest
 
 var (
 	rowTests        []test
-	continuousTests []test
 	importTests     []test
 	restartTests    []restartTest
 )
