@@ -1,7 +1,6 @@
 package storetest
 
 var (
-	rowTests        []test
-	importTests     []test
-	restartTests    []restartTest
+	rowTests     []test
+	restartTests []restartTest
 )
