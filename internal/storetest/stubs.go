@@ -1,6 +1,5 @@
 package storetest
 
 var (
-	rowTests     []test
 	restartTests []restartTest
 )
