@@ -1,5 +1,0 @@
-package storetest
-
-var (
-	restartTests []restartTest
-)
