@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -13,7 +12,7 @@ import (
 	"github.com/poseidon-ads/poseidon/internal/agents"
 	"github.com/poseidon-ads/poseidon/internal/discovery"
 	"github.com/poseidon-ads/poseidon/internal/pagetoken"
-	"github.com/poseidon-ads/poseidon/internal/sqlite"
+	"github.com/poseidon-ads/poseidon/internal/storetest/teststore"
 )
 
 const acct = "111111111111"
@@ -22,12 +21,7 @@ var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 func newService(t *testing.T) *agents.Service {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "a.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return agents.New(agents.Config{Store: db, Now: func() time.Time { return t0 }, Tokens: pagetoken.New([]byte("secret"))})
+	return agents.New(agents.Config{Store: teststore.Open(t), Now: func() time.Time { return t0 }, Tokens: pagetoken.New([]byte("secret"))})
 }
 
 func id(n int) string { return fmt.Sprintf("o-%017x", n) }
@@ -272,13 +266,8 @@ func (f *forwarded) Forward(ctx context.Context, account string, b *agentdata.Ba
 // the caller's context ends meanwhile; duplicates and invalid batches are not
 // forwarded.
 func TestIntakeForwardsAccepted(t *testing.T) {
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "a.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
 	fw := &forwarded{}
-	s := agents.New(agents.Config{Store: db, Now: func() time.Time { return t0 }, Tokens: pagetoken.New([]byte("secret")), Forward: fw})
+	s := agents.New(agents.Config{Store: teststore.Open(t), Now: func() time.Time { return t0 }, Tokens: pagetoken.New([]byte("secret")), Forward: fw})
 	report := func(rid string) agentdata.Report { // one moment per report ID
 		return agentdata.Report{ReportID: rid, AgentID: id(1), Timestamp: float64(t0.Unix()) + float64(rid[len(rid)-1]), Server: agentdata.ServerInfo{HostName: "h"}}
 	}
