@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"compress/flate"
 	"context"
-	"database/sql"
 	"fmt"
 	"io"
 	"os"
@@ -28,7 +27,7 @@ import (
 	"github.com/poseidon-ads/poseidon/internal/discovery"
 	"github.com/poseidon-ads/poseidon/internal/exportfile"
 	"github.com/poseidon-ads/poseidon/internal/fleet"
-	"github.com/poseidon-ads/poseidon/internal/sqlite"
+	"github.com/poseidon-ads/poseidon/internal/storetest/teststore"
 	"github.com/poseidon-ads/poseidon/internal/worker"
 )
 
@@ -40,7 +39,8 @@ import (
 //
 // The fleet is seeded once through the real intake path (agents.Service.Intake
 // with internal/fleet reports) into a database cached under
-// $POSEIDON_BENCH_CACHE (default $TMPDIR/poseidon-bench), keyed by servers,
+// $POSEIDON_BENCH_CACHE (default $TMPDIR/poseidon-bench), one store
+// directory (teststore.OpenDir) per fleet, keyed by servers,
 // hours and seed, and reused by later runs. Seeding is slow (1,500 to 2,500
 // reports per second on a 2-CPU VM: 10,000 servers × 6 h took 2.6 minutes,
 // 1,000 × 72 h 1.9 minutes; 10,000 × 72 h, 2.88 M reports and about 6 GB,
@@ -137,7 +137,7 @@ func benchConfig(b *testing.B) fleet.Config {
 	return cfg
 }
 
-// benchFleetDB returns the path of the cached database of cfg's fleet,
+// benchFleetDB returns the directory of the cached store of cfg's fleet,
 // seeding it first if needed.
 func benchFleetDB(b *testing.B, cfg fleet.Config) string {
 	dir := os.Getenv("POSEIDON_BENCH_CACHE")
@@ -147,21 +147,21 @@ func benchFleetDB(b *testing.B, cfg fleet.Config) string {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		b.Fatal(err)
 	}
-	path := filepath.Join(dir, fmt.Sprintf("fleet-s%d-h%d-seed%d.db", cfg.Servers, cfg.Hours, cfg.Seed))
+	path := filepath.Join(dir, fmt.Sprintf("fleet-s%d-h%d-seed%d", cfg.Servers, cfg.Hours, cfg.Seed))
 	if _, err := os.Stat(path); err == nil {
 		return path
 	}
-	// Seed into a fresh file and rename it into place when complete, so an
-	// interrupted seeding is never reused.
+	// Seed into a fresh directory and rename it into place when complete,
+	// so an interrupted seeding is never reused.
 	tmp := path + ".seeding"
-	for _, suffix := range []string{"", "-wal", "-shm"} {
-		os.Remove(tmp + suffix)
-	}
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, tmp)
-	if err != nil {
+	if err := os.RemoveAll(tmp); err != nil {
 		b.Fatal(err)
 	}
+	if err := os.Mkdir(tmp, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	db := teststore.OpenDir(b, tmp)
 	f, err := fleet.New(cfg)
 	if err != nil {
 		b.Fatal(err)
@@ -204,7 +204,7 @@ func benchFleetDB(b *testing.B, cfg fleet.Config) string {
 		err = flush()
 	}
 	if err == nil {
-		// Fold the WAL into the file so the cache is one self-contained file.
+		// Closed, the store is whole in its directory.
 		err = db.Close()
 	} else {
 		db.Close()
@@ -215,41 +215,31 @@ func benchFleetDB(b *testing.B, cfg fleet.Config) string {
 	if err := os.Rename(tmp, path); err != nil {
 		b.Fatal(err)
 	}
-	for _, suffix := range []string{"-wal", "-shm"} {
-		os.Remove(tmp + suffix)
-	}
 	took := time.Since(start)
 	fmt.Fprintf(b.Output(), "seeded %d servers × %d h: %d reports in %s (%.0f reports/s) into %s\n",
 		cfg.Servers, cfg.Hours, done, took.Round(time.Millisecond), float64(done)/took.Seconds(), path)
 	return path
 }
 
-// benchAgentIDs lists the fleet's agents in ID order, read from the database
+// benchAgentIDs lists the fleet's agents in ID order, read from the store
 // (regenerating the fleet would cost the process memory the exports do not).
-func benchAgentIDs(b *testing.B, path string) []string {
-	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	rows, err := db.Query(`SELECT agent_id FROM agents WHERE account_id = ? ORDER BY agent_id`, benchAccount)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer rows.Close()
+func benchAgentIDs(b *testing.B, db teststore.Store) []string {
 	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
+	for after := ""; ; {
+		page, err := db.FindAgents(b.Context(), discovery.AgentQuery{AccountID: benchAccount, After: after, Limit: 1000})
+		if err != nil {
 			b.Fatal(err)
 		}
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
-		b.Fatal(err)
+		for _, a := range page {
+			ids = append(ids, a.ID)
+		}
+		if len(page) < 1000 {
+			break
+		}
+		after = page[len(page)-1].ID
 	}
 	if len(ids) == 0 {
-		b.Fatal("no agents in " + path)
+		b.Fatal("no agents in the cached fleet")
 	}
 	return ids
 }
@@ -259,23 +249,19 @@ func benchAgentIDs(b *testing.B, path string) []string {
 // they wrote and reports the figures of the last iteration.
 func benchExports(b *testing.B, cfg fleet.Config, tasks func(agentIDs []string) []discovery.ExportTask) {
 	ctx := context.Background()
-	path := benchFleetDB(b, cfg)
-	ids := benchAgentIDs(b, path)
-	db, err := sqlite.Open(ctx, path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
+	db := teststore.OpenDir(b, benchFleetDB(b, cfg))
+	ids := benchAgentIDs(b, db)
 	now := benchEnd.Add(time.Hour)
 	root := b.TempDir()
 	if dir := os.Getenv("POSEIDON_BENCH_EXPORT_DIR"); dir != "" {
+		var err error
 		if root, err = os.MkdirTemp(dir, "poseidon-bench-exports-"); err != nil {
 			b.Fatal(err)
 		}
 		defer os.RemoveAll(root)
 	}
 	files := exportfile.Dir{Root: root}
-	q := &timedQueue{DB: db}
+	q := &timedQueue{Store: db}
 	w := &worker.Worker{Queue: q, Files: files, Now: func() time.Time { return now }}
 
 	var m benchMeasure
@@ -342,23 +328,23 @@ func benchExports(b *testing.B, cfg fleet.Config, tasks func(agentIDs []string) 
 // transactions, each synced), so that the build of the archive can be told
 // apart from it.
 type timedQueue struct {
-	*sqlite.DB
+	teststore.Store
 	took time.Duration
 }
 
 func (q *timedQueue) ClaimExportTask(ctx context.Context, owner string, now, leaseUntil time.Time) (*discovery.ExportTask, error) {
 	defer q.time(time.Now())
-	return q.DB.ClaimExportTask(ctx, owner, now, leaseUntil)
+	return q.Store.ClaimExportTask(ctx, owner, now, leaseUntil)
 }
 
 func (q *timedQueue) CompleteExportTask(ctx context.Context, owner, id string, r discovery.ExportResult, now time.Time) error {
 	defer q.time(time.Now())
-	return q.DB.CompleteExportTask(ctx, owner, id, r, now)
+	return q.Store.CompleteExportTask(ctx, owner, id, r, now)
 }
 
 func (q *timedQueue) ReportExportProgress(ctx context.Context, owner, id, msg string) error {
 	defer q.time(time.Now())
-	return q.DB.ReportExportProgress(ctx, owner, id, msg)
+	return q.Store.ReportExportProgress(ctx, owner, id, msg)
 }
 
 func (q *timedQueue) time(start time.Time) { q.took += time.Since(start) }
