@@ -92,17 +92,12 @@ func testImportPages(t *testing.T, s Store) {
 		return ok(s.FindImportTasks(c, acctA, nil, after, limit))(t)
 	}
 	for _, limit := range []int{1, 5, 12} {
-		var got []string
-		for page := find("", limit); ; {
-			if len(page) > limit {
-				t.Fatalf("page of %d, limit %d", len(page), limit)
+		got := importIDs(flat(pages(t, limit, func(after *string) ([]*discovery.ImportTask, error) {
+			if after == nil {
+				return find("", limit), nil
 			}
-			got = append(got, importIDs(page)...)
-			if len(page) < limit {
-				break
-			}
-			page = find(viaToken(t, page[len(page)-1].ID), limit)
-		}
+			return find(*after, limit), nil
+		}, func(it *discovery.ImportTask) string { return it.ID })))
 		sameLines(t, fmt.Sprintf("pages of %d", limit), got, want)
 	}
 	// Stable under inserts: tasks before and after the cursor.

@@ -214,6 +214,8 @@ func testServerFilters(t *testing.T, s Store) {
 		{"not equals, none of the values", []discovery.Condition{cond(host, ne, h1, h4)}, nil, []string{h2, h3}},
 		{"contains ignores case", []discovery.Condition{cond(host, has, "HOST-0")}, nil, all},
 		{"contains, values OR-ed", []discovery.Condition{cond(host, has, "-01", "-04")}, nil, []string{h1, h4}},
+		{"contains takes values literally", []discovery.Condition{cond(host, has, "host_0", "%", "host-0*", "[h]")}, nil, nil},
+		{"not contains takes values literally", []discovery.Condition{cond(host, hasnt, "host_0", "%")}, nil, all},
 		{"not contains", []discovery.Condition{cond("server.osName", hasnt, "WIN")}, nil, []string{h1, h2, h3}},
 		{"os version", []discovery.Condition{cond("server.osVersion", eq, "6.1")}, nil, all},
 		{"type", []discovery.Condition{cond("server.type", eq, "VMWARE_VM")}, nil, []string{h3}},

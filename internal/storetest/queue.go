@@ -178,7 +178,7 @@ func testConcurrentClaims(t *testing.T, s Store) {
 		wg.Go(func() {
 			<-start
 			owner := fmt.Sprintf("w%d", w)
-			for {
+			for range 2 * n { // a store that hands out claimed tasks again must not loop forever
 				e, err := s.ClaimExportTask(ctx(t), owner, t0.Add(time.Minute), t0.Add(time.Hour))
 				mu.Lock()
 				if err != nil {
