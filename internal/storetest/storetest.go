@@ -104,7 +104,8 @@ type restartTest struct {
 }
 
 // Run runs the suite: each subtest gets a fresh store from open; the
-// crash-restart subtests reopen theirs with reopen.
+// crash-restart subtests reopen theirs with reopen. The subtests of an area
+// run in parallel, so the stores open returns must be independent.
 func Run(t *testing.T, open Open, reopen Reopen) {
 	areas := []struct {
 		name  string
@@ -125,13 +126,17 @@ func Run(t *testing.T, open Open, reopen Reopen) {
 	for _, a := range areas {
 		t.Run(a.name, func(t *testing.T) {
 			for _, tc := range a.tests {
-				t.Run(tc.name, func(t *testing.T) { tc.run(t, open(t)) })
+				t.Run(tc.name, func(t *testing.T) {
+					t.Parallel()
+					tc.run(t, open(t))
+				})
 			}
 		})
 	}
 	t.Run("Restart", func(t *testing.T) {
 		for _, tc := range restartTests {
 			t.Run(tc.name, func(t *testing.T) {
+				t.Parallel()
 				tc.run(t, open(t), func(s Store) Store { return reopen(t, s) })
 			})
 		}
