@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -79,35 +78,17 @@ func testContinuousStartStop(t *testing.T, s Store) {
 }
 
 func testContinuousConcurrent(t *testing.T, s Store) {
-	var (
-		mu      sync.Mutex
-		wg      sync.WaitGroup
-		start   = make(chan struct{})
-		winners []string
-		seen    = map[string]int{}
-		errs    []error
-	)
-	for i := range 8 {
-		wg.Go(func() {
-			<-start
-			id := fmt.Sprintf("cx-%d", i)
-			running, err := s.StartContinuousExport(ctx(t), cx(acctA, id, t0.Add(time.Duration(i)*time.Second)))
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err != nil:
-				errs = append(errs, err)
-			case running == nil:
-				winners = append(winners, id)
-			default:
-				seen[running.ID]++
-			}
-		})
-	}
-	close(start)
-	wg.Wait()
-	if len(errs) > 0 {
-		t.Fatal(errors.Join(errs...))
+	var winners []string
+	seen := map[string]int{}
+	running := together(t, 8, func(i int) (*discovery.ContinuousExport, error) {
+		return s.StartContinuousExport(ctx(t), cx(acctA, fmt.Sprintf("cx-%d", i), t0.Add(time.Duration(i)*time.Second)))
+	})
+	for i, r := range running {
+		if r == nil {
+			winners = append(winners, fmt.Sprintf("cx-%d", i))
+		} else {
+			seen[r.ID]++
+		}
 	}
 	if len(winners) != 1 {
 		t.Fatalf("%d starts won: %v", len(winners), winners)

@@ -7,7 +7,6 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -470,34 +469,13 @@ func testExportAdmissionPerAccount(t *testing.T, s Store) {
 // admitted and the refusals of the others.
 func race(t *testing.T, n int, fn func(i int) (*discovery.ExportRefusal, error)) (admitted []int, refused []discovery.ExportRefusal) {
 	t.Helper()
-	var (
-		mu    sync.Mutex
-		wg    sync.WaitGroup
-		start = make(chan struct{})
-		errs  []error
-	)
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			r, err := fn(i)
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err != nil:
-				errs = append(errs, err)
-			case r == nil:
-				admitted = append(admitted, i)
-			default:
-				refused = append(refused, *r)
-			}
-		})
+	for i, r := range together(t, n, fn) {
+		if r == nil {
+			admitted = append(admitted, i)
+		} else {
+			refused = append(refused, *r)
+		}
 	}
-	close(start)
-	wg.Wait()
-	if len(errs) > 0 {
-		t.Fatal(errors.Join(errs...))
-	}
-	slices.Sort(admitted)
 	return admitted, refused
 }
 

@@ -3,7 +3,6 @@ package storetest
 import (
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -167,36 +166,22 @@ func testConcurrentClaims(t *testing.T, s Store) {
 		account[e.ID] = e.AccountID
 		create(t, s, e)
 	}
-	var (
-		mu      sync.Mutex
-		wg      sync.WaitGroup
-		start   = make(chan struct{})
-		claims  = map[string][]string{}
-		errList []error
-	)
-	for w := range 8 {
-		wg.Go(func() {
-			<-start
-			owner := fmt.Sprintf("w%d", w)
-			for range 2 * n { // a store that hands out claimed tasks again must not loop forever
-				e, err := s.ClaimExportTask(ctx(t), owner, t0.Add(time.Minute), t0.Add(time.Hour))
-				mu.Lock()
-				if err != nil {
-					errList = append(errList, err)
-				} else if e != nil {
-					claims[e.ID] = append(claims[e.ID], owner)
-				}
-				mu.Unlock()
-				if e == nil || err != nil {
-					return
-				}
+	byOwner := together(t, 8, func(w int) ([]string, error) {
+		var ids []string
+		for range 2 * n { // a store that hands out claimed tasks again must not loop forever
+			e, err := s.ClaimExportTask(ctx(t), fmt.Sprintf("w%d", w), t0.Add(time.Minute), t0.Add(time.Hour))
+			if err != nil || e == nil {
+				return ids, err
 			}
-		})
-	}
-	close(start)
-	wg.Wait()
-	if len(errList) > 0 {
-		t.Fatal(errors.Join(errList...))
+			ids = append(ids, e.ID)
+		}
+		return ids, nil
+	})
+	claims := map[string][]string{}
+	for w, ids := range byOwner {
+		for _, id := range ids {
+			claims[id] = append(claims[id], fmt.Sprintf("w%d", w))
+		}
 	}
 	if len(claims) != n {
 		t.Fatalf("claimed %d tasks, want %d: %v", len(claims), n, claims)

@@ -22,7 +22,9 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -245,3 +247,27 @@ func ptr[T any](v T) *T { return &v }
 
 // ms rounds t to the millisecond, the precision of stored times.
 func ms(t time.Time) time.Time { return t.Truncate(time.Millisecond) }
+
+// together runs fn(0) to fn(n-1) at once, each in a goroutine of its own,
+// and returns their results in that order; errors fail the test.
+func together[R any](t *testing.T, n int, fn func(i int) (R, error)) []R {
+	t.Helper()
+	var (
+		wg    sync.WaitGroup
+		start = make(chan struct{})
+		out   = make([]R, n)
+		errs  = make([]error, n)
+	)
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			out[i], errs[i] = fn(i)
+		})
+	}
+	close(start)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
