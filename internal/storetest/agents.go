@@ -228,6 +228,7 @@ func testAgentPages(t *testing.T, s Store) {
 	for _, limit := range []int{1, 4, 23, 24} {
 		sameLines(t, fmt.Sprintf("pages of %d", limit), agentIDs(agentPages(t, s, discovery.AgentQuery{AccountID: acctA}, limit)), want)
 	}
+	sameLines(t, "no limit (0)", agentIDs(ok(s.FindAgents(ctx(t), discovery.AgentQuery{AccountID: acctA}))(t)), want)
 }
 
 func testAgentPagesUnderInserts(t *testing.T, s Store) {

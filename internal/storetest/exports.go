@@ -176,6 +176,7 @@ func testExportPages(t *testing.T, s Store) {
 	want := newestFirst(a)
 	all := ok(s.FindExportTasks(ctx(t), discovery.ExportQuery{AccountID: acctA, Limit: 100}))(t)
 	sameLines(t, "one page", exportIDs(all), want)
+	sameLines(t, "no limit (0)", exportIDs(ok(s.FindExportTasks(ctx(t), discovery.ExportQuery{AccountID: acctA}))(t)), want)
 	for _, limit := range []int{1, 2, 7, 25, 26} {
 		ps := exportPages(t, s, discovery.ExportQuery{AccountID: acctA}, limit)
 		sameLines(t, fmt.Sprintf("pages of %d", limit), exportIDs(flat(ps)), want)
