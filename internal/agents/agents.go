@@ -1,8 +1,10 @@
 // Package agents implements the agent use cases: taking in batches of agent
 // reports (POST /_poseidon/intake), DescribeAgents, starting and stopping
 // data collection, and BatchDeleteAgents. It validates and normalizes input,
-// derives configuration IDs, leaves persistence to a consumer-owned Store,
-// and forwards accepted reports to continuous exports (Forwarder).
+// derives configuration IDs, holds the intake rules (intake.go: a batch
+// becomes a discovery.IntakePlan that the store applies in the transaction
+// it read from), leaves persistence to a consumer-owned Store, and forwards
+// accepted reports to continuous exports (Forwarder).
 package agents
 
 import (
@@ -47,10 +49,11 @@ type ConfigurationStatus struct {
 
 // Store persists agents and their data. sqlite.DB implements it.
 type Store interface {
-	// IntakeReports stores reports (all of one account) in one transaction:
-	// reports whose ID was taken in before count as duplicates; reports of
-	// an agent whose collection is STOPPED update the agent and are dropped.
-	IntakeReports(ctx context.Context, account string, reports []*discovery.AgentReport, now time.Time) (*discovery.IntakeResult, error)
+	// Intake runs fn in one transaction over account's agent data: what
+	// fn reads through the IntakeTx and the plan it applies are atomic
+	// together. The IntakeTx is valid only until fn returns. fn has no
+	// other effect, so that a store may run it again after a conflict.
+	Intake(ctx context.Context, account string, fn func(tx discovery.IntakeTx) error) error
 	FindAgents(ctx context.Context, q discovery.AgentQuery) ([]*discovery.Agent, error)
 	// SetCollectionStatus sets the status of the account's agents among ids
 	// and returns the IDs it found.
@@ -90,7 +93,8 @@ func New(c Config) *Service {
 	return &Service{store: c.Store, now: c.Now, tokens: c.Tokens, forward: c.Forward}
 }
 
-// Intake validates a whole batch, then stores it in one transaction. A batch
+// Intake validates a whole batch, then, in one transaction of the store,
+// plans what it writes (planIntake) and applies the plan. A batch
 // that fails validation stores nothing: InvalidParameterValueException names
 // the offending member. The accepted reports then go to the Forwarder,
 // before Intake returns, so that a continuous export has them in its files
@@ -111,10 +115,19 @@ func (s *Service) Intake(ctx context.Context, account string, b *agentdata.Batch
 	// turn, in arrival order). A lock held while waiting for that turn let
 	// one batch at a time into the writers' queue, so that each batch waited
 	// out that queue once for every batch ahead of it.
-	res, err := s.store.IntakeReports(ctx, account, reports, s.now())
+	now := s.now()
+	var plan *discovery.IntakePlan
+	err := s.store.Intake(ctx, account, func(tx discovery.IntakeTx) error {
+		var err error
+		if plan, err = planIntake(ctx, tx, account, reports, now); err != nil {
+			return err
+		}
+		return tx.Apply(ctx, plan)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("intake: %w", err)
 	}
+	res := plan.Result()
 	if s.forward != nil && len(res.AcceptedIDs) > 0 {
 		// The batch is stored: a client that goes away now must not cut
 		// the forwarding short.

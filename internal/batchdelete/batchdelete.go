@@ -30,9 +30,10 @@ type Store interface {
 	BatchDeleteTask(ctx context.Context, account, id string) (*discovery.BatchDeleteTask, error)
 	// PendingBatchDeleteTasks lists unfinished tasks of every account, oldest first.
 	PendingBatchDeleteTasks(ctx context.Context, limit int) ([]*discovery.BatchDeleteTask, error)
-	// ExecuteBatchDeleteTask deletes the task's servers and completes it,
-	// in one transaction; a task already finished is left as is.
-	ExecuteBatchDeleteTask(ctx context.Context, account, id string, endMs int64) error
+	// BatchDeleteTx runs fn in one write transaction of the account: it
+	// commits when fn returns nil and rolls back otherwise. Execute
+	// decides what it reads and deletes.
+	BatchDeleteTx(ctx context.Context, account string, fn func(discovery.BatchDeleteTx) error) error
 }
 
 // Service is the use-case layer of the two operations.

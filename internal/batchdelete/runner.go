@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"time"
+
+	"github.com/poseidon-ads/poseidon/internal/discovery"
 )
 
 // Runner executes pending tasks of every account, off the request path.
@@ -25,7 +27,10 @@ func (r *Runner) RunPending(ctx context.Context) (int, error) {
 			return n, err
 		}
 		for _, t := range tasks {
-			if err := r.Store.ExecuteBatchDeleteTask(ctx, t.AccountID, t.ID, r.Now().UnixMilli()); err != nil {
+			end := r.Now()
+			if err := r.Store.BatchDeleteTx(ctx, t.AccountID, func(tx discovery.BatchDeleteTx) error {
+				return Execute(ctx, tx, t.ID, end)
+			}); err != nil {
 				return n, err
 			}
 			n++

@@ -113,8 +113,9 @@ type ExportQuery struct {
 	AccountID string
 	// IDs, when not nil, keeps only these export IDs.
 	IDs []string
-	// AgentIDs keeps tasks whose agent is in every one of the sets.
-	AgentIDs [][]string
+	// AgentIDs, when not nil, keeps tasks whose agent is one of these (none
+	// when empty).
+	AgentIDs []string
 	// After is the keyset cursor of the last task of the previous page.
 	After *ExportCursor
 	Limit int // 0: no limit

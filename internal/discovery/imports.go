@@ -43,16 +43,18 @@ type ImportRow struct {
 	Tags                                                                          [][2]string
 }
 
-// ImportRowResult is what a store did with one ImportRow.
-type ImportRowResult struct {
-	ServerID     string
-	AppsCreated  int
-	AppsAssoc    int
-	LimitReached bool
-}
-
 // ImportTaskFilter is an ImportTaskFilter of DescribeImportTasks.
 type ImportTaskFilter struct {
 	Name   string
 	Values []string
+}
+
+// ImportTaskQuery selects the visible import tasks of one account, in task
+// ID order. IDs, Statuses and Names, when not nil, keep the tasks whose
+// attribute is one of their values (none when empty).
+type ImportTaskQuery struct {
+	Account              string
+	IDs, Statuses, Names []string
+	After                string // keyset cursor: task IDs after this one; "" from the start
+	Limit                int
 }

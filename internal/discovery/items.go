@@ -139,52 +139,6 @@ type Connection struct {
 	DestProcessID, DestProcessName     string
 }
 
-// Operator is a normalized filter condition of ListConfigurations.
-type Operator string
-
-// The conditions. EQ and NE are read as EQUALS and NOT_EQUALS.
-const (
-	Equals      Operator = "EQUALS"
-	NotEquals   Operator = "NOT_EQUALS"
-	Contains    Operator = "CONTAINS"
-	NotContains Operator = "NOT_CONTAINS"
-	GE          Operator = "GE"
-	LE          Operator = "LE"
-	GT          Operator = "GT"
-	LT          Operator = "LT"
-)
-
-// Negated reports whether op is NOT_EQUALS or NOT_CONTAINS.
-func (op Operator) Negated() bool { return op == NotEquals || op == NotContains }
-
-// Positive returns the condition a negated op negates (op itself otherwise).
-func (op Operator) Positive() Operator {
-	switch op {
-	case NotEquals:
-		return Equals
-	case NotContains:
-		return Contains
-	}
-	return op
-}
-
-// Condition is one validated filter: Field (canonical name) Op Values. The
-// values of one condition are OR-ed; a negated op matches what its positive
-// op matches for none of the values. Values are strings, int64 for integer
-// fields, and a single float64 for the numeric comparisons (the OR of
-// x >= a, x >= b is x >= min(a, b)).
-type Condition struct {
-	Field  string   `json:"f"`
-	Op     Operator `json:"o"`
-	Values []any    `json:"v"`
-}
-
-// OrderKey is one sort key.
-type OrderKey struct {
-	Field string `json:"f"`
-	Desc  bool   `json:"d"`
-}
-
 // ItemCursor is a keyset position: the sort key values of an item and its
 // ID. Ties on every key are broken by the configuration ID, in the direction
 // of the last key (ascending without keys).
@@ -193,14 +147,15 @@ type ItemCursor struct {
 	ID   string `json:"i"`
 }
 
-// ItemQuery selects configuration items of one account. Conditions are
-// AND-ed.
+// ItemQuery selects configuration items of one account: those that satisfy
+// every predicate of Where (query.go), in Order. A store answers any number
+// of predicates and values: it does not rely on the use case to bound them.
 type ItemQuery struct {
 	Account string
 	Type    ItemType
 	// IDs, when not nil, keeps only items with these configuration IDs.
 	IDs   []string
-	Conds []Condition
+	Where []Predicate
 	Order []OrderKey
 	After *ItemCursor
 	Limit int // 0: no limit

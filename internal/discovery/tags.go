@@ -25,13 +25,14 @@ type TagCursor struct {
 	Value string `json:"v"`
 }
 
-// TagQuery selects tags of one account. Each list of the Keys, Values and
-// IDs slices is one filter: its values are OR-ed, the filters AND-ed.
+// TagQuery selects tags of one account in (configuration ID, key, value)
+// order. Keys, Values and IDs, when not nil, keep the tags whose key, value
+// or configuration ID is one of theirs (none when empty).
 type TagQuery struct {
 	Account string
-	Keys    [][]string
-	Values  [][]string
-	IDs     [][]string
+	Keys    []string
+	Values  []string
+	IDs     []string
 	After   *TagCursor
-	Limit   int
+	Limit   int // 0: no limit
 }

@@ -263,10 +263,13 @@ func (s *Service) Describe(ctx context.Context, account, op string, in DescribeI
 	if len(in.IDs) > 0 {
 		q.IDs = uniqueSorted(in.IDs)
 	}
+	// The agent filters all hold: their sets intersect.
+	var agents [][]string
 	for _, f := range in.Filters {
-		q.AgentIDs = append(q.AgentIDs, uniqueSorted(f.Values))
+		agents = append(agents, uniqueSorted(f.Values))
 	}
-	binding := pagetoken.Query(op, account, q.IDs, q.AgentIDs)
+	q.AgentIDs, _ = discovery.Intersect(agents)
+	binding := pagetoken.Query(op, account, q.IDs, agents)
 	if in.NextToken != nil && *in.NextToken != "" {
 		var c discovery.ExportCursor
 		if err := s.tokens.Open(*in.NextToken, binding, &c); err != nil {

@@ -347,6 +347,7 @@ func TestDescribeFiltersAndIDs(t *testing.T) {
 		{"unknown ids are left out", exports.DescribeInput{IDs: []string{"export-nope", b.ID}}, []string{b.ID}},
 		{"other account's id is invisible", exports.DescribeInput{IDs: []string{other.ID}}, nil},
 		{"two filters AND", exports.DescribeInput{Filters: append(agentFilter("o-a", "o-b"), agentFilter("o-b")...)}, []string{b.ID}},
+		{"two disjoint filters", exports.DescribeInput{Filters: append(agentFilter("o-a"), agentFilter("o-b")...)}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -15,9 +15,9 @@ import (
 	"github.com/poseidon-ads/poseidon/internal/discovery"
 )
 
-// fuzzStore is an in-memory Store that records the rows it is given and
-// reports the limit as reached for every seventh row, so that both paths
-// of the reader are taken.
+// fuzzStore is an in-memory Store that records the rows the runner hands
+// it (importRow) and reports the limit as reached for every seventh row,
+// so that both paths of the reader are taken.
 type fuzzStore struct {
 	rows     []*discovery.ImportRow
 	finished *discovery.ImportTask
@@ -29,22 +29,22 @@ func (s *fuzzStore) CreateImportTask(context.Context, *discovery.ImportTask) (*d
 func (s *fuzzStore) ImportTaskByToken(context.Context, string, string) (*discovery.ImportTask, error) {
 	return nil, errors.New("unused")
 }
-func (s *fuzzStore) FindImportTasks(context.Context, string, []discovery.ImportTaskFilter, string, int) ([]*discovery.ImportTask, error) {
+func (s *fuzzStore) FindImportTasks(context.Context, discovery.ImportTaskQuery) ([]*discovery.ImportTask, error) {
 	return nil, errors.New("unused")
 }
 func (s *fuzzStore) PendingImportTasks(context.Context, int) ([]*discovery.ImportTask, error) {
 	return nil, errors.New("unused")
 }
-func (s *fuzzStore) ImportRow(_ context.Context, _, _ string, r *discovery.ImportRow, _ int64) (*discovery.ImportRowResult, error) {
+func (s *fuzzStore) importRow(_ context.Context, _ *discovery.ImportTask, r *discovery.ImportRow) (*RowResult, error) {
 	s.rows = append(s.rows, r)
-	return &discovery.ImportRowResult{ServerID: "d-server-1", LimitReached: len(s.rows)%7 == 0}, nil
+	return &RowResult{ServerID: "d-server-1", LimitReached: len(s.rows)%7 == 0}, nil
 }
 func (s *fuzzStore) CountImportRecords(context.Context, string) (int, error) { return 0, nil }
 func (s *fuzzStore) FinishImportTask(_ context.Context, t *discovery.ImportTask) error {
 	s.finished = t
 	return nil
 }
-func (s *fuzzStore) DeleteImportData(context.Context, string, string, bool, int64) error {
+func (s *fuzzStore) ImportTx(context.Context, string, func(discovery.ImportTx) error) error {
 	return errors.New("unused")
 }
 
@@ -93,7 +93,7 @@ func FuzzImportCSV(f *testing.F) {
 		task := &discovery.ImportTask{AccountID: "111111111111", ID: "import-task-0123456789abcdef0123456789abcdef", URL: "s3://b/k.csv", Status: discovery.ImportInProgress}
 		zipPath := s.ErrorsZipPath(task.AccountID, task.ID)
 		os.Remove(zipPath)
-		if err := s.run(t.Context(), task); err != nil {
+		if err := s.runWith(t.Context(), task, st.importRow); err != nil {
 			t.Fatalf("run: %v", err)
 		}
 		if st.finished != task {

@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/poseidon-ads/poseidon/internal/discovery"
@@ -20,14 +21,16 @@ type Store interface {
 	// ImportTaskByToken returns the account's task started with a client
 	// request token, or discovery.ErrNotFound.
 	ImportTaskByToken(ctx context.Context, account, token string) (*discovery.ImportTask, error)
-	FindImportTasks(ctx context.Context, account string, f []discovery.ImportTaskFilter, after string, limit int) ([]*discovery.ImportTask, error)
+	FindImportTasks(ctx context.Context, q discovery.ImportTaskQuery) ([]*discovery.ImportTask, error)
 	PendingImportTasks(ctx context.Context, limit int) ([]*discovery.ImportTask, error)
-	ImportRow(ctx context.Context, account, taskID string, r *discovery.ImportRow, nowMS int64) (*discovery.ImportRowResult, error)
 	CountImportRecords(ctx context.Context, account string) (int, error)
 	// FinishImportTask stores a task's outcome, or returns discovery.ErrImportTaskGone if
 	// the task is no longer in progress.
 	FinishImportTask(ctx context.Context, t *discovery.ImportTask) error
-	DeleteImportData(ctx context.Context, account, taskID string, history bool, nowMS int64) error
+	// ImportTx runs fn in one write transaction of the account: it
+	// commits when fn returns nil and rolls back otherwise. ImportRow and
+	// DeleteData decide what it reads and writes.
+	ImportTx(ctx context.Context, account string, fn func(discovery.ImportTx) error) error
 }
 
 // Service is the import use-case layer.
@@ -110,25 +113,40 @@ type Page struct {
 }
 
 // Describe lists the account's tasks (newest history hidden by deleteHistory excluded).
+// The values of a filter are alternatives and the filters all hold: several
+// filters on one name keep the tasks in all of their value sets. Every task
+// is an import template, so a FILE_CLASSIFICATION filter without
+// IMPORT_TEMPLATE keeps none.
 func (s *Service) Describe(ctx context.Context, account string, filters []discovery.ImportTaskFilter, maxResults int, next string) (*Page, error) {
 	if maxResults <= 0 || maxResults > 100 {
 		maxResults = 100
 	}
+	sets := map[string][][]string{}
+	none := false
 	for _, f := range filters {
 		switch f.Name {
-		case "IMPORT_TASK_ID", "STATUS", "NAME", "FILE_CLASSIFICATION":
+		case "IMPORT_TASK_ID", "STATUS", "NAME":
+			sets[f.Name] = append(sets[f.Name], f.Values)
+		case "FILE_CLASSIFICATION":
+			none = none || !slices.Contains(f.Values, "IMPORT_TEMPLATE")
 		default:
 			return nil, invalid("The filter name %s is not valid.", f.Name)
 		}
 	}
 	binding := pagetoken.Query("DescribeImportTasks", account, filters)
-	after := ""
+	q := discovery.ImportTaskQuery{Account: account, Limit: maxResults + 1}
 	if next != "" {
-		if err := s.Tokens.Open(next, binding, &after); err != nil {
+		if err := s.Tokens.Open(next, binding, &q.After); err != nil {
 			return nil, invalid("The nextToken is not valid for this request.")
 		}
 	}
-	ts, err := s.Store.FindImportTasks(ctx, account, filters, after, maxResults+1)
+	if none {
+		return &Page{}, nil
+	}
+	q.IDs, _ = discovery.Intersect(sets["IMPORT_TASK_ID"])
+	q.Statuses, _ = discovery.Intersect(sets["STATUS"])
+	q.Names, _ = discovery.Intersect(sets["NAME"])
+	ts, err := s.Store.FindImportTasks(ctx, q)
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +169,9 @@ type DeleteError struct{ TaskID, Code, Description string }
 func (s *Service) Delete(ctx context.Context, account string, ids []string, history bool) ([]DeleteError, error) {
 	var out []DeleteError
 	for _, id := range ids {
-		err := s.Store.DeleteImportData(ctx, account, id, history, s.Now().UnixMilli())
+		err := s.Store.ImportTx(ctx, account, func(tx discovery.ImportTx) error {
+			return DeleteData(ctx, tx, id, history, s.Now())
+		})
 		switch {
 		case errors.Is(err, discovery.ErrNotFound):
 			out = append(out, DeleteError{id, "NOT_FOUND", "The import task " + id + " was not found."})
@@ -164,7 +184,7 @@ func (s *Service) Delete(ctx context.Context, account string, ids []string, hist
 
 // ErrorsZip returns the path of a task's errors zip, or discovery.ErrNotFound.
 func (s *Service) ErrorsZip(ctx context.Context, account, taskID string) (string, error) {
-	ts, err := s.Store.FindImportTasks(ctx, account, []discovery.ImportTaskFilter{{Name: "IMPORT_TASK_ID", Values: []string{taskID}}}, "", 1)
+	ts, err := s.Store.FindImportTasks(ctx, discovery.ImportTaskQuery{Account: account, IDs: []string{taskID}, Limit: 1})
 	if err != nil {
 		return "", err
 	}

@@ -74,7 +74,16 @@ type failure struct {
 	reason string
 }
 
+// rowImporter stores one valid row of task t; process hands it each row
+// that passes parseRow.
+type rowImporter func(ctx context.Context, t *discovery.ImportTask, row *discovery.ImportRow) (*RowResult, error)
+
 func (s *Service) run(ctx context.Context, t *discovery.ImportTask) error {
+	return s.runWith(ctx, t, s.importRow)
+}
+
+// runWith runs task t, storing its rows with importRow.
+func (s *Service) runWith(ctx context.Context, t *discovery.ImportTask, importRow rowImporter) error {
 	var fails []failure
 	var header []string
 	fatal := ""
@@ -88,7 +97,7 @@ func (s *Service) run(ctx context.Context, t *discovery.ImportTask) error {
 		fatal = "The import file could not be read: " + err.Error()
 	} else {
 		defer body.Close()
-		header, fails, fatal, err = s.process(ctx, t, io.LimitReader(body, 10<<20+1))
+		header, fails, fatal, err = s.process(ctx, t, io.LimitReader(body, 10<<20+1), importRow)
 		if err != nil {
 			return err
 		}
@@ -183,7 +192,7 @@ func indexOf(h []string, name string) int {
 }
 
 // process streams the CSV; fatal is a whole-file failure reason.
-func (s *Service) process(ctx context.Context, t *discovery.ImportTask, r io.Reader) ([]string, []failure, string, error) {
+func (s *Service) process(ctx context.Context, t *discovery.ImportTask, r io.Reader, importRow rowImporter) ([]string, []failure, string, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	header, err := cr.Read()
@@ -231,7 +240,7 @@ func (s *Service) process(ctx context.Context, t *discovery.ImportTask, r io.Rea
 			t.ServerFailure++
 			continue
 		}
-		res, err := s.Store.ImportRow(ctx, t.AccountID, t.ID, row, s.Now().UnixMilli())
+		res, err := importRow(ctx, t, row)
 		if err != nil {
 			return nil, nil, "", err
 		}

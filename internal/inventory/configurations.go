@@ -3,9 +3,7 @@ package inventory
 import (
 	"context"
 	"math"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/poseidon-ads/poseidon/internal/discovery"
@@ -33,85 +31,15 @@ type ListPage struct {
 	Next           string
 }
 
-// Numeric filter values are plain decimal numbers: strconv would also read
-// "0x1p4", "1_000" (with a base prefix), "Inf", "1e3" and, after trimming,
-// " 5"; AWS documents only numbers, so those are refused.
-var (
-	plainInteger = regexp.MustCompile(`^-?[0-9]+$`)
-	plainDecimal = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
-)
-
-// CompileFilters validates filters for item type t and returns their
-// conditions.
-func CompileFilters(t discovery.ItemType, fs []discovery.Filter) ([]discovery.Condition, error) {
-	conds := make([]discovery.Condition, 0, len(fs))
-	for _, f := range fs {
-		field, ok := lookupField(t, f.Name)
-		if !ok || field.Conds == NoFilter {
-			return nil, errorf(discovery.InvalidParameter,
-				"The filter name '%s' is not supported for configurationType %s. Supported filter names: %s.", f.Name, t, filterNames(t))
-		}
-		op, ok := condNames[strings.ToUpper(f.Condition)]
-		if !ok || !field.Conds.allows(op) {
-			return nil, errorf(discovery.InvalidParameterValue,
-				"The condition '%s' is not supported for the filter '%s'. Supported conditions: %s.", f.Condition, field.Name, field.Conds)
-		}
-		if len(f.Values) == 0 {
-			return nil, errorf(discovery.InvalidParameterValue, "The filter '%s' needs at least one value.", field.Name)
-		}
-		c := discovery.Condition{Field: field.Name, Op: op}
-		switch field.Kind {
-		case KindString:
-			vs := slices.Clone(f.Values)
-			slices.Sort(vs)
-			for _, v := range slices.Compact(vs) {
-				c.Values = append(c.Values, v)
-			}
-		case KindInteger:
-			var ns []int64
-			for _, v := range f.Values {
-				if !plainInteger.MatchString(v) {
-					return nil, errorf(discovery.InvalidParameterValue, "The value '%s' of the filter '%s' is not an integer: use decimal digits with an optional leading minus sign, such as 443.", v, field.Name)
-				}
-				n, err := strconv.ParseInt(v, 10, 64)
-				if err != nil {
-					return nil, errorf(discovery.InvalidParameterValue, "The value '%s' of the filter '%s' is out of range: it must be between %d and %d.", v, field.Name, math.MinInt64, math.MaxInt64)
-				}
-				ns = append(ns, n)
-			}
-			slices.Sort(ns)
-			for _, n := range slices.Compact(ns) {
-				c.Values = append(c.Values, n)
-			}
-		case KindNumber:
-			bound := math.NaN()
-			for _, v := range f.Values {
-				if !plainDecimal.MatchString(v) {
-					return nil, errorf(discovery.InvalidParameterValue, "The value '%s' of the filter '%s' is not a number: use decimal digits with an optional leading minus sign and fraction, such as 42 or 12.5.", v, field.Name)
-				}
-				x, err := strconv.ParseFloat(v, 64)
-				if err != nil || math.IsInf(x, 0) {
-					return nil, errorf(discovery.InvalidParameterValue, "The value '%s' of the filter '%s' is out of range: it must be a finite double.", v, field.Name)
-				}
-				switch {
-				case math.IsNaN(bound):
-					bound = x
-				case op == discovery.GE || op == discovery.GT:
-					bound = min(bound, x)
-				default:
-					bound = max(bound, x)
-				}
-			}
-			c.Values = []any{bound}
-		}
-		conds = append(conds, c)
-	}
-	return conds, nil
+// SortKey is one validated orderBy element: Field is the canonical name.
+type SortKey struct {
+	Field string `json:"f"`
+	Desc  bool   `json:"d"`
 }
 
 // CompileOrder validates orderBy for item type t.
-func CompileOrder(t discovery.ItemType, in []Order) ([]discovery.OrderKey, error) {
-	keys := make([]discovery.OrderKey, 0, len(in))
+func CompileOrder(t discovery.ItemType, in []Order) ([]SortKey, error) {
+	keys := make([]SortKey, 0, len(in))
 	seen := map[string]bool{}
 	for _, o := range in {
 		field, ok := lookupField(t, o.FieldName)
@@ -131,9 +59,19 @@ func CompileOrder(t discovery.ItemType, in []Order) ([]discovery.OrderKey, error
 		default:
 			return nil, errorf(discovery.InvalidParameterValue, "The sortOrder '%s' is not valid; use ASC or DESC.", o.SortOrder)
 		}
-		keys = append(keys, discovery.OrderKey{Field: field.Name, Desc: desc})
+		keys = append(keys, SortKey{Field: field.Name, Desc: desc})
 	}
 	return keys, nil
+}
+
+// orderKeys are the store's sort keys of validated keys of item type t.
+func orderKeys(t discovery.ItemType, keys []SortKey) []discovery.OrderKey {
+	out := make([]discovery.OrderKey, len(keys))
+	for i, k := range keys {
+		field, _ := lookupField(t, k.Field)
+		out[i] = discovery.OrderKey{Field: field.Key, Desc: k.Desc}
+	}
+	return out
 }
 
 // ListConfigurations serves ListConfigurations.
@@ -155,7 +93,7 @@ func (s *Service) ListConfigurations(ctx context.Context, account string, in Lis
 	if err != nil {
 		return nil, err
 	}
-	q := discovery.ItemQuery{Account: account, Type: t, Conds: conds, Order: order, Limit: limit + 1}
+	q := discovery.ItemQuery{Account: account, Type: t, Where: Where(t, conds), Order: orderKeys(t, order), Limit: limit + 1}
 	binding := pagetoken.Query(OpListConfigurations, account, t, conds, order)
 	if in.NextToken != nil && *in.NextToken != "" {
 		var c discovery.ItemCursor

@@ -32,6 +32,7 @@ const (
 // Field is one filter or sort name of an item type.
 type Field struct {
 	Name     string // canonical spelling
+	Key      discovery.Field
 	Conds    CondSet
 	Sortable bool
 	Kind     Kind
@@ -41,20 +42,41 @@ type Field struct {
 	Multi bool
 }
 
-var condNames = map[string]discovery.Operator{
-	"EQUALS": discovery.Equals, "EQ": discovery.Equals, "NOT_EQUALS": discovery.NotEquals, "NE": discovery.NotEquals,
-	"CONTAINS": discovery.Contains, "NOT_CONTAINS": discovery.NotContains,
-	"GE": discovery.GE, "LE": discovery.LE, "GT": discovery.GT, "LT": discovery.LT,
+// Operator is a normalized filter condition of ListConfigurations.
+type Operator string
+
+// The conditions. EQ and NE are read as EQUALS and NOT_EQUALS.
+const (
+	Equals      Operator = "EQUALS"
+	NotEquals   Operator = "NOT_EQUALS"
+	Contains    Operator = "CONTAINS"
+	NotContains Operator = "NOT_CONTAINS"
+	GE          Operator = "GE"
+	LE          Operator = "LE"
+	GT          Operator = "GT"
+	LT          Operator = "LT"
+)
+
+// Negated reports whether op is NOT_EQUALS or NOT_CONTAINS.
+func (op Operator) Negated() bool { return op == NotEquals || op == NotContains }
+
+// Ordered reports whether op is one of the numeric comparisons.
+func (op Operator) Ordered() bool { return op == GE || op == LE || op == GT || op == LT }
+
+var condNames = map[string]Operator{
+	"EQUALS": Equals, "EQ": Equals, "NOT_EQUALS": NotEquals, "NE": NotEquals,
+	"CONTAINS": Contains, "NOT_CONTAINS": NotContains,
+	"GE": GE, "LE": LE, "GT": GT, "LT": LT,
 }
 
-func (c CondSet) allows(op discovery.Operator) bool {
+func (c CondSet) allows(op Operator) bool {
 	switch c {
 	case C4:
-		return op == discovery.Equals || op == discovery.NotEquals
+		return op == Equals || op == NotEquals
 	case C6:
-		return op == discovery.Equals || op == discovery.NotEquals || op == discovery.Contains || op == discovery.NotContains
+		return op == Equals || op == NotEquals || op == Contains || op == NotContains
 	case CN:
-		return op == discovery.GE || op == discovery.LE || op == discovery.GT || op == discovery.LT
+		return op.Ordered()
 	}
 	return false
 }
@@ -71,86 +93,90 @@ func (c CondSet) String() string {
 	return "none"
 }
 
-func str(name string, c CondSet, sortable bool) Field {
-	return Field{Name: name, Conds: c, Sortable: sortable}
+func str(name string, key discovery.Field, c CondSet, sortable bool) Field {
+	return Field{Name: name, Key: key, Conds: c, Sortable: sortable}
 }
 
-func multi(name string, c CondSet) Field { return Field{Name: name, Conds: c, Multi: true} }
+func multi(name string, key discovery.Field, c CondSet) Field {
+	return Field{Name: name, Key: key, Conds: c, Multi: true}
+}
 
-func num(name string) Field { return Field{Name: name, Conds: CN, Kind: KindNumber} }
+func num(name string, key discovery.Field) Field {
+	return Field{Name: name, Key: key, Conds: CN, Kind: KindNumber}
+}
 
 // fieldTable is the user guide's filter and sort tables (attributes-and-import
 // §1.4), plus the CONNECTION names of the 2016 SDK documentation.
 var fieldTable = map[discovery.ItemType][]Field{
 	discovery.TypeServer: {
-		str("server.configurationId", C4, false),
-		str("server.hostName", C6, true),
-		str("server.osName", C6, true),
-		str("server.osVersion", C6, true),
-		str("server.agentId", C4, false),
-		str("server.connectorId", C4, false),
-		str("server.type", C4, false),
-		str("server.vmWareInfo.morefId", C6, false),
-		str("server.vmWareInfo.vcenterId", C6, false),
-		str("server.vmWareInfo.hostId", C6, false),
-		str("server.networkInterfaceInfo.portGroupId", C6, false),
-		str("server.networkInterfaceInfo.portGroupName", C6, false),
-		str("server.networkInterfaceInfo.virtualSwitchName", C6, false),
-		multi("server.networkInterfaceInfo.ipAddress", C6),
-		multi("server.networkInterfaceInfo.macAddress", C6),
-		num("server.performance.avgCpuUsagePct"),
-		num("server.performance.totalDiskFreeSizeInKB"),
-		num("server.performance.avgFreeRAMInKB"),
-		multi("server.tag.value", C6),
-		multi("server.tag.key", C6),
-		multi("server.application.name", C6),
-		multi("server.application.description", C6),
-		multi("server.application.configurationId", C4),
-		multi("server.process.configurationId", C4),
-		multi("server.process.name", C6),
-		multi("server.process.commandLine", C6),
+		str("server.configurationId", discovery.FieldServerID, C4, false),
+		str("server.hostName", discovery.FieldServerHostName, C6, true),
+		str("server.osName", discovery.FieldServerOSName, C6, true),
+		str("server.osVersion", discovery.FieldServerOSVersion, C6, true),
+		str("server.agentId", discovery.FieldServerAgentID, C4, false),
+		str("server.connectorId", discovery.FieldServerConnectorID, C4, false),
+		str("server.type", discovery.FieldServerType, C4, false),
+		str("server.vmWareInfo.morefId", discovery.FieldServerVMMoRefID, C6, false),
+		str("server.vmWareInfo.vcenterId", discovery.FieldServerVCenterID, C6, false),
+		str("server.vmWareInfo.hostId", discovery.FieldServerVMHostID, C6, false),
+		str("server.networkInterfaceInfo.portGroupId", discovery.FieldServerPortGroupID, C6, false),
+		str("server.networkInterfaceInfo.portGroupName", discovery.FieldServerPortGroupName, C6, false),
+		str("server.networkInterfaceInfo.virtualSwitchName", discovery.FieldServerVirtualSwitchName, C6, false),
+		multi("server.networkInterfaceInfo.ipAddress", discovery.FieldServerNICIPAddress, C6),
+		multi("server.networkInterfaceInfo.macAddress", discovery.FieldServerNICMACAddress, C6),
+		num("server.performance.avgCpuUsagePct", discovery.FieldServerAvgCPUPct),
+		num("server.performance.totalDiskFreeSizeInKB", discovery.FieldServerDiskFreeKB),
+		num("server.performance.avgFreeRAMInKB", discovery.FieldServerAvgFreeRAMKB),
+		multi("server.tag.value", discovery.FieldServerTagValue, C6),
+		multi("server.tag.key", discovery.FieldServerTagKey, C6),
+		multi("server.application.name", discovery.FieldServerApplicationName, C6),
+		multi("server.application.description", discovery.FieldServerApplicationDescription, C6),
+		multi("server.application.configurationId", discovery.FieldServerApplicationID, C4),
+		multi("server.process.configurationId", discovery.FieldServerProcessID, C4),
+		multi("server.process.name", discovery.FieldServerProcessName, C6),
+		multi("server.process.commandLine", discovery.FieldServerProcessCommandLine, C6),
 	},
 	discovery.TypeApplication: {
-		str("application.configurationId", C4, false),
-		str("application.name", C6, true),
-		str("application.description", C6, true),
-		str("application.serverCount", NoFilter, true),
-		str("application.timeOfCreation", NoFilter, true),
-		str("application.lastModifiedTime", NoFilter, true),
-		multi("server.configurationId", C4),
+		str("application.configurationId", discovery.FieldApplicationID, C4, false),
+		str("application.name", discovery.FieldApplicationName, C6, true),
+		str("application.description", discovery.FieldApplicationDescription, C6, true),
+		str("application.serverCount", discovery.FieldApplicationServerCount, NoFilter, true),
+		str("application.timeOfCreation", discovery.FieldApplicationCreated, NoFilter, true),
+		str("application.lastModifiedTime", discovery.FieldApplicationUpdated, NoFilter, true),
+		multi("server.configurationId", discovery.FieldApplicationServerID, C4),
 	},
 	discovery.TypeProcess: {
-		str("process.configurationId", C4, false),
-		str("process.name", C6, true),
-		str("process.commandLine", C6, true),
-		str("server.configurationId", C4, false),
-		str("server.hostName", C6, true),
-		str("server.osName", C6, true),
-		str("server.osVersion", C6, true),
-		str("server.agentId", C6, false),
+		str("process.configurationId", discovery.FieldProcessID, C4, false),
+		str("process.name", discovery.FieldProcessName, C6, true),
+		str("process.commandLine", discovery.FieldProcessCommandLine, C6, true),
+		str("server.configurationId", discovery.FieldProcessServerID, C4, false),
+		str("server.hostName", discovery.FieldProcessServerHostName, C6, true),
+		str("server.osName", discovery.FieldProcessServerOSName, C6, true),
+		str("server.osVersion", discovery.FieldProcessServerOSVersion, C6, true),
+		str("server.agentId", discovery.FieldProcessAgentID, C6, false),
 	},
 	discovery.TypeConnection: {
-		str("connection.sourceIp", C6, true),
-		str("connection.destinationIp", C6, true),
-		{Name: "connection.destinationPort", Conds: C4, Sortable: true, Kind: KindInteger},
-		str("sourceServer.configurationId", C4, false),
-		str("sourceServer.hostName", C6, true),
-		str("sourceServer.osName", C6, true),                // 2016 SDK docs
-		str("sourceServer.osVersion", C6, true),             // 2016 SDK docs
-		str("sourceServer.agentId", C6, false),              // 2016 SDK docs
-		str("destinationServer.configurationId", C4, false), // 2016 SDK docs
-		str("destinationServer.hostName", C6, true),         // 2016 SDK docs
-		str("destinationServer.osName", C6, true),
-		str("destinationServer.osVersion", C6, true),
-		str("destinationServer.agentId", C6, false),
-		str("sourceProcess.configurationId", C4, false),
-		str("sourceProcess.name", C6, true),
-		str("sourceProcess.commandLine", C6, true),
-		str("destinationProcess.configurationId", C4, false),
-		str("destinationProcess.name", C6, true),
+		str("connection.sourceIp", discovery.FieldConnectionSourceIP, C6, true),
+		str("connection.destinationIp", discovery.FieldConnectionDestinationIP, C6, true),
+		{Name: "connection.destinationPort", Key: discovery.FieldConnectionDestinationPort, Conds: C4, Sortable: true, Kind: KindInteger},
+		str("sourceServer.configurationId", discovery.FieldConnectionSourceServerID, C4, false),
+		str("sourceServer.hostName", discovery.FieldConnectionSourceServerHostName, C6, true),
+		str("sourceServer.osName", discovery.FieldConnectionSourceServerOSName, C6, true),                 // 2016 SDK docs
+		str("sourceServer.osVersion", discovery.FieldConnectionSourceServerOSVersion, C6, true),           // 2016 SDK docs
+		str("sourceServer.agentId", discovery.FieldConnectionSourceServerAgentID, C6, false),              // 2016 SDK docs
+		str("destinationServer.configurationId", discovery.FieldConnectionDestinationServerID, C4, false), // 2016 SDK docs
+		str("destinationServer.hostName", discovery.FieldConnectionDestinationServerHostName, C6, true),   // 2016 SDK docs
+		str("destinationServer.osName", discovery.FieldConnectionDestinationServerOSName, C6, true),
+		str("destinationServer.osVersion", discovery.FieldConnectionDestinationServerOSVersion, C6, true),
+		str("destinationServer.agentId", discovery.FieldConnectionDestinationServerAgentID, C6, false),
+		str("sourceProcess.configurationId", discovery.FieldConnectionSourceProcessID, C4, false),
+		str("sourceProcess.name", discovery.FieldConnectionSourceProcessName, C6, true),
+		str("sourceProcess.commandLine", discovery.FieldConnectionSourceProcessCommandLine, C6, true),
+		str("destinationProcess.configurationId", discovery.FieldConnectionDestinationProcessID, C4, false),
+		str("destinationProcess.name", discovery.FieldConnectionDestinationProcessName, C6, true),
 		// The guide spells it destinationprocess.commandLine; names match
 		// case-insensitively, so both spellings work.
-		str("destinationProcess.commandLine", C6, true),
+		str("destinationProcess.commandLine", discovery.FieldConnectionDestinationProcessCommandLine, C6, true),
 	},
 }
 

@@ -1,10 +1,11 @@
 // Package inventory implements the inventory read operations:
 // DescribeConfigurations, ListConfigurations, ListServerNeighbors and
-// GetDiscoverySummary. It validates filters and sort orders against the
-// attribute tables of the user guide, turns them into a small typed query
-// (discovery.ItemQuery) that the store compiles to its own SQL, and renders
-// configuration items as the flat
-// string maps AWS returns (Java number and timestamp formats included).
+// GetDiscoverySummary. It owns the ListConfigurations filter language: it
+// validates filters and sort orders against the attribute tables of the user
+// guide, decides what they mean (filters.go) and turns them into a typed
+// query (discovery.ItemQuery: typed fields and predicates) that the store
+// only translates into its own SQL. It renders configuration items as the
+// flat string maps AWS returns (Java number and timestamp formats included).
 package inventory
 
 import (

@@ -87,10 +87,10 @@ func TestCompileFiltersNormalizes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []discovery.Condition{
-		{Field: "server.hostName", Op: discovery.Equals, Values: []any{"a", "b"}},
-		{Field: "server.performance.avgCpuUsagePct", Op: discovery.GE, Values: []any{10.0}},
-		{Field: "server.performance.avgCpuUsagePct", Op: discovery.LT, Values: []any{50.0}},
+	want := []Condition{
+		{Field: "server.hostName", Op: Equals, Values: []any{"a", "b"}},
+		{Field: "server.performance.avgCpuUsagePct", Op: GE, Values: []any{10.0}},
+		{Field: "server.performance.avgCpuUsagePct", Op: LT, Values: []any{50.0}},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %#v\nwant %#v", got, want)
@@ -99,7 +99,7 @@ func TestCompileFiltersNormalizes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []any{int64(80), int64(443)}; !reflect.DeepEqual(ports[0].Values, want) || ports[0].Op != discovery.NotEquals {
+	if want := []any{int64(80), int64(443)}; !reflect.DeepEqual(ports[0].Values, want) || ports[0].Op != NotEquals {
 		t.Fatalf("ports = %#v", ports)
 	}
 }
@@ -109,7 +109,7 @@ func TestCompileOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []discovery.OrderKey{{Field: "server.osName", Desc: true}, {Field: "server.hostName", Desc: false}}; !reflect.DeepEqual(got, want) {
+	if want := []SortKey{{Field: "server.osName", Desc: true}, {Field: "server.hostName", Desc: false}}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %v", got)
 	}
 	for _, tc := range []struct {
@@ -326,5 +326,127 @@ func TestListServerNeighborsRestriction(t *testing.T) {
 	}
 	if st.got[0].Limit != 101 {
 		t.Fatalf("limit %d", st.got[0].Limit)
+	}
+}
+
+// Each filter and sort name reads one typed field of its own item type, and
+// every field of the type has a name.
+func TestFieldKeys(t *testing.T) {
+	for _, typ := range discovery.ItemTypes() {
+		keys := map[discovery.Field]string{}
+		for _, f := range Fields(typ) {
+			if f.Key.Type() != typ {
+				t.Errorf("%s %s: key %d is a field of %q", typ, f.Name, f.Key, f.Key.Type())
+			}
+			if other, dup := keys[f.Key]; dup {
+				t.Errorf("%s: %s and %s read the same field", typ, f.Name, other)
+			}
+			keys[f.Key] = f.Name
+		}
+		for _, k := range discovery.FieldsOf(typ) {
+			if _, ok := keys[k]; !ok {
+				t.Errorf("%s: field %d has no name", typ, k)
+			}
+		}
+	}
+}
+
+// Where merges the conditions of a request into few predicates that mean
+// the same, and says how each is compared.
+func TestWhere(t *testing.T) {
+	f := func(name, cond string, values ...string) discovery.Filter {
+		return discovery.Filter{Name: name, Values: values, Condition: cond}
+	}
+	for _, tc := range []struct {
+		name string
+		typ  discovery.ItemType
+		fs   []discovery.Filter
+		want []discovery.Predicate
+	}{
+		{"equal is exact, contains folds case", discovery.TypeServer, []discovery.Filter{
+			f("server.hostName", "EQUALS", "b", "a"), f("server.osName", "CONTAINS", "x"),
+		}, []discovery.Predicate{
+			{Field: discovery.FieldServerHostName, Match: discovery.MatchEqual, Quant: discovery.AnyMatch, Text: []string{"a", "b"}},
+			{Field: discovery.FieldServerOSName, Match: discovery.MatchContains, Quant: discovery.AnyMatch, Fold: true, Text: []string{"x"}},
+		}},
+		{"negations: none of the values; lists", discovery.TypeServer, []discovery.Filter{
+			f("server.tag.key", "NOT_EQUALS", "k"), f("server.hostName", "NE", "h"), f("server.process.name", "NOT_CONTAINS", "p"),
+		}, []discovery.Predicate{
+			{Field: discovery.FieldServerTagKey, Multi: true, Match: discovery.MatchEqual, Quant: discovery.NoMatch, Text: []string{"k"}},
+			{Field: discovery.FieldServerHostName, Match: discovery.MatchEqual, Quant: discovery.NoMatch, Text: []string{"h"}},
+			{Field: discovery.FieldServerProcessName, Multi: true, Match: discovery.MatchContains, Quant: discovery.NoMatch, Fold: true, Text: []string{"p"}},
+		}},
+		{"a repeated filter counts once", discovery.TypeServer, []discovery.Filter{
+			f("server.hostName", "CONTAINS", "a", "b"), f("server.hostName", "CONTAINS", "b", "a"),
+		}, []discovery.Predicate{
+			{Field: discovery.FieldServerHostName, Match: discovery.MatchContains, Quant: discovery.AnyMatch, Fold: true, Text: []string{"a", "b"}},
+		}},
+		{"equal sets on a scalar intersect", discovery.TypeServer, []discovery.Filter{
+			f("server.type", "EQUALS", "a", "b", "c"), f("server.type", "EQ", "c", "b", "d"),
+		}, []discovery.Predicate{
+			{Field: discovery.FieldServerType, Match: discovery.MatchEqual, Quant: discovery.AnyMatch, Text: []string{"b", "c"}},
+		}},
+		{"disjoint equal sets match nothing", discovery.TypeConnection, []discovery.Filter{
+			f("connection.destinationPort", "EQUALS", "80"), f("connection.destinationPort", "EQUALS", "443"),
+		}, []discovery.Predicate{
+			{Field: discovery.FieldConnectionDestinationPort, Match: discovery.MatchEqual, Quant: discovery.AnyMatch, Ints: []int64{}},
+		}},
+		{"negated sets unite", discovery.TypeConnection, []discovery.Filter{
+			f("connection.destinationPort", "NOT_EQUALS", "80", "443"), f("connection.destinationPort", "NE", "443", "22"),
+		}, []discovery.Predicate{
+			{Field: discovery.FieldConnectionDestinationPort, Match: discovery.MatchEqual, Quant: discovery.NoMatch, Ints: []int64{80, 443, 22}},
+		}},
+		{"bounds: the tightest", discovery.TypeServer, []discovery.Filter{
+			f("server.performance.avgCpuUsagePct", "GE", "10", "30"), f("server.performance.avgCpuUsagePct", "GE", "20"),
+			f("server.performance.avgFreeRAMInKB", "LT", "5"), f("server.performance.avgFreeRAMInKB", "LT", "7", "3"),
+			f("server.performance.totalDiskFreeSizeInKB", "GT", "1.5"), f("server.performance.totalDiskFreeSizeInKB", "LE", "9"),
+		}, []discovery.Predicate{
+			{Field: discovery.FieldServerAvgCPUPct, Match: discovery.MatchAtLeast, Quant: discovery.AnyMatch, Nums: []float64{20}},
+			{Field: discovery.FieldServerAvgFreeRAMKB, Match: discovery.MatchBelow, Quant: discovery.AnyMatch, Nums: []float64{5}},
+			{Field: discovery.FieldServerDiskFreeKB, Match: discovery.MatchAbove, Quant: discovery.AnyMatch, Nums: []float64{1.5}},
+			{Field: discovery.FieldServerDiskFreeKB, Match: discovery.MatchAtMost, Quant: discovery.AnyMatch, Nums: []float64{9}},
+		}},
+		{"contains, and equal over a list: one predicate per filter", discovery.TypeServer, []discovery.Filter{
+			f("server.hostName", "CONTAINS", "a"), f("server.tag.value", "EQUALS", "x"), f("server.hostName", "CONTAINS", "b"), f("server.tag.value", "EQUALS", "y"),
+		}, []discovery.Predicate{
+			{Field: discovery.FieldServerHostName, Match: discovery.MatchContains, Quant: discovery.AnyMatch, Fold: true, Text: []string{"a"}},
+			{Field: discovery.FieldServerHostName, Match: discovery.MatchContains, Quant: discovery.AnyMatch, Fold: true, Text: []string{"b"}},
+			{Field: discovery.FieldServerTagValue, Multi: true, Match: discovery.MatchEqual, Quant: discovery.AnyMatch, Text: []string{"x"}},
+			{Field: discovery.FieldServerTagValue, Multi: true, Match: discovery.MatchEqual, Quant: discovery.AnyMatch, Text: []string{"y"}},
+		}},
+		{"an application's servers are a list", discovery.TypeApplication, []discovery.Filter{f("server.configurationId", "EQUALS", "d-server-1")}, []discovery.Predicate{
+			{Field: discovery.FieldApplicationServerID, Multi: true, Match: discovery.MatchEqual, Quant: discovery.AnyMatch, Text: []string{"d-server-1"}},
+		}},
+		{"a process's server is one", discovery.TypeProcess, []discovery.Filter{f("server.configurationId", "EQUALS", "d-server-1")}, []discovery.Predicate{
+			{Field: discovery.FieldProcessServerID, Match: discovery.MatchEqual, Quant: discovery.AnyMatch, Text: []string{"d-server-1"}},
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conds, err := CompileFilters(tc.typ, tc.fs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := Where(tc.typ, conds); !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("got  %+v\nwant %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+// The store gets typed sort keys.
+func TestListConfigurationsQuery(t *testing.T) {
+	st := &fakeStore{}
+	_, err := newService(st).ListConfigurations(context.Background(), "111111111111", ListInput{Type: "PROCESS",
+		Filters: []discovery.Filter{{Name: "server.hostName", Values: []string{"h"}, Condition: "EQUALS"}},
+		OrderBy: []Order{{"server.osName", "DESC"}, {"process.name", ""}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := st.queries[0]
+	want := discovery.ItemQuery{Account: "111111111111", Type: discovery.TypeProcess, Limit: 101,
+		Where: []discovery.Predicate{{Field: discovery.FieldProcessServerHostName, Match: discovery.MatchEqual, Quant: discovery.AnyMatch, Text: []string{"h"}}},
+		Order: []discovery.OrderKey{{Field: discovery.FieldProcessServerOSName, Desc: true}, {Field: discovery.FieldProcessName}}}
+	if !reflect.DeepEqual(q, want) {
+		t.Fatalf("query %+v\nwant  %+v", q, want)
 	}
 }

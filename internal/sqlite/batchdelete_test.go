@@ -2,11 +2,12 @@ package sqlite
 
 import (
 	"context"
+	"errors"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
-	"github.com/poseidon-ads/poseidon/internal/batchdelete"
 	"github.com/poseidon-ads/poseidon/internal/discovery"
 )
 
@@ -37,135 +38,172 @@ func bdStrings(t *testing.T, db *DB, q string, args ...any) []string {
 	return out
 }
 
-// runTask starts a task through the service, runs the pending tasks and
-// returns the task as Describe shows it.
-func runTask(t *testing.T, db *DB, now time.Time, ids ...string) *discovery.BatchDeleteTask {
+// bdRun runs fn in a batch-delete transaction of account and fails the
+// test on an error.
+func bdRun(t *testing.T, db *DB, account string, fn func(ctx context.Context, tx discovery.BatchDeleteTx) error) {
 	t.Helper()
 	ctx := context.Background()
-	svc := batchdelete.New(db, func() time.Time { return now }, nil)
-	id, err := svc.Start(ctx, invA, string(discovery.TypeServer), ids)
-	if err != nil {
+	if err := db.BatchDeleteTx(ctx, account, func(tx discovery.BatchDeleteTx) error { return fn(ctx, tx) }); err != nil {
 		t.Fatal(err)
 	}
-	if task, err := svc.Describe(ctx, invA, id); err != nil || task.Status != discovery.BatchDeleteInitializing || !task.End.IsZero() {
-		t.Fatalf("before run: %+v, %v", task, err)
-	}
-	r := &batchdelete.Runner{Store: db, Now: func() time.Time { return now.Add(time.Second) }}
-	if n, err := r.RunPending(ctx); err != nil || n != 1 {
-		t.Fatalf("RunPending = %d, %v", n, err)
-	}
-	if n, err := r.RunPending(ctx); err != nil || n != 0 {
-		t.Fatalf("second RunPending = %d, %v", n, err)
-	}
-	task, err := svc.Describe(ctx, invA, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if task.Status != discovery.BatchDeleteCompleted || !task.Start.Equal(now) || !task.End.Equal(now.Add(time.Second)) {
-		t.Fatalf("after run: %+v", task)
-	}
-	return task
 }
 
-func TestBatchDeleteServers(t *testing.T) {
+// TestBatchDeleteTxReads checks the typed reads of the batch-delete
+// transaction against the inventory fixture: each stays in its account, and
+// connections come as configuration IDs.
+func TestBatchDeleteTxReads(t *testing.T) {
 	db := invFixture(t)
-	now := invT0.Add(100 * time.Hour)
-	for _, agent := range []string{"o-agent0000000001", "o-agent0000000002"} {
-		invExec(t, db, `INSERT INTO perf_samples VALUES (?,?,?, 0,0,0,0,0,0, 1,1,1,1,1, 0, 1,1, 1,1)`, invA, agent, invAt(0))
-		invExec(t, db, `INSERT INTO system_observations (account_id, agent_id, ts_ms) VALUES (?,?,?)`, invA, agent, invAt(0))
+	bdRun(t, db, invA, func(ctx context.Context, tx discovery.BatchDeleteTx) error {
+		for id, want := range map[string]string{srv1: "o-agent0000000001", srv3: ""} {
+			if got, err := tx.ServerAgent(ctx, id); got != want || err != nil {
+				t.Errorf("agent of %s: %q %v", id, got, err)
+			}
+		}
+		for _, id := range []string{srvB, "d-server-0000000000000dead"} {
+			if _, err := tx.ServerAgent(ctx, id); !errors.Is(err, discovery.ErrNotFound) {
+				t.Errorf("agent of %s: %v", id, err)
+			}
+		}
+		if st, err := tx.AgentCollectionStatus(ctx, "o-agent0000000002"); st != discovery.CollectionStopped || err != nil {
+			t.Errorf("collection status %q %v", st, err)
+		}
+		if _, err := tx.AgentCollectionStatus(ctx, "o-agentB00000001"); !errors.Is(err, discovery.ErrNotFound) {
+			t.Errorf("B's agent: %v", err)
+		}
+		procs, err := tx.ServerProcesses(ctx, srv1)
+		slices.Sort(procs)
+		if !reflect.DeepEqual(procs, []string{procNginx, procSSHD}) || err != nil {
+			t.Errorf("processes %v %v", procs, err)
+		}
+		apps, err := tx.ServerApplications(ctx, srv1)
+		slices.Sort(apps)
+		if !reflect.DeepEqual(apps, []string{app1, app2}) || err != nil {
+			t.Errorf("applications %v %v", apps, err)
+		}
+		for _, c := range []struct {
+			servers, processes []string
+			want               []string
+		}{
+			{[]string{srv3}, nil, []string{conn7}},
+			{nil, []string{procPG}, []string{conn1, conn2}},    // destination process
+			{nil, []string{procNginx}, []string{conn1, conn4}}, // either end
+			{[]string{srv4, srvB}, nil, []string{conn4}},       // B's server is not A's
+			{[]string{srv2}, []string{procSSHD}, []string{conn1, conn2, conn3}},
+			{nil, nil, nil},
+		} {
+			got, err := tx.ConnectionsTouching(ctx, c.servers, c.processes)
+			slices.Sort(got)
+			var want []string
+			for _, id := range c.want {
+				want = append(want, discovery.ConnectionPrefix+id)
+			}
+			if !reflect.DeepEqual(got, want) || err != nil {
+				t.Errorf("connections of %v %v: %v %v", c.servers, c.processes, got, err)
+			}
+		}
+		return nil
+	})
+}
+
+// TestBatchDeleteTxDelete: Delete removes what is listed, translating
+// connection IDs to stored keys (also for their tags), in its account only.
+func TestBatchDeleteTxDelete(t *testing.T) {
+	db := invFixture(t)
+	invExec(t, db, `INSERT INTO perf_samples VALUES (?,?,?, 0,0,0,0,0,0, 1,1,1,1,1, 0, 1,1, 1,1), (?,?,?, 0,0,0,0,0,0, 1,1,1,1,1, 0, 1,1, 1,1)`,
+		invA, "o-agent0000000001", invAt(0), invB, "o-agent0000000001", invAt(0))
+	for _, table := range []string{"system_observations", "process_observations", "connection_observations"} {
+		cols, vals := "account_id, agent_id, ts_ms", "?, ?, 0"
+		switch table {
+		case "process_observations":
+			cols, vals = cols+", seq, pid, name", vals+", 0, 1, 'p'"
+		case "connection_observations":
+			cols, vals = cols+", seq, direction, source_ip, destination_ip, destination_port", vals+", 0, 'outbound', 'a', 'b', 1"
+		}
+		invExec(t, db, `INSERT INTO `+table+` (`+cols+`) VALUES (`+vals+`)`, invA, "o-agent0000000001")
 	}
 	invExec(t, db, `INSERT INTO tags (account_id, configuration_id, key, value, created_ms) VALUES (?, ?, 'k', 'v', 0), (?, ?, 'k', 'v', 0)`,
-		invA, procNginx, invA, discovery.ConnectionPrefix+conn1)
-
-	// An imported server: only its connection goes.
-	task := runTask(t, db, now, srv3)
-	if !reflect.DeepEqual(task.Deleted, []string{srv3}) || len(task.Failures) != 0 || len(task.Warnings) != 0 {
-		t.Fatalf("srv3 task: %+v", task)
+		invA, discovery.ConnectionPrefix+conn5, invA, procPG)
+	for _, account := range []string{invB, invA} {
+		bdRun(t, db, account, func(ctx context.Context, tx discovery.BatchDeleteTx) error {
+			return tx.Delete(ctx, &discovery.Deletion{
+				Servers: []string{srv4}, Processes: []string{procPG}, Connections: []string{discovery.ConnectionPrefix + conn5, discovery.ConnectionPrefix + conn1},
+				InterfacesOf: []string{srv1}, MembershipsOf: []string{srv2}, TagsOf: []string{srv1, procPG, discovery.ConnectionPrefix + conn5},
+				SeriesOf: []string{"o-agent0000000001"}, Touch: []string{app3}, TouchedMS: 42,
+			})
+		})
+		if account == invB {
+			// Of what is listed B has its conn1 and the samples of an
+			// agent of the same ID: they go, nothing of A's does.
+			if got := bdStrings(t, db, `SELECT connection_id FROM connections WHERE account_id = ?`, invB); len(got) != 0 {
+				t.Fatalf("B's connections %v", got)
+			}
+			if bdCount(t, db, `SELECT count(*) FROM perf_samples WHERE account_id = ?`, invB) != 0 {
+				t.Fatal("B's samples stayed")
+			}
+			if bdCount(t, db, `SELECT count(*) FROM perf_samples`) != 1 || bdCount(t, db, `SELECT count(*) FROM servers WHERE account_id = ?`, invA) != 4 ||
+				bdCount(t, db, `SELECT count(*) FROM connections WHERE account_id = ?`, invA) != 7 || bdCount(t, db, `SELECT count(*) FROM tags WHERE account_id = ?`, invA) != 5 {
+				t.Fatal("B's deletion reached A")
+			}
+		}
 	}
-	if got := bdStrings(t, db, `SELECT connection_id FROM connections WHERE account_id = ? ORDER BY 1`, invA); !reflect.DeepEqual(got, []string{conn1, conn2, conn3, conn4, conn5, conn6}) {
-		t.Fatalf("connections after srv3: %v", got)
-	}
-	// Account B's srv3 membership and tag are B's.
-	if bdCount(t, db, `SELECT count(*) FROM application_servers WHERE account_id = ? AND server_id = ?`, invB, srv3) != 1 ||
-		bdCount(t, db, `SELECT count(*) FROM tags WHERE account_id = ? AND configuration_id = ?`, invB, srv3) != 1 {
-		t.Fatal("deleting A's srv3 touched account B")
-	}
-
-	// srv1's agent still collects: deleted with a warning. A process ID, an
-	// unknown server, B's server and a duplicate fail or collapse.
-	task = runTask(t, db, now, srv1, procNginx, "d-server-0000000000000dead", srvB, srv1)
-	if !reflect.DeepEqual(task.Requested, []string{srv1, procNginx, "d-server-0000000000000dead", srvB}) {
-		t.Fatalf("requested = %v", task.Requested)
-	}
-	if !reflect.DeepEqual(task.Deleted, []string{srv1}) {
-		t.Fatalf("deleted = %v", task.Deleted)
-	}
-	want := []discovery.BatchDeleteFailure{discovery.BatchDeleteNotFound(procNginx), discovery.BatchDeleteNotFound("d-server-0000000000000dead"), discovery.BatchDeleteNotFound(srvB)}
-	if !reflect.DeepEqual(task.Failures, want) || task.Failures[0].StatusCode != 404 {
-		t.Fatalf("failures = %+v", task.Failures)
-	}
-	if !reflect.DeepEqual(task.Warnings, []discovery.BatchDeleteWarning{discovery.BatchDeleteStillCollecting(srv1, "o-agent0000000001")}) {
-		t.Fatalf("warnings = %+v", task.Warnings)
-	}
-
 	for q, want := range map[string][]string{
-		`SELECT server_id FROM servers WHERE account_id = ? ORDER BY 1`:                           {srv2, srv4},
-		`SELECT process_id FROM processes WHERE account_id = ? ORDER BY 1`:                        {procPG},
-		`SELECT connection_id FROM connections WHERE account_id = ? ORDER BY 1`:                   {},
-		`SELECT DISTINCT server_id FROM network_interfaces WHERE account_id = ? ORDER BY 1`:       {srv2, srv4},
-		`SELECT application_id || ' ' || server_id FROM application_servers WHERE account_id = ?`: {app1 + " " + srv2},
-		`SELECT configuration_id || ' ' || key FROM tags WHERE account_id = ? ORDER BY 1`:         {srv2 + " env"},
-		`SELECT DISTINCT agent_id FROM perf_samples WHERE account_id = ?`:                         {"o-agent0000000002"},
-		`SELECT DISTINCT agent_id FROM system_observations WHERE account_id = ?`:                  {"o-agent0000000002"},
+		`SELECT server_id FROM servers WHERE account_id = ? ORDER BY 1`:                                         {srv1, srv2, srv3},
+		`SELECT process_id FROM processes WHERE account_id = ? ORDER BY 1`:                                      {procNginx, procSSHD},
+		`SELECT connection_id FROM connections WHERE account_id = ? ORDER BY 1`:                                 {conn2, conn3, conn4, conn6, conn7},
+		`SELECT DISTINCT server_id FROM network_interfaces WHERE account_id = ? ORDER BY 1`:                     {srv2, srv4},
+		`SELECT application_id || ' ' || server_id FROM application_servers WHERE account_id = ? ORDER BY 1`:    {app1 + " " + srv1, app2 + " " + srv1},
+		`SELECT configuration_id FROM tags WHERE account_id = ? ORDER BY 1`:                                     {srv2},
+		`SELECT application_id || ' ' || updated_ms FROM applications WHERE account_id = ? AND updated_ms = 42`: {app3 + " 42"},
+		`SELECT count(*) FROM perf_samples WHERE account_id = ?`:                                                {"0"},
+		`SELECT count(*) FROM system_observations WHERE account_id = ?`:                                         {"0"},
+		`SELECT count(*) FROM process_observations WHERE account_id = ?`:                                        {"0"},
+		`SELECT count(*) FROM connection_observations WHERE account_id = ?`:                                     {"0"},
+		`SELECT count(*) FROM agents WHERE account_id = ?`:                                                      {"7"},
 	} {
 		if got := bdStrings(t, db, q, invA); !reflect.DeepEqual(got, want) {
 			t.Errorf("%s = %v, want %v", q, got, want)
 		}
 	}
-	// The applications that lost a server changed then; the others did not.
-	end := now.Add(time.Second).UnixMilli()
-	if bdCount(t, db, `SELECT count(*) FROM applications WHERE account_id = ? AND updated_ms = ?`, invA, end) != 2 ||
-		bdCount(t, db, `SELECT updated_ms FROM applications WHERE account_id = ? AND application_id = ?`, invA, app3) != int(invAt(28*time.Hour)) {
-		t.Fatal("application updated times")
-	}
-	// Agents stay; account B is untouched.
-	if n := bdCount(t, db, `SELECT count(*) FROM agents WHERE account_id = ?`, invA); n != 7 {
-		t.Fatalf("agents = %d", n)
-	}
-	if bdCount(t, db, `SELECT count(*) FROM servers WHERE account_id = ?`, invB) != 1 || bdCount(t, db, `SELECT count(*) FROM connections WHERE account_id = ?`, invB) != 1 {
-		t.Fatal("account B changed")
-	}
 }
 
-func TestBatchDeleteStartErrors(t *testing.T) {
-	db := invFixture(t)
+// TestBatchDeleteTxFinish: a finished task reads back as it was stored;
+// empty lists stay lists.
+func TestBatchDeleteTxFinish(t *testing.T) {
+	db, _ := openTest(t)
 	ctx := context.Background()
-	svc := batchdelete.New(db, func() time.Time { return invT0 }, nil)
-	many := make([]string, batchdelete.MaxIDs+1)
-	for i := range many {
-		many[i] = srv1
-	}
-	for _, c := range []struct {
-		typ  string
-		ids  []string
-		code discovery.ErrorCode
-	}{
-		{"SERVER", many, discovery.LimitExceeded},
-		{"SERVER", nil, discovery.InvalidParameterValue},
-		{"PROCESS", []string{procNginx}, discovery.InvalidParameterValue},
+	start := time.UnixMilli(1000).UTC()
+	for _, task := range []*discovery.BatchDeleteTask{
+		{ID: "t1", AccountID: invA, ConfigurationType: "SERVER", Status: discovery.BatchDeleteInitializing, Start: start, Requested: []string{srv1, srv2}},
+		{ID: "t2", AccountID: invA, ConfigurationType: "SERVER", Status: discovery.BatchDeleteInitializing, Start: start, Requested: []string{srv3}},
 	} {
-		_, err := svc.Start(ctx, invA, c.typ, c.ids)
-		wantDiscoveryCode(t, err, c.code)
+		if err := db.InsertBatchDeleteTask(ctx, task); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if _, err := svc.Start(ctx, invA, "SERVER", many[:batchdelete.MaxIDs]); err != nil {
-		t.Fatalf("200 IDs: %v", err)
+	bdRun(t, db, invB, func(ctx context.Context, tx discovery.BatchDeleteTx) error {
+		if _, err := tx.BatchDeleteTask(ctx, "t1"); !errors.Is(err, discovery.ErrNotFound) {
+			t.Errorf("A's task in B: %v", err)
+		}
+		return nil
+	})
+	done := &discovery.BatchDeleteTask{ID: "t1", AccountID: invA, ConfigurationType: "SERVER", Status: discovery.BatchDeleteCompleted, Start: start,
+		End: time.UnixMilli(2000).UTC(), Requested: []string{srv1, srv2}, Deleted: []string{srv1},
+		Failures: []discovery.BatchDeleteFailure{discovery.BatchDeleteNotFound(srv2)},
+		Warnings: []discovery.BatchDeleteWarning{discovery.BatchDeleteStillCollecting(srv1, "o-agent0000000001")}}
+	bdRun(t, db, invA, func(ctx context.Context, tx discovery.BatchDeleteTx) error {
+		got, err := tx.BatchDeleteTask(ctx, "t1")
+		if err != nil || got.Status != discovery.BatchDeleteInitializing || !reflect.DeepEqual(got.Requested, done.Requested) {
+			t.Errorf("task before: %+v %v", got, err)
+		}
+		if err := tx.FinishBatchDeleteTask(ctx, done); err != nil {
+			return err
+		}
+		return tx.FinishBatchDeleteTask(ctx, &discovery.BatchDeleteTask{ID: "t2", Status: discovery.BatchDeleteCompleted, End: time.UnixMilli(3000)})
+	})
+	if got, err := db.BatchDeleteTask(ctx, invA, "t1"); err != nil || !reflect.DeepEqual(got, done) {
+		t.Errorf("t1 = %+v %v\nwant %+v", got, err, done)
 	}
-	if n := bdCount(t, db, `SELECT count(*) FROM batch_delete_tasks`); n != 1 {
-		t.Fatalf("tasks stored = %d", n)
+	if got := bdStrings(t, db, `SELECT deleted || failed || warnings || end_ms FROM batch_delete_tasks WHERE task_id = 't2'`); !reflect.DeepEqual(got, []string{"[][][]3000"}) {
+		t.Errorf("t2 = %v", got)
 	}
-	_, err := svc.Describe(ctx, invA, "00000000-0000-0000-0000-000000000000")
-	wantDiscoveryCode(t, err, discovery.InvalidParameterValue)
-	id, _ := svc.Start(ctx, invA, "SERVER", []string{srv1})
-	_, err = svc.Describe(ctx, invB, id)
-	wantDiscoveryCode(t, err, discovery.InvalidParameterValue)
 }

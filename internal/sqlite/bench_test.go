@@ -61,7 +61,7 @@ func BenchmarkFindExportTasks(b *testing.B) {
 	}
 	b.Run("by-agent", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := db.FindExportTasks(ctx, discovery.ExportQuery{AccountID: "111111111111", AgentIDs: [][]string{{"o-1"}}, Limit: 101}); err != nil {
+			if _, err := db.FindExportTasks(ctx, discovery.ExportQuery{AccountID: "111111111111", AgentIDs: []string{"o-1"}, Limit: 101}); err != nil {
 				b.Fatal(err)
 			}
 		}

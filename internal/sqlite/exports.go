@@ -124,28 +124,16 @@ func (s *DB) CreateExportTask(ctx context.Context, t *discovery.ExportTask, a di
 	}
 	var refusal *discovery.ExportRefusal
 	err = s.tx(ctx, func(tx *sql.Tx) error {
-		refusal = nil
-		if a.RefuseDuplicate && t.Kind == discovery.KindAgent {
-			id, err := succeededAgentExport(ctx, tx, t.AccountID, t.AgentID, t.RequestedStart, t.RequestedEnd)
-			if err != nil {
-				return err
-			}
-			if id != "" {
-				refusal = &discovery.ExportRefusal{DuplicateOf: id}
-				return nil
-			}
+		var err error
+		refusal, err = a.Admit(t, func() (string, error) {
+			return succeededAgentExport(ctx, tx, t.AccountID, t.AgentID, t.RequestedStart, t.RequestedEnd)
+		}, func(l discovery.ExportLimit) (int, error) {
+			return countExportTasks(ctx, tx, t.AccountID, l)
+		})
+		if err != nil || refusal != nil {
+			return err
 		}
-		for i, l := range a.Limits {
-			n, err := countExportTasks(ctx, tx, t.AccountID, l)
-			if err != nil {
-				return err
-			}
-			if n >= l.Max {
-				refusal = &discovery.ExportRefusal{Limit: i}
-				return nil
-			}
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO export_tasks (`+exportCols+`)
+		_, err = tx.ExecContext(ctx, `INSERT INTO export_tasks (`+exportCols+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 0, 0, 0)`,
 			t.ID, t.AccountID, string(t.Kind), t.Operation, t.AgentID, string(t.Status), t.Message,
 			ms(t.RequestTime), nullMs(t.RequestedStart), nullMs(t.RequestedEnd), ec2, b2i(t.IsTruncated),
@@ -216,8 +204,7 @@ func (s *DB) FindExportTasks(ctx context.Context, q discovery.ExportQuery) ([]*d
 		where = []string{"account_id = ?"}
 		args  = []any{q.AccountID}
 	)
-	// Lists are one JSON array parameter each; the agent sets, which
-	// must all hold, are intersected first (lists.go).
+	// Lists are one JSON array parameter each.
 	in := func(col string, vals []string) {
 		where = append(where, col+" IN (SELECT value FROM json_each(?))")
 		args = append(args, jsonArray(vals))
@@ -228,11 +215,11 @@ func (s *DB) FindExportTasks(ctx context.Context, q discovery.ExportQuery) ([]*d
 		}
 		in("export_id", q.IDs)
 	}
-	if agents, ok := intersect(q.AgentIDs); ok {
-		if len(agents) == 0 {
+	if q.AgentIDs != nil {
+		if len(q.AgentIDs) == 0 {
 			return nil, nil
 		}
-		in("agent_id", agents)
+		in("agent_id", q.AgentIDs)
 	}
 	if q.After != nil {
 		where = append(where, "(request_time_ms, export_id) < (?, ?)")
@@ -241,7 +228,7 @@ func (s *DB) FindExportTasks(ctx context.Context, q discovery.ExportQuery) ([]*d
 	// With an agent filter, the agent index bounds the scan to that agent's
 	// tasks; the planner would otherwise walk the account index for order.
 	index := ""
-	if len(q.AgentIDs) > 0 && q.IDs == nil {
+	if q.AgentIDs != nil && q.IDs == nil {
 		index = " INDEXED BY export_tasks_by_agent"
 	}
 	query := `SELECT ` + exportCols + ` FROM export_tasks` + index + ` WHERE ` + strings.Join(where, " AND ") +

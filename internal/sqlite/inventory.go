@@ -11,13 +11,14 @@ import (
 )
 
 // The inventory read side: configuration items, neighbors and the discovery
-// summary. Queries are compiled from discovery.ItemQuery (a small AST of
-// validated conditions and sort keys) with parameters only; every value
-// travels as a bound parameter, lists as one JSON array read by json_each.
+// summary. An item query (discovery.ItemQuery: typed predicates and sort
+// keys, whose meaning the inventory use case decided) is translated to SQL
+// with parameters only; every value travels as a bound parameter, lists as
+// one JSON array read by json_each.
 
 // fieldSQL is how a filter or sort field reads in SQL. A scalar field has
 // expr, an SQL expression over the type's FROM clause that is never NULL
-// (NULL only for numeric fields without data, which then match nothing). A
+// (NULL only for numeric fields without data: no value to match). A
 // field over a related list has from, the FROM ... WHERE of a correlated
 // subquery, and inner, the compared column inside it.
 type fieldSQL struct {
@@ -33,7 +34,7 @@ type itemSQL struct {
 	id     string // configuration ID expression
 	cols   string // selected columns, read by scan
 	scan   func(sc scanner, extra []any) (discovery.Item, error)
-	fields map[string]fieldSQL
+	fields map[discovery.Field]fieldSQL
 }
 
 const (
@@ -65,34 +66,34 @@ var itemTypes = map[discovery.ItemType]*itemSQL{
 			v.Created = fromMs(created)
 			return discovery.Item{Server: &v}, err
 		},
-		fields: map[string]fieldSQL{
-			"server.configurationId": scalar("s.server_id"),
-			"server.hostName":        scalar("s.host_name"),
-			"server.osName":          scalar("s.os_name"),
-			"server.osVersion":       scalar("s.os_version"),
-			"server.agentId":         scalar("s.agent_id"),
-			"server.connectorId": scalar(`COALESCE((SELECT g.connector_id FROM agents g
+		fields: map[discovery.Field]fieldSQL{
+			discovery.FieldServerID:        scalar("s.server_id"),
+			discovery.FieldServerHostName:  scalar("s.host_name"),
+			discovery.FieldServerOSName:    scalar("s.os_name"),
+			discovery.FieldServerOSVersion: scalar("s.os_version"),
+			discovery.FieldServerAgentID:   scalar("s.agent_id"),
+			discovery.FieldServerConnectorID: scalar(`COALESCE((SELECT g.connector_id FROM agents g
 				WHERE g.account_id = s.account_id AND g.agent_id = s.agent_id AND s.agent_id <> ''), '')`),
-			"server.type":                                   scalar("s.server_type"),
-			"server.vmWareInfo.morefId":                     scalar("s.vm_moref_id"),
-			"server.vmWareInfo.vcenterId":                   scalar("s.vcenter_id"),
-			"server.vmWareInfo.hostId":                      scalar("s.vm_host_id"),
-			"server.networkInterfaceInfo.portGroupId":       scalar("''"), // not collected
-			"server.networkInterfaceInfo.portGroupName":     scalar("''"),
-			"server.networkInterfaceInfo.virtualSwitchName": scalar("''"),
-			"server.networkInterfaceInfo.ipAddress":         related(nicRel, "n.ip_address"),
-			"server.networkInterfaceInfo.macAddress":        related(nicRel, "n.mac_address"),
-			"server.performance.avgCpuUsagePct":             scalar(perfExpr("s.cpu_sum / s.perf_samples")),
-			"server.performance.totalDiskFreeSizeInKB":      scalar(perfExpr("s.disk_free_gb * 1048576")),
-			"server.performance.avgFreeRAMInKB":             scalar(perfExpr("s.free_ram_sum / s.perf_samples * 1024")),
-			"server.tag.value":                              related(tagRel, "t.value"),
-			"server.tag.key":                                related(tagRel, "t.key"),
-			"server.application.name":                       related(appJoin, "a.name"),
-			"server.application.description":                related(appJoin, "a.description"),
-			"server.application.configurationId":            related(appRel, "x.application_id"),
-			"server.process.configurationId":                related(procRel, "p.process_id"),
-			"server.process.name":                           related(procRel, "p.name"),
-			"server.process.commandLine":                    related(procRel, "p.command_line"),
+			discovery.FieldServerType:                   scalar("s.server_type"),
+			discovery.FieldServerVMMoRefID:              scalar("s.vm_moref_id"),
+			discovery.FieldServerVCenterID:              scalar("s.vcenter_id"),
+			discovery.FieldServerVMHostID:               scalar("s.vm_host_id"),
+			discovery.FieldServerPortGroupID:            scalar("''"), // not collected
+			discovery.FieldServerPortGroupName:          scalar("''"),
+			discovery.FieldServerVirtualSwitchName:      scalar("''"),
+			discovery.FieldServerNICIPAddress:           related(nicRel, "n.ip_address"),
+			discovery.FieldServerNICMACAddress:          related(nicRel, "n.mac_address"),
+			discovery.FieldServerAvgCPUPct:              scalar(perfExpr("s.cpu_sum / s.perf_samples")),
+			discovery.FieldServerDiskFreeKB:             scalar(perfExpr("s.disk_free_gb * 1048576")),
+			discovery.FieldServerAvgFreeRAMKB:           scalar(perfExpr("s.free_ram_sum / s.perf_samples * 1024")),
+			discovery.FieldServerTagValue:               related(tagRel, "t.value"),
+			discovery.FieldServerTagKey:                 related(tagRel, "t.key"),
+			discovery.FieldServerApplicationName:        related(appJoin, "a.name"),
+			discovery.FieldServerApplicationDescription: related(appJoin, "a.description"),
+			discovery.FieldServerApplicationID:          related(appRel, "x.application_id"),
+			discovery.FieldServerProcessID:              related(procRel, "p.process_id"),
+			discovery.FieldServerProcessName:            related(procRel, "p.name"),
+			discovery.FieldServerProcessCommandLine:     related(procRel, "p.command_line"),
 		},
 	},
 	discovery.TypeProcess: {
@@ -106,15 +107,15 @@ var itemTypes = map[discovery.ItemType]*itemSQL{
 			v.Created = fromMs(created)
 			return discovery.Item{Process: &v}, err
 		},
-		fields: map[string]fieldSQL{
-			"process.configurationId": scalar("p.process_id"),
-			"process.name":            scalar("p.name"),
-			"process.commandLine":     scalar("p.command_line"),
-			"server.configurationId":  scalar("p.server_id"),
-			"server.hostName":         scalar("COALESCE(s.host_name, '')"),
-			"server.osName":           scalar("COALESCE(s.os_name, '')"),
-			"server.osVersion":        scalar("COALESCE(s.os_version, '')"),
-			"server.agentId":          scalar("p.agent_id"),
+		fields: map[discovery.Field]fieldSQL{
+			discovery.FieldProcessID:              scalar("p.process_id"),
+			discovery.FieldProcessName:            scalar("p.name"),
+			discovery.FieldProcessCommandLine:     scalar("p.command_line"),
+			discovery.FieldProcessServerID:        scalar("p.server_id"),
+			discovery.FieldProcessServerHostName:  scalar("COALESCE(s.host_name, '')"),
+			discovery.FieldProcessServerOSName:    scalar("COALESCE(s.os_name, '')"),
+			discovery.FieldProcessServerOSVersion: scalar("COALESCE(s.os_version, '')"),
+			discovery.FieldProcessAgentID:         scalar("p.agent_id"),
 		},
 	},
 	discovery.TypeConnection: {
@@ -137,26 +138,26 @@ var itemTypes = map[discovery.ItemType]*itemSQL{
 			v.ID = connectionID(v.ID)
 			return discovery.Item{Connection: &v}, err
 		},
-		fields: map[string]fieldSQL{
-			"connection.sourceIp":                scalar("c.source_ip"),
-			"connection.destinationIp":           scalar("c.destination_ip"),
-			"connection.destinationPort":         scalar("c.destination_port"),
-			"sourceServer.configurationId":       scalar("c.source_server_id"),
-			"sourceServer.hostName":              scalar("COALESCE(ss.host_name, '')"),
-			"sourceServer.osName":                scalar("COALESCE(ss.os_name, '')"),
-			"sourceServer.osVersion":             scalar("COALESCE(ss.os_version, '')"),
-			"sourceServer.agentId":               scalar("COALESCE(ss.agent_id, '')"),
-			"destinationServer.configurationId":  scalar("c.destination_server_id"),
-			"destinationServer.hostName":         scalar("COALESCE(ds.host_name, '')"),
-			"destinationServer.osName":           scalar("COALESCE(ds.os_name, '')"),
-			"destinationServer.osVersion":        scalar("COALESCE(ds.os_version, '')"),
-			"destinationServer.agentId":          scalar("COALESCE(ds.agent_id, '')"),
-			"sourceProcess.configurationId":      scalar("c.source_process_id"),
-			"sourceProcess.name":                 scalar("COALESCE(sp.name, '')"),
-			"sourceProcess.commandLine":          scalar("COALESCE(sp.command_line, '')"),
-			"destinationProcess.configurationId": scalar("c.destination_process_id"),
-			"destinationProcess.name":            scalar("COALESCE(dp.name, '')"),
-			"destinationProcess.commandLine":     scalar("COALESCE(dp.command_line, '')"),
+		fields: map[discovery.Field]fieldSQL{
+			discovery.FieldConnectionSourceIP:                      scalar("c.source_ip"),
+			discovery.FieldConnectionDestinationIP:                 scalar("c.destination_ip"),
+			discovery.FieldConnectionDestinationPort:               scalar("c.destination_port"),
+			discovery.FieldConnectionSourceServerID:                scalar("c.source_server_id"),
+			discovery.FieldConnectionSourceServerHostName:          scalar("COALESCE(ss.host_name, '')"),
+			discovery.FieldConnectionSourceServerOSName:            scalar("COALESCE(ss.os_name, '')"),
+			discovery.FieldConnectionSourceServerOSVersion:         scalar("COALESCE(ss.os_version, '')"),
+			discovery.FieldConnectionSourceServerAgentID:           scalar("COALESCE(ss.agent_id, '')"),
+			discovery.FieldConnectionDestinationServerID:           scalar("c.destination_server_id"),
+			discovery.FieldConnectionDestinationServerHostName:     scalar("COALESCE(ds.host_name, '')"),
+			discovery.FieldConnectionDestinationServerOSName:       scalar("COALESCE(ds.os_name, '')"),
+			discovery.FieldConnectionDestinationServerOSVersion:    scalar("COALESCE(ds.os_version, '')"),
+			discovery.FieldConnectionDestinationServerAgentID:      scalar("COALESCE(ds.agent_id, '')"),
+			discovery.FieldConnectionSourceProcessID:               scalar("c.source_process_id"),
+			discovery.FieldConnectionSourceProcessName:             scalar("COALESCE(sp.name, '')"),
+			discovery.FieldConnectionSourceProcessCommandLine:      scalar("COALESCE(sp.command_line, '')"),
+			discovery.FieldConnectionDestinationProcessID:          scalar("c.destination_process_id"),
+			discovery.FieldConnectionDestinationProcessName:        scalar("COALESCE(dp.name, '')"),
+			discovery.FieldConnectionDestinationProcessCommandLine: scalar("COALESCE(dp.command_line, '')"),
 		},
 	},
 	discovery.TypeApplication: {
@@ -169,14 +170,14 @@ var itemTypes = map[discovery.ItemType]*itemSQL{
 			v.Created, v.Updated = fromMs(created), fromMs(updated)
 			return discovery.Item{Application: &v}, err
 		},
-		fields: map[string]fieldSQL{
-			"application.configurationId":  scalar("a.application_id"),
-			"application.name":             scalar("a.name"),
-			"application.description":      scalar("a.description"),
-			"application.serverCount":      scalar(appServerCount),
-			"application.timeOfCreation":   scalar("a.created_ms"),
-			"application.lastModifiedTime": scalar("a.updated_ms"),
-			"server.configurationId": related(`application_servers x
+		fields: map[discovery.Field]fieldSQL{
+			discovery.FieldApplicationID:          scalar("a.application_id"),
+			discovery.FieldApplicationName:        scalar("a.name"),
+			discovery.FieldApplicationDescription: scalar("a.description"),
+			discovery.FieldApplicationServerCount: scalar(appServerCount),
+			discovery.FieldApplicationCreated:     scalar("a.created_ms"),
+			discovery.FieldApplicationUpdated:     scalar("a.updated_ms"),
+			discovery.FieldApplicationServerID: related(`application_servers x
 				WHERE x.account_id = a.account_id AND x.application_id = a.application_id`, "x.server_id"),
 		},
 	},
@@ -193,175 +194,186 @@ func jsonArray[T any](vs []T) string {
 	return string(b)
 }
 
-// positive is the SQL of op (not negated) on expression e.
-func positive(e string, op discovery.Operator, vals []any) (string, []any) {
-	switch op {
-	case discovery.Equals:
-		if len(vals) == 1 {
-			return e + " = ?", vals
-		}
-		return positiveIn(e, op, "?"), []any{jsonArray(vals)}
-	case discovery.Contains:
-		if len(vals) == 1 {
-			return "instr(lower(" + e + "), lower(?)) > 0", vals
-		}
-		return positiveIn(e, op, "?"), []any{jsonArray(vals)}
-	case discovery.GE:
-		return e + " >= ?", vals[:1]
-	case discovery.LE:
-		return e + " <= ?", vals[:1]
-	case discovery.GT:
-		return e + " > ?", vals[:1]
-	case discovery.LT:
-		return e + " < ?", vals[:1]
+// values are p's values as SQL arguments: Nums, else Ints, else Text.
+func values(p discovery.Predicate) []any {
+	switch {
+	case p.Nums != nil:
+		return anys(p.Nums)
+	case p.Ints != nil:
+		return anys(p.Ints)
 	}
-	panic("sqlite: unknown condition " + string(op))
+	return anys(p.Text)
 }
 
-// positiveIn is the SQL of op (EQUALS or CONTAINS, not negated) on
-// expression e against the values of the JSON array that SQL expression
-// list yields. CONTAINS is a case-insensitive (ASCII) substring match.
-func positiveIn(e string, op discovery.Operator, list string) string {
-	if op == discovery.Contains {
-		return "EXISTS (SELECT 1 FROM json_each(" + list + ") v WHERE instr(lower(" + e + "), lower(v.value)) > 0)"
+func anys[T any](vs []T) []any {
+	out := make([]any, len(vs))
+	for i, v := range vs {
+		out[i] = v
 	}
-	return e + " IN (SELECT value FROM json_each(" + list + "))"
+	return out
 }
 
-// conditions is the SQL of validated conditions joined by AND. However many
-// filters a request holds, it has a bounded number of terms and parameters
-// (SQLite allows 32,766 parameters and an expression depth of 1,000):
-// repeated conditions count once, and the conditions on one field with one
-// condition merge into one term: the tightest numeric bound, the union of
-// negated value sets, the intersection of EQUALS sets on a scalar field, and
-// else one term over a JSON array of value lists.
-func (it *itemSQL) conditions(conds []discovery.Condition) ([]string, []any, error) {
+// match is the SQL of "e matches v" for SQL expressions e and v. Folding
+// lowers ASCII letters (SQLite's lower()).
+func match(e, v string, m discovery.Match, fold bool) (string, error) {
+	if fold {
+		e, v = "lower("+e+")", "lower("+v+")"
+	}
+	switch m {
+	case discovery.MatchEqual:
+		return e + " = " + v, nil
+	case discovery.MatchContains:
+		return "instr(" + e + ", " + v + ") > 0", nil
+	case discovery.MatchAtLeast:
+		return e + " >= " + v, nil
+	case discovery.MatchAtMost:
+		return e + " <= " + v, nil
+	case discovery.MatchAbove:
+		return e + " > " + v, nil
+	case discovery.MatchBelow:
+		return e + " < " + v, nil
+	}
+	return "", fmt.Errorf("unknown match %d", m)
+}
+
+// matchAny is the SQL of "e matches one of the values of the JSON array
+// that SQL expression list yields".
+func matchAny(e, list string, m discovery.Match, fold bool) (string, error) {
+	if m == discovery.MatchEqual && !fold {
+		return e + " IN (SELECT value FROM json_each(" + list + "))", nil
+	}
+	one, err := match(e, "v.value", m, fold)
+	return "EXISTS (SELECT 1 FROM json_each(" + list + ") v WHERE " + one + ")", err
+}
+
+// field is the SQL of p's field, which must agree with p.
+func (it *itemSQL) field(p discovery.Predicate) (fieldSQL, error) {
+	f, ok := it.fields[p.Field]
+	switch {
+	case !ok:
+		return f, fmt.Errorf("no SQL for field %d", p.Field)
+	case p.Multi != (f.from != ""):
+		return f, fmt.Errorf("field %d: predicate says multi-valued %v, the store %v", p.Field, p.Multi, f.from != "")
+	case p.Quant != discovery.AnyMatch && p.Quant != discovery.NoMatch:
+		return f, fmt.Errorf("field %d: unknown quantifier %d", p.Field, p.Quant)
+	}
+	return f, nil
+}
+
+// compared is the expression a predicate compares: the scalar expression,
+// or the column of the related list.
+func (f fieldSQL) compared() string {
+	if f.from != "" {
+		return f.inner
+	}
+	return f.expr
+}
+
+// some is the SQL of "one of the item's values satisfies cond", cond being
+// SQL over compared().
+func (f fieldSQL) some(cond string) string {
+	if f.from != "" {
+		return "EXISTS (SELECT 1 FROM " + f.from + " AND " + cond + ")"
+	}
+	return cond
+}
+
+// where is the SQL of predicates joined by AND. However many predicates and
+// values a query holds, the SQL has a bounded number of terms and parameters
+// (SQLite allows 32,766 parameters and an expression depth of 1,000): a list
+// of values is one JSON array parameter, and predicates that differ only in
+// their values are packed into one term over a JSON array of value lists.
+func (it *itemSQL) where(ps []discovery.Predicate) ([]string, []any, error) {
 	type key struct {
-		field string
-		op    discovery.Operator
+		field discovery.Field
+		multi bool
+		m     discovery.Match
+		q     discovery.Quantifier
+		fold  bool
 	}
 	var order []key
-	groups := map[key][]discovery.Condition{}
-	seen := map[string]bool{}
-	for _, c := range conds {
-		id := jsonArray([]any{c.Field, c.Op, c.Values})
-		if seen[id] {
-			continue
-		}
-		seen[id] = true
-		k := key{c.Field, c.Op}
+	groups := map[key][]discovery.Predicate{}
+	for _, p := range ps {
+		k := key{p.Field, p.Multi, p.Match, p.Quant, p.Fold}
 		if _, ok := groups[k]; !ok {
 			order = append(order, k)
 		}
-		groups[k] = append(groups[k], c)
+		groups[k] = append(groups[k], p)
 	}
 	var where []string
-	var args []any
+	var all []any
 	for _, k := range order {
-		text, a, err := it.group(groups[k])
+		text, a, err := it.packed(groups[k])
 		if err != nil {
 			return nil, nil, err
 		}
 		where = append(where, text)
-		args = append(args, a...)
+		all = append(all, a...)
 	}
-	return where, args, nil
+	return where, all, nil
 }
 
-// group is the SQL of conditions with the same field and condition, all of
+// packed is the SQL of predicates that differ only in their values, all of
 // which must hold.
-func (it *itemSQL) group(cs []discovery.Condition) (string, []any, error) {
-	c := cs[0]
-	switch {
-	case len(cs) == 1:
-		return it.condition(c)
-	case c.Op == discovery.GE || c.Op == discovery.GT || c.Op == discovery.LE || c.Op == discovery.LT:
-		// One bound each (inventory.CompileFilters): keep the tightest.
-		bound := c.Values[0].(float64)
-		for _, o := range cs[1:] {
-			if x := o.Values[0].(float64); c.Op == discovery.GE || c.Op == discovery.GT {
-				bound = max(bound, x)
-			} else {
-				bound = min(bound, x)
-			}
-		}
-		return it.condition(discovery.Condition{Field: c.Field, Op: c.Op, Values: []any{bound}})
+func (it *itemSQL) packed(ps []discovery.Predicate) (string, []any, error) {
+	if len(ps) == 1 {
+		return it.predicate(ps[0])
 	}
-	f, ok := it.fields[c.Field]
-	if !ok {
-		return "", nil, fmt.Errorf("no SQL for field %q", c.Field)
+	p := ps[0]
+	f, err := it.field(p)
+	if err != nil {
+		return "", nil, err
 	}
-	switch {
-	case c.Op.Negated():
-		// No filter's values match: none of all their values does.
-		var all []any
-		seen := map[any]bool{}
-		for _, o := range cs {
-			for _, v := range o.Values {
-				if !seen[v] {
-					seen[v] = true
-					all = append(all, v)
-				}
-			}
-		}
-		return it.condition(discovery.Condition{Field: c.Field, Op: c.Op, Values: all})
-	case c.Op == discovery.Equals && f.from == "":
-		// One value per item: it must be in every filter's set.
-		in := map[any]int{}
-		for i, o := range cs {
-			for _, v := range o.Values {
-				if in[v] == i {
-					in[v] = i + 1
-				}
-			}
-		}
-		var both []any
-		for _, v := range c.Values {
-			if in[v] == len(cs) {
-				both = append(both, v)
-			}
-		}
-		if len(both) == 0 {
+	lists := make([][]any, len(ps))
+	for i, o := range ps {
+		lists[i] = values(o)
+	}
+	one, err := matchAny(f.compared(), "grp.value", p.Match, p.Fold)
+	if err != nil {
+		return "", nil, err
+	}
+	// grp.value is the value list of one predicate. AnyMatch: no predicate
+	// lacks a match (NULL, a field without value, is no match); NoMatch: no
+	// predicate has one.
+	one = f.some(one)
+	if p.Quant == discovery.AnyMatch {
+		one = "(" + one + ") IS NOT TRUE"
+	}
+	return "NOT EXISTS (SELECT 1 FROM json_each(?) grp WHERE " + one + ")", []any{jsonArray(lists)}, nil
+}
+
+// predicate is the SQL of one predicate.
+func (it *itemSQL) predicate(p discovery.Predicate) (string, []any, error) {
+	f, err := it.field(p)
+	if err != nil {
+		return "", nil, err
+	}
+	vals := values(p)
+	var cond string
+	switch len(vals) {
+	case 0:
+		if p.Quant == discovery.AnyMatch {
 			return "0", nil, nil
 		}
-		return it.condition(discovery.Condition{Field: c.Field, Op: c.Op, Values: both})
+		return "1", nil, nil
+	case 1:
+		cond, err = match(f.compared(), "?", p.Match, p.Fold)
+	default:
+		cond, err = matchAny(f.compared(), "?", p.Match, p.Fold)
+		vals = []any{jsonArray(vals)}
 	}
-	// CONTAINS, or EQUALS over a related list: each filter holds when one
-	// of its values matches (one of the list's elements). Every filter
-	// must hold: no filter fails.
-	lists := make([][]any, len(cs))
-	for i, o := range cs {
-		lists[i] = o.Values
+	if err != nil {
+		return "", nil, err
 	}
-	var one string
-	if f.from != "" {
-		one = "EXISTS (SELECT 1 FROM " + f.from + " AND " + positiveIn(f.inner, c.Op, "grp.value") + ")"
-	} else {
-		one = positiveIn(f.expr, c.Op, "grp.value")
-	}
-	return "NOT EXISTS (SELECT 1 FROM json_each(?) grp WHERE NOT (" + one + "))", []any{jsonArray(lists)}, nil
-}
-
-// condition is the SQL of one validated condition.
-func (it *itemSQL) condition(c discovery.Condition) (string, []any, error) {
-	f, ok := it.fields[c.Field]
-	if !ok {
-		return "", nil, fmt.Errorf("no SQL for field %q", c.Field)
-	}
-	pos := c.Op.Positive()
-	if f.from != "" {
-		sqlText, args := positive(f.inner, pos, c.Values)
-		sqlText = "EXISTS (SELECT 1 FROM " + f.from + " AND " + sqlText + ")"
-		if c.Op.Negated() {
-			sqlText = "NOT " + sqlText
+	text := f.some(cond)
+	if p.Quant == discovery.NoMatch {
+		if f.from != "" {
+			return "NOT " + text, vals, nil
 		}
-		return sqlText, args, nil
+		// A field without value (NULL) has no matching value.
+		return "(" + text + ") IS NOT TRUE", vals, nil
 	}
-	sqlText, args := positive(f.expr, pos, c.Values)
-	if c.Op.Negated() {
-		sqlText = "NOT (" + sqlText + ")"
-	}
-	return sqlText, args, nil
+	return text, vals, nil
 }
 
 // keysetAfter is the condition "after vals" for keys exprs in directions
@@ -402,7 +414,7 @@ func (s *DB) ListItems(ctx context.Context, q discovery.ItemQuery) ([]discovery.
 		where = append(where, it.id+" IN (SELECT value FROM json_each(?))")
 		args = append(args, jsonArray(ids))
 	}
-	conds, condArgs, err := it.conditions(q.Conds)
+	conds, condArgs, err := it.where(q.Where)
 	if err != nil {
 		return nil, err
 	}
@@ -414,7 +426,7 @@ func (s *DB) ListItems(ctx context.Context, q discovery.ItemQuery) ([]discovery.
 	for _, o := range q.Order {
 		f, ok := it.fields[o.Field]
 		if !ok || f.expr == "" {
-			return nil, fmt.Errorf("field %q is not sortable in SQL", o.Field)
+			return nil, fmt.Errorf("field %d is not sortable in SQL", o.Field)
 		}
 		exprs = append(exprs, f.expr)
 		desc = append(desc, o.Desc)

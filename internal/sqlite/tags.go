@@ -108,15 +108,13 @@ func (s *DB) FindTags(ctx context.Context, q discovery.TagQuery) ([]discovery.Co
 	var where strings.Builder
 	where.WriteString(`account_id = ?`)
 	args := []any{q.Account}
-	// Filters on one column must all hold: their value sets are
-	// intersected into one JSON array parameter (lists.go).
 	for _, f := range []struct {
 		col  string
-		sets [][]string
+		vals []string
 	}{{"key", q.Keys}, {"value", q.Values}, {"configuration_id", q.IDs}} {
-		if vals, ok := intersect(f.sets); ok {
+		if f.vals != nil {
 			where.WriteString(` AND ` + f.col + ` IN (SELECT value FROM json_each(?))`)
-			args = append(args, jsonArray(vals))
+			args = append(args, jsonArray(f.vals))
 		}
 	}
 	if c := q.After; c != nil {

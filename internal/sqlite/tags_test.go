@@ -215,3 +215,37 @@ func TestDescribeTagsFiltersAndPages(t *testing.T) {
 		}
 	}
 }
+
+// FindTags: Keys, Values and IDs each keep the tags with one of their
+// values when not nil (none when empty), lists of any length.
+func TestFindTagsLists(t *testing.T) {
+	db := invFixture(t)
+	long := []string{"tier"}
+	for i := range 40000 {
+		long = append(long, fmt.Sprintf("k%d", i))
+	}
+	for _, c := range []struct {
+		q    discovery.TagQuery
+		want []string
+	}{
+		{discovery.TagQuery{}, []string{srv1 + " env=prod", srv1 + " tier=web", srv2 + " env=dev"}},
+		{discovery.TagQuery{Keys: []string{"env"}, Values: []string{"prod", "dev"}, IDs: []string{srv2, srv3}}, []string{srv2 + " env=dev"}},
+		{discovery.TagQuery{Values: []string{}}, nil},
+		{discovery.TagQuery{Keys: long}, []string{srv1 + " tier=web"}},
+		{discovery.TagQuery{After: &discovery.TagCursor{ID: srv1, Key: "env", Value: "prod"}, Limit: 1}, []string{srv1 + " tier=web"}},
+	} {
+		q := c.q
+		q.Account = invA
+		rows, err := db.FindTags(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range rows {
+			got = append(got, fmt.Sprintf("%s %s=%s", r.ConfigurationID, r.Key, r.Value))
+		}
+		if !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%+v: %v, want %v", c.q.Keys[:min(len(c.q.Keys), 3)], got, c.want)
+		}
+	}
+}

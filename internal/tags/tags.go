@@ -179,7 +179,9 @@ func (s *Service) Describe(ctx context.Context, account string, in DescribeInput
 	if err != nil {
 		return nil, err
 	}
-	q := discovery.TagQuery{Account: account, Limit: limit + 1}
+	// The values of a filter are alternatives, and the filters all hold:
+	// the sets of one name intersect.
+	var keys, values, ids [][]string
 	for _, f := range in.Filters {
 		if len(f.Values) == 0 {
 			return nil, discovery.Errorf(discovery.InvalidParameterValue, "The filter '%s' must have at least one value.", f.Name)
@@ -189,17 +191,21 @@ func (s *Service) Describe(ctx context.Context, account string, in DescribeInput
 		vals = slices.Compact(vals)
 		switch f.Name {
 		case FilterTagKey:
-			q.Keys = append(q.Keys, vals)
+			keys = append(keys, vals)
 		case FilterTagValue:
-			q.Values = append(q.Values, vals)
+			values = append(values, vals)
 		case FilterConfigurationID:
-			q.IDs = append(q.IDs, vals)
+			ids = append(ids, vals)
 		default:
 			return nil, discovery.Errorf(discovery.InvalidParameter,
 				"Invalid filter name '%s'. Valid filter names are tagKey, tagValue and configurationId.", f.Name)
 		}
 	}
-	binding := pagetoken.Query(OpDescribeTags, account, q.Keys, q.Values, q.IDs)
+	q := discovery.TagQuery{Account: account, Limit: limit + 1}
+	q.Keys, _ = discovery.Intersect(keys)
+	q.Values, _ = discovery.Intersect(values)
+	q.IDs, _ = discovery.Intersect(ids)
+	binding := pagetoken.Query(OpDescribeTags, account, keys, values, ids)
 	if in.NextToken != nil && *in.NextToken != "" {
 		var c discovery.TagCursor
 		if err := s.tokens.Open(*in.NextToken, binding, &c); err != nil {

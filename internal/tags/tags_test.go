@@ -3,6 +3,7 @@ package tags
 import (
 	"context"
 	"errors"
+	"reflect"
 	"testing"
 	"time"
 
@@ -12,9 +13,10 @@ import (
 
 // recStore records calls; it finds every ID.
 type recStore struct {
-	calls int
-	ids   []string
-	tags  []discovery.Tag
+	calls   int
+	ids     []string
+	tags    []discovery.Tag
+	queries []discovery.TagQuery
 }
 
 func (s *recStore) CreateTags(_ context.Context, _ string, ids []string, ts []discovery.Tag, _ int64, check func([]string, map[string]int) error) error {
@@ -29,8 +31,9 @@ func (s *recStore) DeleteTags(_ context.Context, _ string, ids []string, ts []di
 	return check(nil)
 }
 
-func (s *recStore) FindTags(context.Context, discovery.TagQuery) ([]discovery.ConfigurationTag, error) {
+func (s *recStore) FindTags(_ context.Context, q discovery.TagQuery) ([]discovery.ConfigurationTag, error) {
 	s.calls++
+	s.queries = append(s.queries, q)
 	return nil, nil
 }
 
@@ -92,5 +95,24 @@ func TestDedupAndDeleteAll(t *testing.T) {
 	}
 	if st.tags == nil || len(st.tags) != 0 {
 		t.Fatalf("empty tags should reach the store as empty, got %#v", st.tags)
+	}
+}
+
+// DescribeTags: the values of a filter are alternatives and the filters all
+// hold, so the sets of one name intersect before the store sees them; a name
+// without filter is no condition.
+func TestDescribeQuery(t *testing.T) {
+	st := &recStore{}
+	svc := New(st, time.Now, pagetoken.New([]byte("k")))
+	_, err := svc.Describe(context.Background(), "a", DescribeInput{Filters: []Filter{
+		{Name: FilterTagKey, Values: []string{"env", "tier", "env"}}, {Name: FilterTagKey, Values: []string{"tier", "role", "env"}},
+		{Name: FilterTagValue, Values: []string{"prod"}}, {Name: FilterTagValue, Values: []string{"dev"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := st.queries[0]
+	if !reflect.DeepEqual(q.Keys, []string{"env", "tier"}) || q.Values == nil || len(q.Values) != 0 || q.IDs != nil || q.Limit != 101 {
+		t.Fatalf("query %+v", q)
 	}
 }

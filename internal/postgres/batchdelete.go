@@ -1,0 +1,96 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/poseidon-ads/poseidon/internal/discovery"
+)
+
+// The stored forms of a batch-delete task's failures and warnings (jsonb
+// columns failed and warnings), as the SQLite store keeps them.
+type (
+	failureJSON struct {
+		ID      string `json:"id"`
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+	}
+	warningJSON struct {
+		ID   string `json:"id"`
+		Code int    `json:"code"`
+		Text string `json:"text"`
+	}
+)
+
+// InsertBatchDeleteTask implements batchdelete.Store; seq, the runner's
+// order, is the column's identity.
+func (s *DB) InsertBatchDeleteTask(ctx context.Context, t *discovery.BatchDeleteTask) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO batch_delete_tasks (account_id, task_id, configuration_type, status, start_ms, requested)
+		VALUES ($1, $2, $3, $4, $5, $6)`, t.AccountID, t.ID, t.ConfigurationType, string(t.Status), ms(t.Start), nonNil(t.Requested))
+	return err
+}
+
+const batchDeleteCols = `account_id, task_id, configuration_type, status, start_ms, end_ms, requested, deleted, failed, warnings`
+
+func scanBatchDelete(row pgx.Row) (*discovery.BatchDeleteTask, error) {
+	var (
+		t       discovery.BatchDeleteTask
+		status  string
+		startMs int64
+		endMs   *int64
+		fs      []failureJSON
+		ws      []warningJSON
+	)
+	if err := row.Scan(&t.AccountID, &t.ID, &t.ConfigurationType, &status, &startMs, &endMs, &t.Requested, &t.Deleted, &fs, &ws); err != nil {
+		return nil, err
+	}
+	t.Status = discovery.BatchDeleteStatus(status)
+	t.Start = fromMs(startMs)
+	if endMs != nil {
+		t.End = fromMs(*endMs)
+	}
+	for _, f := range fs {
+		t.Failures = append(t.Failures, discovery.BatchDeleteFailure{ConfigurationID: f.ID, StatusCode: f.Code, Message: f.Message})
+	}
+	for _, w := range ws {
+		t.Warnings = append(t.Warnings, discovery.BatchDeleteWarning{ConfigurationID: w.ID, Code: w.Code, Text: w.Text})
+	}
+	return &t, nil
+}
+
+// rowQuerier is the pool or a transaction.
+type rowQuerier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// batchDeleteTask reads the account's task, or discovery.ErrNotFound.
+func batchDeleteTask(ctx context.Context, q rowQuerier, account, id string) (*discovery.BatchDeleteTask, error) {
+	t, err := scanBatchDelete(q.QueryRow(ctx, `SELECT `+batchDeleteCols+` FROM batch_delete_tasks WHERE account_id = $1 AND task_id = $2`, account, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, discovery.ErrNotFound
+	}
+	return t, err
+}
+
+// BatchDeleteTask implements batchdelete.Store.
+func (s *DB) BatchDeleteTask(ctx context.Context, account, id string) (*discovery.BatchDeleteTask, error) {
+	return batchDeleteTask(ctx, s.pool, account, id)
+}
+
+// PendingBatchDeleteTasks implements batchdelete.Store: unfinished tasks of
+// every account, in the SQLite store's order (by status, then insertion).
+func (s *DB) PendingBatchDeleteTasks(ctx context.Context, limit int) ([]*discovery.BatchDeleteTask, error) {
+	var out []*discovery.BatchDeleteTask
+	err := eachRow(ctx, s.pool, `SELECT `+batchDeleteCols+` FROM batch_delete_tasks
+		WHERE status IN ('INITIALIZING', 'VALIDATING', 'DELETING') ORDER BY status, seq LIMIT $1`, []any{limitArg(limit)},
+		func(rows pgx.Rows) error {
+			t, err := scanBatchDelete(rows)
+			if err == nil {
+				out = append(out, t)
+			}
+			return err
+		})
+	return out, err
+}

@@ -1,0 +1,196 @@
+// Package postgres is poseidon's shared store: a PostgreSQL database that
+// several poseidon replicas use at once. It implements the same methods,
+// with the same semantics, as the embedded store (internal/sqlite), and like
+// it reads and writes the domain's records (package discovery) and imports
+// no use case.
+//
+// Where SQLite relies on having one writer, this store relies on what
+// PostgreSQL gives every client: a check that must not race with another
+// writer (an export limit, a tag count, one running continuous export, an
+// import task's client token) runs in a transaction that first takes the
+// account's advisory lock (lockAccount), and so do the typed transactions
+// a use case decides in (discovery.ImportTx, discovery.BatchDeleteTx);
+// migrations run under a session advisory lock, so replicas starting at
+// once migrate a schema once.
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// DB is the PostgreSQL store.
+type DB struct {
+	pool *pgxpool.Pool
+}
+
+// Open connects to the database at url (a postgres:// URL or a key=value
+// connection string, as pgx reads them) and migrates its schema. The pool
+// takes pgx's parameters (pool_max_conns, ...); parameters pgx does not know
+// are session settings, so `?search_path=tenant_a` keeps poseidon's tables
+// in schema tenant_a (which must exist).
+func Open(ctx context.Context, url string) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	if err := migrate(ctx, cfg.ConnConfig); err != nil {
+		return nil, err
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	return &DB{pool: pool}, nil
+}
+
+// Close closes the pool's connections.
+func (s *DB) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+// accountLockClass is the first key of the advisory locks of accounts (see
+// lockAccount); migrateLockClass that of the migration lock. Each is
+// "pose" and "migr" in ASCII, so that poseidon's locks are recognisable in
+// pg_locks.
+const (
+	accountLockClass = 0x706f7365
+	migrateLockClass = 0x6d696772
+)
+
+// lockAccount takes the account's transaction-level advisory lock: until tx
+// ends, no other transaction that takes it (in this process or another
+// replica) runs. Every write that checks the account's state and then
+// changes it takes it first, so the check still holds when the change
+// commits: it plays the part of SQLite's single writer, per account. Under
+// READ COMMITTED each statement after the lock sees every transaction that
+// committed before the lock was granted. Two accounts whose names hash alike
+// only wait for each other.
+func lockAccount(ctx context.Context, tx pgx.Tx, account string) error {
+	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, accountLockClass, account)
+	return err
+}
+
+// tx runs fn in a READ COMMITTED transaction, committed if fn returns nil.
+func (s *DB) tx(ctx context.Context, fn func(pgx.Tx) error) error {
+	return pgx.BeginFunc(ctx, s.pool, fn)
+}
+
+// accountTx runs fn in a transaction that holds the account's lock.
+func (s *DB) accountTx(ctx context.Context, account string, fn func(pgx.Tx) error) error {
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		if err := lockAccount(ctx, tx, account); err != nil {
+			return err
+		}
+		return fn(tx)
+	})
+}
+
+// Secret returns the named server secret, creating 32 random bytes the first
+// time. It survives restarts and resets, and every replica gets the same
+// one: the first insert wins, and a concurrent one waits for it and then
+// inserts nothing.
+func (s *DB) Secret(ctx context.Context, name string) ([]byte, error) {
+	v := make([]byte, 32)
+	rand.Read(v)
+	key := "secret:" + name
+	if _, err := s.pool.Exec(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, key, v); err != nil {
+		return nil, fmt.Errorf("server secret: %w", err)
+	}
+	if err := s.pool.QueryRow(ctx, `SELECT value FROM settings WHERE key = $1`, key).Scan(&v); err != nil {
+		return nil, fmt.Errorf("server secret: %w", err)
+	}
+	return v, nil
+}
+
+// ClockOffset returns the stored offset of the virtual clock (0 if none).
+func (s *DB) ClockOffset(ctx context.Context) (time.Duration, error) {
+	var ms int64
+	err := s.pool.QueryRow(ctx, `SELECT offset_ms FROM virtual_clock`).Scan(&ms)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("clock offset: %w", err)
+	}
+	return time.Duration(ms) * time.Millisecond, nil
+}
+
+// SetClockOffset stores the offset of the virtual clock, so that a restart
+// (and every other replica) keeps the virtual time that expiries and limits
+// were computed on.
+func (s *DB) SetClockOffset(ctx context.Context, d time.Duration) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO virtual_clock (singleton, offset_ms) VALUES (true, $1)
+		ON CONFLICT (singleton) DO UPDATE SET offset_ms = excluded.offset_ms`, d.Milliseconds())
+	return err
+}
+
+// resetTables lists every table of account state; Reset empties them.
+var resetTables = []string{
+	"accounts", "home_region_controls", "export_tasks",
+	"agents", "agent_reports", "servers", "network_interfaces", "processes", "connections",
+	"perf_samples", "system_observations", "process_observations", "connection_observations",
+	"applications", "application_servers", "tags",
+	"continuous_exports",
+	"batch_delete_tasks",
+	"import_tasks", "import_records",
+}
+
+// Reset deletes all state but the server secrets and the clock offset. It
+// deletes rather than truncates: TRUNCATE would wait for, and block, every
+// reader of the tables, such as an export being written.
+func (s *DB) Reset(ctx context.Context) error {
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		for _, t := range resetTables {
+			if _, err := tx.Exec(ctx, `DELETE FROM `+t); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// ResetAccount deletes all state of one account (every table of
+// resetTables has an account_id column), holding the account's lock.
+func (s *DB) ResetAccount(ctx context.Context, account string) error {
+	return s.accountTx(ctx, account, func(tx pgx.Tx) error {
+		for _, t := range resetTables {
+			if _, err := tx.Exec(ctx, `DELETE FROM `+t+` WHERE account_id = $1`, account); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// querier is the pool or a transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// eachRow runs query on q and calls fn for each row; an error from fn stops
+// the scan and is returned as is.
+func eachRow(ctx context.Context, q querier, query string, args []any, fn func(pgx.Rows) error) error {
+	rows, err := q.Query(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// affected reports whether a command changed rows.
+func affected(tag pgconn.CommandTag) bool { return tag.RowsAffected() > 0 }
