@@ -248,23 +248,25 @@ func testExportFindByAgents(t *testing.T, s Store) {
 		create(t, s, e)
 	}
 	for _, tc := range []struct {
-		name string
-		ids  []string
-		sets [][]string
-		want []string
+		name   string
+		ids    []string
+		agents []string
+		want   []string
 	}{
-		{"one agent", nil, [][]string{{x}}, []string{"e2", "e1"}},
-		{"either agent", nil, [][]string{{x, y}}, []string{"e3", "e2", "e1"}},
-		{"sets are AND-ed", nil, [][]string{{x, y}, {y, z}}, []string{"e3"}},
-		{"disjoint sets", nil, [][]string{{x}, {y}}, nil},
-		{"an agent without exports", nil, [][]string{{z}}, nil},
-		{"an empty set", nil, [][]string{{}}, nil},
-		{"agents and IDs", []string{"e1", "e3", "e4"}, [][]string{{x, y}}, []string{"e3", "e1"}},
+		{"one agent", nil, []string{x}, []string{"e2", "e1"}},
+		{"either agent", nil, []string{x, y}, []string{"e3", "e2", "e1"}},
+		{"sets are AND-ed", nil, both([]string{x, y}, []string{y, z}), []string{"e3"}},
+		{"disjoint sets", nil, both([]string{x}, []string{y}), nil},
+		{"an agent without exports", nil, []string{z}, nil},
+		{"an empty set", nil, []string{}, nil},
+		{"agents and IDs", []string{"e1", "e3", "e4"}, []string{x, y}, []string{"e3", "e1"}},
+		{"more agents than a statement has parameters", nil, longList(y), []string{"e3"}},
+		{"more IDs than a statement has parameters", longList("e4", "e1"), nil, []string{"e4", "e1"}},
 	} {
-		got := exportIDs(ok(s.FindExportTasks(c, discovery.ExportQuery{AccountID: acctA, IDs: tc.ids, AgentIDs: tc.sets, Limit: 100}))(t))
+		got := exportIDs(ok(s.FindExportTasks(c, discovery.ExportQuery{AccountID: acctA, IDs: tc.ids, AgentIDs: tc.agents, Limit: 100}))(t))
 		sameLines(t, tc.name, got, tc.want)
 	}
-	ps := exportPages(t, s, discovery.ExportQuery{AccountID: acctA, AgentIDs: [][]string{{x, y}}}, 1)
+	ps := exportPages(t, s, discovery.ExportQuery{AccountID: acctA, AgentIDs: []string{x, y}}, 1)
 	sameLines(t, "agents in pages", exportIDs(flat(ps)), []string{"e3", "e2", "e1"})
 }
 

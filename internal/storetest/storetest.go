@@ -242,6 +242,28 @@ func keys[T any, K any](items []T, key func(T) K) []K {
 	return out
 }
 
+// both is the one list a use case hands a store for repeated filters of
+// one attribute: the values in every set (discovery.Intersect).
+func both(sets ...[]string) []string {
+	vals, _ := discovery.Intersect(sets)
+	return vals
+}
+
+// longList returns vals among more absent values than a statement of
+// SQLite (32,766) or PostgreSQL (65,535) takes parameters, for stores that
+// must pass a list as one value.
+func longList(vals ...string) []string {
+	const n = 70_000
+	out := make([]string, 0, n+len(vals))
+	for i := range n {
+		if i == n/2 {
+			out = append(out, vals...)
+		}
+		out = append(out, fmt.Sprintf("absent-%05d", i))
+	}
+	return out
+}
+
 // ptr returns a pointer to v.
 func ptr[T any](v T) *T { return &v }
 

@@ -116,7 +116,7 @@ func testTagsCreateCheck(t *testing.T, s Store) {
 		t.Fatalf("counts = %v, want 2 each", counts)
 	}
 	// A pair present keeps its creation time.
-	for _, tg := range ok(s.FindTags(c, discovery.TagQuery{Account: acctA, IDs: [][]string{{s1}}, Keys: [][]string{{"env"}}}))(t) {
+	for _, tg := range ok(s.FindTags(c, discovery.TagQuery{Account: acctA, IDs: []string{s1}, Keys: []string{"env"}}))(t) {
 		if !tg.Created.Equal(t0) {
 			t.Fatalf("re-created pair's time = %v, want %v", tg.Created, t0)
 		}
@@ -185,18 +185,22 @@ func testTagFilters(t *testing.T, s Store) {
 		q    discovery.TagQuery
 		want []string
 	}{
-		{"a key", discovery.TagQuery{Keys: [][]string{{"env"}}}, []string{s1 + " env=prod", s2 + " env=dev"}},
-		{"keys OR-ed", discovery.TagQuery{Keys: [][]string{{"env", "owner"}}}, []string{s1 + " env=prod", s2 + " env=dev", s2 + " owner=web"}},
-		{"key filters AND-ed", discovery.TagQuery{Keys: [][]string{{"env", "team"}, {"team", "owner"}}}, []string{s1 + " team=web", s3 + " team=db"}},
-		{"disjoint key filters", discovery.TagQuery{Keys: [][]string{{"env"}, {"team"}}}, nil},
-		{"a value", discovery.TagQuery{Values: [][]string{{"web"}}}, []string{s1 + " team=web", s2 + " owner=web"}},
-		{"a key and a value", discovery.TagQuery{Keys: [][]string{{"team"}}, Values: [][]string{{"web", "db"}}}, []string{s1 + " team=web", s3 + " team=db"}},
-		{"an item", discovery.TagQuery{IDs: [][]string{{s2}}}, []string{s2 + " env=dev", s2 + " owner=web"}},
-		{"items AND-ed", discovery.TagQuery{IDs: [][]string{{s1, s2}, {s2, s3}}}, []string{s2 + " env=dev", s2 + " owner=web"}},
-		{"an item and a key", discovery.TagQuery{IDs: [][]string{{s1, s3}}, Keys: [][]string{{"team"}}}, []string{s1 + " team=web", s3 + " team=db"}},
-		{"values are exact", discovery.TagQuery{Values: [][]string{{"WEB", "we"}}}, nil},
-		{"an empty set", discovery.TagQuery{Keys: [][]string{{}}}, nil},
-		{"another account's item", discovery.TagQuery{IDs: [][]string{{serverOf(acctB, 1)}}}, nil},
+		{"a key", discovery.TagQuery{Keys: []string{"env"}}, []string{s1 + " env=prod", s2 + " env=dev"}},
+		{"keys OR-ed", discovery.TagQuery{Keys: []string{"env", "owner"}}, []string{s1 + " env=prod", s2 + " env=dev", s2 + " owner=web"}},
+		{"key filters AND-ed", discovery.TagQuery{Keys: both([]string{"env", "team"}, []string{"team", "owner"})}, []string{s1 + " team=web", s3 + " team=db"}},
+		{"disjoint key filters", discovery.TagQuery{Keys: both([]string{"env"}, []string{"team"})}, nil},
+		{"a value", discovery.TagQuery{Values: []string{"web"}}, []string{s1 + " team=web", s2 + " owner=web"}},
+		{"a key and a value", discovery.TagQuery{Keys: []string{"team"}, Values: []string{"web", "db"}}, []string{s1 + " team=web", s3 + " team=db"}},
+		{"an item", discovery.TagQuery{IDs: []string{s2}}, []string{s2 + " env=dev", s2 + " owner=web"}},
+		{"items AND-ed", discovery.TagQuery{IDs: both([]string{s1, s2}, []string{s2, s3})}, []string{s2 + " env=dev", s2 + " owner=web"}},
+		{"an item and a key", discovery.TagQuery{IDs: []string{s1, s3}, Keys: []string{"team"}}, []string{s1 + " team=web", s3 + " team=db"}},
+		{"values are exact", discovery.TagQuery{Values: []string{"WEB", "we"}}, nil},
+		{"no keys (an empty list)", discovery.TagQuery{Keys: []string{}}, nil},
+		{"no values", discovery.TagQuery{Values: []string{}}, nil},
+		{"no items", discovery.TagQuery{IDs: []string{}, Keys: []string{"env"}}, nil},
+		{"another account's item", discovery.TagQuery{IDs: []string{serverOf(acctB, 1)}}, nil},
+		{"more items than a statement has parameters", discovery.TagQuery{IDs: longList(s3, s1)}, []string{s1 + " env=prod", s1 + " team=web", s3 + " team=db"}},
+		{"more keys than a statement has parameters", discovery.TagQuery{Keys: longList("owner")}, []string{s2 + " owner=web"}},
 	} {
 		tc.q.Account = acctA
 		got := tagLines(t, s, tc.q)
@@ -244,8 +248,8 @@ func testTagPages(t *testing.T, s Store) {
 	for _, limit := range []int{1, 6, len(all)} {
 		sameLines(t, fmt.Sprintf("pages of %d", limit), tagPages(t, s, discovery.TagQuery{Account: acctA}, limit), all)
 	}
-	sameLines(t, "filtered pages", tagPages(t, s, discovery.TagQuery{Account: acctA, Keys: [][]string{{"a", "b"}}}, 2),
-		tagLines(t, s, discovery.TagQuery{Account: acctA, Keys: [][]string{{"a", "b"}}}))
+	sameLines(t, "filtered pages", tagPages(t, s, discovery.TagQuery{Account: acctA, Keys: []string{"a", "b"}}, 2),
+		tagLines(t, s, discovery.TagQuery{Account: acctA, Keys: []string{"a", "b"}}))
 	// In the order of (ID, key, value), compared piece by piece.
 	got := ok(s.FindTags(ctx(t), discovery.TagQuery{Account: acctA}))(t)
 	if !slices.IsSortedFunc(got, func(a, b discovery.ConfigurationTag) int {
@@ -297,5 +301,5 @@ func testTagsPerAccount(t *testing.T, s Store) {
 	}
 	sameLines(t, "A's tags", tagLines(t, s, discovery.TagQuery{Account: acctA}), []string{a1 + " env=prod"})
 	sameLines(t, "B's tags", tagLines(t, s, discovery.TagQuery{Account: acctB}), nil)
-	sameLines(t, "B's tags of A's server", tagLines(t, s, discovery.TagQuery{Account: acctB, IDs: [][]string{{a1}}}), nil)
+	sameLines(t, "B's tags of A's server", tagLines(t, s, discovery.TagQuery{Account: acctB, IDs: []string{a1}}), nil)
 }
