@@ -50,7 +50,7 @@ func testRestartKeepsWrites(t *testing.T, s Store, reopen func(Store) Store) {
 		t.Fatalf("start after a restart: running %+v, want %s", running, pa.continuous)
 	}
 	// The import in progress takes rows.
-	ok(s.ImportRow(c, acctA, pa.importRunning, &discovery.ImportRow{ExternalID: "after-restart"}, t0.UnixMilli()))(t)
+	ok(importRow(t, s, acctA, pa.importRunning, &discovery.ImportRow{ExternalID: "after-restart"}, t0))(t)
 	if n := ok(s.CountImportRecords(c, acctA))(t); n != 2 {
 		t.Fatalf("%d import records, want 2", n)
 	}

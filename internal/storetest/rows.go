@@ -166,10 +166,10 @@ func rowsFleet(t *testing.T, s Store, account string) string {
 	t.Helper()
 	inventoryFleet(t, s, account)
 	newImport(t, s, importTask(account, "imp-1", "", t0))
-	res := ok(s.ImportRow(ctx(t), account, "imp-1", &discovery.ImportRow{ExternalID: "ext-1", HostName: "imported", OSName: "RHEL", OSVersion: "9",
+	res := ok(importRow(t, s, account, "imp-1", &discovery.ImportRow{ExternalID: "ext-1", HostName: "imported", OSName: "RHEL", OSVersion: "9",
 		MoRefID: "vm-77", VCenterID: "vc-9", VMName: "imported vm", CPUs: 4, Cores: 8, Logical: 16, RAMMB: 2048,
 		IPs: []string{"192.168.1.2", "192.168.1.1"}, MACs: []string{"02:aa:00:00:00:02", "02:aa:00:00:00:01"},
-		Applications: []string{"crm"}, Tags: [][2]string{{"src", "import"}}}, t0.UnixMilli()))(t)
+		Applications: []string{"crm"}, Tags: [][2]string{{"src", "import"}}}, t0))(t)
 	return res.ServerID
 }
 

@@ -232,8 +232,8 @@ func populate(t *testing.T, s Store, account string) populated {
 			t.Fatalf("create import task %s: %v, %v", id, created, err)
 		}
 	}
-	ok(s.ImportRow(c, account, p.importDone, &discovery.ImportRow{ExternalID: "ext-1", HostName: "imported-1", IPs: []string{"192.168.1.1"},
-		MACs: []string{"02:aa:00:00:00:01"}, Applications: []string{"crm"}, Tags: [][2]string{{"src", "import"}}}, t0.UnixMilli()))(t)
+	ok(importRow(t, s, account, p.importDone, &discovery.ImportRow{ExternalID: "ext-1", HostName: "imported-1", IPs: []string{"192.168.1.1"},
+		MACs: []string{"02:aa:00:00:00:01"}, Applications: []string{"crm"}, Tags: [][2]string{{"src", "import"}}}, t0))(t)
 	must(t, s.FinishImportTask(c, &discovery.ImportTask{AccountID: account, ID: p.importDone, Status: discovery.ImportComplete,
 		CompletionMS: t0.Add(time.Minute).UnixMilli(), ServerSuccess: 1, AppSuccess: 1}))
 	must(t, s.InsertBatchDeleteTask(c, &discovery.BatchDeleteTask{ID: p.batchDelete, AccountID: account, ConfigurationType: "SERVER",
@@ -272,7 +272,7 @@ func view(t *testing.T, s Store, account string, p populated) []string {
 	if e := ok(s.RunningContinuousExport(c, account))(t); e != nil {
 		add("running continuous %s", e.ID)
 	}
-	for _, it := range ok(s.FindImportTasks(c, account, nil, "", 1000))(t) {
+	for _, it := range ok(s.FindImportTasks(c, discovery.ImportTaskQuery{Account: account, Limit: 1000}))(t) {
 		add("import %s %s", it.ID, it.Status)
 	}
 	add("import records %d", ok(s.CountImportRecords(c, account))(t))
