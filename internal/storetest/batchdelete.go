@@ -1,21 +1,49 @@
 package storetest
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/poseidon-ads/poseidon/internal/batchdelete"
 	"github.com/poseidon-ads/poseidon/internal/discovery"
 )
 
 // Batch delete tasks: InsertBatchDeleteTask, BatchDeleteTask,
-// PendingBatchDeleteTasks and ExecuteBatchDeleteTask with its cascade.
+// PendingBatchDeleteTasks, and BatchDeleteTx: each typed read, Delete
+// (exactly what a discovery.Deletion lists, in its account), finishing a
+// task, rollback, and the batchdelete use case's cascade over it
+// (batchdelete.Execute), as the runner runs it.
 var batchDeleteTests = []test{
 	{"InsertAndGet", testBatchDeleteInsert},
 	{"PendingOldestFirstOfEveryAccount", testBatchDeletePending},
+	{"TxReadsTheirAccount", testBatchDeleteTxReads},
+	{"TxDeleteRemovesExactlyWhatIsListed", testBatchDeleteTxDelete},
+	{"TxFinishStoresTheOutcome", testBatchDeleteTxFinish},
+	{"TxRollsBackOnError", testBatchDeleteTxRollback},
 	{"ExecuteDeletesServersAndWhatHangsOffThem", testBatchDeleteExecute},
 	{"ExecuteIsPerAccount", testBatchDeletePerAccount},
+}
+
+// runBatchDelete runs the account's task as the batch-delete runner does:
+// batchdelete.Execute in one BatchDeleteTx, ending at end.
+func runBatchDelete(t *testing.T, s Store, account, id string, end time.Time) {
+	t.Helper()
+	must(t, s.BatchDeleteTx(ctx(t), account, func(tx discovery.BatchDeleteTx) error {
+		return batchdelete.Execute(ctx(t), tx, id, end)
+	}))
+}
+
+// batchDeleteTx runs fn in a BatchDeleteTx of account and fails the test
+// on an error.
+func batchDeleteTx(t *testing.T, s Store, account string, fn func(c context.Context, tx discovery.BatchDeleteTx) error) {
+	t.Helper()
+	c := ctx(t)
+	must(t, s.BatchDeleteTx(c, account, func(tx discovery.BatchDeleteTx) error { return fn(c, tx) }))
 }
 
 func batchDelete(account, id string, start time.Time, ids ...string) *discovery.BatchDeleteTask {
@@ -60,8 +88,8 @@ func testBatchDeletePending(t *testing.T, s Store) {
 	}
 	sameLines(t, "pending", pendingIDs(t, s, 10), []string{"1/bd-3", "2/bd-2", "1/bd-1", "2/bd-4"})
 	sameLines(t, "pending, two", pendingIDs(t, s, 2), []string{"1/bd-3", "2/bd-2"})
-	must(t, s.ExecuteBatchDeleteTask(c, acctB, "bd-2", t0.Add(time.Minute).UnixMilli()))
-	must(t, s.ExecuteBatchDeleteTask(c, acctA, "bd-3", t0.Add(time.Minute).UnixMilli()))
+	runBatchDelete(t, s, acctB, "bd-2", t0.Add(time.Minute))
+	runBatchDelete(t, s, acctA, "bd-3", t0.Add(time.Minute))
 	sameLines(t, "pending after two ran", pendingIDs(t, s, 10), []string{"1/bd-1", "2/bd-4"})
 	for _, p := range ok(s.PendingBatchDeleteTasks(c, 10))(t) {
 		if !slices.Equal(p.Requested, []string{"d-server-x"}) || p.Status != discovery.BatchDeleteInitializing {
@@ -92,7 +120,7 @@ func testBatchDeleteExecute(t *testing.T, s Store) {
 	unknown, proc, theirs := "d-server-00000000000000000", processOf(acctA, 1), serverOf(acctB, 3)
 	must(t, s.InsertBatchDeleteTask(c, batchDelete(acctA, "bd", t0, s2, unknown, s1, proc, theirs)))
 	end := t0.Add(time.Hour + 250*time.Millisecond)
-	must(t, s.ExecuteBatchDeleteTask(c, acctA, "bd", end.UnixMilli()))
+	runBatchDelete(t, s, acctA, "bd", end)
 
 	got := ok(s.BatchDeleteTask(c, acctA, "bd"))(t)
 	wantFailures := []discovery.BatchDeleteFailure{discovery.BatchDeleteNotFound(unknown), discovery.BatchDeleteNotFound(proc), discovery.BatchDeleteNotFound(theirs)}
@@ -146,11 +174,11 @@ func testBatchDeleteExecute(t *testing.T, s Store) {
 	sameLines(t, "pending", pendingIDs(t, s, 10), []string{"2/bd-1"})
 
 	// A finished task runs no more.
-	must(t, s.ExecuteBatchDeleteTask(c, acctA, "bd", end.Add(time.Hour).UnixMilli()))
+	runBatchDelete(t, s, acctA, "bd", end.Add(time.Hour))
 	if again := ok(s.BatchDeleteTask(c, acctA, "bd"))(t); !again.End.Equal(end) || !slices.Equal(again.Deleted, got.Deleted) {
 		t.Fatalf("task after a second run = %+v", again)
 	}
-	must(t, s.ExecuteBatchDeleteTask(c, acctA, "bd-unknown", end.UnixMilli()))
+	runBatchDelete(t, s, acctA, "bd-unknown", end)
 }
 
 func testBatchDeletePerAccount(t *testing.T, s Store) {
@@ -161,12 +189,12 @@ func testBatchDeletePerAccount(t *testing.T, s Store) {
 	must(t, s.InsertBatchDeleteTask(c, batchDelete(acctA, "bd-a", t0, a1)))
 	must(t, s.InsertBatchDeleteTask(c, batchDelete(acctB, "bd-b", t0.Add(time.Second), a1)))
 	// B runs A's task: nothing happens.
-	must(t, s.ExecuteBatchDeleteTask(c, acctB, "bd-a", t0.UnixMilli()))
+	runBatchDelete(t, s, acctB, "bd-a", t0)
 	if got := ok(s.BatchDeleteTask(c, acctA, "bd-a"))(t); got.Status != discovery.BatchDeleteInitializing {
 		t.Fatalf("A's task after B ran it: %+v", got)
 	}
 	// B's task names A's server: not found, and the server stays.
-	must(t, s.ExecuteBatchDeleteTask(c, acctB, "bd-b", t0.UnixMilli()))
+	runBatchDelete(t, s, acctB, "bd-b", t0)
 	got := ok(s.BatchDeleteTask(c, acctB, "bd-b"))(t)
 	if got.Status != discovery.BatchDeleteCompleted || len(got.Deleted) != 0 || !reflect.DeepEqual(got.Failures, []discovery.BatchDeleteFailure{discovery.BatchDeleteNotFound(a1)}) {
 		t.Fatalf("B's task = %+v", got)
@@ -176,5 +204,257 @@ func testBatchDeletePerAccount(t *testing.T, s Store) {
 	}
 	if n := len(list(t, s, discovery.ItemQuery{Account: acctB, Type: discovery.TypeServer})); n != fleetAgents {
 		t.Fatalf("B has %d servers, want %d", n, fleetAgents)
+	}
+}
+
+// connsByKey maps account's connections by connKey to their IDs.
+func connsByKey(t *testing.T, s Store, account string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, it := range list(t, s, discovery.ItemQuery{Account: account, Type: discovery.TypeConnection}) {
+		out[connKey(it.Connection)] = it.Connection.ID
+	}
+	return out
+}
+
+// The fleet's connections by key (connKey).
+var (
+	conn12     = agentIP(1) + ">" + agentIP(2) + ":5432"
+	conn12b    = agentIP(1) + ">" + agentIP(2) + ":8080"
+	conn1x     = agentIP(1) + ">10.9.9.9:53"
+	conn23     = agentIP(2) + ">" + agentIP(3) + ":6379"
+	connX3     = "10.8.8.8>" + agentIP(3) + ":22"
+	fleetConns = []string{conn12, conn12b, conn1x, conn23, connX3}
+)
+
+func testBatchDeleteTxReads(t *testing.T, s Store) {
+	c := ctx(t)
+	inventoryFleet(t, s, acctA)
+	seedFleet(t, s, acctB)
+	ok(s.SetCollectionStatus(c, acctA, []string{agentID(2)}, discovery.CollectionStopped))(t)
+	must(t, s.InsertBatchDeleteTask(c, batchDelete(acctA, "bd-a", t0, serverOf(acctA, 1))))
+	must(t, s.InsertBatchDeleteTask(c, batchDelete(acctB, "bd-b", t0, serverOf(acctB, 1))))
+	newImport(t, s, importTask(acctA, "imp-1", "", t0))
+	imported := ok(importRow(t, s, acctA, "imp-1", &discovery.ImportRow{ExternalID: "ext-1", HostName: "imported"}, t0))(t).ServerID
+	s1, s2, s3, s4 := serverOf(acctA, 1), serverOf(acctA, 2), serverOf(acctA, 3), serverOf(acctA, 4)
+	p1, p2 := processOf(acctA, 1), processOf(acctA, 2)
+	conns := connsByKey(t, s, acctA)
+	batchDeleteTx(t, s, acctA, func(c context.Context, tx discovery.BatchDeleteTx) error {
+		if got, err := tx.BatchDeleteTask(c, "bd-a"); err != nil || got.ID != "bd-a" || got.AccountID != acctA ||
+			got.Status != discovery.BatchDeleteInitializing || !slices.Equal(got.Requested, []string{s1}) {
+			t.Errorf("task = %+v, %v", got, err)
+		}
+		for _, id := range []string{"bd-b", "bd-unknown"} {
+			_, err := tx.BatchDeleteTask(c, id)
+			wantNotFound(t, err, "task "+id)
+		}
+		for id, want := range map[string]string{s1: agentID(1), s3: agentID(3), imported: ""} {
+			if got, err := tx.ServerAgent(c, id); got != want || err != nil {
+				t.Errorf("agent of %s = %q, %v; want %q", id, got, err, want)
+			}
+		}
+		for _, id := range []string{serverOf(acctB, 1), discovery.ServerPrefix + "00000000000000000", p1} {
+			_, err := tx.ServerAgent(c, id)
+			wantNotFound(t, err, "agent of "+id)
+		}
+		for agent, want := range map[string]string{agentID(1): discovery.CollectionStarted, agentID(2): discovery.CollectionStopped} {
+			if got, err := tx.AgentCollectionStatus(c, agent); got != want || err != nil {
+				t.Errorf("collection status of %s = %q, %v; want %s", agent, got, err, want)
+			}
+		}
+		_, err := tx.AgentCollectionStatus(c, agentID(99))
+		wantNotFound(t, err, "collection status of an unknown agent")
+		for id, want := range map[string][]string{s1: {p1}, s2: {p2}, s3: nil, serverOf(acctB, 1): nil} {
+			if got, err := tx.ServerProcesses(c, id); !slices.Equal(got, want) || err != nil {
+				t.Errorf("processes of %s = %v, %v; want %v", id, got, err, want)
+			}
+		}
+		for id, want := range map[string][]string{s1: {appID(1)}, s2: {appID(1), appID(2)}, s3: nil, serverOf(acctB, 2): nil} {
+			got, err := tx.ServerApplications(c, id)
+			if slices.Sort(got); !slices.Equal(got, want) || err != nil {
+				t.Errorf("applications of %s = %v, %v; want %v", id, got, err, want)
+			}
+		}
+		for _, tc := range []struct {
+			servers, processes []string
+			want               []string
+		}{
+			{[]string{s3}, nil, []string{conn23, connX3}},                   // either end
+			{nil, []string{p2}, []string{conn23}},                           // a source process
+			{nil, []string{p1}, []string{conn12, conn12b}},                  //
+			{[]string{s4, serverOf(acctB, 2)}, nil, nil},                    // B's server is not A's
+			{[]string{s2}, []string{p1}, []string{conn12, conn12b, conn23}}, // servers or processes
+			{nil, nil, nil},
+			{longList(s3), longList(p2), []string{conn23, connX3}},
+		} {
+			got, err := tx.ConnectionsTouching(c, tc.servers, tc.processes)
+			slices.Sort(got)
+			want := slices.Sorted(slices.Values(keys(tc.want, func(k string) string { return conns[k] })))
+			if !slices.Equal(got, want) || err != nil {
+				t.Errorf("connections touching %.3v and %.3v = %v, %v; want %v", tc.servers, tc.processes, got, err, want)
+			}
+		}
+		return nil
+	})
+	// B's agent of the same ID collects; B's task is B's.
+	batchDeleteTx(t, s, acctB, func(c context.Context, tx discovery.BatchDeleteTx) error {
+		if got, err := tx.AgentCollectionStatus(c, agentID(2)); got != discovery.CollectionStarted || err != nil {
+			t.Errorf("B's agent 2 = %q, %v", got, err)
+		}
+		if got, err := tx.BatchDeleteTask(c, "bd-b"); err != nil || got.AccountID != acctB {
+			t.Errorf("B's task = %+v, %v", got, err)
+		}
+		_, err := tx.ServerAgent(c, s1)
+		wantNotFound(t, err, "A's server from B")
+		return nil
+	})
+}
+
+// Delete removes exactly what a Deletion lists, each list on its own, in
+// the transaction's account: a deleted server's processes, connections
+// and tags stay unless listed too, and another account with the same
+// agent IDs loses only its own agents' series.
+func testBatchDeleteTxDelete(t *testing.T, s Store) {
+	c := ctx(t)
+	inventoryFleet(t, s, acctA)
+	populate(t, s, acctB)
+	s1, s2, s3, s4 := serverOf(acctA, 1), serverOf(acctA, 2), serverOf(acctA, 3), serverOf(acctA, 4)
+	p1, p2 := processOf(acctA, 1), processOf(acctA, 2)
+	conns := connsByKey(t, s, acctA)
+	addTags(t, s, acctA, []string{s4, conns[conn1x], conns[conn23], p1}, discovery.Tag{Key: "k", Value: "v"})
+	d := &discovery.Deletion{
+		Servers:       []string{s4},
+		Processes:     []string{p2},
+		Connections:   []string{conns[conn1x], conns[conn12b]},
+		InterfacesOf:  []string{s1},
+		MembershipsOf: []string{s2},
+		TagsOf:        []string{s1, conns[conn1x], p1},
+		SeriesOf:      []string{agentID(1)},
+		Touch:         []string{appID(3)},
+		TouchedMS:     t0.Add(time.Hour).UnixMilli(),
+	}
+	viewA := view(t, s, acctA, populated{})
+	// In B, A's IDs name nothing but B's agent 1: its series go.
+	batchDeleteTx(t, s, acctB, func(c context.Context, tx discovery.BatchDeleteTx) error { return tx.Delete(c, d) })
+	sameLines(t, "A's view after B's deletion", view(t, s, acctA, populated{}), viewA)
+	if n := perfCount(t, s, acctB, 1); n != 0 {
+		t.Errorf("B's agent 1 keeps %d samples", n)
+	}
+	if n := perfCount(t, s, acctB, 2); n != 2 {
+		t.Errorf("B's agent 2 has %d samples, want 2", n)
+	}
+
+	batchDeleteTx(t, s, acctA, func(c context.Context, tx discovery.BatchDeleteTx) error { return tx.Delete(c, d) })
+	sameLines(t, "servers", itemIDs(list(t, s, discovery.ItemQuery{Account: acctA, Type: discovery.TypeServer})), slices.Sorted(slices.Values([]string{s1, s2, s3})))
+	sameLines(t, "processes", itemIDs(list(t, s, discovery.ItemQuery{Account: acctA, Type: discovery.TypeProcess})), []string{p1})
+	sameLines(t, "connections", itemIDs(list(t, s, discovery.ItemQuery{Account: acctA, Type: discovery.TypeConnection})),
+		slices.Sorted(slices.Values([]string{conns[conn12], conns[conn23], conns[connX3]})))
+	sameLines(t, "tags", tagLines(t, s, discovery.TagQuery{Account: acctA}), slices.Sorted(slices.Values([]string{
+		s2 + " env=dev", s4 + " k=v", conns[conn23] + " k=v", appID(1) + " owner=me"})))
+	nics := map[string]int{}
+	for _, n := range collectRows(t, func(fn func(*discovery.ServerNIC) error) error { return s.ExportServerNICs(c, acctA, fn) }) {
+		nics[n.ServerID]++
+	}
+	if nics[s1] != 0 || nics[s2] != 1 || nics[s3] != 1 {
+		t.Errorf("interfaces by server: %v; want none of %s", nics, s1)
+	}
+	members := keys(collectRows(t, func(fn func(*discovery.ApplicationServer) error) error {
+		return s.ExportApplicationServers(c, acctA, fn)
+	}),
+		func(m discovery.ApplicationServer) string { return m.ApplicationID + " " + m.ServerID })
+	sameLines(t, "memberships", members, []string{appID(1) + " " + s1})
+	for i, want := range []time.Time{t0, t0, t0.Add(time.Hour)} {
+		if a := app(t, s, acctA, appID(i+1)); !a.Updated.Equal(want) {
+			t.Errorf("application %d modified %v, want %v", i+1, a.Updated, want)
+		}
+	}
+	for n, want := range map[int]int{1: 0, 2: 2, 3: 2} {
+		if got := perfCount(t, s, acctA, n); got != want {
+			t.Errorf("agent %d has %d samples, want %d", n, got, want)
+		}
+	}
+	a1 := agentID(1)
+	for name, n := range map[string]int{
+		"os": len(collectRows(t, func(fn func(*discovery.OSInfo) error) error {
+			return s.AgentOSInfo(c, acctA, a1, time.Unix(0, 0), never, fn)
+		})),
+		"processes": len(collectRows(t, func(fn func(*discovery.ProcessSample) error) error {
+			return s.AgentProcesses(c, acctA, a1, time.Unix(0, 0), never, fn)
+		})),
+		"connections": len(collectRows(t, func(fn func(*discovery.ConnectionSample) error) error {
+			return s.AgentConnections(c, acctA, a1, discovery.Outbound, time.Unix(0, 0), never, fn)
+		})),
+	} {
+		if n != 0 {
+			t.Errorf("agent 1 keeps %d %s rows", n, name)
+		}
+	}
+	if a, err := s.GetAgent(c, acctA, a1); err != nil || a.ID != a1 {
+		t.Errorf("agent 1 after its series went: %+v, %v", a, err)
+	}
+	// An empty deletion deletes nothing.
+	before := view(t, s, acctA, populated{})
+	batchDeleteTx(t, s, acctA, func(c context.Context, tx discovery.BatchDeleteTx) error { return tx.Delete(c, &discovery.Deletion{}) })
+	sameLines(t, "A's view after an empty deletion", view(t, s, acctA, populated{}), before)
+}
+
+// FinishBatchDeleteTask stores a task's outcome as given, in its account.
+func testBatchDeleteTxFinish(t *testing.T, s Store) {
+	c := ctx(t)
+	start := t0.Add(1500 * time.Millisecond)
+	s1, s2 := serverOf(acctA, 1), serverOf(acctA, 2)
+	must(t, s.InsertBatchDeleteTask(c, batchDelete(acctA, "bd-1", start, s1, s2)))
+	must(t, s.InsertBatchDeleteTask(c, batchDelete(acctA, "bd-2", start, s1)))
+	must(t, s.InsertBatchDeleteTask(c, batchDelete(acctB, "bd-1", start, s1)))
+	done := &discovery.BatchDeleteTask{ID: "bd-1", AccountID: acctA, ConfigurationType: "SERVER", Status: discovery.BatchDeleteCompleted,
+		Start: start, End: t0.Add(time.Minute + 250*time.Millisecond), Requested: []string{s1, s2}, Deleted: []string{s1},
+		Failures: []discovery.BatchDeleteFailure{discovery.BatchDeleteNotFound(s2)},
+		Warnings: []discovery.BatchDeleteWarning{discovery.BatchDeleteStillCollecting(s1, agentID(1))}}
+	batchDeleteTx(t, s, acctA, func(c context.Context, tx discovery.BatchDeleteTx) error {
+		must(t, tx.FinishBatchDeleteTask(c, done))
+		return tx.FinishBatchDeleteTask(c, &discovery.BatchDeleteTask{ID: "bd-2", AccountID: acctA, Status: discovery.BatchDeleteFailed,
+			End: t0.Add(time.Hour), Deleted: []string{}})
+	})
+	if got := ok(s.BatchDeleteTask(c, acctA, "bd-1"))(t); !reflect.DeepEqual(got, done) {
+		t.Errorf("finished task = %+v\nwant %+v", got, done)
+	}
+	got := ok(s.BatchDeleteTask(c, acctA, "bd-2"))(t)
+	if got.Status != discovery.BatchDeleteFailed || !got.End.Equal(t0.Add(time.Hour)) || !slices.Equal(got.Requested, []string{s1}) ||
+		len(got.Deleted) != 0 || len(got.Failures) != 0 || len(got.Warnings) != 0 {
+		t.Errorf("task finished with nothing done = %+v", got)
+	}
+	if got := ok(s.BatchDeleteTask(c, acctB, "bd-1"))(t); got.Status != discovery.BatchDeleteInitializing || !got.End.IsZero() {
+		t.Errorf("B's task after A finished its own = %+v", got)
+	}
+	sameLines(t, "pending", pendingIDs(t, s, 10), []string{"2/bd-1"})
+	// B finishing A's task changes nothing.
+	batchDeleteTx(t, s, acctB, func(c context.Context, tx discovery.BatchDeleteTx) error {
+		return tx.FinishBatchDeleteTask(c, &discovery.BatchDeleteTask{ID: "bd-2", AccountID: acctA, Status: discovery.BatchDeleteCompleted, End: t0})
+	})
+	if again := ok(s.BatchDeleteTask(c, acctA, "bd-2"))(t); again.Status != discovery.BatchDeleteFailed {
+		t.Errorf("A's task after B's finish = %+v", again)
+	}
+}
+
+// An error from the function undoes what its BatchDeleteTx wrote, and is
+// returned.
+func testBatchDeleteTxRollback(t *testing.T, s Store) {
+	c := ctx(t)
+	seedFleet(t, s, acctA)
+	must(t, s.InsertBatchDeleteTask(c, batchDelete(acctA, "bd", t0, serverOf(acctA, 1))))
+	before := view(t, s, acctA, populated{})
+	boom := errors.New("boom")
+	err := s.BatchDeleteTx(c, acctA, func(tx discovery.BatchDeleteTx) error {
+		must(t, tx.Delete(c, &discovery.Deletion{Servers: []string{serverOf(acctA, 1), serverOf(acctA, 2)}, Processes: []string{processOf(acctA, 1)},
+			InterfacesOf: []string{serverOf(acctA, 1)}, SeriesOf: []string{agentID(1)}}))
+		must(t, tx.FinishBatchDeleteTask(c, &discovery.BatchDeleteTask{ID: "bd", AccountID: acctA, Status: discovery.BatchDeleteCompleted, End: t0}))
+		return fmt.Errorf("batch delete: %w", boom)
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("BatchDeleteTx = %v, want the function's error", err)
+	}
+	sameLines(t, "A's view after a rollback", view(t, s, acctA, populated{}), before)
+	if got := ok(s.BatchDeleteTask(c, acctA, "bd"))(t); got.Status != discovery.BatchDeleteInitializing {
+		t.Errorf("task after a rollback = %+v", got)
 	}
 }
