@@ -160,16 +160,78 @@ func testListItemTypes(t *testing.T, s Store) {
 	}
 }
 
-// filterCase is a condition and the items it keeps, by short name.
+// filterCase is a query's predicates and the items it keeps, by short
+// name.
 type filterCase struct {
 	name  string
-	conds []discovery.Condition
+	where []discovery.Predicate
 	ids   []string // IDs to keep only (nil: all)
 	want  []string
 }
 
-func cond(field string, op discovery.Operator, values ...any) discovery.Condition {
-	return discovery.Condition{Field: field, Op: op, Values: values}
+type pred = discovery.Predicate
+
+// multiFields are the fields with a list of values per item (query.go
+// marks them "(list)").
+var multiFields = map[discovery.Field]bool{
+	discovery.FieldServerNICIPAddress: true, discovery.FieldServerNICMACAddress: true,
+	discovery.FieldServerTagValue: true, discovery.FieldServerTagKey: true,
+	discovery.FieldServerApplicationName: true, discovery.FieldServerApplicationDescription: true, discovery.FieldServerApplicationID: true,
+	discovery.FieldServerProcessID: true, discovery.FieldServerProcessName: true, discovery.FieldServerProcessCommandLine: true,
+	discovery.FieldApplicationServerID: true,
+}
+
+// text is the predicate "one value (AnyMatch) or none (NoMatch) of f
+// matches one of vals".
+func text(f discovery.Field, m discovery.Match, q discovery.Quantifier, fold bool, vals ...string) pred {
+	if vals == nil {
+		vals = []string{}
+	}
+	return pred{Field: f, Multi: multiFields[f], Match: m, Quant: q, Fold: fold, Text: vals}
+}
+
+// is, isNot, has and hasNot are the predicates of ListConfigurations'
+// EQUALS (exact), NOT_EQUALS, CONTAINS (ignoring case) and NOT_CONTAINS.
+func is(f discovery.Field, vals ...string) pred {
+	return text(f, discovery.MatchEqual, discovery.AnyMatch, false, vals...)
+}
+func isNot(f discovery.Field, vals ...string) pred {
+	return text(f, discovery.MatchEqual, discovery.NoMatch, false, vals...)
+}
+func has(f discovery.Field, vals ...string) pred {
+	return text(f, discovery.MatchContains, discovery.AnyMatch, true, vals...)
+}
+func hasNot(f discovery.Field, vals ...string) pred {
+	return text(f, discovery.MatchContains, discovery.NoMatch, true, vals...)
+}
+
+// folded and exact set whether p ignores the case of ASCII letters.
+func folded(p pred) pred { p.Fold = true; return p }
+func exact(p pred) pred  { p.Fold = false; return p }
+
+// num compares f as a number with x.
+func num(f discovery.Field, m discovery.Match, x float64) pred {
+	return pred{Field: f, Match: m, Quant: discovery.AnyMatch, Nums: []float64{x}}
+}
+
+// none negates p.
+func none(p pred) pred { p.Quant = discovery.NoMatch; return p }
+
+// ints compares f as an integer with vals.
+func ints(f discovery.Field, m discovery.Match, q discovery.Quantifier, vals ...int64) pred {
+	return pred{Field: f, Match: m, Quant: q, Ints: vals}
+}
+
+// where is a list of predicates.
+func where(ps ...pred) []pred { return ps }
+
+// times repeats p n times.
+func times(n int, p pred) []pred {
+	out := make([]pred, n)
+	for i := range out {
+		out[i] = p
+	}
+	return out
 }
 
 // runFilters lists typ under each case and compares the short names of
@@ -177,7 +239,11 @@ func cond(field string, op discovery.Operator, values ...any) discovery.Conditio
 func runFilters(t *testing.T, s Store, typ discovery.ItemType, name func(discovery.Item) string, cases []filterCase) {
 	t.Helper()
 	for _, tc := range cases {
-		items := list(t, s, discovery.ItemQuery{Account: acctA, Type: typ, Conds: tc.conds, IDs: tc.ids})
+		items, err := s.ListItems(ctx(t), discovery.ItemQuery{Account: acctA, Type: typ, Where: tc.where, IDs: tc.ids})
+		if err != nil {
+			t.Errorf("%s %s: %v", typ, tc.name, err)
+			continue
+		}
 		got := keys(items, name)
 		slices.Sort(got)
 		want := slices.Sorted(slices.Values(tc.want))
@@ -192,126 +258,163 @@ func testServerFilters(t *testing.T, s Store) {
 	inventoryFleet(t, s, acctB) // matches nothing of A's lists
 	srv := func(it discovery.Item) string { return it.Server.HostName }
 	const (
-		host  = "server.hostName"
-		cpu   = "server.performance.avgCpuUsagePct"
-		ram   = "server.performance.avgFreeRAMInKB"
-		disk  = "server.performance.totalDiskFreeSizeInKB"
-		eq    = discovery.Equals
-		ne    = discovery.NotEquals
-		has   = discovery.Contains
-		hasnt = discovery.NotContains
+		host = discovery.FieldServerHostName
+		cpu  = discovery.FieldServerAvgCPUPct
+		ram  = discovery.FieldServerAvgFreeRAMKB
+		disk = discovery.FieldServerDiskFreeKB
+		key  = discovery.FieldServerTagKey
+		ge   = discovery.MatchAtLeast
+		le   = discovery.MatchAtMost
+		gt   = discovery.MatchAbove
+		lt   = discovery.MatchBelow
 	)
 	h1, h2, h3, h4 := hostName(1), hostName(2), hostName(3), hostName(4)
 	all := []string{h1, h2, h3, h4}
+	var absent []string
+	for i := range 1200 {
+		absent = append(absent, fmt.Sprintf("absent-%d", i))
+	}
 	// Average CPU use is 10n + 0.5 percent (samples 10n and 10n + 1), free
 	// RAM 1000.5 MB, free disk 100 GB.
 	runFilters(t, s, discovery.TypeServer, srv, []filterCase{
-		{"no condition", nil, nil, all},
-		{"configuration ID", []discovery.Condition{cond("server.configurationId", eq, serverOf(acctA, 2))}, nil, []string{h2}},
-		{"equals, values OR-ed", []discovery.Condition{cond(host, eq, h1, h3)}, nil, []string{h1, h3}},
-		{"equals is exact", []discovery.Condition{cond(host, eq, "HOST-01")}, nil, nil},
-		{"not equals", []discovery.Condition{cond(host, ne, h1)}, nil, []string{h2, h3, h4}},
-		{"not equals, none of the values", []discovery.Condition{cond(host, ne, h1, h4)}, nil, []string{h2, h3}},
-		{"contains ignores case", []discovery.Condition{cond(host, has, "HOST-0")}, nil, all},
-		{"contains, values OR-ed", []discovery.Condition{cond(host, has, "-01", "-04")}, nil, []string{h1, h4}},
-		{"contains takes values literally", []discovery.Condition{cond(host, has, "host_0", "%", "host-0*", "[h]")}, nil, nil},
-		{"not contains takes values literally", []discovery.Condition{cond(host, hasnt, "host_0", "%")}, nil, all},
-		{"not contains", []discovery.Condition{cond("server.osName", hasnt, "WIN")}, nil, []string{h1, h2, h3}},
-		{"os version", []discovery.Condition{cond("server.osVersion", eq, "6.1")}, nil, all},
-		{"type", []discovery.Condition{cond("server.type", eq, "VMWARE_VM")}, nil, []string{h3}},
-		{"agent", []discovery.Condition{cond("server.agentId", eq, agentID(4))}, nil, []string{h4}},
-		{"connector", []discovery.Condition{cond("server.connectorId", eq, "conn-1")}, nil, []string{h3}},
-		{"no connector", []discovery.Condition{cond("server.connectorId", ne, "conn-1")}, nil, []string{h1, h2, h4}},
-		{"VMware moref", []discovery.Condition{cond("server.vmWareInfo.morefId", eq, "vm-3")}, nil, []string{h3}},
-		{"VMware vCenter", []discovery.Condition{cond("server.vmWareInfo.vcenterId", has, "VC")}, nil, []string{h3}},
-		{"VMware host", []discovery.Condition{cond("server.vmWareInfo.hostId", eq, "host-9")}, nil, []string{h3}},
-		{"port group (not collected)", []discovery.Condition{cond("server.networkInterfaceInfo.portGroupName", eq, "")}, nil, all},
-		{"an interface's IP", []discovery.Condition{cond("server.networkInterfaceInfo.ipAddress", eq, agentIP(2), "10.99.0.1")}, nil, []string{h2}},
-		{"no interface's IP", []discovery.Condition{cond("server.networkInterfaceInfo.ipAddress", hasnt, agentIP(1))}, nil, []string{h2, h3, h4}},
-		{"an interface's MAC", []discovery.Condition{cond("server.networkInterfaceInfo.macAddress", has, ":00:03")}, nil, []string{h3}},
-		{"tag key", []discovery.Condition{cond("server.tag.key", eq, "env")}, nil, []string{h1, h2}},
-		{"tag value", []discovery.Condition{cond("server.tag.value", eq, "prod")}, nil, []string{h1}},
-		{"no tag key", []discovery.Condition{cond("server.tag.key", ne, "team")}, nil, []string{h2, h3, h4}},
-		{"application name", []discovery.Condition{cond("server.application.name", eq, "crm")}, nil, []string{h2}},
-		{"application description", []discovery.Condition{cond("server.application.description", has, "SHOP")}, nil, []string{h1, h2}},
-		{"application ID", []discovery.Condition{cond("server.application.configurationId", eq, appID(1))}, nil, []string{h1, h2}},
-		{"no application", []discovery.Condition{cond("server.application.configurationId", ne, appID(1), appID(2))}, nil, []string{h3, h4}},
-		{"process ID", []discovery.Condition{cond("server.process.configurationId", eq, processOf(acctA, 2))}, nil, []string{h2}},
-		{"process name", []discovery.Condition{cond("server.process.name", eq, "nginx")}, nil, []string{h1}},
-		{"process command line", []discovery.Condition{cond("server.process.commandLine", has, "-d /VAR")}, nil, []string{h2}},
-		{"CPU >= 20", []discovery.Condition{cond(cpu, discovery.GE, 20.0)}, nil, []string{h2, h3, h4}},
-		{"CPU >= 20.5", []discovery.Condition{cond(cpu, discovery.GE, 20.5)}, nil, []string{h2, h3, h4}},
-		{"CPU > 20.5", []discovery.Condition{cond(cpu, discovery.GT, 20.5)}, nil, []string{h3, h4}},
-		{"CPU <= 20.5", []discovery.Condition{cond(cpu, discovery.LE, 20.5)}, nil, []string{h1, h2}},
-		{"CPU < 20.5", []discovery.Condition{cond(cpu, discovery.LT, 20.5)}, nil, []string{h1}},
-		{"free RAM >= its average", []discovery.Condition{cond(ram, discovery.GE, 1000.5*1024)}, nil, all},
-		{"free RAM > its average", []discovery.Condition{cond(ram, discovery.GT, 1000.5*1024)}, nil, nil},
-		{"free disk <= 100 GB", []discovery.Condition{cond(disk, discovery.LE, 100.0*1024*1024)}, nil, all},
-		{"free disk < 100 GB", []discovery.Condition{cond(disk, discovery.LT, 100.0*1024*1024)}, nil, nil},
-		{"conditions AND-ed", []discovery.Condition{cond(host, has, "host"), cond("server.tag.key", eq, "env")}, nil, []string{h1, h2}},
-		{"two equals on one field intersect", []discovery.Condition{cond(host, eq, h1, h2), cond(host, eq, h2, h3)}, nil, []string{h2}},
-		{"two disjoint equals", []discovery.Condition{cond(host, eq, h1), cond(host, eq, h2)}, nil, nil},
-		{"two contains on one field", []discovery.Condition{cond(host, has, "HOST"), cond(host, has, "-01", "-02")}, nil, []string{h1, h2}},
-		{"two not equals on one field", []discovery.Condition{cond(host, ne, h1), cond(host, ne, h2)}, nil, []string{h3, h4}},
-		{"two lower bounds: the tighter", []discovery.Condition{cond(cpu, discovery.GE, 15.0), cond(cpu, discovery.GE, 25.0)}, nil, []string{h3, h4}},
-		{"two upper bounds: the tighter", []discovery.Condition{cond(cpu, discovery.LT, 45.0), cond(cpu, discovery.LT, 25.0)}, nil, []string{h1, h2}},
-		{"a range", []discovery.Condition{cond(cpu, discovery.GT, 15.0), cond(cpu, discovery.LT, 35.0)}, nil, []string{h2, h3}},
-		{"two equals on a list: both", []discovery.Condition{cond("server.tag.key", eq, "env"), cond("server.tag.key", eq, "team")}, nil, []string{h1}},
-		{"a condition repeated", []discovery.Condition{cond(host, eq, h1, h2), cond(host, eq, h1, h2)}, nil, []string{h1, h2}},
-		{"IDs and a condition", []discovery.Condition{cond(host, has, "host")}, []string{serverOf(acctA, 1), serverOf(acctA, 3), serverOf(acctB, 2)}, []string{h1, h3}},
+		{"no predicate", nil, nil, all},
+		{"configuration ID", where(is(discovery.FieldServerID, serverOf(acctA, 2))), nil, []string{h2}},
+		{"equal, values OR-ed", where(is(host, h1, h3)), nil, []string{h1, h3}},
+		{"equal is exact", where(is(host, "HOST-01")), nil, nil},
+		{"equal, folded", where(folded(is(host, "HOST-01", "Host-03"))), nil, []string{h1, h3}},
+		{"no value equal", where(isNot(host, h1)), nil, []string{h2, h3, h4}},
+		{"no value equal, none of the values", where(isNot(host, h1, h4)), nil, []string{h2, h3}},
+		{"contains, folded", where(has(host, "HOST-0")), nil, all},
+		{"contains, exact", where(exact(has(host, "HOST-0"))), nil, nil},
+		{"contains, exact, matching", where(exact(has(host, "st-0"))), nil, all},
+		{"contains, values OR-ed", where(has(host, "-01", "-04")), nil, []string{h1, h4}},
+		{"contains takes values literally", where(has(host, "host_0", "%", "host-0*", "[h]")), nil, nil},
+		{"contains nothing takes values literally", where(hasNot(host, "host_0", "%")), nil, all},
+		{"contains nothing", where(hasNot(discovery.FieldServerOSName, "WIN")), nil, []string{h1, h2, h3}},
+		{"no values: AnyMatch never holds", where(is(host)), nil, nil},
+		{"no values: NoMatch always holds", where(isNot(host)), nil, all},
+		{"no values on a list: AnyMatch never holds", where(has(key)), nil, nil},
+		{"no values on a list: NoMatch always holds", where(hasNot(key)), nil, all},
+		{"os version", where(is(discovery.FieldServerOSVersion, "6.1")), nil, all},
+		{"type", where(is(discovery.FieldServerType, "VMWARE_VM")), nil, []string{h3}},
+		{"agent", where(is(discovery.FieldServerAgentID, agentID(4))), nil, []string{h4}},
+		{"connector", where(is(discovery.FieldServerConnectorID, "conn-1")), nil, []string{h3}},
+		{"no connector", where(isNot(discovery.FieldServerConnectorID, "conn-1")), nil, []string{h1, h2, h4}},
+		{"VMware moref", where(is(discovery.FieldServerVMMoRefID, "vm-3")), nil, []string{h3}},
+		{"VMware vCenter", where(has(discovery.FieldServerVCenterID, "VC")), nil, []string{h3}},
+		{"VMware host", where(is(discovery.FieldServerVMHostID, "host-9")), nil, []string{h3}},
+		{"port group (not collected)", where(is(discovery.FieldServerPortGroupName, "")), nil, all},
+		{"port group ID (not collected)", where(is(discovery.FieldServerPortGroupID, "")), nil, all},
+		{"virtual switch (not collected)", where(isNot(discovery.FieldServerVirtualSwitchName, "")), nil, nil},
+		{"an interface's IP", where(is(discovery.FieldServerNICIPAddress, agentIP(2), "10.99.0.1")), nil, []string{h2}},
+		{"no interface's IP", where(hasNot(discovery.FieldServerNICIPAddress, agentIP(1))), nil, []string{h2, h3, h4}},
+		{"an interface's MAC", where(has(discovery.FieldServerNICMACAddress, ":00:03")), nil, []string{h3}},
+		{"tag key", where(is(key, "env")), nil, []string{h1, h2}},
+		{"tag value", where(is(discovery.FieldServerTagValue, "prod")), nil, []string{h1}},
+		{"tag value, folded", where(folded(is(discovery.FieldServerTagValue, "PROD"))), nil, []string{h1}},
+		{"no tag key", where(isNot(key, "team")), nil, []string{h2, h3, h4}},
+		{"application name", where(is(discovery.FieldServerApplicationName, "crm")), nil, []string{h2}},
+		{"application description", where(has(discovery.FieldServerApplicationDescription, "SHOP")), nil, []string{h1, h2}},
+		{"application ID", where(is(discovery.FieldServerApplicationID, appID(1))), nil, []string{h1, h2}},
+		{"no application", where(isNot(discovery.FieldServerApplicationID, appID(1), appID(2))), nil, []string{h3, h4}},
+		{"process ID", where(is(discovery.FieldServerProcessID, processOf(acctA, 2))), nil, []string{h2}},
+		{"process name", where(is(discovery.FieldServerProcessName, "nginx")), nil, []string{h1}},
+		{"process command line", where(has(discovery.FieldServerProcessCommandLine, "-d /VAR")), nil, []string{h2}},
+		{"CPU >= 20", where(num(cpu, ge, 20)), nil, []string{h2, h3, h4}},
+		{"CPU >= 20.5", where(num(cpu, ge, 20.5)), nil, []string{h2, h3, h4}},
+		{"CPU > 20.5", where(num(cpu, gt, 20.5)), nil, []string{h3, h4}},
+		{"CPU <= 20.5", where(num(cpu, le, 20.5)), nil, []string{h1, h2}},
+		{"CPU < 20.5", where(num(cpu, lt, 20.5)), nil, []string{h1}},
+		{"CPU not > 20.5", where(none(num(cpu, gt, 20.5))), nil, []string{h1, h2}},
+		{"free RAM >= its average", where(num(ram, ge, 1000.5*1024)), nil, all},
+		{"free RAM > its average", where(num(ram, gt, 1000.5*1024)), nil, nil},
+		{"free disk <= 100 GB", where(num(disk, le, 100.0*1024*1024)), nil, all},
+		{"free disk < 100 GB", where(num(disk, lt, 100.0*1024*1024)), nil, nil},
+		{"predicates AND-ed", where(has(host, "host"), is(key, "env")), nil, []string{h1, h2}},
+		{"two equals on one field: both hold", where(is(host, h1, h2), is(host, h2, h3)), nil, []string{h2}},
+		{"two disjoint equals", where(is(host, h1), is(host, h2)), nil, nil},
+		{"two contains on one field", where(has(host, "HOST"), has(host, "-01", "-02")), nil, []string{h1, h2}},
+		{"two no-value-equal on one field", where(isNot(host, h1), isNot(host, h2)), nil, []string{h3, h4}},
+		{"two lower bounds: both hold", where(num(cpu, ge, 15), num(cpu, ge, 25)), nil, []string{h3, h4}},
+		{"two upper bounds: both hold", where(num(cpu, lt, 45), num(cpu, lt, 25)), nil, []string{h1, h2}},
+		{"a range", where(num(cpu, gt, 15), num(cpu, lt, 35)), nil, []string{h2, h3}},
+		{"two equals on a list: each its own value", where(is(key, "env"), is(key, "team")), nil, []string{h1}},
+		{"a predicate repeated", where(is(host, h1, h2), is(host, h1, h2)), nil, []string{h1, h2}},
+		{"more values than a statement has parameters", where(is(host, longList(h2)...)), nil, []string{h2}},
+		{"more values on a list than a statement has parameters", where(is(discovery.FieldServerNICIPAddress, longList(agentIP(3))...)), nil, []string{h3}},
+		{"more predicates than SQLite nests expressions", append(times(1200, has(host, "HOST")), isNot(host, h4)), nil, []string{h1, h2, h3}},
+		{"as many different predicates", func() []pred {
+			var ps []pred
+			for _, v := range absent {
+				ps = append(ps, isNot(host, v), hasNot(key, v))
+			}
+			return append(ps, is(host, h1, h3))
+		}(), nil, []string{h1, h3}},
+		{"IDs and a predicate", where(has(host, "host")), []string{serverOf(acctA, 1), serverOf(acctA, 3), serverOf(acctB, 2)}, []string{h1, h3}},
 		{"no IDs", nil, []string{}, nil},
+		{"more IDs than a statement has parameters", nil, longList(serverOf(acctA, 4)), []string{h4}},
 	})
 }
 
 func testOtherFilters(t *testing.T, s Store) {
 	inventoryFleet(t, s, acctA)
 	inventoryFleet(t, s, acctB)
-	const eq, ne, has, hasnt = discovery.Equals, discovery.NotEquals, discovery.Contains, discovery.NotContains
 	proc := func(it discovery.Item) string { return it.Process.Name }
 	runFilters(t, s, discovery.TypeProcess, proc, []filterCase{
-		{"no condition", nil, nil, []string{"nginx", "postgres"}},
-		{"ID", []discovery.Condition{cond("process.configurationId", eq, processOf(acctA, 2))}, nil, []string{"postgres"}},
-		{"name", []discovery.Condition{cond("process.name", eq, "postgres")}, nil, []string{"postgres"}},
-		{"command line", []discovery.Condition{cond("process.commandLine", has, "DAEMON")}, nil, []string{"nginx"}},
-		{"not command line", []discovery.Condition{cond("process.commandLine", hasnt, "daemon")}, nil, []string{"postgres"}},
-		{"server", []discovery.Condition{cond("server.configurationId", eq, serverOf(acctA, 1))}, nil, []string{"nginx"}},
-		{"server host", []discovery.Condition{cond("server.hostName", eq, hostName(2))}, nil, []string{"postgres"}},
-		{"server OS", []discovery.Condition{cond("server.osName", has, "linux")}, nil, []string{"nginx", "postgres"}},
-		{"server OS version", []discovery.Condition{cond("server.osVersion", ne, "6.1")}, nil, nil},
-		{"server agent", []discovery.Condition{cond("server.agentId", eq, agentID(1))}, nil, []string{"nginx"}},
+		{"no predicate", nil, nil, []string{"nginx", "postgres"}},
+		{"ID", where(is(discovery.FieldProcessID, processOf(acctA, 2))), nil, []string{"postgres"}},
+		{"name", where(is(discovery.FieldProcessName, "postgres")), nil, []string{"postgres"}},
+		{"command line", where(has(discovery.FieldProcessCommandLine, "DAEMON")), nil, []string{"nginx"}},
+		{"not command line", where(hasNot(discovery.FieldProcessCommandLine, "daemon")), nil, []string{"postgres"}},
+		{"server", where(is(discovery.FieldProcessServerID, serverOf(acctA, 1))), nil, []string{"nginx"}},
+		{"server host", where(is(discovery.FieldProcessServerHostName, hostName(2))), nil, []string{"postgres"}},
+		{"server OS", where(has(discovery.FieldProcessServerOSName, "linux")), nil, []string{"nginx", "postgres"}},
+		{"server OS version", where(isNot(discovery.FieldProcessServerOSVersion, "6.1")), nil, nil},
+		{"server agent", where(is(discovery.FieldProcessAgentID, agentID(1))), nil, []string{"nginx"}},
+		{"IDs", nil, []string{processOf(acctA, 1), processOf(acctB, 2)}, []string{"nginx"}},
 	})
 	conn := func(it discovery.Item) string { return connKey(it.Connection) }
-	c12, c12b := agentIP(1)+">"+agentIP(2)+":5432", agentIP(1)+">"+agentIP(2)+":8080"
-	c1x, c23, cx3 := agentIP(1)+">10.9.9.9:53", agentIP(2)+">"+agentIP(3)+":6379", "10.8.8.8>"+agentIP(3)+":22"
+	c12, c12b, c1x, c23, cx3 := conn12, conn12b, conn1x, conn23, connX3
+	const (
+		port = discovery.FieldConnectionDestinationPort
+		some = discovery.AnyMatch
+		no   = discovery.NoMatch
+	)
 	runFilters(t, s, discovery.TypeConnection, conn, []filterCase{
-		{"no condition", nil, nil, []string{c12, c12b, c1x, c23, cx3}},
-		{"port", []discovery.Condition{cond("connection.destinationPort", eq, int64(5432), int64(22))}, nil, []string{c12, cx3}},
-		{"not port", []discovery.Condition{cond("connection.destinationPort", ne, int64(5432), int64(8080))}, nil, []string{c1x, c23, cx3}},
-		{"source IP", []discovery.Condition{cond("connection.sourceIp", eq, agentIP(1))}, nil, []string{c12, c12b, c1x}},
-		{"destination IP", []discovery.Condition{cond("connection.destinationIp", has, "10.9.")}, nil, []string{c1x}},
-		{"source server", []discovery.Condition{cond("sourceServer.configurationId", eq, serverOf(acctA, 2))}, nil, []string{c23}},
-		{"source server host", []discovery.Condition{cond("sourceServer.hostName", eq, hostName(1))}, nil, []string{c12, c12b, c1x}},
-		{"source server agent", []discovery.Condition{cond("sourceServer.agentId", eq, agentID(2))}, nil, []string{c23}},
-		{"source server OS", []discovery.Condition{cond("sourceServer.osName", eq, "")}, nil, []string{cx3}},
-		{"destination server", []discovery.Condition{cond("destinationServer.configurationId", eq, serverOf(acctA, 3))}, nil, []string{c23, cx3}},
-		{"destination server host", []discovery.Condition{cond("destinationServer.hostName", ne, "")}, nil, []string{c12, c12b, c23, cx3}},
-		{"destination server OS version", []discovery.Condition{cond("destinationServer.osVersion", eq, "6.1")}, nil, []string{c12, c12b, c23, cx3}},
-		{"destination server agent", []discovery.Condition{cond("destinationServer.agentId", eq, agentID(2))}, nil, []string{c12, c12b}},
-		{"source process", []discovery.Condition{cond("sourceProcess.configurationId", eq, processOf(acctA, 2))}, nil, []string{c23}},
-		{"source process name", []discovery.Condition{cond("sourceProcess.name", eq, "nginx")}, nil, []string{c12, c12b}},
-		{"source process command line", []discovery.Condition{cond("sourceProcess.commandLine", has, "postgres")}, nil, []string{c23}},
-		{"destination process", []discovery.Condition{cond("destinationProcess.configurationId", eq, "")}, nil, []string{c12, c12b, c1x, c23, cx3}},
-		{"destination process name", []discovery.Condition{cond("destinationProcess.name", ne, "")}, nil, nil},
-		{"port and source", []discovery.Condition{cond("connection.destinationPort", eq, int64(8080)), cond("connection.sourceIp", eq, agentIP(1))}, nil, []string{c12b}},
+		{"no predicate", nil, nil, []string{c12, c12b, c1x, c23, cx3}},
+		{"port", where(ints(port, discovery.MatchEqual, some, 5432, 22)), nil, []string{c12, cx3}},
+		{"not port", where(ints(port, discovery.MatchEqual, no, 5432, 8080)), nil, []string{c1x, c23, cx3}},
+		{"port at least", where(ints(port, discovery.MatchAtLeast, some, 6379)), nil, []string{c12b, c23}},
+		{"port below", where(ints(port, discovery.MatchBelow, some, 53)), nil, []string{cx3}},
+		{"no ports", where(ints(port, discovery.MatchEqual, some)), nil, nil},
+		{"source IP", where(is(discovery.FieldConnectionSourceIP, agentIP(1))), nil, []string{c12, c12b, c1x}},
+		{"destination IP", where(has(discovery.FieldConnectionDestinationIP, "10.9.")), nil, []string{c1x}},
+		{"source server", where(is(discovery.FieldConnectionSourceServerID, serverOf(acctA, 2))), nil, []string{c23}},
+		{"source server host", where(is(discovery.FieldConnectionSourceServerHostName, hostName(1))), nil, []string{c12, c12b, c1x}},
+		{"source server agent", where(is(discovery.FieldConnectionSourceServerAgentID, agentID(2))), nil, []string{c23}},
+		{"source server OS", where(is(discovery.FieldConnectionSourceServerOSName, "")), nil, []string{cx3}},
+		{"source server OS version", where(has(discovery.FieldConnectionSourceServerOSVersion, "6.")), nil, []string{c12, c12b, c1x, c23}},
+		{"destination server", where(is(discovery.FieldConnectionDestinationServerID, serverOf(acctA, 3))), nil, []string{c23, cx3}},
+		{"destination server host", where(isNot(discovery.FieldConnectionDestinationServerHostName, "")), nil, []string{c12, c12b, c23, cx3}},
+		{"destination server OS", where(is(discovery.FieldConnectionDestinationServerOSName, "Linux")), nil, []string{c12, c12b, c23, cx3}},
+		{"destination server OS version", where(is(discovery.FieldConnectionDestinationServerOSVersion, "6.1")), nil, []string{c12, c12b, c23, cx3}},
+		{"destination server agent", where(is(discovery.FieldConnectionDestinationServerAgentID, agentID(2))), nil, []string{c12, c12b}},
+		{"source process", where(is(discovery.FieldConnectionSourceProcessID, processOf(acctA, 2))), nil, []string{c23}},
+		{"source process name", where(is(discovery.FieldConnectionSourceProcessName, "nginx")), nil, []string{c12, c12b}},
+		{"source process command line", where(has(discovery.FieldConnectionSourceProcessCommandLine, "postgres")), nil, []string{c23}},
+		{"destination process", where(is(discovery.FieldConnectionDestinationProcessID, "")), nil, []string{c12, c12b, c1x, c23, cx3}},
+		{"destination process name", where(isNot(discovery.FieldConnectionDestinationProcessName, "")), nil, nil},
+		{"destination process command line", where(has(discovery.FieldConnectionDestinationProcessCommandLine, "x")), nil, nil},
+		{"port and source", where(ints(port, discovery.MatchEqual, some, 8080), is(discovery.FieldConnectionSourceIP, agentIP(1))), nil, []string{c12b}},
 	})
 	app := func(it discovery.Item) string { return it.Application.Name }
 	runFilters(t, s, discovery.TypeApplication, app, []filterCase{
-		{"no condition", nil, nil, []string{"shop", "crm", "empty"}},
-		{"ID", []discovery.Condition{cond("application.configurationId", eq, appID(2))}, nil, []string{"crm"}},
-		{"name", []discovery.Condition{cond("application.name", has, "SH")}, nil, []string{"shop"}},
-		{"description", []discovery.Condition{cond("application.description", hasnt, "crm")}, nil, []string{"shop", "empty"}},
-		{"a server", []discovery.Condition{cond("server.configurationId", eq, serverOf(acctA, 2))}, nil, []string{"shop", "crm"}},
-		{"not a server", []discovery.Condition{cond("server.configurationId", ne, serverOf(acctA, 1))}, nil, []string{"crm", "empty"}},
+		{"no predicate", nil, nil, []string{"shop", "crm", "empty"}},
+		{"ID", where(is(discovery.FieldApplicationID, appID(2))), nil, []string{"crm"}},
+		{"name", where(has(discovery.FieldApplicationName, "SH")), nil, []string{"shop"}},
+		{"description", where(hasNot(discovery.FieldApplicationDescription, "crm")), nil, []string{"shop", "empty"}},
+		{"a server", where(is(discovery.FieldApplicationServerID, serverOf(acctA, 2))), nil, []string{"shop", "crm"}},
+		{"not a server", where(isNot(discovery.FieldApplicationServerID, serverOf(acctA, 1))), nil, []string{"crm", "empty"}},
 		{"IDs", nil, []string{appID(3), appID(1), appID(9)}, []string{"shop", "empty"}},
 	})
 }
@@ -413,8 +516,8 @@ func testItemPages(t *testing.T, s Store) {
 	c := ctx(t)
 	rows := pageServers(t, s, acctA, seq(1, 24)...)
 	pageServers(t, s, acctB, seq(1, 6)...)
-	host := discovery.OrderKey{Field: "server.hostName"}
-	osDesc := discovery.OrderKey{Field: "server.osName", Desc: true}
+	host := discovery.OrderKey{Field: discovery.FieldServerHostName}
+	osDesc := discovery.OrderKey{Field: discovery.FieldServerOSName, Desc: true}
 	for _, tc := range []struct {
 		name  string
 		order []discovery.OrderKey
@@ -422,7 +525,7 @@ func testItemPages(t *testing.T, s Store) {
 	}{
 		{"by ID", nil, sortRows(keysOnly(rows, 0), nil)},
 		{"by host", []discovery.OrderKey{host}, sortRows(keysOnly(rows, 1), []bool{false})},
-		{"by host, descending", []discovery.OrderKey{{Field: "server.hostName", Desc: true}}, sortRows(keysOnly(rows, 1), []bool{true})},
+		{"by host, descending", []discovery.OrderKey{{Field: discovery.FieldServerHostName, Desc: true}}, sortRows(keysOnly(rows, 1), []bool{true})},
 		{"by host, then OS descending", []discovery.OrderKey{host, osDesc}, sortRows(rows, []bool{false, true})},
 		{"by OS descending, then host", []discovery.OrderKey{osDesc, host}, sortRows(swapped(rows), []bool{true, false})},
 	} {
@@ -448,7 +551,7 @@ func testItemPages(t *testing.T, s Store) {
 		}
 		apps = append(apps, itemRow{id: appID(i), keys: []any{int64(len(members)), name}})
 	}
-	order := []discovery.OrderKey{{Field: "application.serverCount", Desc: true}, {Field: "application.name"}}
+	order := []discovery.OrderKey{{Field: discovery.FieldApplicationServerCount, Desc: true}, {Field: discovery.FieldApplicationName}}
 	want := sortRows(apps, []bool{true, false})
 	for _, limit := range []int{1, 5} {
 		got := itemPages(t, s, discovery.ItemQuery{Account: acctA, Type: discovery.TypeApplication, Order: order}, limit)
@@ -456,7 +559,7 @@ func testItemPages(t *testing.T, s Store) {
 	}
 	// Times: by creation, newest first (all made at t0: the ID decides).
 	got := itemPages(t, s, discovery.ItemQuery{Account: acctA, Type: discovery.TypeApplication,
-		Order: []discovery.OrderKey{{Field: "application.timeOfCreation", Desc: true}}}, 5)
+		Order: []discovery.OrderKey{{Field: discovery.FieldApplicationCreated, Desc: true}}}, 5)
 	sameLines(t, "applications by creation", itemIDs(got), sortRows(keysOnly(apps, 0), []bool{true}))
 }
 
@@ -480,7 +583,7 @@ func swapped(rows []itemRow) []itemRow {
 
 func testItemPagesUnderInserts(t *testing.T, s Store) {
 	rows := pageServers(t, s, acctA, seq(1, 10)...)
-	q := discovery.ItemQuery{Account: acctA, Type: discovery.TypeServer, Order: []discovery.OrderKey{{Field: "server.hostName"}}, Limit: 4}
+	q := discovery.ItemQuery{Account: acctA, Type: discovery.TypeServer, Order: []discovery.OrderKey{{Field: discovery.FieldServerHostName}}, Limit: 4}
 	first := list(t, s, q)
 	sameLines(t, "first page", itemIDs(first), sortRows(keysOnly(rows, 1), []bool{false})[:4])
 	// New servers on both sides of the cursor, and of its host name.
@@ -703,7 +806,7 @@ func testInventoryPerAccount(t *testing.T, s Store) {
 		}
 	}
 	if got := list(t, s, discovery.ItemQuery{Account: acctB, Type: discovery.TypeServer,
-		Conds: []discovery.Condition{cond("server.hostName", discovery.Contains, "host")}}); len(got) != 0 {
+		Where: where(has(discovery.FieldServerHostName, "host"))}); len(got) != 0 {
 		t.Errorf("B's filter finds %d of A's servers", len(got))
 	}
 	if got := ok(s.DescribeServers(c, acctB, ids))(t); len(got) != 0 {
