@@ -12,9 +12,16 @@ import (
 	"github.com/poseidon-ads/poseidon/internal/discovery"
 )
 
-// Agents: intake (IntakeReports), FindAgents, GetAgent,
-// SetCollectionStatus and DeleteAgents.
+// Agents: intake (the store's IntakeTx, intaketx.go, and the rules of
+// the agents service over it), FindAgents, GetAgent, SetCollectionStatus
+// and DeleteAgents.
 var agentTests = []test{
+	{"IntakeTxReadsTheAccount", testIntakeTxReads},
+	{"ApplyMergesServersProcessesAndConnections", testIntakeApplyMerges},
+	{"ApplyWritesEveryRow", testIntakeApplyEveryRow},
+	{"ApplyReplacesInterfacesAndClaimsEndpoints", testIntakeApplyNICsAndClaims},
+	{"ApplyRecordsReportsAgentsAndObservations", testIntakeApplyReportsAgentsObservations},
+	{"IntakeRollsBackOnError", testIntakeRollsBack},
 	{"IntakeRegistersTheAgentAndItsServer", testIntakeRegisters},
 	{"IntakeSkipsReportsTakenInBefore", testIntakeDuplicates},
 	{"IntakeDropsTheDataOfStoppedAgents", testIntakeStopped},
