@@ -28,6 +28,7 @@ var importTests = []test{
 	{"PendingOldestFirstOfEveryAccount", testImportPending},
 	{"FinishOnlyWhileInProgress", testImportFinish},
 	{"ImportTxStepsWriteAndReadTheirAccount", testImportTxSteps},
+	{"ImportTxServersInTheInventory", testImportTxInventory},
 	{"ImportTxRollsBackOnError", testImportTxRollback},
 	{"ImportRowCreatesServersWithApplicationsAndTags", testImportRowCreates},
 	{"ImportRowMatchesServers", testImportRowMatches},
@@ -643,6 +644,34 @@ func testImportTxSteps(t *testing.T, s Store) {
 		t.Errorf("B's task = %+v", got)
 	}
 	sameLines(t, "B's servers", serverRowIDs(t, s, acctB), nil)
+}
+
+// A server an import creates is in the inventory as the import's, with
+// the name, IP and MAC address of each interface; a patch moves its
+// modification time.
+func testImportTxInventory(t *testing.T, s Store) {
+	c := ctx(t)
+	srv := discovery.ServerPrefix + "a0000000000000000"
+	importTx(t, s, acctA, func(c context.Context, tx discovery.ImportTx) error {
+		must(t, tx.InsertImportedServer(c, &discovery.ImportedServer{ID: srv, ExternalID: "x", HostName: "h", OSName: "os", CPUs: 2, RAMMB: 512,
+			CreatedMS: t0.UnixMilli(), NICs: []discovery.NIC{{Name: "eth0", IPAddress: "10.0.0.1", MACAddress: "02:00:00:00:00:01"}, {Name: "eth1", IPAddress: "fe80::1"}}}))
+		return nil
+	})
+	d := ok(s.DescribeServers(c, acctA, []string{srv}))(t)
+	if len(d) != 1 || d[0].Source != "Import" || d[0].AgentID != "" || d[0].HostName != "h" || d[0].OSName != "os" || d[0].NumCPUs != 2 ||
+		d[0].TotalRAMMB != 512 || !d[0].Created.Equal(t0) || d[0].Perf.Samples != 0 {
+		t.Fatalf("imported server = %+v", d)
+	}
+	nics := keys(d[0].NICs, func(n discovery.NIC) string { return n.Name + " " + n.IPAddress + " " + n.MACAddress })
+	sameLines(t, "interfaces", nics, []string{"eth0 10.0.0.1 02:00:00:00:00:01", "eth1 fe80::1 "})
+	wantUpdated(t, s, acctA, srv, t0)
+	importTx(t, s, acctA, func(c context.Context, tx discovery.ImportTx) error {
+		return tx.PatchServer(c, srv, &discovery.ServerPatch{UpdatedMS: t0.Add(time.Hour).UnixMilli()})
+	})
+	wantUpdated(t, s, acctA, srv, t0.Add(time.Hour))
+	if d := ok(s.DescribeServers(c, acctA, []string{srv}))(t); len(d) != 1 || d[0].HostName != "h" || d[0].OSName != "os" {
+		t.Fatalf("server after an empty patch = %+v", d)
+	}
 }
 
 // An error from the function undoes what its ImportTx wrote, and is
