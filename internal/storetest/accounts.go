@@ -11,14 +11,14 @@ import (
 
 // Accounts, home region controls, secrets, the clock offset and resets.
 var accountTests = []test{
-	{"EnsureAccountGivesTheDefaultControlOnce", testEnsureAccount},
-	{"CreateHomeRegionControlOncePerAccount", testCreateHomeRegionControl},
-	{"DeleteHomeRegionControl", testDeleteHomeRegionControl},
-	{"Secrets", testSecrets},
-	{"ClockOffset", testClockOffset},
-	{"PopulatedAccountsAreIsolated", testPopulatedIsolation},
-	{"ResetAccountLeavesOtherAccounts", testResetAccount},
-	{"ResetDeletesEveryAccount", testReset},
+	tc("EnsureAccountGivesTheDefaultControlOnce", testEnsureAccount),
+	tc("CreateHomeRegionControlOncePerAccount", testCreateHomeRegionControl),
+	tc("DeleteHomeRegionControl", testDeleteHomeRegionControl),
+	tc("Secrets", testSecrets),
+	tc("ClockOffset", testClockOffset),
+	tc("PopulatedAccountsAreIsolated", testPopulatedIsolation),
+	tc("ResetAccountLeavesOtherAccounts", testResetAccount),
+	tc("ResetDeletesEveryAccount", testReset),
 }
 
 func control(account, id, region string, at time.Time) *discovery.HomeRegionControl {
@@ -34,7 +34,7 @@ func sameControl(t *testing.T, got, want *discovery.HomeRegionControl) {
 	}
 }
 
-func testEnsureAccount(t *testing.T, s Store) {
+func testEnsureAccount(t *testing.T, s Accounts) {
 	c := ctx(t)
 	first := control(acctA, "hrc-a", "us-west-2", t0.Add(1500*time.Millisecond))
 	must(t, s.EnsureAccount(c, acctA, t0, first))
@@ -54,7 +54,7 @@ func testEnsureAccount(t *testing.T, s Store) {
 	}
 }
 
-func testCreateHomeRegionControl(t *testing.T, s Store) {
+func testCreateHomeRegionControl(t *testing.T, s Accounts) {
 	c := ctx(t)
 	a1 := control(acctA, "hrc-a1", "us-west-2", t0)
 	got, created, err := s.CreateHomeRegionControl(c, a1)
@@ -77,7 +77,7 @@ func testCreateHomeRegionControl(t *testing.T, s Store) {
 	sameControl(t, ok(s.HomeRegionControl(c, acctA))(t), a1)
 }
 
-func testDeleteHomeRegionControl(t *testing.T, s Store) {
+func testDeleteHomeRegionControl(t *testing.T, s Accounts) {
 	c := ctx(t)
 	a := control(acctA, "hrc-a", "us-west-2", t0)
 	if _, created, err := s.CreateHomeRegionControl(c, a); err != nil || !created {
@@ -128,7 +128,7 @@ func testSecrets(t *testing.T, s Store) {
 	}
 }
 
-func testClockOffset(t *testing.T, s Store) {
+func testClockOffset(t *testing.T, s Accounts) {
 	c := ctx(t)
 	if d := ok(s.ClockOffset(c))(t); d != 0 {
 		t.Fatalf("offset of a new store = %v, want 0", d)

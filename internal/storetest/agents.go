@@ -9,34 +9,36 @@ import (
 	"time"
 
 	"github.com/poseidon-ads/poseidon/internal/agentdata"
+	"github.com/poseidon-ads/poseidon/internal/agents"
 	"github.com/poseidon-ads/poseidon/internal/discovery"
+	"github.com/poseidon-ads/poseidon/internal/worker"
 )
 
 // Agents: intake (the store's IntakeTx, intaketx.go, and the rules of
 // the agents service over it), FindAgents, GetAgent, SetCollectionStatus
 // and DeleteAgents.
 var agentTests = []test{
-	{"IntakeTxReadsTheAccount", testIntakeTxReads},
-	{"ApplyMergesServersProcessesAndConnections", testIntakeApplyMerges},
-	{"ApplyWritesEveryRow", testIntakeApplyEveryRow},
-	{"ApplyReplacesInterfacesAndClaimsEndpoints", testIntakeApplyNICsAndClaims},
-	{"ApplyRecordsReportsAgentsAndObservations", testIntakeApplyReportsAgentsObservations},
-	{"IntakeRollsBackOnError", testIntakeRollsBack},
-	{"IntakeRegistersTheAgentAndItsServer", testIntakeRegisters},
-	{"IntakeSkipsReportsTakenInBefore", testIntakeDuplicates},
-	{"IntakeDropsTheDataOfStoppedAgents", testIntakeStopped},
-	{"IntakeDropsASecondReportOfAMoment", testIntakeSameMoment},
-	{"IntakeKeepsTheNewestDescription", testIntakeNewest},
-	{"ReportIDsAndAgentsArePerAccount", testIntakePerAccount},
-	{"FindAgentsInKeysetPages", testAgentPages},
-	{"FindAgentsPagesStableUnderInserts", testAgentPagesUnderInserts},
-	{"FindAgentsByIDs", testAgentsByIDs},
-	{"SetCollectionStatus", testSetCollectionStatus},
-	{"DeleteAgentsKeepsTheirData", testDeleteAgents},
+	tc("IntakeTxReadsTheAccount", testIntakeTxReads),
+	tc("ApplyMergesServersProcessesAndConnections", testIntakeApplyMerges),
+	tc("ApplyWritesEveryRow", testIntakeApplyEveryRow),
+	tc("ApplyReplacesInterfacesAndClaimsEndpoints", testIntakeApplyNICsAndClaims),
+	tc("ApplyRecordsReportsAgentsAndObservations", testIntakeApplyReportsAgentsObservations),
+	tc("IntakeRollsBackOnError", testIntakeRollsBack),
+	tc("IntakeRegistersTheAgentAndItsServer", testIntakeRegisters),
+	tc("IntakeSkipsReportsTakenInBefore", testIntakeDuplicates),
+	tc("IntakeDropsTheDataOfStoppedAgents", testIntakeStopped),
+	tc("IntakeDropsASecondReportOfAMoment", testIntakeSameMoment),
+	tc("IntakeKeepsTheNewestDescription", testIntakeNewest),
+	tc("ReportIDsAndAgentsArePerAccount", testIntakePerAccount),
+	tc("FindAgentsInKeysetPages", testAgentPages),
+	tc("FindAgentsPagesStableUnderInserts", testAgentPagesUnderInserts),
+	tc("FindAgentsByIDs", testAgentsByIDs),
+	tc("SetCollectionStatus", testSetCollectionStatus),
+	tc("DeleteAgentsKeepsTheirData", testDeleteAgents),
 }
 
 // perfCount counts the performance samples of account's agent n.
-func perfCount(t *testing.T, s Store, account string, n int) int {
+func perfCount(t *testing.T, s worker.RowSource, account string, n int) int {
 	t.Helper()
 	return len(collectRows(t, func(fn func(*discovery.PerfSample) error) error {
 		return s.AgentPerfSamples(ctx(t), account, agentID(n), time.Unix(0, 0), never, fn)
@@ -197,7 +199,7 @@ func agentIDs(as []*discovery.Agent) []string {
 }
 
 // agentPages reads q's agents to the end, limit a page.
-func agentPages(t *testing.T, s Store, q discovery.AgentQuery, limit int) []*discovery.Agent {
+func agentPages(t *testing.T, s agents.Store, q discovery.AgentQuery, limit int) []*discovery.Agent {
 	t.Helper()
 	q.Limit = limit
 	start := q.After
@@ -211,7 +213,7 @@ func agentPages(t *testing.T, s Store, q discovery.AgentQuery, limit int) []*dis
 }
 
 // seedAgentsN takes in one report of each of agents ns, in random order.
-func seedAgentsN(t *testing.T, s Store, account string, ns ...int) {
+func seedAgentsN(t *testing.T, s agents.Store, account string, ns ...int) {
 	t.Helper()
 	var rs []agentdata.Report
 	for _, i := range rand.Perm(len(ns)) {

@@ -8,21 +8,23 @@ import (
 	"time"
 
 	"github.com/poseidon-ads/poseidon/internal/discovery"
+	"github.com/poseidon-ads/poseidon/internal/inventory"
+	"github.com/poseidon-ads/poseidon/internal/worker"
 )
 
 // Applications: CreateApplication, UpdateApplication, DeleteApplications,
 // AssociateServers and DisassociateServers, with their checks.
 var applicationTests = []test{
-	{"CreateChecksTheCount", testAppCreate},
-	{"UpdateChangesWhatIsSet", testAppUpdate},
-	{"AssociateServers", testAppAssociate},
-	{"DisassociateServers", testAppDisassociate},
-	{"DeleteTakesAssociationsAndTags", testAppDelete},
-	{"ApplicationsArePerAccount", testAppsPerAccount},
+	tc("CreateChecksTheCount", testAppCreate),
+	tc("UpdateChangesWhatIsSet", testAppUpdate),
+	tc("AssociateServers", testAppAssociate),
+	tc("DisassociateServers", testAppDisassociate),
+	tc("DeleteTakesAssociationsAndTags", testAppDelete),
+	tc("ApplicationsArePerAccount", testAppsPerAccount),
 }
 
 // apps are account's applications as "ID name/description/wave/count".
-func apps(t *testing.T, s Store, account string) []string {
+func apps(t *testing.T, s worker.RowSource, account string) []string {
 	t.Helper()
 	return keys(collectRows(t, func(fn func(*discovery.Application) error) error {
 		return s.ExportApplications(ctx(t), account, fn)
@@ -32,7 +34,7 @@ func apps(t *testing.T, s Store, account string) []string {
 }
 
 // app returns account's application id as ListItems shows it.
-func app(t *testing.T, s Store, account, id string) *discovery.Application {
+func app(t *testing.T, s inventory.Store, account, id string) *discovery.Application {
 	t.Helper()
 	items := list(t, s, discovery.ItemQuery{Account: account, Type: discovery.TypeApplication, IDs: []string{id}})
 	if len(items) != 1 {
@@ -42,7 +44,7 @@ func app(t *testing.T, s Store, account, id string) *discovery.Application {
 }
 
 // members are the servers of account's application id.
-func members(t *testing.T, s Store, account, id string) []string {
+func members(t *testing.T, s worker.RowSource, account, id string) []string {
 	t.Helper()
 	var out []string
 	for _, r := range collectRows(t, func(fn func(*discovery.ApplicationServer) error) error {

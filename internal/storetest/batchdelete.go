@@ -11,6 +11,7 @@ import (
 
 	"github.com/poseidon-ads/poseidon/internal/batchdelete"
 	"github.com/poseidon-ads/poseidon/internal/discovery"
+	"github.com/poseidon-ads/poseidon/internal/inventory"
 )
 
 // Batch delete tasks: InsertBatchDeleteTask, BatchDeleteTask,
@@ -18,20 +19,26 @@ import (
 // (exactly what a discovery.Deletion lists, in its account), finishing a
 // task, rollback, and the batchdelete use case's cascade over it
 // (batchdelete.Execute), as the runner runs it.
+// batchDeleteStore is the batch-delete tasks' store.
+type batchDeleteStore interface {
+	Accounts
+	batchdelete.Store
+}
+
 var batchDeleteTests = []test{
-	{"InsertAndGet", testBatchDeleteInsert},
-	{"PendingOldestFirstOfEveryAccount", testBatchDeletePending},
-	{"TxReadsTheirAccount", testBatchDeleteTxReads},
-	{"TxDeleteRemovesExactlyWhatIsListed", testBatchDeleteTxDelete},
-	{"TxFinishStoresTheOutcome", testBatchDeleteTxFinish},
-	{"TxRollsBackOnError", testBatchDeleteTxRollback},
-	{"ExecuteDeletesServersAndWhatHangsOffThem", testBatchDeleteExecute},
-	{"ExecuteIsPerAccount", testBatchDeletePerAccount},
+	tc("InsertAndGet", testBatchDeleteInsert),
+	tc("PendingOldestFirstOfEveryAccount", testBatchDeletePending),
+	tc("TxReadsTheirAccount", testBatchDeleteTxReads),
+	tc("TxDeleteRemovesExactlyWhatIsListed", testBatchDeleteTxDelete),
+	tc("TxFinishStoresTheOutcome", testBatchDeleteTxFinish),
+	tc("TxRollsBackOnError", testBatchDeleteTxRollback),
+	tc("ExecuteDeletesServersAndWhatHangsOffThem", testBatchDeleteExecute),
+	tc("ExecuteIsPerAccount", testBatchDeletePerAccount),
 }
 
 // runBatchDelete runs the account's task as the batch-delete runner does:
 // batchdelete.Execute in one BatchDeleteTx, ending at end.
-func runBatchDelete(t *testing.T, s Store, account, id string, end time.Time) {
+func runBatchDelete(t *testing.T, s batchdelete.Store, account, id string, end time.Time) {
 	t.Helper()
 	must(t, s.BatchDeleteTx(ctx(t), account, func(tx discovery.BatchDeleteTx) error {
 		return batchdelete.Execute(ctx(t), tx, id, end)
@@ -40,7 +47,7 @@ func runBatchDelete(t *testing.T, s Store, account, id string, end time.Time) {
 
 // batchDeleteTx runs fn in a BatchDeleteTx of account and fails the test
 // on an error.
-func batchDeleteTx(t *testing.T, s Store, account string, fn func(c context.Context, tx discovery.BatchDeleteTx) error) {
+func batchDeleteTx(t *testing.T, s batchdelete.Store, account string, fn func(c context.Context, tx discovery.BatchDeleteTx) error) {
 	t.Helper()
 	c := ctx(t)
 	must(t, s.BatchDeleteTx(c, account, func(tx discovery.BatchDeleteTx) error { return fn(c, tx) }))
@@ -51,7 +58,7 @@ func batchDelete(account, id string, start time.Time, ids ...string) *discovery.
 		Start: start, Requested: ids}
 }
 
-func testBatchDeleteInsert(t *testing.T, s Store) {
+func testBatchDeleteInsert(t *testing.T, s batchDeleteStore) {
 	c := ctx(t)
 	start := t0.Add(1500 * time.Millisecond)
 	must(t, s.InsertBatchDeleteTask(c, batchDelete(acctA, "bd-1", start, "d-server-b", "d-server-a")))
@@ -76,12 +83,12 @@ func testBatchDeleteInsert(t *testing.T, s Store) {
 	wantNotFound(t, err, "another account's task")
 }
 
-func pendingIDs(t *testing.T, s Store, limit int) []string {
+func pendingIDs(t *testing.T, s batchdelete.Store, limit int) []string {
 	t.Helper()
 	return keys(ok(s.PendingBatchDeleteTasks(ctx(t), limit))(t), func(b *discovery.BatchDeleteTask) string { return b.AccountID[:1] + "/" + b.ID })
 }
 
-func testBatchDeletePending(t *testing.T, s Store) {
+func testBatchDeletePending(t *testing.T, s batchDeleteStore) {
 	c := ctx(t)
 	for i, tc := range []struct{ account, id string }{{acctA, "bd-3"}, {acctB, "bd-2"}, {acctA, "bd-1"}, {acctB, "bd-4"}} {
 		must(t, s.InsertBatchDeleteTask(c, batchDelete(tc.account, tc.id, t0.Add(time.Duration(i)*time.Second), "d-server-x")))
@@ -208,7 +215,7 @@ func testBatchDeletePerAccount(t *testing.T, s Store) {
 }
 
 // connsByKey maps account's connections by connKey to their IDs.
-func connsByKey(t *testing.T, s Store, account string) map[string]string {
+func connsByKey(t *testing.T, s inventory.Store, account string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	for _, it := range list(t, s, discovery.ItemQuery{Account: account, Type: discovery.TypeConnection}) {
@@ -399,7 +406,7 @@ func testBatchDeleteTxDelete(t *testing.T, s Store) {
 }
 
 // FinishBatchDeleteTask stores a task's outcome as given, in its account.
-func testBatchDeleteTxFinish(t *testing.T, s Store) {
+func testBatchDeleteTxFinish(t *testing.T, s batchDeleteStore) {
 	c := ctx(t)
 	start := t0.Add(1500 * time.Millisecond)
 	s1, s2 := serverOf(acctA, 1), serverOf(acctA, 2)

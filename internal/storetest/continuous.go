@@ -8,17 +8,24 @@ import (
 	"testing"
 	"time"
 
+	"github.com/poseidon-ads/poseidon/internal/continuous"
 	"github.com/poseidon-ads/poseidon/internal/discovery"
 )
 
 // Continuous exports: StartContinuousExport (one running per account, also
 // under concurrent starts), StopContinuousExport, ContinuousExports and
 // RunningContinuousExport.
+// continuousStore is the continuous exports' store.
+type continuousStore interface {
+	Accounts
+	continuous.Store
+}
+
 var continuousTests = []test{
-	{"StartStopAndRunning", testContinuousStartStop},
-	{"ConcurrentStartsLeaveOneRunning", testContinuousConcurrent},
-	{"ListNewestFirstInKeysetPages", testContinuousPages},
-	{"ContinuousExportsArePerAccount", testContinuousPerAccount},
+	tc("StartStopAndRunning", testContinuousStartStop),
+	tc("ConcurrentStartsLeaveOneRunning", testContinuousConcurrent),
+	tc("ListNewestFirstInKeysetPages", testContinuousPages),
+	tc("ContinuousExportsArePerAccount", testContinuousPerAccount),
 }
 
 func cx(account, id string, start time.Time) *discovery.ContinuousExport {
@@ -37,7 +44,7 @@ func cxIDs(es []*discovery.ContinuousExport) []string {
 	return keys(es, func(e *discovery.ContinuousExport) string { return e.ID })
 }
 
-func testContinuousStartStop(t *testing.T, s Store) {
+func testContinuousStartStop(t *testing.T, s continuousStore) {
 	c := ctx(t)
 	if e := ok(s.RunningContinuousExport(c, acctA))(t); e != nil {
 		t.Fatalf("running in a new store: %+v", e)
@@ -77,7 +84,7 @@ func testContinuousStartStop(t *testing.T, s Store) {
 	sameLines(t, "exports", cxIDs(ok(s.ContinuousExports(c, discovery.ContinuousExportQuery{AccountID: acctA}))(t)), []string{"cx-2", "cx-1"})
 }
 
-func testContinuousConcurrent(t *testing.T, s Store) {
+func testContinuousConcurrent(t *testing.T, s continuousStore) {
 	var winners []string
 	seen := map[string]int{}
 	running := together(t, 8, func(i int) (*discovery.ContinuousExport, error) {
@@ -104,7 +111,7 @@ func testContinuousConcurrent(t *testing.T, s Store) {
 
 // someContinuous starts and stops n exports of account, two per start
 // time, in random order of ID; the last one keeps running.
-func someContinuous(t *testing.T, s Store, account, prefix string, n int) []*discovery.ContinuousExport {
+func someContinuous(t *testing.T, s continuous.Store, account, prefix string, n int) []*discovery.ContinuousExport {
 	t.Helper()
 	var out []*discovery.ContinuousExport
 	for i := range n {
@@ -132,7 +139,7 @@ func newestStartFirst(es []*discovery.ContinuousExport) []string {
 	return cxIDs(es)
 }
 
-func continuousPages(t *testing.T, s Store, q discovery.ContinuousExportQuery, limit int) []string {
+func continuousPages(t *testing.T, s continuous.Store, q discovery.ContinuousExportQuery, limit int) []string {
 	t.Helper()
 	q.Limit = limit
 	return cxIDs(flat(pages(t, limit, func(after *discovery.ContinuousExportCursor) ([]*discovery.ContinuousExport, error) {
@@ -143,7 +150,7 @@ func continuousPages(t *testing.T, s Store, q discovery.ContinuousExportQuery, l
 	})))
 }
 
-func testContinuousPages(t *testing.T, s Store) {
+func testContinuousPages(t *testing.T, s continuousStore) {
 	c := ctx(t)
 	a := someContinuous(t, s, acctA, "cx-a", 13)
 	someContinuous(t, s, acctB, "cx-b", 3)
@@ -187,7 +194,7 @@ func testContinuousPages(t *testing.T, s Store) {
 	sameLines(t, "pages after the inserts", rest, everything[slices.Index(everything, last.ID)+1:])
 }
 
-func testContinuousPerAccount(t *testing.T, s Store) {
+func testContinuousPerAccount(t *testing.T, s continuousStore) {
 	c := ctx(t)
 	a, b := cx(acctA, "cx-a", t0), cx(acctB, "cx-b", t0.Add(time.Minute))
 	if running := ok(s.StartContinuousExport(c, a))(t); running != nil {

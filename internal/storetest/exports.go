@@ -11,24 +11,32 @@ import (
 	"time"
 
 	"github.com/poseidon-ads/poseidon/internal/discovery"
+	"github.com/poseidon-ads/poseidon/internal/exports"
 )
 
 // Export tasks: CreateExportTask with its admission, GetExportTask and
 // FindExportTasks.
+// exportStore is the export tasks' store with the queue that finishes them.
+type exportStore interface {
+	Accounts
+	Exports
+	ExportQueue
+}
+
 var exportTests = []test{
-	{"CreateAndGetKeepEveryField", testExportFields},
-	{"FindNewestFirstInKeysetPages", testExportPages},
-	{"FindPagesStableUnderInserts", testExportPagesUnderInserts},
-	{"FindByIDs", testExportFindByIDs},
-	{"FindByAgentSets", testExportFindByAgents},
-	{"AdmissionRefusesADuplicateAgentExport", testExportDuplicate},
-	{"AdmissionLimitsInOrder", testExportLimitsInOrder},
-	{"AdmissionCountsOnlyMatchingTasks", testExportLimitMatching},
-	{"AdmissionIsPerAccount", testExportAdmissionPerAccount},
-	{"ConcurrentCreatesAdmitFiveRunningAgentExports", testExportConcurrentRunning},
-	{"ConcurrentCreatesAdmitTwoAgentExportsADay", testExportConcurrentPerDay},
-	{"ConcurrentCreatesAdmitTwoConfigurationExportsInSixHours", testExportConcurrentConfigurations},
-	{"ConcurrentCreatesCountPerAccount", testExportConcurrentPerAccount},
+	tc("CreateAndGetKeepEveryField", testExportFields),
+	tc("FindNewestFirstInKeysetPages", testExportPages),
+	tc("FindPagesStableUnderInserts", testExportPagesUnderInserts),
+	tc("FindByIDs", testExportFindByIDs),
+	tc("FindByAgentSets", testExportFindByAgents),
+	tc("AdmissionRefusesADuplicateAgentExport", testExportDuplicate),
+	tc("AdmissionLimitsInOrder", testExportLimitsInOrder),
+	tc("AdmissionCountsOnlyMatchingTasks", testExportLimitMatching),
+	tc("AdmissionIsPerAccount", testExportAdmissionPerAccount),
+	tc("ConcurrentCreatesAdmitFiveRunningAgentExports", testExportConcurrentRunning),
+	tc("ConcurrentCreatesAdmitTwoAgentExportsADay", testExportConcurrentPerDay),
+	tc("ConcurrentCreatesAdmitTwoConfigurationExportsInSixHours", testExportConcurrentConfigurations),
+	tc("ConcurrentCreatesCountPerAccount", testExportConcurrentPerAccount),
 }
 
 // never is a ready time no test reaches: tasks created with it are never
@@ -84,7 +92,7 @@ func exportDiff(got, want *discovery.ExportTask) string {
 	return strings.Join(d, "; ")
 }
 
-func testExportFields(t *testing.T, s Store) {
+func testExportFields(t *testing.T, s exportStore) {
 	c := ctx(t)
 	start, end := t0.Add(-48*time.Hour+123*time.Millisecond), t0.Add(-time.Hour)
 	agent := agentExport(acctA, "export-agent", agentID(1), t0.Add(1500*time.Millisecond))
@@ -141,7 +149,7 @@ func exportCursor(e *discovery.ExportTask) discovery.ExportCursor {
 }
 
 // exportPages reads q's tasks to the end, limit a page.
-func exportPages(t *testing.T, s Store, q discovery.ExportQuery, limit int) [][]*discovery.ExportTask {
+func exportPages(t *testing.T, s exports.Store, q discovery.ExportQuery, limit int) [][]*discovery.ExportTask {
 	t.Helper()
 	q.Limit = limit
 	return pages(t, limit, func(after *discovery.ExportCursor) ([]*discovery.ExportTask, error) {
@@ -156,7 +164,7 @@ func exportIDs(ts []*discovery.ExportTask) []string {
 
 // someExports creates n tasks of account, two per request time (so that
 // ties are broken by ID), in random order; IDs start with prefix.
-func someExports(t *testing.T, s Store, account, prefix string, n int) []*discovery.ExportTask {
+func someExports(t *testing.T, s exports.Store, account, prefix string, n int) []*discovery.ExportTask {
 	t.Helper()
 	var ts []*discovery.ExportTask
 	for i := range n {
@@ -170,7 +178,7 @@ func someExports(t *testing.T, s Store, account, prefix string, n int) []*discov
 	return ts
 }
 
-func testExportPages(t *testing.T, s Store) {
+func testExportPages(t *testing.T, s exportStore) {
 	a := someExports(t, s, acctA, "export-a", 25)
 	someExports(t, s, acctB, "export-b", 9)
 	want := newestFirst(a)
@@ -183,7 +191,7 @@ func testExportPages(t *testing.T, s Store) {
 	}
 }
 
-func testExportPagesUnderInserts(t *testing.T, s Store) {
+func testExportPagesUnderInserts(t *testing.T, s exportStore) {
 	c := ctx(t)
 	a := someExports(t, s, acctA, "export-a", 20)
 	q := discovery.ExportQuery{AccountID: acctA, Limit: 5}
@@ -219,7 +227,7 @@ func testExportPagesUnderInserts(t *testing.T, s Store) {
 	}
 }
 
-func testExportFindByIDs(t *testing.T, s Store) {
+func testExportFindByIDs(t *testing.T, s exportStore) {
 	c := ctx(t)
 	a := someExports(t, s, acctA, "export-a", 6)
 	b := someExports(t, s, acctB, "export-b", 2)
@@ -235,7 +243,7 @@ func testExportFindByIDs(t *testing.T, s Store) {
 	sameLines(t, "IDs in pages", exportIDs(flat(ps)), []string{a[5].ID, a[3].ID, a[2].ID, a[0].ID})
 }
 
-func testExportFindByAgents(t *testing.T, s Store) {
+func testExportFindByAgents(t *testing.T, s exportStore) {
 	c := ctx(t)
 	x, y, z := agentID(1), agentID(2), agentID(3)
 	tasks := []*discovery.ExportTask{
@@ -272,7 +280,7 @@ func testExportFindByAgents(t *testing.T, s Store) {
 
 // finish claims e, which must be the oldest task ready at its ready time,
 // and completes it with status at its ready time plus a minute.
-func finish(t *testing.T, s Store, e *discovery.ExportTask, status discovery.ExportStatus) {
+func finish(t *testing.T, s ExportQueue, e *discovery.ExportTask, status discovery.ExportStatus) {
 	t.Helper()
 	c := ctx(t)
 	got := ok(s.ClaimExportTask(c, "finisher", e.ReadyAt, e.ReadyAt.Add(time.Hour)))(t)
@@ -283,7 +291,7 @@ func finish(t *testing.T, s Store, e *discovery.ExportTask, status discovery.Exp
 }
 
 // admit creates e under a and returns the refusal.
-func admit(t *testing.T, s Store, e *discovery.ExportTask, a discovery.ExportAdmission) *discovery.ExportRefusal {
+func admit(t *testing.T, s Exports, e *discovery.ExportTask, a discovery.ExportAdmission) *discovery.ExportRefusal {
 	t.Helper()
 	r, err := s.CreateExportTask(ctx(t), e, a)
 	if err != nil {
@@ -313,7 +321,7 @@ func wantLimit(t *testing.T, r *discovery.ExportRefusal, limit int, what string)
 	}
 }
 
-func testExportDuplicate(t *testing.T, s Store) {
+func testExportDuplicate(t *testing.T, s exportStore) {
 	x, y, z := agentID(1), agentID(2), agentID(3)
 	start, end := t0.Add(-24*time.Hour), t0.Add(-time.Hour)
 	dup := discovery.ExportAdmission{RefuseDuplicate: true}
@@ -372,7 +380,7 @@ func testExportDuplicate(t *testing.T, s Store) {
 	wantAdmitted(t, admit(t, s, sum, dup), "a summary export")
 }
 
-func testExportLimitsInOrder(t *testing.T, s Store) {
+func testExportLimitsInOrder(t *testing.T, s exportStore) {
 	running := discovery.ExportLimit{Kind: discovery.KindAgent, Running: true, Max: 2}
 	perDay := discovery.ExportLimit{Kind: discovery.KindAgent, Since: t0.Add(-24 * time.Hour), Max: 3}
 	adm := discovery.ExportAdmission{Limits: []discovery.ExportLimit{running, perDay}}
@@ -404,7 +412,7 @@ func testExportLimitsInOrder(t *testing.T, s Store) {
 	wantAdmitted(t, admit(t, s, a4, discovery.ExportAdmission{}), "fourth without limits")
 }
 
-func testExportLimitMatching(t *testing.T, s Store) {
+func testExportLimitMatching(t *testing.T, s exportStore) {
 	since := t0.Add(-6 * time.Hour)
 	existing := []*discovery.ExportTask{
 		exportTask(acctA, "config-before", since.Add(-time.Millisecond)),
@@ -455,7 +463,7 @@ func testExportLimitMatching(t *testing.T, s Store) {
 	wantAdmitted(t, admit(t, s, next(opStart, discovery.KindAgent), limit(discovery.ExportLimit{Max: 10})), "nine of A, limit ten")
 }
 
-func testExportAdmissionPerAccount(t *testing.T, s Store) {
+func testExportAdmissionPerAccount(t *testing.T, s exportStore) {
 	adm := discovery.ExportAdmission{Limits: []discovery.ExportLimit{{Kind: discovery.KindAgent, Running: true, Max: 1}}}
 	a := agentExport(acctA, "a", agentID(1), t0)
 	a.ReadyAt = never
@@ -497,7 +505,7 @@ func wantRace(t *testing.T, admitted []int, refused []discovery.ExportRefusal, w
 }
 
 // countExports counts account's tasks that keep says to.
-func countExports(t *testing.T, s Store, account string, keep func(*discovery.ExportTask) bool) int {
+func countExports(t *testing.T, s exports.Store, account string, keep func(*discovery.ExportTask) bool) int {
 	t.Helper()
 	n := 0
 	for _, e := range ok(s.FindExportTasks(ctx(t), discovery.ExportQuery{AccountID: account, Limit: 1000}))(t) {
@@ -519,7 +527,7 @@ func serviceAgentAdmission(now time.Time) discovery.ExportAdmission {
 	}}
 }
 
-func testExportConcurrentRunning(t *testing.T, s Store) {
+func testExportConcurrentRunning(t *testing.T, s exportStore) {
 	adm := discovery.ExportAdmission{RefuseDuplicate: true, Limits: []discovery.ExportLimit{
 		{Kind: discovery.KindAgent, Running: true, Max: 5},
 		{Kind: discovery.KindAgent, Since: t0.Add(-24 * time.Hour), Max: 100},
@@ -535,7 +543,7 @@ func testExportConcurrentRunning(t *testing.T, s Store) {
 	}
 }
 
-func testExportConcurrentPerDay(t *testing.T, s Store) {
+func testExportConcurrentPerDay(t *testing.T, s exportStore) {
 	// One made 25 hours ago is outside the day, and finished.
 	old := agentExport(acctA, "old", agentID(99), t0.Add(-25*time.Hour))
 	old.ReadyAt = old.RequestTime
@@ -552,7 +560,7 @@ func testExportConcurrentPerDay(t *testing.T, s Store) {
 	}
 }
 
-func testExportConcurrentConfigurations(t *testing.T, s Store) {
+func testExportConcurrentConfigurations(t *testing.T, s exportStore) {
 	outside := exportTask(acctA, "config-outside", t0.Add(-6*time.Hour-time.Second))
 	outside.Operation = opConfig
 	inside := exportTask(acctA, "start-inside", t0.Add(-time.Hour)) // StartExportTask: not counted
@@ -572,7 +580,7 @@ func testExportConcurrentConfigurations(t *testing.T, s Store) {
 	}
 }
 
-func testExportConcurrentPerAccount(t *testing.T, s Store) {
+func testExportConcurrentPerAccount(t *testing.T, s exportStore) {
 	accounts := []string{acctA, acctB}
 	admitted, _ := race(t, 12, func(i int) (*discovery.ExportRefusal, error) {
 		e := agentExport(accounts[i%2], fmt.Sprintf("x%d", i), agentID(i+1), t0)

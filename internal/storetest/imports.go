@@ -13,6 +13,8 @@ import (
 
 	"github.com/poseidon-ads/poseidon/internal/discovery"
 	"github.com/poseidon-ads/poseidon/internal/imports"
+	"github.com/poseidon-ads/poseidon/internal/tags"
+	"github.com/poseidon-ads/poseidon/internal/worker"
 )
 
 // Import tasks: CreateImportTask and ImportTaskByToken (client tokens),
@@ -22,23 +24,37 @@ import (
 // creating servers, linking applications and tags; imports.DeleteData),
 // as the import runner and BatchDeleteImportData run them.
 var importTests = []test{
-	{"CreateOncePerClientToken", testImportCreate},
-	{"FindInKeysetPages", testImportPages},
-	{"FindFilters", testImportFilters},
-	{"PendingOldestFirstOfEveryAccount", testImportPending},
-	{"FinishOnlyWhileInProgress", testImportFinish},
-	{"ImportTxStepsWriteAndReadTheirAccount", testImportTxSteps},
-	{"ImportTxServersInTheInventory", testImportTxInventory},
-	{"ImportTxRollsBackOnError", testImportTxRollback},
-	{"ImportRowCreatesServersWithApplicationsAndTags", testImportRowCreates},
-	{"ImportRowMatchesServers", testImportRowMatches},
-	{"DeleteImportData", testImportDelete},
-	{"ImportsArePerAccount", testImportsPerAccount},
+	tc("CreateOncePerClientToken", testImportCreate),
+	tc("FindInKeysetPages", testImportPages),
+	tc("FindFilters", testImportFilters),
+	tc("PendingOldestFirstOfEveryAccount", testImportPending),
+	tc("FinishOnlyWhileInProgress", testImportFinish),
+	tc("ImportTxStepsWriteAndReadTheirAccount", testImportTxSteps),
+	tc("ImportTxServersInTheInventory", testImportTxInventory),
+	tc("ImportTxRollsBackOnError", testImportTxRollback),
+	tc("ImportRowCreatesServersWithApplicationsAndTags", testImportRowCreates),
+	tc("ImportRowMatchesServers", testImportRowMatches),
+	tc("DeleteImportData", testImportDelete),
+	tc("ImportsArePerAccount", testImportsPerAccount),
 }
+
+// importStore is the import tasks' store; importRowsStore also reads what
+// an import writes.
+type (
+	importStore interface {
+		Accounts
+		imports.Store
+	}
+	importRowsStore interface {
+		importStore
+		worker.RowSource
+		tags.Store
+	}
+)
 
 // importRow imports r into the account's task as the import runner does:
 // the imports use case's rule (imports.ImportRow) in one ImportTx.
-func importRow(t *testing.T, s Store, account, task string, r *discovery.ImportRow, now time.Time) (*imports.RowResult, error) {
+func importRow(t *testing.T, s imports.Store, account, task string, r *discovery.ImportRow, now time.Time) (*imports.RowResult, error) {
 	t.Helper()
 	var res *imports.RowResult
 	err := s.ImportTx(ctx(t), account, func(tx discovery.ImportTx) (err error) {
@@ -50,7 +66,7 @@ func importRow(t *testing.T, s Store, account, task string, r *discovery.ImportR
 
 // deleteImportData deletes the data of the account's task as
 // BatchDeleteImportData does: imports.DeleteData in one ImportTx.
-func deleteImportData(t *testing.T, s Store, account, task string, history bool, now time.Time) error {
+func deleteImportData(t *testing.T, s imports.Store, account, task string, history bool, now time.Time) error {
 	t.Helper()
 	return s.ImportTx(ctx(t), account, func(tx discovery.ImportTx) error {
 		return imports.DeleteData(ctx(t), tx, task, history, now)
@@ -58,7 +74,7 @@ func deleteImportData(t *testing.T, s Store, account, task string, history bool,
 }
 
 // importTx runs fn in an ImportTx of account and fails the test on an error.
-func importTx(t *testing.T, s Store, account string, fn func(c context.Context, tx discovery.ImportTx) error) {
+func importTx(t *testing.T, s imports.Store, account string, fn func(c context.Context, tx discovery.ImportTx) error) {
 	t.Helper()
 	c := ctx(t)
 	must(t, s.ImportTx(c, account, func(tx discovery.ImportTx) error { return fn(c, tx) }))
@@ -70,7 +86,7 @@ func importTask(account, id, token string, req time.Time) *discovery.ImportTask 
 }
 
 // newImport creates a task that must be new.
-func newImport(t *testing.T, s Store, it *discovery.ImportTask) {
+func newImport(t *testing.T, s imports.Store, it *discovery.ImportTask) {
 	t.Helper()
 	got, created, err := s.CreateImportTask(ctx(t), it)
 	if err != nil || !created || got.ID != it.ID {
@@ -83,13 +99,13 @@ func importIDs(ts []*discovery.ImportTask) []string {
 }
 
 // findImports lists the IDs of the tasks q selects in account.
-func findImports(t *testing.T, s Store, account string, q discovery.ImportTaskQuery) []string {
+func findImports(t *testing.T, s imports.Store, account string, q discovery.ImportTaskQuery) []string {
 	t.Helper()
 	q.Account, q.Limit = account, 1000
 	return importIDs(ok(s.FindImportTasks(ctx(t), q))(t))
 }
 
-func testImportCreate(t *testing.T, s Store) {
+func testImportCreate(t *testing.T, s importStore) {
 	c := ctx(t)
 	t1 := importTask(acctA, "imp-1", "tok-1", t0.Add(1500*time.Millisecond))
 	newImport(t, s, t1)
@@ -116,7 +132,7 @@ func testImportCreate(t *testing.T, s Store) {
 	}
 }
 
-func testImportPages(t *testing.T, s Store) {
+func testImportPages(t *testing.T, s importStore) {
 	c := ctx(t)
 	var want []string
 	for _, i := range rand.Perm(12) {
@@ -151,7 +167,7 @@ func testImportPages(t *testing.T, s Store) {
 	}
 }
 
-func testImportFilters(t *testing.T, s Store) {
+func testImportFilters(t *testing.T, s importStore) {
 	c := ctx(t)
 	for i, name := range []string{"alpha", "beta", "alpha", "gamma"} {
 		it := importTask(acctA, fmt.Sprintf("imp-%d", i), "", t0)
@@ -189,7 +205,7 @@ func testImportFilters(t *testing.T, s Store) {
 	sameLines(t, "filter after a cursor", got, []string{"imp-2"})
 }
 
-func testImportPending(t *testing.T, s Store) {
+func testImportPending(t *testing.T, s importStore) {
 	c := ctx(t)
 	for i, tc := range []struct{ account, id string }{{acctA, "imp-c"}, {acctB, "imp-a"}, {acctA, "imp-b"}, {acctB, "imp-d"}} {
 		newImport(t, s, importTask(tc.account, tc.id, "", t0.Add(time.Duration(i)*time.Minute)))
@@ -204,7 +220,7 @@ func testImportPending(t *testing.T, s Store) {
 	sameLines(t, "pending after a finish and a delete", pending(10), []string{"1/imp-b", "2/imp-d"})
 }
 
-func testImportFinish(t *testing.T, s Store) {
+func testImportFinish(t *testing.T, s importStore) {
 	c := ctx(t)
 	it := importTask(acctA, "imp-1", "tok", t0)
 	newImport(t, s, it)
@@ -241,7 +257,7 @@ func testImportFinish(t *testing.T, s Store) {
 
 // importedServer finds a server of account by ID in the rows an export
 // reads: the import template and EC2 rows (which carry ExternalID).
-func importedServer(t *testing.T, s Store, account, id string) (discovery.ImportTemplateRow, string) {
+func importedServer(t *testing.T, s worker.RowSource, account, id string) (discovery.ImportTemplateRow, string) {
 	t.Helper()
 	var row *discovery.ImportTemplateRow
 	must(t, s.ExportImportTemplateRows(ctx(t), account, func(r *discovery.ImportTemplateRow) error {
@@ -266,7 +282,7 @@ func importedServer(t *testing.T, s Store, account, id string) (discovery.Import
 	return *row, ext
 }
 
-func testImportRowCreates(t *testing.T, s Store) {
+func testImportRowCreates(t *testing.T, s importRowsStore) {
 	c := ctx(t)
 	newImport(t, s, importTask(acctA, "imp-1", "", t0))
 	now := t0.Add(time.Minute)
@@ -288,9 +304,9 @@ func testImportRowCreates(t *testing.T, s Store) {
 		!slices.Equal(got.Tags, []discovery.Tag{{Key: "env", Value: "prod"}, {Key: "tier", Value: "db"}}) {
 		t.Fatalf("imported server row = %+v", got)
 	}
-	items := list(t, s, discovery.ItemQuery{Account: acctA, Type: discovery.TypeServer})
-	if len(items) != 1 || items[0].Server.AgentID != "" || !items[0].Server.Created.Equal(now) {
-		t.Fatalf("servers = %+v", items)
+	servers := collectRows(t, func(fn func(*discovery.Server) error) error { return s.ExportServerRows(c, acctA, fn) })
+	if len(servers) != 1 || servers[0].ID != res.ServerID || servers[0].AgentID != "" || !servers[0].Created.Equal(now) {
+		t.Fatalf("servers = %+v", servers)
 	}
 	if n := ok(s.CountImportRecords(c, acctA))(t); n != 1 {
 		t.Fatalf("%d import records, want 1", n)
@@ -314,7 +330,7 @@ func testImportRowCreates(t *testing.T, s Store) {
 			t.Fatalf("row of %s = %v, want ErrImportTaskGone", id, err)
 		}
 	}
-	if n := len(list(t, s, discovery.ItemQuery{Account: acctA, Type: discovery.TypeServer})); n != 2 {
+	if n := len(serverRowIDs(t, s, acctA)); n != 2 {
 		t.Fatalf("%d servers after refused rows, want 2", n)
 	}
 }
@@ -459,7 +475,7 @@ func testImportsPerAccount(t *testing.T, s Store) {
 
 // serverRowIDs lists the IDs of account's servers, as the Server.csv rows
 // of an export read them.
-func serverRowIDs(t *testing.T, s Store, account string) []string {
+func serverRowIDs(t *testing.T, s worker.RowSource, account string) []string {
 	t.Helper()
 	return keys(collectRows(t, func(fn func(*discovery.Server) error) error { return s.ExportServerRows(ctx(t), account, fn) }),
 		func(v discovery.Server) string { return v.ID })
@@ -471,7 +487,7 @@ func serverRowIDs(t *testing.T, s Store, account string) []string {
 // and server kept; applications by name (the lowest ID), their wave and
 // members; tags, the first creation time kept; a task's records as they
 // stand; ending a task, hidden or not. Every step stays in its account.
-func testImportTxSteps(t *testing.T, s Store) {
+func testImportTxSteps(t *testing.T, s importRowsStore) {
 	c := ctx(t)
 	newImport(t, s, importTask(acctA, "imp-1", "tok-1", t0))
 	newImport(t, s, importTask(acctA, "imp-other", "", t0))
@@ -676,7 +692,7 @@ func testImportTxInventory(t *testing.T, s Store) {
 
 // An error from the function undoes what its ImportTx wrote, and is
 // returned.
-func testImportTxRollback(t *testing.T, s Store) {
+func testImportTxRollback(t *testing.T, s importRowsStore) {
 	c := ctx(t)
 	newImport(t, s, importTask(acctA, "imp-1", "", t0))
 	boom := errors.New("boom")

@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/poseidon-ads/poseidon/internal/agentdata"
+	"github.com/poseidon-ads/poseidon/internal/agents"
 	"github.com/poseidon-ads/poseidon/internal/discovery"
+	"github.com/poseidon-ads/poseidon/internal/inventory"
 )
 
 // The store side of intake: what an IntakeTx reads, and how Apply writes
@@ -21,14 +23,14 @@ import (
 
 // intakeTx runs fn in an intake transaction of account and fails the test
 // on an error.
-func intakeTx(t *testing.T, s Store, account string, fn func(c context.Context, tx discovery.IntakeTx) error) {
+func intakeTx(t *testing.T, s agents.Store, account string, fn func(c context.Context, tx discovery.IntakeTx) error) {
 	t.Helper()
 	c := ctx(t)
 	must(t, s.Intake(c, account, func(tx discovery.IntakeTx) error { return fn(c, tx) }))
 }
 
 // apply applies plan in account.
-func apply(t *testing.T, s Store, account string, plan *discovery.IntakePlan) {
+func apply(t *testing.T, s agents.Store, account string, plan *discovery.IntakePlan) {
 	t.Helper()
 	intakeTx(t, s, account, func(c context.Context, tx discovery.IntakeTx) error { return tx.Apply(c, plan) })
 }
@@ -155,7 +157,7 @@ func serverMerge(account string, created, updated time.Time, os string, cpu, fre
 
 // wantUpdated fails the test unless account's server id was last updated
 // at want, as intake reads it.
-func wantUpdated(t *testing.T, s Store, account, id string, want time.Time) {
+func wantUpdated(t *testing.T, s agents.Store, account, id string, want time.Time) {
 	t.Helper()
 	intakeTx(t, s, account, func(c context.Context, tx discovery.IntakeTx) error {
 		got, err := tx.Servers(c, []string{id})
@@ -167,7 +169,7 @@ func wantUpdated(t *testing.T, s Store, account, id string, want time.Time) {
 }
 
 // diskFreeIs lists account's servers whose free disk space is gb.
-func diskFreeIs(t *testing.T, s Store, account string, gb float64) []string {
+func diskFreeIs(t *testing.T, s inventory.Store, account string, gb float64) []string {
 	t.Helper()
 	kb := gb * 1024 * 1024
 	return itemIDs(list(t, s, discovery.ItemQuery{Account: account, Type: discovery.TypeServer,

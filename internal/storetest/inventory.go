@@ -10,29 +10,33 @@ import (
 	"testing"
 
 	"github.com/poseidon-ads/poseidon/internal/agentdata"
+	"github.com/poseidon-ads/poseidon/internal/agents"
+	"github.com/poseidon-ads/poseidon/internal/applications"
 	"github.com/poseidon-ads/poseidon/internal/discovery"
+	"github.com/poseidon-ads/poseidon/internal/inventory"
+	"github.com/poseidon-ads/poseidon/internal/tags"
 )
 
 // The inventory read side: ListItems (each item type, each filter field and
 // condition, orders and keyset cursors), DescribeServers, ListNeighbors,
 // CountNeighbors and Summary.
 var inventoryTests = []test{
-	{"ListEachItemType", testListItemTypes},
-	{"ServerFilters", testServerFilters},
-	{"ProcessConnectionAndApplicationFilters", testOtherFilters},
-	{"ListInKeysetPagesOfEveryOrder", testItemPages},
-	{"ListPagesStableUnderInserts", testItemPagesUnderInserts},
-	{"DescribeServers", testDescribeServers},
-	{"DescribeServersCapsLists", testDescribeServersCap},
-	{"Neighbors", testNeighbors},
-	{"Summary", testSummary},
-	{"InventoryIsPerAccount", testInventoryPerAccount},
+	tc("ListEachItemType", testListItemTypes),
+	tc("ServerFilters", testServerFilters),
+	tc("ProcessConnectionAndApplicationFilters", testOtherFilters),
+	tc("ListInKeysetPagesOfEveryOrder", testItemPages),
+	tc("ListPagesStableUnderInserts", testItemPagesUnderInserts),
+	tc("DescribeServers", testDescribeServers),
+	tc("DescribeServersCapsLists", testDescribeServersCap),
+	tc("Neighbors", testNeighbors),
+	tc("Summary", testSummary),
+	tc("InventoryIsPerAccount", testInventoryPerAccount),
 }
 
 // inventoryFleet is the fleet of account with three applications (shop: the
 // servers of agents 1 and 2; crm: agent 2's; empty) and tags (agent 1's
 // server env=prod and team=web, agent 2's env=dev, shop's owner=me).
-func inventoryFleet(t *testing.T, s Store, account string) {
+func inventoryFleet(t *testing.T, s fleetStore, account string) {
 	t.Helper()
 	seedFleet(t, s, account)
 	c := ctx(t)
@@ -68,7 +72,7 @@ func connKey(c *discovery.Connection) string {
 	return fmt.Sprintf("%s>%s:%d", c.SourceIP, c.DestinationIP, c.DestinationPort)
 }
 
-func list(t *testing.T, s Store, q discovery.ItemQuery) []discovery.Item {
+func list(t *testing.T, s inventory.Store, q discovery.ItemQuery) []discovery.Item {
 	t.Helper()
 	return ok(s.ListItems(ctx(t), q))(t)
 }
@@ -236,7 +240,7 @@ func times(n int, p pred) []pred {
 
 // runFilters lists typ under each case and compares the short names of
 // the items (name maps an item's configuration ID to it), in ID order.
-func runFilters(t *testing.T, s Store, typ discovery.ItemType, name func(discovery.Item) string, cases []filterCase) {
+func runFilters(t *testing.T, s inventory.Store, typ discovery.ItemType, name func(discovery.Item) string, cases []filterCase) {
 	t.Helper()
 	for _, tc := range cases {
 		items, err := s.ListItems(ctx(t), discovery.ItemQuery{Account: acctA, Type: typ, Where: tc.where, IDs: tc.ids})
@@ -433,7 +437,7 @@ func itemCursor(t *testing.T, c discovery.ItemCursor) discovery.ItemCursor {
 }
 
 // itemPages reads q to the end, limit items a page.
-func itemPages(t *testing.T, s Store, q discovery.ItemQuery, limit int) []discovery.Item {
+func itemPages(t *testing.T, s inventory.Store, q discovery.ItemQuery, limit int) []discovery.Item {
 	t.Helper()
 	q.Limit = limit
 	var out []discovery.Item
@@ -490,7 +494,7 @@ func sortRows(rows []itemRow, desc []bool) []string {
 
 // pageServers takes in 24 agents whose host names repeat every 5 (h-0 to
 // h-4) and whose OS alternates.
-func pageServers(t *testing.T, s Store, account string, ns ...int) []itemRow {
+func pageServers(t *testing.T, s agents.Store, account string, ns ...int) []itemRow {
 	t.Helper()
 	var rs []agentdata.Report
 	var rows []itemRow
@@ -815,4 +819,11 @@ func testInventoryPerAccount(t *testing.T, s Store) {
 	if sum := ok(s.Summary(c, acctB))(t); sum.Servers != 0 || sum.Applications != 0 || len(sum.Agents) != 0 {
 		t.Errorf("B's summary = %+v", *sum)
 	}
+}
+
+// fleetStore is what the fleet with applications and tags is written with.
+type fleetStore interface {
+	agents.Store
+	applications.Store
+	tags.Store
 }

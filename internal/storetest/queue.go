@@ -7,22 +7,29 @@ import (
 	"time"
 
 	"github.com/poseidon-ads/poseidon/internal/discovery"
+	"github.com/poseidon-ads/poseidon/internal/worker"
 )
 
 // The export queue (worker.Queue: claim with a lease, progress, completion,
 // recovery at start) and retention (worker.Retention).
+// queueStore is the export queue's store.
+type queueStore interface {
+	exportStore
+	worker.Retention
+}
+
 var queueTests = []test{
-	{"ClaimOldestReadyTaskOfAnyAccount", testClaimOrder},
-	{"LeaseIsExclusiveUntilItExpires", testLeaseTakeOver},
-	{"CompleteRecordsTheResultOnce", testComplete},
-	{"ProgressOnlyByTheOwnerWhileInProgress", testProgress},
-	{"ConcurrentClaimsClaimEachTaskOnce", testConcurrentClaims},
-	{"RecoverRequeuesOrFailsLeasedTasks", testRecover},
-	{"ExpiringTasksAndMarkExpired", testRetention},
+	tc("ClaimOldestReadyTaskOfAnyAccount", testClaimOrder),
+	tc("LeaseIsExclusiveUntilItExpires", testLeaseTakeOver),
+	tc("CompleteRecordsTheResultOnce", testComplete),
+	tc("ProgressOnlyByTheOwnerWhileInProgress", testProgress),
+	tc("ConcurrentClaimsClaimEachTaskOnce", testConcurrentClaims),
+	tc("RecoverRequeuesOrFailsLeasedTasks", testRecover),
+	tc("ExpiringTasksAndMarkExpired", testRetention),
 }
 
 // claim claims a task for owner at now with a ten-minute lease; nil if none.
-func claim(t *testing.T, s Store, owner string, now time.Time) *discovery.ExportTask {
+func claim(t *testing.T, s ExportQueue, owner string, now time.Time) *discovery.ExportTask {
 	t.Helper()
 	return ok(s.ClaimExportTask(ctx(t), owner, now, now.Add(10*time.Minute)))(t)
 }
@@ -48,7 +55,7 @@ func wantNotFound(t *testing.T, err error, what string) {
 	}
 }
 
-func testClaimOrder(t *testing.T, s Store) {
+func testClaimOrder(t *testing.T, s queueStore) {
 	tasks := []*discovery.ExportTask{
 		exportTask(acctA, "e1", t0),                  // oldest, ready ten minutes later
 		exportTask(acctB, "e2", t0.Add(time.Minute)), // ready at once
@@ -80,7 +87,7 @@ func testClaimOrder(t *testing.T, s Store) {
 	wantClaim(t, claim(t, s, "w", t0.Add(500*time.Hour)), "<none>")
 }
 
-func testLeaseTakeOver(t *testing.T, s Store) {
+func testLeaseTakeOver(t *testing.T, s queueStore) {
 	c := ctx(t)
 	create(t, s, exportTask(acctA, "e1", t0))
 	until := t0.Add(10 * time.Minute)
@@ -108,7 +115,7 @@ func testLeaseTakeOver(t *testing.T, s Store) {
 	wantClaim(t, claim(t, s, "w3", t0.Add(500*time.Hour)), "<none>")
 }
 
-func testComplete(t *testing.T, s Store) {
+func testComplete(t *testing.T, s queueStore) {
 	c := ctx(t)
 	ok1, bad := exportTask(acctA, "ok", t0), exportTask(acctA, "bad", t0.Add(time.Second))
 	create(t, s, ok1)
@@ -133,7 +140,7 @@ func testComplete(t *testing.T, s Store) {
 	wantNotFound(t, s.CompleteExportTask(c, "w", "ok", discovery.ExportResult{Status: discovery.ExportFailed}, done), "completion of a finished task")
 }
 
-func testProgress(t *testing.T, s Store) {
+func testProgress(t *testing.T, s queueStore) {
 	c := ctx(t)
 	create(t, s, exportTask(acctA, "e1", t0))
 	create(t, s, exportTask(acctA, "e2", t0.Add(time.Second)))
@@ -158,7 +165,7 @@ func testProgress(t *testing.T, s Store) {
 	}
 }
 
-func testConcurrentClaims(t *testing.T, s Store) {
+func testConcurrentClaims(t *testing.T, s queueStore) {
 	const n = 6
 	account := map[string]string{}
 	for i := range n {
@@ -196,7 +203,7 @@ func testConcurrentClaims(t *testing.T, s Store) {
 	}
 }
 
-func testRecover(t *testing.T, s Store) {
+func testRecover(t *testing.T, s queueStore) {
 	c := ctx(t)
 	once, thrice, idle := exportTask(acctA, "once", t0), exportTask(acctB, "thrice", t0.Add(time.Second)), exportTask(acctA, "idle", t0.Add(2*time.Second))
 	done := exportTask(acctA, "done", t0.Add(-time.Hour))
@@ -242,7 +249,7 @@ func testRecover(t *testing.T, s Store) {
 	wantClaim(t, claim(t, s, "alive", never.Add(time.Hour)), "idle")
 }
 
-func testRetention(t *testing.T, s Store) {
+func testRetention(t *testing.T, s queueStore) {
 	c := ctx(t)
 	// Finished in this order: failed at t0, s1 at t0+1m, s3 (of B) at t0+2m, s2 at t0+3m.
 	failed := exportTask(acctA, "failed", t0.Add(-4*time.Minute))

@@ -11,9 +11,9 @@ import (
 // What a restart keeps: the suite reopens the store, as the next process
 // would after the last one ended (or was killed) with work in flight.
 var restartTests = []restartTest{
-	{"AcknowledgedWritesSurvive", testRestartKeepsWrites},
-	{"InFlightExportsAreRecoverable", testRestartRecoversExports},
-	{"IntakeStaysIdempotent", testRestartIntake},
+	rtc("AcknowledgedWritesSurvive", testRestartKeepsWrites),
+	rtc("InFlightExportsAreRecoverable", testRestartRecoversExports),
+	rtc("IntakeStaysIdempotent", testRestartIntake),
 }
 
 func testRestartKeepsWrites(t *testing.T, s Store, reopen func(Store) Store) {

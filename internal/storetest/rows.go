@@ -10,15 +10,16 @@ import (
 
 	"github.com/poseidon-ads/poseidon/internal/agentdata"
 	"github.com/poseidon-ads/poseidon/internal/discovery"
+	"github.com/poseidon-ads/poseidon/internal/worker"
 )
 
 // The rows export files are written from (worker.RowSource): an agent's
 // time series over a window, and the account's inventory.
 var rowTests = []test{
-	{"AgentSeriesRows", testAgentSeries},
-	{"AgentSeriesWindowEdges", testAgentSeriesWindow},
-	{"InventoryRows", testInventoryRows},
-	{"ARowErrorStopsEveryStream", testRowErrors},
+	tc("AgentSeriesRows", testAgentSeries),
+	tc("AgentSeriesWindowEdges", testAgentSeriesWindow),
+	tc("InventoryRows", testInventoryRows),
+	tc("ARowErrorStopsEveryStream", testRowErrors),
 }
 
 // seriesAgent is the agent whose series the tests read: it reports at
@@ -46,7 +47,7 @@ func seriesReport(step int) agentdata.Report {
 
 // series reads the five series of account's agent over [from, to] as
 // lines, one per row.
-func series(t *testing.T, s Store, account, agent string, from, to time.Time) []string {
+func series(t *testing.T, s worker.RowSource, account, agent string, from, to time.Time) []string {
 	t.Helper()
 	c := ctx(t)
 	ts := func(tm time.Time) string { return tm.UTC().Format("15:04:05.000") }

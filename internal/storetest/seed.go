@@ -10,7 +10,10 @@ import (
 
 	"github.com/poseidon-ads/poseidon/internal/agentdata"
 	"github.com/poseidon-ads/poseidon/internal/agents"
+	"github.com/poseidon-ads/poseidon/internal/applications"
 	"github.com/poseidon-ads/poseidon/internal/discovery"
+	"github.com/poseidon-ads/poseidon/internal/exports"
+	"github.com/poseidon-ads/poseidon/internal/tags"
 )
 
 // Agent data reaches a store through the agents service's intake, the path
@@ -49,7 +52,7 @@ func report(n, step int) agentdata.Report {
 
 // intakeAt takes reports in for account through the agents service, as
 // received at now.
-func intakeAt(t *testing.T, s Store, account string, now time.Time, rs ...agentdata.Report) *discovery.IntakeResult {
+func intakeAt(t *testing.T, s agents.Store, account string, now time.Time, rs ...agentdata.Report) *discovery.IntakeResult {
 	t.Helper()
 	svc := agents.New(agents.Config{Store: s, Now: func() time.Time { return now }, Tokens: tokens})
 	res, err := svc.Intake(ctx(t), account, &agentdata.Batch{Reports: rs})
@@ -60,13 +63,13 @@ func intakeAt(t *testing.T, s Store, account string, now time.Time, rs ...agentd
 }
 
 // intake takes reports in, received a day after t0.
-func intake(t *testing.T, s Store, account string, rs ...agentdata.Report) *discovery.IntakeResult {
+func intake(t *testing.T, s agents.Store, account string, rs ...agentdata.Report) *discovery.IntakeResult {
 	t.Helper()
 	return intakeAt(t, s, account, t0.Add(24*time.Hour), rs...)
 }
 
 // agents seeds agents 1..n of account, one report each at step 0.
-func seedAgents(t *testing.T, s Store, account string, n int) {
+func seedAgents(t *testing.T, s agents.Store, account string, n int) {
 	t.Helper()
 	var rs []agentdata.Report
 	for i := 1; i <= n; i++ {
@@ -129,7 +132,7 @@ func fleetReports(n, step int) agentdata.Report {
 }
 
 // seedFleet takes the fleet in for account.
-func seedFleet(t *testing.T, s Store, account string) {
+func seedFleet(t *testing.T, s agents.Store, account string) {
 	t.Helper()
 	var first, rest []agentdata.Report
 	for n := 1; n <= fleetAgents; n++ {
@@ -156,7 +159,7 @@ func processOf(account string, n int) string {
 func appID(n int) string { return fmt.Sprintf("%s%017x", discovery.ApplicationPrefix, n) }
 
 // newApp creates an application at t0 without a count check.
-func newApp(t *testing.T, s Store, account, id, name string) *discovery.Application {
+func newApp(t *testing.T, s applications.Store, account, id, name string) *discovery.Application {
 	t.Helper()
 	a := &discovery.Application{ID: id, Name: name, Description: "about " + name, Wave: "wave-1", Created: t0, Updated: t0}
 	must(t, s.CreateApplication(ctx(t), account, a, func(int) error { return nil }))
@@ -166,7 +169,7 @@ func newApp(t *testing.T, s Store, account, id, name string) *discovery.Applicat
 func allowMembership(discovery.ApplicationMembership) error { return nil }
 
 // addTags tags items, allowing everything.
-func addTags(t *testing.T, s Store, account string, ids []string, ts ...discovery.Tag) {
+func addTags(t *testing.T, s tags.Store, account string, ids []string, ts ...discovery.Tag) {
 	t.Helper()
 	must(t, s.CreateTags(ctx(t), account, ids, ts, t0.UnixMilli(), func([]string, map[string]int) error { return nil }))
 }
@@ -186,7 +189,7 @@ func agentExport(account, id, agent string, req time.Time) *discovery.ExportTask
 }
 
 // create stores e with no admission check.
-func create(t *testing.T, s Store, e *discovery.ExportTask) {
+func create(t *testing.T, s exports.Store, e *discovery.ExportTask) {
 	t.Helper()
 	if r, err := s.CreateExportTask(ctx(t), e, discovery.ExportAdmission{}); err != nil || r != nil {
 		t.Fatalf("create export %s: refusal %+v, %v", e.ID, r, err)

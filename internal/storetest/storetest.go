@@ -24,6 +24,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -44,19 +47,28 @@ import (
 // Store is the store contract the suite checks: the use cases' and runners'
 // Store interfaces, and the account, secret and clock methods the HTTP edge
 // and cmd/poseidon use (server.Store; contract_test.go checks that Store
-// covers it).
+// covers it). It is composed of capabilities (Capabilities lists them);
+// each subtest takes the capabilities it uses, so that a store that has
+// some of them runs those subtests (Lacks).
 type Store interface {
-	exports.Store
-	agents.Store
+	Accounts
+	Exports
+	ExportQueue
+	worker.Retention
+	worker.RowSource
+	worker.Queue
+	Agents
 	inventory.Store
 	applications.Store
 	tags.Store
 	batchdelete.Store
 	continuous.Store
 	imports.Store
-	worker.Queue
-	worker.Retention
+}
 
+// Accounts is what every store has: accounts and their home region
+// controls, secrets, the clock offset, resets, and Close.
+type Accounts interface {
 	// EnsureAccount records an account the first time it is seen and then
 	// gives it defaultControl, if not nil.
 	EnsureAccount(ctx context.Context, account string, now time.Time, defaultControl *discovery.HomeRegionControl) error
@@ -68,8 +80,6 @@ type Store interface {
 	// DeleteHomeRegionControl deletes the account's control with that ID, or
 	// returns discovery.ErrNotFound.
 	DeleteHomeRegionControl(ctx context.Context, account, id string) error
-	// GetExportTask returns one export task of the account, or discovery.ErrNotFound.
-	GetExportTask(ctx context.Context, account, id string) (*discovery.ExportTask, error)
 	// Reset deletes the state of every account; secrets stay.
 	Reset(ctx context.Context) error
 	// ResetAccount deletes all state of one account.
@@ -84,31 +94,184 @@ type Store interface {
 	Close() error
 }
 
+// Exports is the export tasks' store: the exports use case's, and
+// GetExportTask, which the HTTP edge uses.
+type Exports interface {
+	exports.Store
+	// GetExportTask returns one export task of the account, or discovery.ErrNotFound.
+	GetExportTask(ctx context.Context, account, id string) (*discovery.ExportTask, error)
+}
+
+// ExportQueue is the export worker's lease queue (worker.Queue without
+// the reads it shares with Agents and worker.RowSource).
+type ExportQueue interface {
+	ClaimExportTask(ctx context.Context, owner string, now, leaseUntil time.Time) (*discovery.ExportTask, error)
+	CompleteExportTask(ctx context.Context, owner, id string, r discovery.ExportResult, now time.Time) error
+	ReportExportProgress(ctx context.Context, owner, id, message string) error
+	RecoverExportTasks(ctx context.Context, maxAttempts int, failMessage string, now time.Time) (requeued, failed int, err error)
+}
+
+// Agents is the agents' store: the agents use case's (intake, listing,
+// collection status, deletion), and GetAgent, which the export worker uses.
+type Agents interface {
+	agents.Store
+	GetAgent(ctx context.Context, account, id string) (*discovery.Agent, error)
+}
+
+// capabilities are the parts Store is composed of.
+var capabilities = []reflect.Type{
+	reflect.TypeFor[Accounts](),
+	reflect.TypeFor[Exports](),
+	reflect.TypeFor[ExportQueue](),
+	reflect.TypeFor[worker.Retention](),
+	reflect.TypeFor[worker.RowSource](),
+	reflect.TypeFor[Agents](),
+	reflect.TypeFor[inventory.Store](),
+	reflect.TypeFor[applications.Store](),
+	reflect.TypeFor[tags.Store](),
+	reflect.TypeFor[batchdelete.Store](),
+	reflect.TypeFor[continuous.Store](),
+	reflect.TypeFor[imports.Store](),
+}
+
+// Capabilities names the capabilities Store is composed of ("tags.Store",
+// "storetest.Agents", ...).
+func Capabilities() []string {
+	return keys(capabilities, reflect.Type.String)
+}
+
+// Missing names the capabilities of Store that s lacks, and the methods of
+// Store that no capability s lacks explains.
+func Missing(s any) []string {
+	return missing(reflect.TypeFor[Store](), reflect.TypeOf(s))
+}
+
+// missing names the capabilities that need has and have lacks, or else the
+// methods of need that have lacks.
+func missing(need, have reflect.Type) []string {
+	if have != nil && have.Implements(need) {
+		return nil
+	}
+	var out []string
+	for _, c := range capabilities {
+		if need.Implements(c) && (have == nil || !have.Implements(c)) {
+			out = append(out, c.String())
+		}
+	}
+	if len(out) > 0 {
+		return out
+	}
+	for m := range need.Methods() {
+		if have == nil {
+			out = append(out, m.Name)
+		} else if _, ok := have.MethodByName(m.Name); !ok {
+			out = append(out, m.Name)
+		}
+	}
+	return out
+}
+
 // Open returns a new, empty store for one subtest; it closes the store when
-// the test ends (t.Cleanup).
-type Open func(t *testing.T) Store
+// the test ends (t.Cleanup). The store has some or all of Store's
+// capabilities.
+type Open func(t *testing.T) Accounts
 
 // Reopen stops using s as a process that ends would (work in flight is left
 // as it is), and opens the same database again, as the next process would.
 // The store it returns is closed when the test ends.
-type Reopen func(t *testing.T, s Store) Store
+type Reopen func(t *testing.T, s Accounts) Accounts
 
-// test is one subtest of an area.
+// Option changes how Run runs the suite.
+type Option func(*config)
+
+type config struct {
+	lacks map[string]string // capability: why
+}
+
+// Lacks tells Run that the store does not have capability C (one of
+// Capabilities), for the reason why (a branch that adds it, say): the
+// subtests that need C skip, naming it. Without it a store that lacks a
+// capability fails the subtests that need it; with it, a store that has C
+// fails the suite, so that the option goes once the store implements C.
+func Lacks[C any](why string) Option {
+	return func(c *config) { c.lacks[reflect.TypeFor[C]().String()] = why }
+}
+
+// test is one subtest of an area: run calls a function that takes the
+// capabilities the subtest uses (need).
 type test struct {
 	name string
-	run  func(t *testing.T, s Store)
+	need reflect.Type
+	run  func(t *testing.T, s Accounts)
+}
+
+// tc is the subtest name running fn, which takes the interface S: the
+// capabilities it uses.
+func tc[S Accounts](name string, fn func(t *testing.T, s S)) test {
+	return test{name, reflect.TypeFor[S](), func(t *testing.T, s Accounts) { fn(t, s.(S)) }}
 }
 
 // restartTest is a subtest that reopens its store.
 type restartTest struct {
 	name string
-	run  func(t *testing.T, s Store, reopen func(Store) Store)
+	need reflect.Type
+	run  func(t *testing.T, s Accounts, reopen func(Accounts) Accounts)
+}
+
+// rtc is the restart subtest name running fn.
+func rtc[S Accounts](name string, fn func(t *testing.T, s S, reopen func(S) S)) restartTest {
+	return restartTest{name, reflect.TypeFor[S](), func(t *testing.T, s Accounts, reopen func(Accounts) Accounts) {
+		fn(t, s.(S), func(s S) S { return reopen(s).(S) })
+	}}
+}
+
+// admit skips or fails t unless s has the capabilities of need: it skips
+// when the store lacks only capabilities Lacks names.
+func (c *config) admit(t *testing.T, need reflect.Type, s Accounts) {
+	t.Helper()
+	gone := missing(need, reflect.TypeOf(s))
+	if len(gone) == 0 {
+		return
+	}
+	var why []string
+	for _, g := range gone {
+		w, ok := c.lacks[g]
+		if !ok {
+			t.Fatalf("%T lacks %s, which this test needs", s, strings.Join(gone, ", "))
+		}
+		why = append(why, g+" ("+w+")")
+	}
+	t.Skipf("%T lacks %s", s, strings.Join(why, ", "))
 }
 
 // Run runs the suite: each subtest gets a fresh store from open; the
 // crash-restart subtests reopen theirs with reopen. The subtests of an area
-// run in parallel, so the stores open returns must be independent.
-func Run(t *testing.T, open Open, reopen Reopen) {
+// run in parallel, so the stores open returns must be independent. A
+// subtest that needs a capability the store lacks skips if an option says
+// so (Lacks), and fails if not.
+func Run(t *testing.T, open Open, reopen Reopen, opts ...Option) {
+	cfg := &config{lacks: map[string]string{}}
+	for _, o := range opts {
+		o(cfg)
+	}
+	t.Run("Capabilities", func(t *testing.T) {
+		s := open(t)
+		have := reflect.TypeOf(s)
+		for _, c := range capabilities {
+			why, lacked := cfg.lacks[c.String()]
+			switch has := have.Implements(c); {
+			case has && lacked:
+				t.Errorf("%T has %s now: drop the option Lacks[%s](%q)", s, c, c, why)
+			case !has && !lacked:
+				t.Errorf("%T lacks %s (methods %s)", s, c, strings.Join(missing(c, have), ", "))
+			}
+		}
+		for name := range cfg.lacks {
+			if !slices.Contains(Capabilities(), name) {
+				t.Errorf("Lacks names %s, which is not one of the capabilities %v", name, Capabilities())
+			}
+		}
+	})
 	areas := []struct {
 		name  string
 		tests []test
@@ -127,19 +290,23 @@ func Run(t *testing.T, open Open, reopen Reopen) {
 	}
 	for _, a := range areas {
 		t.Run(a.name, func(t *testing.T) {
-			for _, tc := range a.tests {
-				t.Run(tc.name, func(t *testing.T) {
+			for _, st := range a.tests {
+				t.Run(st.name, func(t *testing.T) {
 					t.Parallel()
-					tc.run(t, open(t))
+					s := open(t)
+					cfg.admit(t, st.need, s)
+					st.run(t, s)
 				})
 			}
 		})
 	}
 	t.Run("Restart", func(t *testing.T) {
-		for _, tc := range restartTests {
-			t.Run(tc.name, func(t *testing.T) {
+		for _, st := range restartTests {
+			t.Run(st.name, func(t *testing.T) {
 				t.Parallel()
-				tc.run(t, open(t), func(s Store) Store { return reopen(t, s) })
+				s := open(t)
+				cfg.admit(t, st.need, s)
+				st.run(t, s, func(s Accounts) Accounts { return reopen(t, s) })
 			})
 		}
 	})

@@ -10,23 +10,25 @@ import (
 	"time"
 
 	"github.com/poseidon-ads/poseidon/internal/discovery"
+	"github.com/poseidon-ads/poseidon/internal/inventory"
+	"github.com/poseidon-ads/poseidon/internal/tags"
 )
 
 // Tags: CreateTags and DeleteTags with their checks, FindTags with its
 // filters and keyset cursor.
 var tagTests = []test{
-	{"CreateOnEveryItemTypeAndFind", testTagsCreateFind},
-	{"CreateChecksMissingItemsAndCounts", testTagsCreateCheck},
-	{"DeleteChecksAndDeletes", testTagsDelete},
-	{"FindFilters", testTagFilters},
-	{"FindInKeysetPagesStableUnderInserts", testTagPages},
-	{"TagsArePerAccount", testTagsPerAccount},
+	tc("CreateOnEveryItemTypeAndFind", testTagsCreateFind),
+	tc("CreateChecksMissingItemsAndCounts", testTagsCreateCheck),
+	tc("DeleteChecksAndDeletes", testTagsDelete),
+	tc("FindFilters", testTagFilters),
+	tc("FindInKeysetPagesStableUnderInserts", testTagPages),
+	tc("TagsArePerAccount", testTagsPerAccount),
 }
 
 var errRefused = errors.New("refused by the check")
 
 // tagLines are q's tags as "ID key=value".
-func tagLines(t *testing.T, s Store, q discovery.TagQuery) []string {
+func tagLines(t *testing.T, s tags.Store, q discovery.TagQuery) []string {
 	t.Helper()
 	return keys(ok(s.FindTags(ctx(t), q))(t), tagLine)
 }
@@ -36,7 +38,7 @@ func tagLine(tg discovery.ConfigurationTag) string {
 }
 
 // firstConnection is the ID of account's first connection.
-func firstConnection(t *testing.T, s Store, account string) string {
+func firstConnection(t *testing.T, s inventory.Store, account string) string {
 	t.Helper()
 	return list(t, s, discovery.ItemQuery{Account: account, Type: discovery.TypeConnection, Limit: 1})[0].Connection.ID
 }
@@ -211,7 +213,7 @@ func testTagFilters(t *testing.T, s Store) {
 }
 
 // tagPages reads q's tags to the end, limit a page.
-func tagPages(t *testing.T, s Store, q discovery.TagQuery, limit int) []string {
+func tagPages(t *testing.T, s tags.Store, q discovery.TagQuery, limit int) []string {
 	t.Helper()
 	q.Limit = limit
 	first := q.After
