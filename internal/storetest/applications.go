@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/poseidon-ads/poseidon/internal/applications"
 	"github.com/poseidon-ads/poseidon/internal/discovery"
-	"github.com/poseidon-ads/poseidon/internal/inventory"
 	"github.com/poseidon-ads/poseidon/internal/worker"
 )
 
@@ -23,6 +23,13 @@ var applicationTests = []test{
 	tc("ApplicationsArePerAccount", testAppsPerAccount),
 }
 
+// appStore is the applications' store, read through the export rows.
+type appStore interface {
+	Accounts
+	applications.Store
+	worker.RowSource
+}
+
 // apps are account's applications as "ID name/description/wave/count".
 func apps(t *testing.T, s worker.RowSource, account string) []string {
 	t.Helper()
@@ -33,14 +40,19 @@ func apps(t *testing.T, s worker.RowSource, account string) []string {
 	})
 }
 
-// app returns account's application id as ListItems shows it.
-func app(t *testing.T, s inventory.Store, account, id string) *discovery.Application {
+// app returns account's application id as an export reads it.
+func app(t *testing.T, s worker.RowSource, account, id string) *discovery.Application {
 	t.Helper()
-	items := list(t, s, discovery.ItemQuery{Account: account, Type: discovery.TypeApplication, IDs: []string{id}})
-	if len(items) != 1 {
-		t.Fatalf("%d applications %s", len(items), id)
+	var out []discovery.Application
+	for _, a := range collectRows(t, func(fn func(*discovery.Application) error) error { return s.ExportApplications(ctx(t), account, fn) }) {
+		if a.ID == id {
+			out = append(out, a)
+		}
 	}
-	return items[0].Application
+	if len(out) != 1 {
+		t.Fatalf("%d applications %s", len(out), id)
+	}
+	return &out[0]
 }
 
 // members are the servers of account's application id.
@@ -57,7 +69,7 @@ func members(t *testing.T, s worker.RowSource, account, id string) []string {
 	return out
 }
 
-func testAppCreate(t *testing.T, s Store) {
+func testAppCreate(t *testing.T, s appStore) {
 	c := ctx(t)
 	var seen []int
 	check := func(n int) error {
@@ -91,7 +103,7 @@ func testAppCreate(t *testing.T, s Store) {
 	}
 }
 
-func testAppUpdate(t *testing.T, s Store) {
+func testAppUpdate(t *testing.T, s appStore) {
 	c := ctx(t)
 	newApp(t, s, acctA, appID(1), "shop")
 	newApp(t, s, acctA, appID(2), "crm")
