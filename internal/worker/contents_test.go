@@ -42,18 +42,24 @@ func (f *fixture) raw(t *testing.T) *sql.DB {
 }
 
 // seedAgent takes in one report of the agent every step from first to last,
-// both included (see reportRows for what each holds), as the agents service
-// hands reports to the store: the agent registers at first, with that data
-// span.
+// both included (see reportRows for what each holds), as intake applies
+// them to the store (an IntakeTx applying a plan of accepted reports; the
+// test agent IDs are shorter than intake validation allows): the agent
+// registers at first, with that data span.
 func (f *fixture) seedAgent(t *testing.T, account, agent string, first, last time.Time, step time.Duration) {
 	t.Helper()
-	var reports []*discovery.AgentReport
+	now := f.clock.Now()
+	plan := &discovery.IntakePlan{Received: now, Agents: []*discovery.Agent{{AccountID: account, ID: agent, Type: "EC2", HostName: "web-" + agent,
+		Health: "HEALTHY", CollectionStatus: discovery.CollectionStarted, Registered: first, LastHealthPing: last, FirstData: first, LastData: last,
+		ServerID: discovery.ServerID(account, agent)}}}
 	i := 0
 	for ts := first; !ts.After(last); ts = ts.Add(step) {
-		reports = append(reports, seedReport(account, agent, i, ts))
+		r := seedReport(account, agent, i, ts)
+		plan.Verdicts = append(plan.Verdicts, discovery.ReportVerdict{Report: r, Verdict: discovery.ReportAccepted})
+		plan.Observations = append(plan.Observations, r)
 		i++
 	}
-	if _, err := f.db.IntakeReports(t.Context(), account, reports, f.clock.Now()); err != nil {
+	if err := f.db.Intake(t.Context(), account, func(tx discovery.IntakeTx) error { return tx.Apply(t.Context(), plan) }); err != nil {
 		t.Fatal(err)
 	}
 }
