@@ -49,7 +49,7 @@ import (
 // and cmd/poseidon use (server.Store; contract_test.go checks that Store
 // covers it). It is composed of capabilities (Capabilities lists them);
 // each subtest takes the capabilities it uses, so that a store that has
-// some of them runs those subtests (Lacks).
+// some of them runs those subtests (Run's lacks).
 type Store interface {
 	Accounts
 	Exports
@@ -181,20 +181,20 @@ type Open func(t *testing.T) Accounts
 // The store it returns is closed when the test ends.
 type Reopen func(t *testing.T, s Accounts) Accounts
 
-// Option changes how Run runs the suite.
-type Option func(*config)
-
-type config struct {
-	lacks map[string]string // capability: why
+// Lack is a capability (one of Capabilities) that a store does not have
+// yet, and why: the branch that adds it, say.
+type Lack struct {
+	Capability, Why string
 }
 
-// Lacks tells Run that the store does not have capability C (one of
-// Capabilities), for the reason why (a branch that adds it, say): the
-// subtests that need C skip, naming it. Without it a store that lacks a
-// capability fails the subtests that need it; with it, a store that has C
-// fails the suite, so that the option goes once the store implements C.
-func Lacks[C any](why string) Option {
-	return func(c *config) { c.lacks[reflect.TypeFor[C]().String()] = why }
+// Lacking is the Lack of capability C.
+func Lacking[C any](why string) Lack {
+	return Lack{reflect.TypeFor[C]().String(), why}
+}
+
+// config is how Run runs the suite.
+type config struct {
+	lacks map[string]string // capability: why
 }
 
 // test is one subtest of an area: run calls a function that takes the
@@ -226,7 +226,7 @@ func rtc[S Accounts](name string, fn func(t *testing.T, s S, reopen func(S) S)) 
 }
 
 // admit skips or fails t unless s has the capabilities of need: it skips
-// when the store lacks only capabilities Lacks names.
+// when the store lacks only capabilities that Run's lacks list.
 func (c *config) admit(t *testing.T, need reflect.Type, s Accounts) {
 	t.Helper()
 	gone := missing(need, reflect.TypeOf(s))
@@ -246,13 +246,16 @@ func (c *config) admit(t *testing.T, need reflect.Type, s Accounts) {
 
 // Run runs the suite: each subtest gets a fresh store from open; the
 // crash-restart subtests reopen theirs with reopen. The subtests of an area
-// run in parallel, so the stores open returns must be independent. A
-// subtest that needs a capability the store lacks skips if an option says
-// so (Lacks), and fails if not.
-func Run(t *testing.T, open Open, reopen Reopen, opts ...Option) {
+// run in parallel, so the stores open returns must be independent.
+//
+// A subtest that needs a capability the store lacks skips, naming it, if
+// lacks lists it, and fails if not. A Capabilities subtest fails while
+// lacks lists a capability the store has, so that the entry goes once the
+// store implements it.
+func Run(t *testing.T, open Open, reopen Reopen, lacks ...Lack) {
 	cfg := &config{lacks: map[string]string{}}
-	for _, o := range opts {
-		o(cfg)
+	for _, l := range lacks {
+		cfg.lacks[l.Capability] = l.Why
 	}
 	t.Run("Capabilities", func(t *testing.T) {
 		s := open(t)
@@ -261,14 +264,14 @@ func Run(t *testing.T, open Open, reopen Reopen, opts ...Option) {
 			why, lacked := cfg.lacks[c.String()]
 			switch has := have.Implements(c); {
 			case has && lacked:
-				t.Errorf("%T has %s now: drop the option Lacks[%s](%q)", s, c, c, why)
+				t.Errorf("%T has %s now: drop Lacking[%s](%q)", s, c, c, why)
 			case !has && !lacked:
 				t.Errorf("%T lacks %s (methods %s)", s, c, strings.Join(missing(c, have), ", "))
 			}
 		}
 		for name := range cfg.lacks {
 			if !slices.Contains(Capabilities(), name) {
-				t.Errorf("Lacks names %s, which is not one of the capabilities %v", name, Capabilities())
+				t.Errorf("lacks names %s, which is not one of the capabilities %v", name, Capabilities())
 			}
 		}
 	})
