@@ -1,14 +1,17 @@
 // Package storetest is the conformance suite of poseidon's store contract,
 // in the manner of a database driver's conformance tests: every store
-// (internal/sqlite today, PostgreSQL later) runs it unchanged from its own
-// test file:
+// (internal/sqlite, internal/postgres) runs it unchanged from its own test
+// file:
 //
 //	func TestStore(t *testing.T) {
 //		storetest.Run(t, openFresh, reopenSame)
 //	}
 //
 // Store is the contract: the Store interfaces that the use cases, the
-// background runners and the HTTP edge declare. The suite covers every one of
+// background runners and the HTTP edge declare, composed of capabilities
+// (Accounts, Exports, tags.Store, ...). Each subtest takes the capabilities
+// it uses, so that a store that has part of the contract runs that part: it
+// names what it lacks (Lacking) and the rest skips. The suite covers every one of
 // its methods: the order and keyset cursors of each list (no duplicate and no
 // gap across pages, stable under inserts), account isolation, each filter,
 // the limits that must hold under concurrent callers, secrets and the clock
@@ -16,8 +19,11 @@
 // one file each (exports.go, queue.go, agents.go, ...), so that a change of
 // one part of the contract touches one file.
 //
-// The suite imports use-case packages for their interfaces and, to stand up
-// data, the agents service's intake (seed.go); it imports no store.
+// The typed transactions are tested step by step (intaketx.go, imports.go,
+// batchdelete.go), and the use cases' rules over them as the use cases run
+// them: intake through the agents service, imports.ImportRow and
+// imports.DeleteData, batchdelete.Execute. The suite imports use-case
+// packages for their interfaces and those rules; it imports no store.
 package storetest
 
 import (
