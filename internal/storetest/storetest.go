@@ -429,16 +429,21 @@ func both(sets ...[]string) []string {
 // SQLite (32,766) or PostgreSQL (65,535) takes parameters, for stores that
 // must pass a list as one value.
 func longList(vals ...string) []string {
-	const n = 70_000
-	out := make([]string, 0, n+len(vals))
-	for i := range n {
-		if i == n/2 {
-			out = append(out, vals...)
-		}
-		out = append(out, fmt.Sprintf("absent-%05d", i))
+	absent := absentValues()
+	out := make([]string, 0, len(absent)+len(vals))
+	out = append(out, absent[:len(absent)/2]...)
+	out = append(out, vals...)
+	return append(out, absent[len(absent)/2:]...)
+}
+
+// absentValues are longList's absent values.
+var absentValues = sync.OnceValue(func() []string {
+	out := make([]string, 66_000)
+	for i := range out {
+		out[i] = fmt.Sprintf("absent-%05d", i)
 	}
 	return out
-}
+})
 
 // ptr returns a pointer to v.
 func ptr[T any](v T) *T { return &v }
