@@ -1,7 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -15,11 +19,14 @@ import (
 	"github.com/poseidon-ads/poseidon/internal/batchdelete"
 	"github.com/poseidon-ads/poseidon/internal/clock"
 	"github.com/poseidon-ads/poseidon/internal/continuous"
+	"github.com/poseidon-ads/poseidon/internal/discovery"
 	"github.com/poseidon-ads/poseidon/internal/exportfile"
 	"github.com/poseidon-ads/poseidon/internal/exports"
 	"github.com/poseidon-ads/poseidon/internal/imports"
 	"github.com/poseidon-ads/poseidon/internal/inventory"
 	"github.com/poseidon-ads/poseidon/internal/pagetoken"
+	"github.com/poseidon-ads/poseidon/internal/postgres"
+	"github.com/poseidon-ads/poseidon/internal/queue"
 	"github.com/poseidon-ads/poseidon/internal/server"
 	"github.com/poseidon-ads/poseidon/internal/sqlite"
 	"github.com/poseidon-ads/poseidon/internal/tags"
@@ -40,8 +47,9 @@ type Store interface {
 	batchdelete.Store
 	continuous.Store
 	imports.Store
-	worker.Queue
+	worker.Store
 	worker.Retention
+	queue.Store
 
 	// Secret returns the named server secret, made the first time and kept
 	// across restarts and resets.
@@ -53,7 +61,24 @@ type Store interface {
 }
 
 // The stores poseidon can open.
-var _ Store = (*sqlite.DB)(nil)
+var (
+	_ Store = (*sqlite.DB)(nil)
+	_ Store = (*postgres.DB)(nil)
+)
+
+// Archives is where poseidon keeps export archives: what the worker writes
+// and the janitor deletes, and what the server serves and resets.
+type Archives interface {
+	worker.Archives
+	server.Archives
+}
+
+// The archive stores: files in the data directory beside SQLite, the
+// database's with PostgreSQL.
+var (
+	_ Archives = exportfile.Dir{}
+	_ Archives = (*postgres.Archives)(nil)
+)
 
 // app is a poseidon server assembled from its flags: the HTTP handler over an
 // open store, and the background loops that serve it.
@@ -61,15 +86,27 @@ type app struct {
 	srv   *server.Server
 	authn *auth.Authenticator
 	store Store
-	// work are the background loops (export workers, janitor, batch
-	// deletes, imports); each runs until its context ends.
+	// work are the background loops (the job queue's runner); each runs
+	// until its context ends.
 	work []func(context.Context)
+	// release gives back the owner slot of the job runner (see ownerSlot).
+	release func()
+}
+
+// close closes the store and gives the owner slot back; the work must have
+// ended.
+func (a *app) close() error {
+	err := a.store.Close()
+	a.release()
+	return err
 }
 
 // newApp is the one place that opens the store and wires poseidon: from the
-// parsed serve flags it opens the data directory and the store, and builds
-// every service, runner and the HTTP server. "poseidon serve" and the tests'
-// in-process servers use it. The caller closes a.store.
+// parsed serve flags it opens the data directory and the store (PostgreSQL
+// at --database-url, with the export archives in it; else SQLite in the
+// data directory, with the archives beside it), and builds every service,
+// runner and the HTTP server. "poseidon serve" and the tests' in-process
+// servers use it. The caller calls a.close.
 func newApp(ctx context.Context, c *serveCmd, log *slog.Logger) (*app, error) {
 	homeRegion := c.HomeRegion
 	if strings.EqualFold(homeRegion, "none") {
@@ -89,20 +126,102 @@ func newApp(ctx context.Context, c *serveCmd, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := sqlite.Open(ctx, filepath.Join(c.Data, "poseidon.db"))
+	slot, release, err := ownerSlot(c.Data)
 	if err != nil {
 		return nil, err
 	}
-	a, err := wire(ctx, c, log, db, authn, homeRegion, sources)
+	db, files, slot, err := c.openStore(ctx, slot)
+	if err != nil {
+		release()
+		return nil, err
+	}
+	a, err := wire(ctx, c, log, db, files, authn, homeRegion, sources, slot)
 	if err != nil {
 		db.Close()
+		release()
 		return nil, err
 	}
+	a.release = release
 	return a, nil
 }
 
-// wire builds the services, runners and HTTP server over an open store.
-func wire(ctx context.Context, c *serveCmd, log *slog.Logger, store Store, authn *auth.Authenticator, homeRegion string, sources importSources) (*app, error) {
+// openStore opens the store and the archive store: PostgreSQL at
+// --database-url, with the archives in it, else SQLite in the data
+// directory, with the archives beside it. It returns the owner prefix of
+// the job runner for slot: with PostgreSQL the slot's lock tells that the
+// slot's previous holder is dead only among the processes of this data
+// directory (replicas on others share the database, and their slots), so
+// the prefix names the data directory too.
+func (c *serveCmd) openStore(ctx context.Context, slot string) (Store, Archives, string, error) {
+	if c.DatabaseURL == "" {
+		db, err := sqlite.Open(ctx, filepath.Join(c.Data, "poseidon.db"))
+		if err != nil {
+			return nil, nil, "", err
+		}
+		return db, exportfile.Dir{Root: filepath.Join(c.Data, "exports")}, slot, nil
+	}
+	if slot != "" {
+		dir, err := dataDirID(c.Data)
+		if err != nil {
+			return nil, nil, "", err
+		}
+		slot = dir + "/" + slot
+	}
+	db, files, err := openPostgres(ctx, c.DatabaseURL)
+	return db, files, slot, err
+}
+
+// openPostgres opens the PostgreSQL store at url and its archive store.
+func openPostgres(ctx context.Context, url string) (Store, Archives, error) {
+	db, err := postgres.Open(ctx, url)
+	if err != nil {
+		return nil, nil, err
+	}
+	return db, db.Archives(), nil
+}
+
+// dataDirID returns the random ID of the data directory, made the first
+// time (data/poseidon-dir-id), so that the job owners of processes on
+// different data directories sharing one database differ.
+func dataDirID(data string) (string, error) {
+	path := filepath.Join(data, "poseidon-dir-id")
+	for range 3 {
+		b, err := os.ReadFile(path)
+		if err == nil && len(bytes.TrimSpace(b)) == 32 {
+			return string(bytes.TrimSpace(b)), nil
+		}
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return "", fmt.Errorf("data directory ID: %w", err)
+		}
+		// Written whole under another name, then linked into place: a
+		// process starting at the same time reads one ID or none.
+		id := make([]byte, 16)
+		rand.Read(id)
+		tmp, err := os.CreateTemp(data, ".poseidon-dir-id-*")
+		if err != nil {
+			return "", fmt.Errorf("data directory ID: %w", err)
+		}
+		_, err = tmp.WriteString(hex.EncodeToString(id) + "\n")
+		if cerr := tmp.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			if err = os.Link(tmp.Name(), path); errors.Is(err, os.ErrExist) {
+				err = nil
+			}
+		}
+		os.Remove(tmp.Name())
+		if err != nil {
+			return "", fmt.Errorf("data directory ID: %w", err)
+		}
+	}
+	return "", errors.New("data directory ID: poseidon-dir-id is not a 32-digit hexadecimal ID")
+}
+
+// wire builds the services, runners and HTTP server over an open store and
+// archive store. slot is the owner prefix of the job runner (see
+// ownerSlot), "" for none.
+func wire(ctx context.Context, c *serveCmd, log *slog.Logger, store Store, files Archives, authn *auth.Authenticator, homeRegion string, sources importSources, slot string) (*app, error) {
 	clk := clock.New(time.Now)
 	offset, err := store.ClockOffset(ctx)
 	if err != nil {
@@ -119,15 +238,20 @@ func wire(ctx context.Context, c *serveCmd, log *slog.Logger, store Store, authn
 	}
 	tokens := pagetoken.New(tokenSecret)
 
-	// Exports: the worker builds what the service queues, the janitor
-	// deletes what has expired.
-	files := exportfile.Dir{Root: filepath.Join(c.Data, "exports")}
-	w := &worker.Worker{Queue: store, Files: files, Now: clk.Now, Log: log, Workers: c.Workers, Changed: clk.Changed(), MaxExportBytes: c.ExportSizeLimit}
-	if err := w.Recover(ctx); err != nil {
-		return nil, err
-	}
-	janitor := &worker.Janitor{Store: store, Files: files, Now: clk.Now, Log: log, Changed: clk.Changed()}
-	exporter := exports.New(exports.Config{Store: store, Now: clk.Now, Delay: c.ExportDelay, Limits: c.limits(), Tokens: tokens, Wake: w.Wake})
+	// One job queue runs all background work: the use cases create each
+	// task with its job, in one store transaction, and wake the runner;
+	// the runner hands each job to its kind's handler, below. Leases are
+	// on the virtual clock. The jobs a dead process held in the same owner
+	// slot are taken over at once; those of other dead owners once their
+	// lease has passed.
+	runner := &queue.Runner{Store: store, Now: clk.Now, Changed: clk.Changed(), Log: log, Lease: c.JobLease,
+		Owner: slot + queue.NewOwner(), Succeeds: slot}
+
+	// Exports: the worker builds what the service queues into the archive
+	// store, the janitor deletes what has expired.
+	w := &worker.Worker{Store: store, Files: files, Now: clk.Now, Log: log, MaxExportBytes: c.ExportSizeLimit}
+	janitor := &worker.Janitor{Store: store, Files: files, Now: clk.Now, Log: log}
+	exporter := exports.New(exports.Config{Store: store, Now: clk.Now, Delay: c.ExportDelay, Limits: c.limits(), Tokens: tokens, Wake: runner.Wake})
 
 	// Continuous exports write under data/continuous-exports/<s3Bucket>/
 	// (one bucket per account); agent intake forwards accepted data to them.
@@ -144,12 +268,21 @@ func wire(ctx context.Context, c *serveCmd, log *slog.Logger, store Store, authn
 	for _, h := range c.ImportAllowHost {
 		log.Info("http(s):// import URLs may fetch from a host, for every account", "host", h)
 	}
-	importer := &imports.Service{Store: store, Now: clk.Now, Tokens: tokens, Data: c.Data, Wake: make(chan struct{}, 1),
+	importer := &imports.Service{Store: store, Now: clk.Now, Tokens: tokens, Data: c.Data, Wake: runner.Wake, Log: log,
 		PerAccount: sources.perAccount, AllowDirs: sources.dirs, Hosts: sources.hosts}
 
-	// Batch deletes are recorded by the service and executed by the runner,
-	// which polls every 100ms and whenever the virtual clock moves.
-	deleter := &batchdelete.Runner{Store: store, Now: clk.Now, Log: log, Changed: clk.Changed()}
+	// Batch deletes are recorded by the service and executed by their
+	// job's handler.
+	deleter := &batchdelete.Runner{Store: store, Now: clk.Now}
+
+	runner.Kinds = map[discovery.JobKind]queue.Kind{
+		discovery.JobExport:          {Handler: w, Workers: c.Workers},
+		discovery.JobJanitor:         {Handler: janitor, Every: worker.JanitorEvery},
+		discovery.JobImport:          {Handler: importer},
+		discovery.JobBatchDelete:     {Handler: deleter},
+		discovery.JobContinuousStart: {Handler: cont},
+		discovery.JobContinuousStop:  {Handler: cont},
+	}
 
 	srv := server.New(server.Config{
 		Store: store, Exports: exporter, Auth: authn, Clock: clk, Files: files, Log: log,
@@ -157,7 +290,7 @@ func wire(ctx context.Context, c *serveCmd, log *slog.Logger, store Store, authn
 		Inventory:         inventory.New(inventory.Config{Store: store, Tokens: tokens, Log: log}),
 		Applications:      applications.New(applications.Config{Store: store, Now: clk.Now, Log: log}),
 		Tags:              tags.New(store, clk.Now, tokens),
-		BatchDeletes:      batchdelete.New(store, clk.Now, nil),
+		BatchDeletes:      batchdelete.New(store, clk.Now, runner.Wake),
 		ContinuousExports: cont,
 		Imports:           importer,
 		AccountFiles:      []server.AccountFiles{importer, cfiles},
@@ -165,9 +298,6 @@ func wire(ctx context.Context, c *serveCmd, log *slog.Logger, store Store, authn
 		SmithyStatusCodes: c.SmithyStatusCodes, URLSecret: urlSecret,
 	})
 	return &app{srv: srv, authn: authn, store: store, work: []func(context.Context){
-		func(ctx context.Context) { w.Run(ctx) },
-		func(ctx context.Context) { janitor.Run(ctx) },
-		func(ctx context.Context) { deleter.Run(ctx) },
-		func(ctx context.Context) { importer.Run(ctx, log) },
+		func(ctx context.Context) { runner.Run(ctx) },
 	}}, nil
 }

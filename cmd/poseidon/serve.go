@@ -25,11 +25,13 @@ const DefaultAddr = "127.0.0.1:8470"
 
 type serveCmd struct {
 	Addr         string        `default:"127.0.0.1:8470" env:"POSEIDON_ADDR" help:"Listen address HOST:PORT (port 0 picks a free one)."`
-	Data         string        `default:"./poseidon-data" env:"POSEIDON_DATA" help:"Data directory: the embedded SQLite store and the export files. Created if missing."`
+	Data         string        `default:"./poseidon-data" env:"POSEIDON_DATA" help:"Data directory: the embedded SQLite store and the export files (without --database-url), import files, continuous export data. Created if missing."`
+	DatabaseURL  string        `name:"database-url" env:"POSEIDON_DATABASE_URL" placeholder:"URL" help:"Keep the state and export archives in this PostgreSQL database (postgres://user@host:5432/db?search_path=schema), shared by every replica given it, instead of SQLite in --data."`
 	Credentials  string        `env:"POSEIDON_CREDENTIALS" help:"Strict mode: a JSON credentials file; every request must then carry a valid SigV4 signature."`
 	HomeRegion   string        `default:"us-west-2" env:"POSEIDON_HOME_REGION" help:"Home region of every new account, or 'none' to leave it unset."`
 	ControlToken string        `env:"POSEIDON_CONTROL_TOKEN" help:"Bearer token for the control API under /_poseidon/ (required in strict mode)."`
 	ExportDelay  time.Duration `default:"0s" env:"POSEIDON_EXPORT_DELAY" help:"Hold each export IN_PROGRESS for at least this long, as AWS takes minutes."`
+	JobLease     time.Duration `default:"10s" env:"POSEIDON_JOB_LEASE" help:"Lease of a background job (export, import, batch delete, ...) on the virtual clock, renewed every third of it while it runs; the job of a process that died runs again once its lease has passed."`
 	PublicURL    string        `env:"POSEIDON_PUBLIC_URL" help:"Base URL of download links (default: http://ADDR)."`
 
 	ImportAllowDir  []string `name:"import-allow-dir" env:"POSEIDON_IMPORT_ALLOW_DIR" placeholder:"DIR" help:"Let file:// import URLs read files under DIR (repeatable, or comma-separated). Every account may read them. Without it file:// is off."`
@@ -41,7 +43,7 @@ type serveCmd struct {
 	ConfigExportsPer6h  int    `name:"config-exports-per-6h" default:"${configExportsPer6h}" env:"POSEIDON_LIMIT_CONFIG_EXPORTS_PER_6H" help:"ExportConfigurations calls per rolling 6 hours per account (0: no limit)."`
 	NoLimits            bool   `env:"POSEIDON_NO_LIMITS" help:"Turn every export limit off (for tests)."`
 	SmithyStatusCodes   bool   `env:"POSEIDON_SMITHY_STATUS_CODES" help:"Use the Smithy model's HTTP statuses (403/409/429) instead of the API reference's 400."`
-	Workers             int    `default:"2" env:"POSEIDON_WORKERS" help:"Export worker goroutines."`
+	Workers             int    `default:"2" env:"POSEIDON_WORKERS" help:"Exports built at once (the other kinds of background jobs run one at a time each)."`
 	MaxIntakeBytes      int64  `default:"8388608" env:"POSEIDON_MAX_INTAKE_BYTES" help:"Largest agent intake body (POST /_poseidon/intake), in bytes."`
 	ExportSizeLimit     int64  `default:"1073741824" env:"POSEIDON_EXPORT_SIZE_LIMIT" help:"Largest agent export, in uncompressed CSV bytes; a bigger one stops at a report boundary and is truncated."`
 	LogLevel            string `default:"info" enum:"debug,info,warn,error" env:"POSEIDON_LOG_LEVEL" help:"Log level: debug, info, warn, error."`
@@ -165,7 +167,7 @@ func (c *serveCmd) Run(ctx context.Context, stdout io.Writer, g *globals) error 
 	if err != nil {
 		return err
 	}
-	defer a.store.Close()
+	defer a.close()
 	srv, authn := a.srv, a.authn
 
 	ln, err := net.Listen("tcp", c.Addr)

@@ -76,7 +76,7 @@ func slowFuzzHandler(f *testing.F, log *slog.Logger) http.Handler {
 	f.Cleanup(func() {
 		stop()
 		wg.Wait()
-		a.store.Close()
+		a.close()
 	})
 	a.srv.SetPublicURL("http://127.0.0.1:8470")
 	a.srv.Ready()

@@ -1,7 +1,8 @@
 // Package batchdelete implements StartBatchDeleteConfigurationTask and
 // DescribeBatchDeleteConfigurationTask. Start validates and records a task
-// (INITIALIZING); a Runner deletes the servers later, off the request path,
-// each task in one store transaction, and completes it.
+// (INITIALIZING) with its job; a Runner, the job's handler, deletes the
+// servers later, off the request path, each task in one store transaction,
+// and completes it.
 package batchdelete
 
 import (
@@ -25,15 +26,17 @@ const (
 
 // Store persists tasks and applies them. sqlite.DB implements it.
 type Store interface {
+	// InsertBatchDeleteTask stores t and its batch delete job, in one
+	// transaction.
 	InsertBatchDeleteTask(ctx context.Context, t *discovery.BatchDeleteTask) error
 	// BatchDeleteTask returns discovery.ErrNotFound for an unknown task.
 	BatchDeleteTask(ctx context.Context, account, id string) (*discovery.BatchDeleteTask, error)
-	// PendingBatchDeleteTasks lists unfinished tasks of every account, oldest first.
-	PendingBatchDeleteTasks(ctx context.Context, limit int) ([]*discovery.BatchDeleteTask, error)
-	// BatchDeleteTx runs fn in one write transaction of the account: it
-	// commits when fn returns nil and rolls back otherwise. Execute
-	// decides what it reads and deletes.
-	BatchDeleteTx(ctx context.Context, account string, fn func(discovery.BatchDeleteTx) error) error
+	// BatchDeleteTx runs fn in one write transaction of the account under
+	// the lease of the task's job, checked in the transaction before fn
+	// runs and held until it commits (discovery.ErrLeaseLost if the job was
+	// taken over): it commits when fn returns nil and rolls back
+	// otherwise. Execute decides what it reads and deletes.
+	BatchDeleteTx(ctx context.Context, l discovery.Lease, account string, fn func(discovery.BatchDeleteTx) error) error
 }
 
 // Service is the use-case layer of the two operations.

@@ -10,6 +10,7 @@ import (
 	"github.com/poseidon-ads/poseidon/internal/batchdelete"
 	"github.com/poseidon-ads/poseidon/internal/discovery"
 	"github.com/poseidon-ads/poseidon/internal/postgres/pgtest"
+	"github.com/poseidon-ads/poseidon/internal/queue"
 	"github.com/poseidon-ads/poseidon/internal/sqlite/sqlitetest"
 )
 
@@ -18,6 +19,7 @@ import (
 // stores read alike, with ? placeholders.
 type testStore interface {
 	batchdelete.Store
+	queue.Store
 	Exec(t testing.TB, q string, args ...any)
 	Count(t testing.TB, q string, args ...any) int
 	Strings(t testing.TB, q string, args ...any) []string
@@ -139,12 +141,15 @@ func runTask(t *testing.T, s testStore, now time.Time, ids ...string) *discovery
 	if task, err := svc.Describe(ctx, acctA, id); err != nil || task.Status != discovery.BatchDeleteInitializing || !task.End.IsZero() {
 		t.Fatalf("before run: %+v, %v", task, err)
 	}
-	r := &batchdelete.Runner{Store: s, Now: func() time.Time { return now.Add(time.Second) }}
-	if n, err := r.RunPending(ctx); err != nil || n != 1 {
-		t.Fatalf("RunPending = %d, %v", n, err)
+	later := func() time.Time { return now.Add(time.Second) }
+	r := &queue.Runner{Store: s, Now: later, Kinds: map[discovery.JobKind]queue.Kind{
+		discovery.JobBatchDelete: {Handler: &batchdelete.Runner{Store: s, Now: later}},
+	}}
+	if ran, err := r.Step(ctx); err != nil || !ran {
+		t.Fatalf("Step = %v, %v", ran, err)
 	}
-	if n, err := r.RunPending(ctx); err != nil || n != 0 {
-		t.Fatalf("second RunPending = %d, %v", n, err)
+	if ran, err := r.Step(ctx); err != nil || ran {
+		t.Fatalf("second Step = %v, %v", ran, err)
 	}
 	task, err := svc.Describe(ctx, acctA, id)
 	if err != nil {

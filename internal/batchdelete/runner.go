@@ -2,73 +2,37 @@ package batchdelete
 
 import (
 	"context"
-	"log/slog"
+	"errors"
 	"time"
 
 	"github.com/poseidon-ads/poseidon/internal/discovery"
+	"github.com/poseidon-ads/poseidon/internal/queue"
 )
 
-// Runner executes pending tasks of every account, off the request path.
+// Runner executes batch delete tasks off the request path: it is the
+// queue.Handler of discovery.JobBatchDelete. A task runs in one store
+// transaction, under the lease of its job, so a stop or a crash leaves it
+// pending for the job's next owner.
 type Runner struct {
-	Store   Store
-	Now     func() time.Time
-	Log     *slog.Logger
-	Every   time.Duration   // poll interval; 100ms if zero
-	Changed <-chan struct{} // virtual clock moves; may be nil
-	Wake    <-chan struct{} // a task was started; may be nil
+	Store Store
+	Now   func() time.Time
 }
 
-// RunPending executes every pending task once and returns how many it ran.
-func (r *Runner) RunPending(ctx context.Context) (int, error) {
-	n := 0
-	for {
-		tasks, err := r.Store.PendingBatchDeleteTasks(ctx, 50)
-		if err != nil {
-			return n, err
-		}
-		for _, t := range tasks {
-			end := r.Now()
-			if err := r.Store.BatchDeleteTx(ctx, t.AccountID, func(tx discovery.BatchDeleteTx) error {
-				return Execute(ctx, tx, t.ID, end)
-			}); err != nil {
-				return n, err
-			}
-			n++
-		}
-		if len(tasks) < 50 {
-			return n, nil
-		}
-	}
+var _ queue.Handler = (*Runner)(nil)
+
+// Handle executes the job's task (Execute) in one transaction under the
+// job's lease; a task gone or already finished is left as it is.
+func (r *Runner) Handle(ctx context.Context, j *discovery.Job) error {
+	end := r.Now()
+	return r.Store.BatchDeleteTx(ctx, j.Lease(), j.Account, func(tx discovery.BatchDeleteTx) error {
+		return Execute(ctx, tx, j.Ref, end)
+	})
 }
 
-// Run executes pending tasks until ctx ends. A task runs in one
-// transaction, so a stop or a crash leaves it pending for the next start.
-func (r *Runner) Run(ctx context.Context) {
-	every := r.Every
-	if every <= 0 {
-		every = 100 * time.Millisecond
+// GiveUp returns the reason of a task that could not run; it ends FAILED.
+func (r *Runner) GiveUp(_ context.Context, _ *discovery.Job, cause error) string {
+	if errors.Is(cause, queue.ErrInterrupted) {
+		return "the server stopped while running the batch delete too many times"
 	}
-	log := r.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		if n, err := r.RunPending(ctx); err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			log.ErrorContext(ctx, "batch delete", "err", err)
-		} else if n > 0 {
-			log.DebugContext(ctx, "batch delete tasks completed", "count", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		case <-r.Changed:
-		case <-r.Wake:
-		}
-	}
+	return "the batch delete could not run: " + cause.Error()
 }

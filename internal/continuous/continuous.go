@@ -11,13 +11,16 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/poseidon-ads/poseidon/internal/agentdata"
 	"github.com/poseidon-ads/poseidon/internal/discovery"
 	"github.com/poseidon-ads/poseidon/internal/pagetoken"
+	"github.com/poseidon-ads/poseidon/internal/queue"
 )
 
 // Fixed values of every export.
@@ -40,12 +43,21 @@ func SchemaStorageConfig() map[string]string {
 
 // Store persists exports.
 type Store interface {
-	// StartContinuousExport inserts e unless the account has a running
+	// StartContinuousExport inserts e, START_IN_PROGRESS, with its
+	// discovery.JobContinuousStart job due ContinuousTransitionTime after
+	// its start, in one transaction, unless the account has a running
 	// export (Stop zero); then it returns that one and inserts nothing.
 	StartContinuousExport(ctx context.Context, e *discovery.ContinuousExport) (running *discovery.ContinuousExport, err error)
-	// StopContinuousExport sets the stop time of a running export and
-	// returns it; discovery.ErrNotFound or discovery.ErrContinuousExportStopped otherwise.
+	// StopContinuousExport sets the stop time of a running export, makes it
+	// STOP_IN_PROGRESS and queues its discovery.JobContinuousStop job, due
+	// ContinuousTransitionTime after stop, in one transaction, and returns
+	// it; discovery.ErrNotFound or discovery.ErrContinuousExportStopped
+	// otherwise.
 	StopContinuousExport(ctx context.Context, account, id string, stop time.Time) (*discovery.ContinuousExport, error)
+	// TransitionContinuousExport sets the state of an export to to if it
+	// is one of from (leaves it otherwise), under the lease of the
+	// transition's job (discovery.ErrLeaseLost if it was taken over).
+	TransitionContinuousExport(ctx context.Context, l discovery.Lease, account, id string, from []string, to string) error
 	ContinuousExports(ctx context.Context, q discovery.ContinuousExportQuery) ([]*discovery.ContinuousExport, error)
 	// RunningContinuousExport returns the account's running export, or nil.
 	RunningContinuousExport(ctx context.Context, account string) (*discovery.ContinuousExport, error)
@@ -219,3 +231,38 @@ func (s *Service) Forward(ctx context.Context, account string, b *agentdata.Batc
 		s.cfg.Log.ErrorContext(ctx, "continuous export: appending agent data", "account", account, "exportId", e.ID, "err", err)
 	}
 }
+
+var _ queue.Handler = (*Service)(nil)
+
+// Handle records the transition of a continuous export that a job is for:
+// START_IN_PROGRESS to ACTIVE (discovery.JobContinuousStart), or to
+// INACTIVE once stopped (discovery.JobContinuousStop). An export that moved
+// on meanwhile (stopped before it was ACTIVE, say) is left as it is.
+func (s *Service) Handle(ctx context.Context, j *discovery.Job) error {
+	switch j.Kind {
+	case discovery.JobContinuousStart:
+		return s.cfg.Store.TransitionContinuousExport(ctx, j.Lease(), j.Account, j.Ref,
+			[]string{discovery.ContinuousStartInProgress}, discovery.ContinuousActive)
+	case discovery.JobContinuousStop:
+		return s.cfg.Store.TransitionContinuousExport(ctx, j.Lease(), j.Account, j.Ref,
+			[]string{discovery.ContinuousStartInProgress, discovery.ContinuousActive, discovery.ContinuousStopInProgress}, discovery.ContinuousInactive)
+	}
+	return fmt.Errorf("continuous export: no transition for a %s job", j.Kind)
+}
+
+// GiveUp returns the statusDetail of an export whose transition failed for
+// good; the store makes it START_FAILED or STOP_FAILED.
+func (s *Service) GiveUp(_ context.Context, j *discovery.Job, cause error) string {
+	what := "start"
+	if j.Kind == discovery.JobContinuousStop {
+		what = "stop"
+	}
+	detail := fmt.Sprintf("The continuous export could not %s: %v", what, cause)
+	if len(detail) > maxStatusDetail {
+		detail = strings.ToValidUTF8(detail[:maxStatusDetail], "")
+	}
+	return detail
+}
+
+// maxStatusDetail is the model's bound on statusDetail.
+const maxStatusDetail = 255

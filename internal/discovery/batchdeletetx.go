@@ -6,9 +6,12 @@ import "context"
 // bound to one account: typed reads and deletes that commit together or not
 // at all. The use case decides what deleting a server takes with it; the
 // store only translates each step into its own query language. A store
-// hands one out through a method of the form BatchDeleteTx(ctx, account,
-// func(BatchDeleteTx) error) error, which commits when the function returns
-// nil and rolls back otherwise.
+// hands one out through a method of the form BatchDeleteTx(ctx, lease,
+// account, func(BatchDeleteTx) error) error, which commits when the function
+// returns nil and rolls back otherwise. It runs under the Lease of the
+// task's job: the store checks in the transaction, before the function
+// runs, that the lease is still held, and keeps it held until the commit,
+// so that an owner whose job was taken over writes nothing (ErrLeaseLost).
 type BatchDeleteTx interface {
 	// BatchDeleteTask returns the account's task, or ErrNotFound.
 	BatchDeleteTask(ctx context.Context, id string) (*BatchDeleteTask, error)

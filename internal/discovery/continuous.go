@@ -20,7 +20,9 @@ const (
 )
 
 // ContinuousTransitionTime is how long (virtual clock) START_IN_PROGRESS and
-// STOP_IN_PROGRESS last before ACTIVE and INACTIVE.
+// STOP_IN_PROGRESS last before ACTIVE and INACTIVE. A job of the queue
+// (JobContinuousStart, JobContinuousStop) records each transition when its
+// time comes.
 const ContinuousTransitionTime = 10 * time.Second
 
 // ErrContinuousExportStopped is returned by a store asked to stop a
@@ -35,12 +37,25 @@ type ContinuousExport struct {
 	Start     time.Time
 	// Stop is zero while the export runs.
 	Stop time.Time
+	// State is the status the store recorded: START_IN_PROGRESS at the
+	// start, STOP_IN_PROGRESS at the stop, ACTIVE and INACTIVE once the
+	// transition's job ran, START_FAILED or STOP_FAILED if it failed for
+	// good. "" is read as the status its times give.
+	State string
+	// StatusDetail says why a transition failed; "" otherwise.
+	StatusDetail string
 }
 
-// Status is the export's status at now.
+// Status is the export's status at now: a failure or INACTIVE as recorded,
+// otherwise the status the start and stop times give, so that a transition
+// shows as soon as its time has come, also before its job has recorded it.
 func (e *ContinuousExport) Status(now time.Time) string {
+	switch e.State {
+	case ContinuousStartFailed, ContinuousStopFailed, ContinuousError, ContinuousInactive:
+		return e.State
+	}
 	if e.Stop.IsZero() {
-		if now.Before(e.Start.Add(ContinuousTransitionTime)) {
+		if e.State != ContinuousActive && now.Before(e.Start.Add(ContinuousTransitionTime)) {
 			return ContinuousStartInProgress
 		}
 		return ContinuousActive

@@ -24,3 +24,24 @@ func TestStatus(t *testing.T) {
 		t.Errorf("status after stop = %s", got)
 	}
 }
+
+// A recorded failure or end is the status whatever the clock says; a
+// recorded ACTIVE stays ACTIVE (the clock moved back) until a stop.
+func TestStatusRecorded(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		e    ContinuousExport
+		want string
+	}{
+		{ContinuousExport{Start: t0, State: ContinuousStartInProgress}, ContinuousStartInProgress},
+		{ContinuousExport{Start: t0, State: ContinuousActive}, ContinuousActive},
+		{ContinuousExport{Start: t0, Stop: t0, State: ContinuousStartFailed}, ContinuousStartFailed},
+		{ContinuousExport{Start: t0, Stop: t0, State: ContinuousStopFailed}, ContinuousStopFailed},
+		{ContinuousExport{Start: t0, Stop: t0, State: ContinuousActive}, ContinuousStopInProgress},
+		{ContinuousExport{Start: t0, Stop: t0, State: ContinuousInactive}, ContinuousInactive},
+	} {
+		if got := c.e.Status(t0); got != c.want {
+			t.Errorf("status of %+v = %s, want %s", c.e, got, c.want)
+		}
+	}
+}

@@ -74,7 +74,8 @@ type ExportTask struct {
 	// export; nil for the other kinds.
 	EC2         *EC2Preferences
 	IsTruncated bool
-	// ReadyAt is the earliest time the task may finish (--export-delay).
+	// ReadyAt is the earliest time the task may finish (--export-delay):
+	// its job is not claimed before.
 	ReadyAt time.Time
 	// FinishedAt is set once the task is SUCCEEDED or FAILED.
 	FinishedAt time.Time
@@ -82,8 +83,6 @@ type ExportTask struct {
 	FileSize int64
 	// Expired is set once the janitor deleted the data.
 	Expired bool
-	// Attempts counts how often a worker claimed the task.
-	Attempts int
 }
 
 // DataExpired reports whether the task's data is gone at time now.
@@ -159,3 +158,18 @@ type ExportRefusal struct {
 	DuplicateOf string
 	Limit       int
 }
+
+// ArchiveError is a failure of a store of export archives other than files
+// (a database) while writing an archive: a lost connection, a full disk on
+// the database server, a write refused. It is what exportfile.FileError is
+// for files: an error of the store, as opposed to one of the content being
+// rendered, recognizable after it passed through the zip writer. Op is what
+// was being done: "create", "write" or "commit".
+type ArchiveError struct {
+	Op  string
+	Err error
+}
+
+func (e *ArchiveError) Error() string { return e.Op + " export archive: " + e.Err.Error() }
+
+func (e *ArchiveError) Unwrap() error { return e.Err }

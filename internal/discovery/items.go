@@ -106,6 +106,27 @@ type ServerDetail struct {
 	MoreNICs, MoreApplications, MoreTags bool
 }
 
+// AddNIC appends n to the interfaces shown, or sets MoreNICs when they
+// hold MaxListValues already. A store adds them in the order shown.
+func (d *ServerDetail) AddNIC(n NIC) { d.NICs = addCapped(d.NICs, n, &d.MoreNICs) }
+
+// AddApplication appends a to the applications shown, or sets
+// MoreApplications.
+func (d *ServerDetail) AddApplication(a ApplicationRef) {
+	d.Applications = addCapped(d.Applications, a, &d.MoreApplications)
+}
+
+// AddTag appends t to the tags shown, or sets MoreTags.
+func (d *ServerDetail) AddTag(t Tag) { d.Tags = addCapped(d.Tags, t, &d.MoreTags) }
+
+func addCapped[T any](list []T, v T, more *bool) []T {
+	if len(list) == MaxListValues {
+		*more = true
+		return list
+	}
+	return append(list, v)
+}
+
 // NIC is one network interface address of a server, as last reported.
 type NIC struct {
 	Name, MACAddress, IPAddress, NetMask, Family, Gateway string

@@ -19,3 +19,24 @@ func TestTypeOf(t *testing.T) {
 		}
 	}
 }
+
+// A server detail shows at most MaxListValues of each list; the flag tells
+// there are more.
+func TestServerDetailCaps(t *testing.T) {
+	var d ServerDetail
+	for i := range MaxListValues + 2 {
+		d.AddTag(Tag{Key: string(rune('a' + i))})
+		if i < 3 {
+			d.AddNIC(NIC{Name: "eth"})
+		}
+		if i < MaxListValues {
+			d.AddApplication(ApplicationRef{ID: "x"})
+		}
+	}
+	if len(d.Tags) != MaxListValues || !d.MoreTags || d.Tags[MaxListValues-1].Key != string(rune('a'+MaxListValues-1)) {
+		t.Fatalf("tags %v more %v", d.Tags, d.MoreTags)
+	}
+	if len(d.NICs) != 3 || d.MoreNICs || len(d.Applications) != MaxListValues || d.MoreApplications {
+		t.Fatalf("nics %d %v, applications %d %v", len(d.NICs), d.MoreNICs, len(d.Applications), d.MoreApplications)
+	}
+}

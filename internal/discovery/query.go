@@ -166,6 +166,34 @@ type Predicate struct {
 	Nums []float64
 }
 
+// GroupPredicates groups predicates that differ only in their values (same
+// field, match, quantifier and folding), groups in the order they first
+// appear: all of a group must hold, so a store may test a group as one term
+// over all its values, keeping its SQL bounded however many predicates a
+// query holds.
+func GroupPredicates(ps []Predicate) [][]Predicate {
+	type key struct {
+		field Field
+		multi bool
+		m     Match
+		q     Quantifier
+		fold  bool
+	}
+	index := map[key]int{}
+	var out [][]Predicate
+	for _, p := range ps {
+		k := key{p.Field, p.Multi, p.Match, p.Quant, p.Fold}
+		i, ok := index[k]
+		if !ok {
+			i = len(out)
+			index[k] = i
+			out = append(out, nil)
+		}
+		out[i] = append(out[i], p)
+	}
+	return out
+}
+
 // OrderKey is one sort key.
 type OrderKey struct {
 	Field Field

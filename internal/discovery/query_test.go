@@ -41,3 +41,35 @@ func TestFieldsOf(t *testing.T) {
 		t.Errorf("%d fields of types, %d fields", n, fieldEnd-1)
 	}
 }
+
+// Predicates that differ only in their values are grouped, in order of
+// first appearance; any other difference makes another group.
+func TestGroupPredicates(t *testing.T) {
+	p := func(f Field, m Match, q Quantifier, fold bool, v string) Predicate {
+		return Predicate{Field: f, Match: m, Quant: q, Fold: fold, Text: []string{v}}
+	}
+	ps := []Predicate{
+		p(FieldServerHostName, MatchContains, AnyMatch, true, "a"),
+		p(FieldServerOSName, MatchContains, AnyMatch, true, "b"),
+		p(FieldServerHostName, MatchContains, AnyMatch, true, "c"),
+		p(FieldServerHostName, MatchContains, NoMatch, true, "d"),
+		p(FieldServerHostName, MatchEqual, AnyMatch, true, "e"),
+		p(FieldServerHostName, MatchContains, AnyMatch, false, "f"),
+		p(FieldServerOSName, MatchContains, AnyMatch, true, "g"),
+	}
+	var got [][]string
+	for _, g := range GroupPredicates(ps) {
+		var vs []string
+		for _, q := range g {
+			vs = append(vs, q.Text[0])
+		}
+		got = append(got, vs)
+	}
+	want := [][]string{{"a", "c"}, {"b", "g"}, {"d"}, {"e"}, {"f"}}
+	if !slices.EqualFunc(got, want, slices.Equal) {
+		t.Fatalf("groups %v, want %v", got, want)
+	}
+	if g := GroupPredicates(nil); len(g) != 0 {
+		t.Fatalf("no predicates: %v", g)
+	}
+}

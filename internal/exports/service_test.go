@@ -139,19 +139,24 @@ func TestAgentExportLimits(t *testing.T) {
 	}
 }
 
-// finishAll marks every claimable task SUCCEEDED, as the worker would.
+// finishAll marks the task of every claimable export job SUCCEEDED, as the
+// worker would.
 func finishAll(t *testing.T, f *fixture) {
 	t.Helper()
+	ctx := t.Context()
 	for {
 		now := f.clock.Now()
-		task, err := f.db.ClaimExportTask(t.Context(), "test", now, now.Add(time.Minute))
+		job, err := f.db.Claim(ctx, "test", []discovery.JobKind{discovery.JobExport}, now, now.Add(time.Minute))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if task == nil {
+		if job == nil {
 			return
 		}
-		if err := f.db.CompleteExportTask(t.Context(), "test", task.ID, discovery.ExportResult{Status: discovery.ExportSucceeded, Message: discovery.SucceededMessage}, now); err != nil {
+		if err := f.db.FinishExportTask(ctx, job.Lease(), job.Account, job.Ref, discovery.ExportResult{Status: discovery.ExportSucceeded, Message: discovery.SucceededMessage}, now); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.db.Complete(ctx, job.Lease()); err != nil {
 			t.Fatal(err)
 		}
 	}

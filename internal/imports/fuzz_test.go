@@ -32,7 +32,7 @@ func (s *fuzzStore) ImportTaskByToken(context.Context, string, string) (*discove
 func (s *fuzzStore) FindImportTasks(context.Context, discovery.ImportTaskQuery) ([]*discovery.ImportTask, error) {
 	return nil, errors.New("unused")
 }
-func (s *fuzzStore) PendingImportTasks(context.Context, int) ([]*discovery.ImportTask, error) {
+func (s *fuzzStore) ImportTask(context.Context, string, string) (*discovery.ImportTask, error) {
 	return nil, errors.New("unused")
 }
 func (s *fuzzStore) importRow(_ context.Context, _ *discovery.ImportTask, r *discovery.ImportRow) (*RowResult, error) {
@@ -40,7 +40,7 @@ func (s *fuzzStore) importRow(_ context.Context, _ *discovery.ImportTask, r *dis
 	return &RowResult{ServerID: "d-server-1", LimitReached: len(s.rows)%7 == 0}, nil
 }
 func (s *fuzzStore) CountImportRecords(context.Context, string) (int, error) { return 0, nil }
-func (s *fuzzStore) FinishImportTask(_ context.Context, t *discovery.ImportTask) error {
+func (s *fuzzStore) FinishImportTask(_ context.Context, _ discovery.Lease, t *discovery.ImportTask) error {
 	s.finished = t
 	return nil
 }
@@ -93,7 +93,7 @@ func FuzzImportCSV(f *testing.F) {
 		task := &discovery.ImportTask{AccountID: "111111111111", ID: "import-task-0123456789abcdef0123456789abcdef", URL: "s3://b/k.csv", Status: discovery.ImportInProgress}
 		zipPath := s.ErrorsZipPath(task.AccountID, task.ID)
 		os.Remove(zipPath)
-		if err := s.runWith(t.Context(), task, st.importRow); err != nil {
+		if err := s.runWith(t.Context(), discovery.Lease{}, task, st.importRow); err != nil {
 			t.Fatalf("run: %v", err)
 		}
 		if st.finished != task {

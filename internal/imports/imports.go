@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"log/slog"
 	"slices"
 	"time"
 
@@ -17,16 +18,21 @@ import (
 
 // Store is the persistence the service needs.
 type Store interface {
-	CreateImportTask(ctx context.Context, t *discovery.ImportTask) (*discovery.ImportTask, bool, error) // existing task for the token, created?
+	// CreateImportTask stores t and its import job in one transaction, or
+	// returns the existing task of t's client token (created false).
+	CreateImportTask(ctx context.Context, t *discovery.ImportTask) (*discovery.ImportTask, bool, error)
 	// ImportTaskByToken returns the account's task started with a client
 	// request token, or discovery.ErrNotFound.
 	ImportTaskByToken(ctx context.Context, account, token string) (*discovery.ImportTask, error)
 	FindImportTasks(ctx context.Context, q discovery.ImportTaskQuery) ([]*discovery.ImportTask, error)
-	PendingImportTasks(ctx context.Context, limit int) ([]*discovery.ImportTask, error)
+	// ImportTask returns a task of the account (also one deleted with its
+	// history), or discovery.ErrNotFound.
+	ImportTask(ctx context.Context, account, id string) (*discovery.ImportTask, error)
 	CountImportRecords(ctx context.Context, account string) (int, error)
-	// FinishImportTask stores a task's outcome, or returns discovery.ErrImportTaskGone if
-	// the task is no longer in progress.
-	FinishImportTask(ctx context.Context, t *discovery.ImportTask) error
+	// FinishImportTask stores a task's outcome under the lease of its job,
+	// or returns discovery.ErrImportTaskGone if the task is no longer in
+	// progress, discovery.ErrLeaseLost if the job was taken over.
+	FinishImportTask(ctx context.Context, l discovery.Lease, t *discovery.ImportTask) error
 	// ImportTx runs fn in one write transaction of the account: it
 	// commits when fn returns nil and rolls back otherwise. ImportRow and
 	// DeleteData decide what it reads and writes.
@@ -50,7 +56,10 @@ type Service struct {
 	// Hosts are the hosts http(s):// URLs may fetch from; nil turns
 	// http(s) off.
 	Hosts *Hosts
-	Wake  chan struct{}
+	// Wake, if not nil, tells the job queue a task was started.
+	Wake func()
+	// Log, if not nil, gets the errors of tasks that could not finish.
+	Log *slog.Logger
 }
 
 func invalid(format string, args ...any) error {
@@ -89,10 +98,7 @@ func (s *Service) Start(ctx context.Context, account, token, name, importURL str
 		return sameRequest(got, token, name, importURL)
 	}
 	if s.Wake != nil {
-		select {
-		case s.Wake <- struct{}{}:
-		default:
-		}
+		s.Wake()
 	}
 	return got, nil
 }

@@ -7,15 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/poseidon-ads/poseidon/internal/discovery"
+	"github.com/poseidon-ads/poseidon/internal/queue"
 )
 
 // ErrorsZipPath is where a task's errors-and-failed-entries zip is kept.
@@ -23,48 +22,52 @@ func (s *Service) ErrorsZipPath(account, taskID string) string {
 	return filepath.Join(s.Data, "imports", filepath.Base(account), filepath.Base(taskID)+".zip")
 }
 
-// RunPending runs every in-progress task once. A task that cannot finish
-// (a store or file error) ends IMPORT_FAILED, so that it is not retried on
-// every tick and does not hold up the tasks behind it; its error is returned,
-// joined with the others', once every task has had its turn.
-func (s *Service) RunPending(ctx context.Context) (int, error) {
-	ts, err := s.Store.PendingImportTasks(ctx, 20)
+var _ queue.Handler = (*Service)(nil)
+
+// Handle runs the import task of an import job, under its lease. A task no
+// longer in progress (finished by an earlier owner of the job, deleted, or
+// reset) is left as it is. ctx ending (shutdown, lost lease) stops it; it
+// runs again from its start then. A task that cannot finish (a store or
+// file error) ends IMPORT_FAILED with the counts so far, so that it is not
+// run again and again; only if even that cannot be recorded does the
+// attempt fail, for the queue to try again.
+func (s *Service) Handle(ctx context.Context, j *discovery.Job) error {
+	t, err := s.Store.ImportTask(ctx, j.Account, j.Ref)
+	if errors.Is(err, discovery.ErrNotFound) {
+		return nil
+	}
 	if err != nil {
-		return 0, err
+		return err
 	}
-	var errs []error
-	for _, t := range ts {
-		err := s.run(ctx, t)
-		switch {
-		case err == nil, errors.Is(err, discovery.ErrImportTaskGone):
-			continue
-		case ctx.Err() != nil:
-			return 0, ctx.Err() // shutting down: the task runs again after a restart
-		}
-		t.Status, t.CompletionMS = discovery.ImportFailed, s.Now().UnixMilli()
-		if ferr := s.Store.FinishImportTask(ctx, t); ferr != nil && !errors.Is(ferr, discovery.ErrImportTaskGone) {
-			return 0, errors.Join(err, ferr)
-		}
-		errs = append(errs, fmt.Errorf("import task %s failed: %w", t.ID, err))
+	if t.Status != discovery.ImportInProgress {
+		return nil
 	}
-	return len(ts), errors.Join(errs...)
+	err = s.run(ctx, j.Lease(), t)
+	switch {
+	case err == nil, errors.Is(err, discovery.ErrImportTaskGone):
+		return nil
+	case ctx.Err() != nil, errors.Is(err, discovery.ErrLeaseLost):
+		return err
+	}
+	t.Status, t.CompletionMS = discovery.ImportFailed, s.Now().UnixMilli()
+	ferr := s.Store.FinishImportTask(ctx, j.Lease(), t)
+	if ferr != nil && !errors.Is(ferr, discovery.ErrImportTaskGone) {
+		return errors.Join(err, ferr)
+	}
+	if s.Log != nil {
+		s.Log.ErrorContext(ctx, "import task failed", "accountId", t.AccountID, "importTaskId", t.ID, "err", err)
+	}
+	return nil
 }
 
-// Run executes pending import tasks until ctx ends.
-func (s *Service) Run(ctx context.Context, log *slog.Logger) {
-	tk := time.NewTicker(100 * time.Millisecond)
-	defer tk.Stop()
-	for {
-		if _, err := s.RunPending(ctx); err != nil && ctx.Err() == nil {
-			log.ErrorContext(ctx, "import", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tk.C:
-		case <-s.Wake:
-		}
+// GiveUp removes the errors zip an attempt may have left; the task ends
+// IMPORT_FAILED.
+func (s *Service) GiveUp(_ context.Context, j *discovery.Job, cause error) string {
+	os.Remove(s.ErrorsZipPath(j.Account, j.Ref))
+	if errors.Is(cause, queue.ErrInterrupted) {
+		return "the server stopped while running the import too many times"
 	}
+	return "the import could not finish: " + cause.Error()
 }
 
 type failure struct {
@@ -78,12 +81,13 @@ type failure struct {
 // that passes parseRow.
 type rowImporter func(ctx context.Context, t *discovery.ImportTask, row *discovery.ImportRow) (*RowResult, error)
 
-func (s *Service) run(ctx context.Context, t *discovery.ImportTask) error {
-	return s.runWith(ctx, t, s.importRow)
+func (s *Service) run(ctx context.Context, l discovery.Lease, t *discovery.ImportTask) error {
+	return s.runWith(ctx, l, t, s.importRow)
 }
 
-// runWith runs task t, storing its rows with importRow.
-func (s *Service) runWith(ctx context.Context, t *discovery.ImportTask, importRow rowImporter) error {
+// runWith runs task t, storing its rows with importRow, and records its
+// outcome under the lease l of its job.
+func (s *Service) runWith(ctx context.Context, l discovery.Lease, t *discovery.ImportTask, importRow rowImporter) error {
 	var fails []failure
 	var header []string
 	fatal := ""
@@ -120,7 +124,7 @@ func (s *Service) runWith(ctx context.Context, t *discovery.ImportTask, importRo
 		}
 		t.HasErrorsZip = true
 	}
-	err = s.Store.FinishImportTask(ctx, t)
+	err = s.Store.FinishImportTask(ctx, l, t)
 	if errors.Is(err, discovery.ErrImportTaskGone) && t.HasErrorsZip {
 		// A reset or a deletion took the task while it ran: its zip
 		// must not outlive it.
@@ -129,16 +133,31 @@ func (s *Service) runWith(ctx context.Context, t *discovery.ImportTask, importRo
 	return err
 }
 
+// writeZip writes the task's errors zip to a temporary file and renames it
+// into place, so that a reader never sees a part of it (also while an owner
+// that lost the task's job still writes its own).
 func (s *Service) writeZip(t *discovery.ImportTask, header []string, fails []failure) error {
 	p := s.ErrorsZipPath(t.AccountID, t.ID)
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return err
 	}
-	f, err := os.Create(p)
+	f, err := os.CreateTemp(filepath.Dir(p), "."+filepath.Base(p)+"-*.tmp")
 	if err != nil {
 		return err
 	}
 	defer f.Close()
+	if err := writeZipTo(f, header, fails); err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	if err := os.Rename(f.Name(), p); err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	return nil
+}
+
+func writeZipTo(f *os.File, header []string, fails []failure) error {
 	z := zip.NewWriter(f)
 	w, err := z.Create("errors-file.csv")
 	if err != nil {

@@ -1,6 +1,8 @@
 package postgres
 
 import (
+	"time"
+
 	"context"
 	"errors"
 
@@ -24,12 +26,19 @@ type (
 	}
 )
 
-// InsertBatchDeleteTask implements batchdelete.Store; seq, the runner's
-// order, is the column's identity.
+// InsertBatchDeleteTask implements batchdelete.Store: the task and its job,
+// in one transaction.
 func (s *DB) InsertBatchDeleteTask(ctx context.Context, t *discovery.BatchDeleteTask) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO batch_delete_tasks (account_id, task_id, configuration_type, status, start_ms, requested)
-		VALUES ($1, $2, $3, $4, $5, $6)`, t.AccountID, t.ID, t.ConfigurationType, string(t.Status), ms(t.Start), nonNil(t.Requested))
-	return err
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO batch_delete_tasks (account_id, task_id, configuration_type, status, start_ms, requested)
+			VALUES ($1, $2, $3, $4, $5, $6)`, t.AccountID, t.ID, t.ConfigurationType, string(t.Status), ms(t.Start), nonNil(t.Requested))
+		if err != nil {
+			return err
+		}
+		// The job may run at any time: also after the virtual clock was
+		// moved back past the start.
+		return enqueue(ctx, tx, discovery.JobBatchDelete, t.AccountID, t.ID, time.Time{}, t.Start)
+	})
 }
 
 const batchDeleteCols = `account_id, task_id, configuration_type, status, start_ms, end_ms, requested, deleted, failed, warnings`
@@ -77,20 +86,4 @@ func batchDeleteTask(ctx context.Context, q rowQuerier, account, id string) (*di
 // BatchDeleteTask implements batchdelete.Store.
 func (s *DB) BatchDeleteTask(ctx context.Context, account, id string) (*discovery.BatchDeleteTask, error) {
 	return batchDeleteTask(ctx, s.pool, account, id)
-}
-
-// PendingBatchDeleteTasks implements batchdelete.Store: unfinished tasks of
-// every account, in the SQLite store's order (by status, then insertion).
-func (s *DB) PendingBatchDeleteTasks(ctx context.Context, limit int) ([]*discovery.BatchDeleteTask, error) {
-	var out []*discovery.BatchDeleteTask
-	err := eachRow(ctx, s.pool, `SELECT `+batchDeleteCols+` FROM batch_delete_tasks
-		WHERE status IN ('INITIALIZING', 'VALIDATING', 'DELETING') ORDER BY status, seq LIMIT $1`, []any{limitArg(limit)},
-		func(rows pgx.Rows) error {
-			t, err := scanBatchDelete(rows)
-			if err == nil {
-				out = append(out, t)
-			}
-			return err
-		})
-	return out, err
 }

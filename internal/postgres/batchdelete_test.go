@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"testing"
@@ -10,11 +11,12 @@ import (
 
 	"github.com/poseidon-ads/poseidon/internal/batchdelete"
 	"github.com/poseidon-ads/poseidon/internal/discovery"
+	"github.com/poseidon-ads/poseidon/internal/queue"
 )
 
 // A task reads back as it was stored, in its account only, with empty
 // lists kept as lists; the pending tasks are the unfinished ones of every
-// account, by status and then insertion.
+// account each have their job.
 func TestBatchDeleteTasks(t *testing.T) {
 	db := openTest(t)
 	ctx := t.Context()
@@ -41,23 +43,18 @@ func TestBatchDeleteTasks(t *testing.T) {
 	if _, err := db.BatchDeleteTask(ctx, invB, "t1"); !errors.Is(err, discovery.ErrNotFound) {
 		t.Fatalf("A's task in B: %v", err)
 	}
-	var pending []string
-	tasks, err := db.PendingBatchDeleteTasks(ctx, 10)
-	for _, x := range tasks {
-		pending = append(pending, x.ID)
-	}
-	if want := []string{"t2", "t1", "t4", "t6"}; err != nil || !slices.Equal(pending, want) {
-		t.Fatalf("pending %v %v, want %v", pending, err, want)
-	}
-	if tasks, err := db.PendingBatchDeleteTasks(ctx, 1); err != nil || len(tasks) != 1 || tasks[0].ID != "t2" {
-		t.Fatalf("one pending %+v %v", tasks, err)
+	// Each task was stored with its job, in one transaction.
+	for _, x := range [][2]string{{invA, "t1"}, {invB, "t2"}, {invA, "t3"}, {invB, "t4"}, {invA, "t5"}, {invA, "t6"}} {
+		if j, err := db.Job(ctx, discovery.JobBatchDelete, x[0], x[1]); err != nil || j.Ref != x[1] {
+			t.Fatalf("job of %s: %+v %v", x[1], j, err)
+		}
 	}
 
 	done := &discovery.BatchDeleteTask{ID: "t1", AccountID: invA, ConfigurationType: "SERVER", Status: discovery.BatchDeleteCompleted, Start: start,
 		End: time.UnixMilli(2000).UTC(), Requested: []string{srv1, "t1"}, Deleted: []string{srv1},
 		Failures: []discovery.BatchDeleteFailure{discovery.BatchDeleteNotFound("t1")},
 		Warnings: []discovery.BatchDeleteWarning{discovery.BatchDeleteStillCollecting(srv1, "o-agent0000000001")}}
-	err = db.BatchDeleteTx(ctx, invA, func(tx discovery.BatchDeleteTx) error {
+	err = db.BatchDeleteTx(ctx, testLease(t, db, "finish"), invA, func(tx discovery.BatchDeleteTx) error {
 		if err := tx.FinishBatchDeleteTask(ctx, done); err != nil {
 			return err
 		}
@@ -95,7 +92,7 @@ func TestBatchDeleteTxDelete(t *testing.T) {
 		(SELECT count(*) FROM process_observations o WHERE o.account_id = a.account_id) ||
 		(SELECT count(*) FROM connection_observations o WHERE o.account_id = a.account_id)
 		FROM (VALUES ($1), ($2)) AS a(account_id) ORDER BY 1`
-	err := db.BatchDeleteTx(ctx, invA, func(tx discovery.BatchDeleteTx) error {
+	err := db.BatchDeleteTx(ctx, testLease(t, db, "delete"), invA, func(tx discovery.BatchDeleteTx) error {
 		return tx.Delete(ctx, &discovery.Deletion{
 			Servers: []string{srv4}, Processes: []string{procSSHD}, Connections: []string{discovery.ConnectionPrefix + conn1, discovery.ConnectionPrefix + conn2},
 			InterfacesOf: []string{srv1}, MembershipsOf: []string{srv2}, TagsOf: []string{srv1, discovery.ConnectionPrefix + conn1, discovery.ConnectionPrefix + conn2},
@@ -123,11 +120,10 @@ func TestBatchDeleteTxDelete(t *testing.T) {
 	}
 }
 
-// Replicas running the pending tasks at once run a task one after the
-// other, under the account's lock: the first deletes the servers and
-// completes it, the others find it completed and leave it. The task ends
-// with the servers deleted and no failure, at the time its applications
-// changed.
+// Replicas running their job queues at once run the task once: one claims
+// its job and deletes the servers under the account's lock, the others
+// find no job. The task ends with the servers deleted and no failure, at
+// the time its applications changed.
 func TestBatchDeleteAcrossReplicas(t *testing.T) {
 	dbs := replicas(t, testSchema(t), 6)
 	ctx := t.Context()
@@ -143,14 +139,25 @@ func TestBatchDeleteAcrossReplicas(t *testing.T) {
 		t.Fatal(err)
 	}
 	errs := make([]error, len(dbs))
+	ran := make([]bool, len(dbs))
 	atOnce(len(dbs), func(i int) {
-		r := &batchdelete.Runner{Store: dbs[i], Now: func() time.Time { return t0.Add(time.Duration(i+1) * time.Second) }}
-		_, errs[i] = r.RunPending(context.Background())
+		now := func() time.Time { return t0.Add(time.Duration(i+1) * time.Second) }
+		r := &queue.Runner{Store: dbs[i], Owner: fmt.Sprintf("replica-%d", i), Now: now, Kinds: map[discovery.JobKind]queue.Kind{
+			discovery.JobBatchDelete: {Handler: &batchdelete.Runner{Store: dbs[i], Now: now}},
+		}}
+		ran[i], errs[i] = r.Step(context.Background())
 	})
+	runs := 0
 	for i, err := range errs {
 		if err != nil {
 			t.Fatalf("replica %d: %v", i, err)
 		}
+		if ran[i] {
+			runs++
+		}
+	}
+	if runs != 1 {
+		t.Fatalf("the task's job ran %d times", runs)
 	}
 	task, err := dbs[0].BatchDeleteTask(ctx, invA, id)
 	if err != nil {
@@ -165,4 +172,21 @@ func TestBatchDeleteAcrossReplicas(t *testing.T) {
 	if n := count(t, dbs[0], `SELECT (SELECT count(*) FROM servers) + (SELECT count(*) FROM processes) + (SELECT count(*) FROM application_servers)`); n != 0 {
 		t.Fatalf("%d rows left", n)
 	}
+}
+
+// testLease enqueues a job of a kind no runner handles and claims it: the
+// lease a test writes under.
+func testLease(t *testing.T, db *DB, owner string) discovery.Lease {
+	t.Helper()
+	ctx := context.Background()
+	ref := fmt.Sprintf("%s-%d", owner, time.Now().UnixNano())
+	kind := discovery.JobKind("test-lease")
+	if err := db.Enqueue(ctx, &discovery.Job{Kind: kind, Ref: ref, RunAt: time.UnixMilli(1)}); err != nil {
+		t.Fatal(err)
+	}
+	j, err := db.Claim(ctx, owner, []discovery.JobKind{kind}, time.UnixMilli(1), time.UnixMilli(2))
+	if err != nil || j == nil || j.Ref != ref {
+		t.Fatalf("claim the test job: %+v %v", j, err)
+	}
+	return j.Lease()
 }

@@ -14,13 +14,18 @@ type batchDeleteTx struct{ acctTx }
 var _ discovery.BatchDeleteTx = batchDeleteTx{}
 
 // BatchDeleteTx runs fn in one transaction of account that holds the
-// account's lock: it commits when fn returns nil and rolls back otherwise.
-// Under the lock, replicas that run the same pending task run it one after
-// the other, and the later one finds it completed; what a deletion lists
-// (a server's processes, the connections touching them) is still all of
-// it when the deletion commits.
-func (s *DB) BatchDeleteTx(ctx context.Context, account string, fn func(discovery.BatchDeleteTx) error) error {
-	return s.accountTx(ctx, account, func(tx pgx.Tx) error { return fn(batchDeleteTx{acctTx{tx, account}}) })
+// account's lock and, checked before fn runs, the lease l of the task's
+// job (its row stays locked until the commit): it commits when fn returns
+// nil and rolls back otherwise. What a deletion lists (a server's
+// processes, the connections touching them) is still all of it when the
+// deletion commits.
+func (s *DB) BatchDeleteTx(ctx context.Context, l discovery.Lease, account string, fn func(discovery.BatchDeleteTx) error) error {
+	return s.accountTx(ctx, account, func(tx pgx.Tx) error {
+		if _, err := lockJob(ctx, tx, l); err != nil {
+			return err
+		}
+		return fn(batchDeleteTx{acctTx{tx, account}})
+	})
 }
 
 // BatchDeleteTask implements discovery.BatchDeleteTx.

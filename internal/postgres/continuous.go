@@ -10,13 +10,13 @@ import (
 	"github.com/poseidon-ads/poseidon/internal/discovery"
 )
 
-const continuousCols = `export_id, account_id, s3_bucket, start_ms, stop_ms`
+const continuousCols = `export_id, account_id, s3_bucket, start_ms, stop_ms, state, status_detail`
 
 func scanContinuous(r pgx.Row) (*discovery.ContinuousExport, error) {
 	var e discovery.ContinuousExport
 	var start int64
 	var stop *int64
-	if err := r.Scan(&e.ID, &e.AccountID, &e.S3Bucket, &start, &stop); err != nil {
+	if err := r.Scan(&e.ID, &e.AccountID, &e.S3Bucket, &start, &stop, &e.State, &e.StatusDetail); err != nil {
 		return nil, err
 	}
 	e.Start = fromMs(start)
@@ -37,9 +37,11 @@ func runningContinuous(ctx context.Context, q interface {
 	return e, err
 }
 
-// StartContinuousExport implements continuous.Store. It holds the account's
-// lock, so of two starts on any replicas the second finds the first running
-// (the unique index continuous_exports_running guards it as well).
+// StartContinuousExport implements continuous.Store: the export, in
+// START_IN_PROGRESS, and the job that makes it ACTIVE, in one transaction.
+// It holds the account's lock, so of two starts on any replicas the second
+// finds the first running (the unique index continuous_exports_running
+// guards it as well).
 func (s *DB) StartContinuousExport(ctx context.Context, e *discovery.ContinuousExport) (*discovery.ContinuousExport, error) {
 	var running *discovery.ContinuousExport
 	err := s.accountTx(ctx, e.AccountID, func(tx pgx.Tx) error {
@@ -48,9 +50,13 @@ func (s *DB) StartContinuousExport(ctx context.Context, e *discovery.ContinuousE
 		if err != nil || running != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO continuous_exports (`+continuousCols+`) VALUES ($1, $2, $3, $4, NULL)`,
-			e.ID, e.AccountID, e.S3Bucket, ms(e.Start))
-		return err
+		e.State = discovery.ContinuousStartInProgress
+		_, err = tx.Exec(ctx, `INSERT INTO continuous_exports (`+continuousCols+`) VALUES ($1, $2, $3, $4, NULL, $5, '')`,
+			e.ID, e.AccountID, e.S3Bucket, ms(e.Start), e.State)
+		if err != nil {
+			return err
+		}
+		return enqueue(ctx, tx, discovery.JobContinuousStart, e.AccountID, e.ID, e.Start.Add(discovery.ContinuousTransitionTime), e.Start)
 	})
 	if err != nil {
 		return nil, err
@@ -58,7 +64,9 @@ func (s *DB) StartContinuousExport(ctx context.Context, e *discovery.ContinuousE
 	return running, nil
 }
 
-// StopContinuousExport implements continuous.Store.
+// StopContinuousExport implements continuous.Store: the stop time, the
+// state STOP_IN_PROGRESS and the job that makes it INACTIVE, in one
+// transaction.
 func (s *DB) StopContinuousExport(ctx context.Context, account, id string, stop time.Time) (*discovery.ContinuousExport, error) {
 	var e *discovery.ContinuousExport
 	err := s.tx(ctx, func(tx pgx.Tx) error {
@@ -74,9 +82,13 @@ func (s *DB) StopContinuousExport(ctx context.Context, account, id string, stop 
 		if !e.Stop.IsZero() {
 			return discovery.ErrContinuousExportStopped
 		}
-		e.Stop = stop
-		_, err = tx.Exec(ctx, `UPDATE continuous_exports SET stop_ms = $1 WHERE account_id = $2 AND export_id = $3`, ms(stop), account, id)
-		return err
+		e.Stop, e.State = stop, discovery.ContinuousStopInProgress
+		_, err = tx.Exec(ctx, `UPDATE continuous_exports SET stop_ms = $1, state = $2 WHERE account_id = $3 AND export_id = $4`,
+			ms(stop), e.State, account, id)
+		if err != nil {
+			return err
+		}
+		return enqueue(ctx, tx, discovery.JobContinuousStop, account, id, stop.Add(discovery.ContinuousTransitionTime), stop)
 	})
 	if err != nil {
 		return nil, err
@@ -116,4 +128,15 @@ func (s *DB) ContinuousExports(ctx context.Context, q discovery.ContinuousExport
 // RunningContinuousExport implements continuous.Store.
 func (s *DB) RunningContinuousExport(ctx context.Context, account string) (*discovery.ContinuousExport, error) {
 	return runningContinuous(ctx, s.pool, account)
+}
+
+// TransitionContinuousExport implements continuous.Store: under the lease of
+// the transition's job, the export's state becomes to if it is one of from
+// (it is left as it is otherwise, or if the export is gone).
+func (s *DB) TransitionContinuousExport(ctx context.Context, l discovery.Lease, account, id string, from []string, to string) error {
+	return s.leased(ctx, l, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE continuous_exports SET state = $1
+			WHERE account_id = $2 AND export_id = $3 AND state = ANY($4)`, to, account, id, from)
+		return err
+	})
 }

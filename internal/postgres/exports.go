@@ -14,7 +14,7 @@ import (
 
 const exportCols = `export_id, account_id, kind, operation, agent_id, status, status_message,
 	request_time_ms, requested_start_ms, requested_end_ms, ec2_preferences, is_truncated,
-	ready_at_ms, finished_at_ms, file_size, expired, attempts`
+	ready_at_ms, finished_at_ms, file_size, expired`
 
 // ec2PrefsColumn is the stored form of discovery.EC2Preferences: the jsonb
 // in export_tasks.ec2_preferences, NULL for exports of other kinds. It is
@@ -73,7 +73,7 @@ func scanExport(r pgx.Row) (*discovery.ExportTask, error) {
 		ec2                  []byte
 	)
 	err := r.Scan(&t.ID, &t.AccountID, &kind, &t.Operation, &t.AgentID, &status, &t.Message,
-		&reqMs, &start, &end, &ec2, &t.IsTruncated, &readyMs, &finished, &t.FileSize, &t.Expired, &t.Attempts)
+		&reqMs, &start, &end, &ec2, &t.IsTruncated, &readyMs, &finished, &t.FileSize, &t.Expired)
 	if err != nil {
 		return nil, err
 	}
@@ -89,8 +89,8 @@ func scanExport(r pgx.Row) (*discovery.ExportTask, error) {
 	return &t, nil
 }
 
-// CreateExportTask stores t unless the admission refuses it. The checks and
-// the insert run in one transaction that first takes the account's advisory
+// CreateExportTask stores t, and its job due at t.ReadyAt, unless the
+// admission refuses it. The checks and the inserts run in one transaction that first takes the account's advisory
 // lock (lockAccount): every other CreateExportTask of the account, on any
 // replica, waits for it to commit and then counts its task, so two tasks
 // never both pass a limit only one of them fits. (READ COMMITTED alone
@@ -115,11 +115,14 @@ func (s *DB) CreateExportTask(ctx context.Context, t *discovery.ExportTask, a di
 			return err
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO export_tasks (`+exportCols+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL, 0, false, 0)`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL, 0, false)`,
 			t.ID, t.AccountID, string(t.Kind), t.Operation, t.AgentID, string(t.Status), t.Message,
 			ms(t.RequestTime), nullMs(t.RequestedStart), nullMs(t.RequestedEnd), ec2, t.IsTruncated,
 			ms(t.ReadyAt))
-		return err
+		if err != nil || t.Status != discovery.ExportInProgress {
+			return err
+		}
+		return enqueue(ctx, tx, discovery.JobExport, t.AccountID, t.ID, t.ReadyAt, t.RequestTime)
 	})
 	if err != nil {
 		return nil, err
@@ -218,85 +221,54 @@ func findExportTasksQuery(q discovery.ExportQuery) (query string, args []any, ok
 	return query, w.args, true
 }
 
-// ClaimExportTask leases the oldest ready, unleased IN_PROGRESS task to owner
-// until leaseUntil. It returns (nil, nil) when there is nothing to do. Of
-// workers claiming at once, on any replica, each gets another task: a task
-// another claim has locked is skipped (SKIP LOCKED), and one it has just
-// leased no longer matches when the lock is granted.
-func (s *DB) ClaimExportTask(ctx context.Context, owner string, now, leaseUntil time.Time) (*discovery.ExportTask, error) {
-	t, err := scanExport(s.pool.QueryRow(ctx, `UPDATE export_tasks
-		SET lease_owner = $1, lease_until_ms = $2, attempts = attempts + 1
-		WHERE export_id = (
-			SELECT export_id FROM export_tasks
-			WHERE status = 'IN_PROGRESS' AND ready_at_ms <= $3 AND (lease_until_ms IS NULL OR lease_until_ms < $3)
-			ORDER BY request_time_ms, export_id LIMIT 1
-			FOR UPDATE SKIP LOCKED)
-		RETURNING `+exportCols, owner, ms(leaseUntil), ms(now)))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil
-	}
-	return t, err
-}
-
-// CompleteExportTask ends a task leased by owner. It reports
-// discovery.ErrNotFound if the task is no longer leased by owner (a reset
-// deleted it, or recovery gave it to someone else).
-func (s *DB) CompleteExportTask(ctx context.Context, owner, id string, r discovery.ExportResult, now time.Time) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE export_tasks
-		SET status = $1, status_message = $2, is_truncated = $3, file_size = $4, finished_at_ms = $5,
-		    lease_owner = NULL, lease_until_ms = NULL
-		WHERE export_id = $6 AND lease_owner = $7 AND status = 'IN_PROGRESS'`,
-		string(r.Status), r.Message, r.IsTruncated, r.FileSize, ms(now), id, owner)
-	if err != nil {
-		return err
-	}
-	if !affected(tag) {
-		return fmt.Errorf("complete export %s: %w", id, discovery.ErrNotFound)
-	}
-	return nil
-}
-
-// ReportExportProgress sets the statusMessage of an IN_PROGRESS task leased
-// by owner. It reports discovery.ErrNotFound if the task is no longer leased
-// by owner, or no longer IN_PROGRESS.
-func (s *DB) ReportExportProgress(ctx context.Context, owner, id, message string) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE export_tasks SET status_message = $1
-		WHERE export_id = $2 AND lease_owner = $3 AND status = 'IN_PROGRESS'`, message, id, owner)
-	if err != nil {
-		return err
-	}
-	if !affected(tag) {
-		return fmt.Errorf("export %s progress: %w", id, discovery.ErrNotFound)
-	}
-	return nil
-}
-
-// RecoverExportTasks runs at start. It frees the leases of tasks that a dead
-// process was building, so they run again, and fails those that were already
-// interrupted maxAttempts times. It returns how many it requeued and failed.
-//
-// Like the SQLite store's, it takes every lease to be a dead process's,
-// which holds for one process; with several replicas it would also free the
-// leases of live ones (the leased queue of the storage contract replaces
-// it with lease expiry).
-func (s *DB) RecoverExportTasks(ctx context.Context, maxAttempts int, failMessage string, now time.Time) (requeued, failed int, err error) {
-	err = s.tx(ctx, func(tx pgx.Tx) error {
+// FinishExportTask records the outcome of an IN_PROGRESS task under the
+// lease of its job, whose row stays locked until the outcome commits. It
+// reports discovery.ErrNotFound if the task is gone (a reset deleted it),
+// and a lost lease (discovery.ErrLeaseLost) if the job is no longer held
+// under l, or the task no longer IN_PROGRESS.
+func (s *DB) FinishExportTask(ctx context.Context, l discovery.Lease, account, id string, r discovery.ExportResult, now time.Time) error {
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		var one int
+		err := tx.QueryRow(ctx, `SELECT 1 FROM export_tasks WHERE export_id = $1 AND account_id = $2`, id, account).Scan(&one)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("export %s: %w", id, discovery.ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := lockJob(ctx, tx, l); err != nil {
+			return err
+		}
 		tag, err := tx.Exec(ctx, `UPDATE export_tasks
-			SET status = 'FAILED', status_message = $1, finished_at_ms = $2, lease_owner = NULL, lease_until_ms = NULL
-			WHERE status = 'IN_PROGRESS' AND lease_owner IS NOT NULL AND attempts >= $3`, failMessage, ms(now), maxAttempts)
+			SET status = $1, status_message = $2, is_truncated = $3, file_size = $4, finished_at_ms = $5
+			WHERE export_id = $6 AND account_id = $7 AND status = 'IN_PROGRESS'`,
+			string(r.Status), r.Message, r.IsTruncated, r.FileSize, ms(now), id, account)
 		if err != nil {
 			return err
 		}
-		failed = int(tag.RowsAffected())
-		tag, err = tx.Exec(ctx, `UPDATE export_tasks SET lease_owner = NULL, lease_until_ms = NULL
-			WHERE status = 'IN_PROGRESS' AND lease_owner IS NOT NULL`)
-		if err != nil {
-			return err
+		if !affected(tag) {
+			return &discovery.LeaseLostError{Lease: l}
 		}
-		requeued = int(tag.RowsAffected())
 		return nil
 	})
-	return requeued, failed, err
+}
+
+// ReportExportProgress sets the statusMessage of an IN_PROGRESS task under
+// the lease of its job. It reports discovery.ErrNotFound if the task is
+// gone or no longer IN_PROGRESS, and a lost lease (discovery.ErrLeaseLost)
+// if the job is no longer held under l.
+func (s *DB) ReportExportProgress(ctx context.Context, l discovery.Lease, account, id, message string) error {
+	return s.leased(ctx, l, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE export_tasks SET status_message = $1
+			WHERE export_id = $2 AND account_id = $3 AND status = 'IN_PROGRESS'`, message, id, account)
+		if err != nil {
+			return err
+		}
+		if !affected(tag) {
+			return fmt.Errorf("export %s progress: %w", id, discovery.ErrNotFound)
+		}
+		return nil
+	})
 }
 
 // ExpiringExportTasks lists SUCCEEDED tasks whose data is still marked

@@ -132,19 +132,25 @@ func codeOf(err error) discovery.ErrorCode {
 	return ""
 }
 
-// finishAll marks every claimable task SUCCEEDED, as the worker would.
+// finishAll marks every task whose job is due SUCCEEDED, as the worker
+// would: it claims the job, records the outcome under its lease and
+// completes it.
 func (f *exportFixture) finishAll(t *testing.T) {
 	t.Helper()
 	for {
 		now := f.clock.Now()
-		task, err := f.db.ClaimExportTask(t.Context(), "test", now, now.Add(time.Minute))
+		j, err := f.db.Claim(t.Context(), "test", []discovery.JobKind{discovery.JobExport}, now, now.Add(time.Minute))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if task == nil {
+		if j == nil {
 			return
 		}
-		if err := f.db.CompleteExportTask(t.Context(), "test", task.ID, discovery.ExportResult{Status: discovery.ExportSucceeded, Message: discovery.SucceededMessage}, now); err != nil {
+		res := discovery.ExportResult{Status: discovery.ExportSucceeded, Message: discovery.SucceededMessage}
+		if err := f.db.FinishExportTask(t.Context(), j.Lease(), j.Account, j.Ref, res, now); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.db.Complete(t.Context(), j.Lease()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -382,143 +388,6 @@ func TestFindExportTasksFilters(t *testing.T) {
 	} {
 		if got := find(c.q); !reflect.DeepEqual(got, c.want) {
 			t.Errorf("%s: %v, want %v", c.name, got, c.want)
-		}
-	}
-}
-
-// The queue: claims in request order once ready, leases, completion by the
-// lease owner only, progress, recovery and retention.
-func TestExportQueue(t *testing.T) {
-	db := openTest(t)
-	ctx := t.Context()
-	for i, id := range []string{"export-1", "export-2", "export-3"} {
-		task := agentTask(id, "o-1", t0.Add(time.Duration(i)*time.Second))
-		task.ReadyAt = t0.Add(time.Minute)
-		if _, err := db.CreateExportTask(ctx, task, discovery.ExportAdmission{}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if got, err := db.ClaimExportTask(ctx, "w1", t0, t0.Add(time.Hour)); err != nil || got != nil {
-		t.Fatalf("claimed before ready: %v, %v", got, err)
-	}
-	now := t0.Add(time.Minute)
-	a, err := db.ClaimExportTask(ctx, "w1", now, now.Add(time.Hour))
-	if err != nil || a == nil || a.ID != "export-1" || a.Attempts != 1 {
-		t.Fatalf("first claim = %+v, %v", a, err)
-	}
-	b, err := db.ClaimExportTask(ctx, "w2", now, now.Add(time.Minute))
-	if err != nil || b == nil || b.ID != "export-2" {
-		t.Fatalf("second claim = %+v, %v", b, err)
-	}
-	if err := db.ReportExportProgress(ctx, "w1", a.ID, "half way"); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.ReportExportProgress(ctx, "w2", a.ID, "not mine"); !errors.Is(err, discovery.ErrNotFound) {
-		t.Fatalf("progress by another owner: %v", err)
-	}
-	if got, _ := db.GetExportTask(ctx, acct, a.ID); got.Message != "half way" {
-		t.Fatalf("message = %q", got.Message)
-	}
-	// w2's lease expires: another worker takes export-2 over.
-	later := now.Add(2 * time.Minute)
-	c, err := db.ClaimExportTask(ctx, "w3", later, later.Add(time.Hour))
-	if err != nil || c == nil || c.ID != "export-2" || c.Attempts != 2 {
-		t.Fatalf("take-over = %+v, %v", c, err)
-	}
-	if err := db.CompleteExportTask(ctx, "w2", "export-2", discovery.ExportResult{Status: discovery.ExportSucceeded}, later); !errors.Is(err, discovery.ErrNotFound) {
-		t.Fatalf("completion by the expired owner: %v", err)
-	}
-	res := discovery.ExportResult{Status: discovery.ExportSucceeded, Message: discovery.SucceededMessage, IsTruncated: true, FileSize: 1234}
-	if err := db.CompleteExportTask(ctx, "w1", a.ID, res, later); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.CompleteExportTask(ctx, "w1", a.ID, res, later); !errors.Is(err, discovery.ErrNotFound) {
-		t.Fatalf("second completion: %v", err)
-	}
-	got, _ := db.GetExportTask(ctx, acct, a.ID)
-	if got.Status != discovery.ExportSucceeded || !got.IsTruncated || got.FileSize != 1234 || !got.FinishedAt.Equal(later) {
-		t.Fatalf("completed = %+v", got)
-	}
-	if err := db.ReportExportProgress(ctx, "w1", a.ID, "late"); !errors.Is(err, discovery.ErrNotFound) {
-		t.Fatalf("progress after completion: %v", err)
-	}
-
-	// Recovery at start: export-2 (leased twice) fails at 2 attempts,
-	// export-3 (leased once) is requeued.
-	if _, err := db.ClaimExportTask(ctx, "w4", later, later.Add(time.Hour)); err != nil {
-		t.Fatal(err)
-	}
-	requeued, failed, err := db.RecoverExportTasks(ctx, 2, "gave up", later)
-	if err != nil || requeued != 1 || failed != 1 {
-		t.Fatalf("recover = %d requeued, %d failed, %v", requeued, failed, err)
-	}
-	if got, _ := db.GetExportTask(ctx, acct, "export-2"); got.Status != discovery.ExportFailed || got.Message != "gave up" {
-		t.Fatalf("export-2 after recovery: %+v", got)
-	}
-	if got, err := db.ClaimExportTask(ctx, "w5", later, later.Add(time.Hour)); err != nil || got == nil || got.ID != "export-3" {
-		t.Fatalf("requeued claim = %+v, %v", got, err)
-	}
-
-	// Retention lists the finished SUCCEEDED task once its time is up, until marked.
-	if tasks, err := db.ExpiringExportTasks(ctx, later.Add(-time.Millisecond), 10); err != nil || len(tasks) != 0 {
-		t.Fatalf("expiring before cutoff: %v, %v", tasks, err)
-	}
-	tasks, err := db.ExpiringExportTasks(ctx, later, 10)
-	if err != nil || len(tasks) != 1 || tasks[0].ID != a.ID {
-		t.Fatalf("expiring = %v, %v", tasks, err)
-	}
-	if err := db.MarkExportExpired(ctx, a.ID, discovery.ExpiredMessage); err != nil {
-		t.Fatal(err)
-	}
-	if got, _ := db.GetExportTask(ctx, acct, a.ID); !got.Expired || got.Message != discovery.ExpiredMessage || got.Status != discovery.ExportSucceeded {
-		t.Fatalf("expired = %+v", got)
-	}
-	if tasks, _ := db.ExpiringExportTasks(ctx, later.Add(time.Hour), 10); len(tasks) != 0 {
-		t.Fatalf("expiring after mark: %v", tasks)
-	}
-}
-
-// Workers of two replicas claiming at once each get other tasks: every
-// task is claimed exactly once.
-func TestConcurrentClaimsAcrossReplicas(t *testing.T) {
-	url := testSchema(t)
-	a, b := openURL(t, url), openURL(t, url)
-	const n = 40
-	for i := range n {
-		if _, err := a.CreateExportTask(t.Context(), agentTask(fmt.Sprintf("export-%02d", i), "o-1", t0), discovery.ExportAdmission{}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var (
-		wg      sync.WaitGroup
-		mu      sync.Mutex
-		claimed = map[string]int{}
-	)
-	for w := range 8 {
-		db := []*DB{a, b}[w%2]
-		wg.Go(func() {
-			for {
-				task, err := db.ClaimExportTask(t.Context(), fmt.Sprint("w", w), t0, t0.Add(time.Hour))
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				if task == nil {
-					return
-				}
-				mu.Lock()
-				claimed[task.ID]++
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
-	if len(claimed) != n {
-		t.Fatalf("%d tasks claimed, want %d", len(claimed), n)
-	}
-	for id, k := range claimed {
-		if k != 1 {
-			t.Errorf("%s claimed %d times", id, k)
 		}
 	}
 }

@@ -5,8 +5,8 @@ import (
 	"time"
 )
 
-// An inventory written with SQL, as internal/sqlite's tests write theirs
-// (intake is not ported to this store yet).
+// A small inventory written with SQL, for the tests of tags, batch deletes
+// and resets; the item query tests use package fixture's (fullInventory).
 
 const (
 	invA = "111111111111"

@@ -1,6 +1,9 @@
 package postgres
 
 import (
+	"fmt"
+	"time"
+
 	"context"
 	"errors"
 
@@ -51,8 +54,16 @@ func (s *DB) CreateImportTask(ctx context.Context, t *discovery.ImportTask) (*di
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO import_tasks (account_id, task_id, client_token, name, url, status, request_ms)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)`, t.AccountID, t.ID, t.ClientToken, t.Name, t.URL, t.Status, t.RequestMS)
+		if err != nil {
+			return err
+		}
 		out, created = t, true
-		return err
+		if t.Status != discovery.ImportInProgress {
+			return nil
+		}
+		// The job may run at any time: also after the virtual clock was
+		// moved back past the request.
+		return enqueue(ctx, tx, discovery.JobImport, t.AccountID, t.ID, time.Time{}, time.UnixMilli(t.RequestMS))
 	})
 	if err != nil {
 		return nil, false, err
@@ -80,11 +91,13 @@ func (s *DB) FindImportTasks(ctx context.Context, q discovery.ImportTaskQuery) (
 	return s.importTasks(ctx, text, w.args...)
 }
 
-// PendingImportTasks returns in-progress tasks of every account, oldest
-// first.
-func (s *DB) PendingImportTasks(ctx context.Context, limit int) ([]*discovery.ImportTask, error) {
-	return s.importTasks(ctx, `SELECT `+importTaskCols+` FROM import_tasks WHERE status = $1 ORDER BY request_ms, account_id, task_id LIMIT $2`,
-		discovery.ImportInProgress, limitArg(limit))
+// ImportTask returns the account's task, or discovery.ErrNotFound.
+func (s *DB) ImportTask(ctx context.Context, account, id string) (*discovery.ImportTask, error) {
+	t, err := scanImportTask(s.pool.QueryRow(ctx, `SELECT `+importTaskCols+` FROM import_tasks WHERE account_id = $1 AND task_id = $2`, account, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("import task %s: %w", id, discovery.ErrNotFound)
+	}
+	return t, err
 }
 
 // importTasks runs a query of importTaskCols and scans its tasks.
@@ -107,21 +120,36 @@ func (s *DB) CountImportRecords(ctx context.Context, account string) (int, error
 	return n, err
 }
 
-// FinishImportTask stores the outcome of a task, or returns
+// FinishImportTask stores the outcome of a task under the lease of its job,
+// whose row stays locked until the outcome commits, or returns
 // discovery.ErrImportTaskGone if it is no longer in progress (a reset or
-// BatchDeleteImportData took it). It is one statement: an UPDATE that waits
-// for a concurrent deletion of the task reads the status that deletion
-// committed.
-func (s *DB) FinishImportTask(ctx context.Context, t *discovery.ImportTask) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE import_tasks SET status = $1, completion_ms = $2, server_success = $3, server_failure = $4,
-			app_success = $5, app_failure = $6, has_errors_zip = $7
-		WHERE account_id = $8 AND task_id = $9 AND status = $10`,
-		t.Status, t.CompletionMS, t.ServerSuccess, t.ServerFailure, t.AppSuccess, t.AppFailure, t.HasErrorsZip, t.AccountID, t.ID, discovery.ImportInProgress)
-	if err != nil {
-		return err
-	}
-	if !affected(tag) {
-		return discovery.ErrImportTaskGone
-	}
-	return nil
+// BatchDeleteImportData took it), or a lost lease (discovery.ErrLeaseLost)
+// if the job is no longer held under l.
+func (s *DB) FinishImportTask(ctx context.Context, l discovery.Lease, t *discovery.ImportTask) error {
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		// A task deleted by a reset is gone whoever holds its job; one
+		// finished meanwhile is the business of the job's holder.
+		var status string
+		err := tx.QueryRow(ctx, `SELECT status FROM import_tasks WHERE account_id = $1 AND task_id = $2`, t.AccountID, t.ID).Scan(&status)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return discovery.ErrImportTaskGone
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := lockJob(ctx, tx, l); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `UPDATE import_tasks SET status = $1, completion_ms = $2, server_success = $3, server_failure = $4,
+				app_success = $5, app_failure = $6, has_errors_zip = $7
+			WHERE account_id = $8 AND task_id = $9 AND status = $10`,
+			t.Status, t.CompletionMS, t.ServerSuccess, t.ServerFailure, t.AppSuccess, t.AppFailure, t.HasErrorsZip, t.AccountID, t.ID, discovery.ImportInProgress)
+		if err != nil {
+			return err
+		}
+		if !affected(tag) {
+			return discovery.ErrImportTaskGone
+		}
+		return nil
+	})
 }

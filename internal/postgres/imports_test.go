@@ -125,8 +125,8 @@ func TestFindImportTasks(t *testing.T) {
 	}
 }
 
-// Pending tasks are the in-progress ones of every account, oldest first;
-// finishing stores the outcome once, then the task is gone for the runner.
+// Each in-progress task has its job; finishing under a lease stores the
+// outcome once, then the task is gone for the runner.
 func TestImportTaskLifecycle(t *testing.T) {
 	ctx := t.Context()
 	db := openTest(t)
@@ -136,36 +136,30 @@ func TestImportTaskLifecycle(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	pending := func(limit int) []string {
-		t.Helper()
-		return taskNames(t)(db.PendingImportTasks(ctx, limit))
+	// Each in-progress task was stored with its job.
+	for _, x := range []*discovery.ImportTask{a, b, c} {
+		if j, err := db.Job(ctx, discovery.JobImport, x.AccountID, x.ID); err != nil || j.Ref != x.ID {
+			t.Fatalf("job of %s: %+v %v", x.Name, j, err)
+		}
 	}
-	if got := pending(10); !slices.Equal(got, []string{"b", "c", "a"}) {
-		t.Fatalf("pending %v", got)
-	}
-	if got := pending(2); !slices.Equal(got, []string{"b", "c"}) {
-		t.Fatalf("pending, 2 %v", got)
-	}
+	l := testLease(t, db, "import")
 	done := *c
 	done.Status, done.CompletionMS, done.ServerSuccess, done.ServerFailure, done.AppSuccess, done.AppFailure, done.HasErrorsZip =
 		discovery.ImportComplete, 40, 5, 1, 2, 3, true
-	if err := db.FinishImportTask(ctx, &done); err != nil {
+	if err := db.FinishImportTask(ctx, l, &done); err != nil {
 		t.Fatal(err)
 	}
 	got, err := db.FindImportTasks(ctx, discovery.ImportTaskQuery{Account: "1", Names: []string{"c"}, Limit: 10})
 	if err != nil || len(got) != 1 || !reflect.DeepEqual(*got[0], done) {
 		t.Fatalf("finished task %+v %v, want %+v", got, err, done)
 	}
-	if err := db.FinishImportTask(ctx, &done); !errors.Is(err, discovery.ErrImportTaskGone) {
+	if err := db.FinishImportTask(ctx, l, &done); !errors.Is(err, discovery.ErrImportTaskGone) {
 		t.Fatalf("finishing twice: %v", err)
 	}
 	other := *b
 	other.AccountID = "1"
-	if err := db.FinishImportTask(ctx, &other); !errors.Is(err, discovery.ErrImportTaskGone) {
+	if err := db.FinishImportTask(ctx, l, &other); !errors.Is(err, discovery.ErrImportTaskGone) {
 		t.Fatalf("finishing another account's task: %v", err)
-	}
-	if got := pending(10); !slices.Equal(got, []string{"b", "a"}) {
-		t.Fatalf("pending after finishing %v", got)
 	}
 	exec(t, db, `INSERT INTO import_records (account_id, task_id, server_id, created) VALUES ('1', $1, 'd-server-a', true), ('1', $1, 'd-server-b', false), ('2', $2, 'd-server-a', true)`,
 		a.ID, b.ID)

@@ -4,6 +4,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/poseidon-ads/poseidon/internal/discovery"
 )
 
 func newestKnown(t *testing.T) int {
@@ -108,5 +113,93 @@ func TestMissingSchema(t *testing.T) {
 	_, err := Open(t.Context(), withSearchPath(t, testURL(), "t_does_not_exist"))
 	if err == nil || !strings.Contains(err.Error(), "no schema of the search_path exists") {
 		t.Fatalf("Open = %v", err)
+	}
+}
+
+// A schema an older poseidon left at migration 001 (the export queue in
+// export_tasks) is migrated to the job queue: pending work gets its job,
+// exports keep their claims so far but not the old worker's lease,
+// continuous exports record their state, and the old queue's columns go.
+func TestMigrateJobs(t *testing.T) {
+	url := testSchema(t)
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(t.Context())
+	first := mustKnown(t)[0]
+	if first.version != 1 {
+		t.Fatalf("first migration %s", first.name)
+	}
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := conn.Exec(t.Context(), q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	exec(first.body)
+	exec(`CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`)
+	exec(`INSERT INTO schema_migrations (version, name) VALUES (1, $1)`, first.name)
+	const a = "111111111111"
+	export := `INSERT INTO export_tasks (export_id, account_id, kind, operation, status, status_message, request_time_ms, ready_at_ms, attempts, lease_owner, lease_until_ms)
+		VALUES ($1, $2, 'summary', 'StartExportTask', $3, 'm', $4, $5, $6, $7, $8)`
+	exec(export, "export-running", a, "IN_PROGRESS", 1000, 1500, 2, "worker-dead", 9000)
+	exec(export, "export-queued", a, "IN_PROGRESS", 2000, 2500, 0, nil, nil)
+	exec(export, "export-done", a, "SUCCEEDED", 500, 500, 1, nil, nil)
+	imp := `INSERT INTO import_tasks (account_id, task_id, name, url, status, request_ms) VALUES ($1, $2, 'n', 's3://b/k', $3, $4)`
+	exec(imp, a, "import-task-running", "IMPORT_IN_PROGRESS", 3000)
+	exec(imp, a, "import-task-done", "IMPORT_COMPLETE", 100)
+	del := `INSERT INTO batch_delete_tasks (account_id, task_id, configuration_type, status, start_ms) VALUES ($1, $2, 'SERVER', $3, $4)`
+	exec(del, a, "bd-pending", "INITIALIZING", 4000)
+	exec(del, a, "bd-done", "COMPLETED", 50)
+	cont := `INSERT INTO continuous_exports (export_id, account_id, s3_bucket, start_ms, stop_ms) VALUES ($1, $2, 'b', $3, $4)`
+	exec(cont, "ce-running", a, 5000, nil)
+	exec(cont, "ce-stopped", "222222222222", 100, 7000)
+
+	db := openURL(t, url)
+	want := []struct {
+		kind     discovery.JobKind
+		account  string
+		ref      string
+		runAt    int64
+		attempts int
+	}{
+		{discovery.JobExport, a, "export-running", 1500, 2},
+		{discovery.JobExport, a, "export-queued", 2500, 0},
+		{discovery.JobImport, a, "import-task-running", 0, 0},
+		{discovery.JobBatchDelete, a, "bd-pending", 0, 0},
+		{discovery.JobContinuousStart, a, "ce-running", 15000, 0},
+		{discovery.JobContinuousStop, "222222222222", "ce-stopped", 17000, 0},
+	}
+	for _, w := range want {
+		j, err := db.Job(t.Context(), w.kind, w.account, w.ref)
+		if err != nil {
+			t.Errorf("%s %s: %v", w.kind, w.ref, err)
+			continue
+		}
+		if j.RunAt.UnixMilli() != w.runAt || j.Attempts != w.attempts || j.Owner != "" || !j.LeaseUntil.IsZero() {
+			t.Errorf("%s %s: %+v", w.kind, w.ref, j)
+		}
+	}
+	if n := count(t, db, `SELECT count(*) FROM jobs`); n != len(want) {
+		t.Errorf("%d jobs, want %d", n, len(want))
+	}
+	for id, state := range map[string]string{"ce-running": discovery.ContinuousStartInProgress, "ce-stopped": discovery.ContinuousStopInProgress} {
+		var got string
+		if err := db.pool.QueryRow(t.Context(), `SELECT state FROM continuous_exports WHERE export_id = $1`, id).Scan(&got); err != nil || got != state {
+			t.Errorf("%s state %q, want %q (%v)", id, got, state, err)
+		}
+	}
+	if n := count(t, db, `SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'export_tasks'
+		AND column_name IN ('attempts', 'lease_owner', 'lease_until_ms')`); n != 0 {
+		t.Errorf("old queue columns: %d", n)
+	}
+	if n := count(t, db, `SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema()
+		AND indexname IN ('export_tasks_queue', 'import_tasks_pending', 'batch_delete_tasks_pending')`); n != 0 {
+		t.Errorf("old queue indexes: %d", n)
+	}
+	// New jobs follow the migrated ones.
+	if err := db.Enqueue(t.Context(), &discovery.Job{Kind: "test", Account: a, Ref: "new", RunAt: time.UnixMilli(1)}); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -9,9 +9,13 @@
 // writer (an export limit, a tag count, one running continuous export, an
 // import task's client token) runs in a transaction that first takes the
 // account's advisory lock (lockAccount), and so do the typed transactions
-// a use case decides in (discovery.ImportTx, discovery.BatchDeleteTx);
+// a use case decides in (discovery.ImportTx, discovery.BatchDeleteTx,
+// discovery.IntakeTx) and DeleteAgents;
 // migrations run under a session advisory lock, so replicas starting at
-// once migrate a schema once.
+// once migrate a schema once. Background work is the job queue of package
+// queue in table jobs (jobs.go): replicas claim jobs with FOR UPDATE SKIP
+// LOCKED, and every write of a task's outcome locks and checks its job's
+// lease in the same transaction.
 package postgres
 
 import (
@@ -133,8 +137,12 @@ func (s *DB) SetClockOffset(ctx context.Context, d time.Duration) error {
 	return err
 }
 
-// resetTables lists every table of account state; Reset empties them.
+// resetTables lists every table of account state; ResetAccount deletes the
+// account's rows of each, Reset empties them (but jobs, see Reset). The
+// jobs go first: a write under a lease locks the job's row before its
+// task's, and a reset takes them in the same order.
 var resetTables = []string{
+	"jobs",
 	"accounts", "home_region_controls", "export_tasks",
 	"agents", "agent_reports", "servers", "network_interfaces", "processes", "connections",
 	"perf_samples", "system_observations", "process_observations", "connection_observations",
@@ -144,13 +152,18 @@ var resetTables = []string{
 	"import_tasks", "import_records",
 }
 
-// Reset deletes all state but the server secrets and the clock offset. It
-// deletes rather than truncates: TRUNCATE would wait for, and block, every
-// reader of the tables, such as an export being written.
+// Reset deletes all state but the server secrets and the clock offset, with
+// the jobs of the tasks it deletes (the jobs of no account, the janitor's,
+// stay). It deletes rather than truncates: TRUNCATE would wait for, and
+// block, every reader of the tables, such as an export being written.
 func (s *DB) Reset(ctx context.Context) error {
 	return s.tx(ctx, func(tx pgx.Tx) error {
 		for _, t := range resetTables {
-			if _, err := tx.Exec(ctx, `DELETE FROM `+t); err != nil {
+			q := `DELETE FROM ` + t
+			if t == "jobs" {
+				q += ` WHERE account_id <> ''`
+			}
+			if _, err := tx.Exec(ctx, q); err != nil {
 				return err
 			}
 		}

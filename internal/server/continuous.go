@@ -74,6 +74,9 @@ func (s *Server) describeContinuousExports(ctx context.Context, id auth.Identity
 		if !e.Stop.IsZero() {
 			d.StopTime = &awsjson.Time{Time: e.Stop}
 		}
+		if e.StatusDetail != "" {
+			d.StatusDetail = ptr(e.StatusDetail)
+		}
 		out.Descriptions = append(out.Descriptions, d)
 	}
 	if page.Next != "" {

@@ -40,7 +40,7 @@ func (s *Server) reset(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"__type": "InternalError", "message": "reset failed"})
 		return
 	}
-	errs := []error{s.cfg.Files.RemoveAll()}
+	errs := []error{s.cfg.Files.RemoveAll(ctx)}
 	for _, f := range s.cfg.AccountFiles {
 		errs = append(errs, f.RemoveAll())
 	}
@@ -65,7 +65,7 @@ func (s *Server) resetAccount(w http.ResponseWriter, r *http.Request, account st
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"__type": "InternalError", "message": "reset failed"})
 		return
 	}
-	errs := []error{s.cfg.Files.RemoveAccount(account)}
+	errs := []error{s.cfg.Files.RemoveAccount(ctx, account)}
 	for _, f := range s.cfg.AccountFiles {
 		errs = append(errs, f.RemoveAccount(account))
 	}

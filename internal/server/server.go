@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -16,7 +17,6 @@ import (
 	"github.com/poseidon-ads/poseidon/internal/auth"
 	"github.com/poseidon-ads/poseidon/internal/clock"
 	"github.com/poseidon-ads/poseidon/internal/discovery"
-	"github.com/poseidon-ads/poseidon/internal/exportfile"
 	"github.com/poseidon-ads/poseidon/internal/exports"
 )
 
@@ -62,8 +62,10 @@ type Config struct {
 	Imports Imports
 	Auth    *auth.Authenticator
 	Clock   *clock.Clock
-	Files   exportfile.Dir
-	Log     *slog.Logger
+	// Files is the store of export archives that downloads read and
+	// resets empty.
+	Files Archives
+	Log   *slog.Logger
 	// PublicURL is the base of download URLs, e.g. "http://127.0.0.1:8480".
 	PublicURL string
 	// HomeRegion is every new account's home region; "" leaves it unset.
@@ -86,6 +88,19 @@ type Config struct {
 	// the export files (import buckets and errors zips, continuous export
 	// data); a reset removes them.
 	AccountFiles []AccountFiles
+}
+
+// Archives is the store of export archives: exportfile.Dir (files in the
+// data directory) or the PostgreSQL store's archives, which every replica
+// serves.
+type Archives interface {
+	// Open opens an export's archive for reading; discovery.ErrNotFound if
+	// there is none. Reads and seeks serve byte ranges.
+	Open(ctx context.Context, account, exportID string) (io.ReadSeekCloser, error)
+	// RemoveAccount deletes the archives of one account.
+	RemoveAccount(ctx context.Context, account string) error
+	// RemoveAll deletes every archive.
+	RemoveAll(ctx context.Context) error
 }
 
 // AccountFiles are files a service keeps for accounts.

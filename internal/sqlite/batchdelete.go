@@ -27,14 +27,20 @@ func jsonText(v any) string {
 	return string(b)
 }
 
-// InsertBatchDeleteTask implements batchdelete.Store.
+// InsertBatchDeleteTask implements batchdelete.Store: the task and its job,
+// in one transaction.
 func (s *DB) InsertBatchDeleteTask(ctx context.Context, t *discovery.BatchDeleteTask) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO batch_delete_tasks
 			(account_id, task_id, configuration_type, status, start_ms, requested, seq)
 			VALUES (?, ?, ?, ?, ?, ?, (SELECT coalesce(max(seq), 0) + 1 FROM batch_delete_tasks))`,
 			t.AccountID, t.ID, t.ConfigurationType, string(t.Status), t.Start.UnixMilli(), jsonText(nonNil(t.Requested)))
-		return err
+		if err != nil {
+			return err
+		}
+		// The job may run at any time: also after the virtual clock was
+		// moved back past the start.
+		return enqueue(ctx, tx, discovery.JobBatchDelete, t.AccountID, t.ID, time.Time{}, t.Start)
 	})
 }
 
@@ -90,19 +96,4 @@ func (s *DB) BatchDeleteTask(ctx context.Context, account, id string) (*discover
 		return nil, discovery.ErrNotFound
 	}
 	return t, err
-}
-
-// PendingBatchDeleteTasks implements batchdelete.Store.
-func (s *DB) PendingBatchDeleteTasks(ctx context.Context, limit int) ([]*discovery.BatchDeleteTask, error) {
-	var out []*discovery.BatchDeleteTask
-	err := eachRow(ctx, s.db, `SELECT `+batchDeleteCols+` FROM batch_delete_tasks
-		WHERE status IN ('INITIALIZING', 'VALIDATING', 'DELETING') ORDER BY status, seq LIMIT ?`, []any{limit},
-		func(rows *sql.Rows) error {
-			t, err := scanBatchDelete(rows)
-			if err == nil {
-				out = append(out, t)
-			}
-			return err
-		})
-	return out, err
 }

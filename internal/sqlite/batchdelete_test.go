@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"testing"
@@ -38,13 +39,80 @@ func bdStrings(t *testing.T, db *DB, q string, args ...any) []string {
 	return out
 }
 
-// bdRun runs fn in a batch-delete transaction of account and fails the
-// test on an error.
+// testLease enqueues a job of a kind no runner handles and claims it: the
+// lease a test writes under.
+func testLease(t *testing.T, db *DB, owner string) discovery.Lease {
+	t.Helper()
+	ctx := context.Background()
+	ref := fmt.Sprintf("%s-%d", owner, time.Now().UnixNano())
+	kind := discovery.JobKind("test-lease")
+	if err := db.Enqueue(ctx, &discovery.Job{Kind: kind, Ref: ref, RunAt: time.UnixMilli(1)}); err != nil {
+		t.Fatal(err)
+	}
+	j, err := db.Claim(ctx, owner, []discovery.JobKind{kind}, time.UnixMilli(1), time.UnixMilli(2))
+	if err != nil || j == nil || j.Ref != ref {
+		t.Fatalf("claim the test job: %+v %v", j, err)
+	}
+	return j.Lease()
+}
+
+// bdRun runs fn in a batch-delete transaction of account, under a lease,
+// and fails the test on an error.
 func bdRun(t *testing.T, db *DB, account string, fn func(ctx context.Context, tx discovery.BatchDeleteTx) error) {
 	t.Helper()
 	ctx := context.Background()
-	if err := db.BatchDeleteTx(ctx, account, func(tx discovery.BatchDeleteTx) error { return fn(ctx, tx) }); err != nil {
+	l := testLease(t, db, "bdRun")
+	if err := db.BatchDeleteTx(ctx, l, account, func(tx discovery.BatchDeleteTx) error { return fn(ctx, tx) }); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestBatchDeleteTxLease: the transaction runs only under the lease of a
+// job its owner still holds; once another owner took the job over, fn does
+// not run and nothing is written (the outcome write is fenced).
+func TestBatchDeleteTxLease(t *testing.T) {
+	db := invFixture(t)
+	ctx := context.Background()
+	stale := testLease(t, db, "dead")
+	// The lease passed (it ran until 2 ms): another owner takes the job.
+	heir, err := db.Claim(ctx, "heir", []discovery.JobKind{"test-lease"}, time.UnixMilli(3), time.UnixMilli(1000))
+	if err != nil || heir == nil || heir.ID != stale.Job {
+		t.Fatalf("take over: %+v %v", heir, err)
+	}
+	ran := false
+	err = db.BatchDeleteTx(ctx, stale, invA, func(tx discovery.BatchDeleteTx) error {
+		ran = true
+		return tx.Delete(ctx, &discovery.Deletion{Servers: []string{srv4}})
+	})
+	var lost *discovery.LeaseLostError
+	if !errors.As(err, &lost) || lost.Holder != "heir" || !errors.Is(err, discovery.ErrLeaseLost) || ran {
+		t.Fatalf("under a lease taken over: ran %v, %v", ran, err)
+	}
+	if bdCount(t, db, `SELECT count(*) FROM servers WHERE account_id = ? AND server_id = ?`, invA, srv4) != 1 {
+		t.Fatal("a stale lease deleted a server")
+	}
+	// The heir's lease holds; an error of fn rolls its writes back.
+	boom := errors.New("boom")
+	err = db.BatchDeleteTx(ctx, heir.Lease(), invA, func(tx discovery.BatchDeleteTx) error {
+		if err := tx.Delete(ctx, &discovery.Deletion{Servers: []string{srv4}}); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) || bdCount(t, db, `SELECT count(*) FROM servers WHERE account_id = ? AND server_id = ?`, invA, srv4) != 1 {
+		t.Fatalf("rolled back: %v", err)
+	}
+	if err := db.BatchDeleteTx(ctx, heir.Lease(), invA, func(tx discovery.BatchDeleteTx) error {
+		return tx.Delete(ctx, &discovery.Deletion{Servers: []string{srv4}})
+	}); err != nil || bdCount(t, db, `SELECT count(*) FROM servers WHERE account_id = ? AND server_id = ?`, invA, srv4) != 0 {
+		t.Fatalf("under the heir's lease: %v", err)
+	}
+	// A job gone (completed) refuses its lease too.
+	if err := db.Complete(ctx, heir.Lease()); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.BatchDeleteTx(ctx, heir.Lease(), invA, func(discovery.BatchDeleteTx) error { return nil }); !errors.Is(err, discovery.ErrLeaseLost) {
+		t.Fatalf("under the lease of a completed job: %v", err)
 	}
 }
 

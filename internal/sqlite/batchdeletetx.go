@@ -13,10 +13,12 @@ type batchDeleteTx struct{ acctTx }
 
 var _ discovery.BatchDeleteTx = batchDeleteTx{}
 
-// BatchDeleteTx runs fn in one write transaction of account: it commits
-// when fn returns nil and rolls back otherwise.
-func (s *DB) BatchDeleteTx(ctx context.Context, account string, fn func(discovery.BatchDeleteTx) error) error {
-	return s.tx(ctx, func(tx *sql.Tx) error { return fn(batchDeleteTx{acctTx{tx, account}}) })
+// BatchDeleteTx runs fn in one write transaction of account under the
+// lease l of the task's job, checked in the transaction before fn runs
+// (SQLite's single writer keeps it held until the commit): it commits when
+// fn returns nil and rolls back otherwise.
+func (s *DB) BatchDeleteTx(ctx context.Context, l discovery.Lease, account string, fn func(discovery.BatchDeleteTx) error) error {
+	return s.leased(ctx, l, func(tx *sql.Tx) error { return fn(batchDeleteTx{acctTx{tx, account}}) })
 }
 
 // BatchDeleteTask implements discovery.BatchDeleteTx.

@@ -32,7 +32,7 @@ func BenchmarkFindExportTasks(b *testing.B) {
 				at := base.Add(time.Duration(i) * time.Second)
 				id := "export-" + uuid.NewString()
 				if _, err := tx.ExecContext(ctx, `INSERT INTO export_tasks (`+exportCols+`)
-					VALUES (?, ?, 'summary', 'StartExportTask', '', 'SUCCEEDED', 'ok', ?, NULL, NULL, '', 0, ?, ?, 10, 0, 1)`,
+					VALUES (?, ?, 'summary', 'StartExportTask', '', 'SUCCEEDED', 'ok', ?, NULL, NULL, '', 0, ?, ?, 10, 0)`,
 					id, acct, ms(at), ms(at), ms(at)); err != nil {
 					return err
 				}

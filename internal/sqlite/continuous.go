@@ -10,13 +10,13 @@ import (
 	"github.com/poseidon-ads/poseidon/internal/discovery"
 )
 
-const continuousCols = `export_id, account_id, s3_bucket, start_ms, stop_ms`
+const continuousCols = `export_id, account_id, s3_bucket, start_ms, stop_ms, state, status_detail`
 
 func scanContinuous(rows interface{ Scan(...any) error }) (*discovery.ContinuousExport, error) {
 	var e discovery.ContinuousExport
 	var start int64
 	var stop sql.NullInt64
-	if err := rows.Scan(&e.ID, &e.AccountID, &e.S3Bucket, &start, &stop); err != nil {
+	if err := rows.Scan(&e.ID, &e.AccountID, &e.S3Bucket, &start, &stop, &e.State, &e.StatusDetail); err != nil {
 		return nil, err
 	}
 	e.Start = fromMs(start)
@@ -37,7 +37,8 @@ func runningContinuous(ctx context.Context, q interface {
 	return e, err
 }
 
-// StartContinuousExport implements continuous.Store.
+// StartContinuousExport implements continuous.Store: the export, in
+// START_IN_PROGRESS, and the job that makes it ACTIVE, in one transaction.
 func (s *DB) StartContinuousExport(ctx context.Context, e *discovery.ContinuousExport) (*discovery.ContinuousExport, error) {
 	var running *discovery.ContinuousExport
 	err := s.tx(ctx, func(tx *sql.Tx) error {
@@ -46,9 +47,13 @@ func (s *DB) StartContinuousExport(ctx context.Context, e *discovery.ContinuousE
 		if err != nil || running != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO continuous_exports (`+continuousCols+`) VALUES (?, ?, ?, ?, NULL)`,
-			e.ID, e.AccountID, e.S3Bucket, ms(e.Start))
-		return err
+		e.State = discovery.ContinuousStartInProgress
+		_, err = tx.ExecContext(ctx, `INSERT INTO continuous_exports (`+continuousCols+`) VALUES (?, ?, ?, ?, NULL, ?, '')`,
+			e.ID, e.AccountID, e.S3Bucket, ms(e.Start), e.State)
+		if err != nil {
+			return err
+		}
+		return enqueue(ctx, tx, discovery.JobContinuousStart, e.AccountID, e.ID, e.Start.Add(discovery.ContinuousTransitionTime), e.Start)
 	})
 	if err != nil {
 		return nil, err
@@ -56,7 +61,9 @@ func (s *DB) StartContinuousExport(ctx context.Context, e *discovery.ContinuousE
 	return running, nil
 }
 
-// StopContinuousExport implements continuous.Store.
+// StopContinuousExport implements continuous.Store: the stop time, the
+// state STOP_IN_PROGRESS and the job that makes it INACTIVE, in one
+// transaction.
 func (s *DB) StopContinuousExport(ctx context.Context, account, id string, stop time.Time) (*discovery.ContinuousExport, error) {
 	var e *discovery.ContinuousExport
 	err := s.tx(ctx, func(tx *sql.Tx) error {
@@ -72,9 +79,13 @@ func (s *DB) StopContinuousExport(ctx context.Context, account, id string, stop 
 		if !e.Stop.IsZero() {
 			return discovery.ErrContinuousExportStopped
 		}
-		e.Stop = stop
-		_, err = tx.ExecContext(ctx, `UPDATE continuous_exports SET stop_ms = ? WHERE account_id = ? AND export_id = ?`, ms(stop), account, id)
-		return err
+		e.Stop, e.State = stop, discovery.ContinuousStopInProgress
+		_, err = tx.ExecContext(ctx, `UPDATE continuous_exports SET stop_ms = ?, state = ? WHERE account_id = ? AND export_id = ?`,
+			ms(stop), e.State, account, id)
+		if err != nil {
+			return err
+		}
+		return enqueue(ctx, tx, discovery.JobContinuousStop, account, id, stop.Add(discovery.ContinuousTransitionTime), stop)
 	})
 	if err != nil {
 		return nil, err
@@ -117,4 +128,15 @@ func (s *DB) ContinuousExports(ctx context.Context, q discovery.ContinuousExport
 // RunningContinuousExport implements continuous.Store.
 func (s *DB) RunningContinuousExport(ctx context.Context, account string) (*discovery.ContinuousExport, error) {
 	return runningContinuous(ctx, s.db, account)
+}
+
+// TransitionContinuousExport implements continuous.Store: under the lease of
+// the transition's job, the export's state becomes to if it is one of from
+// (it is left as it is otherwise, or if the export is gone).
+func (s *DB) TransitionContinuousExport(ctx context.Context, l discovery.Lease, account, id string, from []string, to string) error {
+	return s.leased(ctx, l, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE continuous_exports SET state = ?
+			WHERE account_id = ? AND export_id = ? AND state IN (SELECT value FROM json_each(?))`, to, account, id, jsonArray(from))
+		return err
+	})
 }

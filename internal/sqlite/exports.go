@@ -14,7 +14,7 @@ import (
 
 const exportCols = `export_id, account_id, kind, operation, agent_id, status, status_message,
 	request_time_ms, requested_start_ms, requested_end_ms, ec2_preferences, is_truncated,
-	ready_at_ms, finished_at_ms, file_size, expired, attempts`
+	ready_at_ms, finished_at_ms, file_size, expired`
 
 func ms(t time.Time) int64 { return t.UnixMilli() }
 
@@ -85,15 +85,15 @@ func decodeEC2Prefs(v string) *discovery.EC2Preferences {
 
 func scanExport(r scanner) (*discovery.ExportTask, error) {
 	var (
-		t                         discovery.ExportTask
-		reqMs, readyMs            int64
-		start, end, finished      sql.NullInt64
-		kind, status              string
-		truncated, expired, tries int64
-		ec2                       string
+		t                    discovery.ExportTask
+		reqMs, readyMs       int64
+		start, end, finished sql.NullInt64
+		kind, status         string
+		truncated, expired   int64
+		ec2                  string
 	)
 	err := r.Scan(&t.ID, &t.AccountID, &kind, &t.Operation, &t.AgentID, &status, &t.Message,
-		&reqMs, &start, &end, &ec2, &truncated, &readyMs, &finished, &t.FileSize, &expired, &tries)
+		&reqMs, &start, &end, &ec2, &truncated, &readyMs, &finished, &t.FileSize, &expired)
 	if err != nil {
 		return nil, err
 	}
@@ -108,15 +108,14 @@ func scanExport(r scanner) (*discovery.ExportTask, error) {
 		t.FinishedAt = fromMs(finished.Int64)
 	}
 	t.Expired = expired != 0
-	t.Attempts = int(tries)
 	return &t, nil
 }
 
-// CreateExportTask stores t unless the admission refuses it, in one write
-// transaction: SQLite has a single writer and this store admits one write at
-// a time, so the counts the admission is checked against cannot change
-// before the insert. It returns nil when it stored t, and the refusal
-// otherwise.
+// CreateExportTask stores t, and its job due at t.ReadyAt, unless the
+// admission refuses it, in one write transaction: SQLite has a single writer
+// and this store admits one write at a time, so the counts the admission is
+// checked against cannot change before the insert. It returns nil when it
+// stored t, and the refusal otherwise.
 func (s *DB) CreateExportTask(ctx context.Context, t *discovery.ExportTask, a discovery.ExportAdmission) (*discovery.ExportRefusal, error) {
 	ec2, err := encodeEC2Prefs(t.EC2)
 	if err != nil {
@@ -134,11 +133,14 @@ func (s *DB) CreateExportTask(ctx context.Context, t *discovery.ExportTask, a di
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO export_tasks (`+exportCols+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 0, 0, 0)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 0, 0)`,
 			t.ID, t.AccountID, string(t.Kind), t.Operation, t.AgentID, string(t.Status), t.Message,
 			ms(t.RequestTime), nullMs(t.RequestedStart), nullMs(t.RequestedEnd), ec2, b2i(t.IsTruncated),
 			ms(t.ReadyAt))
-		return err
+		if err != nil || t.Status != discovery.ExportInProgress {
+			return err
+		}
+		return enqueue(ctx, tx, discovery.JobExport, t.AccountID, t.ID, t.ReadyAt, t.RequestTime)
 	})
 	if err != nil {
 		return nil, err
@@ -253,94 +255,57 @@ func (s *DB) FindExportTasks(ctx context.Context, q discovery.ExportQuery) ([]*d
 	return out, rows.Err()
 }
 
-// ClaimExportTask leases the oldest ready, unleased IN_PROGRESS task to owner
-// until leaseUntil. It returns (nil, nil) when there is nothing to do.
-func (s *DB) ClaimExportTask(ctx context.Context, owner string, now, leaseUntil time.Time) (*discovery.ExportTask, error) {
-	unlock, err := s.lockWrite(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
-	t, err := scanExport(s.db.QueryRowContext(ctx, `UPDATE export_tasks
-		SET lease_owner = ?, lease_until_ms = ?, attempts = attempts + 1
-		WHERE export_id = (
-			SELECT export_id FROM export_tasks
-			WHERE status = 'IN_PROGRESS' AND ready_at_ms <= ? AND (lease_until_ms IS NULL OR lease_until_ms < ?)
-			ORDER BY request_time_ms, export_id LIMIT 1)
-		RETURNING `+exportCols, owner, ms(leaseUntil), ms(now), ms(now)))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	return t, err
-}
-
-// NextReadyAt returns the earliest ready time of an unleased IN_PROGRESS
-// task, or the zero time if there is none.
-func (s *DB) NextReadyAt(ctx context.Context) (time.Time, error) {
-	var v sql.NullInt64
-	err := s.db.QueryRowContext(ctx, `SELECT min(ready_at_ms) FROM export_tasks WHERE status = 'IN_PROGRESS' AND lease_owner IS NULL`).Scan(&v)
-	if err != nil || !v.Valid {
-		return time.Time{}, err
-	}
-	return fromMs(v.Int64), nil
-}
-
-// CompleteExportTask ends a task leased by owner. It reports
-// discovery.ErrNotFound if the task is no longer leased by owner (a reset
-// deleted it, or recovery gave it to someone else).
-func (s *DB) CompleteExportTask(ctx context.Context, owner, id string, r discovery.ExportResult, now time.Time) error {
-	res, err := s.exec(ctx, `UPDATE export_tasks
-		SET status = ?, status_message = ?, is_truncated = ?, file_size = ?, finished_at_ms = ?,
-		    lease_owner = NULL, lease_until_ms = NULL
-		WHERE export_id = ? AND lease_owner = ? AND status = 'IN_PROGRESS'`,
-		string(r.Status), r.Message, b2i(r.IsTruncated), r.FileSize, ms(now), id, owner)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("complete export %s: %w", id, discovery.ErrNotFound)
-	}
-	return nil
-}
-
-// ReportExportProgress sets the statusMessage of an IN_PROGRESS task leased
-// by owner. It reports discovery.ErrNotFound if the task is no longer leased
-// by owner, or no longer IN_PROGRESS.
-func (s *DB) ReportExportProgress(ctx context.Context, owner, id, message string) error {
-	res, err := s.exec(ctx, `UPDATE export_tasks SET status_message = ?
-		WHERE export_id = ? AND lease_owner = ? AND status = 'IN_PROGRESS'`, message, id, owner)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("export %s progress: %w", id, discovery.ErrNotFound)
-	}
-	return nil
-}
-
-// RecoverExportTasks runs at start. It frees the leases of tasks that a dead
-// process was building, so they run again, and fails those that were already
-// interrupted maxAttempts times. It returns how many it requeued and failed.
-func (s *DB) RecoverExportTasks(ctx context.Context, maxAttempts int, failMessage string, now time.Time) (requeued, failed int, err error) {
-	err = s.tx(ctx, func(tx *sql.Tx) error {
+// FinishExportTask records the outcome of an IN_PROGRESS task under the
+// lease of its job. It reports discovery.ErrNotFound if the task is gone (a
+// reset deleted it), and a lost lease (discovery.ErrLeaseLost) if the job
+// is no longer held under l, or the task no longer IN_PROGRESS.
+func (s *DB) FinishExportTask(ctx context.Context, l discovery.Lease, account, id string, r discovery.ExportResult, now time.Time) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if err := exportExists(ctx, tx, account, id); err != nil {
+			return err
+		}
+		if err := checkLease(ctx, tx, l); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE export_tasks
-			SET status = 'FAILED', status_message = ?, finished_at_ms = ?, lease_owner = NULL, lease_until_ms = NULL
-			WHERE status = 'IN_PROGRESS' AND lease_owner IS NOT NULL AND attempts >= ?`, failMessage, ms(now), maxAttempts)
+			SET status = ?, status_message = ?, is_truncated = ?, file_size = ?, finished_at_ms = ?
+			WHERE export_id = ? AND account_id = ? AND status = 'IN_PROGRESS'`,
+			string(r.Status), r.Message, b2i(r.IsTruncated), r.FileSize, ms(now), id, account)
 		if err != nil {
 			return err
 		}
-		n, _ := res.RowsAffected()
-		failed = int(n)
-		res, err = tx.ExecContext(ctx, `UPDATE export_tasks SET lease_owner = NULL, lease_until_ms = NULL
-			WHERE status = 'IN_PROGRESS' AND lease_owner IS NOT NULL`)
-		if err != nil {
-			return err
+		if n, _ := res.RowsAffected(); n == 0 {
+			return &discovery.LeaseLostError{Lease: l}
 		}
-		n, _ = res.RowsAffected()
-		requeued = int(n)
 		return nil
 	})
-	return requeued, failed, err
+}
+
+func exportExists(ctx context.Context, tx *sql.Tx, account, id string) error {
+	var one int
+	err := tx.QueryRowContext(ctx, `SELECT 1 FROM export_tasks WHERE export_id = ? AND account_id = ?`, id, account).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("export %s: %w", id, discovery.ErrNotFound)
+	}
+	return err
+}
+
+// ReportExportProgress sets the statusMessage of an IN_PROGRESS task under
+// the lease of its job. It reports discovery.ErrNotFound if the task is
+// gone or no longer IN_PROGRESS, and a lost lease (discovery.ErrLeaseLost)
+// if the job is no longer held under l.
+func (s *DB) ReportExportProgress(ctx context.Context, l discovery.Lease, account, id, message string) error {
+	return s.leased(ctx, l, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE export_tasks SET status_message = ?
+			WHERE export_id = ? AND account_id = ? AND status = 'IN_PROGRESS'`, message, id, account)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("export %s progress: %w", id, discovery.ErrNotFound)
+		}
+		return nil
+	})
 }
 
 // ExpiringExportTasks lists SUCCEEDED tasks whose data is still marked

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"time"
 
 	"github.com/poseidon-ads/poseidon/internal/discovery"
 )
@@ -30,8 +32,8 @@ func (s *DB) ImportTaskByToken(ctx context.Context, account, token string) (*dis
 	return t, err
 }
 
-// CreateImportTask stores t unless its client token names an existing task,
-// which it returns instead.
+// CreateImportTask stores t, and its job, unless its client token names an
+// existing task, which it returns instead.
 func (s *DB) CreateImportTask(ctx context.Context, t *discovery.ImportTask) (*discovery.ImportTask, bool, error) {
 	var out *discovery.ImportTask
 	created := false
@@ -48,8 +50,16 @@ func (s *DB) CreateImportTask(ctx context.Context, t *discovery.ImportTask) (*di
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO import_tasks (account_id, task_id, client_token, name, url, status, request_ms) VALUES (?,?,?,?,?,?,?)`,
 			t.AccountID, t.ID, t.ClientToken, t.Name, t.URL, t.Status, t.RequestMS)
+		if err != nil {
+			return err
+		}
 		out, created = t, true
-		return err
+		if t.Status != discovery.ImportInProgress {
+			return nil
+		}
+		// The job may run at any time: also after the virtual clock was
+		// moved back past the request.
+		return enqueue(ctx, tx, discovery.JobImport, t.AccountID, t.ID, time.Time{}, time.UnixMilli(t.RequestMS))
 	})
 	return out, created, err
 }
@@ -71,9 +81,14 @@ func (s *DB) FindImportTasks(ctx context.Context, q discovery.ImportTaskQuery) (
 	return s.importTasks(ctx, text, append(args, q.Limit)...)
 }
 
-// PendingImportTasks returns in-progress tasks of every account.
-func (s *DB) PendingImportTasks(ctx context.Context, limit int) ([]*discovery.ImportTask, error) {
-	return s.importTasks(ctx, `SELECT `+importTaskCols+` FROM import_tasks WHERE status = ? ORDER BY request_ms LIMIT ?`, discovery.ImportInProgress, limit)
+// ImportTask returns a task of the account, also one deleted with its
+// history, or discovery.ErrNotFound.
+func (s *DB) ImportTask(ctx context.Context, account, id string) (*discovery.ImportTask, error) {
+	t, err := scanImportTask(s.db.QueryRowContext(ctx, `SELECT `+importTaskCols+` FROM import_tasks WHERE account_id = ? AND task_id = ?`, account, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("import task %s: %w", id, discovery.ErrNotFound)
+	}
+	return t, err
 }
 
 // importTasks runs a query of importTaskCols and scans its tasks.
@@ -97,11 +112,28 @@ func (s *DB) CountImportRecords(ctx context.Context, account string) (int, error
 	return n, err
 }
 
-// FinishImportTask stores the outcome of a task, or returns
-// discovery.ErrImportTaskGone if it is no longer in progress (a reset or
-// BatchDeleteImportData took it).
-func (s *DB) FinishImportTask(ctx context.Context, t *discovery.ImportTask) error {
+// FinishImportTask stores the outcome of a task under the lease of its job,
+// or returns discovery.ErrImportTaskGone if it is no longer in progress (a
+// reset or BatchDeleteImportData took it), or a lost lease
+// (discovery.ErrLeaseLost) if the job is no longer held under l.
+func (s *DB) FinishImportTask(ctx context.Context, l discovery.Lease, t *discovery.ImportTask) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
+		// A task deleted by a reset is gone whoever holds its job; one
+		// finished meanwhile is the business of the job's holder.
+		var status string
+		err := tx.QueryRowContext(ctx, `SELECT status FROM import_tasks WHERE account_id = ? AND task_id = ?`, t.AccountID, t.ID).Scan(&status)
+		if errors.Is(err, sql.ErrNoRows) {
+			return discovery.ErrImportTaskGone
+		}
+		if err != nil {
+			return err
+		}
+		if err := checkLease(ctx, tx, l); err != nil {
+			return err
+		}
+		if status != discovery.ImportInProgress {
+			return discovery.ErrImportTaskGone
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE import_tasks SET status=?, completion_ms=?, server_success=?, server_failure=?, app_success=?, app_failure=?, has_errors_zip=?
 			WHERE account_id=? AND task_id=? AND status=?`, t.Status, t.CompletionMS, t.ServerSuccess, t.ServerFailure, t.AppSuccess, t.AppFailure, t.HasErrorsZip, t.AccountID, t.ID, discovery.ImportInProgress)
 		if err != nil {

@@ -284,26 +284,10 @@ func (f fieldSQL) some(cond string) string {
 // of values is one JSON array parameter, and predicates that differ only in
 // their values are packed into one term over a JSON array of value lists.
 func (it *itemSQL) where(ps []discovery.Predicate) ([]string, []any, error) {
-	type key struct {
-		field discovery.Field
-		multi bool
-		m     discovery.Match
-		q     discovery.Quantifier
-		fold  bool
-	}
-	var order []key
-	groups := map[key][]discovery.Predicate{}
-	for _, p := range ps {
-		k := key{p.Field, p.Multi, p.Match, p.Quant, p.Fold}
-		if _, ok := groups[k]; !ok {
-			order = append(order, k)
-		}
-		groups[k] = append(groups[k], p)
-	}
 	var where []string
 	var all []any
-	for _, k := range order {
-		text, a, err := it.packed(groups[k])
+	for _, group := range discovery.GroupPredicates(ps) {
+		text, a, err := it.packed(group)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -583,12 +567,7 @@ func (s *DB) DescribeServers(ctx context.Context, account string, ids []string) 
 				if err := r.Scan(&id, &n.Name, &n.MACAddress, &n.IPAddress, &n.NetMask, &n.Family); err != nil {
 					return err
 				}
-				v := &out[index[id]]
-				if len(v.NICs) == discovery.MaxListValues {
-					v.MoreNICs = true
-				} else {
-					v.NICs = append(v.NICs, n)
-				}
+				out[index[id]].AddNIC(n)
 				return nil
 			})
 		if err != nil {
@@ -603,12 +582,7 @@ func (s *DB) DescribeServers(ctx context.Context, account string, ids []string) 
 				if err := r.Scan(&id, &a.ID, &a.Name); err != nil {
 					return err
 				}
-				v := &out[index[id]]
-				if len(v.Applications) == discovery.MaxListValues {
-					v.MoreApplications = true
-				} else {
-					v.Applications = append(v.Applications, a)
-				}
+				out[index[id]].AddApplication(a)
 				return nil
 			})
 		if err != nil {
@@ -622,12 +596,7 @@ func (s *DB) DescribeServers(ctx context.Context, account string, ids []string) 
 				if err := r.Scan(&id, &t.Key, &t.Value); err != nil {
 					return err
 				}
-				v := &out[index[id]]
-				if len(v.Tags) == discovery.MaxListValues {
-					v.MoreTags = true
-				} else {
-					v.Tags = append(v.Tags, t)
-				}
+				out[index[id]].AddTag(t)
 				return nil
 			})
 	})

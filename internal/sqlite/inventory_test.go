@@ -55,7 +55,7 @@ func invAt(d time.Duration) int64 { return fixture.At(d) }
 // invExec runs a statement with args; a test helper for fixtures.
 func invExec(t testing.TB, db *DB, query string, args ...any) {
 	t.Helper()
-	fixture.Exec(t, db.db, query, args...)
+	fixture.Exec(t, fixture.SQL(db.db), query, args...)
 }
 
 // invFixture opens a store filled with fixture.Inventory.
@@ -66,7 +66,7 @@ func invFixture(t testing.TB) *DB {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	fixture.Inventory(t, db.db)
+	fixture.Inventory(t, fixture.SQL(db.db))
 	return db
 }
 
@@ -99,19 +99,12 @@ func TestEveryFieldHasSQL(t *testing.T) {
 	}
 }
 
+// multi tells whether the store maps f to a related list.
+func multi(f discovery.Field) bool { return itemTypes[f.Type()].fields[f].from != "" }
+
 // pred is a predicate on f, multi-valued as the store maps it.
 func pred(f discovery.Field, m discovery.Match, q discovery.Quantifier, fold bool, text ...string) discovery.Predicate {
-	return discovery.Predicate{Field: f, Multi: itemTypes[f.Type()].fields[f].from != "", Match: m, Quant: q, Fold: fold, Text: text}
-}
-
-func nums(p discovery.Predicate, xs ...float64) discovery.Predicate {
-	p.Text, p.Nums = nil, xs
-	return p
-}
-
-func ints(p discovery.Predicate, xs ...int64) discovery.Predicate {
-	p.Text, p.Ints = nil, xs
-	return p
+	return discovery.Predicate{Field: f, Multi: multi(f), Match: m, Quant: q, Fold: fold, Text: text}
 }
 
 // listIDs lists the IDs of the items of typ in account A that satisfy where.
@@ -139,67 +132,13 @@ func listIDs(t *testing.T, db *DB, typ discovery.ItemType, where ...discovery.Pr
 
 // Each match, quantifier, value kind and count, over scalar fields, related
 // lists and fields without value; predicates AND-ed, and repeated ones
-// packed into one term that means the same.
+// packed into one term that means the same (fixture.PredicateCases).
 func TestListItemsPredicates(t *testing.T) {
 	db := invFixture(t)
-	const (
-		eq, has        = discovery.MatchEqual, discovery.MatchContains
-		ge, le, gt, lt = discovery.MatchAtLeast, discovery.MatchAtMost, discovery.MatchAbove, discovery.MatchBelow
-		anyOf, noneOf  = discovery.AnyMatch, discovery.NoMatch
-	)
-	host, id, cpu := discovery.FieldServerHostName, discovery.FieldServerID, discovery.FieldServerAvgCPUPct
-	ip, tagKey := discovery.FieldServerNICIPAddress, discovery.FieldServerTagKey
-	port, srcIP := discovery.FieldConnectionDestinationPort, discovery.FieldConnectionSourceIP
-	S, C, A, P := discovery.TypeServer, discovery.TypeConnection, discovery.TypeApplication, discovery.TypeProcess
-	c := func(stored string) string { return discovery.ConnectionPrefix + stored }
-	for _, tc := range []struct {
-		name  string
-		typ   discovery.ItemType
-		where []discovery.Predicate
-		want  []string
-	}{
-		{"no predicate", S, nil, []string{srv1, srv2, srv3, srv4}},
-		{"equal", S, []discovery.Predicate{pred(host, eq, anyOf, false, "db-1.example.com")}, []string{srv2}},
-		{"equal is exact", S, []discovery.Predicate{pred(host, eq, anyOf, false, "WEB-1.example.com")}, []string{}},
-		{"equal folded", S, []discovery.Predicate{pred(host, eq, anyOf, true, "WEB-1.EXAMPLE.COM")}, []string{srv1}},
-		{"equal folded, two values", S, []discovery.Predicate{pred(host, eq, anyOf, true, "WEB-1.EXAMPLE.COM", "DB-1.example.com")}, []string{srv1, srv2}},
-		{"equal, one of three", S, []discovery.Predicate{pred(id, eq, anyOf, false, srv2, srv4, srvB)}, []string{srv2, srv4}},
-		{"equal to none", S, []discovery.Predicate{pred(id, eq, noneOf, false, srv2, srv4)}, []string{srv1, srv3}},
-		{"contains folded", S, []discovery.Predicate{pred(host, has, anyOf, true, "WEB-1")}, []string{srv1}},
-		{"contains, case kept", S, []discovery.Predicate{pred(host, has, anyOf, false, "WEB")}, []string{}},
-		{"contains, case kept, lower", S, []discovery.Predicate{pred(host, has, anyOf, false, "web")}, []string{srv1, srv4}},
-		{"contains one of two", S, []discovery.Predicate{pred(host, has, anyOf, true, "web-", "cache")}, []string{srv1, srv3, srv4}},
-		{"contains none of two", S, []discovery.Predicate{pred(host, has, noneOf, true, "web", "db")}, []string{srv3}},
-		{"list: some element equal", S, []discovery.Predicate{pred(ip, eq, anyOf, false, "10.0.0.2", "10.0.0.4")}, []string{srv2, srv4}},
-		{"list: no element contains", S, []discovery.Predicate{pred(ip, has, noneOf, true, "fe80")}, []string{srv2, srv3, srv4}},
-		{"list: no element, no tags", S, []discovery.Predicate{pred(tagKey, eq, noneOf, false, "tier")}, []string{srv2, srv3, srv4}},
-		{"at least, exact double", S, []discovery.Predicate{nums(pred(cpu, ge, anyOf, false), 14.733333333333333)}, []string{srv1, srv2}},
-		{"above", S, []discovery.Predicate{nums(pred(cpu, gt, anyOf, false), 14.733333333333333)}, []string{srv2}},
-		{"at most: no value never matches", S, []discovery.Predicate{nums(pred(cpu, le, anyOf, false), 100)}, []string{srv1, srv2, srv4}},
-		{"below one of two", S, []discovery.Predicate{nums(pred(cpu, lt, anyOf, false), 5, 11)}, []string{srv4}},
-		{"no value: none matches", S, []discovery.Predicate{nums(pred(cpu, le, noneOf, false), 100)}, []string{srv3}},
-		{"no values: any fails", S, []discovery.Predicate{pred(id, eq, anyOf, false)}, []string{}},
-		{"no values: none holds", S, []discovery.Predicate{pred(id, eq, noneOf, false)}, []string{srv1, srv2, srv3, srv4}},
-		{"integers", C, []discovery.Predicate{ints(pred(port, eq, anyOf, false), 53, 80)}, []string{c(conn5), c(conn7)}},
-		{"integers none, AND", C, []discovery.Predicate{ints(pred(port, eq, noneOf, false), 5432, 6379, 8080), pred(srcIP, eq, anyOf, false, "10.0.0.1")}, []string{c(conn5)}},
-		{"application's servers", A, []discovery.Predicate{pred(discovery.FieldApplicationServerID, eq, noneOf, false, srv2)}, []string{app2, app3}},
-		{"process's server", P, []discovery.Predicate{pred(discovery.FieldProcessServerHostName, has, anyOf, true, "DB")}, []string{procPG}},
-
-		// Repeated predicates, packed.
-		{"packed contains", S, []discovery.Predicate{pred(host, has, anyOf, true, "web"), pred(host, has, anyOf, true, "1")}, []string{srv1}},
-		{"packed contains none", S, []discovery.Predicate{pred(host, has, noneOf, true, "web"), pred(host, has, noneOf, true, "db")}, []string{srv3}},
-		{"packed equal", S, []discovery.Predicate{pred(id, eq, anyOf, false, srv1, srv2), pred(id, eq, anyOf, false, srv2, srv3)}, []string{srv2}},
-		{"packed equal, empty", S, []discovery.Predicate{pred(id, eq, anyOf, false, srv1), pred(id, eq, anyOf, false)}, []string{}},
-		{"packed list", S, []discovery.Predicate{pred(tagKey, eq, anyOf, false, "env"), pred(tagKey, eq, anyOf, false, "tier")}, []string{srv1}},
-		{"packed list none", S, []discovery.Predicate{pred(ip, has, noneOf, true, "fe80"), pred(ip, eq, noneOf, false, "10.0.0.2")}, []string{srv3, srv4}},
-		{"packed bounds, exact double", S, []discovery.Predicate{nums(pred(cpu, ge, anyOf, false), 14.733333333333333), nums(pred(cpu, ge, anyOf, false), 10)}, []string{srv1, srv2}},
-		{"packed bounds: no value never matches", S, []discovery.Predicate{nums(pred(cpu, lt, anyOf, false), 50), nums(pred(cpu, lt, anyOf, false), 100)}, []string{srv1, srv4}},
-		{"packed bounds: none", S, []discovery.Predicate{nums(pred(cpu, gt, noneOf, false), 50), nums(pred(cpu, gt, noneOf, false), 12)}, []string{srv3, srv4}},
-		{"packed integers", C, []discovery.Predicate{ints(pred(port, eq, anyOf, false), 53, 80), ints(pred(port, eq, anyOf, false), 80, 443)}, []string{c(conn7)}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := listIDs(t, db, tc.typ, tc.where...); !reflect.DeepEqual(got, tc.want) {
-				t.Fatalf("got  %q\nwant %q", got, tc.want)
+	for _, tc := range fixture.PredicateCases(multi) {
+		t.Run(tc.Name, func(t *testing.T) {
+			if got := listIDs(t, db, tc.Type, tc.Where...); !reflect.DeepEqual(got, tc.Want) {
+				t.Fatalf("got  %q\nwant %q", got, tc.Want)
 			}
 		})
 	}
@@ -209,23 +148,7 @@ func TestListItemsPredicates(t *testing.T) {
 // SQLite's limits (32,766 parameters, expression depth 1,000).
 func TestListItemsLongQueries(t *testing.T) {
 	db := invFixture(t)
-	var where []discovery.Predicate
-	for i := range 1200 {
-		// Host names, tag keys and OS names in turn: CONTAINS e, EQUALS
-		// web-1.example.com, env or Amazon Linux. Only srv1 has all six.
-		kind := []discovery.Match{discovery.MatchContains, discovery.MatchEqual}[i%2]
-		f := []discovery.Field{discovery.FieldServerHostName, discovery.FieldServerTagKey, discovery.FieldServerOSName}[i%3]
-		vals := []string{"e"}
-		if kind == discovery.MatchEqual {
-			vals = []string{"web-1.example.com", "env", "Linux - Amazon Linux AMI release 2015.03"}
-		}
-		for j := range 98 {
-			vals = append(vals, fmt.Sprintf("made-up-%d-%d", i, j))
-		}
-		where = append(where, pred(f, kind, discovery.AnyMatch, kind == discovery.MatchContains, vals...))
-		where = append(where, pred(discovery.FieldServerID, discovery.MatchEqual, discovery.NoMatch, false, fmt.Sprintf("d-server-x%d", i)))
-	}
-	if got := listIDs(t, db, discovery.TypeServer, where...); !slices.Equal(got, []string{srv1}) {
+	if got := listIDs(t, db, discovery.TypeServer, fixture.LongQuery(multi)...); !slices.Equal(got, []string{srv1}) {
 		t.Fatalf("got %q", got)
 	}
 }

@@ -176,7 +176,8 @@ func (s *DB) Secret(ctx context.Context, name string) ([]byte, error) {
 	return v, nil
 }
 
-// resetTables lists every table of account state; Reset empties them.
+// resetTables lists every table of account state; ResetAccount deletes the
+// account's rows of each, Reset empties them (but jobs, see Reset).
 var resetTables = []string{
 	"accounts", "home_region_controls", "export_tasks",
 	"agents", "agent_reports", "servers", "network_interfaces", "processes", "connections",
@@ -185,6 +186,7 @@ var resetTables = []string{
 	"continuous_exports",
 	"batch_delete_tasks",
 	"import_tasks", "import_records",
+	"jobs",
 }
 
 // clockOffsetKey is the settings row of the virtual clock's offset.
@@ -211,15 +213,20 @@ func (s *DB) SetClockOffset(ctx context.Context, d time.Duration) error {
 	return err
 }
 
-// Reset deletes all state but the server secrets.
+// Reset deletes all state but the server secrets, with the jobs of the
+// tasks it deletes (the jobs of no account, the janitor's, stay).
 func (s *DB) Reset(ctx context.Context) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		for _, t := range resetTables {
+			if t == "jobs" {
+				continue
+			}
 			if _, err := tx.ExecContext(ctx, `DELETE FROM `+t); err != nil {
 				return err
 			}
 		}
-		return nil
+		_, err := tx.ExecContext(ctx, `DELETE FROM jobs WHERE account_id <> ''`)
+		return err
 	})
 }
 

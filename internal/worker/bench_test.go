@@ -27,6 +27,7 @@ import (
 	"github.com/poseidon-ads/poseidon/internal/discovery"
 	"github.com/poseidon-ads/poseidon/internal/exportfile"
 	"github.com/poseidon-ads/poseidon/internal/fleet"
+	"github.com/poseidon-ads/poseidon/internal/queue"
 	"github.com/poseidon-ads/poseidon/internal/storetest/teststore"
 	"github.com/poseidon-ads/poseidon/internal/worker"
 )
@@ -262,7 +263,9 @@ func benchExports(b *testing.B, cfg fleet.Config, tasks func(agentIDs []string) 
 	}
 	files := exportfile.Dir{Root: root}
 	q := &timedQueue{Store: db}
-	w := &worker.Worker{Queue: q, Files: files, Now: func() time.Time { return now }}
+	clock := func() time.Time { return now }
+	w := &worker.Worker{Store: q, Files: files, Now: clock}
+	r := &queue.Runner{Store: q, Now: clock, Kinds: map[discovery.JobKind]queue.Kind{discovery.JobExport: {Handler: w}}}
 
 	var m benchMeasure
 	for b.Loop() {
@@ -289,8 +292,8 @@ func benchExports(b *testing.B, cfg fleet.Config, tasks func(agentIDs []string) 
 		cpu0 := cpuTime()
 		start := time.Now()
 		for range list {
-			if !w.ProcessOne(ctx) {
-				b.Fatal("no task to claim")
+			if ran, err := r.Step(ctx); err != nil || !ran {
+				b.Fatal("no task to claim", err)
 			}
 		}
 		took := time.Since(start)
@@ -316,7 +319,7 @@ func benchExports(b *testing.B, cfg fleet.Config, tasks func(agentIDs []string) 
 			if err := m.flateArchive(zpath); err != nil {
 				b.Fatal(err)
 			}
-			files.Remove(benchAccount, got.ID)
+			files.Remove(ctx, benchAccount, got.ID)
 		}
 		b.StartTimer()
 	}
@@ -324,27 +327,32 @@ func benchExports(b *testing.B, cfg fleet.Config, tasks func(agentIDs []string) 
 }
 
 // timedQueue adds up the time the worker spends on the queue's bookkeeping:
-// claiming tasks, storing their progress and completing them (write
-// transactions, each synced), so that the build of the archive can be told
-// apart from it.
+// claiming jobs, storing their progress, recording their outcome and
+// completing them (write transactions, each synced), so that the build of
+// the archive can be told apart from it.
 type timedQueue struct {
 	teststore.Store
 	took time.Duration
 }
 
-func (q *timedQueue) ClaimExportTask(ctx context.Context, owner string, now, leaseUntil time.Time) (*discovery.ExportTask, error) {
+func (q *timedQueue) Claim(ctx context.Context, owner string, kinds []discovery.JobKind, now, leaseUntil time.Time) (*discovery.Job, error) {
 	defer q.time(time.Now())
-	return q.Store.ClaimExportTask(ctx, owner, now, leaseUntil)
+	return q.Store.Claim(ctx, owner, kinds, now, leaseUntil)
 }
 
-func (q *timedQueue) CompleteExportTask(ctx context.Context, owner, id string, r discovery.ExportResult, now time.Time) error {
+func (q *timedQueue) FinishExportTask(ctx context.Context, l discovery.Lease, account, id string, r discovery.ExportResult, now time.Time) error {
 	defer q.time(time.Now())
-	return q.Store.CompleteExportTask(ctx, owner, id, r, now)
+	return q.Store.FinishExportTask(ctx, l, account, id, r, now)
 }
 
-func (q *timedQueue) ReportExportProgress(ctx context.Context, owner, id, msg string) error {
+func (q *timedQueue) Complete(ctx context.Context, l discovery.Lease) error {
 	defer q.time(time.Now())
-	return q.Store.ReportExportProgress(ctx, owner, id, msg)
+	return q.Store.Complete(ctx, l)
+}
+
+func (q *timedQueue) ReportExportProgress(ctx context.Context, l discovery.Lease, account, id, msg string) error {
+	defer q.time(time.Now())
+	return q.Store.ReportExportProgress(ctx, l, account, id, msg)
 }
 
 func (q *timedQueue) time(start time.Time) { q.took += time.Since(start) }

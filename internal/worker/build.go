@@ -54,13 +54,14 @@ func (w *Worker) maxExportBytes() int64 {
 	return DefaultMaxExportBytes
 }
 
-// build renders the task's archive and returns the outcome to record.
-func (w *Worker) build(ctx context.Context, t *discovery.ExportTask) discovery.ExportResult {
-	log := w.Log.With("exportId", t.ID)
-	ctx = w.startProgress(ctx, t)
+// build renders the task's archive, showing its progress through p, and
+// returns the outcome to record.
+func (w *Worker) build(ctx context.Context, t *discovery.ExportTask, p *progress) discovery.ExportResult {
+	log := w.log().With("exportId", t.ID)
+	p.start(ctx)
 	switch t.Kind {
 	case discovery.KindAgent:
-		agent, err := w.Queue.GetAgent(ctx, t.AccountID, t.AgentID)
+		agent, err := w.Store.GetAgent(ctx, t.AccountID, t.AgentID)
 		if errors.Is(err, discovery.ErrNotFound) {
 			return failed(fmt.Sprintf("Export failed: agent %s was not found in this account. Check the agent ID with DescribeAgents.", t.AgentID))
 		}
@@ -68,11 +69,11 @@ func (w *Worker) build(ctx context.Context, t *discovery.ExportTask) discovery.E
 			log.ErrorContext(ctx, "get agent", "err", err)
 			return failed("Export failed: an internal error occurred while reading the agent's data.")
 		}
-		return w.buildAgent(ctx, t, resolveWindow(t, agent, w.Now()))
+		return w.buildAgent(ctx, t, resolveWindow(t, agent, w.Now()), p)
 	case discovery.KindEC2:
-		return w.buildEC2(ctx, t)
+		return w.buildEC2(ctx, t, p)
 	default:
-		size, err := w.Files.Write(t.AccountID, t.ID, func(out io.Writer) error { return w.writeSummary(ctx, out, t) })
+		size, err := w.Files.Write(ctx, t.AccountID, t.ID, func(out io.Writer) error { return w.writeSummary(ctx, out, t, p) })
 		if err != nil {
 			return w.writeFailed(ctx, log, err)
 		}
@@ -159,15 +160,15 @@ var agentHeaderBytes = func() int64 {
 // report time over all files (memory grows with the number of report times in
 // the window, not with rows), and the archive is written again up to the last
 // report time that fits.
-func (w *Worker) buildAgent(ctx context.Context, t *discovery.ExportTask, win Window) discovery.ExportResult {
+func (w *Worker) buildAgent(ctx context.Context, t *discovery.ExportTask, win Window, p *progress) discovery.ExportResult {
 	budget := w.maxExportBytes() - agentHeaderBytes // for data rows
 	end, sized := win.End, false
 	const attempts = 3 // a report arriving between passes can make a cut too late once more
 	for attempt := 1; ; attempt++ {
-		restartProgress(ctx)
+		p.restart()
 		var st agentStats
-		size, err := w.Files.Write(t.AccountID, t.ID, func(out io.Writer) error {
-			return w.writeAgent(ctx, out, t, win, end, win.Truncated || sized, budget, &st)
+		size, err := w.Files.Write(ctx, t.AccountID, t.ID, func(out io.Writer) error {
+			return w.writeAgent(ctx, out, t, win, end, win.Truncated || sized, budget, &st, p)
 		})
 		if errors.As(err, new(overflow)) && attempt < attempts {
 			if end, err = w.cutAgent(ctx, t, win, budget); err == nil {
@@ -176,7 +177,7 @@ func (w *Worker) buildAgent(ctx context.Context, t *discovery.ExportTask, win Wi
 			}
 		}
 		if err != nil {
-			return w.writeFailed(ctx, w.Log.With("exportId", t.ID), err)
+			return w.writeFailed(ctx, w.log().With("exportId", t.ID), err)
 		}
 		return discovery.ExportResult{Status: discovery.ExportSucceeded, Message: discovery.SucceededMessage,
 			IsTruncated: win.Truncated || sized, FileSize: size}
@@ -213,7 +214,7 @@ func (w *Worker) cutAgent(ctx context.Context, t *discovery.ExportTask, win Wind
 
 // writeAgent writes the archive of an agent export with the rows of
 // [win.Start, end]. It stops with overflow when a data row would pass budget.
-func (w *Worker) writeAgent(ctx context.Context, out io.Writer, t *discovery.ExportTask, win Window, end time.Time, truncated bool, budget int64, st *agentStats) error {
+func (w *Worker) writeAgent(ctx context.Context, out io.Writer, t *discovery.ExportTask, win Window, end time.Time, truncated bool, budget int64, st *agentStats, p *progress) error {
 	a := exportfile.NewArchive(out, t.AccountID, t.RequestTime)
 	for _, l := range exportfile.AgentLayouts {
 		_, rows, err := a.CSV(l, func(cw *exportfile.CSVWriter) error {
@@ -237,19 +238,19 @@ func (w *Worker) writeAgent(ctx context.Context, out io.Writer, t *discovery.Exp
 		if rows > 0 {
 			st.files++
 		}
-		fileDone(ctx)
+		p.fileDone(ctx)
 	}
 	st.csvBytes = a.CSVBytes()
 	if err := a.Member("results.json", resultsJSON(t, truncated, st)); err != nil {
 		return err
 	}
-	fileDone(ctx)
+	p.fileDone(ctx)
 	return a.Close()
 }
 
 // agentRows streams the rows of one agent file to emit, oldest first.
 func (w *Worker) agentRows(ctx context.Context, file, account, agent string, from, to time.Time, emit func(time.Time, []string) error) error {
-	q := w.Queue
+	q := w.Store
 	rec := make([]string, 0, 24)
 	switch file {
 	case "destinationProcessConnection", "sourceProcessConnection":
@@ -341,9 +342,9 @@ func resultsJSON(t *discovery.ExportTask, truncated bool, st *agentStats) []byte
 
 // writeSummary writes a summary export: the eight inventory files, each in
 // configuration ID order.
-func (w *Worker) writeSummary(ctx context.Context, out io.Writer, t *discovery.ExportTask) error {
+func (w *Worker) writeSummary(ctx context.Context, out io.Writer, t *discovery.ExportTask, p *progress) error {
 	a := exportfile.NewArchive(out, t.AccountID, t.RequestTime)
-	if err := w.summaryFiles(ctx, a, t); err != nil {
+	if err := w.summaryFiles(ctx, a, t, p); err != nil {
 		return err
 	}
 	return a.Close()
@@ -351,21 +352,21 @@ func (w *Worker) writeSummary(ctx context.Context, out io.Writer, t *discovery.E
 
 // summaryFiles writes the eight summary files into a, reporting progress
 // after each one.
-func (w *Worker) summaryFiles(ctx context.Context, a *exportfile.Archive, t *discovery.ExportTask) error {
+func (w *Worker) summaryFiles(ctx context.Context, a *exportfile.Archive, t *discovery.ExportTask, p *progress) error {
 	for _, l := range exportfile.SummaryLayouts {
 		if _, _, err := a.CSV(l, func(cw *exportfile.CSVWriter) error {
 			return w.summaryRows(ctx, l.Name, t.AccountID, cw.Write)
 		}); err != nil {
 			return err
 		}
-		fileDone(ctx)
+		p.fileDone(ctx)
 	}
 	return nil
 }
 
 // summaryRows streams the rows of one summary file to emit.
 func (w *Worker) summaryRows(ctx context.Context, file, account string, emit func([]string) error) error {
-	q := w.Queue
+	q := w.Store
 	rec := make([]string, 0, 40)
 	switch file {
 	case "Application":
@@ -405,69 +406,4 @@ func exportFiles(k discovery.ExportKind) int {
 		return 1
 	}
 	return len(exportfile.SummaryLayouts)
-}
-
-// progress tracks how many files of an export are written and shows it in
-// the task's statusMessage: one small UPDATE per file, never per row.
-type progress struct {
-	w       *Worker
-	id      string
-	total   int
-	done    int
-	shown   int // the highest done stored so far
-	stopped bool
-}
-
-type progressKey struct{}
-
-// startProgress stores "0 of N files" as the task's statusMessage and
-// returns a context that carries the task's progress, for fileDone.
-func (w *Worker) startProgress(ctx context.Context, t *discovery.ExportTask) context.Context {
-	p := &progress{w: w, id: t.ID, total: exportFiles(t.Kind), shown: -1}
-	p.store(ctx)
-	return context.WithValue(ctx, progressKey{}, p)
-}
-
-// fileDone records that the export carried by ctx wrote one more file. It
-// does nothing for a context without progress.
-func fileDone(ctx context.Context) {
-	p, _ := ctx.Value(progressKey{}).(*progress)
-	if p == nil {
-		return
-	}
-	p.done++
-	if p.done > p.total {
-		p.total = p.done
-	}
-	if p.done > p.shown {
-		p.store(ctx)
-	}
-}
-
-// restartProgress starts counting files again, for a build that writes its
-// archive once more. The stored message never goes back: it moves on only
-// once the new pass gets further than the stored count.
-func restartProgress(ctx context.Context) {
-	if p, _ := ctx.Value(progressKey{}).(*progress); p != nil {
-		p.done = 0
-	}
-}
-
-func (p *progress) store(ctx context.Context) {
-	if p.stopped {
-		return
-	}
-	msg := discovery.ProgressMessage(p.done, p.total)
-	if err := p.w.Queue.ReportExportProgress(ctx, p.w.owner, p.id, msg); err != nil {
-		// Lost lease or reset: the build goes on, and completion decides.
-		p.stopped = true
-		if !errors.Is(err, discovery.ErrNotFound) {
-			p.w.Log.WarnContext(ctx, "store export progress", "exportId", p.id, "err", err)
-		}
-		return
-	}
-	p.shown = p.done
-	if p.w.OnProgress != nil {
-		p.w.OnProgress(p.id, msg)
-	}
 }

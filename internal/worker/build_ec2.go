@@ -14,8 +14,8 @@ import (
 // (docs/exports.md, "EC2 instance recommendations"). The summary files are
 // not part of it: the row carries the server's inventory, and a summary
 // export is one StartExportTask away.
-func (w *Worker) buildEC2(ctx context.Context, t *discovery.ExportTask) discovery.ExportResult {
-	log := w.Log.With("exportId", t.ID)
+func (w *Worker) buildEC2(ctx context.Context, t *discovery.ExportTask, p *progress) discovery.ExportResult {
+	log := w.log().With("exportId", t.ID)
 	if t.EC2 == nil || t.EC2.Validate() != nil { // StartExportTask validated them: the stored task is damaged
 		log.ErrorContext(ctx, "the export's EC2 preferences are missing or not valid", "preferences", t.EC2)
 		return failed("Export failed: the export's ec2RecommendationsPreferences could not be read.")
@@ -33,11 +33,11 @@ func (w *Worker) buildEC2(ctx context.Context, t *discovery.ExportTask) discover
 	}
 	sizer := ec2rec.NewSizer(catalog, prefs, prices)
 	echo := exportfile.NewEC2PreferenceLabels(&prefs)
-	size, err := w.Files.Write(t.AccountID, t.ID, func(out io.Writer) error {
+	size, err := w.Files.Write(ctx, t.AccountID, t.ID, func(out io.Writer) error {
 		a := exportfile.NewArchive(out, t.AccountID, t.RequestTime)
 		rec := make([]string, 0, len(exportfile.EC2Layout.Header))
 		if _, _, err := a.RootCSV(exportfile.EC2Layout, func(cw *exportfile.CSVWriter) error {
-			return w.Queue.EC2Servers(ctx, t.AccountID, func(s *discovery.EC2Server) error {
+			return w.Store.EC2Servers(ctx, t.AccountID, func(s *discovery.EC2Server) error {
 				sizing := ec2rec.ServerOf(s)
 				r := sizer.Size(&sizing)
 				rec = exportfile.EC2Record(s, &r, echo, rec)
@@ -46,7 +46,7 @@ func (w *Worker) buildEC2(ctx context.Context, t *discovery.ExportTask) discover
 		}); err != nil {
 			return err
 		}
-		fileDone(ctx)
+		p.fileDone(ctx)
 		return a.Close()
 	})
 	if err != nil {

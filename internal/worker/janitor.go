@@ -2,11 +2,12 @@ package worker
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/poseidon-ads/poseidon/internal/discovery"
-	"github.com/poseidon-ads/poseidon/internal/exportfile"
+	"github.com/poseidon-ads/poseidon/internal/queue"
 )
 
 // Retention lists and marks exports whose data retention has ended.
@@ -17,15 +18,21 @@ type Retention interface {
 
 // Janitor deletes export data 10 days (discovery.Retention) after the export
 // finished, by the virtual clock. The task stays SUCCEEDED; its message says
-// the data expired.
+// the data expired. It is the queue.Handler of discovery.JobJanitor, a
+// periodic job (every minute, and as soon as the clock moves past its next
+// round).
 type Janitor struct {
-	Store   Retention
-	Files   exportfile.Dir
-	Now     func() time.Time
-	Log     *slog.Logger
-	Every   time.Duration   // 1 minute if zero
-	Changed <-chan struct{} // virtual clock moves; may be nil
+	Store Retention
+	// Files is the archive store the expired archives are deleted from.
+	Files Archives
+	Now   func() time.Time
+	Log   *slog.Logger
 }
+
+var _ queue.Handler = (*Janitor)(nil)
+
+// JanitorEvery is how often the janitor's job runs.
+const JanitorEvery = time.Minute
 
 // Sweep deletes the data of every expired export once. It returns how many
 // exports it expired.
@@ -37,7 +44,7 @@ func (j *Janitor) Sweep(ctx context.Context) (int, error) {
 			return n, err
 		}
 		for _, t := range tasks {
-			if err := j.Files.Remove(t.AccountID, t.ID); err != nil {
+			if err := j.Files.Remove(ctx, t.AccountID, t.ID); err != nil {
 				return n, err
 			}
 			if err := j.Store.MarkExportExpired(ctx, t.ID, discovery.ExpiredMessage); err != nil {
@@ -51,32 +58,19 @@ func (j *Janitor) Sweep(ctx context.Context) (int, error) {
 	}
 }
 
-// Run sweeps every j.Every and whenever the clock moves, until ctx ends.
-func (j *Janitor) Run(ctx context.Context) error {
-	every := j.Every
-	if every <= 0 {
-		every = time.Minute
+// Handle sweeps once.
+func (j *Janitor) Handle(ctx context.Context, _ *discovery.Job) error {
+	n, err := j.Sweep(ctx)
+	if n > 0 && j.Log != nil {
+		j.Log.InfoContext(ctx, "export data expired", "count", n)
 	}
-	log := j.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+	if err != nil {
+		return fmt.Errorf("export retention sweep: %w", err)
 	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		if n, err := j.Sweep(ctx); err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			log.ErrorContext(ctx, "export retention sweep", "err", err)
-		} else if n > 0 {
-			log.InfoContext(ctx, "export data expired", "count", n)
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		case <-j.Changed:
-		}
-	}
+	return nil
+}
+
+// GiveUp is never called for a periodic job; it returns a reason anyway.
+func (j *Janitor) GiveUp(context.Context, *discovery.Job, error) string {
+	return "the export retention sweep failed"
 }

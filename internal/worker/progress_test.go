@@ -67,33 +67,37 @@ func TestExportProgress(t *testing.T) {
 	}
 }
 
-// Only the worker holding a task's lease may set its progress, and only while
-// it is IN_PROGRESS.
+// Only the worker holding the lease of a task's job may set its progress,
+// and only while it is IN_PROGRESS.
 func TestReportExportProgressNeedsLease(t *testing.T) {
 	f := newFixture(t)
 	task := f.add(t, discovery.ExportTask{})
 	ctx := t.Context()
-	if err := f.db.ReportExportProgress(ctx, "nobody", task.ID, "x"); !errors.Is(err, discovery.ErrNotFound) {
+	queued, err := f.db.Job(ctx, discovery.JobExport, acct, task.ID)
+	if err != nil || queued.Owner != "" {
+		t.Fatalf("queued job: %+v %v", queued, err)
+	}
+	if err := f.db.ReportExportProgress(ctx, discovery.Lease{Job: queued.ID, Owner: "nobody"}, acct, task.ID, "x"); !errors.Is(err, discovery.ErrLeaseLost) {
 		t.Fatalf("unleased: %v", err)
 	}
 	now := f.clock.Now()
-	claimed, err := f.db.ClaimExportTask(ctx, "w1", now, now.Add(time.Minute))
-	if err != nil || claimed == nil || claimed.ID != task.ID {
+	claimed, err := f.db.Claim(ctx, "w1", []discovery.JobKind{discovery.JobExport}, now, now.Add(time.Minute))
+	if err != nil || claimed == nil || claimed.Ref != task.ID || claimed.ID != queued.ID {
 		t.Fatalf("claim: %v %v", claimed, err)
 	}
-	if err := f.db.ReportExportProgress(ctx, "w2", task.ID, "x"); !errors.Is(err, discovery.ErrNotFound) {
+	if err := f.db.ReportExportProgress(ctx, discovery.Lease{Job: claimed.ID, Owner: "w2"}, acct, task.ID, "x"); !errors.Is(err, discovery.ErrLeaseLost) {
 		t.Fatalf("other owner: %v", err)
 	}
-	if err := f.db.ReportExportProgress(ctx, "w1", task.ID, "mine"); err != nil {
+	if err := f.db.ReportExportProgress(ctx, claimed.Lease(), acct, task.ID, "mine"); err != nil {
 		t.Fatal(err)
 	}
 	if m := f.get(t, task.ID).Message; m != "mine" {
 		t.Fatalf("message %q", m)
 	}
-	if err := f.db.CompleteExportTask(ctx, "w1", task.ID, discovery.ExportResult{Status: discovery.ExportSucceeded, Message: discovery.SucceededMessage}, now); err != nil {
+	if err := f.db.FinishExportTask(ctx, claimed.Lease(), acct, task.ID, discovery.ExportResult{Status: discovery.ExportSucceeded, Message: discovery.SucceededMessage}, now); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.db.ReportExportProgress(ctx, "w1", task.ID, "late"); !errors.Is(err, discovery.ErrNotFound) {
+	if err := f.db.ReportExportProgress(ctx, claimed.Lease(), acct, task.ID, "late"); !errors.Is(err, discovery.ErrNotFound) {
 		t.Fatalf("finished: %v", err)
 	}
 	if m := f.get(t, task.ID).Message; m != discovery.SucceededMessage {

@@ -1,53 +1,75 @@
-// Package worker turns queued export tasks into files. A pool of goroutines
-// claims tasks from the store (the durable queue), renders each archive to a
-// temporary file that is synced and renamed into place, and records the
-// outcome. A janitor deletes export data when its retention ends.
+// Package worker turns export tasks into archives. The Worker is the handler
+// of the job queue's export jobs (package queue): it renders a task's
+// archive into an archive store (Archives: a directory whose files are
+// synced and renamed into place, or a database every replica reads), and
+// records the outcome under the job's lease. The Janitor, a periodic job,
+// deletes export data when its retention ends.
 package worker
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
-	"sync"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/poseidon-ads/poseidon/internal/discovery"
-	"github.com/poseidon-ads/poseidon/internal/exportfile"
+	"github.com/poseidon-ads/poseidon/internal/queue"
 )
 
-// Queue hands out export tasks and records their outcome. sqlite.DB implements it.
-type Queue interface {
-	ClaimExportTask(ctx context.Context, owner string, now, leaseUntil time.Time) (*discovery.ExportTask, error)
-	CompleteExportTask(ctx context.Context, owner, id string, r discovery.ExportResult, now time.Time) error
-	// ReportExportProgress sets the statusMessage of a task leased by owner
-	// that is still IN_PROGRESS (discovery.ErrNotFound otherwise).
-	ReportExportProgress(ctx context.Context, owner, id, message string) error
-	RecoverExportTasks(ctx context.Context, maxAttempts int, failMessage string, now time.Time) (requeued, failed int, err error)
+// Archives is where the worker writes export archives and the janitor
+// deletes them: exportfile.Dir (files in the data directory) or the
+// PostgreSQL store's archives, which every replica reads.
+type Archives interface {
+	// Write renders an export's archive with fn and stores it atomically:
+	// until Write returns nil, readers see the previous archive of the
+	// export or none, never part of this one; on failure nothing of it
+	// is left. It returns the size written. Failures of the store itself
+	// (those of the writer fn writes to included) are
+	// *exportfile.FileError or *discovery.ArchiveError values; fn's own
+	// errors are returned as they are.
+	Write(ctx context.Context, account, exportID string, fn func(io.Writer) error) (int64, error)
+	// Remove deletes an export's archive; a missing one is not an error.
+	Remove(ctx context.Context, account, exportID string) error
+	// RemoveTemp deletes what unfinished writes of an export left (their
+	// process died) and returns how many it removed.
+	RemoveTemp(ctx context.Context, account, exportID string) (int, error)
+}
+
+// Store reads export tasks and their rows and records their outcome.
+// sqlite.DB implements it.
+type Store interface {
+	// GetExportTask returns discovery.ErrNotFound for a task that is gone.
+	GetExportTask(ctx context.Context, account, id string) (*discovery.ExportTask, error)
+	// FinishExportTask records the outcome of an IN_PROGRESS task under
+	// the lease of its job: discovery.ErrNotFound if the task is gone,
+	// discovery.ErrLeaseLost if the job was taken over.
+	FinishExportTask(ctx context.Context, l discovery.Lease, account, id string, r discovery.ExportResult, now time.Time) error
+	// ReportExportProgress sets the statusMessage of an IN_PROGRESS task
+	// under the lease of its job (an error otherwise).
+	ReportExportProgress(ctx context.Context, l discovery.Lease, account, id, message string) error
 	GetAgent(ctx context.Context, account, id string) (*discovery.Agent, error)
 	RowSource
 }
 
-// MaxAttempts is how many times a task may be interrupted by a crash before
-// recovery fails it instead of running it again.
-const MaxAttempts = 3
-
-// RecoveryFailedMessage is the statusMessage of a task failed by recovery.
+// RecoveryFailedMessage is the statusMessage of an export whose job was
+// interrupted queue.DefaultMaxAttempts times (its server stopped while
+// building it).
 const RecoveryFailedMessage = "Export failed: the server stopped while building this export 3 times. Start a new export."
 
-// Worker processes export tasks.
+// internalFailureMessage is the statusMessage of an export that failed for
+// a reason other than its file (the store failing, say), once its attempts
+// are spent.
+const internalFailureMessage = "Export failed: an internal error occurred while building the export file. Start a new export."
+
+// Worker builds export tasks: it is the queue.Handler of discovery.JobExport.
 type Worker struct {
-	Queue   Queue
-	Files   exportfile.Dir
-	Now     func() time.Time
-	Log     *slog.Logger
-	Workers int           // pool size; 2 if zero
-	Poll    time.Duration // how often idle workers look for ready tasks; 250ms if zero
-	Lease   time.Duration // how long a claim lasts; 10 minutes if zero
-	// Changed, if not nil, signals that the virtual clock moved.
-	Changed <-chan struct{}
+	Store Store
+	// Files is the archive store the exports are written to.
+	Files Archives
+	Now   func() time.Time
+	Log   *slog.Logger
 	// MaxExportBytes caps the uncompressed CSV bytes of one agent export;
 	// DefaultMaxExportBytes if zero. An export that would pass it ends at a
 	// report boundary and is truncated.
@@ -55,133 +77,70 @@ type Worker struct {
 	// OnProgress, if not nil, is called after each progress message is
 	// stored in an export's statusMessage (tests use it to observe progress).
 	OnProgress func(exportID, message string)
-
-	owner string
-	wake  chan struct{}
-	once  sync.Once
 }
 
-func (w *Worker) init() {
-	w.once.Do(func() {
-		w.owner = "worker-" + uuid.NewString()
-		w.wake = make(chan struct{}, 1)
-		if w.Workers <= 0 {
-			w.Workers = 2
-		}
-		if w.Poll <= 0 {
-			w.Poll = 250 * time.Millisecond
-		}
-		if w.Lease <= 0 {
-			w.Lease = 10 * time.Minute
-		}
-		if w.Log == nil {
-			w.Log = slog.New(slog.DiscardHandler)
-		}
-	})
-}
+var _ queue.Handler = (*Worker)(nil)
 
-// Wake asks the workers to look for work now. It never blocks.
-func (w *Worker) Wake() {
-	w.init()
-	select {
-	case w.wake <- struct{}{}:
-	default:
+func (w *Worker) log() *slog.Logger {
+	if w.Log == nil {
+		return slog.New(slog.DiscardHandler)
 	}
+	return w.Log
 }
 
-// Recover runs once at start, before Run: it removes half-written files and
-// requeues (or, after MaxAttempts, fails) tasks a dead process was building.
-func (w *Worker) Recover(ctx context.Context) error {
-	w.init()
-	n, err := w.Files.CleanTemp()
+// Handle builds the export of an export job and records its outcome under
+// the job's lease. A task already finished (by an earlier owner of the job)
+// or gone is left as it is. The build goes on to its end even if ctx ends
+// (shutdown, lost lease): the store then decides whether its outcome counts.
+func (w *Worker) Handle(ctx context.Context, j *discovery.Job) error {
+	task, err := w.Store.GetExportTask(ctx, j.Account, j.Ref)
+	if errors.Is(err, discovery.ErrNotFound) {
+		return nil
+	}
 	if err != nil {
-		return fmt.Errorf("clean temporary export files: %w", err)
+		return fmt.Errorf("read export task: %w", err)
 	}
-	requeued, failed, err := w.Queue.RecoverExportTasks(ctx, MaxAttempts, RecoveryFailedMessage, w.Now())
-	if err != nil {
-		return fmt.Errorf("recover export tasks: %w", err)
-	}
-	if n+requeued+failed > 0 {
-		w.Log.InfoContext(ctx, "recovered interrupted exports", "tempFilesRemoved", n, "requeued", requeued, "failed", failed)
-	}
-	return nil
-}
-
-// Run processes tasks until ctx is canceled; a task being built when ctx ends
-// is finished first. It returns nil on cancellation.
-func (w *Worker) Run(ctx context.Context) error {
-	w.init()
-	var wg sync.WaitGroup
-	for range w.Workers {
-		wg.Go(func() { w.loop(ctx) })
-	}
-	if w.Changed != nil {
-		wg.Go(func() {
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-w.Changed:
-					w.Wake()
-				}
-			}
-		})
-	}
-	wg.Wait()
-	return nil
-}
-
-func (w *Worker) loop(ctx context.Context) {
-	t := time.NewTicker(w.Poll)
-	defer t.Stop()
-	for {
-		for ctx.Err() == nil && w.processOne(ctx) {
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		case <-w.wake:
-		}
-	}
-}
-
-// processOne claims and builds one task. It reports whether it found one.
-func (w *Worker) processOne(ctx context.Context) bool {
-	now := w.Now()
-	task, err := w.Queue.ClaimExportTask(ctx, w.owner, now, now.Add(w.Lease))
-	if err != nil {
-		if ctx.Err() == nil {
-			w.Log.ErrorContext(ctx, "claim export task", "err", err)
-		}
-		return false
-	}
-	if task == nil {
-		return false
+	if task.Status != discovery.ExportInProgress {
+		return nil
 	}
 	// Finish the task even if shutdown starts meanwhile.
 	ctx = context.WithoutCancel(ctx)
-	log := w.Log.With("exportId", task.ID, "accountId", task.AccountID, "kind", task.Kind)
-	start := time.Now()
-	res := w.build(ctx, task)
-	if err := w.Queue.CompleteExportTask(ctx, w.owner, task.ID, res, w.Now()); err != nil {
-		if errors.Is(err, discovery.ErrNotFound) {
-			// A reset removed the task while it was built.
-			w.Files.Remove(task.AccountID, task.ID)
-			return true
+	log := w.log().With("exportId", task.ID, "accountId", task.AccountID, "kind", task.Kind)
+	if j.Attempts > 1 {
+		// An owner died while building it: its unfinished archive goes.
+		if n, err := w.Files.RemoveTemp(ctx, task.AccountID, task.ID); err != nil {
+			log.WarnContext(ctx, "remove the temporary file of an interrupted build", "err", err)
+		} else if n > 0 {
+			log.InfoContext(ctx, "removed the temporary file of an interrupted build", "files", n)
 		}
-		log.ErrorContext(ctx, "complete export task", "err", err)
-		return true
+	}
+	start := time.Now()
+	p := w.newProgress(j.Lease(), task)
+	res := w.build(ctx, task, p)
+	err = w.Store.FinishExportTask(ctx, j.Lease(), task.AccountID, task.ID, res, w.Now())
+	switch {
+	case errors.Is(err, discovery.ErrNotFound):
+		// A reset removed the task while it was built.
+		w.Files.Remove(ctx, task.AccountID, task.ID)
+		return nil
+	case err != nil:
+		// A lost lease: the owner that took the job over writes (or
+		// wrote) the same file and records the outcome. Another error:
+		// the job is tried again.
+		return fmt.Errorf("record export outcome: %w", err)
 	}
 	log.InfoContext(ctx, "export finished", "status", res.Status, "bytes", res.FileSize, "took", time.Since(start))
-	// Wake a sibling: there may be more work queued.
-	w.Wake()
-	return true
+	return nil
 }
 
-// ProcessOne claims and builds at most one task, synchronously. It reports
-// whether it found one. Tests use it to step the worker.
-func (w *Worker) ProcessOne(ctx context.Context) bool {
-	w.init()
-	return w.processOne(ctx)
+// GiveUp removes what the job's builds left and returns the statusMessage
+// of the failed export.
+func (w *Worker) GiveUp(ctx context.Context, j *discovery.Job, cause error) string {
+	if _, err := w.Files.RemoveTemp(ctx, j.Account, j.Ref); err != nil {
+		w.log().WarnContext(ctx, "remove the temporary file of an interrupted build", "exportId", j.Ref, "err", err)
+	}
+	if errors.Is(cause, queue.ErrInterrupted) {
+		return RecoveryFailedMessage
+	}
+	return internalFailureMessage
 }

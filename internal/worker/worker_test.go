@@ -3,6 +3,8 @@ package worker_test
 import (
 	"archive/zip"
 	"encoding/csv"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +16,7 @@ import (
 	"github.com/poseidon-ads/poseidon/internal/clock"
 	"github.com/poseidon-ads/poseidon/internal/discovery"
 	"github.com/poseidon-ads/poseidon/internal/exportfile"
+	"github.com/poseidon-ads/poseidon/internal/queue"
 	"github.com/poseidon-ads/poseidon/internal/storetest/teststore"
 	"github.com/poseidon-ads/poseidon/internal/worker"
 )
@@ -21,11 +24,12 @@ import (
 const acct = "123456789012"
 
 type fixture struct {
-	dir   string
-	db    teststore.Store
-	clock *clock.Clock
-	files exportfile.Dir
-	w     *worker.Worker
+	dir    string
+	db     teststore.Store
+	clock  *clock.Clock
+	files  exportfile.Dir
+	w      *worker.Worker
+	runner *queue.Runner
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -35,7 +39,10 @@ func newFixture(t *testing.T) *fixture {
 	base := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	clk := clock.New(func() time.Time { return base })
 	files := exportfile.Dir{Root: filepath.Join(dir, "exports")}
-	return &fixture{dir: dir, db: db, clock: clk, files: files, w: &worker.Worker{Queue: db, Files: files, Now: clk.Now}}
+	w := &worker.Worker{Store: db, Files: files, Now: clk.Now}
+	r := &queue.Runner{Store: db, Now: clk.Now, Owner: "test-runner", Lease: time.Minute,
+		Kinds: map[discovery.JobKind]queue.Kind{discovery.JobExport: {Handler: w}}}
+	return &fixture{dir: dir, db: db, clock: clk, files: files, w: w, runner: r}
 }
 
 func (f *fixture) add(t *testing.T, task discovery.ExportTask) *discovery.ExportTask {
@@ -58,10 +65,17 @@ func (f *fixture) add(t *testing.T, task discovery.ExportTask) *discovery.Export
 	return &task
 }
 
-// drain runs the worker until no claimable task is left.
+// drain runs the worker until no claimable export job is left.
 func (f *fixture) drain(t *testing.T) {
 	t.Helper()
-	for f.w.ProcessOne(t.Context()) {
+	for {
+		ran, err := f.runner.Step(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ran {
+			return
+		}
 	}
 }
 
@@ -247,45 +261,112 @@ func TestExportDelay(t *testing.T) {
 	}
 }
 
+// An export whose process died while building it is taken over once the
+// lease of its job has passed: the temporary file of the dead build goes,
+// and the export is built again. One whose job was claimed MaxAttempts times
+// by owners that all died is failed with a reason.
 func TestRecover(t *testing.T) {
 	f := newFixture(t)
 	ctx := t.Context()
-	now := f.clock.Now()
-	// A task interrupted MaxAttempts times already.
-	doomed := f.add(t, discovery.ExportTask{})
-	for range worker.MaxAttempts {
-		f.db.RecoverExportTasks(ctx, 99, "", now) // free the lease, keep the attempt count
-		if c, err := f.db.ClaimExportTask(ctx, "dead", now, now.Add(time.Hour)); err != nil || c == nil || c.ID != doomed.ID {
-			t.Fatalf("claim: %v %v", c, err)
-		}
-	}
-	// A task claimed once by a process that then died, and its half-written file.
-	f.clock.Advance(time.Second)
-	now = f.clock.Now()
-	task := f.add(t, discovery.ExportTask{})
-	if c, err := f.db.ClaimExportTask(ctx, "dead", now, now.Add(time.Hour)); err != nil || c == nil || c.ID != task.ID {
-		t.Fatalf("claim: %v %v", c, err)
-	}
-	f.drain(t)
-	if got := f.get(t, task.ID); got.Status != discovery.ExportInProgress {
-		t.Fatalf("a leased task was taken by another worker: %s", got.Status)
-	}
+	kinds := []discovery.JobKind{discovery.JobExport}
 	dir := filepath.Join(f.files.Root, acct)
 	os.MkdirAll(dir, 0o755)
-	os.WriteFile(filepath.Join(dir, ".export-123.tmp"), []byte("partial"), 0o644)
+	partial := func(id string) string {
+		p := filepath.Join(dir, "."+id+"-123.tmp")
+		os.WriteFile(p, []byte("partial"), 0o644)
+		return p
+	}
+	// A task interrupted MaxAttempts times already: each owner died, and
+	// its lease passed.
+	doomed := f.add(t, discovery.ExportTask{})
+	for i := range queue.DefaultMaxAttempts {
+		if i > 0 {
+			f.clock.Advance(time.Minute + time.Second)
+		}
+		now := f.clock.Now()
+		if j, err := f.db.Claim(ctx, fmt.Sprint("dead-", i), kinds, now, now.Add(time.Minute)); err != nil || j == nil || j.Ref != doomed.ID {
+			t.Fatalf("claim: %v %v", j, err)
+		}
+	}
+	doomedTemp := partial(doomed.ID)
+	// A task claimed once by a process that then died, with a longer
+	// lease, and its half-written file.
+	task := f.add(t, discovery.ExportTask{})
+	now := f.clock.Now()
+	if j, err := f.db.Claim(ctx, "dead", kinds, now, now.Add(2*time.Minute)); err != nil || j == nil || j.Ref != task.ID {
+		t.Fatalf("claim: %v %v", j, err)
+	}
+	taskTemp := partial(task.ID)
 
-	if err := f.w.Recover(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if fileExists(filepath.Join(dir, ".export-123.tmp")) {
-		t.Fatal("temporary file survived recovery")
-	}
+	f.clock.Advance(time.Minute + time.Second) // the last lease of doomed passes
+	f.drain(t)
 	if got := f.get(t, doomed.ID); got.Status != discovery.ExportFailed || got.Message != worker.RecoveryFailedMessage {
 		t.Fatalf("doomed task = %s %q", got.Status, got.Message)
 	}
+	if fileExists(doomedTemp) {
+		t.Fatal("the temporary file of a failed export survived")
+	}
+	if _, err := f.db.Job(ctx, discovery.JobExport, acct, doomed.ID); !errors.Is(err, discovery.ErrNotFound) {
+		t.Fatalf("job of the failed export: %v", err)
+	}
+	if got := f.get(t, task.ID); got.Status != discovery.ExportInProgress {
+		t.Fatalf("a task whose lease runs was taken over: %s", got.Status)
+	}
+	if !fileExists(taskTemp) {
+		t.Fatal("the temporary file of a build whose lease runs was removed")
+	}
+
+	f.clock.Advance(time.Minute + time.Second)
+	var during *discovery.Job
+	f.w.OnProgress = func(id, _ string) {
+		if id == task.ID && during == nil {
+			during, _ = f.db.Job(ctx, discovery.JobExport, acct, id)
+		}
+	}
+	defer func() { f.w.OnProgress = nil }()
 	f.drain(t)
-	if got := f.get(t, task.ID); got.Status != discovery.ExportSucceeded || got.Attempts != 2 {
-		t.Fatalf("recovered task = %s %q after %d attempts", got.Status, got.Message, got.Attempts)
+	if got := f.get(t, task.ID); got.Status != discovery.ExportSucceeded {
+		t.Fatalf("recovered task = %s %q", got.Status, got.Message)
+	}
+	if during == nil || during.Owner != f.runner.Owner || during.Attempts != 2 {
+		t.Fatalf("job while rebuilt = %+v, want attempt 2 of %s", during, f.runner.Owner)
+	}
+	if fileExists(taskTemp) {
+		t.Fatal("temporary file survived recovery")
+	}
+	if _, err := f.db.Job(ctx, discovery.JobExport, acct, task.ID); !errors.Is(err, discovery.ErrNotFound) {
+		t.Fatalf("job of the recovered export: %v", err)
+	}
+}
+
+// An owner whose export job was taken over cannot record the export's
+// outcome: the store refuses its lease, and the outcome of the owner that
+// took over stays.
+func TestStaleOwnerCannotFinishExport(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	task := f.add(t, discovery.ExportTask{})
+	now := f.clock.Now()
+	stale, err := f.db.Claim(ctx, "stale", []discovery.JobKind{discovery.JobExport}, now, now.Add(time.Minute))
+	if err != nil || stale == nil {
+		t.Fatalf("claim: %v %v", stale, err)
+	}
+	f.clock.Advance(time.Minute + time.Second)
+	f.drain(t)
+	done := f.get(t, task.ID)
+	if done.Status != discovery.ExportSucceeded {
+		t.Fatalf("task = %s %q", done.Status, done.Message)
+	}
+	err = f.db.FinishExportTask(ctx, stale.Lease(), acct, task.ID, discovery.ExportResult{Status: discovery.ExportFailed, Message: "stale"}, f.clock.Now())
+	var lost *discovery.LeaseLostError
+	if !errors.As(err, &lost) || !errors.Is(err, discovery.ErrLeaseLost) {
+		t.Fatalf("stale finish: %v", err)
+	}
+	if err := f.db.ReportExportProgress(ctx, stale.Lease(), acct, task.ID, "stale"); !errors.Is(err, discovery.ErrLeaseLost) {
+		t.Fatalf("stale progress: %v", err)
+	}
+	if got := f.get(t, task.ID); got.Status != done.Status || got.Message != done.Message || got.FileSize != done.FileSize {
+		t.Fatalf("after the stale owner: %+v", got)
 	}
 }
 

@@ -8,8 +8,6 @@ package pgtest
 
 import (
 	"context"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -80,25 +78,6 @@ func (s *Store) Strings(t testing.TB, q string, args ...any) []string {
 	return out
 }
 
-// Numbered returns q with each `?` outside quotes replaced by $1, $2, ….
-func Numbered(q string) string {
-	var b strings.Builder
-	n := 0
-	var quote rune
-	for _, c := range q {
-		switch {
-		case quote != 0:
-			if c == quote {
-				quote = 0
-			}
-		case c == '\'' || c == '"':
-			quote = c
-		case c == '?':
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
-}
+// Numbered returns q with each `?` outside quotes replaced by $1, $2, …
+// (pgtestdb.Numbered).
+func Numbered(q string) string { return pgtestdb.Numbered(q) }

@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -84,4 +85,28 @@ func WithSearchPath(t testing.TB, base, schema string) string {
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// Numbered returns q with each `?` outside quotes replaced by $1, $2, …, so
+// that SQL written for SQLite's placeholders runs on PostgreSQL.
+func Numbered(q string) string {
+	var b strings.Builder
+	n := 0
+	var quote rune
+	for _, c := range q {
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '?':
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
 }

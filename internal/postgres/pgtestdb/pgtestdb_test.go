@@ -45,3 +45,16 @@ func TestWithSearchPath(t *testing.T) {
 		}
 	}
 }
+
+func TestNumbered(t *testing.T) {
+	for q, want := range map[string]string{
+		`SELECT 1`: `SELECT 1`,
+		`INSERT INTO t VALUES (?, ?, 'a?b', "c?", ?)`: `INSERT INTO t VALUES ($1, $2, 'a?b', "c?", $3)`,
+		`SELECT 'it''s?' || ?`:                        `SELECT 'it''s?' || $1`,
+		`SELECT $1, $2`:                               `SELECT $1, $2`,
+	} {
+		if got := Numbered(q); got != want {
+			t.Errorf("Numbered(%q) = %q, want %q", q, got, want)
+		}
+	}
+}
