@@ -161,17 +161,22 @@ func testResetAccount(t *testing.T, s Store) {
 	viewB := view(t, s, acctB, pb)
 	must(t, s.ResetAccount(c, acctA))
 	sameLines(t, "view of the reset account", view(t, s, acctA, pa), emptyView)
+	// The views hold the accounts' jobs: the queue holds only the other
+	// account's work, and nothing is due of the reset account.
 	sameLines(t, "view of the other account", view(t, s, acctB, pb), viewB)
-	// The queues hold only the other account's work.
-	for _, b := range ok(s.PendingBatchDeleteTasks(c, 100))(t) {
-		if b.AccountID != acctB {
-			t.Fatalf("pending batch delete of %s after its reset", b.AccountID)
+	var held []*discovery.Job
+	for range 20 {
+		j := ok(s.Claim(c, "w", jobKinds, never.Add(time.Hour), never.Add(2*time.Hour)))(t)
+		if j == nil {
+			break
 		}
+		if j.Account != acctB {
+			t.Fatalf("a %s job of %s after its reset", j.Kind, j.Account)
+		}
+		held = append(held, j)
 	}
-	for _, it := range ok(s.PendingImportTasks(c, 100))(t) {
-		if it.AccountID != acctB {
-			t.Fatalf("pending import of %s after its reset", it.AccountID)
-		}
+	for _, j := range held {
+		must(t, s.Release(c, j.Lease(), j.RunAt))
 	}
 	// The reset account is new again: it takes a default control.
 	must(t, s.EnsureAccount(c, acctA, t0, control(acctA, "hrc-new", "us-east-2", t0)))
@@ -187,14 +192,8 @@ func testReset(t *testing.T, s Store) {
 	must(t, s.Reset(c))
 	sameLines(t, "view of A after a reset", view(t, s, acctA, pa), emptyView)
 	sameLines(t, "view of B after a reset", view(t, s, acctB, pb), emptyView)
-	if n := len(ok(s.PendingBatchDeleteTasks(c, 100))(t)); n != 0 {
-		t.Fatalf("%d pending batch deletes after a reset", n)
-	}
-	if n := len(ok(s.PendingImportTasks(c, 100))(t)); n != 0 {
-		t.Fatalf("%d pending imports after a reset", n)
-	}
-	if e := ok(s.ClaimExportTask(c, "w", t0.Add(2000*time.Hour), t0.Add(2001*time.Hour)))(t); e != nil {
-		t.Fatalf("claimed export %s after a reset", e.ID)
+	if j := ok(s.Claim(c, "w", jobKinds, never.Add(time.Hour), never.Add(2*time.Hour)))(t); j != nil {
+		t.Fatalf("claimed a %s job of %s after a reset", j.Kind, j.Account)
 	}
 	// Every account is new again.
 	populate(t, s, acctA)

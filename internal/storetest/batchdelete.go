@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/poseidon-ads/poseidon/internal/batchdelete"
 	"github.com/poseidon-ads/poseidon/internal/discovery"
 	"github.com/poseidon-ads/poseidon/internal/inventory"
+	"github.com/poseidon-ads/poseidon/internal/queue"
 )
 
 // Batch delete tasks: InsertBatchDeleteTask, BatchDeleteTask,
@@ -19,15 +21,25 @@ import (
 // (exactly what a discovery.Deletion lists, in its account), finishing a
 // task, rollback, and the batchdelete use case's cascade over it
 // (batchdelete.Execute), as the runner runs it.
-// batchDeleteStore is the batch-delete tasks' store.
+// batchDeleteStore is the batch-delete tasks' store with the job queue
+// that runs them.
 type batchDeleteStore interface {
 	Accounts
 	batchdelete.Store
+	queue.Store
+	JobLookup
+}
+
+// batchRunner runs batch deletes as the runner does.
+type batchRunner interface {
+	batchdelete.Store
+	queue.Store
 }
 
 var batchDeleteTests = []test{
 	tc("InsertAndGet", testBatchDeleteInsert),
-	tc("PendingOldestFirstOfEveryAccount", testBatchDeletePending),
+	tc("JobsOfEveryAccountInInsertionOrder", testBatchDeleteJobs),
+	tc("TxNeedsTheLease", testBatchDeleteTxLease),
 	tc("TxReadsTheirAccount", testBatchDeleteTxReads),
 	tc("TxDeleteRemovesExactlyWhatIsListed", testBatchDeleteTxDelete),
 	tc("TxFinishStoresTheOutcome", testBatchDeleteTxFinish),
@@ -37,20 +49,45 @@ var batchDeleteTests = []test{
 }
 
 // runBatchDelete runs the account's task as the batch-delete runner does:
-// batchdelete.Execute in one BatchDeleteTx, ending at end.
-func runBatchDelete(t *testing.T, s batchdelete.Store, account, id string, end time.Time) {
+// it claims the task's job at end, runs batchdelete.Execute in one
+// BatchDeleteTx under the job's lease, and completes the job.
+func runBatchDelete(t *testing.T, s batchRunner, account, id string, end time.Time) {
 	t.Helper()
-	must(t, s.BatchDeleteTx(ctx(t), account, func(tx discovery.BatchDeleteTx) error {
+	j := claimJob(t, s, "runner", discovery.JobBatchDelete, account, id, end)
+	runBatchDeleteUnder(t, s, j.Lease(), account, id, end)
+	must(t, s.Complete(ctx(t), j.Lease()))
+}
+
+// runBatchDeleteUnder runs batchdelete.Execute of the account's task id in
+// one BatchDeleteTx under the lease l.
+func runBatchDeleteUnder(t *testing.T, s batchdelete.Store, l discovery.Lease, account, id string, end time.Time) {
+	t.Helper()
+	must(t, s.BatchDeleteTx(ctx(t), l, account, func(tx discovery.BatchDeleteTx) error {
 		return batchdelete.Execute(ctx(t), tx, id, end)
 	}))
 }
 
-// batchDeleteTx runs fn in a BatchDeleteTx of account and fails the test
-// on an error.
-func batchDeleteTx(t *testing.T, s batchdelete.Store, account string, fn func(c context.Context, tx discovery.BatchDeleteTx) error) {
+// leases counts the jobs heldLease makes.
+var leases atomic.Int64
+
+// heldLease is the lease of a job of the suite's own kind that the test
+// holds, for the typed transactions that need one.
+func heldLease(t *testing.T, s queue.Store, account string) discovery.Lease {
+	t.Helper()
+	ref := fmt.Sprintf("lease-%d", leases.Add(1))
+	must(t, s.Enqueue(ctx(t), &discovery.Job{Kind: leaseKind, Account: account, Ref: ref, RunAt: t0}))
+	return claimJob(t, s, "holder", leaseKind, account, ref, t0).Lease()
+}
+
+// leaseKind is the kind of heldLease's jobs.
+const leaseKind = discovery.JobKind("storetest")
+
+// batchDeleteTx runs fn in a BatchDeleteTx of account under a lease the
+// test holds, and fails the test on an error.
+func batchDeleteTx(t *testing.T, s batchRunner, account string, fn func(c context.Context, tx discovery.BatchDeleteTx) error) {
 	t.Helper()
 	c := ctx(t)
-	must(t, s.BatchDeleteTx(c, account, func(tx discovery.BatchDeleteTx) error { return fn(c, tx) }))
+	must(t, s.BatchDeleteTx(c, heldLease(t, s, account), account, func(tx discovery.BatchDeleteTx) error { return fn(c, tx) }))
 }
 
 func batchDelete(account, id string, start time.Time, ids ...string) *discovery.BatchDeleteTask {
@@ -83,25 +120,65 @@ func testBatchDeleteInsert(t *testing.T, s batchDeleteStore) {
 	wantNotFound(t, err, "another account's task")
 }
 
-func pendingIDs(t *testing.T, s batchdelete.Store, limit int) []string {
-	t.Helper()
-	return keys(ok(s.PendingBatchDeleteTasks(ctx(t), limit))(t), func(b *discovery.BatchDeleteTask) string { return b.AccountID[:1] + "/" + b.ID })
-}
-
-func testBatchDeletePending(t *testing.T, s batchDeleteStore) {
+// Each task is inserted with its job, due at once; the jobs of every
+// account are claimed in the order the tasks were inserted; a task that ran
+// has no job left.
+func testBatchDeleteJobs(t *testing.T, s batchDeleteStore) {
 	c := ctx(t)
 	for i, tc := range []struct{ account, id string }{{acctA, "bd-3"}, {acctB, "bd-2"}, {acctA, "bd-1"}, {acctB, "bd-4"}} {
 		must(t, s.InsertBatchDeleteTask(c, batchDelete(tc.account, tc.id, t0.Add(time.Duration(i)*time.Second), "d-server-x")))
+		wantJob(t, s, discovery.JobBatchDelete, tc.account, tc.id, time.Time{})
 	}
-	sameLines(t, "pending", pendingIDs(t, s, 10), []string{"1/bd-3", "2/bd-2", "1/bd-1", "2/bd-4"})
-	sameLines(t, "pending, two", pendingIDs(t, s, 2), []string{"1/bd-3", "2/bd-2"})
+	var order []string
+	var held []*discovery.Job
+	for range 5 {
+		got, j := claimNext(t, s, "peek", t0, discovery.JobBatchDelete)
+		order = append(order, got)
+		if j != nil {
+			held = append(held, j)
+		}
+	}
+	sameLines(t, "claim order", order, []string{"1/bd-3", "2/bd-2", "1/bd-1", "2/bd-4", "<none>"})
+	for _, j := range held {
+		must(t, s.Release(c, j.Lease(), j.RunAt))
+	}
 	runBatchDelete(t, s, acctB, "bd-2", t0.Add(time.Minute))
 	runBatchDelete(t, s, acctA, "bd-3", t0.Add(time.Minute))
-	sameLines(t, "pending after two ran", pendingIDs(t, s, 10), []string{"1/bd-1", "2/bd-4"})
-	for _, p := range ok(s.PendingBatchDeleteTasks(c, 10))(t) {
-		if !slices.Equal(p.Requested, []string{"d-server-x"}) || p.Status != discovery.BatchDeleteInitializing {
-			t.Fatalf("pending task = %+v", p)
+	wantNoJob(t, s, discovery.JobBatchDelete, acctB, "bd-2")
+	wantNoJob(t, s, discovery.JobBatchDelete, acctA, "bd-3")
+	for _, tc := range []struct{ account, id string }{{acctA, "bd-1"}, {acctB, "bd-4"}} {
+		wantJob(t, s, discovery.JobBatchDelete, tc.account, tc.id, time.Time{})
+		if p := ok(s.BatchDeleteTask(c, tc.account, tc.id))(t); !slices.Equal(p.Requested, []string{"d-server-x"}) || p.Status != discovery.BatchDeleteInitializing {
+			t.Fatalf("waiting task = %+v", p)
 		}
+	}
+	for _, tc := range []struct{ account, id string }{{acctB, "bd-2"}, {acctA, "bd-3"}} {
+		if p := ok(s.BatchDeleteTask(c, tc.account, tc.id))(t); p.Status != discovery.BatchDeleteCompleted {
+			t.Fatalf("task that ran = %+v", p)
+		}
+	}
+}
+
+// BatchDeleteTx runs only under a lease that its owner holds: under one
+// taken over or ended, it returns ErrLeaseLost without running fn.
+func testBatchDeleteTxLease(t *testing.T, s batchDeleteStore) {
+	c := ctx(t)
+	must(t, s.InsertBatchDeleteTask(c, batchDelete(acctA, "bd", t0, serverOf(acctA, 1))))
+	first := claimJob(t, s, "w1", discovery.JobBatchDelete, acctA, "bd", t0)
+	second := claimJob(t, s, "w2", discovery.JobBatchDelete, acctA, "bd", t0.Add(2*time.Hour)) // w1's lease passed
+	ran := false
+	run := func(tx discovery.BatchDeleteTx) error { ran = true; return batchdelete.Execute(c, tx, "bd", t0) }
+	wantLeaseLost(t, s.BatchDeleteTx(c, first.Lease(), acctA, run), "a transaction under a lease taken over")
+	if ran {
+		t.Fatal("the function ran under a lease taken over")
+	}
+	if got := ok(s.BatchDeleteTask(c, acctA, "bd"))(t); got.Status != discovery.BatchDeleteInitializing {
+		t.Fatalf("task after a refused run = %+v", got)
+	}
+	must(t, s.Complete(c, second.Lease()))
+	wantLeaseLost(t, s.BatchDeleteTx(c, second.Lease(), acctA, run), "a transaction under a lease that ended")
+	if ran {
+		t.Fatal("the function ran under a lease that ended")
 	}
 }
 
@@ -178,14 +255,16 @@ func testBatchDeleteExecute(t *testing.T, s Store) {
 		t.Fatalf("summary = %+v", *sum)
 	}
 	sameLines(t, "B's view", view(t, s, acctB, populated{}), viewB)
-	sameLines(t, "pending", pendingIDs(t, s, 10), []string{"2/bd-1"})
+	wantNoJob(t, s, discovery.JobBatchDelete, acctA, "bd")
+	wantJob(t, s, discovery.JobBatchDelete, acctB, "bd-1", time.Time{})
 
-	// A finished task runs no more.
-	runBatchDelete(t, s, acctA, "bd", end.Add(time.Hour))
+	// A finished task runs no more, nor an unknown one.
+	l := heldLease(t, s, acctA)
+	runBatchDeleteUnder(t, s, l, acctA, "bd", end.Add(time.Hour))
 	if again := ok(s.BatchDeleteTask(c, acctA, "bd"))(t); !again.End.Equal(end) || !slices.Equal(again.Deleted, got.Deleted) {
 		t.Fatalf("task after a second run = %+v", again)
 	}
-	runBatchDelete(t, s, acctA, "bd-unknown", end)
+	runBatchDeleteUnder(t, s, l, acctA, "bd-unknown", end)
 }
 
 func testBatchDeletePerAccount(t *testing.T, s Store) {
@@ -195,11 +274,13 @@ func testBatchDeletePerAccount(t *testing.T, s Store) {
 	a1 := serverOf(acctA, 1)
 	must(t, s.InsertBatchDeleteTask(c, batchDelete(acctA, "bd-a", t0, a1)))
 	must(t, s.InsertBatchDeleteTask(c, batchDelete(acctB, "bd-b", t0.Add(time.Second), a1)))
-	// B runs A's task: nothing happens.
-	runBatchDelete(t, s, acctB, "bd-a", t0)
+	// B runs A's task, under its job's lease: nothing happens.
+	j := claimJob(t, s, "runner", discovery.JobBatchDelete, acctA, "bd-a", t0)
+	runBatchDeleteUnder(t, s, j.Lease(), acctB, "bd-a", t0)
 	if got := ok(s.BatchDeleteTask(c, acctA, "bd-a"))(t); got.Status != discovery.BatchDeleteInitializing {
 		t.Fatalf("A's task after B ran it: %+v", got)
 	}
+	must(t, s.Release(c, j.Lease(), j.RunAt))
 	// B's task names A's server: not found, and the server stays.
 	runBatchDelete(t, s, acctB, "bd-b", t0)
 	got := ok(s.BatchDeleteTask(c, acctB, "bd-b"))(t)
@@ -433,7 +514,6 @@ func testBatchDeleteTxFinish(t *testing.T, s batchDeleteStore) {
 	if got := ok(s.BatchDeleteTask(c, acctB, "bd-1"))(t); got.Status != discovery.BatchDeleteInitializing || !got.End.IsZero() {
 		t.Errorf("B's task after A finished its own = %+v", got)
 	}
-	sameLines(t, "pending", pendingIDs(t, s, 10), []string{"2/bd-1"})
 	// B finishing A's task changes nothing.
 	batchDeleteTx(t, s, acctB, func(c context.Context, tx discovery.BatchDeleteTx) error {
 		return tx.FinishBatchDeleteTask(c, &discovery.BatchDeleteTask{ID: "bd-2", AccountID: acctA, Status: discovery.BatchDeleteCompleted, End: t0})
@@ -451,7 +531,7 @@ func testBatchDeleteTxRollback(t *testing.T, s Store) {
 	must(t, s.InsertBatchDeleteTask(c, batchDelete(acctA, "bd", t0, serverOf(acctA, 1))))
 	before := view(t, s, acctA, populated{})
 	boom := errors.New("boom")
-	err := s.BatchDeleteTx(c, acctA, func(tx discovery.BatchDeleteTx) error {
+	err := s.BatchDeleteTx(c, heldLease(t, s, acctA), acctA, func(tx discovery.BatchDeleteTx) error {
 		must(t, tx.Delete(c, &discovery.Deletion{Servers: []string{serverOf(acctA, 1), serverOf(acctA, 2)}, Processes: []string{processOf(acctA, 1)},
 			InterfacesOf: []string{serverOf(acctA, 1)}, SeriesOf: []string{agentID(1)}}))
 		must(t, tx.FinishBatchDeleteTask(c, &discovery.BatchDeleteTask{ID: "bd", AccountID: acctA, Status: discovery.BatchDeleteCompleted, End: t0}))

@@ -47,7 +47,7 @@ func TestMissingNamesCapabilities(t *testing.T) {
 		t.Fatalf("Missing(accounts only) = %v, want %v", got, all[1:])
 	}
 	if got := missing(reflect.TypeFor[queueStore](), reflect.TypeFor[accountsOnly]()); !slices.Equal(got,
-		[]string{"storetest.Exports", "storetest.ExportQueue", "worker.Retention"}) {
+		[]string{"storetest.Exports", "storetest.ExportResults", "queue.Store", "storetest.JobLookup", "worker.Retention"}) {
 		t.Fatalf("missing of the queue's store = %v", got)
 	}
 	if got := missing(reflect.TypeFor[Accounts](), reflect.TypeFor[accountsOnly]()); got != nil {

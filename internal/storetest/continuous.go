@@ -10,22 +10,32 @@ import (
 
 	"github.com/poseidon-ads/poseidon/internal/continuous"
 	"github.com/poseidon-ads/poseidon/internal/discovery"
+	"github.com/poseidon-ads/poseidon/internal/queue"
 )
 
 // Continuous exports: StartContinuousExport (one running per account, also
-// under concurrent starts), StopContinuousExport, ContinuousExports and
+// under concurrent starts), StopContinuousExport, the states their jobs
+// record (TransitionContinuousExport), ContinuousExports and
 // RunningContinuousExport.
+var continuousTests = []test{
+	tc("TransitionsUnderTheLease", testContinuousTransitions),
+	tc("StartStopAndRunning", testContinuousStartStop),
+	tc("ConcurrentStartsLeaveOneRunning", testContinuousConcurrent),
+	tc("ListNewestFirstInKeysetPages", testContinuousPages),
+	tc("ContinuousExportsArePerAccount", testContinuousPerAccount),
+}
+
 // continuousStore is the continuous exports' store.
 type continuousStore interface {
 	Accounts
 	continuous.Store
 }
 
-var continuousTests = []test{
-	tc("StartStopAndRunning", testContinuousStartStop),
-	tc("ConcurrentStartsLeaveOneRunning", testContinuousConcurrent),
-	tc("ListNewestFirstInKeysetPages", testContinuousPages),
-	tc("ContinuousExportsArePerAccount", testContinuousPerAccount),
+// continuousJobStore is that store with the job queue that runs its
+// transitions.
+type continuousJobStore interface {
+	continuousStore
+	queue.Store
 }
 
 func cx(account, id string, start time.Time) *discovery.ContinuousExport {
@@ -209,4 +219,65 @@ func testContinuousPerAccount(t *testing.T, s continuousStore) {
 	sameContinuous(t, ok(s.RunningContinuousExport(c, acctA))(t), a)
 	sameLines(t, "B's exports", cxIDs(ok(s.ContinuousExports(c, discovery.ContinuousExportQuery{AccountID: acctB}))(t)), []string{"cx-b"})
 	sameLines(t, "B's exports by A's ID", cxIDs(ok(s.ContinuousExports(c, discovery.ContinuousExportQuery{AccountID: acctB, IDs: []string{"cx-a"}}))(t)), nil)
+}
+
+// cxOf returns the account's continuous export id.
+func cxOf(t *testing.T, s continuous.Store, account, id string) *discovery.ContinuousExport {
+	t.Helper()
+	es := ok(s.ContinuousExports(ctx(t), discovery.ContinuousExportQuery{AccountID: account, IDs: []string{id}}))(t)
+	if len(es) != 1 {
+		t.Fatalf("%d continuous exports %s of %s", len(es), id, account)
+	}
+	return es[0]
+}
+
+// A start records START_IN_PROGRESS, a stop STOP_IN_PROGRESS; the job of
+// each transition, under its lease, moves the export on from the states it
+// names, in the export's account only, and leaves it in any other.
+func testContinuousTransitions(t *testing.T, s continuousJobStore) {
+	c := ctx(t)
+	e := cx(acctA, "cx-1", t0)
+	ok(s.StartContinuousExport(c, e))(t)
+	ok(s.StartContinuousExport(c, cx(acctB, "cx-b", t0)))(t) // continuous export IDs are unique across accounts
+	if got := cxOf(t, s, acctA, "cx-1"); got.State != discovery.ContinuousStartInProgress || got.StatusDetail != "" {
+		t.Fatalf("started = %+v", got)
+	}
+	at := t0.Add(discovery.ContinuousTransitionTime)
+	kinds := []discovery.JobKind{discovery.JobContinuousStart, discovery.JobContinuousStop}
+	if j := ok(s.Claim(c, "w", kinds, at.Add(-time.Millisecond), at.Add(time.Minute)))(t); j != nil {
+		t.Fatalf("a transition claimed before its time: %+v", j)
+	}
+	j := claimJob(t, s, "w", discovery.JobContinuousStart, acctA, "cx-1", at)
+	from := []string{discovery.ContinuousStartInProgress}
+	wantLeaseLost(t, s.TransitionContinuousExport(c, discovery.Lease{Job: j.ID, Owner: "other"}, acctA, "cx-1", from, discovery.ContinuousActive),
+		"a transition under another owner's lease")
+	if got := cxOf(t, s, acctA, "cx-1"); got.State != discovery.ContinuousStartInProgress {
+		t.Fatalf("after a refused transition = %+v", got)
+	}
+	// From a state it is not in: left as it is.
+	must(t, s.TransitionContinuousExport(c, j.Lease(), acctA, "cx-1", []string{discovery.ContinuousStopInProgress}, discovery.ContinuousInactive))
+	if got := cxOf(t, s, acctA, "cx-1"); got.State != discovery.ContinuousStartInProgress {
+		t.Fatalf("after a transition from another state = %+v", got)
+	}
+	must(t, s.TransitionContinuousExport(c, j.Lease(), acctA, "cx-b", from, discovery.ContinuousActive)) // B's export, named in A: no change
+	must(t, s.TransitionContinuousExport(c, j.Lease(), acctA, "cx-1", from, discovery.ContinuousActive))
+	if got := cxOf(t, s, acctA, "cx-1"); got.State != discovery.ContinuousActive {
+		t.Fatalf("after the start's transition = %+v", got)
+	}
+	if got := cxOf(t, s, acctB, "cx-b"); got.State != discovery.ContinuousStartInProgress {
+		t.Fatalf("B's export after A's transition = %+v", got)
+	}
+	must(t, s.Complete(c, j.Lease()))
+	stop := t0.Add(time.Hour)
+	if got := ok(s.StopContinuousExport(c, acctA, "cx-1", stop))(t); got.State != discovery.ContinuousStopInProgress || !got.Stop.Equal(stop) {
+		t.Fatalf("stopped = %+v", got)
+	}
+	j = claimJob(t, s, "w", discovery.JobContinuousStop, acctA, "cx-1", stop.Add(discovery.ContinuousTransitionTime))
+	must(t, s.TransitionContinuousExport(c, j.Lease(), acctA, "cx-1", []string{discovery.ContinuousStopInProgress}, discovery.ContinuousInactive))
+	if got := cxOf(t, s, acctA, "cx-1"); got.State != discovery.ContinuousInactive || !got.Stop.Equal(stop) {
+		t.Fatalf("after the stop's transition = %+v", got)
+	}
+	if r := ok(s.RunningContinuousExport(c, acctA))(t); r != nil {
+		t.Fatalf("running after the stop = %+v", r)
+	}
 }

@@ -12,15 +12,18 @@ import (
 
 	"github.com/poseidon-ads/poseidon/internal/discovery"
 	"github.com/poseidon-ads/poseidon/internal/exports"
+	"github.com/poseidon-ads/poseidon/internal/queue"
 )
 
 // Export tasks: CreateExportTask with its admission, GetExportTask and
 // FindExportTasks.
-// exportStore is the export tasks' store with the queue that finishes them.
+// exportStore is the export tasks' store with the job queue and what the
+// worker writes, which finish them.
 type exportStore interface {
 	Accounts
 	Exports
-	ExportQueue
+	ExportResults
+	queue.Store
 }
 
 var exportTests = []test{
@@ -39,8 +42,8 @@ var exportTests = []test{
 	tc("ConcurrentCreatesCountPerAccount", testExportConcurrentPerAccount),
 }
 
-// never is a ready time no test reaches: tasks created with it are never
-// claimed.
+// never is a ready time no test reaches: the jobs of tasks created with
+// it are never claimed.
 var never = t0.Add(1000 * time.Hour)
 
 // The operations of the export use cases, as they name tasks.
@@ -88,7 +91,6 @@ func exportDiff(got, want *discovery.ExportTask) string {
 	instant("FinishedAt", got.FinishedAt, want.FinishedAt)
 	diff("FileSize", got.FileSize, want.FileSize)
 	diff("Expired", got.Expired, want.Expired)
-	diff("Attempts", got.Attempts, want.Attempts)
 	return strings.Join(d, "; ")
 }
 
@@ -277,16 +279,21 @@ func testExportFindByAgents(t *testing.T, s exportStore) {
 	sameLines(t, "agents in pages", exportIDs(flat(ps)), []string{"e3", "e2", "e1"})
 }
 
-// finish claims e, which must be the oldest task ready at its ready time,
-// and completes it with status at its ready time plus a minute.
-func finish(t *testing.T, s ExportQueue, e *discovery.ExportTask, status discovery.ExportStatus) {
+// finish finishes e as the worker does: it claims e's job at e's ready
+// time, records status a minute later under the job's lease, and
+// completes the job.
+func finish(t *testing.T, s exportFinisher, e *discovery.ExportTask, status discovery.ExportStatus) {
 	t.Helper()
 	c := ctx(t)
-	got := ok(s.ClaimExportTask(c, "finisher", e.ReadyAt, e.ReadyAt.Add(time.Hour)))(t)
-	if got == nil || got.ID != e.ID {
-		t.Fatalf("claimed %v, want %s", got, e.ID)
-	}
-	must(t, s.CompleteExportTask(c, "finisher", e.ID, discovery.ExportResult{Status: status, Message: string(status)}, e.ReadyAt.Add(time.Minute)))
+	j := claimJob(t, s, "finisher", discovery.JobExport, e.AccountID, e.ID, e.ReadyAt)
+	must(t, s.FinishExportTask(c, j.Lease(), e.AccountID, e.ID, discovery.ExportResult{Status: status, Message: string(status)}, e.ReadyAt.Add(time.Minute)))
+	must(t, s.Complete(c, j.Lease()))
+}
+
+// exportFinisher finishes exports.
+type exportFinisher interface {
+	ExportResults
+	queue.Store
 }
 
 // admit creates e under a and returns the refusal.

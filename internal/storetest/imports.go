@@ -13,13 +13,14 @@ import (
 
 	"github.com/poseidon-ads/poseidon/internal/discovery"
 	"github.com/poseidon-ads/poseidon/internal/imports"
+	"github.com/poseidon-ads/poseidon/internal/queue"
 	"github.com/poseidon-ads/poseidon/internal/tags"
 	"github.com/poseidon-ads/poseidon/internal/worker"
 )
 
 // Import tasks: CreateImportTask and ImportTaskByToken (client tokens),
-// FindImportTasks (order, cursor, the typed lists), PendingImportTasks,
-// FinishImportTask, CountImportRecords, and ImportTx: each typed step, and
+// FindImportTasks (order, cursor, the typed lists), ImportTask,
+// FinishImportTask under its job's lease, CountImportRecords, and ImportTx: each typed step, and
 // the imports use case's rules over it (imports.ImportRow matching and
 // creating servers, linking applications and tags; imports.DeleteData),
 // as the import runner and BatchDeleteImportData run them.
@@ -27,7 +28,7 @@ var importTests = []test{
 	tc("CreateOncePerClientToken", testImportCreate),
 	tc("FindInKeysetPages", testImportPages),
 	tc("FindFilters", testImportFilters),
-	tc("PendingOldestFirstOfEveryAccount", testImportPending),
+	tc("ImportTaskOfTheAccount", testImportTask),
 	tc("FinishOnlyWhileInProgress", testImportFinish),
 	tc("ImportTxStepsWriteAndReadTheirAccount", testImportTxSteps),
 	tc("ImportTxServersInTheInventory", testImportTxInventory),
@@ -44,6 +45,7 @@ type (
 	importStore interface {
 		Accounts
 		imports.Store
+		queue.Store
 	}
 	importRowsStore interface {
 		importStore
@@ -175,8 +177,8 @@ func testImportFilters(t *testing.T, s importStore) {
 		newImport(t, s, it)
 	}
 	newImport(t, s, importTask(acctB, "imp-9", "", t0))
-	must(t, s.FinishImportTask(c, &discovery.ImportTask{AccountID: acctA, ID: "imp-1", Status: discovery.ImportComplete}))
-	must(t, s.FinishImportTask(c, &discovery.ImportTask{AccountID: acctA, ID: "imp-2", Status: discovery.ImportFailed}))
+	finishImport(t, s, &discovery.ImportTask{AccountID: acctA, ID: "imp-1", Status: discovery.ImportComplete})
+	finishImport(t, s, &discovery.ImportTask{AccountID: acctA, ID: "imp-2", Status: discovery.ImportFailed})
 	type q = discovery.ImportTaskQuery
 	for _, tc := range []struct {
 		name string
@@ -204,29 +206,42 @@ func testImportFilters(t *testing.T, s importStore) {
 	sameLines(t, "filter after a cursor", got, []string{"imp-2"})
 }
 
-func testImportPending(t *testing.T, s importStore) {
+// ImportTask reads a task of its account, also one deleted with its
+// history.
+func testImportTask(t *testing.T, s importStore) {
 	c := ctx(t)
-	for i, tc := range []struct{ account, id string }{{acctA, "imp-c"}, {acctB, "imp-a"}, {acctA, "imp-b"}, {acctB, "imp-d"}} {
-		newImport(t, s, importTask(tc.account, tc.id, "", t0.Add(time.Duration(i)*time.Minute)))
+	it := importTask(acctA, "imp-1", "tok", t0.Add(1500*time.Millisecond))
+	newImport(t, s, it)
+	newImport(t, s, importTask(acctB, "imp-2", "", t0))
+	if got := ok(s.ImportTask(c, acctA, "imp-1"))(t); *got != *it {
+		t.Fatalf("task = %+v, want %+v", *got, *it)
 	}
-	pending := func(limit int) []string {
-		return keys(ok(s.PendingImportTasks(c, limit))(t), func(it *discovery.ImportTask) string { return it.AccountID[:1] + "/" + it.ID })
+	for _, tc := range []struct{ account, id string }{{acctA, "imp-2"}, {acctB, "imp-1"}, {acctA, "imp-unknown"}} {
+		_, err := s.ImportTask(c, tc.account, tc.id)
+		wantNotFound(t, err, fmt.Sprintf("task (%s, %s)", tc.account, tc.id))
 	}
-	sameLines(t, "pending", pending(10), []string{"1/imp-c", "2/imp-a", "1/imp-b", "2/imp-d"})
-	sameLines(t, "pending, two", pending(2), []string{"1/imp-c", "2/imp-a"})
-	must(t, s.FinishImportTask(c, &discovery.ImportTask{AccountID: acctB, ID: "imp-a", Status: discovery.ImportComplete}))
-	must(t, deleteImportData(t, s, acctA, "imp-c", false, t0))
-	sameLines(t, "pending after a finish and a delete", pending(10), []string{"1/imp-b", "2/imp-d"})
+	must(t, deleteImportData(t, s, acctA, "imp-1", true, t0.Add(time.Hour)))
+	if got := ok(s.ImportTask(c, acctA, "imp-1"))(t); got.Status != discovery.ImportDeleteComplete || got.DeletedMS != t0.Add(time.Hour).UnixMilli() {
+		t.Fatalf("task deleted with its history = %+v", got)
+	}
 }
 
+// FinishImportTask stores an outcome under the lease of the task's job,
+// once, while the task is in progress, in its account.
 func testImportFinish(t *testing.T, s importStore) {
 	c := ctx(t)
 	it := importTask(acctA, "imp-1", "tok", t0)
 	newImport(t, s, it)
 	newImport(t, s, importTask(acctA, "imp-2", "", t0))
+	newImport(t, s, importTask(acctB, "imp-3", "", t0))
 	done := discovery.ImportTask{AccountID: acctA, ID: "imp-1", Status: discovery.ImportCompleteWithErrors, CompletionMS: t0.Add(time.Minute).UnixMilli(),
 		ServerSuccess: 3, ServerFailure: 2, AppSuccess: 4, AppFailure: 1, HasErrorsZip: true}
-	must(t, s.FinishImportTask(c, &done))
+	j := claimJob(t, s, "w", discovery.JobImport, acctA, "imp-1", t0)
+	wantLeaseLost(t, s.FinishImportTask(c, discovery.Lease{Job: j.ID, Owner: "other"}, &done), "an outcome under another owner's lease")
+	if got := ok(s.ImportTask(c, acctA, "imp-1"))(t); *got != *it {
+		t.Fatalf("task after a refused outcome = %+v", *got)
+	}
+	must(t, s.FinishImportTask(c, j.Lease(), &done))
 	got := ok(s.ImportTaskByToken(c, acctA, "tok"))(t)
 	want := *it
 	want.Status, want.CompletionMS, want.ServerSuccess, want.ServerFailure, want.AppSuccess, want.AppFailure, want.HasErrorsZip =
@@ -236,22 +251,36 @@ func testImportFinish(t *testing.T, s importStore) {
 	}
 	again := done
 	again.Status = discovery.ImportFailed
-	if err := s.FinishImportTask(c, &again); !errors.Is(err, discovery.ErrImportTaskGone) {
+	if err := s.FinishImportTask(c, j.Lease(), &again); !errors.Is(err, discovery.ErrImportTaskGone) {
 		t.Fatalf("second finish = %v, want ErrImportTaskGone", err)
 	}
 	if got := ok(s.ImportTaskByToken(c, acctA, "tok"))(t); got.Status != discovery.ImportCompleteWithErrors {
 		t.Fatalf("status after a second finish = %s", got.Status)
 	}
-	for _, tc := range []struct{ account, id string }{{acctA, "imp-unknown"}, {acctB, "imp-2"}} {
-		if err := s.FinishImportTask(c, &discovery.ImportTask{AccountID: tc.account, ID: tc.id, Status: discovery.ImportComplete}); !errors.Is(err, discovery.ErrImportTaskGone) {
+	must(t, s.Complete(c, j.Lease()))
+	j2 := claimJob(t, s, "w", discovery.JobImport, acctA, "imp-2", t0)
+	for _, tc := range []struct{ account, id string }{{acctA, "imp-unknown"}, {acctA, "imp-3"}, {acctB, "imp-2"}} {
+		if err := s.FinishImportTask(c, j2.Lease(), &discovery.ImportTask{AccountID: tc.account, ID: tc.id, Status: discovery.ImportComplete}); !errors.Is(err, discovery.ErrImportTaskGone) {
 			t.Fatalf("finish of (%s, %s) = %v, want ErrImportTaskGone", tc.account, tc.id, err)
 		}
 	}
+	if got := ok(s.ImportTask(c, acctB, "imp-3"))(t); got.Status != discovery.ImportInProgress {
+		t.Fatalf("B's task after A's finish = %+v", got)
+	}
 	// A task whose data was deleted is gone for its runner.
 	must(t, deleteImportData(t, s, acctA, "imp-2", false, t0))
-	if err := s.FinishImportTask(c, &discovery.ImportTask{AccountID: acctA, ID: "imp-2", Status: discovery.ImportComplete}); !errors.Is(err, discovery.ErrImportTaskGone) {
+	if err := s.FinishImportTask(c, j2.Lease(), &discovery.ImportTask{AccountID: acctA, ID: "imp-2", Status: discovery.ImportComplete}); !errors.Is(err, discovery.ErrImportTaskGone) {
 		t.Fatalf("finish of a deleted task = %v, want ErrImportTaskGone", err)
 	}
+}
+
+// finishImport records the outcome done of a task as the import runner
+// does: under the lease of its job, which it then completes.
+func finishImport(t *testing.T, s importStore, done *discovery.ImportTask) {
+	t.Helper()
+	j := claimJob(t, s, "importer", discovery.JobImport, done.AccountID, done.ID, never)
+	must(t, s.FinishImportTask(ctx(t), j.Lease(), done))
+	must(t, s.Complete(ctx(t), j.Lease()))
 }
 
 // importedServer finds a server of account by ID in the rows an export
@@ -323,7 +352,7 @@ func testImportRowCreates(t *testing.T, s importRowsStore) {
 		t.Fatalf("%d import records, want 2", n)
 	}
 	// Rows of a task no longer in progress are refused.
-	must(t, s.FinishImportTask(c, &discovery.ImportTask{AccountID: acctA, ID: "imp-1", Status: discovery.ImportComplete}))
+	finishImport(t, s, &discovery.ImportTask{AccountID: acctA, ID: "imp-1", Status: discovery.ImportComplete})
 	for _, id := range []string{"imp-1", "imp-unknown"} {
 		if _, err := importRow(t, s, acctA, id, &discovery.ImportRow{ExternalID: "ext-3"}, now); !errors.Is(err, discovery.ErrImportTaskGone) {
 			t.Fatalf("row of %s = %v, want ErrImportTaskGone", id, err)
@@ -397,7 +426,7 @@ func testImportDelete(t *testing.T, s Store) {
 	if again := row("imp-2", discovery.ImportRow{ExternalID: "shared"}); again != shared {
 		t.Fatalf("second task matched %s, want %s", again, shared)
 	}
-	must(t, s.FinishImportTask(c, &discovery.ImportTask{AccountID: acctA, ID: "imp-1", Status: discovery.ImportComplete}))
+	finishImport(t, s, &discovery.ImportTask{AccountID: acctA, ID: "imp-1", Status: discovery.ImportComplete})
 	deleted := t0.Add(time.Hour)
 	must(t, deleteImportData(t, s, acctA, "imp-1", false, deleted))
 	// The server the task made and only it referenced goes, with its tags,
@@ -491,7 +520,7 @@ func testImportTxSteps(t *testing.T, s importRowsStore) {
 	newImport(t, s, importTask(acctA, "imp-1", "tok-1", t0))
 	newImport(t, s, importTask(acctA, "imp-other", "", t0))
 	newImport(t, s, importTask(acctB, "imp-1", "tok-1", t0))
-	must(t, s.FinishImportTask(c, &discovery.ImportTask{AccountID: acctB, ID: "imp-1", Status: discovery.ImportComplete}))
+	finishImport(t, s, &discovery.ImportTask{AccountID: acctB, ID: "imp-1", Status: discovery.ImportComplete})
 	srvA, srvZ := discovery.ServerPrefix+"a0000000000000000", discovery.ServerPrefix+"f0000000000000000"
 	appA, appZ := appID(1), appID(2)
 	imported := func(id string) *discovery.ImportedServer {

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
 	"time"
 
@@ -12,7 +13,7 @@ import (
 // would after the last one ended (or was killed) with work in flight.
 var restartTests = []restartTest{
 	rtc("AcknowledgedWritesSurvive", testRestartKeepsWrites),
-	rtc("InFlightExportsAreRecoverable", testRestartRecoversExports),
+	rtc("LeasedJobsSurvive", testRestartLeasedJobs),
 	rtc("IntakeStaysIdempotent", testRestartIntake),
 }
 
@@ -26,16 +27,13 @@ func testRestartKeepsWrites(t *testing.T, s Store, reopen func(Store) Store) {
 	ok(s.StopContinuousExport(c, acctB, pb.continuous, t0.Add(time.Hour)))(t)
 	must(t, s.SetClockOffset(c, 36*time.Hour+250*time.Millisecond))
 	secret := ok(s.Secret(c, "pagetoken"))(t)
+	// The views hold the tasks' jobs.
 	viewA, viewB := view(t, s, acctA, pa), view(t, s, acctB, pb)
-	pendingBD := pendingIDs(t, s, 10)
-	pendingImports := keys(ok(s.PendingImportTasks(c, 10))(t), func(it *discovery.ImportTask) string { return it.AccountID + "/" + it.ID })
 	doneBefore := ok(s.GetExportTask(c, acctA, "export-done"))(t)
 
 	s = reopen(s)
 	sameLines(t, "A's view after a restart", view(t, s, acctA, pa), viewA)
 	sameLines(t, "B's view after a restart", view(t, s, acctB, pb), viewB)
-	sameLines(t, "pending batch deletes", pendingIDs(t, s, 10), pendingBD)
-	sameLines(t, "pending imports", keys(ok(s.PendingImportTasks(c, 10))(t), func(it *discovery.ImportTask) string { return it.AccountID + "/" + it.ID }), pendingImports)
 	if d := exportDiff(ok(s.GetExportTask(c, acctA, "export-done"))(t), doneBefore); d != "" {
 		t.Fatalf("finished export after a restart: %s", d)
 	}
@@ -56,7 +54,11 @@ func testRestartKeepsWrites(t *testing.T, s Store, reopen func(Store) Store) {
 	}
 }
 
-func testRestartRecoversExports(t *testing.T, s Store, reopen func(Store) Store) {
+// Jobs and their leases survive a restart: a job leased by the process
+// that died stays its owner's until the lease passes (or the next process
+// ends the leases of its dead owners), with its attempts; then another
+// owner takes it over, and the dead owner's writes are refused.
+func testRestartLeasedJobs(t *testing.T, s Store, reopen func(Store) Store) {
 	c := ctx(t)
 	building := exportTask(acctA, "building", t0)
 	waiting := exportTask(acctB, "waiting", t0.Add(time.Second))
@@ -64,39 +66,62 @@ func testRestartRecoversExports(t *testing.T, s Store, reopen func(Store) Store)
 	for _, e := range []*discovery.ExportTask{building, waiting, doomed} {
 		create(t, s, e)
 	}
-	// doomed was interrupted twice before (its leases ran out); this process
-	// claims it a third time, then building, and dies with both leased.
+	// doomed was interrupted twice before (its leases ran out); a third
+	// owner holds it, and the process holds building, when it dies.
 	for i := range 3 {
 		now, until := t0.Add(-3*time.Hour+time.Duration(i)*40*time.Minute), 30*time.Minute
 		if i == 2 {
 			until = 3 * time.Hour
 		}
-		wantClaim(t, ok(s.ClaimExportTask(c, "dead", now, now.Add(until)))(t), "doomed")
+		j := ok(s.Claim(c, fmt.Sprintf("dead-%d", i+1), []discovery.JobKind{discovery.JobExport}, now, now.Add(until)))(t)
+		if j == nil || j.Ref != "doomed" || j.Attempts != i+1 {
+			t.Fatalf("claim %d = %+v", i+1, j)
+		}
 	}
-	wantClaim(t, ok(s.ClaimExportTask(c, "dead", t0, t0.Add(time.Hour)))(t), "building")
-	must(t, s.ReportExportProgress(c, "dead", "building", discovery.ProgressMessage(1, 3)))
+	held := ok(s.Claim(c, "dead-4", []discovery.JobKind{discovery.JobExport}, t0, t0.Add(time.Hour)))(t)
+	if held == nil || held.Ref != "building" {
+		t.Fatalf("claimed %+v, want building", held)
+	}
+	must(t, s.ReportExportProgress(c, held.Lease(), acctA, "building", discovery.ProgressMessage(1, 3)))
 
 	s = reopen(s)
-	// Until recovery the leases hold.
-	wantClaim(t, claim(t, s, "next", t0.Add(time.Second)), "waiting")
-	// Recovery frees every lease, waiting's too (in production it runs
-	// before the process claims anything), and fails doomed.
-	msg := "Export failed: the server stopped while building this export 3 times. Start a new export."
-	requeued, failed, err := s.RecoverExportTasks(c, 3, msg, t0.Add(2*time.Second))
-	if err != nil || requeued != 2 || failed != 1 {
-		t.Fatalf("recover = %d requeued, %d failed, %v; want 2, 1", requeued, failed, err)
+	// The leases hold: only waiting is free.
+	if got, _ := claimNext(t, s, "next", t0.Add(time.Second), discovery.JobExport); got != "2/waiting" {
+		t.Fatalf("claimed %s after a restart, want 2/waiting", got)
 	}
-	if e := ok(s.GetExportTask(c, acctA, "doomed"))(t); e.Status != discovery.ExportFailed || e.Message != msg || e.Attempts != 3 {
-		t.Fatalf("doomed after recovery = %s %q, %d attempts", e.Status, e.Message, e.Attempts)
+	if got, _ := claimNext(t, s, "next", t0.Add(2*time.Second), discovery.JobExport); got != "<none>" {
+		t.Fatalf("claimed %s, a job still leased", got)
 	}
-	got := claim(t, s, "next", t0.Add(3*time.Second))
-	wantClaim(t, got, "building")
-	if got.Attempts != 2 {
-		t.Fatalf("building's attempts = %d, want 2", got.Attempts)
+	for ref, want := range map[string]struct {
+		owner    string
+		attempts int
+		until    time.Time
+	}{"doomed": {"dead-3", 3, t0.Add(-3*time.Hour + 80*time.Minute + 3*time.Hour)}, "building": {"dead-4", 1, t0.Add(time.Hour)}} {
+		j := ok(s.Job(c, discovery.JobExport, acctA, ref))(t)
+		if j.Owner != want.owner || j.Attempts != want.attempts || !j.LeaseUntil.Equal(want.until) {
+			t.Fatalf("%s's job after a restart = %+v, want %+v", ref, j, want)
+		}
 	}
-	wantClaim(t, claim(t, s, "next", t0.Add(3*time.Second)), "waiting")
-	wantNotFound(t, s.CompleteExportTask(c, "dead", "building", discovery.ExportResult{Status: discovery.ExportSucceeded}, t0), "completion by the dead owner")
-	must(t, s.CompleteExportTask(c, "next", "building", discovery.ExportResult{Status: discovery.ExportSucceeded, Message: discovery.SucceededMessage, FileSize: 10}, t0.Add(time.Minute)))
+	if e := ok(s.GetExportTask(c, acctA, "building"))(t); e.Status != discovery.ExportInProgress || e.Message != discovery.ProgressMessage(1, 3) {
+		t.Fatalf("building after a restart = %s %q", e.Status, e.Message)
+	}
+	// The next process ends the leases of the dead owners, and takes the
+	// jobs over.
+	if n := ok(s.ExpireLeases(c, "dead-", "dead-5", t0.Add(3*time.Second)))(t); n != 2 {
+		t.Fatalf("ended %d leases, want 2", n)
+	}
+	again := claimJob(t, s, "next", discovery.JobExport, acctA, "building", t0.Add(3*time.Second))
+	if again.Attempts != 2 || again.ID != held.ID {
+		t.Fatalf("building taken over: %+v", again)
+	}
+	d := claimJob(t, s, "next", discovery.JobExport, acctA, "doomed", t0.Add(3*time.Second))
+	if d.Attempts != 4 {
+		t.Fatalf("doomed taken over: %+v", d)
+	}
+	wantLeaseLost(t, s.FinishExportTask(c, held.Lease(), acctA, "building", discovery.ExportResult{Status: discovery.ExportSucceeded}, t0),
+		"an outcome of the dead owner")
+	must(t, s.FinishExportTask(c, again.Lease(), acctA, "building", discovery.ExportResult{Status: discovery.ExportSucceeded,
+		Message: discovery.SucceededMessage, FileSize: 10}, t0.Add(time.Minute)))
 	if e := ok(s.GetExportTask(c, acctA, "building"))(t); e.Status != discovery.ExportSucceeded || e.FileSize != 10 {
 		t.Fatalf("building = %+v", e)
 	}

@@ -237,8 +237,8 @@ func populate(t *testing.T, s Store, account string) populated {
 	}
 	ok(importRow(t, s, account, p.importDone, &discovery.ImportRow{ExternalID: "ext-1", HostName: "imported-1", IPs: []string{"192.168.1.1"},
 		MACs: []string{"02:aa:00:00:00:01"}, Applications: []string{"crm"}, Tags: [][2]string{{"src", "import"}}}, t0))(t)
-	must(t, s.FinishImportTask(c, &discovery.ImportTask{AccountID: account, ID: p.importDone, Status: discovery.ImportComplete,
-		CompletionMS: t0.Add(time.Minute).UnixMilli(), ServerSuccess: 1, AppSuccess: 1}))
+	finishImport(t, s, &discovery.ImportTask{AccountID: account, ID: p.importDone, Status: discovery.ImportComplete,
+		CompletionMS: t0.Add(time.Minute).UnixMilli(), ServerSuccess: 1, AppSuccess: 1})
 	must(t, s.InsertBatchDeleteTask(c, &discovery.BatchDeleteTask{ID: p.batchDelete, AccountID: account, ConfigurationType: "SERVER",
 		Status: discovery.BatchDeleteInitializing, Start: t0, Requested: []string{discovery.ServerPrefix + "00000000000000000"}}))
 	return p
@@ -246,7 +246,8 @@ func populate(t *testing.T, s Store, account string) populated {
 
 // view lists, one line per record, everything account's reads show: the
 // lists of every kind of record, the summary counts, the control, the
-// records populate wrote by ID, and the rows of export files.
+// records populate wrote by ID with their jobs, and the rows of export
+// files.
 func view(t *testing.T, s Store, account string, p populated) []string {
 	t.Helper()
 	c := ctx(t)
@@ -294,6 +295,20 @@ func view(t *testing.T, s Store, account string, p populated) []string {
 	}
 	if it, err := s.ImportTaskByToken(c, account, "tok-"+p.importDone); err == nil {
 		add("import by token %s", it.ID)
+	}
+	for _, j := range []struct {
+		kind discovery.JobKind
+		refs []string
+	}{
+		{discovery.JobExport, p.exports}, {discovery.JobImport, []string{p.importDone, p.importRunning}},
+		{discovery.JobBatchDelete, []string{p.batchDelete}}, {discovery.JobContinuousStart, []string{p.continuous}},
+		{discovery.JobContinuousStop, []string{p.continuous}},
+	} {
+		for _, ref := range j.refs {
+			if job, err := s.Job(c, j.kind, account, ref); err == nil {
+				add("job %s %s due %s attempts %d owner %q", job.Kind, job.Ref, job.RunAt.Format(time.RFC3339Nano), job.Attempts, job.Owner)
+			}
+		}
 	}
 	for n := 1; n <= fleetAgents; n++ {
 		if a, err := s.GetAgent(c, account, agentID(n)); err == nil {

@@ -46,6 +46,7 @@ import (
 	"github.com/poseidon-ads/poseidon/internal/imports"
 	"github.com/poseidon-ads/poseidon/internal/inventory"
 	"github.com/poseidon-ads/poseidon/internal/pagetoken"
+	"github.com/poseidon-ads/poseidon/internal/queue"
 	"github.com/poseidon-ads/poseidon/internal/tags"
 	"github.com/poseidon-ads/poseidon/internal/worker"
 )
@@ -59,10 +60,11 @@ import (
 type Store interface {
 	Accounts
 	Exports
-	ExportQueue
+	ExportResults
+	worker.Store
 	worker.Retention
-	worker.RowSource
-	worker.Queue
+	queue.Store
+	JobLookup
 	Agents
 	inventory.Store
 	applications.Store
@@ -101,20 +103,27 @@ type Accounts interface {
 }
 
 // Exports is the export tasks' store: the exports use case's, and
-// GetExportTask, which the HTTP edge uses.
+// GetExportTask, which the HTTP edge and the worker use.
 type Exports interface {
 	exports.Store
 	// GetExportTask returns one export task of the account, or discovery.ErrNotFound.
 	GetExportTask(ctx context.Context, account, id string) (*discovery.ExportTask, error)
 }
 
-// ExportQueue is the export worker's lease queue (worker.Queue without
-// the reads it shares with Agents and worker.RowSource).
-type ExportQueue interface {
-	ClaimExportTask(ctx context.Context, owner string, now, leaseUntil time.Time) (*discovery.ExportTask, error)
-	CompleteExportTask(ctx context.Context, owner, id string, r discovery.ExportResult, now time.Time) error
-	ReportExportProgress(ctx context.Context, owner, id, message string) error
-	RecoverExportTasks(ctx context.Context, maxAttempts int, failMessage string, now time.Time) (requeued, failed int, err error)
+// ExportResults is what the export worker writes of a task under the
+// lease of its job (worker.Store without the reads it shares with Exports,
+// Agents and worker.RowSource).
+type ExportResults interface {
+	FinishExportTask(ctx context.Context, l discovery.Lease, account, id string, r discovery.ExportResult, now time.Time) error
+	ReportExportProgress(ctx context.Context, l discovery.Lease, account, id, message string) error
+}
+
+// JobLookup finds the queued job of a task, as the job queue's own suite
+// (queue/queuetest) does: the tests see that each task has its job.
+type JobLookup interface {
+	// Job returns the queued job of a kind, account and ref, or
+	// discovery.ErrNotFound.
+	Job(ctx context.Context, kind discovery.JobKind, account, ref string) (*discovery.Job, error)
 }
 
 // Agents is the agents' store: the agents use case's (intake, listing,
@@ -128,7 +137,9 @@ type Agents interface {
 var capabilities = []reflect.Type{
 	reflect.TypeFor[Accounts](),
 	reflect.TypeFor[Exports](),
-	reflect.TypeFor[ExportQueue](),
+	reflect.TypeFor[ExportResults](),
+	reflect.TypeFor[queue.Store](),
+	reflect.TypeFor[JobLookup](),
 	reflect.TypeFor[worker.Retention](),
 	reflect.TypeFor[worker.RowSource](),
 	reflect.TypeFor[Agents](),
@@ -287,7 +298,7 @@ func Run(t *testing.T, open Open, reopen Reopen, lacks ...Lack) {
 	}{
 		{"Accounts", accountTests},
 		{"Exports", exportTests},
-		{"ExportQueue", queueTests},
+		{"Jobs", jobTests},
 		{"ExportRows", rowTests},
 		{"Agents", agentTests},
 		{"Inventory", inventoryTests},
