@@ -308,6 +308,17 @@ func (s *Server) forgetAccounts() { s.accounts.Clear() }
 // signed for a region other than its home region.
 func (s *Server) checkHomeRegion(ctx context.Context, id auth.Identity) error {
 	c, err := s.cfg.Store.HomeRegionControl(ctx, id.AccountID)
+	if _, known := s.accounts.Load(id.AccountID); errors.Is(err, discovery.ErrNotFound) && known {
+		// A reset made on another replica may have removed the account
+		// since this server recorded it, and this server may not have
+		// followed it yet (see Follow): record it again (a no-op if it
+		// exists, and then it has no control indeed).
+		s.accounts.Delete(id.AccountID)
+		if err := s.ensureAccount(ctx, id.AccountID); err != nil {
+			return err
+		}
+		c, err = s.cfg.Store.HomeRegionControl(ctx, id.AccountID)
+	}
 	if errors.Is(err, discovery.ErrNotFound) {
 		return discovery.Errorf(discovery.HomeRegionNotSet, "The home region is not set. Set the home region to continue.")
 	}
