@@ -77,17 +77,17 @@ func (s *Server) follow(ctx context.Context, c discovery.Control) error {
 	}
 	var errs []error
 	for _, r := range resets {
+		if r.Account == "" {
+			s.forgetAccounts()
+		} else {
+			s.accounts.Delete(r.Account)
+		}
 		for _, f := range s.cfg.AccountFiles {
 			if r.Account == "" {
 				errs = append(errs, f.RemoveAll())
 			} else {
 				errs = append(errs, f.RemoveAccount(r.Account))
 			}
-		}
-		if r.Account == "" {
-			s.forgetAccounts()
-		} else {
-			s.accounts.Delete(r.Account)
 		}
 	}
 	if c.ClockOffset != s.cfg.Clock.Offset() {

@@ -133,7 +133,7 @@ func TestFollowClockAndResets(t *testing.T) {
 		ctx := t.Context()
 		for _, r := range []*replica{a, b} {
 			for _, acct := range []string{acct1, acct2} {
-				if err := r.ensureAccount(ctx, acct); err != nil {
+				if _, err := r.ensureAccount(ctx, acct); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -279,13 +279,13 @@ func TestHomeRegionAfterResetElsewhere(t *testing.T) {
 		a, b := newReplica(t, sa), newReplica(t, sb)
 		ctx := t.Context()
 		id := auth.Identity{AccountID: acct1, Region: "us-west-2"}
-		if err := b.ensureAccount(ctx, acct1); err != nil {
+		if _, err := b.ensureAccount(ctx, acct1); err != nil {
 			t.Fatal(err)
 		}
 		if code := a.post(t, "reset", `{"accountId": "`+acct1+`"}`); code != 200 {
 			t.Fatal(code)
 		}
-		if err := b.checkHomeRegion(ctx, id); err != nil {
+		if err := b.checkHomeRegion(ctx, id, true); err != nil {
 			t.Fatalf("B, before following the reset: %v", err)
 		}
 		c, err := sb.HomeRegionControl(ctx, acct1)
@@ -297,7 +297,11 @@ func TestHomeRegionAfterResetElsewhere(t *testing.T) {
 		}
 		for range 2 {
 			var de *discovery.Error
-			if err := b.checkHomeRegion(ctx, id); !errors.As(err, &de) || de.Code != discovery.HomeRegionNotSet {
+			known, err := b.ensureAccount(ctx, acct1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := b.checkHomeRegion(ctx, id, known); !errors.As(err, &de) || de.Code != discovery.HomeRegionNotSet {
 				t.Fatalf("an account without a control: %v", err)
 			}
 		}
