@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ var accountTests = []test{
 	tc("DeleteHomeRegionControl", testDeleteHomeRegionControl),
 	tc("Secrets", testSecrets),
 	tc("ClockOffset", testClockOffset),
+	tc("ControlChanges", testControlChanges),
 	tc("PopulatedAccountsAreIsolated", testPopulatedIsolation),
 	tc("ResetAccountLeavesOtherAccounts", testResetAccount),
 	tc("ResetDeletesEveryAccount", testReset),
@@ -130,13 +132,56 @@ func testSecrets(t *testing.T, s Store) {
 
 func testClockOffset(t *testing.T, s Accounts) {
 	c := ctx(t)
-	if d := ok(s.ClockOffset(c))(t); d != 0 {
-		t.Fatalf("offset of a new store = %v, want 0", d)
+	if got := ok(s.Control(c))(t); got.ClockOffset != 0 || got.Version != 0 || len(got.Resets) != 0 {
+		t.Fatalf("control of a new store = %+v, want zero", got)
 	}
-	for _, d := range []time.Duration{90 * time.Minute, -5 * time.Second, 1500 * time.Millisecond, 240 * time.Hour, 0} {
-		must(t, s.SetClockOffset(c, d))
-		if got := ok(s.ClockOffset(c))(t); got != d {
-			t.Fatalf("offset = %v, want %v", got, d)
+	for i, d := range []time.Duration{90 * time.Minute, -5 * time.Second, 1500 * time.Millisecond, 240 * time.Hour, 0} {
+		set := ok(s.UpdateControl(c, func(ctl *discovery.Control) { ctl.ClockOffset = d }))(t)
+		if set.ClockOffset != d || set.Version != int64(i+1) {
+			t.Fatalf("UpdateControl = %+v, want offset %v at version %d", set, d, i+1)
+		}
+		if got := ok(s.Control(c))(t); got.ClockOffset != d || got.Version != int64(i+1) {
+			t.Fatalf("control = %+v, want offset %v at version %d", got, d, i+1)
+		}
+	}
+	// Advances made by concurrent callers add up: none is lost.
+	const n = 8
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			_, err := s.UpdateControl(c, func(ctl *discovery.Control) { ctl.ClockOffset += time.Second })
+			errs <- err
+		}()
+	}
+	for range n {
+		must(t, <-errs)
+	}
+	if got := ok(s.Control(c))(t); got.ClockOffset != n*time.Second || got.Version != 5+n {
+		t.Fatalf("after %d concurrent advances: %+v", n, got)
+	}
+}
+
+// testControlChanges: a store that others can share signals each change
+// of the control state to its followers.
+func testControlChanges(t *testing.T, s Accounts) {
+	c, cancel := context.WithCancel(ctx(t))
+	defer cancel()
+	ch := s.ControlChanges(c)
+	if ch == nil {
+		t.Skip("this store serves one process: no one to signal")
+	}
+	// The follower may need a moment to listen: change until signalled.
+	deadline := time.After(10 * time.Second)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		ok(s.UpdateControl(c, func(ctl *discovery.Control) { ctl.ClockOffset += time.Millisecond }))(t)
+		select {
+		case <-ch:
+			return
+		case <-deadline:
+			t.Fatal("no signal of a control change in 10 s")
+		case <-tick.C:
 		}
 	}
 }

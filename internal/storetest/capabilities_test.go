@@ -26,10 +26,15 @@ func (accountsOnly) CreateHomeRegionControl(_ context.Context, c *discovery.Home
 func (accountsOnly) DeleteHomeRegionControl(context.Context, string, string) error { return nil }
 func (accountsOnly) Reset(context.Context) error                                   { return nil }
 func (accountsOnly) ResetAccount(context.Context, string) error                    { return nil }
-func (accountsOnly) SetClockOffset(context.Context, time.Duration) error           { return nil }
-func (accountsOnly) ClockOffset(context.Context) (time.Duration, error)            { return 0, nil }
-func (accountsOnly) Secret(context.Context, string) ([]byte, error)                { return nil, nil }
-func (accountsOnly) Close() error                                                  { return nil }
+func (accountsOnly) Control(context.Context) (discovery.Control, error) {
+	return discovery.Control{}, nil
+}
+func (accountsOnly) ControlChanges(context.Context) <-chan struct{} { return nil }
+func (accountsOnly) UpdateControl(context.Context, func(*discovery.Control)) (discovery.Control, error) {
+	return discovery.Control{}, nil
+}
+func (accountsOnly) Secret(context.Context, string) ([]byte, error) { return nil, nil }
+func (accountsOnly) Close() error                                   { return nil }
 
 // withFind has Accounts and one method of tags.Store.
 type withFind struct{ accountsOnly }

@@ -25,7 +25,7 @@ func testRestartKeepsWrites(t *testing.T, s Store, reopen func(Store) Store) {
 	create(t, s, done)
 	finish(t, s, done, discovery.ExportSucceeded)
 	ok(s.StopContinuousExport(c, acctB, pb.continuous, t0.Add(time.Hour)))(t)
-	must(t, s.SetClockOffset(c, 36*time.Hour+250*time.Millisecond))
+	ok(s.UpdateControl(c, func(ctl *discovery.Control) { ctl.ClockOffset = 36*time.Hour + 250*time.Millisecond }))(t)
 	secret := ok(s.Secret(c, "pagetoken"))(t)
 	// The views hold the tasks' jobs.
 	viewA, viewB := view(t, s, acctA, pa), view(t, s, acctB, pb)
@@ -37,7 +37,7 @@ func testRestartKeepsWrites(t *testing.T, s Store, reopen func(Store) Store) {
 	if d := exportDiff(ok(s.GetExportTask(c, acctA, "export-done"))(t), doneBefore); d != "" {
 		t.Fatalf("finished export after a restart: %s", d)
 	}
-	if d := ok(s.ClockOffset(c))(t); d != 36*time.Hour+250*time.Millisecond {
+	if d := ok(s.Control(c))(t).ClockOffset; d != 36*time.Hour+250*time.Millisecond {
 		t.Fatalf("clock offset after a restart = %v", d)
 	}
 	if got := ok(s.Secret(c, "pagetoken"))(t); !bytes.Equal(got, secret) {

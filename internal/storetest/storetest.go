@@ -92,10 +92,16 @@ type Accounts interface {
 	Reset(ctx context.Context) error
 	// ResetAccount deletes all state of one account.
 	ResetAccount(ctx context.Context, account string) error
-	// SetClockOffset and ClockOffset keep the virtual clock's offset
-	// across restarts.
-	SetClockOffset(ctx context.Context, d time.Duration) error
-	ClockOffset(ctx context.Context) (time.Duration, error)
+	// Control returns the control state (the virtual clock's offset and
+	// the latest resets, numbered by change); UpdateControl changes it
+	// atomically, adding one to its Version. It survives restarts and
+	// resets.
+	Control(ctx context.Context) (discovery.Control, error)
+	UpdateControl(ctx context.Context, fn func(*discovery.Control)) (discovery.Control, error)
+	// ControlChanges signals, until ctx ends, the changes of the control
+	// state that processes sharing the store make; nil when no other
+	// process can share it.
+	ControlChanges(ctx context.Context) <-chan struct{}
 	// Secret returns the named server secret, made the first time and kept
 	// across restarts and resets.
 	Secret(ctx context.Context, name string) ([]byte, error)
