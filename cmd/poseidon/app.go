@@ -54,9 +54,10 @@ type Store interface {
 	// Secret returns the named server secret, made the first time and kept
 	// across restarts and resets.
 	Secret(ctx context.Context, name string) ([]byte, error)
-	// ClockOffset returns the virtual clock's stored offset (see
-	// server.Store.SetClockOffset).
-	ClockOffset(ctx context.Context) (time.Duration, error)
+	// ControlChanges signals, until ctx ends, the changes of the control
+	// state (server.Store.UpdateControl) that other processes sharing the
+	// store make; nil when none can (SQLite serves one process).
+	ControlChanges(ctx context.Context) <-chan struct{}
 	Close() error
 }
 
@@ -222,12 +223,14 @@ func dataDirID(data string) (string, error) {
 // archive store. slot is the owner prefix of the job runner (see
 // ownerSlot), "" for none.
 func wire(ctx context.Context, c *serveCmd, log *slog.Logger, store Store, files Archives, authn *auth.Authenticator, homeRegion string, sources importSources, slot string) (*app, error) {
+	// The virtual clock starts at the stored offset; the server applies
+	// later changes (see the server's Follow, below).
 	clk := clock.New(time.Now)
-	offset, err := store.ClockOffset(ctx)
+	control, err := store.Control(ctx)
 	if err != nil {
 		return nil, err
 	}
-	clk.SetOffset(offset)
+	clk.SetOffset(control.ClockOffset)
 	tokenSecret, err := store.Secret(ctx, "pagetoken")
 	if err != nil {
 		return nil, err
@@ -295,9 +298,18 @@ func wire(ctx context.Context, c *serveCmd, log *slog.Logger, store Store, files
 		Imports:           importer,
 		AccountFiles:      []server.AccountFiles{importer, cfiles},
 		HomeRegion:        homeRegion, ControlToken: c.ControlToken, MaxBodyBytes: c.MaxBodyBytes, MaxIntakeBytes: c.MaxIntakeBytes,
-		SmithyStatusCodes: c.SmithyStatusCodes, URLSecret: urlSecret,
+		SmithyStatusCodes: c.SmithyStatusCodes, URLSecret: urlSecret, Control: control,
 	})
 	return &app{srv: srv, authn: authn, store: store, work: []func(context.Context){
 		func(ctx context.Context) { runner.Run(ctx) },
+		// Replicas sharing the store follow each other's clock moves
+		// and resets: told at once by the store, and read every
+		// server.FollowEvery regardless. No request reads them from the
+		// store.
+		func(ctx context.Context) {
+			if changes := store.ControlChanges(ctx); changes != nil {
+				srv.Follow(ctx, server.FollowEvery, changes)
+			}
+		},
 	}}, nil
 }

@@ -117,7 +117,7 @@ type ExportQuery struct {
 	AgentIDs []string
 	// After is the keyset cursor of the last task of the previous page.
 	After *ExportCursor
-	Limit int
+	Limit int // 0: no limit
 }
 
 // ExportCursor is a position in the newest-first order of export tasks.

@@ -21,9 +21,7 @@ package postgres
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -33,6 +31,10 @@ import (
 // DB is the PostgreSQL store.
 type DB struct {
 	pool *pgxpool.Pool
+	// connConfig opens the connection that listens to the control
+	// channel (ControlChanges); channel is the schema's.
+	connConfig *pgx.ConnConfig
+	channel    string
 }
 
 // Open connects to the database at url (a postgres:// URL or a key=value
@@ -52,7 +54,12 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	return &DB{pool: pool}, nil
+	var schema string
+	if err := pool.QueryRow(ctx, `SELECT coalesce(current_schema(), '')`).Scan(&schema); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	return &DB{pool: pool, connConfig: cfg.ConnConfig, channel: controlChannel(schema)}, nil
 }
 
 // Close closes the pool's connections.
@@ -121,28 +128,6 @@ func (s *DB) Secret(ctx context.Context, name string) ([]byte, error) {
 	return v, nil
 }
 
-// ClockOffset returns the stored offset of the virtual clock (0 if none).
-func (s *DB) ClockOffset(ctx context.Context) (time.Duration, error) {
-	var ms int64
-	err := s.pool.QueryRow(ctx, `SELECT offset_ms FROM virtual_clock`).Scan(&ms)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("clock offset: %w", err)
-	}
-	return time.Duration(ms) * time.Millisecond, nil
-}
-
-// SetClockOffset stores the offset of the virtual clock, so that a restart
-// (and every other replica) keeps the virtual time that expiries and limits
-// were computed on.
-func (s *DB) SetClockOffset(ctx context.Context, d time.Duration) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO virtual_clock (singleton, offset_ms) VALUES (true, $1)
-		ON CONFLICT (singleton) DO UPDATE SET offset_ms = excluded.offset_ms`, d.Milliseconds())
-	return err
-}
-
 // resetTables lists every table of account state; ResetAccount deletes the
 // account's rows of each, Reset empties them (but jobs, see Reset). The
 // jobs go first: a write under a lease locks the job's row before its
@@ -158,7 +143,7 @@ var resetTables = []string{
 	"import_tasks", "import_records",
 }
 
-// Reset deletes all state but the server secrets and the clock offset, with
+// Reset deletes all state but the server secrets and the control state, with
 // the jobs of the tasks it deletes (the jobs of no account, the janitor's,
 // stay). It deletes rather than truncates: TRUNCATE would wait for, and
 // block, every reader of the tables, such as an export being written.
