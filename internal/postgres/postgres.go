@@ -10,8 +10,8 @@
 // import task's client token) runs in a transaction that first takes the
 // account's advisory lock (lockAccount), and so do the typed transactions
 // a use case decides in (discovery.ImportTx, discovery.BatchDeleteTx,
-// discovery.IntakeTx) and DeleteAgents;
-// migrations run under a session advisory lock, so replicas starting at
+// discovery.IntakeTx) and DeleteAgents; Reset takes a lock that waits for,
+// and holds off, all of them; migrations run under a session advisory lock, so replicas starting at
 // once migrate a schema once. Background work is the job queue of package
 // queue in table jobs (jobs.go): replicas claim jobs with FOR UPDATE SKIP
 // LOCKED, and every write of a task's outcome locks and checks its job's
@@ -69,12 +69,13 @@ func (s *DB) Close() error {
 }
 
 // accountLockClass is the first key of the advisory locks of accounts (see
-// lockAccount); migrateLockClass that of the migration lock. Each is
-// "pose" and "migr" in ASCII, so that poseidon's locks are recognisable in
-// pg_locks.
+// lockAccount); migrateLockClass that of the migration lock; resetLockClass
+// that of the reset lock (see Reset). Each is "pose", "migr" and "rset" in
+// ASCII, so that poseidon's locks are recognisable in pg_locks.
 const (
 	accountLockClass = 0x706f7365
 	migrateLockClass = 0x6d696772
+	resetLockClass   = 0x72736574
 )
 
 // lockAccount takes the account's transaction-level advisory lock: until tx
@@ -85,8 +86,13 @@ const (
 // READ COMMITTED each statement after the lock sees every transaction that
 // committed before the lock was granted. Two accounts whose names hash alike
 // only wait for each other.
+//
+// It first takes the schema's reset lock, shared (the materialized CTE runs
+// before the outer select): a Reset, which takes it exclusively, waits for
+// every transaction holding an account's lock and is waited for by them.
 func lockAccount(ctx context.Context, tx pgx.Tx, account string) error {
-	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, accountLockClass, account)
+	_, err := tx.Exec(ctx, `WITH reset AS MATERIALIZED (SELECT pg_advisory_xact_lock_shared($1, hashtext(current_schema())))
+		SELECT pg_advisory_xact_lock($2, hashtext($3)) FROM reset`, resetLockClass, accountLockClass, account)
 	return err
 }
 
@@ -141,8 +147,19 @@ var resetTables = []string{
 // the jobs of the tasks it deletes (the jobs of no account, the janitor's,
 // stay). It deletes rather than truncates: TRUNCATE would wait for, and
 // block, every reader of the tables, such as an export being written.
+//
+// It holds the schema's reset lock exclusively (every account's lock
+// takes it shared, see lockAccount), so that it is one step for the
+// writers that check an account's state: without it, each of its
+// statements would delete only what had committed when that statement
+// started, and a write that checked the account before the reset (an
+// import row that found its task in progress, an intake batch) would
+// commit after a table's delete and survive the reset, in part.
 func (s *DB) Reset(ctx context.Context) error {
 	return s.tx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))`, resetLockClass); err != nil {
+			return err
+		}
 		for _, t := range resetTables {
 			q := `DELETE FROM ` + t
 			if t == "jobs" {
