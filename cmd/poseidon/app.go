@@ -41,6 +41,7 @@ type Store interface {
 	server.Store
 	exports.Store
 	agents.Store
+	agents.RetentionStore
 	inventory.Store
 	applications.Store
 	tags.Store
@@ -261,6 +262,8 @@ func wire(ctx context.Context, c *serveCmd, log *slog.Logger, store Store, files
 	cfiles := &continuous.Files{Root: filepath.Join(c.Data, "continuous-exports")}
 	cont := continuous.New(continuous.Config{Store: store, Files: cfiles, Now: clk.Now, Tokens: tokens, Log: log})
 	agentSvc := agents.New(agents.Config{Store: store, Now: clk.Now, Tokens: tokens, Forward: cont})
+	// Agent data older than 90 days goes (agents.Retention).
+	retention := &agents.Retention{Store: store, Now: clk.Now, Log: log}
 
 	// Imports serve their operations and run their tasks; local buckets
 	// live under data/buckets/BUCKET/KEY (open mode) or
@@ -281,6 +284,7 @@ func wire(ctx context.Context, c *serveCmd, log *slog.Logger, store Store, files
 	runner.Kinds = map[discovery.JobKind]queue.Kind{
 		discovery.JobExport:          {Handler: w, Workers: c.Workers},
 		discovery.JobJanitor:         {Handler: janitor, Every: worker.JanitorEvery},
+		discovery.JobRetention:       {Handler: retention, Every: agents.RetentionEvery},
 		discovery.JobImport:          {Handler: importer},
 		discovery.JobBatchDelete:     {Handler: deleter},
 		discovery.JobContinuousStart: {Handler: cont},

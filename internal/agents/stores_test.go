@@ -10,6 +10,7 @@ import (
 	"github.com/poseidon-ads/poseidon/internal/agents"
 	"github.com/poseidon-ads/poseidon/internal/discovery"
 	"github.com/poseidon-ads/poseidon/internal/postgres/pgtest"
+	"github.com/poseidon-ads/poseidon/internal/queue"
 	"github.com/poseidon-ads/poseidon/internal/sqlite/sqlitetest"
 )
 
@@ -17,11 +18,15 @@ import (
 // (skipped when its test server is unreachable, unless CI=true), each
 // with a second handle on its database for reading what a test wrote.
 
-// store is what the tests use of a store: the agents.Store and the
-// export worker's view of an agent.
+// store is what the tests use of a store: the agents.Store and
+// agents.RetentionStore, the export worker's view of an agent, and the job
+// queue that runs retention.
 type store interface {
 	agents.Store
+	agents.RetentionStore
 	GetAgent(ctx context.Context, account, id string) (*discovery.Agent, error)
+	queue.Store
+	Job(ctx context.Context, kind discovery.JobKind, account, ref string) (*discovery.Job, error)
 }
 
 // testStore is a store and the plain handle on its database, also as the

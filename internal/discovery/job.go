@@ -27,6 +27,10 @@ const (
 	// JobJanitor deletes export data whose retention has ended. It is a
 	// periodic job of no account: there is one, run again and again.
 	JobJanitor JobKind = "janitor"
+	// JobRetention deletes agent data older than the 90 days ADS keeps
+	// (package agents, Retention). It is a periodic job of no account,
+	// like the janitor.
+	JobRetention JobKind = "retention"
 )
 
 // Job is one unit of background work in the durable job queue: the task it
@@ -41,9 +45,9 @@ const (
 type Job struct {
 	ID      int64
 	Kind    JobKind
-	Account string // "" for jobs of no account (the janitor)
+	Account string // "" for jobs of no account (the janitor, retention)
 	// Ref is the ID of the task the job runs (an export, import, batch
-	// delete task or continuous export); "" for the janitor.
+	// delete task or continuous export); "" for the periodic jobs.
 	Ref string
 	// RunAt is the earliest time the job may be claimed (an export's
 	// --export-delay, a continuous export's transition time, a retry).

@@ -24,11 +24,17 @@ import (
 // exportWindowMs turns an inclusive window into inclusive epoch-millisecond bounds:
 // a start with a sub-millisecond part rounds up, an end rounds down.
 func exportWindowMs(from, to time.Time) (int64, int64) {
-	lo := from.UnixMilli()
-	if time.UnixMilli(lo).Before(from) {
-		lo++
+	return ceilMs(from), to.UnixMilli()
+}
+
+// ceilMs is t in epoch milliseconds, rounded up: ts_ms >= ceilMs(t) holds
+// exactly for the times at or after t, ts_ms < ceilMs(t) for those before.
+func ceilMs(t time.Time) int64 {
+	m := t.UnixMilli()
+	if time.UnixMilli(m).Before(t) {
+		m++
 	}
-	return lo, to.UnixMilli()
+	return m
 }
 
 // agentSeries streams the rows of query, whose first column is ts_ms and
@@ -47,52 +53,69 @@ func (s *DB) agentSeries(ctx context.Context, query, account, agent string, from
 	})
 }
 
+// perfSamplesInWindow is the query of AgentPerfSamples.
+const perfSamplesInWindow = `SELECT ts_ms, disk_read_kbps, disk_write_kbps, disk_read_ops, disk_write_ops, net_read_kbps, net_write_kbps,
+			num_logical, num_cores, num_cpus, num_disks, num_nics, cpu_pct, disk_size_gb, disk_free_gb, total_ram_mb, free_ram_mb
+		FROM perf_samples WHERE account_id = $1 AND agent_id = $2 AND ts_ms BETWEEN $3 AND $4 ORDER BY ts_ms`
+
 // AgentPerfSamples streams the agent's performance samples
 // (systemPerformance.csv), oldest first.
 func (s *DB) AgentPerfSamples(ctx context.Context, account, agent string, from, to time.Time, fn func(*discovery.PerfSample) error) error {
 	r := discovery.PerfSample{AgentID: agent}
-	return s.agentSeries(ctx, `SELECT ts_ms, disk_read_kbps, disk_write_kbps, disk_read_ops, disk_write_ops, net_read_kbps, net_write_kbps,
-			num_logical, num_cores, num_cpus, num_disks, num_nics, cpu_pct, disk_size_gb, disk_free_gb, total_ram_mb, free_ram_mb
-		FROM perf_samples WHERE account_id = $1 AND agent_id = $2 AND ts_ms BETWEEN $3 AND $4 ORDER BY ts_ms`,
+	return s.agentSeries(ctx, perfSamplesInWindow,
 		account, agent, from, to, &r.Time, []any{&r.DiskReadKBps, &r.DiskWriteKBps, &r.DiskReadOps, &r.DiskWriteOps, &r.NetReadKBps, &r.NetWriteKBps,
 			&r.NumLogical, &r.NumCores, &r.NumCPUs, &r.NumDisks, &r.NumNICs, &r.CPUPct, &r.DiskSizeGB, &r.DiskFreeGB, &r.TotalRAMMB, &r.FreeRAMMB},
 		func() error { return fn(&r) })
 }
 
+// osInfoInWindow is the query of AgentOSInfo.
+const osInfoInWindow = `SELECT ts_ms, os_name, os_version, cpu_type, host_name, hypervisor
+		FROM system_observations WHERE account_id = $1 AND agent_id = $2 AND ts_ms BETWEEN $3 AND $4 ORDER BY ts_ms`
+
 // AgentOSInfo streams the OS facts of the agent's reports (osInfo.csv),
 // oldest first.
 func (s *DB) AgentOSInfo(ctx context.Context, account, agent string, from, to time.Time, fn func(*discovery.OSInfo) error) error {
 	r := discovery.OSInfo{AgentID: agent}
-	return s.agentSeries(ctx, `SELECT ts_ms, os_name, os_version, cpu_type, host_name, hypervisor
-		FROM system_observations WHERE account_id = $1 AND agent_id = $2 AND ts_ms BETWEEN $3 AND $4 ORDER BY ts_ms`,
+	return s.agentSeries(ctx, osInfoInWindow,
 		account, agent, from, to, &r.Time, []any{&r.OSName, &r.OSVersion, &r.CPUType, &r.HostName, &r.Hypervisor},
 		func() error { return fn(&r) })
 }
 
-// AgentNICs streams the network interfaces of the agent's reports
-// (networkInterface.csv): oldest report first, interfaces in reported order.
-func (s *DB) AgentNICs(ctx context.Context, account, agent string, from, to time.Time, fn func(*discovery.NICSample) error) error {
-	r := discovery.NICSample{AgentID: agent}
-	return s.agentSeries(ctx, `SELECT o.ts_ms, coalesce(j.nic ->> 'name', ''), coalesce(j.nic ->> 'macAddress', ''),
+// nicsInWindow is the query of AgentNICs.
+const nicsInWindow = `SELECT o.ts_ms, coalesce(j.nic ->> 'name', ''), coalesce(j.nic ->> 'macAddress', ''),
 			coalesce(j.nic ->> 'family', ''), coalesce(j.nic ->> 'ipAddress', ''), coalesce(j.nic ->> 'gateway', ''),
 			coalesce(j.nic ->> 'netMask', '')
 		FROM system_observations o,
 			jsonb_array_elements(CASE WHEN jsonb_typeof(o.nics) = 'array' THEN o.nics ELSE '[]' END) WITH ORDINALITY AS j(nic, n)
 		WHERE o.account_id = $1 AND o.agent_id = $2 AND o.ts_ms BETWEEN $3 AND $4 AND jsonb_typeof(j.nic) = 'object'
-		ORDER BY o.ts_ms, j.n`,
+		ORDER BY o.ts_ms, j.n`
+
+// AgentNICs streams the network interfaces of the agent's reports
+// (networkInterface.csv): oldest report first, interfaces in reported order.
+func (s *DB) AgentNICs(ctx context.Context, account, agent string, from, to time.Time, fn func(*discovery.NICSample) error) error {
+	r := discovery.NICSample{AgentID: agent}
+	return s.agentSeries(ctx, nicsInWindow,
 		account, agent, from, to, &r.Time, []any{&r.Name, &r.MACAddress, &r.Family, &r.IPAddress, &r.Gateway, &r.NetMask},
 		func() error { return fn(&r) })
 }
+
+// processesInWindow is the query of AgentProcesses.
+const processesInWindow = `SELECT ts_ms, pid, is_system, name, command_line, path
+		FROM process_observations WHERE account_id = $1 AND agent_id = $2 AND ts_ms BETWEEN $3 AND $4 ORDER BY ts_ms, seq`
 
 // AgentProcesses streams the processes of the agent's reports (process.csv):
 // oldest report first, processes in reported order.
 func (s *DB) AgentProcesses(ctx context.Context, account, agent string, from, to time.Time, fn func(*discovery.ProcessSample) error) error {
 	r := discovery.ProcessSample{AgentID: agent}
-	return s.agentSeries(ctx, `SELECT ts_ms, pid, is_system, name, command_line, path
-		FROM process_observations WHERE account_id = $1 AND agent_id = $2 AND ts_ms BETWEEN $3 AND $4 ORDER BY ts_ms, seq`,
+	return s.agentSeries(ctx, processesInWindow,
 		account, agent, from, to, &r.Time, []any{&r.PID, &r.IsSystem, &r.Name, &r.CommandLine, &r.Path},
 		func() error { return fn(&r) })
 }
+
+// connectionsInWindow is the query of AgentConnections.
+const connectionsInWindow = `SELECT ts_ms, source_ip, source_port, destination_ip, destination_port, ip_version, transport_protocol, pid
+		FROM connection_observations WHERE account_id = $1 AND agent_id = $2 AND ts_ms BETWEEN $3 AND $4 AND direction = $5
+		ORDER BY ts_ms, seq`
 
 // AgentConnections streams the connections of one direction ("outbound" or
 // "inbound") of the agent's reports: oldest report first, connections in
@@ -102,9 +125,7 @@ func (s *DB) AgentConnections(ctx context.Context, account, agent, direction str
 		return fmt.Errorf("connection direction %q: want %q or %q", direction, discovery.Outbound, discovery.Inbound)
 	}
 	r := discovery.ConnectionSample{AgentID: agent}
-	return s.agentSeries(ctx, `SELECT ts_ms, source_ip, source_port, destination_ip, destination_port, ip_version, transport_protocol, pid
-		FROM connection_observations WHERE account_id = $1 AND agent_id = $2 AND ts_ms BETWEEN $3 AND $4 AND direction = $5
-		ORDER BY ts_ms, seq`,
+	return s.agentSeries(ctx, connectionsInWindow,
 		account, agent, from, to, &r.Time, []any{&r.SourceIP, &r.SourcePort, &r.DestinationIP, &r.DestinationPort, &r.IPVersion, &r.TransportProtocol, &r.PID},
 		func() error { return fn(&r) }, direction)
 }

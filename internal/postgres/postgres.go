@@ -144,8 +144,8 @@ var resetTables = []string{
 }
 
 // Reset deletes all state but the server secrets and the control state, with
-// the jobs of the tasks it deletes (the jobs of no account, the janitor's,
-// stay). It deletes rather than truncates: TRUNCATE would wait for, and
+// the jobs of the tasks it deletes (the periodic jobs of no account, the
+// janitor's and retention's, stay). It deletes rather than truncates: TRUNCATE would wait for, and
 // block, every reader of the tables, such as an export being written.
 //
 // It holds the schema's reset lock exclusively (every account's lock

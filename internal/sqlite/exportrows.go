@@ -21,12 +21,23 @@ import (
 // exportWindowMs turns an inclusive window into inclusive epoch-millisecond bounds:
 // a start with a sub-millisecond part rounds up, an end rounds down.
 func exportWindowMs(from, to time.Time) (int64, int64) {
-	lo := from.UnixMilli()
-	if time.UnixMilli(lo).Before(from) {
-		lo++
-	}
-	return lo, to.UnixMilli()
+	return ceilMs(from), to.UnixMilli()
 }
+
+// ceilMs is t in epoch milliseconds, rounded up: ts_ms >= ceilMs(t) holds
+// exactly for the times at or after t, ts_ms < ceilMs(t) for those before.
+func ceilMs(t time.Time) int64 {
+	m := t.UnixMilli()
+	if time.UnixMilli(m).Before(t) {
+		m++
+	}
+	return m
+}
+
+// perfSamplesInWindow is the query of AgentPerfSamples.
+const perfSamplesInWindow = `SELECT ts_ms, disk_read_kbps, disk_write_kbps, disk_read_ops, disk_write_ops, net_read_kbps, net_write_kbps,
+			num_logical, num_cores, num_cpus, num_disks, num_nics, cpu_pct, disk_size_gb, disk_free_gb, total_ram_mb, free_ram_mb
+		FROM perf_samples WHERE account_id = ? AND agent_id = ? AND ts_ms BETWEEN ? AND ? ORDER BY ts_ms`
 
 // AgentPerfSamples streams the agent's performance samples
 // (systemPerformance.csv), oldest first.
@@ -34,9 +45,7 @@ func (s *DB) AgentPerfSamples(ctx context.Context, account, agent string, from, 
 	lo, hi := exportWindowMs(from, to)
 	r := discovery.PerfSample{AgentID: agent}
 	var ts int64
-	return eachRow(ctx, s.db, `SELECT ts_ms, disk_read_kbps, disk_write_kbps, disk_read_ops, disk_write_ops, net_read_kbps, net_write_kbps,
-			num_logical, num_cores, num_cpus, num_disks, num_nics, cpu_pct, disk_size_gb, disk_free_gb, total_ram_mb, free_ram_mb
-		FROM perf_samples WHERE account_id = ? AND agent_id = ? AND ts_ms BETWEEN ? AND ? ORDER BY ts_ms`,
+	return eachRow(ctx, s.db, perfSamplesInWindow,
 		[]any{account, agent, lo, hi}, func(rows *sql.Rows) error {
 			if err := rows.Scan(&ts, &r.DiskReadKBps, &r.DiskWriteKBps, &r.DiskReadOps, &r.DiskWriteOps, &r.NetReadKBps, &r.NetWriteKBps,
 				&r.NumLogical, &r.NumCores, &r.NumCPUs, &r.NumDisks, &r.NumNICs, &r.CPUPct, &r.DiskSizeGB, &r.DiskFreeGB, &r.TotalRAMMB, &r.FreeRAMMB); err != nil {
@@ -47,14 +56,17 @@ func (s *DB) AgentPerfSamples(ctx context.Context, account, agent string, from, 
 		})
 }
 
+// osInfoInWindow is the query of AgentOSInfo.
+const osInfoInWindow = `SELECT ts_ms, os_name, os_version, cpu_type, host_name, hypervisor
+		FROM system_observations WHERE account_id = ? AND agent_id = ? AND ts_ms BETWEEN ? AND ? ORDER BY ts_ms`
+
 // AgentOSInfo streams the OS facts of the agent's reports (osInfo.csv),
 // oldest first.
 func (s *DB) AgentOSInfo(ctx context.Context, account, agent string, from, to time.Time, fn func(*discovery.OSInfo) error) error {
 	lo, hi := exportWindowMs(from, to)
 	r := discovery.OSInfo{AgentID: agent}
 	var ts int64
-	return eachRow(ctx, s.db, `SELECT ts_ms, os_name, os_version, cpu_type, host_name, hypervisor
-		FROM system_observations WHERE account_id = ? AND agent_id = ? AND ts_ms BETWEEN ? AND ? ORDER BY ts_ms`,
+	return eachRow(ctx, s.db, osInfoInWindow,
 		[]any{account, agent, lo, hi}, func(rows *sql.Rows) error {
 			if err := rows.Scan(&ts, &r.OSName, &r.OSVersion, &r.CPUType, &r.HostName, &r.Hypervisor); err != nil {
 				return err
@@ -64,18 +76,21 @@ func (s *DB) AgentOSInfo(ctx context.Context, account, agent string, from, to ti
 		})
 }
 
+// nicsInWindow is the query of AgentNICs.
+const nicsInWindow = `SELECT o.ts_ms, coalesce(j.value ->> 'name', ''), coalesce(j.value ->> 'macAddress', ''),
+			coalesce(j.value ->> 'family', ''), coalesce(j.value ->> 'ipAddress', ''), coalesce(j.value ->> 'gateway', ''),
+			coalesce(j.value ->> 'netMask', '')
+		FROM system_observations o, json_each(CASE WHEN json_valid(o.nics) THEN o.nics ELSE '[]' END) j
+		WHERE o.account_id = ? AND o.agent_id = ? AND o.ts_ms BETWEEN ? AND ? AND j.type = 'object'
+		ORDER BY o.ts_ms, j.key`
+
 // AgentNICs streams the network interfaces of the agent's reports
 // (networkInterface.csv): oldest report first, interfaces in reported order.
 func (s *DB) AgentNICs(ctx context.Context, account, agent string, from, to time.Time, fn func(*discovery.NICSample) error) error {
 	lo, hi := exportWindowMs(from, to)
 	r := discovery.NICSample{AgentID: agent}
 	var ts int64
-	return eachRow(ctx, s.db, `SELECT o.ts_ms, coalesce(j.value ->> 'name', ''), coalesce(j.value ->> 'macAddress', ''),
-			coalesce(j.value ->> 'family', ''), coalesce(j.value ->> 'ipAddress', ''), coalesce(j.value ->> 'gateway', ''),
-			coalesce(j.value ->> 'netMask', '')
-		FROM system_observations o, json_each(CASE WHEN json_valid(o.nics) THEN o.nics ELSE '[]' END) j
-		WHERE o.account_id = ? AND o.agent_id = ? AND o.ts_ms BETWEEN ? AND ? AND j.type = 'object'
-		ORDER BY o.ts_ms, j.key`,
+	return eachRow(ctx, s.db, nicsInWindow,
 		[]any{account, agent, lo, hi}, func(rows *sql.Rows) error {
 			if err := rows.Scan(&ts, &r.Name, &r.MACAddress, &r.Family, &r.IPAddress, &r.Gateway, &r.NetMask); err != nil {
 				return err
@@ -85,14 +100,17 @@ func (s *DB) AgentNICs(ctx context.Context, account, agent string, from, to time
 		})
 }
 
+// processesInWindow is the query of AgentProcesses.
+const processesInWindow = `SELECT ts_ms, pid, is_system, name, command_line, path
+		FROM process_observations WHERE account_id = ? AND agent_id = ? AND ts_ms BETWEEN ? AND ? ORDER BY ts_ms, seq`
+
 // AgentProcesses streams the processes of the agent's reports (process.csv):
 // oldest report first, processes in reported order.
 func (s *DB) AgentProcesses(ctx context.Context, account, agent string, from, to time.Time, fn func(*discovery.ProcessSample) error) error {
 	lo, hi := exportWindowMs(from, to)
 	r := discovery.ProcessSample{AgentID: agent}
 	var ts, system int64
-	return eachRow(ctx, s.db, `SELECT ts_ms, pid, is_system, name, command_line, path
-		FROM process_observations WHERE account_id = ? AND agent_id = ? AND ts_ms BETWEEN ? AND ? ORDER BY ts_ms, seq`,
+	return eachRow(ctx, s.db, processesInWindow,
 		[]any{account, agent, lo, hi}, func(rows *sql.Rows) error {
 			if err := rows.Scan(&ts, &r.PID, &system, &r.Name, &r.CommandLine, &r.Path); err != nil {
 				return err
@@ -101,6 +119,11 @@ func (s *DB) AgentProcesses(ctx context.Context, account, agent string, from, to
 			return fn(&r)
 		})
 }
+
+// connectionsInWindow is the query of AgentConnections.
+const connectionsInWindow = `SELECT ts_ms, source_ip, source_port, destination_ip, destination_port, ip_version, transport_protocol, pid
+		FROM connection_observations WHERE account_id = ? AND agent_id = ? AND ts_ms BETWEEN ? AND ? AND direction = ?
+		ORDER BY ts_ms, seq`
 
 // AgentConnections streams the connections of one direction ("outbound" or
 // "inbound") of the agent's reports: oldest report first, connections in
@@ -112,9 +135,7 @@ func (s *DB) AgentConnections(ctx context.Context, account, agent, direction str
 	lo, hi := exportWindowMs(from, to)
 	r := discovery.ConnectionSample{AgentID: agent}
 	var ts int64
-	return eachRow(ctx, s.db, `SELECT ts_ms, source_ip, source_port, destination_ip, destination_port, ip_version, transport_protocol, pid
-		FROM connection_observations WHERE account_id = ? AND agent_id = ? AND ts_ms BETWEEN ? AND ? AND direction = ?
-		ORDER BY ts_ms, seq`,
+	return eachRow(ctx, s.db, connectionsInWindow,
 		[]any{account, agent, lo, hi, direction}, func(rows *sql.Rows) error {
 			if err := rows.Scan(&ts, &r.SourceIP, &r.SourcePort, &r.DestinationIP, &r.DestinationPort, &r.IPVersion, &r.TransportProtocol, &r.PID); err != nil {
 				return err

@@ -189,7 +189,8 @@ var resetTables = []string{
 }
 
 // Reset deletes all state but the server secrets, with the jobs of the
-// tasks it deletes (the jobs of no account, the janitor's, stay).
+// tasks it deletes (the periodic jobs of no account, the janitor's and
+// retention's, stay).
 func (s *DB) Reset(ctx context.Context) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		for _, t := range resetTables {

@@ -66,6 +66,7 @@ type Store interface {
 	queue.Store
 	JobLookup
 	Agents
+	agents.RetentionStore
 	inventory.Store
 	applications.Store
 	tags.Store
@@ -149,6 +150,7 @@ var capabilities = []reflect.Type{
 	reflect.TypeFor[worker.Retention](),
 	reflect.TypeFor[worker.RowSource](),
 	reflect.TypeFor[Agents](),
+	reflect.TypeFor[agents.RetentionStore](),
 	reflect.TypeFor[inventory.Store](),
 	reflect.TypeFor[applications.Store](),
 	reflect.TypeFor[tags.Store](),
