@@ -12,7 +12,6 @@ import (
 	"time"
 
 	ads "github.com/aws/aws-sdk-go/service/applicationdiscoveryservice"
-	"github.com/jackc/pgx/v5"
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 
 	"github.com/poseidon-ads/poseidon/internal/postgres/pgtestdb"
@@ -28,6 +27,9 @@ import (
 // ends. A test that starts a server with a database of its own (the
 // --database-url flag, or POSEIDON_DATABASE_URL) keeps it. Under the
 // switch an unreachable PostgreSQL fails the run, with or without CI.
+// (Unlike the use-case tests' teststore.Kind, POSEIDON_TEST_DATABASE_URL
+// alone does not switch: scripts/test.sh runs these tests on SQLite first,
+// then on PostgreSQL.)
 const testStoreEnv = "POSEIDON_TEST_STORE"
 
 // onPostgres reports whether the tests' servers run on PostgreSQL.
@@ -43,13 +45,11 @@ func checkTestStore() error {
 	if !onPostgres {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, pgtestdb.ServerURL())
+	conn, err := pgtestdb.Connect(context.Background())
 	if err != nil {
 		return fmt.Errorf("%s=postgres but PostgreSQL at %s is unreachable: %w (set POSEIDON_TEST_DATABASE_URL)", testStoreEnv, pgtestdb.ServerURL(), err)
 	}
-	return conn.Close(ctx)
+	return conn.Close(context.Background())
 }
 
 var (
