@@ -1,7 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -21,6 +25,7 @@ import (
 	"github.com/poseidon-ads/poseidon/internal/imports"
 	"github.com/poseidon-ads/poseidon/internal/inventory"
 	"github.com/poseidon-ads/poseidon/internal/pagetoken"
+	"github.com/poseidon-ads/poseidon/internal/postgres"
 	"github.com/poseidon-ads/poseidon/internal/queue"
 	"github.com/poseidon-ads/poseidon/internal/server"
 	"github.com/poseidon-ads/poseidon/internal/sqlite"
@@ -50,14 +55,32 @@ type Store interface {
 	// Secret returns the named server secret, made the first time and kept
 	// across restarts and resets.
 	Secret(ctx context.Context, name string) ([]byte, error)
-	// ClockOffset returns the virtual clock's stored offset (see
-	// server.Store.SetClockOffset).
-	ClockOffset(ctx context.Context) (time.Duration, error)
+	// ControlChanges signals, until ctx ends, the changes of the control
+	// state (server.Store.UpdateControl) that other processes sharing the
+	// store make; nil when none can (SQLite serves one process).
+	ControlChanges(ctx context.Context) <-chan struct{}
 	Close() error
 }
 
 // The stores poseidon can open.
-var _ Store = (*sqlite.DB)(nil)
+var (
+	_ Store = (*sqlite.DB)(nil)
+	_ Store = (*postgres.DB)(nil)
+)
+
+// Archives is where poseidon keeps export archives: what the worker writes
+// and the janitor deletes, and what the server serves and resets.
+type Archives interface {
+	worker.Archives
+	server.Archives
+}
+
+// The archive stores: files in the data directory beside SQLite, the
+// database's with PostgreSQL.
+var (
+	_ Archives = exportfile.Dir{}
+	_ Archives = (*postgres.Archives)(nil)
+)
 
 // app is a poseidon server assembled from its flags: the HTTP handler over an
 // open store, and the background loops that serve it.
@@ -81,9 +104,11 @@ func (a *app) close() error {
 }
 
 // newApp is the one place that opens the store and wires poseidon: from the
-// parsed serve flags it opens the data directory and the store, and builds
-// every service, runner and the HTTP server. "poseidon serve" and the tests'
-// in-process servers use it. The caller calls a.close.
+// parsed serve flags it opens the data directory and the store (PostgreSQL
+// at --database-url, with the export archives in it; else SQLite in the
+// data directory, with the archives beside it), and builds every service,
+// runner and the HTTP server. "poseidon serve" and the tests' in-process
+// servers use it. The caller calls a.close.
 func newApp(ctx context.Context, c *serveCmd, log *slog.Logger) (*app, error) {
 	homeRegion := c.HomeRegion
 	if strings.EqualFold(homeRegion, "none") {
@@ -107,12 +132,12 @@ func newApp(ctx context.Context, c *serveCmd, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := sqlite.Open(ctx, filepath.Join(c.Data, "poseidon.db"))
+	db, files, slot, err := c.openStore(ctx, slot)
 	if err != nil {
 		release()
 		return nil, err
 	}
-	a, err := wire(ctx, c, log, db, authn, homeRegion, sources, slot)
+	a, err := wire(ctx, c, log, db, files, authn, homeRegion, sources, slot)
 	if err != nil {
 		db.Close()
 		release()
@@ -122,15 +147,91 @@ func newApp(ctx context.Context, c *serveCmd, log *slog.Logger) (*app, error) {
 	return a, nil
 }
 
-// wire builds the services, runners and HTTP server over an open store.
-// slot is the owner prefix of the job runner (see ownerSlot), "" for none.
-func wire(ctx context.Context, c *serveCmd, log *slog.Logger, store Store, authn *auth.Authenticator, homeRegion string, sources importSources, slot string) (*app, error) {
+// openStore opens the store and the archive store: PostgreSQL at
+// --database-url, with the archives in it, else SQLite in the data
+// directory, with the archives beside it. It returns the owner prefix of
+// the job runner for slot: with PostgreSQL the slot's lock tells that the
+// slot's previous holder is dead only among the processes of this data
+// directory (replicas on others share the database, and their slots), so
+// the prefix names the data directory too.
+func (c *serveCmd) openStore(ctx context.Context, slot string) (Store, Archives, string, error) {
+	if c.DatabaseURL == "" {
+		db, err := sqlite.Open(ctx, filepath.Join(c.Data, "poseidon.db"))
+		if err != nil {
+			return nil, nil, "", err
+		}
+		return db, exportfile.Dir{Root: filepath.Join(c.Data, "exports")}, slot, nil
+	}
+	if slot != "" {
+		dir, err := dataDirID(c.Data)
+		if err != nil {
+			return nil, nil, "", err
+		}
+		slot = dir + "/" + slot
+	}
+	db, files, err := openPostgres(ctx, c.DatabaseURL)
+	return db, files, slot, err
+}
+
+// openPostgres opens the PostgreSQL store at url and its archive store.
+func openPostgres(ctx context.Context, url string) (Store, Archives, error) {
+	db, err := postgres.Open(ctx, url)
+	if err != nil {
+		return nil, nil, err
+	}
+	return db, db.Archives(), nil
+}
+
+// dataDirID returns the random ID of the data directory, made the first
+// time (data/poseidon-dir-id), so that the job owners of processes on
+// different data directories sharing one database differ.
+func dataDirID(data string) (string, error) {
+	path := filepath.Join(data, "poseidon-dir-id")
+	for range 3 {
+		b, err := os.ReadFile(path)
+		if err == nil && len(bytes.TrimSpace(b)) == 32 {
+			return string(bytes.TrimSpace(b)), nil
+		}
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return "", fmt.Errorf("data directory ID: %w", err)
+		}
+		// Written whole under another name, then linked into place: a
+		// process starting at the same time reads one ID or none.
+		id := make([]byte, 16)
+		rand.Read(id)
+		tmp, err := os.CreateTemp(data, ".poseidon-dir-id-*")
+		if err != nil {
+			return "", fmt.Errorf("data directory ID: %w", err)
+		}
+		_, err = tmp.WriteString(hex.EncodeToString(id) + "\n")
+		if cerr := tmp.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			if err = os.Link(tmp.Name(), path); errors.Is(err, os.ErrExist) {
+				err = nil
+			}
+		}
+		os.Remove(tmp.Name())
+		if err != nil {
+			return "", fmt.Errorf("data directory ID: %w", err)
+		}
+	}
+	return "", errors.New("data directory ID: poseidon-dir-id is not a 32-digit hexadecimal ID")
+}
+
+// wire builds the services, runners and HTTP server over an open store and
+// archive store. slot is the owner prefix of the job runner (see
+// ownerSlot), "" for none.
+func wire(ctx context.Context, c *serveCmd, log *slog.Logger, store Store, files Archives, authn *auth.Authenticator, homeRegion string, sources importSources, slot string) (*app, error) {
+	// The virtual clock starts at the stored offset; the server applies
+	// later changes (see the server's Follow, below).
 	clk := clock.New(time.Now)
-	offset, err := store.ClockOffset(ctx)
+	control, err := store.Control(ctx)
 	if err != nil {
 		return nil, err
 	}
-	clk.SetOffset(offset)
+	clk.SetOffset(control.ClockOffset)
 	tokenSecret, err := store.Secret(ctx, "pagetoken")
 	if err != nil {
 		return nil, err
@@ -150,9 +251,8 @@ func wire(ctx context.Context, c *serveCmd, log *slog.Logger, store Store, authn
 	runner := &queue.Runner{Store: store, Now: clk.Now, Changed: clk.Changed(), Log: log, Lease: c.JobLease,
 		Owner: slot + queue.NewOwner(), Succeeds: slot}
 
-	// Exports: the worker builds what the service queues, the janitor
-	// deletes what has expired.
-	files := exportfile.Dir{Root: filepath.Join(c.Data, "exports")}
+	// Exports: the worker builds what the service queues into the archive
+	// store, the janitor deletes what has expired.
 	w := &worker.Worker{Store: store, Files: files, Now: clk.Now, Log: log, MaxExportBytes: c.ExportSizeLimit}
 	janitor := &worker.Janitor{Store: store, Files: files, Now: clk.Now, Log: log}
 	exporter := exports.New(exports.Config{Store: store, Now: clk.Now, Delay: c.ExportDelay, Limits: c.limits(), Tokens: tokens, Wake: runner.Wake})
@@ -202,9 +302,18 @@ func wire(ctx context.Context, c *serveCmd, log *slog.Logger, store Store, authn
 		Imports:           importer,
 		AccountFiles:      []server.AccountFiles{importer, cfiles},
 		HomeRegion:        homeRegion, ControlToken: c.ControlToken, MaxBodyBytes: c.MaxBodyBytes, MaxIntakeBytes: c.MaxIntakeBytes,
-		SmithyStatusCodes: c.SmithyStatusCodes, URLSecret: urlSecret,
+		SmithyStatusCodes: c.SmithyStatusCodes, URLSecret: urlSecret, Control: control,
 	})
 	return &app{srv: srv, authn: authn, store: store, work: []func(context.Context){
 		func(ctx context.Context) { runner.Run(ctx) },
+		// Replicas sharing the store follow each other's clock moves
+		// and resets: told at once by the store, and read every
+		// server.FollowEvery regardless. No request reads them from the
+		// store.
+		func(ctx context.Context) {
+			if changes := store.ControlChanges(ctx); changes != nil {
+				srv.Follow(ctx, server.FollowEvery, changes)
+			}
+		},
 	}}, nil
 }

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"database/sql"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"sort"
@@ -103,13 +101,9 @@ func seedFleet(t *testing.T, s *testServer) map[string]string {
 // they have no write API yet.
 func insertAppsAndTags(t *testing.T, s *testServer, srv map[string]string) {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(s.Data, "poseidon.db")+"?_pragma=busy_timeout(10000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, q := storeDB(t, s.Data)
 	ms := time.Date(2016, 12, 13, 23, 53, 27, 0, time.UTC).UnixMilli()
-	for _, q := range []struct {
+	for _, st := range []struct {
 		sql  string
 		args []any
 	}{
@@ -122,7 +116,7 @@ func insertAppsAndTags(t *testing.T, s *testServer, srv map[string]string) {
 				acctA, "d-application-02444a45288013764", srv["web-1.example.com"]}},
 		{`INSERT INTO tags (account_id, configuration_id, key, value, created_ms) VALUES (?, ?, 'env', 'prod', 0)`, []any{acctA, srv["web-1.example.com"]}},
 	} {
-		if _, err := db.Exec(q.sql, q.args...); err != nil {
+		if _, err := db.Exec(q(st.sql), st.args...); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -186,7 +187,8 @@ type loopRun struct {
 	url      string
 	base     time.Time
 	hc       *http.Client
-	c        *ads.ApplicationDiscoveryService
+	targets  []loopTarget // the servers: requests go to each in turn
+	next     atomic.Uint64
 	servers  []string // server ID of agent n
 	feeders  []*loopFeeder
 	agentOf  map[string]int
@@ -206,6 +208,19 @@ type loopRun struct {
 	succeeded  int
 	failedKill int // exports FAILED because the server stopped 3 times while building them
 	exportSeq  int
+}
+
+// loopTarget is a server the workload and the checks send to: the one
+// process of TestCrashLoop, or a replica of TestCrashLoopReplicas.
+type loopTarget struct {
+	url string
+	c   *ads.ApplicationDiscoveryService
+}
+
+// target is the server of the next request or check: each in turn, as a
+// load balancer spreads requests over replicas.
+func (r *loopRun) target() loopTarget {
+	return r.targets[(r.next.Add(1)-1)%uint64(len(r.targets))]
 }
 
 func (r *loopRun) violation(format string, args ...any) {
@@ -250,36 +265,14 @@ func TestCrashLoop(t *testing.T) {
 	}
 	p := start()
 	hc := loopHTTPClient(16)
-	r := &loopRun{
-		t: t, url: p.URL, hc: hc, c: loopADS(t, p.URL, acctA, "x", hc),
-		base:     time.Now().Add(-48 * time.Hour).Truncate(time.Second),
-		agentOf:  map[string]int{},
-		deadline: 90 * time.Second,
-		apps:     map[string]map[string]bool{}, tags: map[loopTag]bool{}, exports: map[string]loopExport{},
-		zipChecked: map[string]bool{}, ackedKinds: map[string]int{},
-	}
-	for range loopFeederCount {
-		r.feeders = append(r.feeders, &loopFeeder{})
-	}
-	for n := range loopAgentCount {
-		f := r.feeders[n%loopFeederCount]
-		f.agents = append(f.agents, n)
-		f.next = append(f.next, 0)
-		r.agentOf[loopAgentID(n)] = n
-	}
+	r := newLoopRun(t, hc, []loopTarget{{p.URL, loopADS(t, p.URL, acctA, "x", hc)}})
+	r.url = p.URL
 	r.seed()
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 	began := time.Now()
 	for kill := 1; kill <= kills; kill++ {
 		ctx, cancel := context.WithCancel(context.Background())
-		var wg sync.WaitGroup
-		for _, f := range r.feeders {
-			wg.Go(func() { r.feed(ctx, f) })
-		}
-		rngA, rngT, rngE := rand.New(rand.NewPCG(rng.Uint64(), 1)), rand.New(rand.NewPCG(rng.Uint64(), 2)), rand.New(rand.NewPCG(rng.Uint64(), 3))
-		wg.Go(func() { r.applications(ctx, rngA) })
-		wg.Go(func() { r.tagging(ctx, rngT) })
-		wg.Go(func() { r.exporting(ctx, rngE) })
+		wg := r.workload(ctx, rng)
 		time.Sleep(time.Duration(150+rng.IntN(1100)) * time.Millisecond)
 		if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
@@ -298,12 +291,55 @@ func TestCrashLoop(t *testing.T) {
 		}
 	}
 	r.finalExports()
-	fmt.Printf("crashloop: kills=%d acknowledged=%d violations=%d\n", kills, r.acked, r.violations)
-	fmt.Printf("crashloop: acknowledged by kind: applications=%d associations=%d tags=%d exports=%d intake-batches=%d; "+
+	r.report("crashloop", kills, began)
+}
+
+// newLoopRun is a crash loop's record, before the seed, of a workload
+// sent to targets.
+func newLoopRun(t *testing.T, hc *http.Client, targets []loopTarget) *loopRun {
+	r := &loopRun{
+		t: t, hc: hc, targets: targets,
+		base:     time.Now().Add(-48 * time.Hour).Truncate(time.Second),
+		agentOf:  map[string]int{},
+		deadline: 90 * time.Second,
+		apps:     map[string]map[string]bool{}, tags: map[loopTag]bool{}, exports: map[string]loopExport{},
+		zipChecked: map[string]bool{}, ackedKinds: map[string]int{},
+	}
+	for range loopFeederCount {
+		r.feeders = append(r.feeders, &loopFeeder{})
+	}
+	for n := range loopAgentCount {
+		f := r.feeders[n%loopFeederCount]
+		f.agents = append(f.agents, n)
+		f.next = append(f.next, 0)
+		r.agentOf[loopAgentID(n)] = n
+	}
+	return r
+}
+
+// workload starts the workload's goroutines (intake feeders, applications,
+// tags, exports), which run until ctx ends; wait for them with the
+// returned group.
+func (r *loopRun) workload(ctx context.Context, rng *rand.Rand) *sync.WaitGroup {
+	var wg sync.WaitGroup
+	for _, f := range r.feeders {
+		wg.Go(func() { r.feed(ctx, f) })
+	}
+	rngA, rngT, rngE := rand.New(rand.NewPCG(rng.Uint64(), 1)), rand.New(rand.NewPCG(rng.Uint64(), 2)), rand.New(rand.NewPCG(rng.Uint64(), 3))
+	wg.Go(func() { r.applications(ctx, rngA) })
+	wg.Go(func() { r.tagging(ctx, rngT) })
+	wg.Go(func() { r.exporting(ctx, rngE) })
+	return &wg
+}
+
+// report prints the loop's figures, each line starting with name.
+func (r *loopRun) report(name string, kills int, began time.Time) {
+	fmt.Printf("%s: kills=%d acknowledged=%d violations=%d\n", name, kills, r.acked, r.violations)
+	fmt.Printf("%s: acknowledged by kind: applications=%d associations=%d tags=%d exports=%d intake-batches=%d; "+
 		"intake batches unanswered at a kill and re-sent=%d (already stored before the kill: %d); exports SUCCEEDED=%d FAILED-after-3-interruptions=%d; %s\n",
-		r.ackedKinds["application"], r.ackedKinds["association"], r.ackedKinds["tags"], r.ackedKinds["export"],
+		name, r.ackedKinds["application"], r.ackedKinds["association"], r.ackedKinds["tags"], r.ackedKinds["export"],
 		r.ackedKinds["intake"], r.retried, r.resentDup, r.succeeded, r.failedKill, time.Since(began).Round(time.Millisecond))
-	t.Logf("crashloop: kills=%d acknowledged=%d violations=%d", kills, r.acked, r.violations)
+	r.t.Logf("%s: kills=%d acknowledged=%d violations=%d", name, kills, r.acked, r.violations)
 }
 
 // seed posts every agent's first report and learns the server IDs.
@@ -316,14 +352,14 @@ func (r *loopRun) seed() {
 			b.Reports = append(b.Reports, loopReport(loopAgentID(n), n, 0, r.base))
 			f.next[i] = 1
 		}
-		res, err := loopPostIntake(context.Background(), r.hc, r.url, acctA, "x", b)
+		res, err := loopPostIntake(context.Background(), r.hc, r.target().url, acctA, "x", b)
 		if err != nil || res.Status != 200 || res.Accepted != len(b.Reports) {
 			t.Fatalf("seed intake: %v %+v", err, res)
 		}
 		r.ack("intake")
 	}
 	r.servers = make([]string, loopAgentCount)
-	err := r.c.ListConfigurationsPages(&ads.ListConfigurationsInput{ConfigurationType: aws.String("SERVER")},
+	err := r.target().c.ListConfigurationsPages(&ads.ListConfigurationsInput{ConfigurationType: aws.String("SERVER")},
 		func(o *ads.ListConfigurationsOutput, _ bool) bool {
 			for _, m := range o.Configurations {
 				if n, ok := r.agentOf[aws.StringValue(m["server.agentId"])]; ok {
@@ -359,7 +395,7 @@ func (r *loopRun) feed(ctx context.Context, f *loopFeeder) {
 
 // send posts f's pending batch once; true when it was answered (and checked).
 func (r *loopRun) send(ctx context.Context, f *loopFeeder, resend bool) bool {
-	res, err := loopPostIntake(ctx, r.hc, r.url, acctA, "x", f.pending)
+	res, err := loopPostIntake(ctx, r.hc, r.target().url, acctA, "x", f.pending)
 	if err != nil {
 		return false
 	}
@@ -407,7 +443,7 @@ func (r *loopRun) applications(ctx context.Context, rng *rand.Rand) {
 		}
 		r.mu.Unlock()
 		if nApps < loopMaxApps && (app == "" || rng.IntN(2) == 0) {
-			out, err := r.c.CreateApplicationWithContext(ctx, &ads.CreateApplicationInput{
+			out, err := r.target().c.CreateApplicationWithContext(ctx, &ads.CreateApplicationInput{
 				Name: aws.String(fmt.Sprintf("crash-app-%d", rng.IntN(1<<30))), Description: aws.String("crash loop")})
 			if err != nil {
 				r.apiError("CreateApplication", err)
@@ -426,7 +462,7 @@ func (r *loopRun) applications(ctx context.Context, rng *rand.Rand) {
 		for range 1 + rng.IntN(3) {
 			servers = append(servers, r.servers[rng.IntN(len(r.servers))])
 		}
-		_, err := r.c.AssociateConfigurationItemsToApplicationWithContext(ctx, &ads.AssociateConfigurationItemsToApplicationInput{
+		_, err := r.target().c.AssociateConfigurationItemsToApplicationWithContext(ctx, &ads.AssociateConfigurationItemsToApplicationInput{
 			ApplicationConfigurationId: aws.String(app), ConfigurationIds: aws.StringSlice(servers)})
 		if err != nil {
 			r.apiError("AssociateConfigurationItemsToApplication", err)
@@ -460,7 +496,7 @@ func (r *loopRun) tagging(ctx context.Context, rng *rand.Rand) {
 			tags = append(tags, &ads.Tag{Key: aws.String(fmt.Sprintf("k%d", rng.IntN(loopTagKeys))),
 				Value: aws.String(fmt.Sprintf("v%d", rng.IntN(loopTagValues)))})
 		}
-		if _, err := r.c.CreateTagsWithContext(ctx, &ads.CreateTagsInput{ConfigurationIds: aws.StringSlice(ids), Tags: tags}); err != nil {
+		if _, err := r.target().c.CreateTagsWithContext(ctx, &ads.CreateTagsInput{ConfigurationIds: aws.StringSlice(ids), Tags: tags}); err != nil {
 			r.apiError("CreateTags", err)
 			time.Sleep(20 * time.Millisecond)
 			continue
@@ -495,7 +531,7 @@ func (r *loopRun) exporting(ctx context.Context, rng *rand.Rand) {
 			in.StartTime = aws.Time(r.base)
 			in.EndTime = aws.Time(r.base.Add(time.Duration(3600+seq) * time.Second))
 		}
-		out, err := r.c.StartExportTaskWithContext(ctx, in)
+		out, err := r.target().c.StartExportTaskWithContext(ctx, in)
 		if err != nil {
 			r.apiError("StartExportTask", err)
 			time.Sleep(20 * time.Millisecond)
@@ -533,7 +569,7 @@ func (r *loopRun) check(final bool) {
 // distinct report sent, and every agent is described.
 func (r *loopRun) checkIntake() {
 	occ := map[string]string{}
-	err := r.c.ListConfigurationsPages(&ads.ListConfigurationsInput{ConfigurationType: aws.String("CONNECTION"), MaxResults: aws.Int64(100)},
+	err := r.target().c.ListConfigurationsPages(&ads.ListConfigurationsInput{ConfigurationType: aws.String("CONNECTION"), MaxResults: aws.Int64(100)},
 		func(o *ads.ListConfigurationsOutput, _ bool) bool {
 			for _, m := range o.Configurations {
 				k := aws.StringValue(m["connection.destinationIp"])
@@ -556,7 +592,7 @@ func (r *loopRun) checkIntake() {
 		}
 	}
 	seen := map[string]bool{}
-	err = r.c.DescribeAgentsPages(&ads.DescribeAgentsInput{MaxResults: aws.Int64(3)}, func(o *ads.DescribeAgentsOutput, _ bool) bool {
+	err = r.target().c.DescribeAgentsPages(&ads.DescribeAgentsInput{MaxResults: aws.Int64(3)}, func(o *ads.DescribeAgentsOutput, _ bool) bool {
 		for _, a := range o.AgentsInfo {
 			id := aws.StringValue(a.AgentId)
 			if seen[id] {
@@ -603,7 +639,7 @@ func loopMemberships(c *ads.ApplicationDiscoveryService, servers []string) (map[
 // server.configurationId gives each server's applications).
 func (r *loopRun) checkApplications() {
 	listed := map[string]int{}
-	err := r.c.ListConfigurationsPages(&ads.ListConfigurationsInput{ConfigurationType: aws.String("APPLICATION"), MaxResults: aws.Int64(100)},
+	err := r.target().c.ListConfigurationsPages(&ads.ListConfigurationsInput{ConfigurationType: aws.String("APPLICATION"), MaxResults: aws.Int64(100)},
 		func(o *ads.ListConfigurationsOutput, _ bool) bool {
 			for _, m := range o.Configurations {
 				id := aws.StringValue(m["application.configurationId"])
@@ -618,7 +654,7 @@ func (r *loopRun) checkApplications() {
 		r.violation("ListConfigurations APPLICATION: %v", err)
 		return
 	}
-	member, err := loopMemberships(r.c, r.servers)
+	member, err := loopMemberships(r.target().c, r.servers)
 	if err != nil {
 		r.violation("%v", err)
 		return
@@ -649,7 +685,7 @@ func (r *loopRun) checkApplications() {
 // checkTags: every acknowledged tag is listed, and no tag twice.
 func (r *loopRun) checkTags() {
 	got := map[loopTag]bool{}
-	err := r.c.DescribeTagsPages(&ads.DescribeTagsInput{MaxResults: aws.Int64(100)}, func(o *ads.DescribeTagsOutput, _ bool) bool {
+	err := r.target().c.DescribeTagsPages(&ads.DescribeTagsInput{MaxResults: aws.Int64(100)}, func(o *ads.DescribeTagsOutput, _ bool) bool {
 		for _, tg := range o.Tags {
 			k := loopTag{aws.StringValue(tg.ConfigurationId), aws.StringValue(tg.Key), aws.StringValue(tg.Value)}
 			if got[k] {
@@ -684,7 +720,7 @@ func (r *loopRun) checkExports(final bool) {
 	var infos map[string]*ads.ExportInfo
 	for {
 		infos = map[string]*ads.ExportInfo{}
-		err := r.c.DescribeExportTasksPages(&ads.DescribeExportTasksInput{MaxResults: aws.Int64(100)}, func(o *ads.DescribeExportTasksOutput, _ bool) bool {
+		err := r.target().c.DescribeExportTasksPages(&ads.DescribeExportTasksInput{MaxResults: aws.Int64(100)}, func(o *ads.DescribeExportTasksOutput, _ bool) bool {
 			for _, i := range o.ExportsInfo {
 				id := aws.StringValue(i.ExportId)
 				if infos[id] != nil {
@@ -924,7 +960,7 @@ func (r *loopRun) finalExports() {
 	ids := map[string]int{}
 	for n := range loopAgentCount {
 		sent := r.sent(n)
-		out, err := r.c.StartExportTask(&ads.StartExportTaskInput{
+		out, err := r.target().c.StartExportTask(&ads.StartExportTaskInput{
 			Filters:   []*ads.ExportFilter{{Name: aws.String("agentIds"), Values: aws.StringSlice([]string{loopAgentID(n)}), Condition: aws.String("EQUALS")}},
 			StartTime: aws.Time(r.base.Add(-time.Second)), // a window no workload export used
 			EndTime:   aws.Time(r.base.Add(time.Duration(sent) * time.Second)),
@@ -939,7 +975,7 @@ func (r *loopRun) finalExports() {
 		deadline := time.Now().Add(r.deadline)
 		var info *ads.ExportInfo
 		for {
-			out, err := r.c.DescribeExportTasks(&ads.DescribeExportTasksInput{ExportIds: aws.StringSlice([]string{id})})
+			out, err := r.target().c.DescribeExportTasks(&ads.DescribeExportTasksInput{ExportIds: aws.StringSlice([]string{id})})
 			if err != nil || len(out.ExportsInfo) != 1 {
 				r.violation("final DescribeExportTasks %s: %v", id, err)
 				return

@@ -10,25 +10,22 @@ import (
 	ads "github.com/aws/aws-sdk-go/service/applicationdiscoveryservice"
 )
 
-// TestFaultExportStorage: a storage error while an export is written (here a
-// real one from the OS: the account's export directory cannot be created
-// because a file stands in its way) ends that export FAILED with a clear
-// statusMessage and no download URL, leaves no file behind, and the server
-// goes on serving; once the fault is gone, exports succeed again.
-// (Disk full, I/O errors and failing sync/close/rename are injected at the
-// worker level: internal/worker/fault_test.go.)
+// TestFaultExportStorage: a storage error while an export is written ends
+// that export FAILED with a clear statusMessage and no download URL, leaves
+// nothing behind, and the server goes on serving; once the fault is gone,
+// exports succeed again. The fault is a real one: from the OS with SQLite
+// (the account's export directory cannot be created because a file stands
+// in its way), from PostgreSQL with the archives in it (a trigger refuses
+// the account's archives). (Disk full, I/O errors and failing
+// sync/close/rename are injected at the worker level:
+// internal/worker/fault_test.go.)
 func TestFaultExportStorage(t *testing.T) {
 	s := startServer(t, "", "--no-limits")
 	c := client(t, s.URL, acctA, "x")
 	cb := client(t, s.URL, acctB, "x")
 
-	blocker := filepath.Join(s.Data, "exports", acctA)
-	if err := os.MkdirAll(filepath.Dir(blocker), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(blocker, []byte("not a directory"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	f := exportStorageFault(t, s.Data)
+	f.set()
 
 	var failedIDs []string
 	for _, start := range []func() (*string, error){
@@ -46,9 +43,8 @@ func TestFaultExportStorage(t *testing.T) {
 			t.Fatal(err)
 		}
 		info := waitExport(t, c, aws.StringValue(id))
-		const want = "Export failed: not a directory while creating the export directory. Check the server's data volume, then start a new export."
-		if aws.StringValue(info.ExportStatus) != ads.ExportStatusFailed || aws.StringValue(info.StatusMessage) != want {
-			t.Fatalf("export under a storage fault: %s %q, want FAILED %q", aws.StringValue(info.ExportStatus), aws.StringValue(info.StatusMessage), want)
+		if aws.StringValue(info.ExportStatus) != ads.ExportStatusFailed || aws.StringValue(info.StatusMessage) != f.want {
+			t.Fatalf("export under a storage fault: %s %q, want FAILED %q", aws.StringValue(info.ExportStatus), aws.StringValue(info.StatusMessage), f.want)
 		}
 		if info.ConfigurationsDownloadUrl != nil {
 			t.Fatalf("a failed export has a download URL: %s", aws.StringValue(info.ConfigurationsDownloadUrl))
@@ -71,18 +67,11 @@ func TestFaultExportStorage(t *testing.T) {
 		t.Fatalf("B's export during A's fault: %v", info)
 	}
 
-	// Nothing of the failed exports is on disk.
-	filepath.WalkDir(filepath.Join(s.Data, "exports"), func(p string, e os.DirEntry, err error) error {
-		if err == nil && (strings.HasPrefix(e.Name(), ".export-") || strings.Contains(p, failedIDs[0]) || strings.Contains(p, failedIDs[1])) {
-			t.Errorf("left behind: %s", p)
-		}
-		return nil
-	})
+	// Nothing of the failed exports is kept.
+	f.leftBehind(failedIDs)
 
 	// The fault is gone: A's exports succeed and download.
-	if err := os.Remove(blocker); err != nil {
-		t.Fatal(err)
-	}
+	f.clear()
 	o, err := c.StartExportTask(&ads.StartExportTaskInput{})
 	if err != nil {
 		t.Fatal(err)
@@ -103,5 +92,71 @@ func TestFaultExportStorage(t *testing.T) {
 		if aws.StringValue(e.ExportStatus) != ads.ExportStatusFailed || e.ConfigurationsDownloadUrl != nil {
 			t.Fatalf("failed export now %v", e)
 		}
+	}
+}
+
+// storageFault is a fault of the export archive store of the server on a
+// data directory, for account A: set makes A's archive writes fail, clear
+// ends that, want is the statusMessage of an export that failed, and
+// leftBehind fails the test if anything of the failed exports is kept.
+type storageFault struct {
+	set, clear func()
+	want       string
+	leftBehind func(failedIDs []string)
+}
+
+func exportStorageFault(t *testing.T, data string) storageFault {
+	t.Helper()
+	if onPostgres {
+		db, q := storeDB(t, data)
+		exec := func(stmt string, args ...any) {
+			t.Helper()
+			if _, err := db.Exec(q(stmt), args...); err != nil {
+				t.Fatalf("%s: %v", stmt, err)
+			}
+		}
+		return storageFault{
+			set: func() {
+				exec(`CREATE FUNCTION refuse_archive() RETURNS trigger LANGUAGE plpgsql AS
+					$$ BEGIN RAISE EXCEPTION 'archives of account % refused', NEW.account_id; END $$`)
+				exec(`CREATE TRIGGER refuse_archive BEFORE INSERT ON export_archives FOR EACH ROW
+					WHEN (NEW.account_id = '` + acctA + `') EXECUTE FUNCTION refuse_archive()`)
+			},
+			clear: func() { exec(`DROP TRIGGER refuse_archive ON export_archives`) },
+			want:  "Export failed: a database error occurred while creating the export archive. Check the database server (its disk space and connections), then start a new export.",
+			leftBehind: func(failedIDs []string) {
+				t.Helper()
+				var n int
+				if err := db.QueryRow(q(`SELECT count(*) FROM export_archives WHERE export_id IN (?, ?)`), failedIDs[0], failedIDs[1]).Scan(&n); err != nil || n != 0 {
+					t.Errorf("archives of the failed exports left behind: %d (%v)", n, err)
+				}
+			},
+		}
+	}
+	blocker := filepath.Join(data, "exports", acctA)
+	return storageFault{
+		set: func() {
+			if err := os.MkdirAll(filepath.Dir(blocker), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(blocker, []byte("not a directory"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		},
+		clear: func() {
+			if err := os.Remove(blocker); err != nil {
+				t.Fatal(err)
+			}
+		},
+		want: "Export failed: not a directory while creating the export directory. Check the server's data volume, then start a new export.",
+		leftBehind: func(failedIDs []string) {
+			t.Helper()
+			filepath.WalkDir(filepath.Join(data, "exports"), func(p string, e os.DirEntry, err error) error {
+				if err == nil && (strings.HasPrefix(e.Name(), ".export-") || strings.Contains(p, failedIDs[0]) || strings.Contains(p, failedIDs[1])) {
+					t.Errorf("left behind: %s", p)
+				}
+				return nil
+			})
+		},
 	}
 }

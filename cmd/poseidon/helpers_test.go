@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"net/http"
@@ -67,9 +68,11 @@ func startServerAt(t *testing.T, data, addr string, extra ...string) *testServer
 }
 
 // runServer runs poseidon with args (a serve command on data) in-process,
-// its log going to stderr, and waits until it is healthy.
+// on the test store (storeArgs), its log going to stderr, and waits until
+// it is healthy.
 func runServer(t *testing.T, data string, stderr io.Writer, args []string) *testServer {
 	t.Helper()
+	args = storeArgs(t, data, args)
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	s := &testServer{Data: data, stop: cancel, done: make(chan error, 1)}
@@ -301,6 +304,10 @@ func writeCredentials(t *testing.T) string {
 func TestMain(m *testing.M) {
 	// aws-sdk-go v1 logs a line for each call of a deprecated operation.
 	log.SetOutput(io.Discard)
+	if err := checkTestStore(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 	os.Exit(m.Run())
 }
 
@@ -337,10 +344,11 @@ type proc struct {
 	URL string
 }
 
-// startBinary runs the built binary with serve flags and waits until ready.
+// startBinary runs the built binary with serve flags, on the test store
+// (storeArgs), and waits until ready.
 func startBinary(t *testing.T, data, addr string, extra ...string) *proc {
 	t.Helper()
-	args := append([]string{"serve", "--addr", addr, "--data", data, "--log-level", "warn"}, extra...)
+	args := storeArgs(t, data, append([]string{"serve", "--addr", addr, "--data", data, "--log-level", "warn"}, extra...))
 	cmd := exec.Command(binary(t), args...)
 	cmd.Env = append(os.Environ(), "POSEIDON_LOG_FORMAT=text")
 	stdout, _ := cmd.StdoutPipe()

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -733,11 +732,7 @@ func TestSecReplay(t *testing.T) {
 // store, to sign URLs a client could never sign (defense in depth).
 func secDownloadSecret(t *testing.T, data string) string {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(data, "poseidon.db")+"?_pragma=busy_timeout(10000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, _ := storeDB(t, data)
 	var v []byte
 	if err := db.QueryRow(`SELECT value FROM settings WHERE key = 'secret:download'`).Scan(&v); err != nil {
 		t.Fatal(err)
@@ -798,6 +793,11 @@ func TestSecDownloads(t *testing.T) {
 	const planted = "PLANTED-SECRET-CONTENT"
 	for _, p := range []string{filepath.Join(s.Data, "planted.zip"), filepath.Join(s.Data, "exports", "planted.zip"),
 		filepath.Join(s.Data, "exports", acctA, "planted.zip")} {
+		// (With the archives in PostgreSQL there is no exports directory
+		// but the one planted here.)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(p, []byte(planted), 0o644); err != nil {
 			t.Fatal(err)
 		}

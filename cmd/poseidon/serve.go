@@ -25,7 +25,8 @@ const DefaultAddr = "127.0.0.1:8470"
 
 type serveCmd struct {
 	Addr         string        `default:"127.0.0.1:8470" env:"POSEIDON_ADDR" help:"Listen address HOST:PORT (port 0 picks a free one)."`
-	Data         string        `default:"./poseidon-data" env:"POSEIDON_DATA" help:"Data directory: the embedded SQLite store and the export files. Created if missing."`
+	Data         string        `default:"./poseidon-data" env:"POSEIDON_DATA" help:"Data directory: the embedded SQLite store and the export files (without --database-url), import files, continuous export data. Created if missing."`
+	DatabaseURL  string        `name:"database-url" env:"POSEIDON_DATABASE_URL" placeholder:"URL" help:"Keep the state and export archives in this PostgreSQL database (postgres://user@host:5432/db?search_path=schema), shared by every replica given it, instead of SQLite in --data."`
 	Credentials  string        `env:"POSEIDON_CREDENTIALS" help:"Strict mode: a JSON credentials file; every request must then carry a valid SigV4 signature."`
 	HomeRegion   string        `default:"us-west-2" env:"POSEIDON_HOME_REGION" help:"Home region of every new account, or 'none' to leave it unset."`
 	ControlToken string        `env:"POSEIDON_CONTROL_TOKEN" help:"Bearer token for the control API under /_poseidon/ (required in strict mode)."`

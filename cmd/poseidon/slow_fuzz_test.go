@@ -50,7 +50,7 @@ func slowFuzzTargets() []string {
 }
 
 // slowFuzzHandler assembles a real server exactly as "poseidon serve" does
-// (flag defaults, SQLite store in a temp dir, background workers running)
+// (flag defaults, the test store (storeArgs) on a temp dir, background workers running)
 // and returns its handler, with account acctA holding a few agents, an
 // application and tags, and an import file in a bucket.
 func slowFuzzHandler(f *testing.F, log *slog.Logger) http.Handler {
@@ -60,7 +60,7 @@ func slowFuzzHandler(f *testing.F, log *slog.Logger) http.Handler {
 	if err != nil {
 		f.Fatal(err)
 	}
-	if _, err := parser.Parse([]string{"serve", "--data", dir, "--workers", "1"}); err != nil {
+	if _, err := parser.Parse(storeArgs(f, dir, []string{"serve", "--data", dir, "--workers", "1"})); err != nil {
 		f.Fatal(err)
 	}
 	ctx, stop := context.WithCancel(context.Background())

@@ -430,6 +430,7 @@ func TestTenantResetRemovesFiles(t *testing.T) {
 	a := &secCaller{url: s.URL, akid: keyA, secret: secretA}
 	b := &secCaller{url: s.URL, akid: keyB, secret: secretB}
 	files := map[string][]string{}
+	downloads := map[string]string{} // each account's export's URL
 	for _, x := range []struct {
 		acct, key, secret string
 		c                 *secCaller
@@ -441,9 +442,11 @@ func TestTenantResetRemovesFiles(t *testing.T) {
 			t.Fatalf("%s import: %v", x.acct, st)
 		}
 		exp := x.c.call(t, "StartExportTask", `{}`).ok(t, "export")
-		if e := secWaitExport(t, x.c, secStr(exp, "exportId")); e["exportStatus"] != "SUCCEEDED" {
+		e := secWaitExport(t, x.c, secStr(exp, "exportId"))
+		if e["exportStatus"] != "SUCCEEDED" {
 			t.Fatalf("%s export: %v", x.acct, e)
 		}
+		downloads[x.acct] = secStr(e, "configurationsDownloadUrl")
 		ce := x.c.call(t, "StartContinuousExport", `{}`).ok(t, "continuous export")
 		bucket := secStr(ce, "s3Bucket")
 		if code, out := control(t, s.URL, "clock", tok, map[string]any{"advanceSeconds": 20}); code != 200 {
@@ -453,8 +456,10 @@ func TestTenantResetRemovesFiles(t *testing.T) {
 		if code, _, out := intakeCall(t, s.URL, x.key, x.secret, body); code != 200 {
 			t.Fatalf("intake: %d %v", code, out)
 		}
-		files[x.acct] = []string{bucketFile, filepath.Join(s.Data, "imports", x.acct), filepath.Join(s.Data, "exports", x.acct),
-			filepath.Join(s.Data, "continuous-exports", bucket)}
+		files[x.acct] = []string{bucketFile, filepath.Join(s.Data, "imports", x.acct), filepath.Join(s.Data, "continuous-exports", bucket)}
+		if !onPostgres { // else the export archives are in the database
+			files[x.acct] = append(files[x.acct], filepath.Join(s.Data, "exports", x.acct))
+		}
 		for _, f := range files[x.acct] {
 			if _, err := os.Stat(f); err != nil {
 				t.Fatalf("%s: %v", f, err)
@@ -470,6 +475,12 @@ func TestTenantResetRemovesFiles(t *testing.T) {
 			if gone := os.IsNotExist(err); gone != (acct == acctA) {
 				t.Errorf("after resetting %s: %s exists = %v", acctA, f, !gone)
 			}
+		}
+	}
+	for acct, u := range downloads {
+		code, _ := secGet(t, u)
+		if served := code == 200; served != (acct != acctA) {
+			t.Errorf("after resetting %s: %s's export download answers %d", acctA, acct, code)
 		}
 	}
 	if tasks := a.call(t, "DescribeImportTasks", `{}`).ok(t, "A tasks")["tasks"].([]any); len(tasks) != 0 {
@@ -488,7 +499,9 @@ func TestTenantResetRemovesFiles(t *testing.T) {
 	}
 	var left []string
 	filepath.WalkDir(s.Data, func(p string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && !strings.HasPrefix(d.Name(), "poseidon.db") {
+		// The store's files (SQLite), or the ID of the data directory
+		// (PostgreSQL), are not account data.
+		if err == nil && !d.IsDir() && !strings.HasPrefix(d.Name(), "poseidon.db") && d.Name() != "poseidon-dir-id" {
 			left = append(left, p)
 		}
 		return nil

@@ -76,7 +76,13 @@ func (c *Clock) Offset() time.Duration {
 	return c.offset
 }
 
-// SetOffset puts the clock d away from real time (a stored offset, at start).
+// OffsetAt returns the offset that would make Now return t.
+func (c *Clock) OffsetAt(t time.Time) time.Duration {
+	return t.Sub(c.real())
+}
+
+// SetOffset puts the clock d away from real time (a stored offset, or one
+// another process set).
 func (c *Clock) SetOffset(d time.Duration) {
 	c.mu.Lock()
 	c.offset = d

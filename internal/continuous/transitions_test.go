@@ -1,7 +1,6 @@
 package continuous_test
 
 import (
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -10,13 +9,13 @@ import (
 	"github.com/poseidon-ads/poseidon/internal/discovery"
 	"github.com/poseidon-ads/poseidon/internal/pagetoken"
 	"github.com/poseidon-ads/poseidon/internal/queue"
-	"github.com/poseidon-ads/poseidon/internal/sqlite"
+	"github.com/poseidon-ads/poseidon/internal/storetest/teststore"
 )
 
 const acct = "111111111111"
 
 type fixture struct {
-	db     *sqlite.DB
+	db     teststore.Store
 	clock  *clock.Clock
 	svc    *continuous.Service
 	runner *queue.Runner
@@ -24,11 +23,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "p.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := teststore.Open(t)
 	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	clk := clock.New(func() time.Time { return t0 })
 	svc := continuous.New(continuous.Config{Store: db, Now: clk.Now, Tokens: pagetoken.New(make([]byte, 32))})

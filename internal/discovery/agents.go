@@ -44,7 +44,7 @@ type AgentQuery struct {
 	IDs []string
 	// After keeps agent IDs greater than this one (keyset cursor); "" for the start.
 	After string
-	Limit int
+	Limit int // 0: no limit
 }
 
 // AgentReport is an agent report ready for the store: defaults applied and

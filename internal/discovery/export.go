@@ -117,7 +117,7 @@ type ExportQuery struct {
 	AgentIDs []string
 	// After is the keyset cursor of the last task of the previous page.
 	After *ExportCursor
-	Limit int
+	Limit int // 0: no limit
 }
 
 // ExportCursor is a position in the newest-first order of export tasks.
@@ -158,3 +158,18 @@ type ExportRefusal struct {
 	DuplicateOf string
 	Limit       int
 }
+
+// ArchiveError is a failure of a store of export archives other than files
+// (a database) while writing an archive: a lost connection, a full disk on
+// the database server, a write refused. It is what exportfile.FileError is
+// for files: an error of the store, as opposed to one of the content being
+// rendered, recognizable after it passed through the zip writer. Op is what
+// was being done: "create", "write" or "commit".
+type ArchiveError struct {
+	Op  string
+	Err error
+}
+
+func (e *ArchiveError) Error() string { return e.Op + " export archive: " + e.Err.Error() }
+
+func (e *ArchiveError) Unwrap() error { return e.Err }

@@ -1,11 +1,13 @@
 // Package exportfile writes export archives: zips of CSV files named
 // {accountId}_<Name>.csv, with the cells of the domain's export rows
 // (discovery.PerfSample, discovery.Server, ...) in AWS's formats, and keeps
-// them on disk under one directory with atomic, fsynced writes.
+// them on disk under one directory with atomic, fsynced writes (Dir, one
+// of the archive stores the worker and the server use).
 package exportfile
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -13,9 +15,14 @@ import (
 	"path/filepath"
 	"regexp"
 	"syscall"
+
+	"github.com/poseidon-ads/poseidon/internal/discovery"
 )
 
-// Dir is the export store on disk: Root/{accountId}/{exportId}.zip.
+// Dir is the export store on disk: Root/{accountId}/{exportId}.zip. It is
+// the archive store of one process on its data directory; its methods take
+// a context only to match the other archive stores (they do not stop when
+// it ends).
 type Dir struct {
 	Root string
 	// FS creates the temporary file and renames it into place; nil means
@@ -76,10 +83,16 @@ var (
 // ErrBadName is returned for an account or export ID that cannot name a file.
 var ErrBadName = errors.New("invalid account or export ID")
 
+// ValidName reports whether account and exportID match the strict patterns
+// of IDs (12 digits; export-<lowercase uuid>), which no path can.
+func ValidName(account, exportID string) bool {
+	return accountPattern.MatchString(account) && exportPattern.MatchString(exportID)
+}
+
 // Path returns the file of an export. IDs are checked against strict
 // patterns, so no caller-controlled text can leave Root.
 func (d Dir) Path(account, exportID string) (string, error) {
-	if !accountPattern.MatchString(account) || !exportPattern.MatchString(exportID) {
+	if !ValidName(account, exportID) {
 		return "", ErrBadName
 	}
 	return filepath.Join(d.Root, account, exportID+".zip"), nil
@@ -91,7 +104,7 @@ func (d Dir) Path(account, exportID string) (string, error) {
 // temporary file is removed and nothing is left at the final path; failures
 // of the store are *FileError values (errors of the bytes written to fn's
 // writer included), fn's own errors are returned as they are.
-func (d Dir) Write(account, exportID string, fn func(io.Writer) error) (int64, error) {
+func (d Dir) Write(_ context.Context, account, exportID string, fn func(io.Writer) error) (int64, error) {
 	path, err := d.Path(account, exportID)
 	if err != nil {
 		return 0, err
@@ -135,8 +148,25 @@ func (d Dir) Write(account, exportID string, fn func(io.Writer) error) (int64, e
 	return cw.n, nil
 }
 
+// Open opens the archive of an export for reading: discovery.ErrNotFound
+// if there is none (or the IDs cannot name one).
+func (d Dir) Open(_ context.Context, account, exportID string) (io.ReadSeekCloser, error) {
+	path, err := d.Path(account, exportID)
+	if err != nil {
+		return nil, discovery.ErrNotFound
+	}
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, discovery.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
 // Remove deletes an export's file; a missing file is not an error.
-func (d Dir) Remove(account, exportID string) error {
+func (d Dir) Remove(_ context.Context, account, exportID string) error {
 	path, err := d.Path(account, exportID)
 	if err != nil {
 		return err
@@ -153,7 +183,7 @@ func tempPattern(exportID string) string { return "." + exportID + "-*.tmp" }
 
 // RemoveTemp removes the temporary files of an export, left by a build that
 // was interrupted (its process died). It returns how many it removed.
-func (d Dir) RemoveTemp(account, exportID string) (int, error) {
+func (d Dir) RemoveTemp(_ context.Context, account, exportID string) (int, error) {
 	path, err := d.Path(account, exportID)
 	if err != nil {
 		return 0, err
@@ -173,7 +203,7 @@ func (d Dir) RemoveTemp(account, exportID string) (int, error) {
 }
 
 // RemoveAll deletes every export file (used by the control API's reset).
-func (d Dir) RemoveAll() error {
+func (d Dir) RemoveAll(context.Context) error {
 	entries, err := os.ReadDir(d.Root)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil

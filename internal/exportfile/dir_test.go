@@ -34,7 +34,7 @@ func TestWriteIsAtomic(t *testing.T) {
 	d := Dir{Root: t.TempDir()}
 	const id = "export-0c4f2dd1-fee2-4c6c-8a1b-0123456789ab"
 	boom := errors.New("disk full")
-	if _, err := d.Write("123456789012", id, func(w io.Writer) error {
+	if _, err := d.Write(t.Context(), "123456789012", id, func(w io.Writer) error {
 		w.Write([]byte("partial"))
 		return boom
 	}); !errors.Is(err, boom) {
@@ -44,7 +44,7 @@ func TestWriteIsAtomic(t *testing.T) {
 	if len(entries) != 0 {
 		t.Fatalf("a failed write left %v", entries)
 	}
-	n, err := d.Write("123456789012", id, func(w io.Writer) error { _, err := w.Write([]byte("whole")); return err })
+	n, err := d.Write(t.Context(), "123456789012", id, func(w io.Writer) error { _, err := w.Write([]byte("whole")); return err })
 	if err != nil || n != 5 {
 		t.Fatalf("Write() = %d, %v", n, err)
 	}
@@ -52,10 +52,10 @@ func TestWriteIsAtomic(t *testing.T) {
 	if b, _ := os.ReadFile(p); string(b) != "whole" {
 		t.Fatalf("file = %q", b)
 	}
-	if err := d.Remove("123456789012", id); err != nil {
+	if err := d.Remove(t.Context(), "123456789012", id); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Remove("123456789012", id); err != nil {
+	if err := d.Remove(t.Context(), "123456789012", id); err != nil {
 		t.Fatalf("second Remove = %v", err)
 	}
 }

@@ -56,7 +56,7 @@ func TestFaultDiskFullMidArchive(t *testing.T) {
 	raw := make([]byte, 48)
 	layout := Layout{Name: "Noise", Header: []string{"a", "b"}}
 	var renderErr error
-	_, err := d.Write("123456789012", id, func(w io.Writer) error {
+	_, err := d.Write(t.Context(), "123456789012", id, func(w io.Writer) error {
 		a := NewArchive(w, "123456789012", time.Unix(0, 0))
 		// About 2 MB of incompressible rows, far past the buffers.
 		_, _, renderErr = a.CSV(layout, func(cw *CSVWriter) error {
@@ -98,7 +98,7 @@ func TestFaultDiskFullMidArchive(t *testing.T) {
 func TestFaultRenderErrorIsNotFileError(t *testing.T) {
 	d := Dir{Root: t.TempDir()}
 	boom := errors.New("store read failed")
-	_, err := d.Write("123456789012", "export-0c4f2dd1-fee2-4c6c-8a1b-0123456789ab", func(io.Writer) error { return boom })
+	_, err := d.Write(t.Context(), "123456789012", "export-0c4f2dd1-fee2-4c6c-8a1b-0123456789ab", func(io.Writer) error { return boom })
 	var fe *FileError
 	if err != boom || errors.As(err, &fe) {
 		t.Fatalf("Write() = %#v, want the render error itself", err)

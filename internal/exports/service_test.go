@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,24 +12,20 @@ import (
 	"github.com/poseidon-ads/poseidon/internal/discovery"
 	"github.com/poseidon-ads/poseidon/internal/exports"
 	"github.com/poseidon-ads/poseidon/internal/pagetoken"
-	"github.com/poseidon-ads/poseidon/internal/sqlite"
+	"github.com/poseidon-ads/poseidon/internal/storetest/teststore"
 )
 
 const acct = "123456789012"
 
 type fixture struct {
 	svc   *exports.Service
-	db    *sqlite.DB
+	db    teststore.Store
 	clock *clock.Clock
 }
 
 func newFixture(t *testing.T, limits exports.Limits) *fixture {
 	t.Helper()
-	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "p.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := teststore.Open(t)
 	base := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	clk := clock.New(func() time.Time { return base })
 	svc := exports.New(exports.Config{Store: db, Now: clk.Now, Limits: limits, Tokens: pagetoken.New([]byte("k"))})

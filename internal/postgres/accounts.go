@@ -37,7 +37,9 @@ func fromNullMs(v *int64) *time.Time {
 // for known accounts. Of replicas seeing a new account at once, one inserts
 // it; the others wait for that insert and then find the account known. The
 // one that inserts it takes the account's lock before it adds the control,
-// as CreateHomeRegionControl does before it looks for one.
+// as CreateHomeRegionControl does before it looks for one. An account that
+// has a control but no row (a replica that had not yet seen a reset made on
+// another let it create one) keeps its control.
 func (s *DB) EnsureAccount(ctx context.Context, account string, now time.Time, defaultControl *discovery.HomeRegionControl) error {
 	return s.tx(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `INSERT INTO accounts (account_id, first_seen_ms) VALUES ($1, $2) ON CONFLICT DO NOTHING`, account, ms(now))
@@ -48,7 +50,7 @@ func (s *DB) EnsureAccount(ctx context.Context, account string, now time.Time, d
 			return err
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO home_region_controls (control_id, account_id, home_region, requested_time_ms)
-			VALUES ($1, $2, $3, $4)`, defaultControl.ID, account, defaultControl.HomeRegion, ms(defaultControl.RequestedTime))
+			VALUES ($1, $2, $3, $4) ON CONFLICT (account_id) DO NOTHING`, defaultControl.ID, account, defaultControl.HomeRegion, ms(defaultControl.RequestedTime))
 		return err
 	})
 }

@@ -52,7 +52,7 @@ func optMs(t time.Time) *int64 {
 }
 
 // FindAgents returns agents of one account in agent ID order, after the
-// keyset cursor q.After, at most q.Limit of them (no limit if negative): a
+// keyset cursor q.After, at most q.Limit of them (all if 0), as SQLite: a
 // range of the primary key.
 func (s *DB) FindAgents(ctx context.Context, q discovery.AgentQuery) ([]*discovery.Agent, error) {
 	var w where
@@ -63,7 +63,10 @@ func (s *DB) FindAgents(ctx context.Context, q discovery.AgentQuery) ([]*discove
 	if q.After != "" {
 		w.add(`agent_id > $%d`, q.After)
 	}
-	query := `SELECT ` + agentCols + ` FROM agents WHERE ` + w.String() + ` ORDER BY agent_id LIMIT ` + w.param(limitArg(q.Limit))
+	query := `SELECT ` + agentCols + ` FROM agents WHERE ` + w.String() + ` ORDER BY agent_id`
+	if q.Limit > 0 {
+		query += ` LIMIT ` + w.param(q.Limit)
+	}
 	var out []*discovery.Agent
 	err := eachRow(ctx, s.pool, query, w.args, func(rows pgx.Rows) error {
 		a, err := scanAgent(rows, q.AccountID)

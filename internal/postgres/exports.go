@@ -174,8 +174,8 @@ func (s *DB) GetExportTask(ctx context.Context, account, id string) (*discovery.
 	return t, err
 }
 
-// FindExportTasks returns up to q.Limit tasks in newest-first keyset order
-// (ties by export ID, descending): a range scan of export_tasks_by_account
+// FindExportTasks returns up to q.Limit tasks (all if 0) in newest-first
+// keyset order (ties by export ID, descending): a range scan of export_tasks_by_account
 // from the cursor on, or of export_tasks_by_agent with an agent filter.
 func (s *DB) FindExportTasks(ctx context.Context, q discovery.ExportQuery) ([]*discovery.ExportTask, error) {
 	query, args, ok := findExportTasksQuery(q)
@@ -214,8 +214,10 @@ func findExportTasksQuery(q discovery.ExportQuery) (query string, args []any, ok
 	if q.After != nil {
 		w.add("(request_time_ms, export_id) < ($%d, $%d)", q.After.RequestTimeMs, q.After.ExportID)
 	}
-	query = `SELECT ` + exportCols + ` FROM export_tasks WHERE ` + w.String() +
-		` ORDER BY request_time_ms DESC, export_id DESC LIMIT ` + w.param(limitArg(q.Limit))
+	query = `SELECT ` + exportCols + ` FROM export_tasks WHERE ` + w.String() + ` ORDER BY request_time_ms DESC, export_id DESC`
+	if q.Limit > 0 {
+		query += ` LIMIT ` + w.param(q.Limit)
+	}
 	return query, w.args, true
 }
 

@@ -10,8 +10,8 @@
 // import task's client token) runs in a transaction that first takes the
 // account's advisory lock (lockAccount), and so do the typed transactions
 // a use case decides in (discovery.ImportTx, discovery.BatchDeleteTx,
-// discovery.IntakeTx) and DeleteAgents;
-// migrations run under a session advisory lock, so replicas starting at
+// discovery.IntakeTx) and DeleteAgents; Reset takes a lock that waits for,
+// and holds off, all of them; migrations run under a session advisory lock, so replicas starting at
 // once migrate a schema once. Background work is the job queue of package
 // queue in table jobs (jobs.go): replicas claim jobs with FOR UPDATE SKIP
 // LOCKED, and every write of a task's outcome locks and checks its job's
@@ -21,9 +21,7 @@ package postgres
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -33,6 +31,10 @@ import (
 // DB is the PostgreSQL store.
 type DB struct {
 	pool *pgxpool.Pool
+	// connConfig opens the connection that listens to the control
+	// channel (ControlChanges); channel is the schema's.
+	connConfig *pgx.ConnConfig
+	channel    string
 }
 
 // Open connects to the database at url (a postgres:// URL or a key=value
@@ -52,7 +54,12 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	return &DB{pool: pool}, nil
+	var schema string
+	if err := pool.QueryRow(ctx, `SELECT coalesce(current_schema(), '')`).Scan(&schema); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	return &DB{pool: pool, connConfig: cfg.ConnConfig, channel: controlChannel(schema)}, nil
 }
 
 // Close closes the pool's connections.
@@ -62,12 +69,13 @@ func (s *DB) Close() error {
 }
 
 // accountLockClass is the first key of the advisory locks of accounts (see
-// lockAccount); migrateLockClass that of the migration lock. Each is
-// "pose" and "migr" in ASCII, so that poseidon's locks are recognisable in
-// pg_locks.
+// lockAccount); migrateLockClass that of the migration lock; resetLockClass
+// that of the reset lock (see Reset). Each is "pose", "migr" and "rset" in
+// ASCII, so that poseidon's locks are recognisable in pg_locks.
 const (
 	accountLockClass = 0x706f7365
 	migrateLockClass = 0x6d696772
+	resetLockClass   = 0x72736574
 )
 
 // lockAccount takes the account's transaction-level advisory lock: until tx
@@ -78,8 +86,13 @@ const (
 // READ COMMITTED each statement after the lock sees every transaction that
 // committed before the lock was granted. Two accounts whose names hash alike
 // only wait for each other.
+//
+// It first takes the schema's reset lock, shared (the materialized CTE runs
+// before the outer select): a Reset, which takes it exclusively, waits for
+// every transaction holding an account's lock and is waited for by them.
 func lockAccount(ctx context.Context, tx pgx.Tx, account string) error {
-	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, accountLockClass, account)
+	_, err := tx.Exec(ctx, `WITH reset AS MATERIALIZED (SELECT pg_advisory_xact_lock_shared($1, hashtext(current_schema())))
+		SELECT pg_advisory_xact_lock($2, hashtext($3)) FROM reset`, resetLockClass, accountLockClass, account)
 	return err
 }
 
@@ -115,28 +128,6 @@ func (s *DB) Secret(ctx context.Context, name string) ([]byte, error) {
 	return v, nil
 }
 
-// ClockOffset returns the stored offset of the virtual clock (0 if none).
-func (s *DB) ClockOffset(ctx context.Context) (time.Duration, error) {
-	var ms int64
-	err := s.pool.QueryRow(ctx, `SELECT offset_ms FROM virtual_clock`).Scan(&ms)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("clock offset: %w", err)
-	}
-	return time.Duration(ms) * time.Millisecond, nil
-}
-
-// SetClockOffset stores the offset of the virtual clock, so that a restart
-// (and every other replica) keeps the virtual time that expiries and limits
-// were computed on.
-func (s *DB) SetClockOffset(ctx context.Context, d time.Duration) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO virtual_clock (singleton, offset_ms) VALUES (true, $1)
-		ON CONFLICT (singleton) DO UPDATE SET offset_ms = excluded.offset_ms`, d.Milliseconds())
-	return err
-}
-
 // resetTables lists every table of account state; ResetAccount deletes the
 // account's rows of each, Reset empties them (but jobs, see Reset). The
 // jobs go first: a write under a lease locks the job's row before its
@@ -152,13 +143,23 @@ var resetTables = []string{
 	"import_tasks", "import_records",
 }
 
-// Reset deletes all state but the server secrets and the clock offset, with
+// Reset deletes all state but the server secrets and the control state, with
 // the jobs of the tasks it deletes (the periodic jobs of no account, the
-// janitor's and retention's, stay). It deletes rather than truncates:
-// TRUNCATE would wait for, and block, every reader of the tables, such as
-// an export being written.
+// janitor's and retention's, stay). It deletes rather than truncates: TRUNCATE would wait for, and
+// block, every reader of the tables, such as an export being written.
+//
+// It holds the schema's reset lock exclusively (every account's lock
+// takes it shared, see lockAccount), so that it is one step for the
+// writers that check an account's state: without it, each of its
+// statements would delete only what had committed when that statement
+// started, and a write that checked the account before the reset (an
+// import row that found its task in progress, an intake batch) would
+// commit after a table's delete and survive the reset, in part.
 func (s *DB) Reset(ctx context.Context) error {
 	return s.tx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))`, resetLockClass); err != nil {
+			return err
+		}
 		for _, t := range resetTables {
 			q := `DELETE FROM ` + t
 			if t == "jobs" {

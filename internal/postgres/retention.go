@@ -8,7 +8,7 @@ import (
 )
 
 // Retention of agent data (agents.RetentionStore). Each table's old rows
-// are found through its index on time (migration 004), at most limit of
+// are found through its index on time (migration 005), at most limit of
 // them per statement, and deleted by their tuple IDs; each statement
 // commits on its own. The rows are locked with SKIP LOCKED: the sweep never
 // waits for a row another transaction holds (an agent delete, a reset), so

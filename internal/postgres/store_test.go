@@ -45,30 +45,6 @@ func TestSecretsSharedBetweenReplicas(t *testing.T) {
 	}
 }
 
-// The virtual clock's offset is shared by replicas and survives a reset.
-func TestClockOffsetShared(t *testing.T) {
-	url := testSchema(t)
-	a, b := openURL(t, url), openURL(t, url)
-	ctx := t.Context()
-	if d, err := a.ClockOffset(ctx); err != nil || d != 0 {
-		t.Fatalf("initial offset = %v, %v", d, err)
-	}
-	for _, want := range []time.Duration{90 * time.Minute, -time.Second, 0, 48 * time.Hour} {
-		if err := a.SetClockOffset(ctx, want); err != nil {
-			t.Fatal(err)
-		}
-		if d, err := b.ClockOffset(ctx); err != nil || d != want {
-			t.Fatalf("other replica reads %v, %v; want %v", d, err, want)
-		}
-	}
-	if err := b.Reset(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if d, _ := a.ClockOffset(ctx); d != 48*time.Hour {
-		t.Fatalf("after reset: %v", d)
-	}
-}
-
 func TestAccountsAndHomeRegion(t *testing.T) {
 	db := openTest(t)
 	ctx := t.Context()

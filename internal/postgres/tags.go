@@ -112,8 +112,28 @@ func (s *DB) DeleteTags(ctx context.Context, account string, ids []string, ts []
 	})
 }
 
-// FindTags implements tags.Store: a keyset scan of the tags primary key.
+// FindTags implements tags.Store: the tags of the account (of its items,
+// or with its keys, by index) in (configuration_id, key, value) order from
+// the keyset cursor.
 func (s *DB) FindTags(ctx context.Context, q discovery.TagQuery) ([]discovery.ConfigurationTag, error) {
+	query, args := findTagsQuery(q)
+	var out []discovery.ConfigurationTag
+	err := eachRow(ctx, s.pool, query, args, func(r pgx.Rows) error {
+		var t discovery.ConfigurationTag
+		var created int64
+		if err := r.Scan(&t.ConfigurationID, &t.Key, &t.Value, &created); err != nil {
+			return err
+		}
+		t.Type, _ = discovery.TypeOf(t.ConfigurationID)
+		t.Created = fromMs(created)
+		out = append(out, t)
+		return nil
+	})
+	return out, err
+}
+
+// findTagsQuery is the SQL of FindTags and its arguments.
+func findTagsQuery(q discovery.TagQuery) (string, []any) {
 	var w where
 	w.add("account_id = $%d", q.Account)
 	// The use case intersected repeated filters into one set per column
@@ -126,6 +146,11 @@ func (s *DB) FindTags(ctx context.Context, q discovery.TagQuery) ([]discovery.Co
 			w.add(f.col+" = ANY($%d)", nonNil(f.vals))
 		}
 	}
+	// Keys are indexed by their MD5 (tags_by_key), as a key may be too
+	// long for a B-tree entry.
+	if q.Keys != nil {
+		w.add("md5(key) = ANY(ARRAY(SELECT md5(k) FROM unnest($%d::text[]) k))", nonNil(q.Keys))
+	}
 	if c := q.After; c != nil {
 		w.add("(configuration_id, key, value) > ($%d, $%d, $%d)", c.ID, c.Key, c.Value)
 	}
@@ -134,17 +159,5 @@ func (s *DB) FindTags(ctx context.Context, q discovery.TagQuery) ([]discovery.Co
 	if q.Limit > 0 {
 		query += ` LIMIT ` + w.param(q.Limit)
 	}
-	var out []discovery.ConfigurationTag
-	err := eachRow(ctx, s.pool, query, w.args, func(r pgx.Rows) error {
-		var t discovery.ConfigurationTag
-		var created int64
-		if err := r.Scan(&t.ConfigurationID, &t.Key, &t.Value, &created); err != nil {
-			return err
-		}
-		t.Type, _ = discovery.TypeOf(t.ConfigurationID)
-		t.Created = fromMs(created)
-		out = append(out, t)
-		return nil
-	})
-	return out, err
+	return query, w.args
 }

@@ -187,11 +187,12 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, svc service, acti
 	if !id.Allowed(action) {
 		return nil, auth.Identity{}, forbidden(svc, id, action)
 	}
-	if err := s.ensureAccount(ctx, id.AccountID); err != nil {
+	known, err := s.ensureAccount(ctx, id.AccountID)
+	if err != nil {
 		return nil, auth.Identity{}, err
 	}
 	if homeRegion {
-		if err := s.checkHomeRegion(ctx, id); err != nil {
+		if err := s.checkHomeRegion(ctx, id, known); err != nil {
 			return nil, auth.Identity{}, err
 		}
 	}
@@ -284,10 +285,12 @@ func forbidden(svc service, id auth.Identity, action string) error {
 	return &discovery.Error{Code: discovery.AuthorizationError, Message: msg}
 }
 
-// ensureAccount records a new account, with the default home region control.
-func (s *Server) ensureAccount(ctx context.Context, account string) error {
+// ensureAccount records a new account, with the default home region
+// control. It reports whether it did not ask the store, the account being
+// known to this server.
+func (s *Server) ensureAccount(ctx context.Context, account string) (known bool, err error) {
 	if _, ok := s.accounts.Load(account); ok {
-		return nil
+		return true, nil
 	}
 	now := s.cfg.Clock.Now()
 	var def *discovery.HomeRegionControl
@@ -295,19 +298,31 @@ func (s *Server) ensureAccount(ctx context.Context, account string) error {
 		def = &discovery.HomeRegionControl{ID: newControlID(), AccountID: account, HomeRegion: s.cfg.HomeRegion, RequestedTime: now}
 	}
 	if err := s.cfg.Store.EnsureAccount(ctx, account, now, def); err != nil {
-		return fmt.Errorf("ensure account: %w", err)
+		return false, fmt.Errorf("ensure account: %w", err)
 	}
 	s.accounts.Store(account, struct{}{})
-	return nil
+	return false, nil
 }
 
 // forgetAccounts drops the cache of known accounts (after a reset).
 func (s *Server) forgetAccounts() { s.accounts.Clear() }
 
 // checkHomeRegion refuses ADS calls from an account without a home region, or
-// signed for a region other than its home region.
-func (s *Server) checkHomeRegion(ctx context.Context, id auth.Identity) error {
+// signed for a region other than its home region. known is whether the
+// account was known to this server before the request (see ensureAccount).
+func (s *Server) checkHomeRegion(ctx context.Context, id auth.Identity, known bool) error {
 	c, err := s.cfg.Store.HomeRegionControl(ctx, id.AccountID)
+	if errors.Is(err, discovery.ErrNotFound) && known {
+		// A reset made on another replica may have removed the account
+		// since this server recorded it, and this server may not have
+		// followed it yet (see Follow): record it again (a no-op if it
+		// exists, and then it has no control indeed).
+		s.accounts.Delete(id.AccountID)
+		if _, err := s.ensureAccount(ctx, id.AccountID); err != nil {
+			return err
+		}
+		c, err = s.cfg.Store.HomeRegionControl(ctx, id.AccountID)
+	}
 	if errors.Is(err, discovery.ErrNotFound) {
 		return discovery.Errorf(discovery.HomeRegionNotSet, "The home region is not set. Set the home region to continue.")
 	}

@@ -9,12 +9,16 @@ import (
 	"net/http"
 	"regexp"
 	"time"
+
+	"github.com/poseidon-ads/poseidon/internal/discovery"
 )
 
 // reset wipes all state: the store (but its server secrets), the export
 // files and every other file kept for accounts, the known-account cache and
 // the virtual clock's offset. With a body {"accountId": "123456789012"} it
 // wipes that account's state and files only, and leaves the clock alone.
+// Other processes sharing the store (replicas) learn of it through the
+// control state (see Follow), and wipe their own files and caches.
 func (s *Server) reset(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	var in struct {
@@ -40,13 +44,14 @@ func (s *Server) reset(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"__type": "InternalError", "message": "reset failed"})
 		return
 	}
-	errs := []error{s.cfg.Files.RemoveAll()}
-	for _, f := range s.cfg.AccountFiles {
-		errs = append(errs, f.RemoveAll())
-	}
-	s.forgetAccounts()
-	s.cfg.Clock.Reset()
-	if !s.saveClock(w, r) || !s.filesRemoved(w, r, errors.Join(errs...)) {
+	filesErr := s.cfg.Files.RemoveAll(ctx)
+	// The known accounts, the files kept for them and the clock's offset
+	// go as the reset is applied (see follow).
+	c, ok := s.changeControl(w, r, func(c *discovery.Control) {
+		c.ClockOffset = 0
+		c.AddReset("")
+	})
+	if !ok || !s.filesRemoved(w, r, errors.Join(filesErr, s.follow(ctx, c))) {
 		return
 	}
 	if s.cfg.OnReset != nil {
@@ -65,12 +70,9 @@ func (s *Server) resetAccount(w http.ResponseWriter, r *http.Request, account st
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"__type": "InternalError", "message": "reset failed"})
 		return
 	}
-	errs := []error{s.cfg.Files.RemoveAccount(account)}
-	for _, f := range s.cfg.AccountFiles {
-		errs = append(errs, f.RemoveAccount(account))
-	}
-	s.accounts.Delete(account)
-	if !s.filesRemoved(w, r, errors.Join(errs...)) {
+	filesErr := s.cfg.Files.RemoveAccount(ctx, account)
+	c, ok := s.changeControl(w, r, func(c *discovery.Control) { c.AddReset(account) })
+	if !ok || !s.filesRemoved(w, r, errors.Join(filesErr, s.follow(ctx, c))) {
 		return
 	}
 	if s.cfg.OnReset != nil {
@@ -123,30 +125,46 @@ func (s *Server) setClock(w http.ResponseWriter, r *http.Request) {
 			bad("advanceSeconds is out of range.")
 			return
 		}
-		now := s.cfg.Clock.Advance(time.Duration(v * float64(time.Second)))
-		if s.saveClock(w, r) {
-			writeClock(w, now)
-		}
+		d := time.Duration(v * float64(time.Second))
+		s.moveClock(w, r, func(c *discovery.Control) { c.ClockOffset += d })
 	default:
 		v := *in.SetEpochSeconds
 		if math.IsNaN(v) || v < 0 || v > 1e10 {
 			bad("setEpochSeconds is out of range.")
 			return
 		}
-		now := s.cfg.Clock.Set(time.UnixMilli(int64(v * 1000)))
-		if s.saveClock(w, r) {
-			writeClock(w, now)
-		}
+		offset := s.cfg.Clock.OffsetAt(time.UnixMilli(int64(v * 1000)))
+		s.moveClock(w, r, func(c *discovery.Control) { c.ClockOffset = offset })
 	}
 }
 
-// saveClock stores the clock's offset; on failure it answers 500 and
-// returns false (the clock has moved in memory only).
-func (s *Server) saveClock(w http.ResponseWriter, r *http.Request) bool {
-	if err := s.cfg.Store.SetClockOffset(r.Context(), s.cfg.Clock.Offset()); err != nil {
-		s.log.ErrorContext(r.Context(), "store clock offset", "err", err)
-		writeJSON(w, http.StatusInternalServerError, map[string]string{"__type": "InternalError", "message": "the clock moved but could not be stored"})
-		return false
+// moveClock changes the clock's offset in the store, for every process
+// sharing it, applies the change here and answers the clock.
+// The offset is stored in whole milliseconds, rounded up, so that a clock
+// set to T reads T or later, and every process reads the same offset.
+func (s *Server) moveClock(w http.ResponseWriter, r *http.Request, fn func(*discovery.Control)) {
+	c, ok := s.changeControl(w, r, func(c *discovery.Control) {
+		fn(c)
+		if ms := c.ClockOffset.Truncate(time.Millisecond); ms < c.ClockOffset {
+			c.ClockOffset = ms + time.Millisecond
+		}
+	})
+	if !ok {
+		return
 	}
-	return true
+	s.follow(r.Context(), c)
+	writeClock(w, s.cfg.Clock.Now())
+}
+
+// changeControl changes the control state in the store; on failure it
+// answers 500 and returns false.
+func (s *Server) changeControl(w http.ResponseWriter, r *http.Request, fn func(*discovery.Control)) (discovery.Control, bool) {
+	c, err := s.cfg.Store.UpdateControl(r.Context(), fn)
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "store the control state", "err", err)
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"__type": "InternalError",
+			"message": "The clock or reset could not be stored; try again."})
+		return c, false
+	}
+	return c, true
 }

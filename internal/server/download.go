@@ -4,17 +4,17 @@ import (
 	"encoding/xml"
 	"errors"
 	"net/http"
-	"os"
 	"strings"
 
 	"github.com/poseidon-ads/poseidon/internal/discovery"
+	"github.com/poseidon-ads/poseidon/internal/exportfile"
 	"github.com/poseidon-ads/poseidon/internal/sigv4"
 )
 
 // download serves an export archive to a presigned GET, S3-style: the
 // signature is checked first (403 when expired or tampered), then the path
 // names an account and an export that must exist, have SUCCEEDED and still
-// hold data. The file path is derived from those checked IDs, never from the
+// hold data. The archive is looked up by those checked IDs, never by the
 // raw request path.
 func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
@@ -27,8 +27,7 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 		writeS3Error(w, r, http.StatusNotFound, "NoSuchKey", "The specified key does not exist.")
 		return
 	}
-	path, err := s.cfg.Files.Path(account, exportID)
-	if err != nil {
+	if !exportfile.ValidName(account, exportID) {
 		writeS3Error(w, r, http.StatusNotFound, "NoSuchKey", "The specified key does not exist.")
 		return
 	}
@@ -42,9 +41,14 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 		writeS3Error(w, r, http.StatusNotFound, "NoSuchKey", "The specified key does not exist.")
 		return
 	}
-	f, err := os.Open(path)
-	if err != nil {
+	f, err := s.cfg.Files.Open(ctx, account, exportID)
+	if errors.Is(err, discovery.ErrNotFound) {
 		writeS3Error(w, r, http.StatusNotFound, "NoSuchKey", "The specified key does not exist.")
+		return
+	}
+	if err != nil {
+		s.log.ErrorContext(ctx, "download: open export archive", "err", err)
+		writeS3Error(w, r, http.StatusInternalServerError, "InternalError", "We encountered an internal error. Please try again.")
 		return
 	}
 	defer f.Close()

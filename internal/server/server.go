@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -16,7 +17,6 @@ import (
 	"github.com/poseidon-ads/poseidon/internal/auth"
 	"github.com/poseidon-ads/poseidon/internal/clock"
 	"github.com/poseidon-ads/poseidon/internal/discovery"
-	"github.com/poseidon-ads/poseidon/internal/exportfile"
 	"github.com/poseidon-ads/poseidon/internal/exports"
 )
 
@@ -30,8 +30,14 @@ type Store interface {
 	Reset(ctx context.Context) error
 	// ResetAccount deletes all state of one account.
 	ResetAccount(ctx context.Context, account string) error
-	// SetClockOffset stores the virtual clock's offset across restarts.
-	SetClockOffset(ctx context.Context, d time.Duration) error
+	// Control returns the control state: the virtual clock's offset and
+	// the latest resets, numbered by change.
+	Control(ctx context.Context) (discovery.Control, error)
+	// UpdateControl changes the control state atomically for every
+	// process sharing the store: it adds one to the stored Version, calls
+	// fn with the state and stores what fn left, and returns it. Changes
+	// never interleave. It survives restarts and resets.
+	UpdateControl(ctx context.Context, fn func(*discovery.Control)) (discovery.Control, error)
 }
 
 // Exports is the export use-case layer. exports.Service implements it.
@@ -62,8 +68,10 @@ type Config struct {
 	Imports Imports
 	Auth    *auth.Authenticator
 	Clock   *clock.Clock
-	Files   exportfile.Dir
-	Log     *slog.Logger
+	// Files is the store of export archives that downloads read and
+	// resets empty.
+	Files Archives
+	Log   *slog.Logger
 	// PublicURL is the base of download URLs, e.g. "http://127.0.0.1:8480".
 	PublicURL string
 	// HomeRegion is every new account's home region; "" leaves it unset.
@@ -82,10 +90,27 @@ type Config struct {
 	URLSecret []byte
 	// OnReset runs after the control API wiped the store (e.g. to clear caches).
 	OnReset func()
+	// Control is the control state the server starts from (the store's,
+	// read at start, which Clock was set from): Follow applies only the
+	// changes after it.
+	Control discovery.Control
 	// AccountFiles are the files kept for accounts beside the store and
 	// the export files (import buckets and errors zips, continuous export
 	// data); a reset removes them.
 	AccountFiles []AccountFiles
+}
+
+// Archives is the store of export archives: exportfile.Dir (files in the
+// data directory) or the PostgreSQL store's archives, which every replica
+// serves.
+type Archives interface {
+	// Open opens an export's archive for reading; discovery.ErrNotFound if
+	// there is none. Reads and seeks serve byte ranges.
+	Open(ctx context.Context, account, exportID string) (io.ReadSeekCloser, error)
+	// RemoveAccount deletes the archives of one account.
+	RemoveAccount(ctx context.Context, account string) error
+	// RemoveAll deletes every archive.
+	RemoveAll(ctx context.Context) error
 }
 
 // AccountFiles are files a service keeps for accounts.
@@ -105,6 +130,12 @@ type Server struct {
 	mgh      map[string]handler
 	accounts sync.Map // account ID → struct{}: accounts known to exist
 	ready    chan struct{}
+
+	// followMu orders the control changes this server applies (its own
+	// and, with Follow, other processes'); followed is the Version of the
+	// latest applied.
+	followMu sync.Mutex
+	followed int64
 }
 
 // New returns a Server. Call Ready once the server may answer health checks.
@@ -118,7 +149,7 @@ func New(cfg Config) *Server {
 	if cfg.MaxIntakeBytes <= 0 {
 		cfg.MaxIntakeBytes = 8 << 20
 	}
-	s := &Server{cfg: cfg, log: cfg.Log, mux: http.NewServeMux(), ready: make(chan struct{})}
+	s := &Server{cfg: cfg, log: cfg.Log, mux: http.NewServeMux(), ready: make(chan struct{}), followed: cfg.Control.Version}
 	s.ads = s.adsHandlers()
 	s.mgh = s.mghHandlers()
 	s.mux.HandleFunc("POST /{$}", s.serveAPI)

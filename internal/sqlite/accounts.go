@@ -12,7 +12,8 @@ import (
 
 // EnsureAccount records an account the first time it is seen and, if
 // defaultControl is not nil, gives it that home region control. It is a no-op
-// for known accounts.
+// for known accounts. An account that has a control but no row keeps its
+// control.
 func (s *DB) EnsureAccount(ctx context.Context, account string, now time.Time, defaultControl *discovery.HomeRegionControl) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO accounts (account_id, first_seen_ms) VALUES (?, ?) ON CONFLICT DO NOTHING`, account, ms(now))
@@ -22,7 +23,8 @@ func (s *DB) EnsureAccount(ctx context.Context, account string, now time.Time, d
 		if n, _ := res.RowsAffected(); n == 0 || defaultControl == nil {
 			return nil
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO home_region_controls (control_id, account_id, home_region, requested_time_ms) VALUES (?, ?, ?, ?)`,
+		_, err = tx.ExecContext(ctx, `INSERT INTO home_region_controls (control_id, account_id, home_region, requested_time_ms) VALUES (?, ?, ?, ?)
+			ON CONFLICT (account_id) DO NOTHING`,
 			defaultControl.ID, account, defaultControl.HomeRegion, ms(defaultControl.RequestedTime))
 		return err
 	})

@@ -49,7 +49,7 @@ func jsonList(ids []string) string {
 }
 
 // FindAgents returns agents of one account in agent ID order, after the
-// keyset cursor q.After, at most q.Limit of them.
+// keyset cursor q.After, at most q.Limit of them (all if 0).
 func (s *DB) FindAgents(ctx context.Context, q discovery.AgentQuery) ([]*discovery.Agent, error) {
 	var (
 		where = []string{"account_id = ?"}
@@ -63,8 +63,12 @@ func (s *DB) FindAgents(ctx context.Context, q discovery.AgentQuery) ([]*discove
 		where = append(where, "agent_id > ?")
 		args = append(args, q.After)
 	}
-	args = append(args, q.Limit)
-	rows, err := s.db.QueryContext(ctx, `SELECT `+agentCols+` FROM agents WHERE `+strings.Join(where, " AND ")+` ORDER BY agent_id LIMIT ?`, args...)
+	query := `SELECT ` + agentCols + ` FROM agents WHERE ` + strings.Join(where, " AND ") + ` ORDER BY agent_id`
+	if q.Limit > 0 {
+		query += ` LIMIT ?`
+		args = append(args, q.Limit)
+	}
+	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}

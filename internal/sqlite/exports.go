@@ -199,8 +199,8 @@ func (s *DB) GetExportTask(ctx context.Context, account, id string) (*discovery.
 	return t, err
 }
 
-// FindExportTasks returns up to q.Limit tasks in newest-first keyset order
-// (ties by export ID, descending).
+// FindExportTasks returns up to q.Limit tasks (all if 0) in newest-first
+// keyset order (ties by export ID, descending).
 func (s *DB) FindExportTasks(ctx context.Context, q discovery.ExportQuery) ([]*discovery.ExportTask, error) {
 	var (
 		where = []string{"account_id = ?"}
@@ -227,15 +227,19 @@ func (s *DB) FindExportTasks(ctx context.Context, q discovery.ExportQuery) ([]*d
 		where = append(where, "(request_time_ms, export_id) < (?, ?)")
 		args = append(args, q.After.RequestTimeMs, q.After.ExportID)
 	}
-	args = append(args, q.Limit)
 	// With an agent filter, the agent index bounds the scan to that agent's
 	// tasks; the planner would otherwise walk the account index for order.
 	index := ""
 	if q.AgentIDs != nil && q.IDs == nil {
 		index = " INDEXED BY export_tasks_by_agent"
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+exportCols+` FROM export_tasks`+index+` WHERE `+strings.Join(where, " AND ")+
-		` ORDER BY request_time_ms DESC, export_id DESC LIMIT ?`, args...)
+	query := `SELECT ` + exportCols + ` FROM export_tasks` + index + ` WHERE ` + strings.Join(where, " AND ") +
+		` ORDER BY request_time_ms DESC, export_id DESC`
+	if q.Limit > 0 {
+		query += ` LIMIT ?`
+		args = append(args, q.Limit)
+	}
+	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -17,7 +17,6 @@ import (
 	"net/url"
 	"sort"
 	"strings"
-	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -187,30 +186,6 @@ var resetTables = []string{
 	"batch_delete_tasks",
 	"import_tasks", "import_records",
 	"jobs",
-}
-
-// clockOffsetKey is the settings row of the virtual clock's offset.
-const clockOffsetKey = "clock:offset-ms"
-
-// ClockOffset returns the stored offset of the virtual clock (0 if none).
-func (s *DB) ClockOffset(ctx context.Context) (time.Duration, error) {
-	var ms int64
-	err := s.db.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, clockOffsetKey).Scan(&ms)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("clock offset: %w", err)
-	}
-	return time.Duration(ms) * time.Millisecond, nil
-}
-
-// SetClockOffset stores the offset of the virtual clock, so that a restart
-// keeps the virtual time that expiries and limits were computed on.
-func (s *DB) SetClockOffset(ctx context.Context, d time.Duration) error {
-	_, err := s.exec(ctx, `INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-		clockOffsetKey, d.Milliseconds())
-	return err
 }
 
 // Reset deletes all state but the server secrets, with the jobs of the

@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"compress/flate"
 	"context"
-	"database/sql"
 	"fmt"
 	"io"
 	"os"
@@ -29,7 +28,7 @@ import (
 	"github.com/poseidon-ads/poseidon/internal/exportfile"
 	"github.com/poseidon-ads/poseidon/internal/fleet"
 	"github.com/poseidon-ads/poseidon/internal/queue"
-	"github.com/poseidon-ads/poseidon/internal/sqlite"
+	"github.com/poseidon-ads/poseidon/internal/storetest/teststore"
 	"github.com/poseidon-ads/poseidon/internal/worker"
 )
 
@@ -41,7 +40,8 @@ import (
 //
 // The fleet is seeded once through the real intake path (agents.Service.Intake
 // with internal/fleet reports) into a database cached under
-// $POSEIDON_BENCH_CACHE (default $TMPDIR/poseidon-bench), keyed by servers,
+// $POSEIDON_BENCH_CACHE (default $TMPDIR/poseidon-bench), one store
+// directory (teststore.OpenDir) per fleet, keyed by servers,
 // hours and seed, and reused by later runs. Seeding is slow (1,500 to 2,500
 // reports per second on a 2-CPU VM: 10,000 servers × 6 h took 2.6 minutes,
 // 1,000 × 72 h 1.9 minutes; 10,000 × 72 h, 2.88 M reports and about 6 GB,
@@ -138,7 +138,7 @@ func benchConfig(b *testing.B) fleet.Config {
 	return cfg
 }
 
-// benchFleetDB returns the path of the cached database of cfg's fleet,
+// benchFleetDB returns the directory of the cached store of cfg's fleet,
 // seeding it first if needed.
 func benchFleetDB(b *testing.B, cfg fleet.Config) string {
 	dir := os.Getenv("POSEIDON_BENCH_CACHE")
@@ -148,21 +148,21 @@ func benchFleetDB(b *testing.B, cfg fleet.Config) string {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		b.Fatal(err)
 	}
-	path := filepath.Join(dir, fmt.Sprintf("fleet-s%d-h%d-seed%d.db", cfg.Servers, cfg.Hours, cfg.Seed))
+	path := filepath.Join(dir, fmt.Sprintf("fleet-s%d-h%d-seed%d", cfg.Servers, cfg.Hours, cfg.Seed))
 	if _, err := os.Stat(path); err == nil {
 		return path
 	}
-	// Seed into a fresh file and rename it into place when complete, so an
-	// interrupted seeding is never reused.
+	// Seed into a fresh directory and rename it into place when complete,
+	// so an interrupted seeding is never reused.
 	tmp := path + ".seeding"
-	for _, suffix := range []string{"", "-wal", "-shm"} {
-		os.Remove(tmp + suffix)
-	}
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, tmp)
-	if err != nil {
+	if err := os.RemoveAll(tmp); err != nil {
 		b.Fatal(err)
 	}
+	if err := os.Mkdir(tmp, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	db := teststore.OpenDir(b, tmp)
 	f, err := fleet.New(cfg)
 	if err != nil {
 		b.Fatal(err)
@@ -205,7 +205,7 @@ func benchFleetDB(b *testing.B, cfg fleet.Config) string {
 		err = flush()
 	}
 	if err == nil {
-		// Fold the WAL into the file so the cache is one self-contained file.
+		// Closed, the store is whole in its directory.
 		err = db.Close()
 	} else {
 		db.Close()
@@ -216,41 +216,31 @@ func benchFleetDB(b *testing.B, cfg fleet.Config) string {
 	if err := os.Rename(tmp, path); err != nil {
 		b.Fatal(err)
 	}
-	for _, suffix := range []string{"-wal", "-shm"} {
-		os.Remove(tmp + suffix)
-	}
 	took := time.Since(start)
 	fmt.Fprintf(b.Output(), "seeded %d servers × %d h: %d reports in %s (%.0f reports/s) into %s\n",
 		cfg.Servers, cfg.Hours, done, took.Round(time.Millisecond), float64(done)/took.Seconds(), path)
 	return path
 }
 
-// benchAgentIDs lists the fleet's agents in ID order, read from the database
+// benchAgentIDs lists the fleet's agents in ID order, read from the store
 // (regenerating the fleet would cost the process memory the exports do not).
-func benchAgentIDs(b *testing.B, path string) []string {
-	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	rows, err := db.Query(`SELECT agent_id FROM agents WHERE account_id = ? ORDER BY agent_id`, benchAccount)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer rows.Close()
+func benchAgentIDs(b *testing.B, db teststore.Store) []string {
 	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
+	for after := ""; ; {
+		page, err := db.FindAgents(b.Context(), discovery.AgentQuery{AccountID: benchAccount, After: after, Limit: 1000})
+		if err != nil {
 			b.Fatal(err)
 		}
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
-		b.Fatal(err)
+		for _, a := range page {
+			ids = append(ids, a.ID)
+		}
+		if len(page) < 1000 {
+			break
+		}
+		after = page[len(page)-1].ID
 	}
 	if len(ids) == 0 {
-		b.Fatal("no agents in " + path)
+		b.Fatal("no agents in the cached fleet")
 	}
 	return ids
 }
@@ -260,23 +250,19 @@ func benchAgentIDs(b *testing.B, path string) []string {
 // they wrote and reports the figures of the last iteration.
 func benchExports(b *testing.B, cfg fleet.Config, tasks func(agentIDs []string) []discovery.ExportTask) {
 	ctx := context.Background()
-	path := benchFleetDB(b, cfg)
-	ids := benchAgentIDs(b, path)
-	db, err := sqlite.Open(ctx, path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
+	db := teststore.OpenDir(b, benchFleetDB(b, cfg))
+	ids := benchAgentIDs(b, db)
 	now := benchEnd.Add(time.Hour)
 	root := b.TempDir()
 	if dir := os.Getenv("POSEIDON_BENCH_EXPORT_DIR"); dir != "" {
+		var err error
 		if root, err = os.MkdirTemp(dir, "poseidon-bench-exports-"); err != nil {
 			b.Fatal(err)
 		}
 		defer os.RemoveAll(root)
 	}
 	files := exportfile.Dir{Root: root}
-	q := &timedQueue{DB: db}
+	q := &timedQueue{Store: db}
 	clock := func() time.Time { return now }
 	w := &worker.Worker{Store: q, Files: files, Now: clock}
 	r := &queue.Runner{Store: q, Now: clock, Kinds: map[discovery.JobKind]queue.Kind{discovery.JobExport: {Handler: w}}}
@@ -333,7 +319,7 @@ func benchExports(b *testing.B, cfg fleet.Config, tasks func(agentIDs []string) 
 			if err := m.flateArchive(zpath); err != nil {
 				b.Fatal(err)
 			}
-			files.Remove(benchAccount, got.ID)
+			files.Remove(ctx, benchAccount, got.ID)
 		}
 		b.StartTimer()
 	}
@@ -345,28 +331,28 @@ func benchExports(b *testing.B, cfg fleet.Config, tasks func(agentIDs []string) 
 // completing them (write transactions, each synced), so that the build of
 // the archive can be told apart from it.
 type timedQueue struct {
-	*sqlite.DB
+	teststore.Store
 	took time.Duration
 }
 
 func (q *timedQueue) Claim(ctx context.Context, owner string, kinds []discovery.JobKind, now, leaseUntil time.Time) (*discovery.Job, error) {
 	defer q.time(time.Now())
-	return q.DB.Claim(ctx, owner, kinds, now, leaseUntil)
+	return q.Store.Claim(ctx, owner, kinds, now, leaseUntil)
 }
 
 func (q *timedQueue) FinishExportTask(ctx context.Context, l discovery.Lease, account, id string, r discovery.ExportResult, now time.Time) error {
 	defer q.time(time.Now())
-	return q.DB.FinishExportTask(ctx, l, account, id, r, now)
+	return q.Store.FinishExportTask(ctx, l, account, id, r, now)
 }
 
 func (q *timedQueue) Complete(ctx context.Context, l discovery.Lease) error {
 	defer q.time(time.Now())
-	return q.DB.Complete(ctx, l)
+	return q.Store.Complete(ctx, l)
 }
 
 func (q *timedQueue) ReportExportProgress(ctx context.Context, l discovery.Lease, account, id, msg string) error {
 	defer q.time(time.Now())
-	return q.DB.ReportExportProgress(ctx, l, account, id, msg)
+	return q.Store.ReportExportProgress(ctx, l, account, id, msg)
 }
 
 func (q *timedQueue) time(start time.Time) { q.took += time.Since(start) }

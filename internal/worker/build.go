@@ -73,7 +73,7 @@ func (w *Worker) build(ctx context.Context, t *discovery.ExportTask, p *progress
 	case discovery.KindEC2:
 		return w.buildEC2(ctx, t, p)
 	default:
-		size, err := w.Files.Write(t.AccountID, t.ID, func(out io.Writer) error { return w.writeSummary(ctx, out, t, p) })
+		size, err := w.Files.Write(ctx, t.AccountID, t.ID, func(out io.Writer) error { return w.writeSummary(ctx, out, t, p) })
 		if err != nil {
 			return w.writeFailed(ctx, log, err)
 		}
@@ -167,7 +167,7 @@ func (w *Worker) buildAgent(ctx context.Context, t *discovery.ExportTask, win Wi
 	for attempt := 1; ; attempt++ {
 		p.restart()
 		var st agentStats
-		size, err := w.Files.Write(t.AccountID, t.ID, func(out io.Writer) error {
+		size, err := w.Files.Write(ctx, t.AccountID, t.ID, func(out io.Writer) error {
 			return w.writeAgent(ctx, out, t, win, end, win.Truncated || sized, budget, &st, p)
 		})
 		if errors.As(err, new(overflow)) && attempt < attempts {

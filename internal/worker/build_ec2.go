@@ -33,7 +33,7 @@ func (w *Worker) buildEC2(ctx context.Context, t *discovery.ExportTask, p *progr
 	}
 	sizer := ec2rec.NewSizer(catalog, prefs, prices)
 	echo := exportfile.NewEC2PreferenceLabels(&prefs)
-	size, err := w.Files.Write(t.AccountID, t.ID, func(out io.Writer) error {
+	size, err := w.Files.Write(ctx, t.AccountID, t.ID, func(out io.Writer) error {
 		a := exportfile.NewArchive(out, t.AccountID, t.RequestTime)
 		rec := make([]string, 0, len(exportfile.EC2Layout.Header))
 		if _, _, err := a.RootCSV(exportfile.EC2Layout, func(cw *exportfile.CSVWriter) error {

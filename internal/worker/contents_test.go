@@ -5,13 +5,14 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/poseidon-ads/poseidon/internal/agentdata"
 	"github.com/poseidon-ads/poseidon/internal/discovery"
 	"github.com/poseidon-ads/poseidon/internal/exportfile"
+	"github.com/poseidon-ads/poseidon/internal/storetest/teststore"
 )
 
 // Layouts written out here on purpose: the tests do not trust the code's
@@ -28,11 +29,11 @@ func fmtResults(t time.Time) string {
 	return t.UTC().Format(resultsLayout)
 }
 
-// raw opens the fixture's database file beside the store, for inserting
-// inventory and time series directly.
+// raw opens the fixture's SQLite database beside the store, for inserting
+// rows that no store method writes; on another store the test is skipped.
 func (f *fixture) raw(t *testing.T) *sql.DB {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(f.dir, "p.db")+"?_pragma=busy_timeout(10000)")
+	db, err := sql.Open("sqlite", "file:"+teststore.SQLiteFile(t, f.db)+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,42 +41,60 @@ func (f *fixture) raw(t *testing.T) *sql.DB {
 	return db
 }
 
-// seedAgent stores one report of the agent every step from first to last,
-// both included (see reportRows for what each holds), and registers the agent
-// with that data span.
+// seedAgent takes in one report of the agent every step from first to last,
+// both included (see reportRows for what each holds), as intake applies
+// them to the store (an IntakeTx applying a plan of accepted reports; the
+// test agent IDs are shorter than intake validation allows): the agent
+// registers at first, with that data span.
 func (f *fixture) seedAgent(t *testing.T, account, agent string, first, last time.Time, step time.Duration) {
 	t.Helper()
-	db := f.raw(t)
-	tx, err := db.Begin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	exec := func(q string, args ...any) {
-		if _, err := tx.Exec(q, args...); err != nil {
-			tx.Rollback()
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	const nics = `[{"name":"eth0","macAddress":"02:00:00:00:00:01","ipAddress":"10.0.0.1","netMask":"255.255.255.0","family":"IPv4","gateway":"10.0.0.254"},{"name":"lo","ipAddress":"::1"}]`
+	now := f.clock.Now()
+	plan := &discovery.IntakePlan{Received: now, Agents: []*discovery.Agent{{AccountID: account, ID: agent, Type: "EC2", HostName: "web-" + agent,
+		Health: "HEALTHY", CollectionStatus: discovery.CollectionStarted, Registered: first, LastHealthPing: last, FirstData: first, LastData: last,
+		ServerID: discovery.ServerID(account, agent)}}}
 	i := 0
 	for ts := first; !ts.After(last); ts = ts.Add(step) {
-		ms := ts.UnixMilli()
-		exec(`INSERT INTO perf_samples VALUES (?,?,?, ?,?,0.25,3,?,0.0001, 8,4,2,1,2, ?, 100,50.5, 8192,?)`,
-			account, agent, ms, float64(i)+0.5, float64(2*i), float64(10000000+i), float64(10+i), float64(1024+i))
-		exec(`INSERT INTO system_observations VALUES (?,?,?, 'Ubuntu','22.04','x86_64',?,'kvm',?)`, account, agent, ms, "web-"+agent, nics)
-		exec(`INSERT INTO process_observations VALUES (?,?,?,1, ?,0,'java',?,'/usr/bin/java')`, account, agent, ms, 1000+i, `java -Dname="a,b" -jar app.jar`)
-		exec(`INSERT INTO process_observations VALUES (?,?,?,0, 1,1,'systemd','','/sbin/init')`, account, agent, ms)
-		exec(`INSERT INTO connection_observations VALUES (?,?,?,0,'outbound','10.0.0.1',?,'10.0.0.2',5432,'IPv4','tcp',?)`, account, agent, ms, 40000+i, 1000+i)
-		exec(`INSERT INTO connection_observations VALUES (?,?,?,1,'inbound','10.0.0.9',50000,'10.0.0.1',443,'IPv4','tcp',0)`, account, agent, ms)
-		exec(`INSERT INTO connection_observations VALUES (?,?,?,2,'outbound','10.0.0.1',40100,'10.0.0.53',53,'IPv4','udp',0)`, account, agent, ms)
+		r := seedReport(account, agent, i, ts)
+		plan.Verdicts = append(plan.Verdicts, discovery.ReportVerdict{Report: r, Verdict: discovery.ReportAccepted})
+		plan.Observations = append(plan.Observations, r)
 		i++
 	}
-	if err := tx.Commit(); err != nil {
+	if err := f.db.Intake(t.Context(), account, func(tx discovery.IntakeTx) error { return tx.Apply(t.Context(), plan) }); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.db.UpsertAgent(t.Context(), &discovery.Agent{AccountID: account, ID: agent, Registered: first, FirstData: first, LastData: last}); err != nil {
-		t.Fatal(err)
+}
+
+// seedReport is seedAgent's i-th report, at ts, with the defaults and IDs
+// the agents service derives.
+func seedReport(account, agent string, i int, ts time.Time) *discovery.AgentReport {
+	r := &agentdata.Report{
+		ReportID: fmt.Sprintf("%s-%d", agent, ts.UnixMilli()), AgentID: agent, Timestamp: float64(ts.UnixMilli()) / 1000,
+		Agent: agentdata.AgentInfo{AgentType: "EC2", Health: "HEALTHY"},
+		Server: agentdata.ServerInfo{HostName: "web-" + agent, OSName: "Ubuntu", OSVersion: "22.04", CPUType: "x86_64", Hypervisor: "kvm", Type: "OTHER",
+			NumCPUs: 2, NumCores: 4, NumLogicalProcessors: 8, TotalRAMMB: 8192, TotalDiskGB: 100, NumDisks: 1},
+		NetworkInterfaces: []agentdata.NetworkInterface{
+			{Name: "eth0", MACAddress: "02:00:00:00:00:01", IPAddress: "10.0.0.1", NetMask: "255.255.255.0", Family: "IPv4", Gateway: "10.0.0.254"},
+			{Name: "lo", IPAddress: "::1", Family: "IPv6"},
+		},
+		Performance: &agentdata.Performance{CPUUsagePct: float64(10 + i), FreeRAMMB: float64(1024 + i), DiskFreeGB: 50.5,
+			DiskReadKBps: float64(i) + 0.5, DiskWriteKBps: float64(2 * i), DiskReadOpsPerSec: 0.25, DiskWriteOpsPerSec: 3,
+			NetworkReadKBps: float64(10000000 + i), NetworkWriteKBps: 0.0001},
+		Processes: []agentdata.Process{
+			{PID: 1, Name: "systemd", Path: "/sbin/init", IsSystem: true},
+			{PID: 1000 + i, Name: "java", CommandLine: `java -Dname="a,b" -jar app.jar`, Path: "/usr/bin/java"},
+		},
+		Connections: []agentdata.Connection{
+			{Direction: "outbound", SourceIP: "10.0.0.1", SourcePort: 40000 + i, DestinationIP: "10.0.0.2", DestinationPort: 5432, IPVersion: "IPv4", TransportProtocol: "tcp", PID: 1000 + i},
+			{Direction: "inbound", SourceIP: "10.0.0.9", SourcePort: 50000, DestinationIP: "10.0.0.1", DestinationPort: 443, IPVersion: "IPv4", TransportProtocol: "tcp"},
+			{Direction: "outbound", SourceIP: "10.0.0.1", SourcePort: 40100, DestinationIP: "10.0.0.53", DestinationPort: 53, IPVersion: "IPv4", TransportProtocol: "udp"},
+		},
 	}
+	server := discovery.ServerID(account, agent)
+	ids := make([]string, len(r.Processes))
+	for j, p := range r.Processes {
+		ids[j] = discovery.ProcessID(account, server, p.Name, p.Path, p.CommandLine)
+	}
+	return &discovery.AgentReport{Report: r, TimeMs: ts.UnixMilli(), ServerID: server, ProcessIDs: ids}
 }
 
 // reportRows is what seedAgent's i-th report, at ts, must give in each file.

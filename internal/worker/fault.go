@@ -18,6 +18,11 @@ import (
 //
 //	Export failed: no space left on device while writing the export file. Free space on the server's data volume, then start a new export.
 //
+// An archive store in a database (*discovery.ArchiveError) gets the step and
+// the database as the place to look:
+//
+//	Export failed: a database error occurred while writing the export archive. Check the database server (its disk space and connections), then start a new export.
+//
 // Errors that are not storage failures (reading the store, say) get a
 // generic message; the log has the details.
 func (w *Worker) writeFailed(ctx context.Context, log *slog.Logger, err error) discovery.ExportResult {
@@ -28,6 +33,18 @@ func (w *Worker) writeFailed(ctx context.Context, log *slog.Logger, err error) d
 // writeFailureMessage is the statusMessage of an export whose archive could
 // not be written because of err.
 func writeFailureMessage(err error) string {
+	var ae *discovery.ArchiveError
+	if errors.As(err, &ae) {
+		what := map[string]string{
+			"create": "while creating the export archive",
+			"commit": "while saving the export archive",
+		}[ae.Op]
+		if what == "" {
+			what = "while writing the export archive"
+		}
+		return "Export failed: a database error occurred " + what +
+			". Check the database server (its disk space and connections), then start a new export."
+	}
 	var fe *exportfile.FileError
 	if !errors.As(err, &fe) {
 		return "Export failed: an internal error occurred while building the export file. Start a new export."

@@ -146,7 +146,7 @@ func TestFaultExportFails(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			fs := tc.fs
-			f.w.Files.FS = fs
+			f.w.Files = exportfile.Dir{Root: f.files.Root, FS: fs}
 			task := discovery.ExportTask{Kind: tc.kind}
 			if tc.kind == discovery.KindAgent {
 				task.AgentID = "o-fault"
@@ -173,7 +173,7 @@ func TestFaultExportFails(t *testing.T) {
 			assertNoFiles(t, f, fs, added.ID)
 
 			// The fault is gone: the same kind of export succeeds.
-			f.w.Files.FS = nil
+			f.w.Files = f.files
 			again := f.add(t, task)
 			f.drain(t)
 			ok := f.get(t, again.ID)

@@ -41,23 +41,37 @@ func seedGolden(t *testing.T, f *fixture) []fleet.AgentSummary {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db := f.raw(t)
-	created := time.Date(2026, 2, 1, 8, 30, 0, 0, time.UTC).UnixMilli()
-	exec := func(q string, args ...any) {
-		t.Helper()
-		if _, err := db.Exec(q, args...); err != nil {
-			t.Fatalf("%s: %v", q, err)
+	created := time.Date(2026, 2, 1, 8, 30, 0, 0, time.UTC)
+	s0, s1, s2 := discovery.ServerID(acct, list[0].AgentID), discovery.ServerID(acct, list[1].AgentID), discovery.ServerID(acct, list[2].AgentID)
+	allow := func(discovery.ApplicationMembership) error { return nil }
+	for _, a := range []struct {
+		app     discovery.Application
+		servers []string
+	}{
+		{discovery.Application{ID: "d-application-0000000000000001", Name: "storefront", Description: `web shop, "v2"`, Wave: "wave-1",
+			Created: created, Updated: created}, []string{s0, s1}},
+		{discovery.Application{ID: "d-application-0000000000000002", Name: "backoffice", Created: created, Updated: created}, []string{s2}},
+	} {
+		if err := f.db.CreateApplication(t.Context(), acct, &a.app, func(int) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+		// storefront's servers join it 1.5 s after it was made.
+		now := created
+		if len(a.servers) == 2 {
+			now = created.Add(1500 * time.Millisecond)
+		}
+		if err := f.db.AssociateServers(t.Context(), acct, a.app.ID, a.servers, now, allow); err != nil {
+			t.Fatal(err)
 		}
 	}
-	s0, s1, s2 := discovery.ServerID(acct, list[0].AgentID), discovery.ServerID(acct, list[1].AgentID), discovery.ServerID(acct, list[2].AgentID)
-	exec(`INSERT INTO applications VALUES (?, 'd-application-0000000000000001', 'storefront', 'web shop, "v2"', 'wave-1', ?, ?)`, acct, created, created+1500)
-	exec(`INSERT INTO applications VALUES (?, 'd-application-0000000000000002', 'backoffice', '', '', ?, ?)`, acct, created, created)
-	exec(`INSERT INTO application_servers VALUES (?, 'd-application-0000000000000001', ?)`, acct, s0)
-	exec(`INSERT INTO application_servers VALUES (?, 'd-application-0000000000000001', ?)`, acct, s1)
-	exec(`INSERT INTO application_servers VALUES (?, 'd-application-0000000000000002', ?)`, acct, s2)
-	exec(`INSERT INTO tags VALUES (?, ?, 'env', 'prod', ?)`, acct, s0, created)
-	exec(`INSERT INTO tags VALUES (?, ?, 'owner', 'team a', ?)`, acct, s0, created)
-	exec(`INSERT INTO tags VALUES (?, ?, 'env', 'dev', ?)`, acct, s2, created)
+	tag := func(id string, tags ...discovery.Tag) {
+		t.Helper()
+		if err := f.db.CreateTags(t.Context(), acct, []string{id}, tags, created.UnixMilli(), func([]string, map[string]int) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tag(s0, discovery.Tag{Key: "env", Value: "prod"}, discovery.Tag{Key: "owner", Value: "team a"})
+	tag(s2, discovery.Tag{Key: "env", Value: "dev"})
 	return list
 }
 

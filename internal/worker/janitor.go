@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/poseidon-ads/poseidon/internal/discovery"
-	"github.com/poseidon-ads/poseidon/internal/exportfile"
 	"github.com/poseidon-ads/poseidon/internal/queue"
 )
 
@@ -24,7 +23,8 @@ type Retention interface {
 // round).
 type Janitor struct {
 	Store Retention
-	Files exportfile.Dir
+	// Files is the archive store the expired archives are deleted from.
+	Files Archives
 	Now   func() time.Time
 	Log   *slog.Logger
 }
@@ -44,7 +44,7 @@ func (j *Janitor) Sweep(ctx context.Context) (int, error) {
 			return n, err
 		}
 		for _, t := range tasks {
-			if err := j.Files.Remove(t.AccountID, t.ID); err != nil {
+			if err := j.Files.Remove(ctx, t.AccountID, t.ID); err != nil {
 				return n, err
 			}
 			if err := j.Store.MarkExportExpired(ctx, t.ID, discovery.ExpiredMessage); err != nil {

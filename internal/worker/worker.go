@@ -1,21 +1,41 @@
-// Package worker turns export tasks into files. The Worker is the handler of
-// the job queue's export jobs (package queue): it renders a task's archive
-// to a temporary file that is synced and renamed into place, and records
-// the outcome under the job's lease. The Janitor, a periodic job, deletes
-// export data when its retention ends.
+// Package worker turns export tasks into archives. The Worker is the handler
+// of the job queue's export jobs (package queue): it renders a task's
+// archive into an archive store (Archives: a directory whose files are
+// synced and renamed into place, or a database every replica reads), and
+// records the outcome under the job's lease. The Janitor, a periodic job,
+// deletes export data when its retention ends.
 package worker
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"time"
 
 	"github.com/poseidon-ads/poseidon/internal/discovery"
-	"github.com/poseidon-ads/poseidon/internal/exportfile"
 	"github.com/poseidon-ads/poseidon/internal/queue"
 )
+
+// Archives is where the worker writes export archives and the janitor
+// deletes them: exportfile.Dir (files in the data directory) or the
+// PostgreSQL store's archives, which every replica reads.
+type Archives interface {
+	// Write renders an export's archive with fn and stores it atomically:
+	// until Write returns nil, readers see the previous archive of the
+	// export or none, never part of this one; on failure nothing of it
+	// is left. It returns the size written. Failures of the store itself
+	// (those of the writer fn writes to included) are
+	// *exportfile.FileError or *discovery.ArchiveError values; fn's own
+	// errors are returned as they are.
+	Write(ctx context.Context, account, exportID string, fn func(io.Writer) error) (int64, error)
+	// Remove deletes an export's archive; a missing one is not an error.
+	Remove(ctx context.Context, account, exportID string) error
+	// RemoveTemp deletes what unfinished writes of an export left (their
+	// process died) and returns how many it removed.
+	RemoveTemp(ctx context.Context, account, exportID string) (int, error)
+}
 
 // Store reads export tasks and their rows and records their outcome.
 // sqlite.DB implements it.
@@ -46,7 +66,8 @@ const internalFailureMessage = "Export failed: an internal error occurred while 
 // Worker builds export tasks: it is the queue.Handler of discovery.JobExport.
 type Worker struct {
 	Store Store
-	Files exportfile.Dir
+	// Files is the archive store the exports are written to.
+	Files Archives
 	Now   func() time.Time
 	Log   *slog.Logger
 	// MaxExportBytes caps the uncompressed CSV bytes of one agent export;
@@ -86,8 +107,8 @@ func (w *Worker) Handle(ctx context.Context, j *discovery.Job) error {
 	ctx = context.WithoutCancel(ctx)
 	log := w.log().With("exportId", task.ID, "accountId", task.AccountID, "kind", task.Kind)
 	if j.Attempts > 1 {
-		// An owner died while building it: its temporary file goes.
-		if n, err := w.Files.RemoveTemp(task.AccountID, task.ID); err != nil {
+		// An owner died while building it: its unfinished archive goes.
+		if n, err := w.Files.RemoveTemp(ctx, task.AccountID, task.ID); err != nil {
 			log.WarnContext(ctx, "remove the temporary file of an interrupted build", "err", err)
 		} else if n > 0 {
 			log.InfoContext(ctx, "removed the temporary file of an interrupted build", "files", n)
@@ -100,7 +121,7 @@ func (w *Worker) Handle(ctx context.Context, j *discovery.Job) error {
 	switch {
 	case errors.Is(err, discovery.ErrNotFound):
 		// A reset removed the task while it was built.
-		w.Files.Remove(task.AccountID, task.ID)
+		w.Files.Remove(ctx, task.AccountID, task.ID)
 		return nil
 	case err != nil:
 		// A lost lease: the owner that took the job over writes (or
@@ -115,7 +136,7 @@ func (w *Worker) Handle(ctx context.Context, j *discovery.Job) error {
 // GiveUp removes what the job's builds left and returns the statusMessage
 // of the failed export.
 func (w *Worker) GiveUp(ctx context.Context, j *discovery.Job, cause error) string {
-	if _, err := w.Files.RemoveTemp(j.Account, j.Ref); err != nil {
+	if _, err := w.Files.RemoveTemp(ctx, j.Account, j.Ref); err != nil {
 		w.log().WarnContext(ctx, "remove the temporary file of an interrupted build", "exportId", j.Ref, "err", err)
 	}
 	if errors.Is(cause, queue.ErrInterrupted) {

@@ -17,7 +17,7 @@ import (
 	"github.com/poseidon-ads/poseidon/internal/discovery"
 	"github.com/poseidon-ads/poseidon/internal/exportfile"
 	"github.com/poseidon-ads/poseidon/internal/queue"
-	"github.com/poseidon-ads/poseidon/internal/sqlite"
+	"github.com/poseidon-ads/poseidon/internal/storetest/teststore"
 	"github.com/poseidon-ads/poseidon/internal/worker"
 )
 
@@ -25,7 +25,7 @@ const acct = "123456789012"
 
 type fixture struct {
 	dir    string
-	db     *sqlite.DB
+	db     teststore.Store
 	clock  *clock.Clock
 	files  exportfile.Dir
 	w      *worker.Worker
@@ -35,11 +35,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	dir := t.TempDir()
-	db, err := sqlite.Open(t.Context(), filepath.Join(dir, "p.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := teststore.Open(t)
 	base := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	clk := clock.New(func() time.Time { return base })
 	files := exportfile.Dir{Root: filepath.Join(dir, "exports")}
@@ -170,23 +166,24 @@ func TestAgentExportUnknownAgent(t *testing.T) {
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
+// agentWindowCase is an agent export's requested window and the rows the
+// export must hold.
+type agentWindowCase struct {
+	name               string
+	agent              string
+	start, end         *time.Time
+	wantTrunc          bool
+	wantStart, wantEnd time.Time // zero: no rows
+}
+
 func TestAgentExportWindow(t *testing.T) {
 	f := newFixture(t)
 	now := f.clock.Now()
 	first := now.Add(-100 * time.Hour)
 	// A report every 15 minutes from first to now, both included.
 	f.seedAgent(t, acct, "o-1", first, now, 15*time.Minute)
-	if err := f.db.UpsertAgent(t.Context(), &discovery.Agent{AccountID: acct, ID: "o-empty", Registered: first}); err != nil {
-		t.Fatal(err)
-	}
 	tp := func(t time.Time) *time.Time { return &t }
-	tests := []struct {
-		name               string
-		agent              string
-		start, end         *time.Time
-		wantTrunc          bool
-		wantStart, wantEnd time.Time // zero: no rows
-	}{
+	tests := []agentWindowCase{
 		{"whole data, over 72h", "o-1", nil, nil, true, first, first.Add(72 * time.Hour)},
 		{"explicit 24h", "o-1", tp(now.Add(-48 * time.Hour)), tp(now.Add(-24 * time.Hour)), false, now.Add(-48 * time.Hour), now.Add(-24 * time.Hour)},
 		{"start only", "o-1", tp(now.Add(-10 * time.Hour)), nil, false, now.Add(-10 * time.Hour), now},
@@ -195,44 +192,58 @@ func TestAgentExportWindow(t *testing.T) {
 		{"between samples", "o-1", tp(now.Add(-10*time.Hour + time.Second)), tp(now.Add(-9*time.Hour - time.Second)), false,
 			now.Add(-10*time.Hour + 15*time.Minute), now.Add(-9*time.Hour - 15*time.Minute)},
 		{"no sample in window", "o-1", tp(now.Add(-10*time.Hour + time.Second)), tp(now.Add(-10*time.Hour + time.Minute)), false, time.Time{}, time.Time{}},
-		{"agent without data", "o-empty", nil, nil, false, time.Time{}, time.Time{}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			task := f.add(t, discovery.ExportTask{Kind: discovery.KindAgent, AgentID: tt.agent, RequestedStart: tt.start, RequestedEnd: tt.end})
-			f.drain(t)
-			got := f.get(t, task.ID)
-			if got.Status != discovery.ExportSucceeded || got.IsTruncated != tt.wantTrunc {
-				t.Fatalf("status %s truncated %v, want SUCCEEDED %v (%s)", got.Status, got.IsTruncated, tt.wantTrunc, got.Message)
-			}
-			path, _ := f.files.Path(acct, task.ID)
-			members := readZip(t, path)
-			if len(members) != len(exportfile.AgentLayouts)+1 {
-				t.Fatalf("zip has %d members", len(members))
-			}
-			res := parseResults(t, members[acct+"_results.json"])
-			if res.CustomerAccount != acct || res.ExportSummary.IsTruncated != tt.wantTrunc ||
-				res.ExportSummary.ActualStartTime != fmtResults(tt.wantStart) || res.ExportSummary.ActualEndTime != fmtResults(tt.wantEnd) {
-				t.Fatalf("results.json = %+v", res)
-			}
-			if (res.RequestedStartTime != nil) != (tt.start != nil) || (res.RequestedEndTime != nil) != (tt.end != nil) {
-				t.Fatalf("requested times echoed wrongly: %+v", res)
-			}
-			if tt.start != nil && *res.RequestedStartTime != fmtResults(*tt.start) {
-				t.Fatalf("RequestedStartTime = %q", *res.RequestedStartTime)
-			}
-			perf := csvRows(t, members[acct+"_systemPerformance.csv"])
-			if tt.wantStart.IsZero() {
-				if len(perf) != 0 || res.ResultFilesGenerated != 0 {
-					t.Fatalf("%d rows, %d files, want none", len(perf), res.ResultFilesGenerated)
-				}
-				return
-			}
-			wantRows := int(tt.wantEnd.Sub(tt.wantStart)/(15*time.Minute)) + 1
-			if len(perf) != wantRows || perf[0][18] != fmtResults(tt.wantStart) || perf[len(perf)-1][18] != fmtResults(tt.wantEnd) {
-				t.Fatalf("systemPerformance: %d rows from %s to %s, want %d", len(perf), perf[0][18], perf[len(perf)-1][18], wantRows)
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { checkAgentWindow(t, f, tt) })
+	}
+}
+
+// An agent registered without data (no store method makes one: its row is
+// inserted with SQL) exports no rows.
+func TestAgentExportWithoutData(t *testing.T) {
+	f := newFixture(t)
+	first := f.clock.Now().Add(-100 * time.Hour)
+	if _, err := f.raw(t).Exec(`INSERT INTO agents (account_id, agent_id, registered_ms, last_health_ping_ms) VALUES (?, 'o-empty', ?, ?)`,
+		acct, first.UnixMilli(), first.UnixMilli()); err != nil {
+		t.Fatal(err)
+	}
+	checkAgentWindow(t, f, agentWindowCase{name: "agent without data", agent: "o-empty"})
+}
+
+func checkAgentWindow(t *testing.T, f *fixture, tt agentWindowCase) {
+	t.Helper()
+	task := f.add(t, discovery.ExportTask{Kind: discovery.KindAgent, AgentID: tt.agent, RequestedStart: tt.start, RequestedEnd: tt.end})
+	f.drain(t)
+	got := f.get(t, task.ID)
+	if got.Status != discovery.ExportSucceeded || got.IsTruncated != tt.wantTrunc {
+		t.Fatalf("status %s truncated %v, want SUCCEEDED %v (%s)", got.Status, got.IsTruncated, tt.wantTrunc, got.Message)
+	}
+	path, _ := f.files.Path(acct, task.ID)
+	members := readZip(t, path)
+	if len(members) != len(exportfile.AgentLayouts)+1 {
+		t.Fatalf("zip has %d members", len(members))
+	}
+	res := parseResults(t, members[acct+"_results.json"])
+	if res.CustomerAccount != acct || res.ExportSummary.IsTruncated != tt.wantTrunc ||
+		res.ExportSummary.ActualStartTime != fmtResults(tt.wantStart) || res.ExportSummary.ActualEndTime != fmtResults(tt.wantEnd) {
+		t.Fatalf("results.json = %+v", res)
+	}
+	if (res.RequestedStartTime != nil) != (tt.start != nil) || (res.RequestedEndTime != nil) != (tt.end != nil) {
+		t.Fatalf("requested times echoed wrongly: %+v", res)
+	}
+	if tt.start != nil && *res.RequestedStartTime != fmtResults(*tt.start) {
+		t.Fatalf("RequestedStartTime = %q", *res.RequestedStartTime)
+	}
+	perf := csvRows(t, members[acct+"_systemPerformance.csv"])
+	if tt.wantStart.IsZero() {
+		if len(perf) != 0 || res.ResultFilesGenerated != 0 {
+			t.Fatalf("%d rows, %d files, want none", len(perf), res.ResultFilesGenerated)
+		}
+		return
+	}
+	wantRows := int(tt.wantEnd.Sub(tt.wantStart)/(15*time.Minute)) + 1
+	if len(perf) != wantRows || perf[0][18] != fmtResults(tt.wantStart) || perf[len(perf)-1][18] != fmtResults(tt.wantEnd) {
+		t.Fatalf("systemPerformance: %d rows from %s to %s, want %d", len(perf), perf[0][18], perf[len(perf)-1][18], wantRows)
 	}
 }
 

@@ -8,6 +8,11 @@
 #      POSEIDON_BIN=/path/to/poseidon skips building the binary for the Python runners.
 #      POSEIDON_COMPAT_JOBS=N runs the Python runners' scenarios on N servers at once (default 1;
 #      the aws CLI runner, one process per call, takes most of the time).
+#      POSEIDON_TEST_STORE=postgres runs every server (Go and Python runners) on PostgreSQL, each
+#      in a schema of its own (tests/pgstore.sh; unreachable: skip, or fail under CI=true). The
+#      table is then written to a temporary file, not docs/compatibility.md, and the run fails
+#      unless it is the same as docs/compatibility.md (which a SQLite run writes first, as
+#      scripts/test.sh does).
 # Hunting a flaky scenario (not for regenerating the doc, as the table would be partial):
 #   go test -count=50 -run '^TestCompatScenarios$' ./cmd/poseidon               # every scenario, Go SDK
 #   go test -count=200 -run '^TestCompatScenarios$/^DescribeExportTasks$' ./cmd/poseidon
@@ -39,8 +44,17 @@ if [ -n "$missing" ]; then
   exit 0
 fi
 
+. "$root/tests/pgstore.sh"
+trap pgstore_cleanup EXIT
+pgstore_setup compat
+case $? in
+  0) ;;
+  2) exit 0 ;;
+  *) exit 1 ;;
+esac
+
 out="$(mktemp -d "${TMPDIR:-/tmp}/poseidon-compat.XXXXXX")"
-trap 'rm -rf "$out"' EXIT
+trap 'rm -rf "$out"; pgstore_cleanup' EXIT
 export PYTHONDONTWRITEBYTECODE=1
 status=0
 
@@ -75,7 +89,16 @@ for runner in run_boto3.py run_cli.py; do
   fi
 done
 
-if ! POSEIDON_REQUESTS_REPORT="$report" "$py" "$here/render.py" "$out"; then
+doc="$root/docs/compatibility.md"
+table="$doc"
+if [ "${POSEIDON_TEST_STORE:-}" = "postgres" ]; then
+  table="$out/compatibility.md"
+fi
+if ! POSEIDON_REQUESTS_REPORT="$report" "$py" "$here/render.py" "$out" "$table"; then
+  status=1
+fi
+if [ "$table" != "$doc" ] && ! diff -u "$doc" "$table" >&2; then
+  echo "tests/compat: FAIL: the table of servers on PostgreSQL differs from docs/compatibility.md (above)" >&2
   status=1
 fi
 echo "tests/compat: $( [ $status -eq 0 ] && echo PASS || echo FAIL ) in ${SECONDS}s" >&2

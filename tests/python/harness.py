@@ -4,7 +4,9 @@
   unless ``POSEIDON_BIN`` names a prebuilt binary;
 * starts ``poseidon serve`` on a free port with a fresh data directory (and any
   extra flags), waits for ``GET /_poseidon/health``, and stops it with SIGTERM
-  (then SIGKILL) at teardown;
+  (then SIGKILL) at teardown; with ``POSEIDON_TEST_STORE=postgres`` the server
+  keeps its state in a PostgreSQL schema of its data directory's own
+  (``--database-url``), made and dropped with the pgschema command;
 * makes boto3 clients with explicit credentials, region and endpoint and no
   retries, runs the ``aws`` CLI, and talks to the control API;
 * when $POSEIDON_CONFORMANCE_LOG names a file, logs every API response that a
@@ -23,6 +25,7 @@ import os
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -109,6 +112,75 @@ def _server_env():
     return env
 
 
+# With POSEIDON_TEST_STORE=postgres each server keeps its state in PostgreSQL
+# (--database-url), on the test server of internal/postgres/pgtestdb
+# (POSEIDON_TEST_DATABASE_URL), in a schema of its data directory's own: made
+# by the first server on that directory (by the pgschema command, built once
+# unless $POSEIDON_PGSCHEMA_BIN names it), kept across its restarts, and
+# dropped when this process exits. The schemas are named
+# <POSEIDON_PGSCHEMA_PREFIX or "py">_<pid>_<random>.
+ON_POSTGRES = os.environ.get("POSEIDON_TEST_STORE", "") == "postgres"
+_pg_lock = threading.Lock()
+_pg_schemas = {}  # data directory -> database URL
+_pg_bin = None
+_pg_prefix = f"{os.environ.get('POSEIDON_PGSCHEMA_PREFIX') or 'py'}_{os.getpid()}"
+
+
+def _pgschema(*args):
+    """Run the pgschema command; return its output."""
+    global _pg_bin
+    if _pg_bin is None:
+        _pg_bin = os.environ.get("POSEIDON_PGSCHEMA_BIN")
+        if not _pg_bin:
+            build_dir = tempfile.mkdtemp(prefix="poseidon-pgschema-")
+            atexit.register(shutil.rmtree, build_dir, True)
+            out = os.path.join(build_dir, "pgschema")
+            proc = subprocess.run(["go", "build", "-o", out, "./internal/postgres/pgtestdb/pgschema"],
+                                  cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+            if proc.returncode != 0:
+                raise RuntimeError(f"go build pgschema failed:\n{proc.stdout}\n{proc.stderr}")
+            _pg_bin = out
+    proc = subprocess.run([_pg_bin, *args], capture_output=True, text=True, timeout=60)
+    if proc.returncode != 0:
+        raise RuntimeError(f"pgschema {' '.join(args)} failed: {proc.stderr.strip()}")
+    return proc.stdout.strip()
+
+
+def _drop_schemas():
+    with _pg_lock:
+        if _pg_schemas:
+            _pgschema("drop", _pg_prefix)
+            _pg_schemas.clear()
+
+
+def store_exec(server, sql, rows):
+    """Run sql (with ? placeholders) once per row of arguments in the store of
+    server: its SQLite file, or its PostgreSQL schema (through pgschema exec)."""
+    data = server.data_dir or os.path.join(server.tmp, "data")
+    if ON_POSTGRES:
+        for row in rows:
+            _pgschema("exec", database_url(data), sql, *(str(v) for v in row))
+        return
+    con = sqlite3.connect(os.path.join(data, "poseidon.db"), timeout=10)
+    try:
+        con.executemany(sql, rows)
+        con.commit()
+    finally:
+        con.close()
+
+
+def database_url(data_dir):
+    """The database URL of a server on data_dir under POSEIDON_TEST_STORE=postgres."""
+    key = os.path.realpath(data_dir)
+    with _pg_lock:
+        if key not in _pg_schemas:
+            _pg_schemas[key] = _pgschema("create", _pg_prefix)
+            if len(_pg_schemas) == 1:
+                # After pgschema's build directory: atexit runs this first.
+                atexit.register(_drop_schemas)
+        return _pg_schemas[key]
+
+
 class Server:
     """One running poseidon process with its own data directory."""
 
@@ -131,8 +203,10 @@ class Server:
     # -- lifecycle -------------------------------------------------------
     def start(self, timeout=20):
         self.tmp = tempfile.mkdtemp(prefix="poseidon-py-")
-        args = [binary(), "serve", "--addr", f"127.0.0.1:{self.port}",
-                "--data", self.data_dir or os.path.join(self.tmp, "data")]
+        data = self.data_dir or os.path.join(self.tmp, "data")
+        args = [binary(), "serve", "--addr", f"127.0.0.1:{self.port}", "--data", data]
+        if ON_POSTGRES:
+            args += ["--database-url", database_url(data)]
         if self.credentials is not None:
             cred_path = os.path.join(self.tmp, "credentials.json")
             with open(cred_path, "w") as f:

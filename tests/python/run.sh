@@ -2,7 +2,9 @@
 # Run the black-box Python suite (boto3 + aws CLI) against a freshly built poseidon.
 # Usage: tests/python/run.sh [extra unittest args]
 # Env: POSEIDON_BIN=/path/to/poseidon to skip `go build`; CI=true makes missing tools an error;
-#      POSEIDON_CONFORMANCE_LOG=FILE keeps the response log (default: a temp file, removed).
+#      POSEIDON_CONFORMANCE_LOG=FILE keeps the response log (default: a temp file, removed);
+#      POSEIDON_TEST_STORE=postgres runs every server on PostgreSQL, each in a schema of its own
+#      (tests/pgstore.sh; unreachable: skip, or fail under CI=true).
 # Every API response that boto3 and the aws CLI receive is logged (harness.py, aws_logged.py)
 # and then checked against the service models by `go run ./internal/conformance/checklog`.
 # The exit status is non-zero if the suite or the conformance check fails.
@@ -33,10 +35,19 @@ if [ -n "$missing" ]; then
   exit 0
 fi
 
+. "$root/tests/pgstore.sh"
+trap pgstore_cleanup EXIT
+pgstore_setup py
+case $? in
+  0) ;;
+  2) exit 0 ;;
+  *) exit 1 ;;
+esac
+
 export PYTHONDONTWRITEBYTECODE=1
 if [ -z "${POSEIDON_CONFORMANCE_LOG:-}" ]; then
   POSEIDON_CONFORMANCE_LOG="$(mktemp "${TMPDIR:-/tmp}/poseidon-conformance-XXXXXX.jsonl")"
-  trap 'rm -f "$POSEIDON_CONFORMANCE_LOG"' EXIT
+  trap 'rm -f "$POSEIDON_CONFORMANCE_LOG"; pgstore_cleanup' EXIT
 fi
 export POSEIDON_CONFORMANCE_LOG
 : > "$POSEIDON_CONFORMANCE_LOG"

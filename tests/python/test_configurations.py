@@ -3,8 +3,6 @@ describe_configurations, list_server_neighbors and get_discovery_summary, on a f
 to POST /_poseidon/intake."""
 
 import json
-import os
-import sqlite3
 import unittest
 import urllib.error
 import urllib.request
@@ -129,23 +127,17 @@ class ConfigurationsTest(harness.ServerTestCase):
         self.web1, self.db1, self.web2 = (self.ids[h] for h in ("web-1.example.com", "db-1.example.com", "web-2.example.com"))
 
     def add_apps_and_tags(self):
-        """Applications and tags have no write API yet: write them into the store."""
-        data = self.server.data_dir or os.path.join(self.server.tmp, "data")
-        con = sqlite3.connect(os.path.join(data, "poseidon.db"), timeout=10)
-        try:
-            ms = 1481673207000  # 2016-12-13 23:53:27 UTC
-            con.executemany(
-                "INSERT INTO applications (account_id, application_id, name, description, created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?)",
-                [(ACCOUNT, APP_PAYMENTS, "Payments", "Card payments", ms, ms),
-                 (ACCOUNT, APP_STORE, "Web Store", "", ms + 6000, ms + 6000)])
-            con.executemany("INSERT INTO application_servers (account_id, application_id, server_id) VALUES (?, ?, ?)",
-                            [(ACCOUNT, APP_PAYMENTS, self.web1), (ACCOUNT, APP_PAYMENTS, self.db1),
-                             (ACCOUNT, APP_STORE, self.web1)])
-            con.execute("INSERT INTO tags (account_id, configuration_id, key, value, created_ms) VALUES (?, ?, 'env', 'prod', 0)",
-                        (ACCOUNT, self.web1))
-            con.commit()
-        finally:
-            con.close()
+        """Applications and tags with fixed IDs and times: write them into the store."""
+        ms = 1481673207000  # 2016-12-13 23:53:27 UTC
+        harness.store_exec(self.server,
+                           "INSERT INTO applications (account_id, application_id, name, description, created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?)",
+                           [(ACCOUNT, APP_PAYMENTS, "Payments", "Card payments", ms, ms),
+                            (ACCOUNT, APP_STORE, "Web Store", "", ms + 6000, ms + 6000)])
+        harness.store_exec(self.server, "INSERT INTO application_servers (account_id, application_id, server_id) VALUES (?, ?, ?)",
+                           [(ACCOUNT, APP_PAYMENTS, self.web1), (ACCOUNT, APP_PAYMENTS, self.db1),
+                            (ACCOUNT, APP_STORE, self.web1)])
+        harness.store_exec(self.server, "INSERT INTO tags (account_id, configuration_id, key, value, created_ms) VALUES (?, ?, 'env', 'prod', 0)",
+                           [(ACCOUNT, self.web1)])
 
     def test_list_configurations_paginator(self):
         pages = list(self.c.get_paginator("list_configurations").paginate(

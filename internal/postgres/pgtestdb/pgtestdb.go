@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"strconv"
@@ -31,13 +32,18 @@ func ServerURL() string {
 	return defaultURL
 }
 
+// Connect connects to the test server without a schema of its own.
+func Connect(ctx context.Context) (*pgx.Conn, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	return pgx.Connect(ctx, ServerURL())
+}
+
 // Admin connects to the test server without a schema of its own, or skips
 // the test (fails it under CI=true) when it cannot.
 func Admin(t testing.TB) *pgx.Conn {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, ServerURL())
+	conn, err := Connect(context.Background())
 	if err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("PostgreSQL is required under CI=true but %s is unreachable: %v", ServerURL(), err)
@@ -54,10 +60,8 @@ func Schema(t testing.TB) string {
 	t.Helper()
 	conn := Admin(t)
 	defer conn.Close(context.Background())
-	b := make([]byte, 8)
-	rand.Read(b)
-	schema := "t_" + hex.EncodeToString(b)
-	if _, err := conn.Exec(context.Background(), `CREATE SCHEMA `+schema); err != nil {
+	schema, err := CreateSchema(context.Background(), conn, "t")
+	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
@@ -70,21 +74,83 @@ func Schema(t testing.TB) string {
 	return WithSearchPath(t, ServerURL(), schema)
 }
 
+// CreateSchema creates an empty schema <prefix>_<random> and returns its
+// name. A prefix is lower-case letters, digits and underscores.
+func CreateSchema(ctx context.Context, conn *pgx.Conn, prefix string) (string, error) {
+	if err := checkPrefix(prefix); err != nil {
+		return "", err
+	}
+	b := make([]byte, 8)
+	rand.Read(b)
+	schema := prefix + "_" + hex.EncodeToString(b)
+	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+schema); err != nil {
+		return "", err
+	}
+	return schema, nil
+}
+
+// DropSchemas drops every schema whose name starts with prefix and an
+// underscore (those CreateSchema made with that prefix), with everything
+// in them, and returns how many it dropped.
+func DropSchemas(ctx context.Context, conn *pgx.Conn, prefix string) (int, error) {
+	if err := checkPrefix(prefix); err != nil {
+		return 0, err
+	}
+	var names []string
+	rows, err := conn.Query(ctx, `SELECT nspname FROM pg_namespace WHERE left(nspname, length($1)) = $1`, prefix+"_")
+	if err != nil {
+		return 0, err
+	}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return 0, err
+		}
+		names = append(names, n)
+	}
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	for i, n := range names {
+		if _, err := conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{n}.Sanitize()+` CASCADE`); err != nil {
+			return i, err
+		}
+	}
+	return len(names), nil
+}
+
+func checkPrefix(prefix string) error {
+	if prefix == "" || len(prefix) > 40 || strings.Trim(prefix, "abcdefghijklmnopqrstuvwxyz0123456789_") != "" {
+		return fmt.Errorf("schema prefix %q: want 1 to 40 lower-case letters, digits and underscores", prefix)
+	}
+	return nil
+}
+
 // WithSearchPath adds search_path=schema to a URL or key=value connection
 // string.
 func WithSearchPath(t testing.TB, base, schema string) string {
 	t.Helper()
+	u, err := URLWithSearchPath(base, schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// URLWithSearchPath adds search_path=schema to a URL or key=value
+// connection string.
+func URLWithSearchPath(base, schema string) (string, error) {
 	if !strings.HasPrefix(base, "postgres://") && !strings.HasPrefix(base, "postgresql://") {
-		return base + " search_path=" + schema
+		return base + " search_path=" + schema, nil
 	}
 	u, err := url.Parse(base)
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	return u.String()
+	return u.String(), nil
 }
 
 // Numbered returns q with each `?` outside quotes replaced by $1, $2, …, so

@@ -1,0 +1,7 @@
+package main
+
+import "github.com/poseidon-ads/poseidon/internal/storetest"
+
+// A store that passes the conformance suite (storetest.Store) is one
+// poseidon can open: the suite covers every method of Store.
+var _ Store = storetest.Store(nil)
