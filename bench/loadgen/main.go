@@ -12,7 +12,7 @@
 //	loadgen seed-moto -url U -n 1000           S3 bucket, log group, CreateExportTask ×n on moto
 //	loadgen mixed -url U -n 8 -clients 64 [-duration 10s -pid P -label L]
 //	loadgen startup [-runs 5 -warm 1 -path /_poseidon/health -label L] -- CMD ARGS...   ({port}, {dir} substituted)
-//	loadgen doc -results results.jsonl -logs DIR -meta meta.json -out docs/performance.md
+//	loadgen doc -results results.jsonl -logs DIR -out docs/performance.md [-stores "sqlite postgres" -elapsed S -loadavg L -commit C -settings S]
 package main
 
 import (
@@ -22,6 +22,8 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -155,12 +157,27 @@ func run(ctx context.Context, args []string) error {
 		return nil
 	case "doc":
 		results := fs.String("results", "", "JSON lines of the results")
-		logs := fs.String("logs", "", "directory of the scenario logs (scale-*.log, export.log, startup.log)")
-		meta := fs.String("meta", "", "JSON of the run's facts (date, machine, commands)")
+		logs := fs.String("logs", "", "directory of the scenario logs (scale.log, export.log, startup.log, commands.txt)")
+		stores, elapsed, loadavg, commit, settings := docFlags(fs)
 		if err := fs.Parse(args); err != nil {
 			return err
 		}
-		return writeDoc(*results, *logs, *meta, *out)
+		res, err := readResults(*results)
+		if err != nil {
+			return err
+		}
+		secs, _ := strconv.Atoi(*elapsed)
+		section := buildDoc(docInput{results: res, logs: *logs, stores: strings.Fields(*stores),
+			elapsed: fmt.Sprintf("%d min %d s", secs/60, secs%60), loadavg: *loadavg, commit: *commit, settings: *settings})
+		if *out == "-" || *out == "" {
+			_, err := fmt.Print(section)
+			return err
+		}
+		doc, err := os.ReadFile(*out)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(*out, []byte(spliceDoc(string(doc), section)), 0o644)
 	}
 	return fmt.Errorf("unknown command %q", cmd)
 }
