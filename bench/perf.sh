@@ -235,7 +235,7 @@ fi
 
 loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "== perf done in ${SECONDS}s; load average $loadavg_end"
-"$lg" doc -results "$results" -logs "$logs" -out "$OUT" -stores "$STORES" -elapsed "$SECONDS" \
+"$lg" doc -results "$results" -logs "$logs" -out "$OUT" -stores "$STORES" -exports "$EXPORTS" -elapsed "$SECONDS" \
   -loadavg "$loadavg_start → $loadavg_end" -commit "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- cmd internal || echo ' (modified)')" \
   -settings "STORES=\"$STORES\" DURATION=$DURATION CONNS=$CONNS ROUNDS=$ROUNDS EXPORTS=$EXPORTS MIXED_DURATION=$MIXED_DURATION SCALE=$SCALE STARTS=$STARTS SERVERS=$SERVERS HOURS=$HOURS AGENTS=$AGENTS"
 [ "$OUT" = - ] || echo "== wrote the side-by-side section of $OUT"

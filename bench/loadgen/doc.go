@@ -34,6 +34,7 @@ type docInput struct {
 	loadavg  string
 	commit   string
 	settings string
+	exports  int
 }
 
 func docFlags(fs *flag.FlagSet) (stores, elapsed, loadavg, commit, settings *string) {
@@ -209,11 +210,12 @@ func buildDoc(in docInput) string {
 		}
 		p("\n")
 	}
-	row("1. `DescribeExportTasks` (page of 10 of 1,000, strict): poseidon / bare `net/http`, req/s", "≥ 0.6×", func(s string) string {
+	nExp := num(float64(in.exports), 0)
+	row("1. `DescribeExportTasks` (page of 10 of "+nExp+", strict): poseidon / bare `net/http`, req/s", "≥ 0.6×", func(s string) string {
 		a, b := medianOf(get("s1."+s+".poseidon"), rps), medianOf(get("s1."+s+".bare"), rps)
 		return fmt.Sprintf("%s (%s / %s)", ratio(a, b), num(a, 0), num(b, 0))
 	})
-	row("2. the same polling: poseidon / moto (CloudWatch Logs `DescribeExportTasks`, 1,000 tasks), req/s", "≥ 100×", func(s string) string {
+	row("2. the same polling: poseidon / moto (CloudWatch Logs `DescribeExportTasks`, "+nExp+" tasks), req/s", "≥ 100×", func(s string) string {
 		a, b := medianOf(get("s1."+s+".poseidon"), rps), medianOf(get("s2.moto"), rps)
 		return fmt.Sprintf("%s (%s / %s)", ratio(a, b), num(a, 0), num(b, 1))
 	})
@@ -281,74 +283,82 @@ func buildDoc(in docInput) string {
 
 	// Raw figures.
 	p("### Raw figures\n\n")
-	p("**Scenarios 1 and 2**, %s: each round runs poseidon then the reference, one after the other.\n\n", connsOf(in.results))
-	p("| Figure | req/s | p50 ms | p99 ms | status | server RSS peak (VmHWM) MiB | answer bytes |\n|---|---|---|---|---|---|---|\n")
-	var labels []string
-	for _, s := range in.stores {
-		labels = append(labels, "s1."+s+".poseidon", "s1."+s+".bare")
-	}
-	labels = append(labels, "s2.moto", "s2.moto10")
-	names := map[string]string{"s2.moto": "moto, 1,000 tasks", "s2.moto10": "moto, 10 tasks (one page: moto ignores `limit`)"}
-	for _, s := range in.stores {
-		names["s1."+s+".poseidon"] = "poseidon, " + storeName(s)
-		names["s1."+s+".bare"] = "bare `net/http`, " + storeName(s) + "'s bytes"
-	}
-	for _, l := range labels {
-		for i, r := range get(l) {
-			p("| %s, round %d | %s | %s | %s | %s | %s (%s) | %s |\n", names[l], i+1, num(r.RPS, 0), num(r.P50, 3), num(r.P99, 3),
-				formatCounts(r.Status), num(r.RSSPeakMiB, 1), num(r.HWMMiB, 1), num(float64(r.BodyBytes), 0))
-		}
-	}
-	p("\nmoto answers every task whatever `limit` says (its `describe_export_tasks` does not paginate), so\n")
-	p("with 1,000 tasks each answer is about 300 KB; the 10-task figure is moto answering a page as large as\n")
-	p("poseidon's. moto holds the tasks in memory; it allows any number of active tasks (AWS one per\n")
-	p("account), and `loadgen seed-moto` creates an S3 bucket and a log group first, as it requires.\n\n")
-
-	p("**Scenario 3**, 64 clients over 8 accounts, strict mode, `--no-limits`: 20%% `CreateTags`, 10%% `StartExportTask`,\n")
-	p("20%% intake (10 reports), 20%% `DescribeExportTasks`, 10%% each `ListConfigurations`, `DescribeTags`,\n")
-	p("`DescribeAgents` (pages of 10). A write is acknowledged when answered 200.\n\n")
-	p("| Operation |")
-	for _, s := range in.stores {
-		p(" %s n | p50 ms | p99 ms |", storeName(s))
-	}
-	p("\n|---|")
-	for range in.stores {
-		p("---|---|---|")
-	}
-	p("\n")
-	for _, w := range mixedWeights {
-		p("| %s |", w.op)
+	if connsOf(in.results) != "" {
+		p("**Scenarios 1 and 2**, %s: each round runs poseidon then the reference, one after the other.\n\n", connsOf(in.results))
+		p("| Figure | req/s | p50 ms | p99 ms | status | server RSS peak (VmHWM) MiB | answer bytes |\n|---|---|---|---|---|---|---|\n")
+		var labels []string
 		for _, s := range in.stores {
-			r := get("s3." + s)
-			if len(r) == 0 {
-				p(" — | — | — |")
-				continue
+			labels = append(labels, "s1."+s+".poseidon", "s1."+s+".bare")
+		}
+		labels = append(labels, "s2.moto", "s2.moto10")
+		names := map[string]string{"s2.moto": "moto, " + nExp + " tasks", "s2.moto10": "moto, 10 tasks (one page: moto ignores `limit`)"}
+		for _, s := range in.stores {
+			names["s1."+s+".poseidon"] = "poseidon, " + storeName(s)
+			names["s1."+s+".bare"] = "bare `net/http`, " + storeName(s) + "'s bytes"
+		}
+		for _, l := range labels {
+			for i, r := range get(l) {
+				p("| %s, round %d | %s | %s | %s | %s | %s (%s) | %s |\n", names[l], i+1, num(r.RPS, 0), num(r.P50, 3), num(r.P99, 3),
+					formatCounts(r.Status), num(r.RSSPeakMiB, 1), num(r.HWMMiB, 1), num(float64(r.BodyBytes), 0))
 			}
-			o := r[0].Ops[w.op]
-			p(" %s | %s | %s |", num(float64(o.N), 0), num(o.P50, 3), num(o.P99, 3))
+		}
+		p("\nmoto answers every task whatever `limit` says (its `describe_export_tasks` does not paginate), so\n")
+		mb := 0
+		if m := get("s2.moto"); len(m) > 0 {
+			mb = m[0].BodyBytes
+		}
+		p("with %s tasks each answer is %s bytes; the 10-task figure is moto answering a page as large as\n", nExp, num(float64(mb), 0))
+		p("poseidon's. moto holds the tasks in memory; it allows any number of active tasks (AWS one per\n")
+		p("account), and `loadgen seed-moto` creates an S3 bucket and a log group first, as it requires.\n\n")
+
+	}
+	if len(in.results["s3."+in.stores[0]]) > 0 {
+		p("**Scenario 3**, 64 clients over 8 accounts, strict mode, `--no-limits`: 20%% `CreateTags`, 10%% `StartExportTask`,\n")
+		p("20%% intake (10 reports), 20%% `DescribeExportTasks`, 10%% each `ListConfigurations`, `DescribeTags`,\n")
+		p("`DescribeAgents` (pages of 10). A write is acknowledged when answered 200.\n\n")
+		p("| Operation |")
+		for _, s := range in.stores {
+			p(" %s n | p50 ms | p99 ms |", storeName(s))
+		}
+		p("\n|---|")
+		for range in.stores {
+			p("---|---|---|")
 		}
 		p("\n")
-	}
-	p("| all |")
-	for _, s := range in.stores {
-		if r := get("s3." + s); len(r) > 0 {
-			p(" %s (%s req/s; %s) | %s | %s |", num(float64(r[0].Requests), 0), num(r[0].RPS, 0), formatCounts(r[0].Status), num(r[0].P50, 3), num(r[0].P99, 3))
-		} else {
-			p(" — | — | — |")
+		for _, w := range mixedWeights {
+			p("| %s |", w.op)
+			for _, s := range in.stores {
+				r := get("s3." + s)
+				if len(r) == 0 {
+					p(" — | — | — |")
+					continue
+				}
+				o := r[0].Ops[w.op]
+				p(" %s | %s | %s |", num(float64(o.N), 0), num(o.P50, 3), num(o.P99, 3))
+			}
+			p("\n")
 		}
-	}
-	p("\n| server RSS peak (VmHWM), MiB |")
-	for _, s := range in.stores {
-		if r := get("s3." + s); len(r) > 0 {
-			p(" %s (%s) | | |", num(r[0].RSSPeakMiB, 1), num(r[0].HWMMiB, 1))
-		} else {
-			p(" — | | |")
+		p("| all |")
+		for _, s := range in.stores {
+			if r := get("s3." + s); len(r) > 0 {
+				p(" %s (%s req/s; %s) | %s | %s |", num(float64(r[0].Requests), 0), num(r[0].RPS, 0), formatCounts(r[0].Status), num(r[0].P50, 3), num(r[0].P99, 3))
+			} else {
+				p(" — | — | — |")
+			}
 		}
-	}
-	p("\n\n")
+		p("\n| server RSS peak (VmHWM), MiB |")
+		for _, s := range in.stores {
+			if r := get("s3." + s); len(r) > 0 {
+				p(" %s (%s) | | |", num(r[0].RSSPeakMiB, 1), num(r[0].HWMMiB, 1))
+			} else {
+				p(" — | | |")
+			}
+		}
+		p("\n\n")
 
-	p("**Scenario 4**, `bench/scale.sh` (%s): a page of 101 rows, shallow (first) and deep (90%%).\n\n", scaleHead)
+	}
 	if len(depths) > 0 {
+		p("**Scenario 4**, `bench/scale.sh` (%s): a page of 101 rows, shallow (first) and deep (90%%).\n\n", scaleHead)
 		p("| Store | Page | shallow p50 / p99 | deep p50 / p99 | deep/shallow p99 |\n|---|---|---|---|---|\n")
 		for _, d := range depths {
 			p("| %s | %s | %s / %s | %s / %s | %s |\n", storeName(d.store), d.what, d.s50, d.s99, d.d50, d.d99, d.ratio)

@@ -159,6 +159,7 @@ func run(ctx context.Context, args []string) error {
 		results := fs.String("results", "", "JSON lines of the results")
 		logs := fs.String("logs", "", "directory of the scenario logs (scale.log, export.log, startup.log, commands.txt)")
 		stores, elapsed, loadavg, commit, settings := docFlags(fs)
+		exports := fs.Int("exports", 1000, "export tasks of scenarios 1 and 2")
 		if err := fs.Parse(args); err != nil {
 			return err
 		}
@@ -168,7 +169,7 @@ func run(ctx context.Context, args []string) error {
 		}
 		secs, _ := strconv.Atoi(*elapsed)
 		section := buildDoc(docInput{results: res, logs: *logs, stores: strings.Fields(*stores),
-			elapsed: fmt.Sprintf("%d min %d s", secs/60, secs%60), loadavg: *loadavg, commit: *commit, settings: *settings})
+			elapsed: fmt.Sprintf("%d min %d s", secs/60, secs%60), loadavg: *loadavg, commit: *commit, settings: *settings, exports: *exports})
 		if *out == "-" || *out == "" {
 			_, err := fmt.Print(section)
 			return err
