@@ -312,7 +312,7 @@ func buildDoc(in docInput) string {
 		p("account), and `loadgen seed-moto` creates an S3 bucket and a log group first, as it requires.\n\n")
 
 	}
-	if len(in.results["s3."+in.stores[0]]) > 0 {
+	if len(in.stores) > 0 && len(in.results["s3."+in.stores[0]]) > 0 {
 		p("**Scenario 3**, 64 clients over 8 accounts, strict mode, `--no-limits`: 20%% `CreateTags`, 10%% `StartExportTask`,\n")
 		p("20%% intake (10 reports), 20%% `DescribeExportTasks`, 10%% each `ListConfigurations`, `DescribeTags`,\n")
 		p("`DescribeAgents` (pages of 10). A write is acknowledged when answered 200.\n\n")
