@@ -85,7 +85,8 @@ const nicsInWindow = `SELECT ts_ms, nics
 		FROM system_observations WHERE account_id = ? AND agent_id = ? AND ts_ms BETWEEN ? AND ? ORDER BY ts_ms`
 
 // nicsOfList reads one interface list with SQLite's JSON functions: the
-// objects among its elements, in order, with ” for a missing field.
+// objects among its elements, in order, with an empty string for a
+// missing field.
 const nicsOfList = `SELECT coalesce(j.value ->> 'name', ''), coalesce(j.value ->> 'macAddress', ''),
 			coalesce(j.value ->> 'family', ''), coalesce(j.value ->> 'ipAddress', ''), coalesce(j.value ->> 'gateway', ''),
 			coalesce(j.value ->> 'netMask', '')
