@@ -149,45 +149,7 @@ func TestScale(t *testing.T) {
 // run fills one store and measures it.
 func run(t *testing.T, name string, st store, f filler, sz sizes, reps int) {
 	ctx := t.Context()
-	step := func(what string, rows int, fn func() error) {
-		t.Helper()
-		start := time.Now()
-		if err := fn(); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-		took := time.Since(start)
-		if rows == 0 {
-			fmt.Printf("scale: %s: %-43s %27.1fs\n", name, what, took.Seconds())
-			return
-		}
-		fmt.Printf("scale: %s: fill %-38s %10d rows in %8.1fs: %9.0f rows/s\n", name, what, rows, took.Seconds(), float64(rows)/took.Seconds())
-	}
-	total := time.Now()
-	chunks := func(n, size int, fn func(from, to int) error) error {
-		for from := 0; from < n; from += size {
-			if err := fn(from, min(n, from+size)); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	step("export tasks", sz.exports+sz.exports/100, func() error {
-		if err := chunks(sz.exports, 100000, func(a, b int) error { return f.exportTasks(ctx, account, a, b) }); err != nil {
-			return err
-		}
-		return f.exportTasks(ctx, neighbor, 0, sz.exports/100)
-	})
-	step("servers and agents (2 rows each)", 2*(sz.servers+sz.servers/100), func() error {
-		if err := chunks(sz.servers, 50000, func(a, b int) error { return f.servers(ctx, account, a, b, sz.sampled) }); err != nil {
-			return err
-		}
-		return f.servers(ctx, neighbor, 0, sz.servers/100, 0)
-	})
-	step("samples and system observations", 2*sz.samples, func() error {
-		return chunks(perAgent, max(1, 200000/sz.sampled), func(a, b int) error { return f.samples(ctx, account, sz.sampled, a, b) })
-	})
-	step("settle (vacuum, analyze; checkpoint)", 0, func() error { return f.settle(ctx) })
-	fmt.Printf("scale: %s: fill total %.1fs; %s\n", name, time.Since(total).Seconds(), f.about(ctx))
+	fill(t, name, f, sz)
 
 	// Deep pages start 90% into the list (or a full page before its end).
 	deep := func(n int) int { return max(0, min(n*9/10, n-pageSize-2)) }
@@ -277,6 +239,51 @@ func run(t *testing.T, name string, st store, f filler, sz sizes, reps int) {
 	took1 := time.Since(start)
 	fmt.Printf("scale: %s: retention sweep (batches of %d rows per series): %d rows in %.1fs: %.0f rows/s\n",
 		name, agents.DefaultRetentionBatch, n, took1.Seconds(), float64(n)/took1.Seconds())
+}
+
+// fill writes the rows of sz with f and settles the store, printing the
+// fill rates.
+func fill(t *testing.T, name string, f filler, sz sizes) {
+	ctx := t.Context()
+	step := func(what string, rows int, fn func() error) {
+		t.Helper()
+		start := time.Now()
+		if err := fn(); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		took := time.Since(start)
+		if rows == 0 {
+			fmt.Printf("scale: %s: %-43s %27.1fs\n", name, what, took.Seconds())
+			return
+		}
+		fmt.Printf("scale: %s: fill %-38s %10d rows in %8.1fs: %9.0f rows/s\n", name, what, rows, took.Seconds(), float64(rows)/took.Seconds())
+	}
+	total := time.Now()
+	chunks := func(n, size int, fn func(from, to int) error) error {
+		for from := 0; from < n; from += size {
+			if err := fn(from, min(n, from+size)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	step("export tasks", sz.exports+sz.exports/100, func() error {
+		if err := chunks(sz.exports, 100000, func(a, b int) error { return f.exportTasks(ctx, account, a, b) }); err != nil {
+			return err
+		}
+		return f.exportTasks(ctx, neighbor, 0, sz.exports/100)
+	})
+	step("servers and agents (2 rows each)", 2*(sz.servers+sz.servers/100), func() error {
+		if err := chunks(sz.servers, 50000, func(a, b int) error { return f.servers(ctx, account, a, b, sz.sampled) }); err != nil {
+			return err
+		}
+		return f.servers(ctx, neighbor, 0, sz.servers/100, 0)
+	})
+	step("samples and system observations", 2*sz.samples, func() error {
+		return chunks(perAgent, max(1, 200000/sz.sampled), func(a, b int) error { return f.samples(ctx, account, sz.sampled, a, b) })
+	})
+	step("settle (vacuum, analyze; checkpoint)", 0, func() error { return f.settle(ctx) })
+	fmt.Printf("scale: %s: fill total %.1fs; %s\n", name, time.Since(total).Seconds(), f.about(ctx))
 }
 
 // readAgent reads what an agent export writes of one agent's window and

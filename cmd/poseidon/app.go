@@ -253,7 +253,8 @@ func wire(ctx context.Context, c *serveCmd, log *slog.Logger, store Store, files
 
 	// Exports: the worker builds what the service queues into the archive
 	// store, the janitor deletes what has expired.
-	w := &worker.Worker{Store: store, Files: files, Now: clk.Now, Log: log, MaxExportBytes: c.ExportSizeLimit}
+	w := &worker.Worker{Store: store, Files: files, Now: clk.Now, Log: log, MaxExportBytes: c.ExportSizeLimit,
+		ProgressEvery: worker.DefaultProgressEvery}
 	janitor := &worker.Janitor{Store: store, Files: files, Now: clk.Now, Log: log}
 	exporter := exports.New(exports.Config{Store: store, Now: clk.Now, Delay: c.ExportDelay, Limits: c.limits(), Tokens: tokens, Wake: runner.Wake})
 

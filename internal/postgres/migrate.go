@@ -60,8 +60,8 @@ func knownMigrations() ([]migration, error) {
 // other. Closing the connection releases the lock, even when migrating
 // fails or the context ends.
 //
-// Each migration runs in a transaction with the row that records it in
-// schema_migrations. A schema newer than every embedded migration belongs
+// The missing migrations run in one transaction with the rows that record
+// them in schema_migrations. A schema newer than every embedded migration belongs
 // to a newer poseidon: migrate refuses it rather than run against tables it
 // does not know.
 func migrate(ctx context.Context, cfg *pgx.ConnConfig) error {
@@ -102,20 +102,20 @@ func migrate(ctx context.Context, cfg *pgx.ConnConfig) error {
 		return fmt.Errorf("postgres: schema %q is at version %d, newer than the newest this poseidon knows (%d): "+
 			"a newer poseidon migrated it; run that version (or newer), or use another database or schema", *schema, current, newest)
 	}
-	for _, m := range known {
-		if m.version <= current {
-			continue
-		}
-		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, m.body); err != nil {
-				return err
+	// The missing migrations run in one transaction: one commit, so that a
+	// new schema is made in one go (start-up on an empty database).
+	return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		for _, m := range known {
+			if m.version <= current {
+				continue
 			}
-			_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.version, m.name)
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("postgres: migration %s: %w", m.name, err)
+			if _, err := tx.Exec(ctx, m.body); err != nil {
+				return fmt.Errorf("postgres: migration %s: %w", m.name, err)
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.version, m.name); err != nil {
+				return fmt.Errorf("postgres: migration %s: %w", m.name, err)
+			}
 		}
-	}
-	return nil
+		return nil
+	})
 }

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/poseidon-ads/poseidon/internal/agentdata"
 	"github.com/poseidon-ads/poseidon/internal/discovery"
 	"github.com/poseidon-ads/poseidon/internal/exportfile"
 )
@@ -413,4 +415,65 @@ func (s *DB) ExportServers(ctx context.Context, account string, fn func(*discove
 			sc.finish(&r)
 			return fn(&r)
 		})
+}
+
+// AgentNICs decodes the interface lists intake writes itself and leaves
+// any other list to SQLite's JSON functions: either way its rows are those
+// that SQLite's json_each gives over the whole window.
+func TestAgentNICsLists(t *testing.T) {
+	db := erOpen(t)
+	ctx := t.Context()
+	lists := []string{
+		`[{"name":"eth0","macAddress":"02:00:00:00:00:01","ipAddress":"10.0.0.1","netMask":"255.255.255.0","family":"IPv4","gateway":"10.0.0.254"},{"name":"eth1","ipAddress":"fe80::1"}]`,
+		`[]`,
+		`null`,
+		`[{"name":"\u003c\u0026\u003e","ipAddress":"é"}]`, // as intake escapes
+		`[{"name":"<&>","ipAddress":"é"}]`,
+		`[{"name":"a","ipAddress":"x","gateway":5,"netMask":1.50}]`,
+		`{"b":{"name":"second","ipAddress":""},"a":{"name":"first","ipAddress":""}}`,
+		`[1,"x",{"NAME":"upper","name":"lower","ipAddress":"","extra":true},{"name":"dup","name":"dup2","ipAddress":""}]`,
+		`not json`,
+		`[{"name":"eth0","ipAddress":"10.0.0.1"}`,
+	}
+	// The first four are as intake writes them, read without SQLite's JSON.
+	for _, l := range lists[:4] {
+		var list []agentdata.NetworkInterface
+		if err := json.Unmarshal([]byte(l), &list); err != nil {
+			t.Fatal(err)
+		}
+		if again, _ := json.Marshal(list); string(again) != l {
+			t.Fatalf("%s is not as intake writes it: %s", l, again)
+		}
+	}
+	for i, l := range lists {
+		erExec(t, db, `INSERT INTO system_observations (account_id, agent_id, ts_ms, nics) VALUES (?, 'o-1', ?, ?)`, rowsAcct, erAt(i), l)
+	}
+	var got []string
+	if err := db.AgentNICs(ctx, rowsAcct, "o-1", rowsT0, rowsT0.Add(time.Hour), func(r *discovery.NICSample) error {
+		got = append(got, strings.Join(exportfile.NICSampleRecord(rowsAcct, r, nil), ","))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	if err := eachRow(ctx, db.db, `SELECT o.ts_ms, coalesce(j.value ->> 'name', ''), coalesce(j.value ->> 'macAddress', ''),
+			coalesce(j.value ->> 'family', ''), coalesce(j.value ->> 'ipAddress', ''), coalesce(j.value ->> 'gateway', ''),
+			coalesce(j.value ->> 'netMask', '')
+		FROM system_observations o, json_each(CASE WHEN json_valid(o.nics) THEN o.nics ELSE '[]' END) j
+		WHERE o.account_id = ? AND o.agent_id = 'o-1' AND j.type = 'object'
+		ORDER BY o.ts_ms, j.key`, []any{rowsAcct}, func(rows *sql.Rows) error {
+		r := discovery.NICSample{AgentID: "o-1"}
+		var ts int64
+		if err := rows.Scan(&ts, &r.Name, &r.MACAddress, &r.Family, &r.IPAddress, &r.Gateway, &r.NetMask); err != nil {
+			return err
+		}
+		r.Time = fromMs(ts)
+		want = append(want, strings.Join(exportfile.NICSampleRecord(rowsAcct, &r, nil), ","))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(want) != 9 || !slices.Equal(got, want) {
+		t.Errorf("networkInterface rows:\n%s\nwant (json_each, 9 rows)\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
 }

@@ -60,10 +60,12 @@ func Open(ctx context.Context, path string) (*DB, error) {
 // Close closes the database.
 func (s *DB) Close() error { return s.db.Close() }
 
-// migrate applies the migrations the database lacks, each in its own
-// transaction, on a connection of its own that it closes: a migration may
-// open the connection's temporary database (ALTER TABLE does), after which
-// SQLite refuses to change temp_store inside a transaction, as intake does.
+// migrate applies the migrations the database lacks, all in one
+// transaction (one synced commit: a new store is created in one write, and
+// a current one costs a read of schema_migrations), on a connection of its
+// own that it closes: a migration may open the connection's temporary
+// database (ALTER TABLE does), after which SQLite refuses to change
+// temp_store inside a transaction, as intake does.
 func migrate(ctx context.Context, dsn string) error {
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -71,29 +73,32 @@ func migrate(ctx context.Context, dsn string) error {
 	}
 	defer db.Close()
 	db.SetMaxOpenConns(1)
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY)`); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
 	names, err := fs.Glob(migrations, "migrations/*.sql")
 	if err != nil {
 		return err
 	}
 	sort.Strings(names)
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY)`); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
 	for _, name := range names {
 		version := strings.TrimSuffix(strings.TrimPrefix(name, "migrations/"), ".sql")
-		if err := migrateOne(ctx, db, name, version); err != nil {
+		if err := migrateOne(ctx, tx, name, version); err != nil {
 			return fmt.Errorf("migration %s: %w", version, err)
 		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migrate: %w", err)
 	}
 	return nil
 }
 
-func migrateOne(ctx context.Context, db *sql.DB, name, version string) error {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
+func migrateOne(ctx context.Context, tx *sql.Tx, name, version string) error {
 	var n int
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil {
 		return err
@@ -108,10 +113,8 @@ func migrateOne(ctx context.Context, db *sql.DB, name, version string) error {
 	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version) VALUES (?)`, version); err != nil {
-		return err
-	}
-	return tx.Commit()
+	_, err = tx.ExecContext(ctx, `INSERT INTO schema_migrations (version) VALUES (?)`, version)
+	return err
 }
 
 // lockWrite waits for the write turn; the returned func gives it back.

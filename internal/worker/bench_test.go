@@ -264,7 +264,7 @@ func benchExports(b *testing.B, cfg fleet.Config, tasks func(agentIDs []string) 
 	files := exportfile.Dir{Root: root}
 	q := &timedQueue{Store: db}
 	clock := func() time.Time { return now }
-	w := &worker.Worker{Store: q, Files: files, Now: clock}
+	w := &worker.Worker{Store: q, Files: files, Now: clock, ProgressEvery: worker.DefaultProgressEvery} // as poseidon's
 	r := &queue.Runner{Store: q, Now: clock, Kinds: map[discovery.JobKind]queue.Kind{discovery.JobExport: {Handler: w}}}
 
 	var m benchMeasure

@@ -67,6 +67,35 @@ func TestExportProgress(t *testing.T) {
 	}
 }
 
+// With ProgressEvery set, an export built sooner than that stores no
+// progress: its statusMessage goes from the queued text to the outcome.
+// Once that much time has passed, the next file done is shown.
+func TestExportProgressEvery(t *testing.T) {
+	f := newFixture(t)
+	t0 := f.clock.Now().Add(-24 * time.Hour)
+	step := 15 * time.Minute
+	f.seedAgent(t, acct, "o-1", t0, t0.Add(7*step), step)
+	var got []string
+	f.w.OnProgress = func(_, msg string) { got = append(got, msg) }
+	defer func() { f.w.OnProgress, f.w.ProgressEvery = nil, 0 }()
+
+	f.w.ProgressEvery = time.Hour
+	task := f.add(t, discovery.ExportTask{Kind: discovery.KindAgent, AgentID: "o-1"})
+	f.drain(t)
+	if done := f.get(t, task.ID); done.Status != discovery.ExportSucceeded || len(got) != 0 {
+		t.Fatalf("finished %s %q; progress stored %q, want none", done.Status, done.Message, got)
+	}
+
+	// A nanosecond passes between any two files: each is shown, but the
+	// start is not.
+	f.w.ProgressEvery = time.Nanosecond
+	f.add(t, discovery.ExportTask{})
+	f.drain(t)
+	if want := "Export in progress: 12% (1 of 8 files)"; len(got) != 8 || got[0] != want || got[7] != "Export in progress: 100% (8 of 8 files)" {
+		t.Fatalf("progress %q, want 1 to 8 of 8 files", got)
+	}
+}
+
 // Only the worker holding the lease of a task's job may set its progress,
 // and only while it is IN_PROGRESS.
 func TestReportExportProgressNeedsLease(t *testing.T) {

@@ -74,6 +74,12 @@ type Worker struct {
 	// DefaultMaxExportBytes if zero. An export that would pass it ends at a
 	// report boundary and is truncated.
 	MaxExportBytes int64
+	// ProgressEvery is the least time (real, monotonic) between two
+	// progress messages stored for one export: a file done sooner after
+	// the build started or after the last stored message is not shown.
+	// Zero stores "0 of N files" at the start and a message after every
+	// file. poseidon uses DefaultProgressEvery.
+	ProgressEvery time.Duration
 	// OnProgress, if not nil, is called after each progress message is
 	// stored in an export's statusMessage (tests use it to observe progress).
 	OnProgress func(exportID, message string)
