@@ -13,6 +13,8 @@ import (
 	"github.com/poseidon-ads/poseidon/internal/exportfile"
 )
 
+var rowsT0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
 // The export row tests of internal/sqlite, on this store.
 
 const rowsAcct = "123456789012"
