@@ -11,6 +11,8 @@ import (
 
 	"github.com/aws/aws-sdk-go/aws"
 	ads "github.com/aws/aws-sdk-go/service/applicationdiscoveryservice"
+
+	"github.com/poseidon-ads/poseidon/internal/agentdata"
 )
 
 // longText returns n bytes of random base64 text: no commas, colons or
@@ -32,16 +34,54 @@ func longText(n int) string {
 func TestLongValues(t *testing.T) {
 	for _, n := range []int{1 << 10, 4 << 10} {
 		t.Run(fmt.Sprintf("import %d bytes", n), func(t *testing.T) {
-			if onPostgres && n > 1<<10 {
-				// The PostgreSQL store keeps host names, OS names and
-				// versions, external IDs and IP addresses in B-tree
-				// indexes, whose entries hold at most 2,704 bytes: such an
-				// import fails there (IMPORT_FAILED, nothing imported).
-				t.Skip("known gap of the PostgreSQL store: an imported server field of more than about 2,600 incompressible bytes does not fit its B-tree index")
-			}
 			importLongValues(t, n)
 		})
 	}
+	t.Run("agent export of a 1,000-character agent ID", func(t *testing.T) {
+		// A filter value holds at most 1,000 characters: 4,000 bytes of
+		// UTF-8 here. The export is accepted, found by its agent, and
+		// fails (no such agent).
+		s := startServer(t, "")
+		c := client(t, s.URL, acctA, "x")
+		b := make([]byte, 1000)
+		rand.Read(b)
+		var agent strings.Builder
+		for _, x := range b {
+			agent.WriteRune(rune(0x10000 + int(x)*997))
+		}
+		id := agent.String()
+		out, err := c.StartExportTask(&ads.StartExportTaskInput{Filters: []*ads.ExportFilter{{Name: aws.String("agentIds"), Values: []*string{&id}, Condition: aws.String("EQUALS")}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info := waitExport(t, c, aws.StringValue(out.ExportId)); aws.StringValue(info.ExportStatus) != ads.ExportStatusFailed {
+			t.Fatalf("export of an unknown agent: %v", info)
+		}
+		found, err := c.DescribeExportTasks(&ads.DescribeExportTasksInput{Filters: []*ads.ExportFilter{{Name: aws.String("agentIds"), Values: []*string{&id}, Condition: aws.String("EQUALS")}}})
+		if err != nil || len(found.ExportsInfo) != 1 || aws.StringValue(found.ExportsInfo[0].ExportId) != aws.StringValue(out.ExportId) {
+			t.Fatalf("exports of the agent: %v %v", found, err)
+		}
+	})
+	t.Run("agent interface name of 8 KiB", func(t *testing.T) {
+		s := startServer(t, "")
+		c := client(t, s.URL, acctA, "x")
+		r := agentReport(1, 0)
+		name := longText(8 << 10)
+		r.NetworkInterfaces = append(r.NetworkInterfaces, agentdata.NetworkInterface{Name: name, IPAddress: "10.20.0.1"})
+		for range 2 {
+			takeInReports(t, s.URL, acctA, "x", r)
+			r.ReportID, r.Timestamp = "e2e-1-1", r.Timestamp+60
+		}
+		out, err := c.ListConfigurations(&ads.ListConfigurationsInput{ConfigurationType: aws.String("SERVER")})
+		if err != nil || len(out.Configurations) != 1 {
+			t.Fatalf("servers: %v %v", out, err)
+		}
+		id := out.Configurations[0]["server.configurationId"]
+		d, err := c.DescribeConfigurations(&ads.DescribeConfigurationsInput{ConfigurationIds: []*string{id}})
+		if err != nil || len(d.Configurations) != 1 || !strings.Contains(aws.StringValue(d.Configurations[0]["server.networkInterfaceInfo"]), name) {
+			t.Fatalf("the server's interfaces do not hold the long name: %v", err)
+		}
+	})
 	t.Run("CreateTags 64 KiB", func(t *testing.T) {
 		s := startServer(t, "")
 		c := client(t, s.URL, acctA, "x")

@@ -82,3 +82,14 @@ func TestValidationBeforeStore(t *testing.T) {
 	}
 	wantInvalid(t, s.Update(ctx, "1", "d-application-1", discovery.ApplicationUpdate{}), "d-application-1") // store says not found
 }
+
+func TestApplicationIDsRandom(t *testing.T) {
+	seen := map[string]bool{}
+	for range 100 {
+		id := NewID()
+		if seen[id] || !strings.HasPrefix(id, "d-application-") || len(id) != len("d-application-")+17 {
+			t.Fatalf("bad or repeated id %q", id)
+		}
+		seen[id] = true
+	}
+}

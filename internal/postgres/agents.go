@@ -79,16 +79,24 @@ func (s *DB) FindAgents(ctx context.Context, q discovery.AgentQuery) ([]*discove
 }
 
 // SetCollectionStatus sets the collection status of the account's agents
-// among ids and returns the IDs it found, in one statement.
+// among ids and returns the IDs it found, in one statement of a
+// transaction that holds the account's lock: an intake upserts several
+// agents of the account, locking their rows in the order of its batch, and
+// this statement locks them in the order of its scan; without the lock the
+// two could wait for each other's rows (a deadlock, which PostgreSQL ends
+// by failing one of them).
 func (s *DB) SetCollectionStatus(ctx context.Context, account string, ids []string, status string) (map[string]bool, error) {
 	found := make(map[string]bool, len(ids))
-	err := eachRow(ctx, s.pool, `UPDATE agents SET collection_status = $1 WHERE account_id = $2 AND agent_id = ANY($3) RETURNING agent_id`,
-		[]any{status, account, nonNil(ids)}, func(rows pgx.Rows) error {
-			var id string
-			err := rows.Scan(&id)
-			found[id] = true
-			return err
-		})
+	err := s.accountTx(ctx, account, func(tx pgx.Tx) error {
+		clear(found)
+		return eachRow(ctx, tx, `UPDATE agents SET collection_status = $1 WHERE account_id = $2 AND agent_id = ANY($3) RETURNING agent_id`,
+			[]any{status, account, nonNil(ids)}, func(rows pgx.Rows) error {
+				var id string
+				err := rows.Scan(&id)
+				found[id] = true
+				return err
+			})
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -87,7 +87,7 @@ var errArchiveRemoved = errors.New("the archive was removed while it was written
 // commit makes archive id the export's archive, deleting the one it
 // replaces, under the export's archive lock.
 func (a *Archives) commit(ctx context.Context, account, exportID string, id, size int64) error {
-	return pgx.BeginFunc(ctx, a.pool, func(tx pgx.Tx) error {
+	return inTx(ctx, a.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2 || '/' || $3))`, archiveLockClass, account, exportID); err != nil {
 			return err
 		}

@@ -155,7 +155,7 @@ func countExportTasks(ctx context.Context, tx pgx.Tx, account string, l discover
 func succeededAgentExport(ctx context.Context, tx pgx.Tx, account, agentID string, start, end *time.Time) (string, error) {
 	var id string
 	err := tx.QueryRow(ctx, `SELECT export_id FROM export_tasks
-		WHERE account_id = $1 AND agent_id = $2 AND kind = 'agent' AND status = 'SUCCEEDED'
+		WHERE account_id = $1 AND `+equalKeyed("agent_id", "$2")+` AND kind = 'agent' AND status = 'SUCCEEDED'
 		AND requested_start_ms IS NOT DISTINCT FROM $3 AND requested_end_ms IS NOT DISTINCT FROM $4
 		ORDER BY request_time_ms DESC LIMIT 1`,
 		account, agentID, nullMs(start), nullMs(end)).Scan(&id)
@@ -209,7 +209,7 @@ func findExportTasksQuery(q discovery.ExportQuery) (query string, args []any, ok
 		if len(q.AgentIDs) == 0 {
 			return "", nil, false
 		}
-		w.add("agent_id = ANY($%d)", q.AgentIDs)
+		w.add(equalAnyKeyed("agent_id", "$%[1]d::text[]"), q.AgentIDs)
 	}
 	if q.After != nil {
 		w.add("(request_time_ms, export_id) < ($%d, $%d)", q.After.RequestTimeMs, q.After.ExportID)

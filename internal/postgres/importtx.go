@@ -41,13 +41,13 @@ func (t importTx) ServerWithKey(ctx context.Context, k discovery.ServerKey) (str
 	case discovery.ByServerID:
 		return t.firstID(ctx, `SELECT server_id FROM servers WHERE account_id = $1 AND server_id = $2`, t.account, k.ID)
 	case discovery.ByExternalID:
-		return t.firstID(ctx, `SELECT server_id FROM servers WHERE account_id = $1 AND external_id = $2 ORDER BY server_id LIMIT 1`, t.account, k.ExternalID)
+		return t.firstID(ctx, `SELECT server_id FROM servers WHERE account_id = $1 AND `+equalKeyed("external_id", "$2")+` ORDER BY server_id LIMIT 1`, t.account, k.ExternalID)
 	case discovery.ByIPAndMAC:
 		return t.firstID(ctx, `SELECT server_id FROM network_interfaces
-			WHERE account_id = $1 AND ip_address = $2 AND lower(replace(mac_address, '-', ':')) = $3
+			WHERE account_id = $1 AND `+equalKeyed("ip_address", "$2")+` AND lower(replace(mac_address, '-', ':')) = $3
 			ORDER BY server_id LIMIT 1`, t.account, k.IP, k.MAC)
 	case discovery.ByHostName:
-		return t.firstID(ctx, `SELECT server_id FROM servers WHERE account_id = $1 AND host_name = $2 ORDER BY server_id LIMIT 1`, t.account, k.HostName)
+		return t.firstID(ctx, `SELECT server_id FROM servers WHERE account_id = $1 AND `+equalSplit("host_name", "$2")+` ORDER BY server_id LIMIT 1`, t.account, k.HostName)
 	case discovery.ByVMware:
 		return t.firstID(ctx, `SELECT server_id FROM servers WHERE account_id = $1 AND vm_moref_id = $2 AND vcenter_id = $3 ORDER BY server_id LIMIT 1`,
 			t.account, k.MoRefID, k.VCenterID)

@@ -108,7 +108,7 @@ func (in intakeTx) IPOwners(ctx context.Context, ips []string) (map[string][]str
 	owners := map[string][]string{}
 	err := in.query(ctx, `SELECT DISTINCT n.ip_address, n.server_id FROM network_interfaces AS n
 		JOIN servers AS s ON s.account_id = n.account_id AND s.server_id = n.server_id
-		WHERE n.account_id = $1 AND s.agent_id <> '' AND n.ip_address = ANY($2)
+		WHERE n.account_id = $1 AND s.agent_id <> '' AND `+equalAnyKeyed("n.ip_address", "$2::text[]")+`
 		ORDER BY n.ip_address, n.server_id`, func(rows pgx.Rows) error {
 		var ip, sid string
 		err := rows.Scan(&ip, &sid)

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -21,10 +22,16 @@ import (
 // (NULL only for numeric fields without data: no value to match). A field
 // over a related list (a child table) has from, the FROM ... WHERE of a
 // correlated subquery, and inner, the compared column inside it.
+//
+// A keyed field's expr is a column whose short values are kept whole in an
+// index (servers_by_host, ...) and whose long values are kept by their
+// indexKey in another (servers_by_host_long, ...): see shortValue. An
+// equality and a page sorted by the field read both.
 type fieldSQL struct {
 	expr  string
 	from  string
 	inner string
+	keyed bool
 }
 
 // itemSQL describes one configuration item type.
@@ -47,6 +54,7 @@ const (
 )
 
 func scalar(expr string) fieldSQL         { return fieldSQL{expr: expr} }
+func keyed(expr string) fieldSQL          { return fieldSQL{expr: expr, keyed: true} }
 func related(from, inner string) fieldSQL { return fieldSQL{from: from, inner: inner} }
 
 // perfExpr is an aggregate that exists once a server has samples. It computes
@@ -71,9 +79,9 @@ var itemTypes = map[discovery.ItemType]*itemSQL{
 		},
 		fields: map[discovery.Field]fieldSQL{
 			discovery.FieldServerID:        scalar("s.server_id"),
-			discovery.FieldServerHostName:  scalar("s.host_name"),
-			discovery.FieldServerOSName:    scalar("s.os_name"),
-			discovery.FieldServerOSVersion: scalar("s.os_version"),
+			discovery.FieldServerHostName:  keyed("s.host_name"),
+			discovery.FieldServerOSName:    keyed("s.os_name"),
+			discovery.FieldServerOSVersion: keyed("s.os_version"),
 			discovery.FieldServerAgentID:   scalar("s.agent_id"),
 			discovery.FieldServerConnectorID: scalar(`COALESCE((SELECT g.connector_id FROM agents g
 				WHERE g.account_id = s.account_id AND g.agent_id = s.agent_id AND s.agent_id <> ''), '')`),
@@ -354,8 +362,14 @@ func (it *itemSQL) predicate(w *where, p discovery.Predicate) (string, error) {
 		}
 		return "true", nil
 	case 1:
+		if f.keyed && p.Match == discovery.MatchEqual && !p.Fold && p.Quant == discovery.AnyMatch {
+			return equalSplit(f.expr, w.param(first(p))+"::text"), nil
+		}
 		cond, err = match(f.compared(), w.param(first(p))+"::"+typ, p.Match, p.Fold)
 	default:
+		if f.keyed && p.Match == discovery.MatchEqual && !p.Fold && p.Quant == discovery.AnyMatch {
+			return equalAnySplit(f.expr, w.param(arg)+"::text[]"), nil
+		}
 		cond, err = matchAny(f.compared(), w.param(arg)+"::"+typ+"[]", p.Match, p.Fold)
 	}
 	if err != nil {
@@ -437,6 +451,42 @@ func itemsQuery(q discovery.ItemQuery) (*itemSQL, string, []any, error) {
 		}
 		w.terms = append(w.terms, keysetAfter(&w, exprs, desc, append(append([]any{}, q.After.Keys...), q.After.ID)))
 	}
+	limit := ""
+	if q.Limit > 0 {
+		limit = " LIMIT " + w.param(q.Limit)
+	}
+	if len(q.Order) == 0 || !it.fields[q.Order[0].Field].keyed {
+		return it, "SELECT " + it.cols + ", " + strings.Join(exprs, ", ") + " FROM " + it.from +
+			" WHERE " + w.String() + " ORDER BY " + orderBy(exprs, desc) + limit, w.args, nil
+	}
+	// A keyed first field: its short values in the order of their index,
+	// the long ones in the order of their key, sorting only those that
+	// share a key; then the page of both.
+	k := exprs[0]
+	cols := it.cols
+	names := make([]string, len(exprs))
+	for i, e := range exprs {
+		names[i] = "k" + strconv.Itoa(i)
+		cols += ", " + e + " AS " + names[i]
+	}
+	short := "SELECT " + cols + " FROM " + it.from + " WHERE " + w.String() + " AND " + shortValue(k) +
+		" ORDER BY " + orderBy(exprs, desc) + limit
+	longTerms := w.String() + " AND " + longValue(k)
+	if q.After != nil {
+		op := " >= "
+		if desc[0] {
+			op = " <= "
+		}
+		longTerms += " AND " + indexKey(k) + op + indexKey(w.param(q.After.Keys[0])+"::text")
+	}
+	long := "SELECT " + cols + " FROM " + it.from + " WHERE " + longTerms +
+		" ORDER BY " + orderBy(append([]string{indexKey(k)}, exprs...), append([]bool{desc[0]}, desc...)) + limit
+	query := "SELECT * FROM ((" + short + ") UNION ALL (" + long + ")) AS u ORDER BY " + orderBy(names, desc) + limit
+	return it, query, w.args, nil
+}
+
+// orderBy is an ORDER BY list of exprs in directions desc.
+func orderBy(exprs []string, desc []bool) string {
 	order := make([]string, len(exprs))
 	for i, e := range exprs {
 		order[i] = e + " ASC"
@@ -444,17 +494,13 @@ func itemsQuery(q discovery.ItemQuery) (*itemSQL, string, []any, error) {
 			order[i] = e + " DESC"
 		}
 	}
-	query := "SELECT " + it.cols + ", " + strings.Join(exprs, ", ") +
-		" FROM " + it.from + " WHERE " + w.String() + " ORDER BY " + strings.Join(order, ", ")
-	if q.Limit > 0 {
-		query += " LIMIT " + w.param(q.Limit)
-	}
-	return it, query, w.args, nil
+	return strings.Join(order, ", ")
 }
 
 // ListItems implements inventory.Store: one statement. A page sorted by
 // the ID or by an indexed field (servers_by_host, ...) is a range scan of
-// that index from the keyset cursor.
+// that index from the keyset cursor (for a field of a long value, also of
+// its index of long values, servers_by_host_long, ...).
 func (s *DB) ListItems(ctx context.Context, q discovery.ItemQuery) ([]discovery.Item, error) {
 	it, query, args, err := itemsQuery(q)
 	if err != nil {

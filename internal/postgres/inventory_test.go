@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -221,20 +223,25 @@ func fillServers(t testing.TB, db *DB, n int, accounts ...string) {
 
 // A ListConfigurations page of servers by ID, or by a sortable field that
 // has an index, is one range scan of that index starting at the keyset
-// cursor: no sort, no scan of the pages before it, whatever its depth.
+// cursor: no sort but of the page, no scan of the pages before it,
+// whatever its depth. A sortable field has two indexes (migration 006):
+// one of its values of at most 256 characters, one of the longer values by
+// their first 256 characters; a page reads both from the cursor.
 func TestListItemsPagePlan(t *testing.T) {
 	db := openTest(t)
 	fillServers(t, db, 20000, fixture.A, fixture.B)
 	ctx := context.Background()
 	for _, tc := range []struct {
-		name  string
-		order []discovery.OrderKey
-		index string
-		cond  string
+		name    string
+		order   []discovery.OrderKey
+		indexes []string
+		conds   []string
 	}{
-		{"by ID", nil, "servers_pkey", "server_id >"},
-		{"by host name", []discovery.OrderKey{{Field: discovery.FieldServerHostName}}, "servers_by_host", "ROW(host_name, server_id) >"},
-		{"by OS name, descending", []discovery.OrderKey{{Field: discovery.FieldServerOSName, Desc: true}}, "servers_by_os_name", "ROW(os_name, server_id) <"},
+		{"by ID", nil, []string{"servers_pkey"}, []string{"server_id >"}},
+		{"by host name", []discovery.OrderKey{{Field: discovery.FieldServerHostName}},
+			[]string{"servers_by_host ", "servers_by_host_long "}, []string{"ROW(host_name, server_id) >", `"left"(host_name, 256) >=`}},
+		{"by OS name, descending", []discovery.OrderKey{{Field: discovery.FieldServerOSName, Desc: true}},
+			[]string{"servers_by_os_name ", "servers_by_os_name_long "}, []string{"ROW(os_name, server_id) <", `"left"(os_name, 256) <=`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			q := discovery.ItemQuery{Account: fixture.A, Type: discovery.TypeServer, Order: tc.order, Limit: 101}
@@ -254,11 +261,19 @@ func TestListItemsPagePlan(t *testing.T) {
 					t.Fatal(err)
 				}
 				plan := strings.Join(lines, "\n")
-				if !strings.Contains(plan, "Index Scan") || !strings.Contains(plan, tc.index) || strings.Contains(plan, "Sort") {
+				if strings.Contains(plan, "Seq Scan") || !sortsAtMost(plan, 2*101) {
 					t.Errorf("after %v: plan\n%s", after, plan)
 				}
-				if after != nil && !strings.Contains(plan, tc.cond) {
-					t.Errorf("the cursor is not an index condition:\n%s", plan)
+				// The index of whole values is read in order; that of long
+				// values, which holds none here, may be read as a bitmap.
+				for i, index := range tc.indexes {
+					if !strings.Contains(plan, "Index Scan using "+index) && !strings.Contains(plan, "Index Scan Backward using "+index) &&
+						(i == 0 || !strings.Contains(plan, "Bitmap Index Scan on "+index)) {
+						t.Errorf("after %v: no scan of %s:\n%s", after, index, plan)
+					}
+					if after != nil && !indexCond(plan, tc.conds[i]) {
+						t.Errorf("the cursor is not a condition of %s:\n%s", index, plan)
+					}
 				}
 				// The page itself: the 101 items after the cursor.
 				items, err := db.ListItems(ctx, q)
@@ -275,6 +290,60 @@ func TestListItemsPagePlan(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A server found by host name (a filter EQUALS of one value or a few, as
+// an import's match by host name) is read from the field's indexes, that
+// of whole values and that of long values by their first 256 characters.
+func TestListItemsEqualPlan(t *testing.T) {
+	db := openTest(t)
+	fillServers(t, db, 20000, fixture.A, fixture.B)
+	ctx := context.Background()
+	long := strings.Repeat("x", 300)
+	for _, vals := range [][]string{{"web-000004.example.com"}, {"web-000004.example.com", long}} {
+		q := discovery.ItemQuery{Account: fixture.A, Type: discovery.TypeServer, Limit: 101,
+			Where: []discovery.Predicate{{Field: discovery.FieldServerHostName, Match: discovery.MatchEqual, Quant: discovery.AnyMatch, Text: vals}}}
+		_, query, args, err := itemsQuery(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines, err := column(ctx, db.pool, `EXPLAIN `+query, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan := strings.Join(lines, "\n")
+		if strings.Contains(plan, "Seq Scan") || !strings.Contains(plan, "servers_by_host ") || !strings.Contains(plan, "servers_by_host_long ") {
+			t.Errorf("%d values: plan\n%s", len(vals), plan)
+		}
+		items, err := db.ListItems(ctx, q)
+		if err != nil || len(items) != 1 || items[0].Server.HostName != vals[0] {
+			t.Fatalf("%d values: %d items, %v", len(vals), len(items), err)
+		}
+	}
+}
+
+// sortRows matches a plan's Sort node (not an Incremental Sort) and its
+// estimate of rows.
+var sortRows = regexp.MustCompile(`(?m)(?:^|->  )Sort  \(cost=\S+ rows=(\d+)`)
+
+// sortsAtMost reports whether every Sort node of plan sorts at most n rows.
+func sortsAtMost(plan string, n int) bool {
+	for _, m := range sortRows.FindAllStringSubmatch(plan, -1) {
+		if rows, _ := strconv.Atoi(m[1]); rows > n {
+			return false
+		}
+	}
+	return true
+}
+
+// indexCond reports whether an Index Cond line of plan holds cond.
+func indexCond(plan, cond string) bool {
+	for line := range strings.Lines(plan) {
+		if strings.Contains(line, "Index Cond:") && strings.Contains(line, cond) {
+			return true
+		}
+	}
+	return false
 }
 
 // BenchmarkListItems shows that a page costs the same at any depth: compare

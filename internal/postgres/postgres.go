@@ -96,9 +96,10 @@ func lockAccount(ctx context.Context, tx pgx.Tx, account string) error {
 	return err
 }
 
-// tx runs fn in a READ COMMITTED transaction, committed if fn returns nil.
+// tx runs fn in a READ COMMITTED transaction, committed if fn returns nil,
+// and run again if PostgreSQL aborts it for another's sake (inTx).
 func (s *DB) tx(ctx context.Context, fn func(pgx.Tx) error) error {
-	return pgx.BeginFunc(ctx, s.pool, fn)
+	return inTx(ctx, s.pool, fn)
 }
 
 // accountTx runs fn in a transaction that holds the account's lock.

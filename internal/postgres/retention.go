@@ -59,13 +59,15 @@ func (s *DB) MoveFirstData(ctx context.Context, cutoff time.Time) (int, error) {
 	}
 	n := 0
 	for _, account := range accounts {
+		moved := 0
 		err := s.accountTx(ctx, account, func(tx pgx.Tx) error {
 			tag, err := tx.Exec(ctx, `UPDATE agents SET first_data_ms =
 					(SELECT min(o.ts_ms) FROM system_observations o WHERE o.account_id = agents.account_id AND o.agent_id = agents.agent_id)
 				WHERE account_id = $1 AND first_data_ms < $2`, account, m)
-			n += int(tag.RowsAffected())
+			moved = int(tag.RowsAffected())
 			return err
 		})
+		n += moved
 		if err != nil {
 			return n, err
 		}

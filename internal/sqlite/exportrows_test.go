@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -39,164 +38,6 @@ func erExec(t *testing.T, db *DB, q string, args ...any) {
 var rowsT0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 func erAt(min int) int64 { return rowsT0.Add(time.Duration(min) * time.Minute).UnixMilli() }
-
-func TestAgentSeriesRows(t *testing.T) {
-	db := erOpen(t)
-	ctx := t.Context()
-	// Agent o-1 reports at 0, 15, 30 and 45 minutes; another agent and
-	// another account report at the same times.
-	for _, who := range [][2]string{{rowsAcct, "o-1"}, {rowsAcct, "o-2"}, {"999999999999", "o-1"}} {
-		for i, m := range []int{0, 15, 30, 45} {
-			erExec(t, db, `INSERT INTO perf_samples VALUES (?,?,?, 1.5,2,3,4,5,6, 8,4,1,2,1, ?, 100,40, 4096,?)`, who[0], who[1], erAt(m), float64(10*i), float64(1000+i))
-			erExec(t, db, `INSERT INTO system_observations VALUES (?,?,?, 'Linux','5.10','x86_64',?,'kvm',?)`, who[0], who[1], erAt(m), "host-"+who[1],
-				`[{"name":"eth0","macAddress":"02:00:00:00:00:01","ipAddress":"10.0.0.1","netMask":"255.255.255.0","gateway":"10.0.0.254"},{"name":"eth1","ipAddress":"fe80::1","family":"IPv6"}]`)
-			// Processes inserted out of sequence order.
-			erExec(t, db, `INSERT INTO process_observations VALUES (?,?,?,1, 200,0,'nginx','nginx -g daemon','/usr/sbin/nginx')`, who[0], who[1], erAt(m))
-			erExec(t, db, `INSERT INTO process_observations VALUES (?,?,?,0, 1,1,'systemd','','/sbin/init')`, who[0], who[1], erAt(m))
-			erExec(t, db, `INSERT INTO connection_observations VALUES (?,?,?,0,'outbound','10.0.0.1',50000,'10.0.0.2',5432,'IPv4','tcp',200)`, who[0], who[1], erAt(m))
-			erExec(t, db, `INSERT INTO connection_observations VALUES (?,?,?,1,'inbound','10.0.0.9',40000,'10.0.0.1',443,'IPv4','tcp',0)`, who[0], who[1], erAt(m))
-			erExec(t, db, `INSERT INTO connection_observations VALUES (?,?,?,2,'outbound','10.0.0.1',50001,'10.0.0.3',53,'IPv4','udp',0)`, who[0], who[1], erAt(m))
-		}
-	}
-	from, to := rowsT0.Add(15*time.Minute), rowsT0.Add(30*time.Minute)
-
-	var perf []string
-	if err := db.AgentPerfSamples(ctx, rowsAcct, "o-1", from, to, func(r *discovery.PerfSample) error {
-		perf = append(perf, strings.Join(exportfile.PerfSampleRecord(rowsAcct, r, nil), ","))
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	want := []string{
-		"123456789012,o-1,1.5,2.0,3.0,4.0,5.0,6.0,8,4,1,2,1,10.0,100.0,40.0,4096.0,1001.0,2026-03-01 12:15:00",
-		"123456789012,o-1,1.5,2.0,3.0,4.0,5.0,6.0,8,4,1,2,1,20.0,100.0,40.0,4096.0,1002.0,2026-03-01 12:30:00",
-	}
-	if !slices.Equal(perf, want) {
-		t.Errorf("perf rows:\n%s\nwant\n%s", strings.Join(perf, "\n"), strings.Join(want, "\n"))
-	}
-
-	var os []string
-	db.AgentOSInfo(ctx, rowsAcct, "o-1", from, to, func(r *discovery.OSInfo) error {
-		os = append(os, strings.Join(exportfile.OSInfoRecord(rowsAcct, r, nil), ","))
-		return nil
-	})
-	if want := []string{
-		"123456789012,o-1,Linux,5.10,x86_64,host-o-1,kvm,2026-03-01 12:15:00",
-		"123456789012,o-1,Linux,5.10,x86_64,host-o-1,kvm,2026-03-01 12:30:00",
-	}; !slices.Equal(os, want) {
-		t.Errorf("osInfo rows: %q", os)
-	}
-
-	var nics []string
-	db.AgentNICs(ctx, rowsAcct, "o-1", from, to, func(r *discovery.NICSample) error {
-		nics = append(nics, strings.Join(exportfile.NICSampleRecord(rowsAcct, r, nil), ","))
-		return nil
-	})
-	if want := []string{
-		"123456789012,o-1,eth0,02:00:00:00:00:01,IPv4,10.0.0.1,10.0.0.254,255.255.255.0,2026-03-01 12:15:00",
-		"123456789012,o-1,eth1,,IPv6,fe80::1,,,2026-03-01 12:15:00",
-		"123456789012,o-1,eth0,02:00:00:00:00:01,IPv4,10.0.0.1,10.0.0.254,255.255.255.0,2026-03-01 12:30:00",
-		"123456789012,o-1,eth1,,IPv6,fe80::1,,,2026-03-01 12:30:00",
-	}; !slices.Equal(nics, want) {
-		t.Errorf("networkInterface rows:\n%s", strings.Join(nics, "\n"))
-	}
-
-	var procs []string
-	db.AgentProcesses(ctx, rowsAcct, "o-1", from, from, func(r *discovery.ProcessSample) error {
-		procs = append(procs, strings.Join(exportfile.ProcessSampleRecord(rowsAcct, r, nil), ","))
-		return nil
-	})
-	if want := []string{
-		"123456789012,o-1,1,true,systemd,,/sbin/init,03/01/2026 12:15:00 PM",
-		"123456789012,o-1,200,false,nginx,nginx -g daemon,/usr/sbin/nginx,03/01/2026 12:15:00 PM",
-	}; !slices.Equal(procs, want) {
-		t.Errorf("process rows (one instant window):\n%s", strings.Join(procs, "\n"))
-	}
-
-	conns := func(dir string) []string {
-		var out []string
-		if err := db.AgentConnections(ctx, rowsAcct, "o-1", dir, from, from, func(r *discovery.ConnectionSample) error {
-			out = append(out, strings.Join(exportfile.ConnectionSampleRecord(rowsAcct, r, nil), ","))
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
-		return out
-	}
-	if got, want := conns(discovery.Outbound), []string{
-		"123456789012,o-1,10.0.0.1,50000,10.0.0.2,5432,IPv4,tcp,200,2026-03-01 12:15:00",
-		"123456789012,o-1,10.0.0.1,50001,10.0.0.3,53,IPv4,udp,,2026-03-01 12:15:00",
-	}; !slices.Equal(got, want) {
-		t.Errorf("outbound rows:\n%s", strings.Join(got, "\n"))
-	}
-	if got, want := conns(discovery.Inbound), []string{
-		"123456789012,o-1,10.0.0.9,40000,10.0.0.1,443,IPv4,tcp,,2026-03-01 12:15:00",
-	}; !slices.Equal(got, want) {
-		t.Errorf("inbound rows:\n%s", strings.Join(got, "\n"))
-	}
-	if err := db.AgentConnections(ctx, rowsAcct, "o-1", "sideways", from, to, nil); err == nil {
-		t.Error("an unknown direction was accepted")
-	}
-}
-
-// Window bounds are inclusive at millisecond precision; a sub-millisecond
-// start rounds up, a sub-millisecond end rounds down.
-func TestAgentSeriesWindowEdges(t *testing.T) {
-	db := erOpen(t)
-	for _, m := range []int{0, 15, 30} {
-		erExec(t, db, `INSERT INTO perf_samples VALUES (?,?,?, 0,0,0,0,0,0, 1,1,1,1,1, 0, 1,1, 1,1)`, rowsAcct, "o-1", erAt(m))
-	}
-	count := func(from, to time.Time) int {
-		n := 0
-		if err := db.AgentPerfSamples(t.Context(), rowsAcct, "o-1", from, to, func(*discovery.PerfSample) error { n++; return nil }); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
-	t15 := rowsT0.Add(15 * time.Minute)
-	for _, tc := range []struct {
-		name     string
-		from, to time.Time
-		want     int
-	}{
-		{"all", rowsT0, rowsT0.Add(30 * time.Minute), 3},
-		{"instant", t15, t15, 1},
-		{"start just after", t15.Add(time.Millisecond), rowsT0.Add(30 * time.Minute), 1},
-		{"start a nanosecond after", t15.Add(time.Nanosecond), rowsT0.Add(30 * time.Minute), 1},
-		{"end just before", rowsT0, t15.Add(-time.Millisecond), 1},
-		{"end a nanosecond after", rowsT0, t15.Add(time.Nanosecond), 2},
-		{"empty", rowsT0.Add(time.Minute), rowsT0.Add(14 * time.Minute), 0},
-		{"reversed", rowsT0.Add(30 * time.Minute), rowsT0, 0},
-	} {
-		if got := count(tc.from, tc.to); got != tc.want {
-			t.Errorf("%s: %d rows, want %d", tc.name, got, tc.want)
-		}
-	}
-}
-
-// An error from the callback stops the scan and comes back unchanged.
-func TestAgentSeriesStopsOnError(t *testing.T) {
-	db := erOpen(t)
-	for _, m := range []int{0, 15, 30} {
-		erExec(t, db, `INSERT INTO perf_samples VALUES (?,?,?, 0,0,0,0,0,0, 1,1,1,1,1, 0, 1,1, 1,1)`, rowsAcct, "o-1", erAt(m))
-	}
-	stop := errors.New("stop")
-	n := 0
-	err := db.AgentPerfSamples(t.Context(), rowsAcct, "o-1", rowsT0, rowsT0.Add(time.Hour), func(*discovery.PerfSample) error {
-		n++
-		if n == 2 {
-			return stop
-		}
-		return nil
-	})
-	if err != stop || n != 2 {
-		t.Fatalf("err = %v after %d rows", err, n)
-	}
-	// The connection went back to the pool: the store still works.
-	if _, err := db.GetAgent(context.Background(), rowsAcct, "nobody"); err == nil {
-		t.Fatal("found an unknown agent")
-	}
-}
 
 func erInsertServer(t *testing.T, db *DB, account, id, host string, extra string, args ...any) {
 	t.Helper()
@@ -339,31 +180,6 @@ func TestSummaryRows(t *testing.T) {
 	}
 	if !slices.Equal(got, wantImp) {
 		t.Errorf("import records:\n%+v\nwant\n%+v", got, wantImp)
-	}
-}
-
-// An account with nothing yields no rows, and no error.
-func TestSummaryRowsEmpty(t *testing.T) {
-	db := erOpen(t)
-	ctx := t.Context()
-	n := 0
-	for _, err := range []error{
-		db.ExportApplications(ctx, rowsAcct, func(*discovery.Application) error { n++; return nil }),
-		db.ExportApplicationServers(ctx, rowsAcct, func(*discovery.ApplicationServer) error { n++; return nil }),
-		db.ExportServers(ctx, rowsAcct, func(*discovery.Server) error { n++; return nil }),
-		db.ExportServerNICs(ctx, rowsAcct, func(*discovery.ServerNIC) error { n++; return nil }),
-		db.ExportServerTags(ctx, rowsAcct, func(*discovery.ServerTag) error { n++; return nil }),
-		db.ExportImportTemplateRows(ctx, rowsAcct, func(*discovery.ImportTemplateRow) error { n++; return nil }),
-		db.ExportServerRows(ctx, rowsAcct, func(*discovery.Server) error { n++; return nil }),
-		db.ExportServerPerformance(ctx, rowsAcct, func(*discovery.Server) error { n++; return nil }),
-		db.ExportVMwareServers(ctx, rowsAcct, func(*discovery.Server) error { n++; return nil }),
-	} {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	if n != 0 {
-		t.Fatalf("%d rows from an empty account", n)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,6 +22,24 @@ var applicationTests = []test{
 	tc("DisassociateServers", testAppDisassociate),
 	tc("DeleteTakesAssociationsAndTags", testAppDelete),
 	tc("ApplicationsArePerAccount", testAppsPerAccount),
+	tc("ServiceRefusalsStoreNothing", testAppServiceRefusals),
+	tc("ServiceLimits", testAppServiceLimits),
+}
+
+// appService is the applications use case on s at t0, with the limits
+// given (0: the defaults).
+func appService(s applications.Store, maxApps, maxServers int) *applications.Service {
+	return applications.New(applications.Config{Store: s, Now: func() time.Time { return t0 },
+		MaxApplications: maxApps, MaxServersPerApplication: maxServers})
+}
+
+// wantInvalid fails unless err is InvalidParameterValue with a message
+// that contains contains.
+func wantInvalid(t *testing.T, err error, contains string) {
+	t.Helper()
+	if de := wantCode(t, err, discovery.InvalidParameterValue); !strings.Contains(de.Message, contains) {
+		t.Fatalf("message %q does not contain %q", de.Message, contains)
+	}
 }
 
 // appStore is the applications' store, read through the export rows.
@@ -140,8 +159,9 @@ func testAppAssociate(t *testing.T, s Store) {
 	refuse := func(m discovery.ApplicationMembership) error { seen = m; return errRefused }
 	allow := func(m discovery.ApplicationMembership) error { seen = m; return nil }
 
-	err := s.AssociateServers(c, acctA, appID(1), []string{s1, "d-server-unknown", serverOf(acctB, 2), s2}, t0.Add(time.Minute), refuse)
-	if !errors.Is(err, errRefused) || !seen.AppExists || !slices.Equal(seen.Unknown, []string{"d-server-unknown", serverOf(acctB, 2)}) {
+	// Unknown IDs come in request order, a repeated one each time.
+	err := s.AssociateServers(c, acctA, appID(1), []string{s1, "d-server-unknown", serverOf(acctB, 2), s2, "d-server-unknown"}, t0.Add(time.Minute), refuse)
+	if !errors.Is(err, errRefused) || !seen.AppExists || !slices.Equal(seen.Unknown, []string{"d-server-unknown", serverOf(acctB, 2), "d-server-unknown"}) {
 		t.Fatalf("refused associate = %v, saw %+v", err, seen)
 	}
 	if m := members(t, s, acctA, appID(1)); len(m) != 0 {
@@ -280,4 +300,65 @@ func testAppsPerAccount(t *testing.T, s Store) {
 	wantNotFound(t, s.UpdateApplication(c, acctB, appID(1), discovery.ApplicationUpdate{Name: ptr("x")}, t0), "B updating A's application")
 	sameLines(t, "A's applications", apps(t, s, acctA), before)
 	sameLines(t, "B's applications", apps(t, s, acctB), []string{appID(2) + " b/about b/wave-1/0"})
+}
+
+// The use case's refusals on a real store: an unknown application or
+// server, another account's, an ID of another type, an empty list; each
+// is InvalidParameterValue naming what it refused, and stores nothing.
+func testAppServiceRefusals(t *testing.T, s Store) {
+	seedFleet(t, s, acctA)
+	seedFleet(t, s, acctB)
+	c := ctx(t)
+	svc := appService(s, 0, 0)
+	id := ok(svc.Create(c, acctA, "app", nil, nil))(t)
+	other := ok(svc.Create(c, acctB, "other", nil, nil))(t)
+	ghost, s1, s9 := "d-application-00000000000000fff", serverOf(acctA, 1), "d-server-00000000000000009"
+	name := "x"
+	for _, tc := range []struct {
+		name, contains string
+		call           func() error
+	}{
+		{"update unknown", ghost, func() error { return svc.Update(c, acctA, ghost, discovery.ApplicationUpdate{Name: &name}) }},
+		{"update other account's", other, func() error { return svc.Update(c, acctA, other, discovery.ApplicationUpdate{Name: &name}) }},
+		{"update not an application ID", s1, func() error { return svc.Update(c, acctA, s1, discovery.ApplicationUpdate{}) }},
+		{"delete unknown", ghost, func() error { return svc.Delete(c, acctA, []string{id, ghost}) }},
+		{"delete empty", "at least one", func() error { return svc.Delete(c, acctA, nil) }},
+		{"delete server ID", s1, func() error { return svc.Delete(c, acctA, []string{s1}) }},
+		{"associate unknown application", ghost, func() error { return svc.Associate(c, acctA, ghost, []string{s1}) }},
+		{"associate unknown servers", s9, func() error { return svc.Associate(c, acctA, id, []string{s1, s9, serverOf(acctB, 1)}) }},
+		{"associate non-server", "Only servers", func() error { return svc.Associate(c, acctA, id, []string{s1, processOf(acctA, 1)}) }},
+		{"associate empty", "at least one", func() error { return svc.Associate(c, acctA, id, []string{}) }},
+		{"disassociate unknown application", ghost, func() error { return svc.Disassociate(c, acctA, ghost, []string{s1}) }},
+		{"disassociate unknown server", s9, func() error { return svc.Disassociate(c, acctA, id, []string{s9}) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) { wantInvalid(t, tc.call(), tc.contains) })
+	}
+	if m := members(t, s, acctA, id); len(m) != 0 {
+		t.Fatalf("refused association stored %v", m)
+	}
+	sameLines(t, "A's applications", apps(t, s, acctA), []string{id + " app///0"})
+	sameLines(t, "B's applications", apps(t, s, acctB), []string{other + " other///0"})
+}
+
+// The use case's limits on a real store: applications per account (names
+// may repeat; a delete frees a place) and servers per application (a
+// call that would pass it stores nothing; exactly at it is allowed).
+func testAppServiceLimits(t *testing.T, s Store) {
+	seedFleet(t, s, acctA)
+	c := ctx(t)
+	svc := appService(s, 2, 3)
+	id := ok(svc.Create(c, acctA, "a", nil, nil))(t)
+	ok(svc.Create(c, acctA, "a", nil, nil))(t)
+	_, err := svc.Create(c, acctA, "c", nil, nil)
+	wantInvalid(t, err, "at most 2 applications")
+	ok(svc.Create(c, acctB, "c", nil, nil))(t)
+	s1, s2, s3, s4 := serverOf(acctA, 1), serverOf(acctA, 2), serverOf(acctA, 3), serverOf(acctA, 4)
+	must(t, svc.Associate(c, acctA, id, []string{s1, s2}))
+	wantInvalid(t, svc.Associate(c, acctA, id, []string{s2, s3, s4}), "at most 3 servers")
+	if m := members(t, s, acctA, id); len(m) != 2 {
+		t.Fatalf("an association over the limit stored %v", m)
+	}
+	must(t, svc.Associate(c, acctA, id, []string{s2, s3}))
+	must(t, svc.Delete(c, acctA, []string{id}))
+	ok(svc.Create(c, acctA, "c", nil, nil))(t)
 }

@@ -26,6 +26,7 @@ var inventoryTests = []test{
 	tc("ProcessConnectionAndApplicationFilters", testOtherFilters),
 	tc("ListInKeysetPagesOfEveryOrder", testItemPages),
 	tc("ListPagesStableUnderInserts", testItemPagesUnderInserts),
+	tc("ListAndFindLongValues", testItemsOfLongValues),
 	tc("DescribeServers", testDescribeServers),
 	tc("DescribeServersCapsLists", testDescribeServersCap),
 	tc("Neighbors", testNeighbors),
@@ -826,4 +827,54 @@ type fleetStore interface {
 	agents.Store
 	applications.Store
 	tags.Store
+}
+
+// testItemsOfLongValues sorts, pages and finds servers by host and OS names
+// of up to 1,000 bytes, the intake's bound: long names that share their
+// first 300 characters (of which multibyte ones) and differ after them,
+// a long name twice, short names that are prefixes of the long ones, and
+// names that sort among them. (A store may keep only a prefix of a value
+// in an index; the order and the matches are those of the whole values.)
+func testItemsOfLongValues(t *testing.T, s Store) {
+	common := strings.Repeat("é", 100) + strings.Repeat("x", 200) // 300 characters, 400 bytes
+	names := []string{
+		common + strings.Repeat("b", 500), common + "a", common + strings.Repeat("b", 500), common + "c" + strings.Repeat("z", 590),
+		common, common[:200], "a-short", "zz", common[:399] + "y", common + strings.Repeat("b", 499),
+		strings.Repeat("é", 100) + "w", strings.Repeat("é", 99) + "f",
+	}
+	var rs []agentdata.Report
+	var rows []itemRow
+	for i, name := range names {
+		r := report(i+1, 0)
+		r.Server.HostName, r.Server.OSName = name, names[len(names)-1-i]
+		rs = append(rs, r)
+		rows = append(rows, itemRow{id: serverOf(acctA, i+1), keys: []any{name, r.Server.OSName}})
+	}
+	intake(t, s, acctA, rs...)
+	host := discovery.OrderKey{Field: discovery.FieldServerHostName}
+	for _, tc := range []struct {
+		name  string
+		order []discovery.OrderKey
+		want  []string
+	}{
+		{"by host", []discovery.OrderKey{host}, sortRows(keysOnly(rows, 1), []bool{false})},
+		{"by host, descending", []discovery.OrderKey{{Field: discovery.FieldServerHostName, Desc: true}}, sortRows(keysOnly(rows, 1), []bool{true})},
+		{"by OS descending, then host", []discovery.OrderKey{{Field: discovery.FieldServerOSName, Desc: true}, host}, sortRows(swapped(rows), []bool{true, false})},
+		{"by OS version", []discovery.OrderKey{{Field: discovery.FieldServerOSVersion}}, sortRows(keysOnly(rows, 0), nil)},
+	} {
+		all := list(t, s, discovery.ItemQuery{Account: acctA, Type: discovery.TypeServer, Order: tc.order})
+		sameLines(t, tc.name+": one list", itemIDs(all), tc.want)
+		for _, limit := range []int{1, 2, 5} {
+			got := itemPages(t, s, discovery.ItemQuery{Account: acctA, Type: discovery.TypeServer, Order: tc.order}, limit)
+			sameLines(t, fmt.Sprintf("%s: pages of %d", tc.name, limit), itemIDs(got), tc.want)
+		}
+	}
+	srv := func(it discovery.Item) string { return it.Server.ID }
+	runFilters(t, s, discovery.TypeServer, srv, []filterCase{
+		{"a long name twice", where(is(discovery.FieldServerHostName, names[0])), nil, []string{serverOf(acctA, 1), serverOf(acctA, 3)}},
+		{"a long name and a short one", where(is(discovery.FieldServerHostName, names[3], names[5])), nil, []string{serverOf(acctA, 4), serverOf(acctA, 6)}},
+		{"a long name, exact", where(exact(is(discovery.FieldServerHostName, names[9]))), nil, []string{serverOf(acctA, 10)}},
+		{"a long OS name", where(exact(is(discovery.FieldServerOSName, names[1], common+"d"))), nil, []string{serverOf(acctA, 11)}},
+		{"no long name", where(exact(is(discovery.FieldServerHostName, common+strings.Repeat("b", 501)))), nil, nil},
+	})
 }

@@ -20,6 +20,7 @@ var rowTests = []test{
 	tc("AgentSeriesWindowEdges", testAgentSeriesWindow),
 	tc("InventoryRows", testInventoryRows),
 	tc("ARowErrorStopsEveryStream", testRowErrors),
+	tc("InventoryRowsOfSeveralInterfaces", testRowsOfSeveralInterfaces),
 }
 
 // seriesAgent is the agent whose series the tests read: it reports at
@@ -361,4 +362,40 @@ func testRowErrors(t *testing.T, s Store) {
 			t.Errorf("%s: %v after %d rows, want the callback's error after 1", name, err, calls)
 		}
 	}
+}
+
+// A server of several interfaces, two of one name and two of one MAC
+// address, whose free memory passed its total: its interface rows come by
+// name, then address; its import template row lists every address in that
+// order and each MAC address once; the EC2 row's used memory is never
+// negative. An account with nothing has no rows.
+func testRowsOfSeveralInterfaces(t *testing.T, s Store) {
+	c := ctx(t)
+	r := report(1, 0)
+	r.NetworkInterfaces = []agentdata.NetworkInterface{
+		{Name: "eth1", IPAddress: "10.0.1.1", MACAddress: "02:00:00:00:00:02"},
+		{Name: "eth0", IPAddress: "10.0.0.2", MACAddress: "02:00:00:00:00:01"},
+		{Name: "eth0", IPAddress: "10.0.0.1", MACAddress: "02:00:00:00:00:01"},
+	}
+	r.Performance.FreeRAMMB = r.Server.TotalRAMMB + 100
+	intake(t, s, acctA, r)
+	id := serverOf(acctA, 1)
+	nics := collectRows(t, func(fn func(*discovery.ServerNIC) error) error { return s.ExportServerNICs(c, acctA, fn) })
+	sameLines(t, "interface rows", keys(nics, func(n discovery.ServerNIC) string {
+		return fmt.Sprintf("%s %s %s %s", n.ServerID, n.Name, n.IPAddress, n.MACAddress)
+	}), []string{id + " eth0 10.0.0.1 02:00:00:00:00:01", id + " eth0 10.0.0.2 02:00:00:00:00:01", id + " eth1 10.0.1.1 02:00:00:00:00:02"})
+	var tpl []string
+	must(t, s.ExportImportTemplateRows(c, acctA, func(r *discovery.ImportTemplateRow) error {
+		tpl = append(tpl, fmt.Sprintf("%s ips=%v macs=%v", r.Server.ID, r.IPAddresses, r.MACAddresses))
+		return nil
+	}))
+	sameLines(t, "import template rows", tpl, []string{id + " ips=[10.0.0.1 10.0.0.2 10.0.1.1] macs=[02:00:00:00:00:01 02:00:00:00:00:02]"})
+	var used []string
+	must(t, s.EC2Servers(c, acctA, func(r *discovery.EC2Server) error {
+		used = append(used, fmt.Sprint(r.UsedRAMMB))
+		return nil
+	}))
+	sameLines(t, "EC2 used memory", used, []string{"[0]"})
+	sameLines(t, "an empty account's row counts", rowCounts(t, s, "333333333333"), []string{"perf=0", "os=0", "nics=0", "procs=0", "out=0", "in=0",
+		"apps=0", "appServers=0", "servers=0", "perfServers=0", "vmware=0", "ec2=0", "serverNICs=0", "serverTags=0", "template=0"})
 }

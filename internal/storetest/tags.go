@@ -1,6 +1,9 @@
 package storetest
 
 import (
+	"cmp"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"maps"
@@ -23,6 +26,25 @@ var tagTests = []test{
 	tc("FindFilters", testTagFilters),
 	tc("FindInKeysetPagesStableUnderInserts", testTagPages),
 	tc("TagsArePerAccount", testTagsPerAccount),
+	tc("ServiceRefusesMissingItemsWhole", testTagServiceMissing),
+	tc("ServiceLimitsTagsPerItem", testTagServiceLimit),
+	tc("ServiceDescribesInPagesAndRefusesForeignTokens", testTagServiceDescribe),
+	tc("TagsOfAnyLength", testTagsOfAnyLength),
+}
+
+// tagService is the tags use case on s at now.
+func tagService(s tags.Store, now time.Time) *tags.Service {
+	return tags.New(s, func() time.Time { return now }, tokens)
+}
+
+// wantCode fails unless err is a *discovery.Error of code, and returns it.
+func wantCode(t *testing.T, err error, code discovery.ErrorCode) *discovery.Error {
+	t.Helper()
+	var de *discovery.Error
+	if !errors.As(err, &de) || de.Code != code {
+		t.Fatalf("error = %v, want %s", err, code)
+	}
+	return de
 }
 
 var errRefused = errors.New("refused by the check")
@@ -234,10 +256,13 @@ func testTagPages(t *testing.T, s Store) {
 	for n := 1; n <= fleetAgents; n++ {
 		ids = append(ids, serverOf(acctA, n))
 	}
-	// Keys and values that share prefixes, so that the order is by key,
-	// then value, not by their concatenation.
 	var ts []discovery.Tag
-	for _, kv := range [][2]string{{"a", "b"}, {"a", "bb"}, {"ab", ""}, {"a", ""}, {"b", "a"}, {"", "z"}, {"env", "prod"}} {
+	// Keys and values that share prefixes, so that the order is by key,
+	// then value, not by their concatenation; and that a locale would
+	// order otherwise than bytes do: upper case before lower case, "a-b"
+	// before "ab", "é" after "z".
+	for _, kv := range [][2]string{{"a", "b"}, {"a", "bb"}, {"ab", ""}, {"a", ""}, {"b", "a"}, {"", "z"}, {"env", "prod"},
+		{"B", "1"}, {"a-b", "1"}, {"é", "1"}, {"z", "É"}, {"z", "e"}} {
 		ts = append(ts, discovery.Tag{Key: kv[0], Value: kv[1]})
 	}
 	addTags(t, s, acctA, ids, ts...)
@@ -303,4 +328,161 @@ func testTagsPerAccount(t *testing.T, s Store) {
 	sameLines(t, "A's tags", tagLines(t, s, discovery.TagQuery{Account: acctA}), []string{a1 + " env=prod"})
 	sameLines(t, "B's tags", tagLines(t, s, discovery.TagQuery{Account: acctB}), nil)
 	sameLines(t, "B's tags of A's server", tagLines(t, s, discovery.TagQuery{Account: acctB, IDs: []string{a1}}), nil)
+}
+
+// CreateTags and DeleteTags through the use case: an unknown ID, another
+// account's or one of no item type fails the whole call
+// (ResourceNotFound, naming it), storing and deleting nothing; an explicit
+// empty tag list deletes nothing.
+func testTagServiceMissing(t *testing.T, s Store) {
+	seedFleet(t, s, acctA)
+	seedFleet(t, s, acctB)
+	c := ctx(t)
+	svc := tagService(s, t0)
+	s1, s2 := serverOf(acctA, 1), serverOf(acctA, 2)
+	addTags(t, s, acctA, []string{s1, s2}, discovery.Tag{Key: "env", Value: "prod"})
+	before := tagLines(t, s, discovery.TagQuery{Account: acctA})
+	for _, bad := range []string{"d-server-ffffffffffffffff", serverOf(acctB, 1), processOf(acctB, 1), "d-application-0000000000009", "i-12345",
+		discovery.ConnectionPrefix + "nope"} {
+		de := wantCode(t, svc.Create(c, acctA, []string{s1, bad}, []discovery.Tag{{Key: "x", Value: "y"}}), discovery.ResourceNotFound)
+		if want := "Configuration item not found: " + bad; de.Message != want {
+			t.Errorf("message %q, want %q", de.Message, want)
+		}
+		wantCode(t, svc.Delete(c, acctA, []string{s1, bad}, nil), discovery.ResourceNotFound)
+	}
+	must(t, svc.Delete(c, acctA, []string{s2}, []discovery.Tag{}))
+	sameLines(t, "tags after refused and empty calls", tagLines(t, s, discovery.TagQuery{Account: acctA}), before)
+}
+
+// An item holds at most tags.MaxPerItem tags: a call that would pass it on
+// any of its items stores nothing; pairs an item has already do not count
+// again.
+func testTagServiceLimit(t *testing.T, s Store) {
+	seedFleet(t, s, acctA)
+	c := ctx(t)
+	svc := tagService(s, t0)
+	s1, s2 := serverOf(acctA, 1), serverOf(acctA, 2)
+	var ts []discovery.Tag
+	for i := range tags.MaxPerItem {
+		ts = append(ts, discovery.Tag{Key: "k", Value: fmt.Sprint(i)})
+	}
+	must(t, svc.Create(c, acctA, []string{s1}, ts))
+	before := tagLines(t, s, discovery.TagQuery{Account: acctA})
+	wantCode(t, svc.Create(c, acctA, []string{s2, s1}, []discovery.Tag{{Key: "one", Value: "more"}}), discovery.InvalidParameterValue)
+	sameLines(t, "tags after a refusal", tagLines(t, s, discovery.TagQuery{Account: acctA}), before)
+	must(t, svc.Create(c, acctA, []string{s1}, ts[:3]))
+}
+
+// DescribeTags pages through the tags in (ID, key, value) order, a filter
+// at a time or together, and refuses a token of another account, of
+// another query, altered or made up.
+func testTagServiceDescribe(t *testing.T, s Store) {
+	seedFleet(t, s, acctA)
+	seedFleet(t, s, acctB)
+	c := ctx(t)
+	svc := tagService(s, t0)
+	s1, s2, s3 := serverOf(acctA, 1), serverOf(acctA, 2), serverOf(acctA, 3)
+	addTags(t, s, acctA, []string{s1, s2}, discovery.Tag{Key: "env", Value: "prod"}, discovery.Tag{Key: "role", Value: "web"})
+	addTags(t, s, acctA, []string{s3}, discovery.Tag{Key: "env", Value: "dev"}, discovery.Tag{Key: "tier", Value: "db"})
+	addTags(t, s, acctB, []string{serverOf(acctB, 1)}, discovery.Tag{Key: "env", Value: "prod"})
+	two := int32(2)
+	describe := func(fs ...tags.Filter) []string {
+		t.Helper()
+		var out []string
+		in := tags.DescribeInput{Filters: fs, MaxResults: &two}
+		for range 20 {
+			p := ok(svc.Describe(c, acctA, in))(t)
+			if len(p.Tags) > 2 {
+				t.Fatalf("page of %d", len(p.Tags))
+			}
+			out = append(out, keys(p.Tags, tagLine)...)
+			if p.Next == "" {
+				return out
+			}
+			in.NextToken = &p.Next
+		}
+		t.Fatal("too many pages")
+		return nil
+	}
+	sameLines(t, "all tags", describe(), tagLines(t, s, discovery.TagQuery{Account: acctA}))
+	for _, tc := range []struct {
+		fs   []tags.Filter
+		want []string
+	}{
+		{[]tags.Filter{{Name: "tagValue", Values: []string{"prod", "db"}}}, []string{s1 + " env=prod", s2 + " env=prod", s3 + " tier=db"}},
+		{[]tags.Filter{{Name: "tagKey", Values: []string{"env"}}, {Name: "configurationId", Values: []string{s1, s3, serverOf(acctB, 1)}}},
+			[]string{s1 + " env=prod", s3 + " env=dev"}},
+		{[]tags.Filter{{Name: "tagKey", Values: []string{"env", "tier"}}, {Name: "tagKey", Values: []string{"tier"}}}, []string{s3 + " tier=db"}},
+		{[]tags.Filter{{Name: "configurationId", Values: []string{serverOf(acctB, 1)}}}, nil},
+	} {
+		sameLines(t, fmt.Sprint(tc.fs), describe(tc.fs...), slices.Sorted(slices.Values(tc.want)))
+	}
+	one := int32(1)
+	p := ok(svc.Describe(c, acctA, tags.DescribeInput{MaxResults: &one}))(t)
+	if p.Next == "" {
+		t.Fatal("no token after a page of 1")
+	}
+	for _, tc := range []struct {
+		account string
+		fs      []tags.Filter
+		tok     string
+	}{
+		{acctB, nil, p.Next},
+		{acctA, []tags.Filter{{Name: "tagKey", Values: []string{"env"}}}, p.Next},
+		{acctA, nil, p.Next + "x"},
+		{acctA, nil, "garbage"},
+	} {
+		_, err := svc.Describe(c, tc.account, tags.DescribeInput{Filters: tc.fs, NextToken: &tc.tok})
+		wantCode(t, err, discovery.InvalidParameterValue)
+	}
+}
+
+// randomText returns n bytes of random hexadecimal text, which no
+// compression shrinks to a small size (PostgreSQL's B-tree entries hold
+// 2,704 bytes at most).
+func randomText(n int) string {
+	b := make([]byte, n/2)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// A tag's key and value have no length bound: pairs of a megabyte each
+// are stored, found by item (in key and value order) and by key, not
+// doubled by a second CreateTags, and deleted.
+func testTagsOfAnyLength(t *testing.T, s Store) {
+	seedFleet(t, s, acctA)
+	c := ctx(t)
+	svc := tagService(s, t0)
+	s1 := serverOf(acctA, 1)
+	key, value := randomText(1<<20), randomText(1<<20)
+	pairs := []discovery.Tag{{Key: key, Value: value}, {Key: key, Value: "short"}, {Key: "short", Value: value}}
+	for range 2 {
+		must(t, svc.Create(c, acctA, []string{s1}, pairs))
+	}
+	want := slices.Clone(pairs)
+	slices.SortFunc(want, func(a, b discovery.Tag) int {
+		return cmp.Or(strings.Compare(a.Key, b.Key), strings.Compare(a.Value, b.Value))
+	})
+	got := ok(s.FindTags(c, discovery.TagQuery{Account: acctA, IDs: []string{s1}}))(t)
+	if len(got) != len(want) {
+		t.Fatalf("%d tags of the item, want %d", len(got), len(want))
+	}
+	for i, tg := range got {
+		if tg.Key != want[i].Key || tg.Value != want[i].Value {
+			t.Fatalf("tag %d of the item reads back as %.20q=%.20q, want %.20q=%.20q", i, tg.Key, tg.Value, want[i].Key, want[i].Value)
+		}
+	}
+	byKey := ok(s.FindTags(c, discovery.TagQuery{Account: acctA, Keys: []string{key}}))(t)
+	if len(byKey) != 2 {
+		t.Fatalf("%d tags with the long key, want 2", len(byKey))
+	}
+	for _, tg := range byKey {
+		if tg.Key != key || (tg.Value != value && tg.Value != "short") {
+			t.Fatalf("a tag with the long key reads back as %.20q=%.20q", tg.Key, tg.Value)
+		}
+	}
+	must(t, svc.Delete(c, acctA, []string{s1}, []discovery.Tag{{Key: key, Value: value}}))
+	if n := len(ok(s.FindTags(c, discovery.TagQuery{Account: acctA, IDs: []string{s1}}))(t)); n != 2 {
+		t.Fatalf("%d tags after deleting one, want 2", n)
+	}
 }

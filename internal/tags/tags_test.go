@@ -116,3 +116,27 @@ func TestDescribeQuery(t *testing.T) {
 		t.Fatalf("query %+v", q)
 	}
 }
+
+// DescribeTags refuses an unknown filter name (names are case-sensitive),
+// a filter without values and a negative maxResults, before asking the
+// store.
+func TestDescribeRefusals(t *testing.T) {
+	st := &recStore{}
+	svc := New(st, time.Now, pagetoken.New([]byte("k")))
+	minus := int32(-1)
+	for _, c := range []struct {
+		in   DescribeInput
+		want discovery.ErrorCode
+	}{
+		{DescribeInput{Filters: []Filter{{Name: "TagKey", Values: []string{"env"}}}}, discovery.InvalidParameter},
+		{DescribeInput{Filters: []Filter{{Name: FilterTagKey, Values: nil}}}, discovery.InvalidParameterValue},
+		{DescribeInput{MaxResults: &minus}, discovery.InvalidParameterValue},
+	} {
+		if _, err := svc.Describe(context.Background(), "a", c.in); code(t, err) != c.want {
+			t.Errorf("%+v: %v, want %s", c.in, err, c.want)
+		}
+	}
+	if st.calls != 0 {
+		t.Fatalf("%d store calls", st.calls)
+	}
+}
