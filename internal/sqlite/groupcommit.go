@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -77,8 +78,10 @@ type write struct {
 type writer struct {
 	queue   chan *write
 	stop    chan struct{}
-	stopped chan struct{}
-	once    sync.Once
+	stopped chan struct{} // closed when run and checkpoints have ended
+	// committed wakes checkpoints after a commit.
+	committed chan struct{}
+	once      sync.Once
 	// maxBatch and maxTime bound a batch (the constants; tests change
 	// them before the first write).
 	maxBatch int
@@ -88,7 +91,7 @@ type writer struct {
 
 func newWriter() *writer {
 	return &writer{queue: make(chan *write, maxBatch), stop: make(chan struct{}), stopped: make(chan struct{}),
-		maxBatch: maxBatch, maxTime: maxBatchTime}
+		committed: make(chan struct{}, 1), maxBatch: maxBatch, maxTime: maxBatchTime}
 }
 
 // tx runs fn in a write transaction, in a batch with other writes.
@@ -138,10 +141,53 @@ func (s *DB) submit(ctx context.Context, alone bool, fn func(*sql.Tx) error) err
 	return w.err
 }
 
+// start starts the writer on conn, its own connection, and the
+// checkpoints.
+func (s *DB) start(ctx context.Context, conn *sql.Conn) error {
+	// The writer does not copy the WAL back into the database itself
+	// (SQLite's automatic checkpoint would run inside a COMMIT, with an
+	// fsync of the database file, while writes wait): checkpoints do.
+	if _, err := conn.ExecContext(ctx, `PRAGMA wal_autocheckpoint = 0`); err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { s.run(conn) })
+	wg.Go(s.checkpoints)
+	go func() {
+		wg.Wait()
+		close(s.w.stopped)
+	}()
+	return nil
+}
+
+// checkpointEvery is the least time between two checkpoints.
+const checkpointEvery = 200 * time.Millisecond
+
+// checkpoints copies the WAL into the database after commits, at most once
+// per checkpointEvery, on a connection of the pool, beside the writer: a
+// PASSIVE checkpoint neither waits for nor blocks the writer or readers.
+// Durability does not depend on it (a commit is durable in the WAL).
+func (s *DB) checkpoints() {
+	for {
+		select {
+		case <-s.w.stop:
+			return
+		case <-s.w.committed:
+		}
+		if _, err := s.db.ExecContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
+			slog.Warn("sqlite: checkpoint", "err", err)
+		}
+		select {
+		case <-s.w.stop:
+			return
+		case <-time.After(checkpointEvery):
+		}
+	}
+}
+
 // run is the writer goroutine: it takes batches off the queue until stop,
 // then fails what is left.
 func (s *DB) run(conn *sql.Conn) {
-	defer close(s.w.stopped)
 	defer conn.Close()
 	var next *write // a write taken that must start the next batch
 	for {
@@ -201,6 +247,10 @@ func (s *DB) batch(conn *sql.Conn, first *write) (next *write) {
 	}
 	for _, r := range ran {
 		r.finish(err)
+	}
+	select {
+	case s.w.committed <- struct{}{}:
+	default:
 	}
 	return next
 }

@@ -61,7 +61,11 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
 	s := &DB{db: db, w: newWriter()}
-	go s.run(conn)
+	if err := s.start(ctx, conn); err != nil {
+		conn.Close()
+		db.Close()
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
 	return s, nil
 }
 
