@@ -134,6 +134,13 @@ func (s *DB) submit(ctx context.Context, alone bool, fn func(*sql.Tx) error) err
 			return ctx.Err()
 		}
 		<-w.done // it runs: wait for its commit's outcome
+	case <-s.w.stopped:
+		// Sent as Close stopped the writer: it was left in the queue,
+		// unless the writer took it (then it answered it before ending).
+		if w.state.CompareAndSwap(writeQueued, writeAbandoned) {
+			return errClosed
+		}
+		<-w.done
 	}
 	if w.panic != nil {
 		panic(w.panic)
