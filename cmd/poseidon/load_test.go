@@ -38,6 +38,11 @@ const (
 	loadTargetPrefixOp = "AWSPoseidonService_V2015_11_01."
 )
 
+// loadWriteOps are the operations of the mix that write (intake is the
+// agents' POST); the others read.
+var loadWriteOps = map[string]bool{"CreateApplication": true, "AssociateConfigurationItemsToApplication": true,
+	"CreateTags": true, "StartExportTask": true, "intake": true}
+
 // loadAccount is one strict-mode identity and what was acknowledged for it.
 type loadAccount struct {
 	id, key, secret string
@@ -352,9 +357,18 @@ func TestLoad(t *testing.T) {
 	fmt.Printf("load: verification after the run took %s\n", verifyTime.Round(time.Millisecond))
 	fmt.Printf("load: server RSS before=%s peak=%s after=%s (VmHWM %s)\n", loadMiB(rssBefore), loadMiB(rssPeak.Load()), loadMiB(rssAfter), loadMiB(hwm))
 	ops := slices.Sorted(maps.Keys(all))
+	var writes, reads []time.Duration
 	for _, op := range ops {
 		fmt.Printf("load:   %-40s %7d  p50=%-10s p99=%s\n", op, len(all[op]), pct(all[op], 0.5), pct(all[op], 0.99))
+		if loadWriteOps[op] {
+			writes = append(writes, all[op]...)
+		} else {
+			reads = append(reads, all[op]...)
+		}
 	}
+	fmt.Printf("load: writes %d (%.0f/s) p50=%s p99=%s; reads %d (%.0f/s) p50=%s p99=%s\n",
+		len(writes), float64(len(writes))/elapsed.Seconds(), pct(writes, 0.5), pct(writes, 0.99),
+		len(reads), float64(len(reads))/elapsed.Seconds(), pct(reads, 0.5), pct(reads, 0.99))
 
 	for _, p := range figs.problems {
 		t.Error(p)

@@ -16,9 +16,15 @@ var _ discovery.BatchDeleteTx = batchDeleteTx{}
 // BatchDeleteTx runs fn in one write transaction of account under the
 // lease l of the task's job, checked in the transaction before fn runs
 // (SQLite's single writer keeps it held until the commit): it commits when
-// fn returns nil and rolls back otherwise.
+// fn returns nil and rolls back otherwise. A step deletes many rows: it
+// runs alone, not in a batch of short writes.
 func (s *DB) BatchDeleteTx(ctx context.Context, l discovery.Lease, account string, fn func(discovery.BatchDeleteTx) error) error {
-	return s.leased(ctx, l, func(tx *sql.Tx) error { return fn(batchDeleteTx{acctTx{tx, account}}) })
+	return s.txAlone(ctx, func(tx *sql.Tx) error {
+		if err := checkLease(ctx, tx, l); err != nil {
+			return err
+		}
+		return fn(batchDeleteTx{acctTx{tx, account}})
+	})
 }
 
 // BatchDeleteTask implements discovery.BatchDeleteTx.

@@ -105,7 +105,7 @@ var chunkSizes = []int{128, 32, 8, 2, 1}
 
 func (w *intakeWriter) newBulk(head string, cols int, tail string) *bulk {
 	per := min(chunkSizes[0], 30000/cols)
-	b := &bulk{w: w, head: head, tail: tail, cols: cols, per: per, args: make([]any, 1, 1+per*(cols-1)), sqls: map[int]string{}}
+	b := &bulk{w: w, head: head, tail: tail, cols: cols, per: per, args: make([]any, 1, 1+min(per, 8)*(cols-1)), sqls: map[int]string{}}
 	b.args[0] = w.in.account
 	w.bulks = append(w.bulks, b)
 	return b
@@ -260,20 +260,51 @@ var serverUpsert = func() string {
 // with the chunk's placeholders (rows of width values each), after the
 // account.
 func (in *intakeTx) queryIn(ctx context.Context, fn func(*sql.Rows) error, query string, list []any, width int) error {
-	const chunk = 500
+	const chunk = 512
 	for len(list) > 0 {
 		n := min(len(list)/width, chunk)
 		part := list[:n*width]
 		list = list[n*width:]
-		ph := placeholders(n, width)
-		if width == 1 {
-			ph = strings.TrimSuffix(strings.Repeat("?,", n), ",")
+		// The list is padded to a power of two by repeating its last
+		// item (no query here returns a row twice for it, or its fn
+		// keeps one), so that a query has few texts, each compiled once.
+		size := 1
+		for size < n {
+			size *= 2
 		}
-		if err := eachRow(ctx, in.tx, fmt.Sprintf(query, ph), append([]any{in.account}, part...), fn); err != nil {
+		args := append(make([]any, 0, 1+size*width), in.account)
+		args = append(args, part...)
+		for range size - n {
+			args = append(args, part[(n-1)*width:]...)
+		}
+		ph := placeholders(size, width)
+		if width == 1 {
+			ph = strings.TrimSuffix(strings.Repeat("?,", size), ",")
+		}
+		st, err := in.stmt(ctx, fmt.Sprintf(query, ph))
+		if err != nil {
+			return err
+		}
+		if err := eachStmtRow(ctx, st, args, fn); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// eachStmtRow runs the prepared query st and calls fn for each row.
+func eachStmtRow(ctx context.Context, st *sql.Stmt, args []any, fn func(*sql.Rows) error) error {
+	rows, err := st.QueryContext(ctx, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 func anyList(v []string) []any {

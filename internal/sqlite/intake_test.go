@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -66,9 +67,12 @@ func counts(t testing.TB, db *DB) map[string]int {
 func TestIntakeRollsBackOnStoreFailure(t *testing.T) {
 	db, svc := openTest(t)
 	// A trigger makes the last write of the transaction fail. It lives on
-	// one connection: the pool keeps just that one.
-	db.db.SetMaxOpenConns(1)
-	if _, err := db.db.Exec(`CREATE TEMP TRIGGER fail BEFORE INSERT ON connections BEGIN SELECT RAISE(ABORT, 'boom'); END`); err != nil {
+	// one connection: the writer's, which every write goes through.
+	err := db.tx(t.Context(), func(tx *sql.Tx) error {
+		_, err := tx.Exec(`CREATE TEMP TRIGGER fail BEFORE INSERT ON connections BEGIN SELECT RAISE(ABORT, 'boom'); END`)
+		return err
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	r := report(1, 0)

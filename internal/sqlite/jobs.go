@@ -97,17 +97,17 @@ func (s *DB) Claim(ctx context.Context, owner string, kinds []discovery.JobKind,
 	if err != nil {
 		return nil, err
 	}
-	unlock, err := s.lockWrite(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
-	j, err := scanJob(s.db.QueryRowContext(ctx, `UPDATE jobs SET owner = ?3, lease_until_ms = ?4, attempts = attempts + 1
-		WHERE job_id = (SELECT job_id FROM jobs WHERE `+claimable+` ORDER BY run_at_ms, job_id LIMIT 1)
-		RETURNING `+jobCols, list, ms(now), owner, ms(leaseUntil)))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
+	var j *discovery.Job
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		j, err = scanJob(tx.QueryRowContext(ctx, `UPDATE jobs SET owner = ?3, lease_until_ms = ?4, attempts = attempts + 1
+			WHERE job_id = (SELECT job_id FROM jobs WHERE `+claimable+` ORDER BY run_at_ms, job_id LIMIT 1)
+			RETURNING `+jobCols, list, ms(now), owner, ms(leaseUntil)))
+		if errors.Is(err, sql.ErrNoRows) {
+			j, err = nil, nil
+		}
+		return err
+	})
 	return j, err
 }
 

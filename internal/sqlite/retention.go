@@ -33,7 +33,7 @@ var retentionDeletes = []string{
 // rows it deleted.
 func (s *DB) DeleteAgentDataBefore(ctx context.Context, cutoff time.Time, limit int) (int, error) {
 	var n int64
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.txAlone(ctx, func(tx *sql.Tx) error {
 		n = 0
 		for _, q := range retentionDeletes {
 			res, err := tx.ExecContext(ctx, q, ceilMs(cutoff), limit)
@@ -56,12 +56,16 @@ func (s *DB) DeleteAgentDataBefore(ctx context.Context, cutoff time.Time, limit 
 // report has one), NULL if none is left. Intake writes agents in the same
 // write turn, so it never overwrites the move with what it read before.
 func (s *DB) MoveFirstData(ctx context.Context, cutoff time.Time) (int, error) {
-	res, err := s.exec(ctx, `UPDATE agents SET first_data_ms =
-			(SELECT min(o.ts_ms) FROM system_observations o WHERE o.account_id = agents.account_id AND o.agent_id = agents.agent_id)
-		WHERE first_data_ms < ?`, ceilMs(cutoff))
-	if err != nil {
-		return 0, err
-	}
-	n, err := res.RowsAffected()
+	var n int64
+	err := s.txAlone(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE agents SET first_data_ms =
+				(SELECT min(o.ts_ms) FROM system_observations o WHERE o.account_id = agents.account_id AND o.agent_id = agents.agent_id)
+			WHERE first_data_ms < ?`, ceilMs(cutoff))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
 	return int(n), err
 }

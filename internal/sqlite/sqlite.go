@@ -27,14 +27,13 @@ var migrations embed.FS
 // DB is the embedded store.
 type DB struct {
 	db *sql.DB
-	// writer admits one write at a time. SQLite allows one writer anyway;
-	// waiting here, in arrival order and cancellable, replaces waiting in
-	// SQLite's busy handler, which sleeps in growing steps, favors no one,
-	// and gives up with "database is locked" after busy_timeout. It also
-	// keeps a writer that needs a second pooled connection mid-transaction
-	// (intake prepares statements on the DB) from finding the pool full of
-	// other writers waiting for its lock.
-	writer chan struct{}
+	// w is the one writer: every write transaction goes to its queue and
+	// commits in a batch with the writes queued with it (groupcommit.go).
+	// SQLite allows one writer anyway; waiting in Go, in arrival order and
+	// cancellable, replaces waiting in SQLite's busy handler, which sleeps
+	// in growing steps, favors no one, and gives up with "database is
+	// locked" after busy_timeout.
+	w *writer
 }
 
 // Open opens (creating if needed) the database at path and migrates it.
@@ -52,13 +51,31 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
-	db.SetMaxOpenConns(8)
-	db.SetMaxIdleConns(8)
-	return &DB{db: db, writer: make(chan struct{}, 1)}, nil
+	// Eight connections for readers (and intake's statement preparation),
+	// one held by the writer.
+	db.SetMaxOpenConns(9)
+	db.SetMaxIdleConns(9)
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	s := &DB{db: db, w: newWriter()}
+	if err := s.start(ctx, conn); err != nil {
+		conn.Close()
+		db.Close()
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	return s, nil
 }
 
-// Close closes the database.
-func (s *DB) Close() error { return s.db.Close() }
+// Close stops the writer (writes still queued fail) and closes the
+// database.
+func (s *DB) Close() error {
+	s.w.once.Do(func() { close(s.w.stop) })
+	<-s.w.stopped
+	return s.db.Close()
+}
 
 // migrate applies the migrations the database lacks, all in one
 // transaction (one synced commit: a new store is created in one write, and
@@ -117,44 +134,6 @@ func migrateOne(ctx context.Context, tx *sql.Tx, name, version string) error {
 	return err
 }
 
-// lockWrite waits for the write turn; the returned func gives it back.
-func (s *DB) lockWrite(ctx context.Context) (func(), error) {
-	select {
-	case s.writer <- struct{}{}:
-		return func() { <-s.writer }, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
-// exec runs one write statement outside a transaction, in its write turn.
-func (s *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	unlock, err := s.lockWrite(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
-	return s.db.ExecContext(ctx, query, args...)
-}
-
-// tx runs fn in a write transaction, in its write turn.
-func (s *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	unlock, err := s.lockWrite(ctx)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	return tx.Commit()
-}
-
 // Secret returns the named server secret, creating 32 random bytes the first
 // time. It survives restarts and resets.
 func (s *DB) Secret(ctx context.Context, name string) ([]byte, error) {
@@ -195,7 +174,7 @@ var resetTables = []string{
 // tasks it deletes (the periodic jobs of no account, the janitor's and
 // retention's, stay).
 func (s *DB) Reset(ctx context.Context) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.txAlone(ctx, func(tx *sql.Tx) error {
 		for _, t := range resetTables {
 			if t == "jobs" {
 				continue
@@ -212,7 +191,7 @@ func (s *DB) Reset(ctx context.Context) error {
 // ResetAccount deletes all state of one account (every table of
 // resetTables has an account_id column).
 func (s *DB) ResetAccount(ctx context.Context, account string) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.txAlone(ctx, func(tx *sql.Tx) error {
 		for _, t := range resetTables {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM `+t+` WHERE account_id = ?`, account); err != nil {
 				return err
