@@ -7,10 +7,6 @@ import (
 	"net/url"
 	"strconv"
 	"time"
-
-	"github.com/aws/smithy-go/aws-http-auth/credentials"
-	"github.com/aws/smithy-go/aws-http-auth/sigv4"
-	v4 "github.com/aws/smithy-go/aws-http-auth/v4"
 )
 
 // PresignSkew is how far in the future a presigned URL's X-Amz-Date may be
@@ -49,27 +45,19 @@ func Presign(rawURL, accessKeyID, secret, region, service string, t time.Time, e
 	for _, p := range authQueryParams {
 		q.Del(p)
 	}
+	t = t.UTC()
+	long := t.Format(longDateFormat)
+	q.Set("X-Amz-Algorithm", Algorithm)
+	q.Set("X-Amz-Credential", accessKeyID+"/"+credentialScope(t, region, service))
+	q.Set("X-Amz-Date", long)
 	q.Set("X-Amz-Expires", strconv.FormatInt(int64(expires/time.Second), 10))
-	u.RawQuery = q.Encode()
-
-	req := &http.Request{Method: http.MethodGet, URL: u, Host: u.Host, Header: http.Header{}}
-	signer := sigv4.New(func(o *v4.SignerOptions) {
-		o.HeaderRules = signedSet{"host": true}
-		o.DisableDoublePathEscape = true
-	})
-	err = signer.SignRequest(&sigv4.SignRequestInput{
-		Request:       req,
-		PayloadHash:   v4.UnsignedPayload(),
-		Credentials:   credentials.Credentials{AccessKeyID: accessKeyID, SecretAccessKey: secret},
-		Service:       service,
-		Region:        region,
-		Time:          t,
-		SignatureType: v4.SignatureTypeQueryString,
-	})
-	if err != nil {
-		return "", fmt.Errorf("sigv4: presign: %w", err)
-	}
-	return req.URL.String(), nil
+	q.Set("X-Amz-SignedHeaders", "host")
+	params := canonicalQuery(q, 1)
+	creq, _ := canonicalRequest(http.MethodGet, u.EscapedPath(), joinQuery(params),
+		[]canonicalHeader{{"host", []string{u.Host}}}, unsignedPayload, true)
+	params = setParam(params, "X-Amz-Signature", signString(creq, secret, region, service, t))
+	u.RawQuery = joinQuery(params)
+	return u.String(), nil
 }
 
 // repeatedParam returns the first of authQueryParams that q holds more than
@@ -180,7 +168,7 @@ func VerifyPresigned(r *http.Request, secretFor func(accessKeyID string) (string
 	}
 	// A scope date that disagrees with X-Amz-Date cannot come from a correct
 	// signer; the library signs with X-Amz-Date's day, so it fails below.
-	want, cerr := sig.compute(r, secret, v4.UnsignedPayload(), true)
+	want, cerr := sig.compute(r, secret, []byte(unsignedPayload), true)
 	if cerr != nil || scope.Date != date.Format(shortDateFormat) || !hmac.Equal([]byte(want), []byte(sig.Signature)) {
 		return "", s3Error(CodeSignatureDoesNotMatch,
 			"The request signature we calculated does not match the signature you provided. Check your key and signing method.")
