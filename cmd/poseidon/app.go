@@ -303,6 +303,9 @@ func wire(ctx context.Context, c *serveCmd, log *slog.Logger, store Store, files
 		AccountFiles:      []server.AccountFiles{importer, cfiles},
 		HomeRegion:        homeRegion, ControlToken: c.ControlToken, MaxBodyBytes: c.MaxBodyBytes, MaxIntakeBytes: c.MaxIntakeBytes,
 		SmithyStatusCodes: c.SmithyStatusCodes, URLSecret: urlSecret, Control: control,
+		// SQLite serves this process alone; PostgreSQL is shared with the
+		// replicas, whose home region changes this one must see at once.
+		CacheHomeRegions: c.DatabaseURL == "",
 	})
 	return &app{srv: srv, authn: authn, store: store, work: []func(context.Context){
 		func(ctx context.Context) { runner.Run(ctx) },

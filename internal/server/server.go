@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/poseidon-ads/poseidon/internal/auth"
@@ -94,6 +95,12 @@ type Config struct {
 	// read at start, which Clock was set from): Follow applies only the
 	// changes after it.
 	Control discovery.Control
+	// CacheHomeRegions lets the server keep the home regions of accounts
+	// in memory: set it when the store serves this process alone
+	// (SQLite), so that every change of a home region is this server's
+	// own. With a store shared by replicas the home region is read for
+	// every call (see docs/performance.md, "Read path").
+	CacheHomeRegions bool
 	// AccountFiles are the files kept for accounts beside the store and
 	// the export files (import buckets and errors zips, continuous export
 	// data); a reset removes them.
@@ -129,7 +136,12 @@ type Server struct {
 	ads      map[string]handler
 	mgh      map[string]handler
 	accounts sync.Map // account ID → struct{}: accounts known to exist
-	ready    chan struct{}
+	// homeRegions are the home regions read from the store (account ID →
+	// homeRegion), with Config.CacheHomeRegions; an entry holds while
+	// homeGen is the generation it was read in (see homeRegion).
+	homeRegions sync.Map
+	homeGen     atomic.Int64
+	ready       chan struct{}
 
 	// followMu orders the control changes this server applies (its own
 	// and, with Follow, other processes'); followed is the Version of the
