@@ -35,6 +35,8 @@ type DB struct {
 	// (intake prepares statements on the DB) from finding the pool full of
 	// other writers waiting for its lock.
 	writer chan struct{}
+	// stmts are the kept statements of the reads every request makes.
+	stmts stmts
 }
 
 // Open opens (creating if needed) the database at path and migrates it.
@@ -58,7 +60,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 }
 
 // Close closes the database.
-func (s *DB) Close() error { return s.db.Close() }
+func (s *DB) Close() error { return errors.Join(s.stmts.close(), s.db.Close()) }
 
 // migrate applies the migrations the database lacks, each in its own
 // transaction, on a connection of its own that it closes: a migration may
