@@ -1,3 +1,5 @@
+//go:build unix
+
 package main
 
 import (
@@ -10,8 +12,10 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -28,7 +32,8 @@ import (
 // client, in the same run. The server logs at info, as "poseidon serve"
 // does by default (to io.Discard here).
 //
-//	go test ./cmd/poseidon -run '^$' -bench ReadPath -benchtime 5s -cpuprofile cpu.out
+//	go test ./cmd/poseidon -run '^$' -bench ReadPath -benchtime 5s
+//	POSEIDON_BENCH_CPUPROFILE=cpu.out go test ./cmd/poseidon -run '^$' -bench ReadPath -benchtime 5s -o poseidon.test
 //	POSEIDON_TEST_STORE=postgres go test ./cmd/poseidon -run '^$' -bench ReadPath ...
 //
 // The client signs the request once (as wrk replays one request) and sends
@@ -156,10 +161,11 @@ func bareServer(tb testing.TB, body []byte, header http.Header) string {
 
 // benchRequests sends r from 8 goroutines until b.N requests are done and
 // reports requests/s.
-func benchRequests(b *testing.B, r signedRequest, c *http.Client) float64 {
+func benchRequests(b *testing.B, r signedRequest, c *http.Client) (rps, cpuPerOp float64) {
 	b.ReportAllocs()
 	b.SetParallelism(8 / max(1, runtimeProcs()))
 	b.ResetTimer()
+	cpu0 := processCPU()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			status, body, err := r.send(c)
@@ -169,9 +175,24 @@ func benchRequests(b *testing.B, r signedRequest, c *http.Client) float64 {
 			}
 		}
 	})
-	rps := float64(b.N) / b.Elapsed().Seconds()
+	cpu := processCPU() - cpu0
+	rps = float64(b.N) / b.Elapsed().Seconds()
 	b.ReportMetric(rps, "req/s")
-	return rps
+	// The process's CPU time (user and system) per request, client's
+	// included: on a machine shared with other work the requests/s follow
+	// the CPU the process is given, this does not.
+	cpuPerOp = float64(cpu.Microseconds()) / float64(b.N)
+	b.ReportMetric(cpuPerOp, "cpu-µs/op")
+	return rps, cpuPerOp
+}
+
+// processCPU is the CPU time the process has used, user and system.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func runtimeProcs() int { return runtime.GOMAXPROCS(0) }
@@ -216,20 +237,34 @@ func BenchmarkReadPath(b *testing.B) {
 	}
 	bare := bareServer(b, answer, resp.Header)
 
-	var bareRPS, poseidonRPS float64
+	var bareRPS, poseidonRPS, bareCPU, poseidonCPU float64
 	b.Run("bare", func(b *testing.B) {
 		r := req
 		r.url = bare + "/"
-		bareRPS = benchRequests(b, r, c)
+		bareRPS, bareCPU = benchRequests(b, r, c)
 	})
 	b.Run("poseidon", func(b *testing.B) {
-		poseidonRPS = benchRequests(b, signDescribe(b, s.URL), c)
+		// POSEIDON_BENCH_CPUPROFILE profiles this part alone (go test's
+		// -cpuprofile also covers the seeding and the bare handler).
+		if path := os.Getenv("POSEIDON_BENCH_CPUPROFILE"); path != "" && b.N > 1 {
+			f, err := os.Create(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer f.Close()
+			if err := pprof.StartCPUProfile(f); err != nil {
+				b.Fatal(err)
+			}
+			defer pprof.StopCPUProfile()
+		}
+		poseidonRPS, poseidonCPU = benchRequests(b, signDescribe(b, s.URL), c)
 	})
 	store := "sqlite"
 	if onPostgres {
 		store = "postgres"
 	}
-	if bareRPS > 0 {
-		fmt.Fprintf(os.Stdout, "read path (%s): poseidon %.0f req/s, bare handler %.0f req/s: %.2fx\n", store, poseidonRPS, bareRPS, poseidonRPS/bareRPS)
+	if bareRPS > 0 && poseidonCPU > 0 {
+		fmt.Fprintf(os.Stdout, "read path (%s): poseidon %.0f req/s, bare handler %.0f req/s: %.2fx; CPU per request (client's included) %.0f µs and %.0f µs: %.2fx\n",
+			store, poseidonRPS, bareRPS, poseidonRPS/bareRPS, poseidonCPU, bareCPU, bareCPU/poseidonCPU)
 	}
 }
