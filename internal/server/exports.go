@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"fmt"
 	"net/url"
 	"time"
 
@@ -195,8 +194,6 @@ const (
 
 // downloadURL presigns the export's file URL for discovery.URLTTL.
 func (s *Server) downloadURL(t *discovery.ExportTask, region string, now time.Time) (string, error) {
-	raw := fmt.Sprintf("%s/%s/%s/%s.zip", s.cfg.PublicURL, downloadBucket, url.PathEscape(t.AccountID), url.PathEscape(t.ID))
-	return sigv4.Presign(raw, downloadKeyID, s.urlSecret(), region, downloadSigner, now, discovery.URLTTL)
+	raw := s.cfg.PublicURL + "/" + downloadBucket + "/" + url.PathEscape(t.AccountID) + "/" + url.PathEscape(t.ID) + ".zip"
+	return sigv4.Presign(raw, downloadKeyID, s.urlSecret, region, downloadSigner, now, discovery.URLTTL)
 }
-
-func (s *Server) urlSecret() string { return fmt.Sprintf("%x", s.cfg.URLSecret) }

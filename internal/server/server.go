@@ -6,6 +6,7 @@ package server
 import (
 	"context"
 	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"io"
 	"log/slog"
@@ -141,7 +142,10 @@ type Server struct {
 	// homeGen is the generation it was read in (see homeRegion).
 	homeRegions sync.Map
 	homeGen     atomic.Int64
-	ready       chan struct{}
+	// urlSecret is Config.URLSecret in hexadecimal, the secret key of
+	// download URLs.
+	urlSecret string
+	ready     chan struct{}
 
 	// followMu orders the control changes this server applies (its own
 	// and, with Follow, other processes'); followed is the Version of the
@@ -161,7 +165,8 @@ func New(cfg Config) *Server {
 	if cfg.MaxIntakeBytes <= 0 {
 		cfg.MaxIntakeBytes = 8 << 20
 	}
-	s := &Server{cfg: cfg, log: cfg.Log, mux: http.NewServeMux(), ready: make(chan struct{}), followed: cfg.Control.Version}
+	s := &Server{cfg: cfg, log: cfg.Log, mux: http.NewServeMux(), ready: make(chan struct{}), followed: cfg.Control.Version,
+		urlSecret: hex.EncodeToString(cfg.URLSecret)}
 	s.ads = s.adsHandlers()
 	s.mgh = s.mghHandlers()
 	s.mux.HandleFunc("POST /{$}", s.serveAPI)

@@ -41,18 +41,29 @@ func Presign(rawURL, accessKeyID, secret, region, service string, t time.Time, e
 	if t.IsZero() {
 		return "", fmt.Errorf("sigv4: presign: zero signing time")
 	}
-	q := u.Query()
-	for _, p := range authQueryParams {
-		q.Del(p)
-	}
 	t = t.UTC()
 	long := t.Format(longDateFormat)
-	q.Set("X-Amz-Algorithm", Algorithm)
-	q.Set("X-Amz-Credential", accessKeyID+"/"+credentialScope(t, region, service))
-	q.Set("X-Amz-Date", long)
-	q.Set("X-Amz-Expires", strconv.FormatInt(int64(expires/time.Second), 10))
-	q.Set("X-Amz-SignedHeaders", "host")
-	params := canonicalQuery(q, 1)
+	credential := accessKeyID + "/" + credentialScope(t, region, service)
+	expiresParam := strconv.FormatInt(int64(expires/time.Second), 10)
+	var params []queryParam
+	if u.RawQuery == "" {
+		// The common case (download URLs): only the parameters below,
+		// already in canonical order.
+		params = make([]queryParam, 0, 6)
+		params = append(params, queryParam{"X-Amz-Algorithm", Algorithm}, queryParam{"X-Amz-Credential", encodeQueryComponent(credential)},
+			queryParam{"X-Amz-Date", long}, queryParam{"X-Amz-Expires", expiresParam}, queryParam{"X-Amz-SignedHeaders", "host"})
+	} else {
+		q := u.Query()
+		for _, p := range authQueryParams {
+			q.Del(p)
+		}
+		q.Set("X-Amz-Algorithm", Algorithm)
+		q.Set("X-Amz-Credential", credential)
+		q.Set("X-Amz-Date", long)
+		q.Set("X-Amz-Expires", expiresParam)
+		q.Set("X-Amz-SignedHeaders", "host")
+		params = canonicalQuery(q, 1)
+	}
 	creq, _ := canonicalRequest(http.MethodGet, u.EscapedPath(), joinQuery(params),
 		[]canonicalHeader{{"host", []string{u.Host}}}, unsignedPayload, true)
 	params = setParam(params, "X-Amz-Signature", signString(creq, secret, region, service, t))

@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"hash"
 	"net/url"
 	"slices"
 	"strings"
@@ -34,33 +35,55 @@ const maxKeys = 256
 
 var keys = struct {
 	sync.RWMutex
-	m map[keyRef][sha256.Size]byte
-}{m: map[keyRef][sha256.Size]byte{}}
+	m map[keyRef]*signingKeyEntry
+}{m: map[keyRef]*signingKeyEntry{}}
+
+// signingKeyEntry is a derived key and the HMAC-SHA256 states made with it,
+// for reuse.
+type signingKeyEntry struct {
+	key  [sha256.Size]byte
+	macs sync.Pool // of hash.Hash: HMAC-SHA256 with key
+}
+
+// sign returns the HMAC-SHA256 of data with the key, appended to out.
+func (e *signingKeyEntry) sign(data, out []byte) []byte {
+	h, _ := e.macs.Get().(hash.Hash)
+	if h == nil {
+		h = hmac.New(sha256.New, e.key[:])
+	} else {
+		h.Reset()
+	}
+	h.Write(data)
+	out = h.Sum(out)
+	e.macs.Put(h)
+	return out
+}
 
 // signingKey returns the SigV4 signing key of secret for day (YYYYMMDD),
 // region and service: HMAC chain "AWS4"+secret, day, region, service,
 // "aws4_request". Keys are pure functions of their inputs, so a cached one
 // is always right; a new day, region or secret is a new entry.
-func signingKey(secret, day, region, service string) [sha256.Size]byte {
+func signingKey(secret, day, region, service string) *signingKeyEntry {
 	ref := keyRef{secret, day, region, service}
 	keys.RLock()
-	k, ok := keys.m[ref]
+	e, ok := keys.m[ref]
 	keys.RUnlock()
 	if ok {
-		return k
+		return e
 	}
 	b := hmacSHA256([]byte("AWS4"+secret), day)
 	b = hmacSHA256(b, region)
 	b = hmacSHA256(b, service)
 	b = hmacSHA256(b, Terminator)
-	copy(k[:], b)
+	e = &signingKeyEntry{}
+	copy(e.key[:], b)
 	keys.Lock()
 	if len(keys.m) >= maxKeys {
 		clear(keys.m)
 	}
-	keys.m[ref] = k
+	keys.m[ref] = e
 	keys.Unlock()
-	return k
+	return e
 }
 
 func hmacSHA256(key []byte, data string) []byte {
@@ -93,11 +116,10 @@ func signString(canonicalRequest, secret, region, service string, t time.Time) s
 	var hx [2 * sha256.Size]byte
 	hex.Encode(hx[:], sum[:])
 	sb.Write(hx[:])
-	k := signingKey(secret, day, region, service)
-	h := hmac.New(sha256.New, k[:])
-	h.Write([]byte(sb.String()))
 	var mac [sha256.Size]byte
-	return hex.EncodeToString(h.Sum(mac[:0]))
+	signingKey(secret, day, region, service).sign([]byte(sb.String()), mac[:0])
+	hex.Encode(hx[:], mac[:])
+	return string(hx[:])
 }
 
 // credentialScope is DAY/region/service/aws4_request of t (UTC).

@@ -101,8 +101,10 @@ func TestSignerMatchesLibrary(t *testing.T) {
 func TestPresignMatchesLibrary(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for i := range 2000 {
-		raw := fmt.Sprintf("http://127.0.0.1:%d/%s?%s", 1000+rng.IntN(9000), url.PathEscape(randomText(rng, 12)),
-			url.Values{randomText(rng, 4): {randomText(rng, 6)}, "X-Amz-Signature": {"old"}}.Encode())
+		raw := fmt.Sprintf("http://127.0.0.1:%d/%s", 1000+rng.IntN(9000), url.PathEscape(randomText(rng, 12)))
+		if rng.IntN(2) == 0 {
+			raw += "?" + url.Values{randomText(rng, 4): {randomText(rng, 6)}, "X-Amz-Signature": {"old"}}.Encode()
+		}
 		at := time.Date(2026, 3, 15, 23, 58, 0, 0, time.UTC).Add(time.Duration(rng.IntN(240)) * time.Second)
 		region := []string{"us-west-2", "eu-west-1"}[rng.IntN(2)]
 		exp := time.Duration(1+rng.IntN(86400)) * time.Second
@@ -128,7 +130,7 @@ func TestSigningKeyCache(t *testing.T) {
 		t.Helper()
 		for range 2 { // derived, then cached
 			k := signingKey(secret, day, region, service)
-			if got, want := fmt.Sprintf("%x", k[:]), derive(secret, day, region, service); got != want {
+			if got, want := fmt.Sprintf("%x", k.key[:]), derive(secret, day, region, service); got != want {
 				t.Fatalf("key of %s/%s/%s/%s = %s, want %s", secret, day, region, service, got, want)
 			}
 		}
