@@ -41,9 +41,8 @@ func Presign(rawURL, accessKeyID, secret, region, service string, t time.Time, e
 	if t.IsZero() {
 		return "", fmt.Errorf("sigv4: presign: zero signing time")
 	}
-	t = t.UTC()
-	long := t.Format(longDateFormat)
-	credential := accessKeyID + "/" + credentialScope(t, region, service)
+	long := longDate(t)
+	credential := accessKeyID + "/" + credentialScope(long, region, service)
 	expiresParam := strconv.FormatInt(int64(expires/time.Second), 10)
 	var params []queryParam
 	if u.RawQuery == "" {
@@ -66,7 +65,7 @@ func Presign(rawURL, accessKeyID, secret, region, service string, t time.Time, e
 	}
 	creq, _ := canonicalRequest(http.MethodGet, u.EscapedPath(), joinQuery(params),
 		[]canonicalHeader{{"host", []string{u.Host}}}, unsignedPayload, true)
-	params = setParam(params, "X-Amz-Signature", signString(creq, secret, region, service, t))
+	params = setParam(params, "X-Amz-Signature", signString(creq, secret, region, service, long))
 	u.RawQuery = joinQuery(params)
 	return u.String(), nil
 }

@@ -93,38 +93,40 @@ func hmacSHA256(key []byte, data string) []byte {
 }
 
 // signString is the hex signature of the SigV4 string to sign for
-// canonicalRequest, signed at t (UTC) for region and service.
-func signString(canonicalRequest, secret, region, service string, t time.Time) string {
-	var buf [len(longDateFormat) + len(shortDateFormat)]byte
-	long := string(t.AppendFormat(buf[:0], longDateFormat))
+// canonicalRequest, signed at long (the signing time, YYYYMMDDTHHMMSSZ)
+// for region and service.
+func signString(canonicalRequest, secret, region, service, long string) string {
 	day := long[:len(shortDateFormat)]
 	sum := sha256.Sum256([]byte(canonicalRequest))
-	var sb strings.Builder
-	sb.Grow(len(Algorithm) + len(long) + len(day) + len(region) + len(service) + len(Terminator) + 2*sha256.Size + 8)
-	sb.WriteString(Algorithm)
-	sb.WriteByte('\n')
-	sb.WriteString(long)
-	sb.WriteByte('\n')
-	sb.WriteString(day)
-	sb.WriteByte('/')
-	sb.WriteString(region)
-	sb.WriteByte('/')
-	sb.WriteString(service)
-	sb.WriteByte('/')
-	sb.WriteString(Terminator)
-	sb.WriteByte('\n')
-	var hx [2 * sha256.Size]byte
-	hex.Encode(hx[:], sum[:])
-	sb.Write(hx[:])
+	var buf [256]byte
+	b := append(buf[:0], Algorithm...)
+	b = append(b, '\n')
+	b = append(b, long...)
+	b = append(b, '\n')
+	b = append(b, day...)
+	b = append(b, '/')
+	b = append(b, region...)
+	b = append(b, '/')
+	b = append(b, service...)
+	b = append(b, '/')
+	b = append(b, Terminator...)
+	b = append(b, '\n')
+	b = hex.AppendEncode(b, sum[:])
 	var mac [sha256.Size]byte
-	signingKey(secret, day, region, service).sign([]byte(sb.String()), mac[:0])
-	hex.Encode(hx[:], mac[:])
-	return string(hx[:])
+	signingKey(secret, day, region, service).sign(b, mac[:0])
+	return hex.EncodeToString(mac[:])
 }
 
-// credentialScope is DAY/region/service/aws4_request of t (UTC).
-func credentialScope(t time.Time, region, service string) string {
-	return t.Format(shortDateFormat) + "/" + region + "/" + service + "/" + Terminator
+// longDate is t (UTC) as YYYYMMDDTHHMMSSZ.
+func longDate(t time.Time) string {
+	var buf [len(longDateFormat)]byte
+	return string(t.UTC().AppendFormat(buf[:0], longDateFormat))
+}
+
+// credentialScope is DAY/region/service/aws4_request for the signing time
+// long (YYYYMMDDTHHMMSSZ).
+func credentialScope(long, region, service string) string {
+	return long[:len(shortDateFormat)] + "/" + region + "/" + service + "/" + Terminator
 }
 
 // queryParam is an encoded query parameter.

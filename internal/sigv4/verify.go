@@ -133,7 +133,7 @@ func (s *Signature) compute(r *http.Request, secret string, payloadHash []byte, 
 	if r == nil || r.URL == nil || s.Date.IsZero() {
 		return "", fmt.Errorf("sigv4: request without URL or signature without date")
 	}
-	t := s.Date.UTC()
+	long := longDate(s.Date)
 	names := make([]string, 0, len(s.SignedHeaders))
 	for _, h := range s.SignedHeaders {
 		if l := strings.ToLower(h); !slices.Contains(names, l) {
@@ -155,7 +155,7 @@ func (s *Signature) compute(r *http.Request, secret string, payloadHash []byte, 
 			if s.Query {
 				continue
 			}
-			values = []string{t.Format(longDateFormat)}
+			values = []string{long}
 		case "x-amz-security-token":
 			if s.Query {
 				continue
@@ -197,8 +197,8 @@ func (s *Signature) compute(r *http.Request, secret string, payloadHash []byte, 
 			signed[i] = h.name
 		}
 		params = setParam(params, "X-Amz-Algorithm", Algorithm)
-		params = setParam(params, "X-Amz-Credential", s.AccessKeyID+"/"+credentialScope(t, s.Scope.Region, s.Scope.Service))
-		params = setParam(params, "X-Amz-Date", t.Format(longDateFormat))
+		params = setParam(params, "X-Amz-Credential", s.AccessKeyID+"/"+credentialScope(long, s.Scope.Region, s.Scope.Service))
+		params = setParam(params, "X-Amz-Date", long)
 		params = setParam(params, "X-Amz-SignedHeaders", strings.Join(signed, ";"))
 		query = joinQuery(params)
 	} else {
@@ -209,7 +209,7 @@ func (s *Signature) compute(r *http.Request, secret string, payloadHash []byte, 
 		hash = hex.EncodeToString(payloadHash)
 	}
 	creq, _ := canonicalRequest(r.Method, r.URL.EscapedPath(), query, headers, hash, s3)
-	return signString(creq, secret, s.Scope.Region, s.Scope.Service, t), nil
+	return signString(creq, secret, s.Scope.Region, s.Scope.Service, long), nil
 }
 
 func collapseSpaces(v string) string {
