@@ -154,15 +154,25 @@ func (s *Server) describeExportConfigurations(ctx context.Context, id auth.Ident
 func (s *Server) exportInfos(id auth.Identity, tasks []*discovery.ExportTask) []*adsapi.ExportInfo {
 	now := s.cfg.Clock.Now()
 	out := make([]*adsapi.ExportInfo, 0, len(tasks))
-	for _, t := range tasks {
-		info := &adsapi.ExportInfo{
-			ExportId:           ptr(t.ID),
-			ExportStatus:       ptr(string(t.Status)),
-			StatusMessage:      ptr(t.Message),
-			ExportRequestTime:  awsjson.NewTime(t.RequestTime),
-			IsTruncated:        ptr(t.IsTruncated),
+	// One allocation for the infos, their statuses and request times; the
+	// other members point into the tasks, which are the caller's to drop.
+	infos := make([]adsapi.ExportInfo, len(tasks))
+	statuses := make([]string, len(tasks))
+	times := make([]awsjson.Time, len(tasks))
+	for i, t := range tasks {
+		info := &infos[i]
+		statuses[i] = string(t.Status)
+		*info = adsapi.ExportInfo{
+			ExportId:           &t.ID,
+			ExportStatus:       &statuses[i],
+			StatusMessage:      &t.Message,
+			IsTruncated:        &t.IsTruncated,
 			RequestedStartTime: optTime(t.RequestedStart),
 			RequestedEndTime:   optTime(t.RequestedEnd),
+		}
+		if !t.RequestTime.IsZero() { // as awsjson.NewTime
+			times[i] = awsjson.Time{Time: t.RequestTime}
+			info.ExportRequestTime = &times[i]
 		}
 		if t.Status == discovery.ExportSucceeded {
 			if t.DataExpired(now) {
