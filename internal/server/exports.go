@@ -159,6 +159,7 @@ func (s *Server) exportInfos(id auth.Identity, tasks []*discovery.ExportTask) []
 	infos := make([]adsapi.ExportInfo, len(tasks))
 	statuses := make([]string, len(tasks))
 	times := make([]awsjson.Time, len(tasks))
+	var presigner *sigv4.Presigner // the page's URLs share their key, time and region
 	for i, t := range tasks {
 		info := &infos[i]
 		statuses[i] = string(t.Status)
@@ -177,7 +178,7 @@ func (s *Server) exportInfos(id auth.Identity, tasks []*discovery.ExportTask) []
 		if t.Status == discovery.ExportSucceeded {
 			if t.DataExpired(now) {
 				info.StatusMessage = ptr(discovery.ExpiredMessage)
-			} else if u, err := s.downloadURL(t, id.Region, now); err == nil {
+			} else if u, err := s.downloadURL(&presigner, t, id.Region, now); err == nil {
 				info.ConfigurationsDownloadUrl = &u
 			} else {
 				s.log.Error("presign download URL", "exportId", t.ID, "err", err)
@@ -202,8 +203,17 @@ const (
 	downloadSigner = "s3"
 )
 
-// downloadURL presigns the export's file URL for discovery.URLTTL.
-func (s *Server) downloadURL(t *discovery.ExportTask, region string, now time.Time) (string, error) {
-	raw := s.cfg.PublicURL + "/" + downloadBucket + "/" + url.PathEscape(t.AccountID) + "/" + url.PathEscape(t.ID) + ".zip"
-	return sigv4.Presign(raw, downloadKeyID, s.urlSecret, region, downloadSigner, now, discovery.URLTTL)
+// downloadURL presigns the export's file URL for discovery.URLTTL, with
+// *p, made the first time (the URLs of one page share it).
+func (s *Server) downloadURL(p **sigv4.Presigner, t *discovery.ExportTask, region string, now time.Time) (string, error) {
+	path := "/" + downloadBucket + "/" + url.PathEscape(t.AccountID) + "/" + url.PathEscape(t.ID) + ".zip"
+	if *p == nil {
+		var err error
+		if *p, err = sigv4.NewPresigner(s.cfg.PublicURL, downloadKeyID, s.urlSecret, region, downloadSigner, now, discovery.URLTTL); err != nil {
+			// A public URL a Presigner does not take (one with a query):
+			// each URL on its own.
+			return sigv4.Presign(s.cfg.PublicURL+path, downloadKeyID, s.urlSecret, region, downloadSigner, now, discovery.URLTTL)
+		}
+	}
+	return (*p).Presign(path)
 }
