@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"net"
 	"net/http"
@@ -67,7 +68,10 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		status = s.writeError(w, r, svc, err)
 	}
-	s.log.InfoContext(ctx, "request", "requestId", requestID(ctx), "target", target, "status", status, "took", time.Since(start))
+	if s.log.Enabled(ctx, slog.LevelInfo) {
+		s.log.LogAttrs(ctx, slog.LevelInfo, "request", slog.String("requestId", requestID(ctx)), slog.String("target", target),
+			slog.Int("status", status), slog.Duration("took", time.Since(start)))
+	}
 }
 
 func (s *Server) api(w http.ResponseWriter, r *http.Request, target, prefix, name string, svc *service) (int, error) {
