@@ -197,13 +197,14 @@ func (c *serveCmd) Run(ctx context.Context, stdout io.Writer, g *globals) error 
 	}
 
 	if c.PprofAddr != "" {
-		paddr, err := startPprof(workCtx, c.PprofAddr, log)
+		paddr, closePprof, err := startPprof(c.PprofAddr, log)
 		if err != nil {
 			stopWork()
 			wg.Wait()
 			ln.Close()
 			return err
 		}
+		defer closePprof()
 		log.Info("profiling endpoint", "addr", "http://"+paddr+"/debug/pprof/")
 	}
 
