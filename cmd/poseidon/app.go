@@ -220,6 +220,13 @@ func dataDirID(data string) (string, error) {
 	return "", errors.New("data directory ID: poseidon-dir-id is not a 32-digit hexadecimal ID")
 }
 
+// servesAlone reports whether the store serves this process alone: SQLite
+// does, PostgreSQL is shared with the replicas on it.
+func servesAlone(store Store) bool {
+	_, ok := store.(*sqlite.DB)
+	return ok
+}
+
 // wire builds the services, runners and HTTP server over an open store and
 // archive store. slot is the owner prefix of the job runner (see
 // ownerSlot), "" for none.
@@ -304,6 +311,9 @@ func wire(ctx context.Context, c *serveCmd, log *slog.Logger, store Store, files
 		AccountFiles:      []server.AccountFiles{importer, cfiles},
 		HomeRegion:        homeRegion, ControlToken: c.ControlToken, MaxBodyBytes: c.MaxBodyBytes, MaxIntakeBytes: c.MaxIntakeBytes,
 		SmithyStatusCodes: c.SmithyStatusCodes, URLSecret: urlSecret, Control: control,
+		// SQLite serves this process alone; PostgreSQL is shared with the
+		// replicas, whose home region changes this one must see at once.
+		CacheHomeRegions: servesAlone(store),
 	})
 	return &app{srv: srv, authn: authn, store: store, work: []func(context.Context){
 		func(ctx context.Context) { runner.Run(ctx) },

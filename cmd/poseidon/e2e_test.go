@@ -391,6 +391,9 @@ func TestHomeRegion(t *testing.T) {
 	if err != nil || aws.StringValue(hr.HomeRegion) != "eu-central-1" {
 		t.Fatalf("GetHomeRegion = %v, %v", hr, err)
 	}
+	if _, err := eu.DescribeExportTasks(&ads.DescribeExportTasksInput{}); err != nil {
+		t.Fatalf("in the home region: %v", err)
+	}
 	if _, err := m.DeleteHomeRegionControl(&migrationhubconfig.DeleteHomeRegionControlInput{ControlId: ctl.ControlId}); err != nil {
 		t.Fatal(err)
 	}
@@ -398,6 +401,26 @@ func TestHomeRegion(t *testing.T) {
 	wantCode(t, err, ads.ErrCodeHomeRegionNotSetException, 400)
 	_, err = m.DeleteHomeRegionControl(&migrationhubconfig.DeleteHomeRegionControlInput{ControlId: ctl.ControlId})
 	wantCode(t, err, "InvalidInputException", 400)
+	// Set again, to another region: the calls follow it at once (a server
+	// that keeps home regions in memory forgets them as they change).
+	if _, err := m.CreateHomeRegionControl(&migrationhubconfig.CreateHomeRegionControlInput{
+		HomeRegion: aws.String(region), Target: &migrationhubconfig.Target{Type: aws.String("ACCOUNT")}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.DescribeExportTasks(&ads.DescribeExportTasksInput{}); err != nil {
+		t.Fatalf("after setting the home region to %s: %v", region, err)
+	}
+	_, err = eu.DescribeExportTasks(&ads.DescribeExportTasksInput{})
+	wantCode(t, err, ads.ErrCodeHomeRegionNotSetException, 400)
+	if _, err := c.DescribeExportTasks(&ads.DescribeExportTasksInput{}); err != nil {
+		t.Fatalf("in the home region: %v", err)
+	}
+	// A reset of the account takes its control away (--home-region none).
+	if code, out := control(t, s.URL, "reset", "", map[string]any{"accountId": acctA}); code != 200 {
+		t.Fatalf("reset: %d %v", code, out)
+	}
+	_, err = c.DescribeExportTasks(&ads.DescribeExportTasksInput{})
+	wantCode(t, err, ads.ErrCodeHomeRegionNotSetException, 400)
 }
 
 func TestDownloadURLExpiryAndTampering(t *testing.T) {

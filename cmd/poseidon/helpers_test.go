@@ -52,13 +52,13 @@ type testServer struct {
 
 // startServer runs "poseidon serve" on 127.0.0.1:0 with a fresh data
 // directory (or data, if not empty) plus extra flags, and waits until ready.
-func startServer(t *testing.T, data string, extra ...string) *testServer {
+func startServer(t testing.TB, data string, extra ...string) *testServer {
 	t.Helper()
 	return startServerAt(t, data, "127.0.0.1:0", extra...)
 }
 
 // startServerAt is startServer on a given address.
-func startServerAt(t *testing.T, data, addr string, extra ...string) *testServer {
+func startServerAt(t testing.TB, data, addr string, extra ...string) *testServer {
 	t.Helper()
 	if data == "" {
 		data = t.TempDir()
@@ -70,7 +70,7 @@ func startServerAt(t *testing.T, data, addr string, extra ...string) *testServer
 // runServer runs poseidon with args (a serve command on data) in-process,
 // on the test store (storeArgs), its log going to stderr, and waits until
 // it is healthy.
-func runServer(t *testing.T, data string, stderr io.Writer, args []string) *testServer {
+func runServer(t testing.TB, data string, stderr io.Writer, args []string) *testServer {
 	t.Helper()
 	args = storeArgs(t, data, args)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -94,7 +94,7 @@ func runServer(t *testing.T, data string, stderr io.Writer, args []string) *test
 }
 
 // Stop shuts the server down gracefully (as SIGTERM does) and waits for it.
-func (s *testServer) Stop(t *testing.T) {
+func (s *testServer) Stop(t testing.TB) {
 	if s.stop == nil {
 		return
 	}
@@ -110,7 +110,7 @@ func (s *testServer) Stop(t *testing.T) {
 	}
 }
 
-func listenURL(t *testing.T, line string) string {
+func listenURL(t testing.TB, line string) string {
 	t.Helper()
 	_, rest, ok := strings.Cut(line, "listening on ")
 	if !ok {
@@ -120,7 +120,7 @@ func listenURL(t *testing.T, line string) string {
 	return strings.TrimSpace(u)
 }
 
-func waitHealthy(t *testing.T, url string) {
+func waitHealthy(t testing.TB, url string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
@@ -136,7 +136,7 @@ func waitHealthy(t *testing.T, url string) {
 	t.Fatalf("%s never became healthy", url)
 }
 
-func newSession(t *testing.T, url, akid, secret, reg string) *session.Session {
+func newSession(t testing.TB, url, akid, secret, reg string) *session.Session {
 	t.Helper()
 	cfg := aws.NewConfig().
 		WithEndpoint(url).
@@ -288,7 +288,7 @@ func advance(t *testing.T, url string, d time.Duration) {
 // writeCredentials writes a strict-mode credentials file with three
 // identities: A (all actions), B (all actions, another account) and a
 // read-only identity of account A.
-func writeCredentials(t *testing.T) string {
+func writeCredentials(t testing.TB) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "credentials.json")
 	doc := `{"identities":[

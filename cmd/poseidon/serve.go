@@ -55,6 +55,8 @@ type serveCmd struct {
 	WriteTimeout      time.Duration `default:"10m" env:"POSEIDON_WRITE_TIMEOUT" help:"Longest time from the end of a request's headers to the end of its response (0: no limit)."`
 	IdleTimeout       time.Duration `default:"2m" env:"POSEIDON_IDLE_TIMEOUT" help:"Longest time a keep-alive connection may wait for its next request (0: the read timeout)."`
 	MaxConnections    int           `default:"1024" env:"POSEIDON_MAX_CONNECTIONS" help:"Most client connections open at once; more wait to be accepted (0: no limit)."`
+
+	PprofAddr string `name:"pprof-addr" env:"POSEIDON_PPROF_ADDR" placeholder:"HOST:PORT" help:"Serve Go's profiles (net/http/pprof, /debug/pprof/) on a listener of their own at HOST:PORT, never on the API's. Off by default."`
 }
 
 // limitDefaults are the defaults of the export limit flags: AWS's documented
@@ -192,6 +194,18 @@ func (c *serveCmd) Run(ctx context.Context, stdout io.Writer, g *globals) error 
 	var wg sync.WaitGroup
 	for _, run := range a.work {
 		wg.Go(func() { run(workCtx) })
+	}
+
+	if c.PprofAddr != "" {
+		paddr, closePprof, err := startPprof(c.PprofAddr, log)
+		if err != nil {
+			stopWork()
+			wg.Wait()
+			ln.Close()
+			return err
+		}
+		defer closePprof()
+		log.Info("profiling endpoint", "addr", "http://"+paddr+"/debug/pprof/")
 	}
 
 	serveErr := make(chan error, 1)

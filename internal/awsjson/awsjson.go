@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"strconv"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -105,15 +107,32 @@ func decode(body []byte, in any, exact bool) error {
 	return nil
 }
 
-// Write sends a 200 response with out as its JSON body.
+// bodies are the buffers responses are encoded into, for reuse.
+var bodies = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBody is the largest buffer kept for reuse.
+const maxPooledBody = 1 << 20
+
+// Write sends a 200 response with out as its JSON body (the bytes
+// json.Marshal makes), with its Content-Length: encoded into a reused
+// buffer and written at once, not in chunks.
 func Write(w http.ResponseWriter, out any) error {
-	b, err := json.Marshal(out)
-	if err != nil {
+	buf := bodies.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= maxPooledBody {
+			bodies.Put(buf)
+		}
+	}()
+	if err := json.NewEncoder(buf).Encode(out); err != nil {
 		return fmt.Errorf("encode response: %w", err)
 	}
-	w.Header().Set("Content-Type", ContentType)
+	b := bytes.TrimSuffix(buf.Bytes(), []byte("\n")) // Encode's, which Marshal does not write
+	h := w.Header()
+	h.Set("Content-Type", ContentType)
+	h.Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(http.StatusOK)
-	_, err = w.Write(b)
+	_, err := w.Write(b)
 	return err
 }
 

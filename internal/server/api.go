@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"net"
 	"net/http"
@@ -67,7 +68,10 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		status = s.writeError(w, r, svc, err)
 	}
-	s.log.InfoContext(ctx, "request", "requestId", requestID(ctx), "target", target, "status", status, "took", time.Since(start))
+	if s.log.Enabled(ctx, slog.LevelInfo) {
+		s.log.LogAttrs(ctx, slog.LevelInfo, "request", slog.String("requestId", requestID(ctx)), slog.String("target", target),
+			slog.Int("status", status), slog.Duration("took", time.Since(start)))
+	}
 }
 
 func (s *Server) api(w http.ResponseWriter, r *http.Request, target, prefix, name string, svc *service) (int, error) {
@@ -307,10 +311,43 @@ func (s *Server) ensureAccount(ctx context.Context, account string) (known bool,
 // forgetAccounts drops the cache of known accounts (after a reset).
 func (s *Server) forgetAccounts() { s.accounts.Clear() }
 
+// homeRegion is a home region read from the store, in generation gen of
+// Server.homeGen.
+type homeRegion struct {
+	region string
+	gen    int64
+}
+
+// cachedHomeRegion returns the account's home region if the server keeps
+// it (Config.CacheHomeRegions) and has read it since the last change.
+func (s *Server) cachedHomeRegion(account string) (string, bool) {
+	if !s.cfg.CacheHomeRegions {
+		return "", false
+	}
+	v, ok := s.homeRegions.Load(account)
+	if !ok {
+		return "", false
+	}
+	h := v.(homeRegion)
+	return h.region, h.gen == s.homeGen.Load()
+}
+
+// forgetHomeRegions drops every cached home region: a home region control
+// was created or deleted, or accounts were reset. A read that began before
+// keeps its older generation and is not used.
+func (s *Server) forgetHomeRegions() { s.homeGen.Add(1) }
+
 // checkHomeRegion refuses ADS calls from an account without a home region, or
 // signed for a region other than its home region. known is whether the
 // account was known to this server before the request (see ensureAccount).
+// With Config.CacheHomeRegions a home region once read is kept until this
+// server changes a control or resets (only accounts that have one: an
+// account without is read again, its calls failing anyway).
 func (s *Server) checkHomeRegion(ctx context.Context, id auth.Identity, known bool) error {
+	if region, ok := s.cachedHomeRegion(id.AccountID); ok && known {
+		return checkRegion(region, id)
+	}
+	gen := s.homeGen.Load()
 	c, err := s.cfg.Store.HomeRegionControl(ctx, id.AccountID)
 	if errors.Is(err, discovery.ErrNotFound) && known {
 		// A reset made on another replica may have removed the account
@@ -329,9 +366,17 @@ func (s *Server) checkHomeRegion(ctx context.Context, id auth.Identity, known bo
 	if err != nil {
 		return fmt.Errorf("home region: %w", err)
 	}
-	if c.HomeRegion != id.Region {
+	if s.cfg.CacheHomeRegions {
+		s.homeRegions.Store(id.AccountID, homeRegion{c.HomeRegion, gen})
+	}
+	return checkRegion(c.HomeRegion, id)
+}
+
+// checkRegion refuses a call signed for a region other than the home region.
+func checkRegion(home string, id auth.Identity) error {
+	if home != id.Region {
 		return discovery.Errorf(discovery.HomeRegionNotSet,
-			"The home region of this account is %s, but the request was sent to %s. Send requests to the home region.", c.HomeRegion, id.Region)
+			"The home region of this account is %s, but the request was sent to %s. Send requests to the home region.", home, id.Region)
 	}
 	return nil
 }

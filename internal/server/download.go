@@ -81,7 +81,7 @@ func (s *Server) verifyDownload(w http.ResponseWriter, r *http.Request) bool {
 		if akid != downloadKeyID {
 			return "", false
 		}
-		return s.urlSecret(), true
+		return s.urlSecret, true
 	}, downloadSigner, s.cfg.Clock.Now())
 	if err == nil {
 		return true

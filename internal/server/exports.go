@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"fmt"
 	"net/url"
 	"time"
 
@@ -155,20 +154,31 @@ func (s *Server) describeExportConfigurations(ctx context.Context, id auth.Ident
 func (s *Server) exportInfos(id auth.Identity, tasks []*discovery.ExportTask) []*adsapi.ExportInfo {
 	now := s.cfg.Clock.Now()
 	out := make([]*adsapi.ExportInfo, 0, len(tasks))
-	for _, t := range tasks {
-		info := &adsapi.ExportInfo{
-			ExportId:           ptr(t.ID),
-			ExportStatus:       ptr(string(t.Status)),
-			StatusMessage:      ptr(t.Message),
-			ExportRequestTime:  awsjson.NewTime(t.RequestTime),
-			IsTruncated:        ptr(t.IsTruncated),
+	// One allocation for the infos, their statuses and request times; the
+	// other members point into the tasks, which are the caller's to drop.
+	infos := make([]adsapi.ExportInfo, len(tasks))
+	statuses := make([]string, len(tasks))
+	times := make([]awsjson.Time, len(tasks))
+	var presigner *sigv4.Presigner // the page's URLs share their key, time and region
+	for i, t := range tasks {
+		info := &infos[i]
+		statuses[i] = string(t.Status)
+		*info = adsapi.ExportInfo{
+			ExportId:           &t.ID,
+			ExportStatus:       &statuses[i],
+			StatusMessage:      &t.Message,
+			IsTruncated:        &t.IsTruncated,
 			RequestedStartTime: optTime(t.RequestedStart),
 			RequestedEndTime:   optTime(t.RequestedEnd),
+		}
+		if !t.RequestTime.IsZero() { // as awsjson.NewTime
+			times[i] = awsjson.Time{Time: t.RequestTime}
+			info.ExportRequestTime = &times[i]
 		}
 		if t.Status == discovery.ExportSucceeded {
 			if t.DataExpired(now) {
 				info.StatusMessage = ptr(discovery.ExpiredMessage)
-			} else if u, err := s.downloadURL(t, id.Region, now); err == nil {
+			} else if u, err := s.downloadURL(&presigner, t, id.Region, now); err == nil {
 				info.ConfigurationsDownloadUrl = &u
 			} else {
 				s.log.Error("presign download URL", "exportId", t.ID, "err", err)
@@ -193,10 +203,17 @@ const (
 	downloadSigner = "s3"
 )
 
-// downloadURL presigns the export's file URL for discovery.URLTTL.
-func (s *Server) downloadURL(t *discovery.ExportTask, region string, now time.Time) (string, error) {
-	raw := fmt.Sprintf("%s/%s/%s/%s.zip", s.cfg.PublicURL, downloadBucket, url.PathEscape(t.AccountID), url.PathEscape(t.ID))
-	return sigv4.Presign(raw, downloadKeyID, s.urlSecret(), region, downloadSigner, now, discovery.URLTTL)
+// downloadURL presigns the export's file URL for discovery.URLTTL, with
+// *p, made the first time (the URLs of one page share it).
+func (s *Server) downloadURL(p **sigv4.Presigner, t *discovery.ExportTask, region string, now time.Time) (string, error) {
+	path := "/" + downloadBucket + "/" + url.PathEscape(t.AccountID) + "/" + url.PathEscape(t.ID) + ".zip"
+	if *p == nil {
+		var err error
+		if *p, err = sigv4.NewPresigner(s.cfg.PublicURL, downloadKeyID, s.urlSecret, region, downloadSigner, now, discovery.URLTTL); err != nil {
+			// A public URL a Presigner does not take (one with a query):
+			// each URL on its own.
+			return sigv4.Presign(s.cfg.PublicURL+path, downloadKeyID, s.urlSecret, region, downloadSigner, now, discovery.URLTTL)
+		}
+	}
+	return (*p).Presign(path)
 }
-
-func (s *Server) urlSecret() string { return fmt.Sprintf("%x", s.cfg.URLSecret) }

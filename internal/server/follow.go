@@ -75,6 +75,9 @@ func (s *Server) follow(ctx context.Context, c discovery.Control) error {
 			"applied", s.followed, "version", c.Version)
 		s.forgetAccounts()
 	}
+	// A reset removes home region controls (and the account's default
+	// comes back when it is recorded again).
+	s.forgetHomeRegions()
 	var errs []error
 	for _, r := range resets {
 		if r.Account == "" {

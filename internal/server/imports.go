@@ -65,7 +65,7 @@ func (s *Server) importTaskOut(t *discovery.ImportTask, region string) *adsapi.I
 	out := importTaskOut(t)
 	if t.HasErrorsZip && t.DeletedMS == 0 {
 		raw := fmt.Sprintf("%s/%s/%s/%s.zip", s.cfg.PublicURL, importErrorsBucket, url.PathEscape(t.AccountID), url.PathEscape(t.ID))
-		if u, err := sigv4.Presign(raw, downloadKeyID, s.urlSecret(), region, downloadSigner, s.cfg.Clock.Now(), discovery.URLTTL); err == nil {
+		if u, err := sigv4.Presign(raw, downloadKeyID, s.urlSecret, region, downloadSigner, s.cfg.Clock.Now(), discovery.URLTTL); err == nil {
 			out.ErrorsAndFailedEntriesZip = ptr(u)
 		}
 	}

@@ -53,6 +53,7 @@ func (s *Server) createHomeRegionControl(ctx context.Context, id auth.Identity, 
 	c, created, err := s.cfg.Store.CreateHomeRegionControl(ctx, &discovery.HomeRegionControl{
 		ID: newControlID(), AccountID: id.AccountID, HomeRegion: *in.HomeRegion, RequestedTime: s.cfg.Clock.Now(),
 	})
+	s.forgetHomeRegions()
 	if err != nil {
 		return nil, err
 	}
@@ -83,6 +84,7 @@ func (s *Server) describeHomeRegionControls(ctx context.Context, id auth.Identit
 
 func (s *Server) deleteHomeRegionControl(ctx context.Context, id auth.Identity, in *mghapi.DeleteHomeRegionControlRequest) (*mghapi.DeleteHomeRegionControlResult, error) {
 	err := s.cfg.Store.DeleteHomeRegionControl(ctx, id.AccountID, *in.ControlId)
+	s.forgetHomeRegions() // once the delete is committed (see forgetHomeRegions)
 	if errors.Is(err, discovery.ErrNotFound) {
 		return nil, invalidInput("Home region control %s does not exist in this account.", *in.ControlId)
 	}

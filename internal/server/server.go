@@ -6,12 +6,14 @@ package server
 import (
 	"context"
 	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/poseidon-ads/poseidon/internal/auth"
@@ -94,6 +96,12 @@ type Config struct {
 	// read at start, which Clock was set from): Follow applies only the
 	// changes after it.
 	Control discovery.Control
+	// CacheHomeRegions lets the server keep the home regions of accounts
+	// in memory: set it when the store serves this process alone
+	// (SQLite), so that every change of a home region is this server's
+	// own. With a store shared by replicas the home region is read for
+	// every call (see docs/performance.md, "Read path").
+	CacheHomeRegions bool
 	// AccountFiles are the files kept for accounts beside the store and
 	// the export files (import buckets and errors zips, continuous export
 	// data); a reset removes them.
@@ -129,7 +137,15 @@ type Server struct {
 	ads      map[string]handler
 	mgh      map[string]handler
 	accounts sync.Map // account ID → struct{}: accounts known to exist
-	ready    chan struct{}
+	// homeRegions are the home regions read from the store (account ID →
+	// homeRegion), with Config.CacheHomeRegions; an entry holds while
+	// homeGen is the generation it was read in (see homeRegion).
+	homeRegions sync.Map
+	homeGen     atomic.Int64
+	// urlSecret is Config.URLSecret in hexadecimal, the secret key of
+	// download URLs.
+	urlSecret string
+	ready     chan struct{}
 
 	// followMu orders the control changes this server applies (its own
 	// and, with Follow, other processes'); followed is the Version of the
@@ -149,7 +165,8 @@ func New(cfg Config) *Server {
 	if cfg.MaxIntakeBytes <= 0 {
 		cfg.MaxIntakeBytes = 8 << 20
 	}
-	s := &Server{cfg: cfg, log: cfg.Log, mux: http.NewServeMux(), ready: make(chan struct{}), followed: cfg.Control.Version}
+	s := &Server{cfg: cfg, log: cfg.Log, mux: http.NewServeMux(), ready: make(chan struct{}), followed: cfg.Control.Version,
+		urlSecret: hex.EncodeToString(cfg.URLSecret)}
 	s.ads = s.adsHandlers()
 	s.mgh = s.mghHandlers()
 	s.mux.HandleFunc("POST /{$}", s.serveAPI)

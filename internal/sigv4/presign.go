@@ -2,15 +2,14 @@ package sigv4
 
 import (
 	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
-
-	"github.com/aws/smithy-go/aws-http-auth/credentials"
-	"github.com/aws/smithy-go/aws-http-auth/sigv4"
-	v4 "github.com/aws/smithy-go/aws-http-auth/v4"
 )
 
 // PresignSkew is how far in the future a presigned URL's X-Amz-Date may be
@@ -45,31 +44,33 @@ func Presign(rawURL, accessKeyID, secret, region, service string, t time.Time, e
 	if t.IsZero() {
 		return "", fmt.Errorf("sigv4: presign: zero signing time")
 	}
-	q := u.Query()
-	for _, p := range authQueryParams {
-		q.Del(p)
+	long := longDate(t)
+	credential := accessKeyID + "/" + credentialScope(long, region, service)
+	expiresParam := strconv.FormatInt(int64(expires/time.Second), 10)
+	var params []queryParam
+	if u.RawQuery == "" {
+		// The common case (download URLs): only the parameters below,
+		// already in canonical order.
+		params = make([]queryParam, 0, 6)
+		params = append(params, queryParam{"X-Amz-Algorithm", Algorithm}, queryParam{"X-Amz-Credential", encodeQueryComponent(credential)},
+			queryParam{"X-Amz-Date", long}, queryParam{"X-Amz-Expires", expiresParam}, queryParam{"X-Amz-SignedHeaders", "host"})
+	} else {
+		q := u.Query()
+		for _, p := range authQueryParams {
+			q.Del(p)
+		}
+		q.Set("X-Amz-Algorithm", Algorithm)
+		q.Set("X-Amz-Credential", credential)
+		q.Set("X-Amz-Date", long)
+		q.Set("X-Amz-Expires", expiresParam)
+		q.Set("X-Amz-SignedHeaders", "host")
+		params = canonicalQuery(q, 1)
 	}
-	q.Set("X-Amz-Expires", strconv.FormatInt(int64(expires/time.Second), 10))
-	u.RawQuery = q.Encode()
-
-	req := &http.Request{Method: http.MethodGet, URL: u, Host: u.Host, Header: http.Header{}}
-	signer := sigv4.New(func(o *v4.SignerOptions) {
-		o.HeaderRules = signedSet{"host": true}
-		o.DisableDoublePathEscape = true
-	})
-	err = signer.SignRequest(&sigv4.SignRequestInput{
-		Request:       req,
-		PayloadHash:   v4.UnsignedPayload(),
-		Credentials:   credentials.Credentials{AccessKeyID: accessKeyID, SecretAccessKey: secret},
-		Service:       service,
-		Region:        region,
-		Time:          t,
-		SignatureType: v4.SignatureTypeQueryString,
-	})
-	if err != nil {
-		return "", fmt.Errorf("sigv4: presign: %w", err)
-	}
-	return req.URL.String(), nil
+	creq, _ := canonicalRequest(http.MethodGet, u.EscapedPath(), joinQuery(params),
+		[]canonicalHeader{{"host", []string{u.Host}}}, unsignedPayload, true)
+	params = setParam(params, "X-Amz-Signature", signString(creq, secret, region, service, long))
+	u.RawQuery = joinQuery(params)
+	return u.String(), nil
 }
 
 // repeatedParam returns the first of authQueryParams that q holds more than
@@ -180,10 +181,111 @@ func VerifyPresigned(r *http.Request, secretFor func(accessKeyID string) (string
 	}
 	// A scope date that disagrees with X-Amz-Date cannot come from a correct
 	// signer; the library signs with X-Amz-Date's day, so it fails below.
-	want, cerr := sig.compute(r, secret, v4.UnsignedPayload(), true)
+	want, cerr := sig.compute(r, secret, []byte(unsignedPayload), true)
 	if cerr != nil || scope.Date != date.Format(shortDateFormat) || !hmac.Equal([]byte(want), []byte(sig.Signature)) {
 		return "", s3Error(CodeSignatureDoesNotMatch,
 			"The request signature we calculated does not match the signature you provided. Check your key and signing method.")
 	}
 	return akid, nil
+}
+
+// Presigner presigns GET URLs under one base URL with one key, region,
+// signing time and expiry, as Presign does each of them: the parts they
+// share (the credential, the query, the signing key) are made once. A
+// DescribeExportTasks page presigns its download URLs with one.
+type Presigner struct {
+	base    string // scheme://host[/path]
+	host    string
+	path    string // the base's escaped path, without a trailing slash
+	query   string // the canonical query before X-Amz-Signature
+	long    string // the signing time, YYYYMMDDTHHMMSSZ
+	region  string
+	service string
+	key     *signingKeyEntry
+
+	// For paths Presign would write otherwise (see Presigner.Presign).
+	accessKeyID, secret string
+	t                   time.Time
+	expires             time.Duration
+}
+
+// NewPresigner returns a Presigner for URLs under base (absolute, without
+// query, fragment or user information). expires must be a whole number of
+// seconds in (0, 7 days].
+func NewPresigner(base, accessKeyID, secret, region, service string, t time.Time, expires time.Duration) (*Presigner, error) {
+	u, err := url.Parse(base)
+	if err != nil {
+		return nil, fmt.Errorf("sigv4: presign: %w", err)
+	}
+	if u.Scheme == "" || u.Host == "" || u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.Opaque != "" {
+		return nil, fmt.Errorf("sigv4: presign: base URL %q must be absolute, without query, fragment or user", base)
+	}
+	if expires <= 0 || expires > MaxExpires || expires%time.Second != 0 {
+		return nil, fmt.Errorf("sigv4: presign: expiry %v must be whole seconds in (0, %v]", expires, MaxExpires)
+	}
+	if t.IsZero() {
+		return nil, fmt.Errorf("sigv4: presign: zero signing time")
+	}
+	long := longDate(t)
+	day := long[:len(shortDateFormat)]
+	query := "X-Amz-Algorithm=" + Algorithm +
+		"&X-Amz-Credential=" + encodeQueryComponent(accessKeyID+"/"+credentialScope(long, region, service)) +
+		"&X-Amz-Date=" + long +
+		"&X-Amz-Expires=" + strconv.FormatInt(int64(expires/time.Second), 10)
+	path := strings.TrimSuffix(u.EscapedPath(), "/")
+	return &Presigner{base: u.Scheme + "://" + u.Host + path, host: u.Host, path: path,
+		query: query, long: long, region: region, service: service, key: signingKey(secret, day, region, service),
+		accessKeyID: accessKeyID, secret: secret, t: t, expires: expires}, nil
+}
+
+// Presign returns base + escapedPath (which starts with "/") presigned: the
+// URL Presign makes of it. A path of other bytes than A-Z a-z 0-9 - . _ ~ /
+// (one url.URL might write in another form) is given to Presign.
+func (p *Presigner) Presign(escapedPath string) (string, error) {
+	const signedHeaders = "&X-Amz-SignedHeaders=host"
+	for i := 0; i < len(escapedPath); i++ {
+		if !unreserved(escapedPath[i], true) {
+			return Presign(p.base+escapedPath, p.accessKeyID, p.secret, p.region, p.service, p.t, p.expires)
+		}
+	}
+	if !strings.HasPrefix(escapedPath, "/") {
+		return "", fmt.Errorf("sigv4: presign: path %q does not start with /", escapedPath)
+	}
+	path := p.path + escapedPath
+	var buf [512]byte
+	creq := append(buf[:0], "GET\n"...)
+	creq = append(creq, path...)
+	creq = append(creq, '\n')
+	creq = append(creq, p.query...)
+	creq = append(creq, signedHeaders...)
+	creq = append(creq, "\nhost:"...)
+	creq = append(creq, strings.TrimSpace(p.host)...)
+	creq = append(creq, "\n\nhost\n"+unsignedPayload...)
+	sum := sha256.Sum256(creq)
+
+	sts := append(buf[:0], Algorithm+"\n"...)
+	sts = append(sts, p.long...)
+	sts = append(sts, '\n')
+	sts = append(sts, p.long[:len(shortDateFormat)]...)
+	sts = append(sts, '/')
+	sts = append(sts, p.region...)
+	sts = append(sts, '/')
+	sts = append(sts, p.service...)
+	sts = append(sts, "/"+Terminator+"\n"...)
+	sts = hex.AppendEncode(sts, sum[:])
+	var mac [sha256.Size]byte
+	p.key.sign(sts, mac[:0])
+
+	var sb strings.Builder
+	sb.Grow(len(p.base) + len(escapedPath) + len(p.query) + 2*sha256.Size + 64)
+	sb.WriteString(p.base)
+	sb.WriteString(escapedPath)
+	sb.WriteByte('?')
+	sb.WriteString(p.query)
+	sb.WriteString("&X-Amz-Signature=")
+	var hx [2 * sha256.Size]byte
+	hex.Encode(hx[:], mac[:])
+	sb.Write(hx[:])
+	sb.WriteString(signedHeaders)
+	return sb.String(), nil
 }

@@ -44,7 +44,7 @@ func scanControl(r scanner) (*discovery.HomeRegionControl, error) {
 
 // HomeRegionControl returns the account's control, or discovery.ErrNotFound.
 func (s *DB) HomeRegionControl(ctx context.Context, account string) (*discovery.HomeRegionControl, error) {
-	c, err := scanControl(s.db.QueryRowContext(ctx, `SELECT `+controlCols+` FROM home_region_controls WHERE account_id = ?`, account))
+	c, err := scanControl(s.readRow(ctx, `SELECT `+controlCols+` FROM home_region_controls WHERE account_id = ?`, account))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("home region of %s: %w", account, discovery.ErrNotFound)
 	}

@@ -73,8 +73,11 @@ func encodeEC2Prefs(p *discovery.EC2Preferences) (string, error) {
 // that listing the account's exports still works and the worker fails that
 // one export.
 func decodeEC2Prefs(v string) *discovery.EC2Preferences {
+	if v == "" {
+		return nil
+	}
 	var c ec2PrefsColumn
-	if v == "" || json.Unmarshal([]byte(v), &c) != nil {
+	if json.Unmarshal([]byte(v), &c) != nil {
 		return nil
 	}
 	return &discovery.EC2Preferences{
@@ -239,7 +242,7 @@ func (s *DB) FindExportTasks(ctx context.Context, q discovery.ExportQuery) ([]*d
 		query += ` LIMIT ?`
 		args = append(args, q.Limit)
 	}
-	rows, err := s.db.QueryContext(ctx, query, args...)
+	rows, err := s.readQuery(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}

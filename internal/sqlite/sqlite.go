@@ -34,6 +34,8 @@ type DB struct {
 	// in growing steps, favors no one, and gives up with "database is
 	// locked" after busy_timeout.
 	w *writer
+	// stmts are the kept statements of the reads every request makes.
+	stmts stmts
 }
 
 // Open opens (creating if needed) the database at path and migrates it.
@@ -69,12 +71,12 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	return s, nil
 }
 
-// Close stops the writer (writes still queued fail) and closes the
-// database.
+// Close stops the writer (writes still queued fail), closes the kept
+// statements and closes the database.
 func (s *DB) Close() error {
 	s.w.once.Do(func() { close(s.w.stop) })
 	<-s.w.stopped
-	return s.db.Close()
+	return errors.Join(s.stmts.close(), s.db.Close())
 }
 
 // migrate applies the migrations the database lacks, all in one
