@@ -59,6 +59,7 @@ func (e errNotImplemented) Error() string {
 }
 
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
+	r = runToEnd(r)
 	ctx := r.Context()
 	start := time.Now()
 	target := r.Header.Get("X-Amz-Target")
@@ -72,6 +73,17 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		s.log.LogAttrs(ctx, slog.LevelInfo, "request", slog.String("requestId", requestID(ctx)), slog.String("target", target),
 			slog.Int("status", status), slog.Duration("took", time.Since(start)))
 	}
+}
+
+// runToEnd returns r with a context that its client's hanging up does not
+// cancel: a request, once sent whole, runs to its end as on AWS, whether or
+// not anyone reads the answer. A write is never abandoned half-way, and in a
+// store that commits writes together (SQLite's group commit) one client's
+// disconnect cannot interrupt a statement and take the writes of others in
+// the same transaction down with it. Reading the body is bounded by the
+// connection's own timeouts, not by the context.
+func runToEnd(r *http.Request) *http.Request {
+	return r.WithContext(context.WithoutCancel(r.Context()))
 }
 
 func (s *Server) api(w http.ResponseWriter, r *http.Request, target, prefix, name string, svc *service) (int, error) {

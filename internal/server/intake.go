@@ -38,6 +38,7 @@ func (s *Server) routeIntake() {
 // the API's identity rules (SigV4 in strict mode, signing name "discovery",
 // allow lists, home region) and answers errors in the AWS JSON envelope.
 func (s *Server) serveIntake(w http.ResponseWriter, r *http.Request) {
+	r = runToEnd(r)
 	ctx := r.Context()
 	start := time.Now()
 	status, n, err := s.intake(w, r)

@@ -40,7 +40,9 @@ import (
 // IOERR or NOMEM may roll back the whole transaction, not just the
 // statement. The writer notices (the savepoint is gone), and every write of
 // the batch that ran before fails with errBatchLost: none was acknowledged,
-// none is stored.
+// none is stored. The HTTP edge therefore never cancels a request's context
+// when its client hangs up (internal/server runToEnd); the contexts that can
+// still end mid-statement are a background job's (lease lost, shutdown).
 
 // Batch bounds: a batch takes no more writes once it holds maxBatch of them
 // or has run for maxBatchTime, so that the first write of a batch waits for
