@@ -245,7 +245,8 @@ func VerifyPresigned(r *http.Request, secretFor func(accessKeyID string) (string
 // download URLs with one.
 type Presigner struct {
 	signer                                        *v4.Signer
-	base                                          string // scheme://host[/path], without a trailing slash
+	scheme, host                                  string
+	path                                          string // the base's escaped path, without a trailing slash
 	accessKeyID, secret, region, service, expires string
 	t                                             time.Time
 }
@@ -264,10 +265,9 @@ func NewPresigner(base, accessKeyID, secret, region, service string, t time.Time
 	if err := checkPresign(t, expires); err != nil {
 		return nil, err
 	}
-	return &Presigner{signer: signerFor(secret, region, service),
-		base:        u.Scheme + "://" + u.Host + strings.TrimSuffix(u.EscapedPath(), "/"),
-		accessKeyID: accessKeyID, secret: secret, region: region, service: service, t: t,
-		expires: strconv.FormatInt(int64(expires/time.Second), 10)}, nil
+	return &Presigner{signer: signerFor(secret, region, service), scheme: u.Scheme, host: u.Host,
+		path: strings.TrimSuffix(u.EscapedPath(), "/"), accessKeyID: accessKeyID, secret: secret, region: region,
+		service: service, t: t, expires: strconv.FormatInt(int64(expires/time.Second), 10)}, nil
 }
 
 // Presign returns base + escapedPath (which starts with "/") presigned: the
@@ -276,9 +276,27 @@ func (p *Presigner) Presign(escapedPath string) (string, error) {
 	if !strings.HasPrefix(escapedPath, "/") {
 		return "", fmt.Errorf("sigv4: presign: path %q does not start with /", escapedPath)
 	}
-	u, err := url.Parse(p.base + escapedPath)
-	if err != nil {
-		return "", fmt.Errorf("sigv4: presign: %w", err)
+	path := p.path + escapedPath
+	var u *url.URL
+	if plainPath(path) { // escaped as it is: no parsing needed
+		u = &url.URL{Scheme: p.scheme, Host: p.host, Path: path}
+	} else {
+		var err error
+		if u, err = url.Parse(p.scheme + "://" + p.host + path); err != nil {
+			return "", fmt.Errorf("sigv4: presign: %w", err)
+		}
 	}
 	return presign(p.signer, u, p.accessKeyID, p.secret, p.region, p.service, p.t, p.expires)
+}
+
+// plainPath reports whether path holds only A-Z a-z 0-9 - . _ ~ and /, the
+// bytes a path never escapes.
+func plainPath(path string) bool {
+	for i := 0; i < len(path); i++ {
+		c := path[i]
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~' || c == '/') {
+			return false
+		}
+	}
+	return true
 }

@@ -222,7 +222,7 @@ func TestVerifyPresignedFailures(t *testing.T) {
 
 // TestPresignMatchesOtherPresigners: botocore's S3 presigner and the v2 SDK's
 // presigner (S3 settings) produce URLs VerifyPresigned accepts, and the very
-// same signature as Presign for the same inputs.
+// same URL as Presign for the same inputs.
 func TestPresignMatchesOtherPresigners(t *testing.T) {
 	c := newCapture(t)
 	for _, path := range []string{"/poseidon-exports/123/export-x.zip", "/poseidon-exports/123/export%20x%2By.zip"} {
@@ -233,6 +233,9 @@ func TestPresignMatchesOtherPresigners(t *testing.T) {
 		t.Run("botocore"+path, func(t *testing.T) {
 			res := runBotocore(t, signInput{method: http.MethodGet, url: raw, region: testRegion, service: exportService,
 				at: testTime, expires: 24 * time.Hour}, "s3query", false)
+			if res.URL != ours {
+				t.Errorf("botocore's URL differs:\nbotocore %s\nours     %s", res.URL, ours)
+			}
 			if got := sigOf(t, res.URL); got != ourSig {
 				t.Fatalf("botocore signature %s != ours %s\nbotocore %s\nours     %s", got, ourSig, res.URL, ours)
 			}
@@ -254,6 +257,9 @@ func TestPresignMatchesOtherPresigners(t *testing.T) {
 				exportService, testRegion, testTime, func(o *v2signer.SignerOptions) { o.DisableURIPathEscaping = true })
 			if err != nil {
 				t.Fatal(err)
+			}
+			if u != ours {
+				t.Errorf("v2's URL differs:\nv2   %s\nours %s", u, ours)
 			}
 			if got := sigOf(t, u); got != ourSig {
 				t.Fatalf("v2 signature %s != ours %s", got, ourSig)
