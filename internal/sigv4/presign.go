@@ -114,6 +114,11 @@ func presign(signer *v4.Signer, u *url.URL, accessKeyID, secret, region, service
 		u.RawQuery = q.Encode()
 	}
 	u.User, u.Fragment, u.RawFragment = nil, "", ""
+	// The signer signs the host without a default port; so must the URL be,
+	// or a client that sends "Host: h:80" would not match.
+	if p := u.Port(); p == "80" && u.Scheme == "http" || p == "443" && u.Scheme == "https" {
+		u.Host = strings.TrimSuffix(u.Host, ":"+p)
+	}
 	req := &http.Request{Method: http.MethodGet, URL: u, Host: u.Host, Header: http.Header{}}
 	signed, _, err := signer.PresignHTTP(context.Background(),
 		aws.Credentials{AccessKeyID: accessKeyID, SecretAccessKey: secret}, req, unsignedPayload, service, region, t)

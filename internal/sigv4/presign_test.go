@@ -76,6 +76,16 @@ func TestPresignShape(t *testing.T) {
 			t.Errorf("Presign(%q, %v) succeeded", bad.url, bad.exp)
 		}
 	}
+	// A default port is left out of the URL, as the signer leaves it out of
+	// the signed host.
+	for _, raw := range []string{"http://127.0.0.1:80/x.zip", "https://127.0.0.1:443/x.zip"} {
+		signed := mustPresign(t, raw)
+		pu, _ := url.Parse(signed)
+		r := &http.Request{Method: http.MethodGet, URL: pu, Host: pu.Host, Header: http.Header{}}
+		if _, err := VerifyPresigned(r, secrets, exportService, testTime.Add(time.Minute)); err != nil || pu.Host != "127.0.0.1" {
+			t.Fatalf("%s: %s %v", raw, signed, err)
+		}
+	}
 	// Presigning a presigned URL replaces the old parameters.
 	again, err := Presign(u, testAKID, testSecret, testRegion, exportService, testTime.Add(time.Hour), time.Hour)
 	if err != nil {
