@@ -53,15 +53,12 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 		if sig != nil {
-			// Exercise the re-signing directly too, against aws-http-auth's; the
-			// checks in Verify would stop most random inputs before it.
+			// Exercise the re-signing directly too; the checks in Verify
+			// would stop most random inputs before it.
 			for _, s3 := range []bool{false, true} {
 				got, cerr := sig.compute(r, "secret", []byte("x"), s3)
 				if cerr == nil && got == sig.Signature {
 					t.Fatalf("random signature %q matched", got)
-				}
-				if want, lerr := sig.libraryCompute(r, "secret", []byte("x"), s3); want != got || (lerr == nil) != (cerr == nil) {
-					t.Fatalf("signature %q (%v), aws-http-auth's %q (%v)", got, cerr, want, lerr)
 				}
 			}
 			verr := sig.Verify(r, []byte(auth), "secret", "discovery", testTime, 15*time.Minute)

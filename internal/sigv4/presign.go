@@ -1,15 +1,18 @@
 package sigv4
 
 import (
+	"context"
 	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 )
 
 // PresignSkew is how far in the future a presigned URL's X-Amz-Date may be
@@ -23,6 +26,47 @@ var authQueryParams = []string{
 	"X-Amz-SignedHeaders", "X-Amz-Signature", "X-Amz-Security-Token",
 }
 
+// unsignedPayload is the payload hash of S3-style presigned URLs.
+const unsignedPayload = "UNSIGNED-PAYLOAD"
+
+// signerRef names a long-lived aws-sdk-go-v2 signer.
+type signerRef struct{ secret, region, service string }
+
+// maxSigners bounds the signers kept: a caller chooses the region its
+// download URLs are presigned for, so the map must not grow with them. When
+// full it is emptied and refilled by the signers in use.
+const maxSigners = 256
+
+// signers holds one aws-sdk-go-v2 Signer per secret, region and service.
+// Such a Signer caches the signing key it derives (four HMACs) per region
+// and service for one access key ID and day, and derives it again when
+// either changes; it keys the cache by access key ID, not by secret, and
+// keeps one entry per region and service for good. One Signer per secret,
+// region and service makes its cache hold exactly one key, always the
+// right one, and keeps the whole bounded.
+var signers = struct {
+	sync.Mutex
+	m map[signerRef]*v4.Signer
+}{m: map[signerRef]*v4.Signer{}}
+
+func signerFor(secret, region, service string) *v4.Signer {
+	ref := signerRef{secret, region, service}
+	signers.Lock()
+	defer signers.Unlock()
+	s, ok := signers.m[ref]
+	if !ok {
+		if len(signers.m) >= maxSigners {
+			clear(signers.m)
+		}
+		s = v4.NewSigner(func(o *v4.SignerOptions) {
+			// S3 rules: the path is signed as escaped, once.
+			o.DisableURIPathEscaping = true
+		})
+		signers.m[ref] = s
+	}
+	return s
+}
+
 // Presign returns rawURL (absolute, e.g.
 // "http://127.0.0.1:8080/poseidon-exports/123/export-x.zip") presigned
 // S3-style for a GET: X-Amz-Algorithm, X-Amz-Credential (accessKeyID/scope),
@@ -30,6 +74,8 @@ var authQueryParams = []string{
 // with payload hash UNSIGNED-PAYLOAD and no double path escaping (S3 rules).
 // expires must be a whole number of seconds in (0, 7 days]. Other query
 // parameters of rawURL are kept (and signed); its path is kept as escaped.
+// The signer is aws-sdk-go-v2's (PresignHTTP), one per secret, region and
+// service, which derives its signing key once a day.
 func Presign(rawURL, accessKeyID, secret, region, service string, t time.Time, expires time.Duration) (string, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
@@ -38,39 +84,48 @@ func Presign(rawURL, accessKeyID, secret, region, service string, t time.Time, e
 	if u.Scheme == "" || u.Host == "" {
 		return "", fmt.Errorf("sigv4: presign: URL %q is not absolute", rawURL)
 	}
+	if err := checkPresign(t, expires); err != nil {
+		return "", err
+	}
+	return presign(signerFor(secret, region, service), u, accessKeyID, secret, region, service, t,
+		strconv.FormatInt(int64(expires/time.Second), 10))
+}
+
+func checkPresign(t time.Time, expires time.Duration) error {
 	if expires <= 0 || expires > MaxExpires || expires%time.Second != 0 {
-		return "", fmt.Errorf("sigv4: presign: expiry %v must be whole seconds in (0, %v]", expires, MaxExpires)
+		return fmt.Errorf("sigv4: presign: expiry %v must be whole seconds in (0, %v]", expires, MaxExpires)
 	}
 	if t.IsZero() {
-		return "", fmt.Errorf("sigv4: presign: zero signing time")
+		return fmt.Errorf("sigv4: presign: zero signing time")
 	}
-	long := longDate(t)
-	credential := accessKeyID + "/" + credentialScope(long, region, service)
-	expiresParam := strconv.FormatInt(int64(expires/time.Second), 10)
-	var params []queryParam
+	return nil
+}
+
+// presign signs u (which it changes) with signer; expires is X-Amz-Expires.
+func presign(signer *v4.Signer, u *url.URL, accessKeyID, secret, region, service string, t time.Time, expires string) (string, error) {
 	if u.RawQuery == "" {
-		// The common case (download URLs): only the parameters below,
-		// already in canonical order.
-		params = make([]queryParam, 0, 6)
-		params = append(params, queryParam{"X-Amz-Algorithm", Algorithm}, queryParam{"X-Amz-Credential", encodeQueryComponent(credential)},
-			queryParam{"X-Amz-Date", long}, queryParam{"X-Amz-Expires", expiresParam}, queryParam{"X-Amz-SignedHeaders", "host"})
+		u.RawQuery = "X-Amz-Expires=" + expires
 	} else {
 		q := u.Query()
 		for _, p := range authQueryParams {
 			q.Del(p)
 		}
-		q.Set("X-Amz-Algorithm", Algorithm)
-		q.Set("X-Amz-Credential", credential)
-		q.Set("X-Amz-Date", long)
-		q.Set("X-Amz-Expires", expiresParam)
-		q.Set("X-Amz-SignedHeaders", "host")
-		params = canonicalQuery(q, 1)
+		q.Set("X-Amz-Expires", expires)
+		u.RawQuery = q.Encode()
 	}
-	creq, _ := canonicalRequest(http.MethodGet, u.EscapedPath(), joinQuery(params),
-		[]canonicalHeader{{"host", []string{u.Host}}}, unsignedPayload, true)
-	params = setParam(params, "X-Amz-Signature", signString(creq, secret, region, service, long))
-	u.RawQuery = joinQuery(params)
-	return u.String(), nil
+	u.User, u.Fragment, u.RawFragment = nil, "", ""
+	// The signer signs the host without a default port; so must the URL be,
+	// or a client that sends "Host: h:80" would not match.
+	if p := u.Port(); p == "80" && u.Scheme == "http" || p == "443" && u.Scheme == "https" {
+		u.Host = strings.TrimSuffix(u.Host, ":"+p)
+	}
+	req := &http.Request{Method: http.MethodGet, URL: u, Host: u.Host, Header: http.Header{}}
+	signed, _, err := signer.PresignHTTP(context.Background(),
+		aws.Credentials{AccessKeyID: accessKeyID, SecretAccessKey: secret}, req, unsignedPayload, service, region, t)
+	if err != nil {
+		return "", fmt.Errorf("sigv4: presign: %w", err)
+	}
+	return signed, nil
 }
 
 // repeatedParam returns the first of authQueryParams that q holds more than
@@ -190,23 +245,15 @@ func VerifyPresigned(r *http.Request, secretFor func(accessKeyID string) (string
 }
 
 // Presigner presigns GET URLs under one base URL with one key, region,
-// signing time and expiry, as Presign does each of them: the parts they
-// share (the credential, the query, the signing key) are made once. A
-// DescribeExportTasks page presigns its download URLs with one.
+// signing time and expiry, as Presign does each of them, with the signer
+// Presign would use, looked up once. A DescribeExportTasks page presigns its
+// download URLs with one.
 type Presigner struct {
-	base    string // scheme://host[/path]
-	host    string
-	path    string // the base's escaped path, without a trailing slash
-	query   string // the canonical query before X-Amz-Signature
-	long    string // the signing time, YYYYMMDDTHHMMSSZ
-	region  string
-	service string
-	key     *signingKeyEntry
-
-	// For paths Presign would write otherwise (see Presigner.Presign).
-	accessKeyID, secret string
-	t                   time.Time
-	expires             time.Duration
+	signer                                        *v4.Signer
+	scheme, host                                  string
+	path                                          string // the base's escaped path, without a trailing slash
+	accessKeyID, secret, region, service, expires string
+	t                                             time.Time
 }
 
 // NewPresigner returns a Presigner for URLs under base (absolute, without
@@ -220,72 +267,41 @@ func NewPresigner(base, accessKeyID, secret, region, service string, t time.Time
 	if u.Scheme == "" || u.Host == "" || u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.Opaque != "" {
 		return nil, fmt.Errorf("sigv4: presign: base URL %q must be absolute, without query, fragment or user", base)
 	}
-	if expires <= 0 || expires > MaxExpires || expires%time.Second != 0 {
-		return nil, fmt.Errorf("sigv4: presign: expiry %v must be whole seconds in (0, %v]", expires, MaxExpires)
+	if err := checkPresign(t, expires); err != nil {
+		return nil, err
 	}
-	if t.IsZero() {
-		return nil, fmt.Errorf("sigv4: presign: zero signing time")
-	}
-	long := longDate(t)
-	day := long[:len(shortDateFormat)]
-	query := "X-Amz-Algorithm=" + Algorithm +
-		"&X-Amz-Credential=" + encodeQueryComponent(accessKeyID+"/"+credentialScope(long, region, service)) +
-		"&X-Amz-Date=" + long +
-		"&X-Amz-Expires=" + strconv.FormatInt(int64(expires/time.Second), 10)
-	path := strings.TrimSuffix(u.EscapedPath(), "/")
-	return &Presigner{base: u.Scheme + "://" + u.Host + path, host: u.Host, path: path,
-		query: query, long: long, region: region, service: service, key: signingKey(secret, day, region, service),
-		accessKeyID: accessKeyID, secret: secret, t: t, expires: expires}, nil
+	return &Presigner{signer: signerFor(secret, region, service), scheme: u.Scheme, host: u.Host,
+		path: strings.TrimSuffix(u.EscapedPath(), "/"), accessKeyID: accessKeyID, secret: secret, region: region,
+		service: service, t: t, expires: strconv.FormatInt(int64(expires/time.Second), 10)}, nil
 }
 
 // Presign returns base + escapedPath (which starts with "/") presigned: the
-// URL Presign makes of it. A path of other bytes than A-Z a-z 0-9 - . _ ~ /
-// (one url.URL might write in another form) is given to Presign.
+// URL Presign makes of it.
 func (p *Presigner) Presign(escapedPath string) (string, error) {
-	const signedHeaders = "&X-Amz-SignedHeaders=host"
-	for i := 0; i < len(escapedPath); i++ {
-		if !unreserved(escapedPath[i], true) {
-			return Presign(p.base+escapedPath, p.accessKeyID, p.secret, p.region, p.service, p.t, p.expires)
-		}
-	}
 	if !strings.HasPrefix(escapedPath, "/") {
 		return "", fmt.Errorf("sigv4: presign: path %q does not start with /", escapedPath)
 	}
 	path := p.path + escapedPath
-	var buf [512]byte
-	creq := append(buf[:0], "GET\n"...)
-	creq = append(creq, path...)
-	creq = append(creq, '\n')
-	creq = append(creq, p.query...)
-	creq = append(creq, signedHeaders...)
-	creq = append(creq, "\nhost:"...)
-	creq = append(creq, strings.TrimSpace(p.host)...)
-	creq = append(creq, "\n\nhost\n"+unsignedPayload...)
-	sum := sha256.Sum256(creq)
+	var u *url.URL
+	if plainPath(path) { // escaped as it is: no parsing needed
+		u = &url.URL{Scheme: p.scheme, Host: p.host, Path: path}
+	} else {
+		var err error
+		if u, err = url.Parse(p.scheme + "://" + p.host + path); err != nil {
+			return "", fmt.Errorf("sigv4: presign: %w", err)
+		}
+	}
+	return presign(p.signer, u, p.accessKeyID, p.secret, p.region, p.service, p.t, p.expires)
+}
 
-	sts := append(buf[:0], Algorithm+"\n"...)
-	sts = append(sts, p.long...)
-	sts = append(sts, '\n')
-	sts = append(sts, p.long[:len(shortDateFormat)]...)
-	sts = append(sts, '/')
-	sts = append(sts, p.region...)
-	sts = append(sts, '/')
-	sts = append(sts, p.service...)
-	sts = append(sts, "/"+Terminator+"\n"...)
-	sts = hex.AppendEncode(sts, sum[:])
-	var mac [sha256.Size]byte
-	p.key.sign(sts, mac[:0])
-
-	var sb strings.Builder
-	sb.Grow(len(p.base) + len(escapedPath) + len(p.query) + 2*sha256.Size + 64)
-	sb.WriteString(p.base)
-	sb.WriteString(escapedPath)
-	sb.WriteByte('?')
-	sb.WriteString(p.query)
-	sb.WriteString("&X-Amz-Signature=")
-	var hx [2 * sha256.Size]byte
-	hex.Encode(hx[:], mac[:])
-	sb.Write(hx[:])
-	sb.WriteString(signedHeaders)
-	return sb.String(), nil
+// plainPath reports whether path holds only A-Z a-z 0-9 - . _ ~ and /, the
+// bytes a path never escapes.
+func plainPath(path string) bool {
+	for i := 0; i < len(path); i++ {
+		c := path[i]
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~' || c == '/') {
+			return false
+		}
+	}
+	return true
 }

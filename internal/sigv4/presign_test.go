@@ -76,6 +76,16 @@ func TestPresignShape(t *testing.T) {
 			t.Errorf("Presign(%q, %v) succeeded", bad.url, bad.exp)
 		}
 	}
+	// A default port is left out of the URL, as the signer leaves it out of
+	// the signed host.
+	for _, raw := range []string{"http://127.0.0.1:80/x.zip", "https://127.0.0.1:443/x.zip"} {
+		signed := mustPresign(t, raw)
+		pu, _ := url.Parse(signed)
+		r := &http.Request{Method: http.MethodGet, URL: pu, Host: pu.Host, Header: http.Header{}}
+		if _, err := VerifyPresigned(r, secrets, exportService, testTime.Add(time.Minute)); err != nil || pu.Host != "127.0.0.1" {
+			t.Fatalf("%s: %s %v", raw, signed, err)
+		}
+	}
 	// Presigning a presigned URL replaces the old parameters.
 	again, err := Presign(u, testAKID, testSecret, testRegion, exportService, testTime.Add(time.Hour), time.Hour)
 	if err != nil {
@@ -222,7 +232,7 @@ func TestVerifyPresignedFailures(t *testing.T) {
 
 // TestPresignMatchesOtherPresigners: botocore's S3 presigner and the v2 SDK's
 // presigner (S3 settings) produce URLs VerifyPresigned accepts, and the very
-// same signature as Presign for the same inputs.
+// same URL as Presign for the same inputs.
 func TestPresignMatchesOtherPresigners(t *testing.T) {
 	c := newCapture(t)
 	for _, path := range []string{"/poseidon-exports/123/export-x.zip", "/poseidon-exports/123/export%20x%2By.zip"} {
@@ -233,6 +243,9 @@ func TestPresignMatchesOtherPresigners(t *testing.T) {
 		t.Run("botocore"+path, func(t *testing.T) {
 			res := runBotocore(t, signInput{method: http.MethodGet, url: raw, region: testRegion, service: exportService,
 				at: testTime, expires: 24 * time.Hour}, "s3query", false)
+			if res.URL != ours {
+				t.Errorf("botocore's URL differs:\nbotocore %s\nours     %s", res.URL, ours)
+			}
 			if got := sigOf(t, res.URL); got != ourSig {
 				t.Fatalf("botocore signature %s != ours %s\nbotocore %s\nours     %s", got, ourSig, res.URL, ours)
 			}
@@ -254,6 +267,9 @@ func TestPresignMatchesOtherPresigners(t *testing.T) {
 				exportService, testRegion, testTime, func(o *v2signer.SignerOptions) { o.DisableURIPathEscaping = true })
 			if err != nil {
 				t.Fatal(err)
+			}
+			if u != ours {
+				t.Errorf("v2's URL differs:\nv2   %s\nours %s", u, ours)
 			}
 			if got := sigOf(t, u); got != ourSig {
 				t.Fatalf("v2 signature %s != ours %s", got, ourSig)

@@ -2,14 +2,14 @@
 // incoming requests (header and query-string forms) and presigns S3-style
 // download URLs.
 //
-// To verify a request the package builds the canonical request of exactly
-// the headers the client signed, signs it at the client's signing time,
-// region and service, and compares that signature with the client's in
-// constant time (crypto/hmac.Equal). Its signer (sign.go) follows
-// github.com/aws/smithy-go/aws-http-auth/sigv4 step by step, and the tests
-// hold it to that library's signatures (library_test.go) and to those of
-// the AWS SDKs and botocore; unlike the library it derives each signing key
-// once per secret, day, region and service, not once per signature.
+// To verify a request the package re-signs a copy of it that holds exactly
+// the headers the client signed, at the client's signing time, region and
+// service, and compares that signature with the client's in
+// constant time (crypto/hmac.Equal). The signing is
+// github.com/aws/smithy-go/aws-http-auth's (verification) and
+// github.com/aws/aws-sdk-go-v2/aws/signer/v4's (presigning, with long-lived
+// signers that cache their derived keys); the tests hold them to the AWS
+// SDKs' and botocore's signatures.
 //
 // Error codes, messages and statuses follow what AWS JSON ("Coral") services
 // send; see the comments on Parse and Signature.Verify. S3-style presigned

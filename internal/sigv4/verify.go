@@ -3,13 +3,15 @@ package sigv4
 import (
 	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/aws/smithy-go/aws-http-auth/credentials"
+	"github.com/aws/smithy-go/aws-http-auth/sigv4"
+	v4 "github.com/aws/smithy-go/aws-http-auth/v4"
 )
 
 // Verify checks s against r, its full body and the secret key, at server time
@@ -119,48 +121,26 @@ func skewString(d time.Duration) string {
 	return strconv.FormatInt(int64(d/time.Second), 10) + " sec."
 }
 
-// compute re-signs r as the client says it signed it: the headers it
-// lists in SignedHeaders (those r holds), at its signing time, region and
-// service, and returns the hex signature. The canonical request is built
-// exactly as aws-http-auth's signer builds it for a request holding those
-// headers (TestSignerMatchesLibrary): host is r.Host; x-amz-date, in the
-// header form, the signing time; in the query form x-amz-date and
-// x-amz-security-token are no headers, and the query's X-Amz-Signature is
-// left out and its X-Amz-Algorithm, X-Amz-Credential, X-Amz-Date and
-// X-Amz-SignedHeaders are the server's. s3 selects S3 rules (no double path
-// escaping; the payload hash should then be UNSIGNED-PAYLOAD).
+// compute re-signs a copy of r that holds exactly the headers the client
+// signed, with aws-http-auth's signer (github.com/aws/smithy-go/aws-http-auth),
+// and returns its hex signature. s3
+// selects S3 rules (no double path escaping; the payload hash should then be
+// UNSIGNED-PAYLOAD).
 func (s *Signature) compute(r *http.Request, secret string, payloadHash []byte, s3 bool) (string, error) {
 	if r == nil || r.URL == nil || s.Date.IsZero() {
 		return "", fmt.Errorf("sigv4: request without URL or signature without date")
 	}
-	long := longDate(s.Date)
-	names := make([]string, 0, len(s.SignedHeaders))
+	signed := signedSet{}
 	for _, h := range s.SignedHeaders {
-		if l := strings.ToLower(h); !slices.Contains(names, l) {
-			names = append(names, l)
-		}
+		signed[strings.ToLower(h)] = true
 	}
-	slices.Sort(names)
-	headers := make([]canonicalHeader, 0, len(names))
-	for _, name := range names {
+
+	header := http.Header{}
+	for name := range signed {
 		var values []string
 		switch name {
 		case "host":
-			host := r.Host
-			if host == "" {
-				host = r.URL.Host
-			}
-			values = []string{host}
-		case "x-amz-date":
-			if s.Query {
-				continue
-			}
-			values = []string{long}
-		case "x-amz-security-token":
-			if s.Query {
-				continue
-			}
-			values = r.Header.Values(name)
+			continue // taken from r.Host below; the library sets the header
 		case "content-length":
 			values = r.Header.Values("Content-Length")
 			if len(values) == 0 && r.ContentLength >= 0 {
@@ -175,41 +155,55 @@ func (s *Signature) compute(r *http.Request, secret string, payloadHash []byte, 
 		default:
 			values = r.Header.Values(name)
 		}
-		if len(values) == 0 {
-			continue
+		for _, v := range values {
+			// SigV4 "Trimall": the library trims; clients also collapse runs
+			// of spaces inside the value.
+			header.Add(name, collapseSpaces(v))
 		}
-		collapsed := make([]string, len(values))
-		for i, v := range values {
-			// SigV4 "Trimall": values are trimmed; clients also collapse
-			// runs of spaces inside the value.
-			collapsed[i] = collapseSpaces(v)
-		}
-		headers = append(headers, canonicalHeader{name, collapsed})
 	}
 
-	var query string
+	u := *r.URL
+	u.User = nil
+	u.Fragment, u.RawFragment = "", ""
+	sigType := v4.SignatureTypeHeader
 	if s.Query {
-		q := r.URL.Query()
+		sigType = v4.SignatureTypeQueryString
+		q := u.Query()
 		q.Del("X-Amz-Signature")
-		params := canonicalQuery(q, 0)
-		signed := make([]string, len(headers))
-		for i, h := range headers {
-			signed[i] = h.name
-		}
-		params = setParam(params, "X-Amz-Algorithm", Algorithm)
-		params = setParam(params, "X-Amz-Credential", s.AccessKeyID+"/"+credentialScope(long, s.Scope.Region, s.Scope.Service))
-		params = setParam(params, "X-Amz-Date", long)
-		params = setParam(params, "X-Amz-SignedHeaders", strings.Join(signed, ";"))
-		query = joinQuery(params)
-	} else {
-		query = joinQuery(canonicalQuery(r.URL.Query(), 0))
+		u.RawQuery = q.Encode() // re-encoded canonically by the library
 	}
-	hash := unsignedPayload // also for an empty hash, as the library
-	if len(payloadHash) > 0 && string(payloadHash) != unsignedPayload {
-		hash = hex.EncodeToString(payloadHash)
+	host := r.Host
+	if host == "" {
+		host = r.URL.Host
 	}
-	creq, _ := canonicalRequest(r.Method, r.URL.EscapedPath(), query, headers, hash, s3)
-	return signString(creq, secret, s.Scope.Region, s.Scope.Service, long), nil
+	req := &http.Request{Method: r.Method, URL: &u, Host: host, Header: header}
+
+	signer := sigv4.New(func(o *v4.SignerOptions) {
+		o.HeaderRules = signed
+		o.DisableDoublePathEscape = s3
+		o.DisableImplicitPayloadHashing = true
+	})
+	err := signer.SignRequest(&sigv4.SignRequestInput{
+		Request:       req,
+		PayloadHash:   payloadHash,
+		Credentials:   credentials.Credentials{AccessKeyID: s.AccessKeyID, SecretAccessKey: secret},
+		Service:       s.Scope.Service,
+		Region:        s.Scope.Region,
+		Time:          s.Date,
+		SignatureType: sigType,
+	})
+	if err != nil {
+		return "", err
+	}
+	if s.Query {
+		return req.URL.Query().Get("X-Amz-Signature"), nil
+	}
+	auth := req.Header.Get("Authorization")
+	i := strings.LastIndex(auth, "Signature=")
+	if i < 0 {
+		return "", fmt.Errorf("sigv4: library produced no signature")
+	}
+	return auth[i+len("Signature="):], nil
 }
 
 func collapseSpaces(v string) string {
@@ -230,3 +224,9 @@ func collapseSpaces(v string) string {
 	}
 	return b.String()
 }
+
+// signedSet is a v4.SignedHeaderRules: a header is signed iff the client
+// listed it in SignedHeaders.
+type signedSet map[string]bool
+
+func (s signedSet) IsSigned(h string) bool { return s[strings.ToLower(h)] }
