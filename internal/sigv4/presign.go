@@ -119,13 +119,65 @@ func presign(signer *v4.Signer, u *url.URL, accessKeyID, secret, region, service
 	if p := u.Port(); p == "80" && u.Scheme == "http" || p == "443" && u.Scheme == "https" {
 		u.Host = strings.TrimSuffix(u.Host, ":"+p)
 	}
+	key := presignKey{signerRef{secret, region, service}, accessKeyID, u.String(), expires}
+	sec := t.Unix()
+	if signed, ok := presigned.get(sec, key); ok {
+		return signed, nil
+	}
 	req := &http.Request{Method: http.MethodGet, URL: u, Host: u.Host, Header: http.Header{}}
 	signed, _, err := signer.PresignHTTP(context.Background(),
 		aws.Credentials{AccessKeyID: accessKeyID, SecretAccessKey: secret}, req, unsignedPayload, service, region, t)
 	if err != nil {
 		return "", fmt.Errorf("sigv4: presign: %w", err)
 	}
+	presigned.put(sec, key, signed)
 	return signed, nil
+}
+
+// presignKey is everything a presigned URL depends on but its signing time.
+type presignKey struct {
+	signerRef
+	accessKeyID, url, expires string
+}
+
+// maxPresigned bounds the URLs remembered for one second.
+const maxPresigned = 4096
+
+// presigned remembers the URLs presigned within the current second of
+// signing time. A presigned URL is a function of its inputs and of its
+// signing time to the second (X-Amz-Date), so a URL asked for again within
+// the same second is the one signed before, byte for byte: a client polling
+// DescribeExportTasks many times a second gets its page's download URLs
+// without signing them again. The memory is dropped when the second changes
+// and never holds more than maxPresigned URLs.
+var presigned = &presignMemo{urls: map[presignKey]string{}}
+
+type presignMemo struct {
+	sync.Mutex
+	sec  int64
+	urls map[presignKey]string
+}
+
+func (m *presignMemo) get(sec int64, k presignKey) (string, bool) {
+	m.Lock()
+	defer m.Unlock()
+	if m.sec != sec {
+		return "", false
+	}
+	u, ok := m.urls[k]
+	return u, ok
+}
+
+func (m *presignMemo) put(sec int64, k presignKey, url string) {
+	m.Lock()
+	defer m.Unlock()
+	if m.sec != sec {
+		clear(m.urls)
+		m.sec = sec
+	}
+	if len(m.urls) < maxPresigned {
+		m.urls[k] = url
+	}
 }
 
 // repeatedParam returns the first of authQueryParams that q holds more than

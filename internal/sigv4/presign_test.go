@@ -290,3 +290,75 @@ func sigOf(t *testing.T, rawURL string) string {
 	}
 	return u.Query().Get("X-Amz-Signature")
 }
+
+// Presigned URLs are remembered within one second of signing time: every
+// input still decides the URL. Each variant below is presigned twice (the
+// second answer may come from the memory) and must equal what a signer
+// with an empty memory makes of it, and differ from the others.
+func TestPresignMemory(t *testing.T) {
+	const base = "http://127.0.0.1:8080/poseidon-exports/123/export-x.zip"
+	type in struct {
+		url, akid, secret, region, service string
+		t                                  time.Time
+		exp                                time.Duration
+	}
+	std := in{base, testAKID, testSecret, testRegion, exportService, testTime, time.Hour}
+	variants := []in{std}
+	for i := range 7 {
+		v := std
+		switch i {
+		case 0:
+			v.url = base + "2"
+		case 1:
+			v.akid = "AKIDOTHER0000000000"
+		case 2:
+			v.secret = "another secret"
+		case 3:
+			v.region = "eu-west-1"
+		case 4:
+			v.service = "execute-api"
+		case 5:
+			v.t = testTime.Add(time.Second)
+		case 6:
+			v.exp = 2 * time.Hour
+		}
+		variants = append(variants, v)
+	}
+	presignAll := func() []string {
+		var out []string
+		for _, v := range variants {
+			u, err := Presign(v.url, v.akid, v.secret, v.region, v.service, v.t, v.exp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, u)
+		}
+		return out
+	}
+	fresh := func() []string {
+		var out []string
+		for _, v := range variants {
+			presigned.put(0, presignKey{}, "") // a new second: the memory is emptied
+			u, err := Presign(v.url, v.akid, v.secret, v.region, v.service, v.t, v.exp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, u)
+		}
+		return out
+	}
+	want := fresh()
+	for round := range 2 {
+		got := presignAll()
+		seen := map[string]int{}
+		for i, u := range got {
+			if u != want[i] {
+				t.Fatalf("round %d, variant %d: %s; a fresh signer makes %s", round, i, u, want[i])
+			}
+			if j, dup := seen[u]; dup {
+				t.Fatalf("variants %d and %d got the same URL %s", j, i, u)
+			}
+			seen[u] = i
+		}
+	}
+}
