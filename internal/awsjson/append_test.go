@@ -30,9 +30,14 @@ func TestAppendStringMatchesMarshal(t *testing.T) {
 		}
 	}
 	for c := range 256 {
-		s := string([]byte{byte(c)})
-		if got, want := AppendString(nil, s), marshal(t, s); !bytes.Equal(got, want) {
-			t.Errorf("AppendString(%q) = %s, json.Marshal: %s", s, got, want)
+		for p := range 17 { // c inside a longer string, and alone
+			b := bytes.Repeat([]byte("a"), 17)
+			b[p] = byte(c)
+			for _, s := range []string{string(b), string(b[p : p+1])} {
+				if got, want := AppendString(nil, s), marshal(t, s); !bytes.Equal(got, want) {
+					t.Errorf("AppendString(%q) = %s, json.Marshal: %s", s, got, want)
+				}
+			}
 		}
 	}
 }
