@@ -36,6 +36,11 @@ targets=(
   "./internal/imports FuzzResolve"
   "./cmd/poseidon FuzzServeAPI"
   "./internal/exportfile FuzzAppendRow"
+  "./internal/adsapi FuzzAppendJSON"
+  "./internal/mghapi FuzzAppendJSON"
+  "./internal/shapegen/internal/synthapi FuzzAppendJSON"
+  "./internal/awsjson FuzzAppendString"
+  "./internal/awsjson FuzzAppendFloat"
 )
 
 # Every Fuzz function of the module must be in the list above.

@@ -108,32 +108,47 @@ func decode(body []byte, in any, exact bool) error {
 }
 
 // bodies are the buffers responses are encoded into, for reuse.
-var bodies = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+var bodies = sync.Pool{New: func() any { return new(body) }}
+
+type body struct{ b []byte }
 
 // maxPooledBody is the largest buffer kept for reuse.
 const maxPooledBody = 1 << 20
 
 // Write sends a 200 response with out as its JSON body (the bytes
 // json.Marshal makes), with its Content-Length: encoded into a reused
-// buffer and written at once, not in chunks.
+// buffer and written at once, not in chunks. An Appender (every generated
+// shape) encodes itself; anything else goes through encoding/json.
 func Write(w http.ResponseWriter, out any) error {
-	buf := bodies.Get().(*bytes.Buffer)
-	buf.Reset()
+	buf := bodies.Get().(*body)
 	defer func() {
-		if buf.Cap() <= maxPooledBody {
+		if cap(buf.b) <= maxPooledBody {
 			bodies.Put(buf)
 		}
 	}()
-	if err := json.NewEncoder(buf).Encode(out); err != nil {
+	b, err := appendJSON(buf.b[:0], out)
+	buf.b = b
+	if err != nil {
 		return fmt.Errorf("encode response: %w", err)
 	}
-	b := bytes.TrimSuffix(buf.Bytes(), []byte("\n")) // Encode's, which Marshal does not write
 	h := w.Header()
 	h.Set("Content-Type", ContentType)
 	h.Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(http.StatusOK)
-	_, err := w.Write(b)
+	_, err = w.Write(b)
 	return err
+}
+
+// appendJSON appends the bytes json.Marshal makes for out to b.
+func appendJSON(b []byte, out any) ([]byte, error) {
+	if a, ok := out.(Appender); ok {
+		return a.AppendJSON(b)
+	}
+	w := bytes.NewBuffer(b)
+	if err := json.NewEncoder(w).Encode(out); err != nil {
+		return b, err
+	}
+	return bytes.TrimSuffix(w.Bytes(), []byte("\n")), nil // Encode's, which Marshal does not write
 }
 
 // WriteError sends an error response: {"__type": code, "message": msg}, with

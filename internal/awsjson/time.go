@@ -25,12 +25,16 @@ func NewTime(t time.Time) *Time {
 }
 
 // MarshalJSON writes epoch seconds with up to three decimals.
-func (t Time) MarshalJSON() ([]byte, error) {
+func (t Time) MarshalJSON() ([]byte, error) { return t.AppendJSON(nil), nil }
+
+// AppendJSON appends what MarshalJSON returns to b (encoding/json writes a
+// number from MarshalJSON as it is).
+func (t Time) AppendJSON(b []byte) []byte {
 	ms := t.UnixMilli()
 	if ms%1000 == 0 {
-		return strconv.AppendInt(nil, ms/1000, 10), nil
+		return strconv.AppendInt(b, ms/1000, 10)
 	}
-	return strconv.AppendFloat(nil, float64(ms)/1000, 'f', -1, 64), nil
+	return strconv.AppendFloat(b, float64(ms)/1000, 'f', -1, 64)
 }
 
 // UnmarshalJSON accepts a JSON number of epoch seconds. Anything else is a

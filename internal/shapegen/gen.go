@@ -23,10 +23,11 @@ const (
 	fileShapes     = "shapes_gen.go"
 	fileValidate   = "validate_gen.go"
 	fileOperations = "operations_gen.go"
+	fileEncode     = "encode_gen.go"
 )
 
 // OutputFiles lists the files Generate produces.
-var OutputFiles = []string{fileShapes, fileValidate, fileOperations}
+var OutputFiles = []string{fileShapes, fileValidate, fileOperations, fileEncode}
 
 // structDef is one Go struct to emit: a model structure shape, or the
 // synthetic empty input/output of an operation that has none.
@@ -58,7 +59,7 @@ func Generate(m *Model, pkg string) (map[string][]byte, error) {
 		synthIn:  map[string]string{},
 		synthOut: map[string]string{},
 	}
-	for _, id := range []string{"TargetPrefix", "SigningName", "Operation", "Operations", "OperationNames", "Input"} {
+	for _, id := range []string{"TargetPrefix", "SigningName", "Operation", "Operations", "OperationNames", "Input", "appenders"} {
 		g.idents[id] = "operations_gen.go"
 	}
 	if err := g.collect(); err != nil {
@@ -69,6 +70,7 @@ func Generate(m *Model, pkg string) (map[string][]byte, error) {
 		fileShapes:     g.shapesFile,
 		fileValidate:   g.validateFile,
 		fileOperations: g.operationsFile,
+		fileEncode:     g.encodeFile,
 	} {
 		src, err := fn()
 		if err != nil {
@@ -147,7 +149,7 @@ func (g *generator) collect() error {
 			return err
 		}
 		g.structs[name] = d
-		fields := map[string]string{"Validate": "method"}
+		fields := map[string]string{"Validate": "method", "AppendJSON": "method"}
 		for _, mn := range s.Members.Keys {
 			f := exported(mn)
 			if !isIdent(f) {
@@ -157,6 +159,9 @@ func (g *generator) collect() error {
 				return fmt.Errorf("structure %s: field %s is claimed by both %s and %s", name, f, prev, mn)
 			}
 			fields[f] = mn
+		}
+		if err := checkWireNames(name, s); err != nil {
+			return err
 		}
 	}
 	for _, name := range g.m.Operations.Keys {

@@ -7,8 +7,10 @@
 //
 // This writes shapes_gen.go (one struct per structure shape, enum
 // constants), validate_gen.go (Validate methods enforcing every model
-// constraint, see package internal/validate) and operations_gen.go
-// (TargetPrefix, SigningName, Operations, OperationNames).
+// constraint, see package internal/validate), operations_gen.go
+// (TargetPrefix, SigningName, Operations, OperationNames) and encode_gen.go
+// (AppendJSON methods writing exactly what encoding/json writes, without
+// reflection; see package internal/awsjson).
 //
 // Strip a model of AWS's documentation prose, keeping everything else in
 // the original key order (the input may be gzipped):
