@@ -118,12 +118,12 @@ func (d Dir) Write(_ context.Context, account, exportID string, fn func(io.Write
 	if err != nil {
 		return 0, &FileError{Op: "create", Err: err}
 	}
-	name := f.Name() // the temporary file's, then the final one
+	tmp := f.Name()
 	ok := false
 	defer func() {
 		if !ok {
 			f.Close()
-			os.Remove(name)
+			os.Remove(tmp)
 		}
 	}()
 	cw := &countWriter{w: f}
@@ -134,24 +134,14 @@ func (d Dir) Write(_ context.Context, account, exportID string, fn func(io.Write
 	if err := bw.Flush(); err != nil {
 		return 0, err // a *FileError from countWriter
 	}
-	// Renamed whole, then synced: the file's sync commits the rename with
-	// it (one journal commit on ext4, where syncing the file and then the
-	// directory after the rename took two), and the directory's sync makes
-	// sure of the rename elsewhere. Readers of the running system still
-	// see the whole file or none (the rename is atomic); only a crash
-	// before both syncs can leave part of it at path, and the export's
-	// outcome, recorded after Write returns, is not recorded then: its
-	// job builds it again (a new file replaces it) or fails it, and its
-	// archive is removed.
-	if err := fsys.Rename(name, path); err != nil {
-		return 0, &FileError{Op: "rename", Err: err}
-	}
-	name = path
 	if err := f.Sync(); err != nil {
 		return 0, &FileError{Op: "sync", Err: err}
 	}
 	if err := f.Close(); err != nil {
 		return 0, &FileError{Op: "close", Err: err}
+	}
+	if err := fsys.Rename(tmp, path); err != nil {
+		return 0, &FileError{Op: "rename", Err: err}
 	}
 	ok = true
 	syncDir(dir)
