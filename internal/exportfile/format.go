@@ -1,9 +1,9 @@
 package exportfile
 
 import (
+	"bytes"
 	"math"
 	"strconv"
-	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -55,17 +55,24 @@ func FormatConfigTime(t time.Time) string {
 // number, with ".0" added to whole numbers. NaN and infinities, which no
 // column should hold, are written as empty cells.
 func FormatDouble(v float64) string {
+	var b [32]byte
+	return string(AppendDouble(b[:0], v))
+}
+
+// AppendDouble appends the cell FormatDouble returns to dst.
+func AppendDouble(dst []byte, v float64) []byte {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return ""
+		return dst
 	}
 	if v == 0 {
-		return "0.0" // also for -0
+		return append(dst, "0.0"...) // also for -0
 	}
-	s := strconv.FormatFloat(v, 'f', -1, 64)
-	if !strings.ContainsRune(s, '.') {
-		s += ".0"
+	n := len(dst)
+	dst = strconv.AppendFloat(dst, v, 'f', -1, 64)
+	if bytes.IndexByte(dst[n:], '.') < 0 {
+		dst = append(dst, ".0"...)
 	}
-	return s
+	return dst
 }
 
 // FormatNumber formats a number for the import template, whose examples are
@@ -113,19 +120,23 @@ func AppendRow(dst []byte, fields []string) []byte {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		if !fieldNeedsQuotes(f) {
-			dst = append(dst, f...)
-			continue
-		}
-		dst = append(dst, '"')
-		for j := 0; j < len(f); j++ {
-			c := f[j]
-			if c == '"' {
-				dst = append(dst, '"')
-			}
-			dst = append(dst, c)
-		}
-		dst = append(dst, '"')
+		dst = appendField(dst, f)
 	}
 	return append(dst, '\n')
+}
+
+// appendField appends one cell, quoted if it needs to be.
+func appendField(dst []byte, f string) []byte {
+	if !fieldNeedsQuotes(f) {
+		return append(dst, f...)
+	}
+	dst = append(dst, '"')
+	for j := 0; j < len(f); j++ {
+		c := f[j]
+		if c == '"' {
+			dst = append(dst, '"')
+		}
+		dst = append(dst, c)
+	}
+	return append(dst, '"')
 }

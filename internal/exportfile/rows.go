@@ -1,7 +1,9 @@
 package exportfile
 
 import (
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/poseidon-ads/poseidon/internal/discovery"
 )
@@ -10,28 +12,127 @@ import (
 // cells of their file, in layout order. Each appends to dst[:0] and returns
 // it, so one slice serves every row.
 
-// Rows of the agent export, from the agent's time series.
+// Rows of the agent export, from the agent's time series. Each is written
+// once, cell by cell, into a cells: Record collects the cells as strings,
+// Line encodes them straight into a CSV line (the export's path, which
+// allocates nothing per row); both give the same bytes.
+
+// cells receives the cells of one row, in layout order.
+type cells interface {
+	text(string)
+	double(float64)
+	integer(int64)
+	boolean(bool)
+	timestamp(time.Time)
+	agentTime(time.Time)
+}
+
+// record collects cells as strings.
+type record struct{ dst []string }
+
+func (r *record) text(v string)         { r.dst = append(r.dst, v) }
+func (r *record) double(v float64)      { r.dst = append(r.dst, FormatDouble(v)) }
+func (r *record) integer(v int64)       { r.dst = append(r.dst, FormatInt(v)) }
+func (r *record) boolean(v bool)        { r.dst = append(r.dst, FormatBool(v)) }
+func (r *record) timestamp(t time.Time) { r.dst = append(r.dst, FormatTimestamp(t)) }
+func (r *record) agentTime(t time.Time) { r.dst = append(r.dst, FormatAgentTime(t)) }
+
+// Line encodes one CSV row at a time into a reused buffer, as AppendRow
+// encodes the same cells as strings. The zero Line is ready to use.
+type Line struct {
+	b     []byte
+	cells int
+}
+
+func (l *Line) sep() {
+	if l.cells > 0 {
+		l.b = append(l.b, ',')
+	}
+	l.cells++
+}
+
+// Numbers and times never need quotes (fieldNeedsQuotes).
+func (l *Line) text(v string)         { l.sep(); l.b = appendField(l.b, v) }
+func (l *Line) double(v float64)      { l.sep(); l.b = AppendDouble(l.b, v) }
+func (l *Line) integer(v int64)       { l.sep(); l.b = strconv.AppendInt(l.b, v, 10) }
+func (l *Line) boolean(v bool)        { l.sep(); l.b = strconv.AppendBool(l.b, v) }
+func (l *Line) timestamp(t time.Time) { l.sep(); l.b = t.UTC().AppendFormat(l.b, TimestampLayout) }
+func (l *Line) agentTime(t time.Time) { l.sep(); l.b = t.UTC().AppendFormat(l.b, AgentTimeLayout) }
+
+// encode returns the line of the cells fill gives of x, "\n"-terminated;
+// it is valid until the next row.
+func encode[T any](l *Line, account string, x *T, fill func(cells, string, *T)) []byte {
+	l.b, l.cells = l.b[:0], 0
+	fill(l, account, x)
+	l.b = append(l.b, '\n')
+	return l.b
+}
+
+// asRecord returns the cells fill gives of x, appended to dst[:0].
+func asRecord[T any](dst []string, account string, x *T, fill func(cells, string, *T)) []string {
+	r := record{dst[:0]}
+	fill(&r, account, x)
+	return r.dst
+}
 
 // PerfSampleRecord returns the cells of a systemPerformance.csv row.
 func PerfSampleRecord(account string, p *discovery.PerfSample, dst []string) []string {
-	return append(dst[:0], account, p.AgentID,
-		FormatDouble(p.DiskReadKBps), FormatDouble(p.DiskWriteKBps), FormatDouble(p.DiskReadOps), FormatDouble(p.DiskWriteOps),
-		FormatDouble(p.NetReadKBps), FormatDouble(p.NetWriteKBps),
-		FormatInt(p.NumLogical), FormatInt(p.NumCores), FormatInt(p.NumCPUs), FormatInt(p.NumDisks), FormatInt(p.NumNICs),
-		FormatDouble(p.CPUPct), FormatDouble(p.DiskSizeGB), FormatDouble(p.DiskFreeGB), FormatDouble(p.TotalRAMMB), FormatDouble(p.FreeRAMMB),
-		FormatTimestamp(p.Time))
+	return asRecord(dst, account, p, perfSampleCells)
+}
+
+// PerfSample encodes the systemPerformance.csv row of p.
+func (l *Line) PerfSample(account string, p *discovery.PerfSample) []byte {
+	return encode(l, account, p, perfSampleCells)
+}
+
+func perfSampleCells(c cells, account string, p *discovery.PerfSample) {
+	c.text(account)
+	c.text(p.AgentID)
+	for _, v := range [...]float64{p.DiskReadKBps, p.DiskWriteKBps, p.DiskReadOps, p.DiskWriteOps, p.NetReadKBps, p.NetWriteKBps} {
+		c.double(v)
+	}
+	for _, v := range [...]int64{p.NumLogical, p.NumCores, p.NumCPUs, p.NumDisks, p.NumNICs} {
+		c.integer(v)
+	}
+	for _, v := range [...]float64{p.CPUPct, p.DiskSizeGB, p.DiskFreeGB, p.TotalRAMMB, p.FreeRAMMB} {
+		c.double(v)
+	}
+	c.timestamp(p.Time)
 }
 
 // OSInfoRecord returns the cells of an osInfo.csv row.
 func OSInfoRecord(account string, o *discovery.OSInfo, dst []string) []string {
-	return append(dst[:0], account, o.AgentID, o.OSName, o.OSVersion, o.CPUType, o.HostName, o.Hypervisor, FormatTimestamp(o.Time))
+	return asRecord(dst, account, o, osInfoCells)
+}
+
+// OSInfo encodes the osInfo.csv row of o.
+func (l *Line) OSInfo(account string, o *discovery.OSInfo) []byte {
+	return encode(l, account, o, osInfoCells)
+}
+
+func osInfoCells(c cells, account string, o *discovery.OSInfo) {
+	for _, v := range [...]string{account, o.AgentID, o.OSName, o.OSVersion, o.CPUType, o.HostName, o.Hypervisor} {
+		c.text(v)
+	}
+	c.timestamp(o.Time)
 }
 
 // NICSampleRecord returns the cells of a networkInterface.csv row. An empty
 // family is derived from the address.
 func NICSampleRecord(account string, n *discovery.NICSample, dst []string) []string {
-	return append(dst[:0], account, n.AgentID, n.Name, n.MACAddress, family(n.Family, n.IPAddress), n.IPAddress, n.Gateway, n.NetMask,
-		FormatTimestamp(n.Time))
+	return asRecord(dst, account, n, nicSampleCells)
+}
+
+// NICSample encodes the networkInterface.csv row of n.
+func (l *Line) NICSample(account string, n *discovery.NICSample) []byte {
+	return encode(l, account, n, nicSampleCells)
+}
+
+func nicSampleCells(c cells, account string, n *discovery.NICSample) {
+	for _, v := range [...]string{account, n.AgentID, n.Name, n.MACAddress, family(n.Family, n.IPAddress), n.IPAddress, n.Gateway, n.NetMask} {
+		c.text(v)
+	}
+	c.timestamp(n.Time)
 }
 
 func family(f, ip string) string {
@@ -47,19 +148,52 @@ func family(f, ip string) string {
 
 // ProcessSampleRecord returns the cells of a process.csv row.
 func ProcessSampleRecord(account string, p *discovery.ProcessSample, dst []string) []string {
-	return append(dst[:0], account, p.AgentID, FormatInt(p.PID), FormatBool(p.IsSystem), p.Name, p.CommandLine, p.Path, FormatAgentTime(p.Time))
+	return asRecord(dst, account, p, processSampleCells)
+}
+
+// ProcessSample encodes the process.csv row of p.
+func (l *Line) ProcessSample(account string, p *discovery.ProcessSample) []byte {
+	return encode(l, account, p, processSampleCells)
+}
+
+func processSampleCells(c cells, account string, p *discovery.ProcessSample) {
+	c.text(account)
+	c.text(p.AgentID)
+	c.integer(p.PID)
+	c.boolean(p.IsSystem)
+	c.text(p.Name)
+	c.text(p.CommandLine)
+	c.text(p.Path)
+	c.agentTime(p.Time)
 }
 
 // ConnectionSampleRecord returns the cells of a sourceProcessConnection.csv
 // or destinationProcessConnection.csv row. An unknown process (PID 0) is an
 // empty cell.
 func ConnectionSampleRecord(account string, c *discovery.ConnectionSample, dst []string) []string {
-	pid := ""
-	if c.PID != 0 {
-		pid = FormatInt(c.PID)
+	return asRecord(dst, account, c, connectionSampleCells)
+}
+
+// ConnectionSample encodes the connection row of cs.
+func (l *Line) ConnectionSample(account string, cs *discovery.ConnectionSample) []byte {
+	return encode(l, account, cs, connectionSampleCells)
+}
+
+func connectionSampleCells(c cells, account string, cs *discovery.ConnectionSample) {
+	c.text(account)
+	c.text(cs.AgentID)
+	c.text(cs.SourceIP)
+	c.integer(cs.SourcePort)
+	c.text(cs.DestinationIP)
+	c.integer(cs.DestinationPort)
+	c.text(orDefault(cs.IPVersion, "IPv4"))
+	c.text(orDefault(cs.TransportProtocol, "tcp"))
+	if cs.PID != 0 {
+		c.integer(cs.PID)
+	} else {
+		c.text("")
 	}
-	return append(dst[:0], account, c.AgentID, c.SourceIP, FormatInt(c.SourcePort), c.DestinationIP, FormatInt(c.DestinationPort),
-		orDefault(c.IPVersion, "IPv4"), orDefault(c.TransportProtocol, "tcp"), pid, FormatTimestamp(c.Time))
+	c.timestamp(cs.Time)
 }
 
 func orDefault(v, d string) string {

@@ -189,8 +189,11 @@ func (c *CSVWriter) Encode(fields []string) int {
 }
 
 // WriteEncoded writes the row last encoded by Encode.
-func (c *CSVWriter) WriteEncoded() error {
-	n, err := c.w.Write(c.buf)
+func (c *CSVWriter) WriteEncoded() error { return c.WriteLine(c.buf) }
+
+// WriteLine writes one data row encoded by a Line (or AppendRow).
+func (c *CSVWriter) WriteLine(line []byte) error {
+	n, err := c.w.Write(line)
 	c.bytes += int64(n)
 	if err == nil {
 		c.rows++

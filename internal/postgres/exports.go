@@ -227,6 +227,16 @@ func findExportTasksQuery(q discovery.ExportQuery) (query string, args []any, ok
 // and a lost lease (discovery.ErrLeaseLost) if the job is no longer held
 // under l, or the task no longer IN_PROGRESS.
 func (s *DB) FinishExportTask(ctx context.Context, l discovery.Lease, account, id string, r discovery.ExportResult, now time.Time) error {
+	return s.finishExport(ctx, l, account, id, r, now, false)
+}
+
+// FinishExportJob is FinishExportTask that also completes the job (removes
+// it, as Complete does) in the same transaction: one commit instead of two.
+func (s *DB) FinishExportJob(ctx context.Context, l discovery.Lease, account, id string, r discovery.ExportResult, now time.Time) error {
+	return s.finishExport(ctx, l, account, id, r, now, true)
+}
+
+func (s *DB) finishExport(ctx context.Context, l discovery.Lease, account, id string, r discovery.ExportResult, now time.Time, complete bool) error {
 	return s.tx(ctx, func(tx pgx.Tx) error {
 		var one int
 		err := tx.QueryRow(ctx, `SELECT 1 FROM export_tasks WHERE export_id = $1 AND account_id = $2`, id, account).Scan(&one)
@@ -249,7 +259,10 @@ func (s *DB) FinishExportTask(ctx context.Context, l discovery.Lease, account, i
 		if !affected(tag) {
 			return &discovery.LeaseLostError{Lease: l}
 		}
-		return nil
+		if complete {
+			_, err = tx.Exec(ctx, `DELETE FROM jobs WHERE job_id = $1`, l.Job)
+		}
+		return err
 	})
 }
 

@@ -67,7 +67,8 @@ type Store interface {
 type Handler interface {
 	// Handle does the job. Writes of the task's outcome carry j.Lease(),
 	// so that the store refuses them if the job was taken over. nil means
-	// done: the job is completed. An error means the attempt failed: the
+	// done: the job is completed; ErrCompleted means done and already
+	// completed by the handler. An error means the attempt failed: the
 	// job is retried (after a pause) until MaxAttempts, then failed. ctx
 	// ends when the runner stops or the lease is lost; a handler may
 	// finish its work regardless (exports do) or stop.
@@ -100,6 +101,12 @@ type Kind struct {
 // MaxAttempts times without ending: every owner that held it died (or lost
 // its lease) while running it.
 var ErrInterrupted = errors.New("the job was interrupted every time it ran")
+
+// ErrCompleted, returned by Handle, says that the job is done and that the
+// handler already removed it, under its lease and in the same transaction
+// as its task's outcome (an export's FinishExportJob): the runner records
+// nothing more, which saves a synced commit per job.
+var ErrCompleted = errors.New("the handler completed the job with its outcome")
 
 // Defaults of a Runner's settings.
 const (

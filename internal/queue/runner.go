@@ -325,6 +325,9 @@ func (r *Runner) execute(runCtx context.Context, rn *running) {
 	case rn.lost.Load() || errors.Is(err, discovery.ErrLeaseLost):
 		r.Log.InfoContext(bg, "job lease lost: the job was taken over, or deleted (reset)", r.attrs(job, "err", err)...)
 		return
+	case errors.Is(err, ErrCompleted) && k.Every == 0:
+		r.Log.DebugContext(bg, "job done", r.attrs(job, "took", took)...)
+		return
 	case k.Every > 0:
 		if err != nil {
 			r.Log.ErrorContext(bg, "periodic job", r.attrs(job, "err", err)...)

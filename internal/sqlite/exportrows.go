@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"fmt"
+	"io"
 	"slices"
 	"time"
 
@@ -45,18 +47,18 @@ const perfSamplesInWindow = `SELECT ts_ms, disk_read_kbps, disk_write_kbps, disk
 // AgentPerfSamples streams the agent's performance samples
 // (systemPerformance.csv), oldest first.
 func (s *DB) AgentPerfSamples(ctx context.Context, account, agent string, from, to time.Time, fn func(*discovery.PerfSample) error) error {
-	lo, hi := exportWindowMs(from, to)
 	r := discovery.PerfSample{AgentID: agent}
-	var ts int64
-	return eachRow(ctx, s.db, perfSamplesInWindow,
-		[]any{account, agent, lo, hi}, func(rows *sql.Rows) error {
-			if err := rows.Scan(&ts, &r.DiskReadKBps, &r.DiskWriteKBps, &r.DiskReadOps, &r.DiskWriteOps, &r.NetReadKBps, &r.NetWriteKBps,
-				&r.NumLogical, &r.NumCores, &r.NumCPUs, &r.NumDisks, &r.NumNICs, &r.CPUPct, &r.DiskSizeGB, &r.DiskFreeGB, &r.TotalRAMMB, &r.FreeRAMMB); err != nil {
-				return err
-			}
-			r.Time = fromMs(ts)
-			return fn(&r)
-		})
+	return s.eachSeriesRow(ctx, perfSamplesInWindow, account, agent, from, to, "", func(v *driverRow) error {
+		r.Time = fromMs(v.int(0))
+		r.DiskReadKBps, r.DiskWriteKBps, r.DiskReadOps, r.DiskWriteOps = v.float(1), v.float(2), v.float(3), v.float(4)
+		r.NetReadKBps, r.NetWriteKBps = v.float(5), v.float(6)
+		r.NumLogical, r.NumCores, r.NumCPUs, r.NumDisks, r.NumNICs = v.int(7), v.int(8), v.int(9), v.int(10), v.int(11)
+		r.CPUPct, r.DiskSizeGB, r.DiskFreeGB, r.TotalRAMMB, r.FreeRAMMB = v.float(12), v.float(13), v.float(14), v.float(15), v.float(16)
+		if v.err != nil {
+			return v.err
+		}
+		return fn(&r)
+	})
 }
 
 // osInfoInWindow is the query of AgentOSInfo.
@@ -66,17 +68,15 @@ const osInfoInWindow = `SELECT ts_ms, os_name, os_version, cpu_type, host_name, 
 // AgentOSInfo streams the OS facts of the agent's reports (osInfo.csv),
 // oldest first.
 func (s *DB) AgentOSInfo(ctx context.Context, account, agent string, from, to time.Time, fn func(*discovery.OSInfo) error) error {
-	lo, hi := exportWindowMs(from, to)
 	r := discovery.OSInfo{AgentID: agent}
-	var ts int64
-	return eachRow(ctx, s.db, osInfoInWindow,
-		[]any{account, agent, lo, hi}, func(rows *sql.Rows) error {
-			if err := rows.Scan(&ts, &r.OSName, &r.OSVersion, &r.CPUType, &r.HostName, &r.Hypervisor); err != nil {
-				return err
-			}
-			r.Time = fromMs(ts)
-			return fn(&r)
-		})
+	return s.eachSeriesRow(ctx, osInfoInWindow, account, agent, from, to, "", func(v *driverRow) error {
+		r.Time = fromMs(v.int(0))
+		r.OSName, r.OSVersion, r.CPUType, r.HostName, r.Hypervisor = v.str(1), v.str(2), v.str(3), v.str(4), v.str(5)
+		if v.err != nil {
+			return v.err
+		}
+		return fn(&r)
+	})
 }
 
 // nicsInWindow is the query of AgentNICs: each report's interface list,
@@ -101,39 +101,37 @@ const nicsOfList = `SELECT coalesce(j.value ->> 'name', ''), coalesce(j.value ->
 // list is read by nicsOfList, as SQLite's JSON functions read it, which
 // costs about 10 µs per interface.
 func (s *DB) AgentNICs(ctx context.Context, account, agent string, from, to time.Time, fn func(*discovery.NICSample) error) error {
-	lo, hi := exportWindowMs(from, to)
 	r := discovery.NICSample{AgentID: agent}
 	var (
-		ts   int64
-		raw  sql.RawBytes
+		raw  []byte
 		list []agentdata.NetworkInterface
 	)
-	return eachRow(ctx, s.db, nicsInWindow,
-		[]any{account, agent, lo, hi}, func(rows *sql.Rows) error {
-			if err := rows.Scan(&ts, &raw); err != nil {
+	return s.eachSeriesRow(ctx, nicsInWindow, account, agent, from, to, "", func(v *driverRow) error {
+		r.Time = fromMs(v.int(0))
+		raw = append(raw[:0], v.str(1)...)
+		if v.err != nil {
+			return v.err
+		}
+		clear(list[:cap(list)])
+		list = list[:0]
+		if json.Unmarshal(raw, &list) == nil {
+			if again, err := json.Marshal(list); err == nil && bytes.Equal(again, raw) {
+				for _, n := range list {
+					r.Name, r.MACAddress, r.Family, r.IPAddress, r.Gateway, r.NetMask = n.Name, n.MACAddress, n.Family, n.IPAddress, n.Gateway, n.NetMask
+					if err := fn(&r); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+		}
+		return eachRow(ctx, s.db, nicsOfList, []any{string(raw)}, func(rows *sql.Rows) error {
+			if err := rows.Scan(&r.Name, &r.MACAddress, &r.Family, &r.IPAddress, &r.Gateway, &r.NetMask); err != nil {
 				return err
 			}
-			r.Time = fromMs(ts)
-			clear(list[:cap(list)])
-			list = list[:0]
-			if json.Unmarshal(raw, &list) == nil {
-				if again, err := json.Marshal(list); err == nil && bytes.Equal(again, raw) {
-					for _, n := range list {
-						r.Name, r.MACAddress, r.Family, r.IPAddress, r.Gateway, r.NetMask = n.Name, n.MACAddress, n.Family, n.IPAddress, n.Gateway, n.NetMask
-						if err := fn(&r); err != nil {
-							return err
-						}
-					}
-					return nil
-				}
-			}
-			return eachRow(ctx, s.db, nicsOfList, []any{string(raw)}, func(rows *sql.Rows) error {
-				if err := rows.Scan(&r.Name, &r.MACAddress, &r.Family, &r.IPAddress, &r.Gateway, &r.NetMask); err != nil {
-					return err
-				}
-				return fn(&r)
-			})
+			return fn(&r)
 		})
+	})
 }
 
 // processesInWindow is the query of AgentProcesses.
@@ -143,17 +141,15 @@ const processesInWindow = `SELECT ts_ms, pid, is_system, name, command_line, pat
 // AgentProcesses streams the processes of the agent's reports (process.csv):
 // oldest report first, processes in reported order.
 func (s *DB) AgentProcesses(ctx context.Context, account, agent string, from, to time.Time, fn func(*discovery.ProcessSample) error) error {
-	lo, hi := exportWindowMs(from, to)
 	r := discovery.ProcessSample{AgentID: agent}
-	var ts, system int64
-	return eachRow(ctx, s.db, processesInWindow,
-		[]any{account, agent, lo, hi}, func(rows *sql.Rows) error {
-			if err := rows.Scan(&ts, &r.PID, &system, &r.Name, &r.CommandLine, &r.Path); err != nil {
-				return err
-			}
-			r.Time, r.IsSystem = fromMs(ts), system != 0
-			return fn(&r)
-		})
+	return s.eachSeriesRow(ctx, processesInWindow, account, agent, from, to, "", func(v *driverRow) error {
+		r.Time, r.PID, r.IsSystem = fromMs(v.int(0)), v.int(1), v.int(2) != 0
+		r.Name, r.CommandLine, r.Path = v.str(3), v.str(4), v.str(5)
+		if v.err != nil {
+			return v.err
+		}
+		return fn(&r)
+	})
 }
 
 // connectionsInWindow is the query of AgentConnections.
@@ -168,17 +164,106 @@ func (s *DB) AgentConnections(ctx context.Context, account, agent, direction str
 	if direction != discovery.Outbound && direction != discovery.Inbound {
 		return fmt.Errorf("connection direction %q: want %q or %q", direction, discovery.Outbound, discovery.Inbound)
 	}
-	lo, hi := exportWindowMs(from, to)
 	r := discovery.ConnectionSample{AgentID: agent}
-	var ts int64
-	return eachRow(ctx, s.db, connectionsInWindow,
-		[]any{account, agent, lo, hi, direction}, func(rows *sql.Rows) error {
-			if err := rows.Scan(&ts, &r.SourceIP, &r.SourcePort, &r.DestinationIP, &r.DestinationPort, &r.IPVersion, &r.TransportProtocol, &r.PID); err != nil {
+	return s.eachSeriesRow(ctx, connectionsInWindow, account, agent, from, to, direction, func(v *driverRow) error {
+		r.Time, r.SourceIP, r.SourcePort, r.DestinationIP, r.DestinationPort = fromMs(v.int(0)), v.str(1), v.int(2), v.str(3), v.int(4)
+		r.IPVersion, r.TransportProtocol, r.PID = v.str(5), v.str(6), v.int(7)
+		if v.err != nil {
+			return v.err
+		}
+		return fn(&r)
+	})
+}
+
+// eachSeriesRow runs one of the agent series' queries (parameters: account,
+// agent, the window in epoch milliseconds, then extra if not empty) and
+// calls fn with each row's values.
+//
+// It reads at the driver's level, on a connection of the pool: database/sql
+// locks the rows and converts every value through interfaces on each row,
+// which cost about as much as SQLite's own stepping on these narrow rows.
+// The values are the driver's (int64, float64, string), read in place.
+func (s *DB) eachSeriesRow(ctx context.Context, query, account, agent string, from, to time.Time, extra string, fn func(*driverRow) error) error {
+	lo, hi := exportWindowMs(from, to)
+	args := []driver.NamedValue{{Ordinal: 1, Value: account}, {Ordinal: 2, Value: agent}, {Ordinal: 3, Value: lo}, {Ordinal: 4, Value: hi}}
+	if extra != "" {
+		args = append(args, driver.NamedValue{Ordinal: 5, Value: extra})
+	}
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(dc any) (err error) {
+		q, ok := dc.(driver.QueryerContext)
+		if !ok {
+			return fmt.Errorf("sqlite driver connection %T cannot query", dc)
+		}
+		rows, err := q.QueryContext(ctx, query, args)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if cerr := rows.Close(); err == nil {
+				err = cerr
+			}
+		}()
+		v := driverRow{v: make([]driver.Value, len(rows.Columns()))}
+		for {
+			switch err := rows.Next(v.v); {
+			case err == io.EOF:
+				return nil
+			case err != nil:
 				return err
 			}
-			r.Time = fromMs(ts)
-			return fn(&r)
-		})
+			if err := fn(&v); err != nil {
+				return err
+			}
+		}
+	})
+}
+
+// driverRow is one row of a driver's query. Reading a value of another type
+// than asked sets err (the columns read here are NOT NULL).
+type driverRow struct {
+	v   []driver.Value
+	err error
+}
+
+func (v *driverRow) bad(i int, want string) {
+	if v.err == nil {
+		v.err = fmt.Errorf("column %d: %T, want %s", i, v.v[i], want)
+	}
+}
+
+func (v *driverRow) int(i int) int64 {
+	if x, ok := v.v[i].(int64); ok {
+		return x
+	}
+	v.bad(i, "an integer")
+	return 0
+}
+
+func (v *driverRow) float(i int) float64 {
+	switch x := v.v[i].(type) {
+	case float64:
+		return x
+	case int64:
+		return float64(x)
+	}
+	v.bad(i, "a number")
+	return 0
+}
+
+func (v *driverRow) str(i int) string {
+	switch x := v.v[i].(type) {
+	case string:
+		return x
+	case []byte:
+		return string(x)
+	}
+	v.bad(i, "text")
+	return ""
 }
 
 // ExportApplications streams the account's applications (Application.csv) by

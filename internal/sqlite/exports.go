@@ -263,6 +263,17 @@ func (s *DB) FindExportTasks(ctx context.Context, q discovery.ExportQuery) ([]*d
 // reset deleted it), and a lost lease (discovery.ErrLeaseLost) if the job
 // is no longer held under l, or the task no longer IN_PROGRESS.
 func (s *DB) FinishExportTask(ctx context.Context, l discovery.Lease, account, id string, r discovery.ExportResult, now time.Time) error {
+	return s.finishExport(ctx, l, account, id, r, now, false)
+}
+
+// FinishExportJob is FinishExportTask that also completes the job (removes
+// it, as Complete does) in the same transaction: one synced commit instead
+// of two.
+func (s *DB) FinishExportJob(ctx context.Context, l discovery.Lease, account, id string, r discovery.ExportResult, now time.Time) error {
+	return s.finishExport(ctx, l, account, id, r, now, true)
+}
+
+func (s *DB) finishExport(ctx context.Context, l discovery.Lease, account, id string, r discovery.ExportResult, now time.Time, complete bool) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		if err := exportExists(ctx, tx, account, id); err != nil {
 			return err
@@ -280,7 +291,10 @@ func (s *DB) FinishExportTask(ctx context.Context, l discovery.Lease, account, i
 		if n, _ := res.RowsAffected(); n == 0 {
 			return &discovery.LeaseLostError{Lease: l}
 		}
-		return nil
+		if complete {
+			_, err = tx.ExecContext(ctx, `DELETE FROM jobs WHERE job_id = ?`, l.Job)
+		}
+		return err
 	})
 }
 

@@ -241,8 +241,18 @@ func testExportOutcome(t *testing.T, s queueStore) {
 		"the outcome of an unknown task")
 	must(t, s.FinishExportTask(c, second.Lease(), acctA, "ok", discovery.ExportResult{Status: discovery.ExportSucceeded, Message: discovery.SucceededMessage,
 		IsTruncated: true, FileSize: 123456789}, done))
+	// FinishExportJob: the outcome and the job's completion in one
+	// transaction; under a lease taken over, neither.
+	badStale := claimJob(t, s, "w1", discovery.JobExport, acctA, "bad", t0.Add(30*time.Minute))
 	badJob := claimJob(t, s, "w2", discovery.JobExport, acctA, "bad", t0.Add(2*time.Hour))
-	must(t, s.FinishExportTask(c, badJob.Lease(), acctA, "bad", discovery.ExportResult{Status: discovery.ExportFailed, Message: "Export failed: no data."}, done))
+	wantLeaseLost(t, s.FinishExportJob(c, badStale.Lease(), acctA, "bad", discovery.ExportResult{Status: discovery.ExportFailed, Message: "stale"}, done),
+		"an outcome and completion under a lease taken over")
+	if e := ok(s.GetExportTask(c, acctA, "bad"))(t); e.Status != discovery.ExportInProgress {
+		t.Fatalf("task after a stale outcome and completion: %s %q", e.Status, e.Message)
+	}
+	must(t, s.FinishExportJob(c, badJob.Lease(), acctA, "bad", discovery.ExportResult{Status: discovery.ExportFailed, Message: "Export failed: no data."}, done))
+	wantNoJob(t, s, discovery.JobExport, acctA, "bad")
+	wantLeaseLost(t, s.Complete(c, badJob.Lease()), "completing a job its outcome completed")
 	wantOK := *ok1
 	wantOK.Status, wantOK.Message, wantOK.IsTruncated, wantOK.FileSize, wantOK.FinishedAt = discovery.ExportSucceeded, discovery.SucceededMessage, true, 123456789, done
 	wantBad := *bad

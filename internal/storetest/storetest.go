@@ -122,6 +122,7 @@ type Exports interface {
 // Agents and worker.RowSource).
 type ExportResults interface {
 	FinishExportTask(ctx context.Context, l discovery.Lease, account, id string, r discovery.ExportResult, now time.Time) error
+	FinishExportJob(ctx context.Context, l discovery.Lease, account, id string, r discovery.ExportResult, now time.Time) error
 	ReportExportProgress(ctx context.Context, l discovery.Lease, account, id, message string) error
 }
 

@@ -345,6 +345,11 @@ func (q *timedQueue) FinishExportTask(ctx context.Context, l discovery.Lease, ac
 	return q.Store.FinishExportTask(ctx, l, account, id, r, now)
 }
 
+func (q *timedQueue) FinishExportJob(ctx context.Context, l discovery.Lease, account, id string, r discovery.ExportResult, now time.Time) error {
+	defer q.time(time.Now())
+	return q.Store.FinishExportJob(ctx, l, account, id, r, now)
+}
+
 func (q *timedQueue) Complete(ctx context.Context, l discovery.Lease) error {
 	defer q.time(time.Now())
 	return q.Store.Complete(ctx, l)

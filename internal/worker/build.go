@@ -188,11 +188,9 @@ func (w *Worker) buildAgent(ctx context.Context, t *discovery.ExportTask, win Wi
 // fit in budget bytes (before win.Start if none does).
 func (w *Worker) cutAgent(ctx context.Context, t *discovery.ExportTask, win Window, budget int64) (time.Time, error) {
 	sizes := map[int64]int64{} // report time (ms) → bytes of its rows in all files
-	var buf []byte
 	for _, l := range exportfile.AgentLayouts {
-		err := w.agentRows(ctx, l.Name, t.AccountID, t.AgentID, win.Start, win.End, func(ts time.Time, rec []string) error {
-			buf = exportfile.AppendRow(buf[:0], rec)
-			sizes[ts.UnixMilli()] += int64(len(buf))
+		err := w.agentRows(ctx, l.Name, t.AccountID, t.AgentID, win.Start, win.End, func(ts time.Time, line []byte) error {
+			sizes[ts.UnixMilli()] += int64(len(line))
 			return nil
 		})
 		if err != nil {
@@ -218,12 +216,12 @@ func (w *Worker) writeAgent(ctx context.Context, out io.Writer, t *discovery.Exp
 	a := exportfile.NewArchive(out, t.AccountID, t.RequestTime)
 	for _, l := range exportfile.AgentLayouts {
 		_, rows, err := a.CSV(l, func(cw *exportfile.CSVWriter) error {
-			emit := func(ts time.Time, rec []string) error {
-				n := int64(cw.Encode(rec))
+			emit := func(ts time.Time, line []byte) error {
+				n := int64(len(line))
 				if st.dataBytes+n > budget {
 					return overflow{}
 				}
-				if err := cw.WriteEncoded(); err != nil {
+				if err := cw.WriteLine(line); err != nil {
 					return err
 				}
 				st.dataBytes += n
@@ -248,10 +246,11 @@ func (w *Worker) writeAgent(ctx context.Context, out io.Writer, t *discovery.Exp
 	return a.Close()
 }
 
-// agentRows streams the rows of one agent file to emit, oldest first.
-func (w *Worker) agentRows(ctx context.Context, file, account, agent string, from, to time.Time, emit func(time.Time, []string) error) error {
+// agentRows streams the rows of one agent file to emit, oldest first, each
+// as its CSV line (valid until the next row).
+func (w *Worker) agentRows(ctx context.Context, file, account, agent string, from, to time.Time, emit func(time.Time, []byte) error) error {
 	q := w.Store
-	rec := make([]string, 0, 24)
+	var l exportfile.Line
 	switch file {
 	case "destinationProcessConnection", "sourceProcessConnection":
 		dir := discovery.Inbound
@@ -259,28 +258,23 @@ func (w *Worker) agentRows(ctx context.Context, file, account, agent string, fro
 			dir = discovery.Outbound
 		}
 		return q.AgentConnections(ctx, account, agent, dir, from, to, func(r *discovery.ConnectionSample) error {
-			rec = exportfile.ConnectionSampleRecord(account, r, rec)
-			return emit(r.Time, rec)
+			return emit(r.Time, l.ConnectionSample(account, r))
 		})
 	case "networkInterface":
 		return q.AgentNICs(ctx, account, agent, from, to, func(r *discovery.NICSample) error {
-			rec = exportfile.NICSampleRecord(account, r, rec)
-			return emit(r.Time, rec)
+			return emit(r.Time, l.NICSample(account, r))
 		})
 	case "osInfo":
 		return q.AgentOSInfo(ctx, account, agent, from, to, func(r *discovery.OSInfo) error {
-			rec = exportfile.OSInfoRecord(account, r, rec)
-			return emit(r.Time, rec)
+			return emit(r.Time, l.OSInfo(account, r))
 		})
 	case "process":
 		return q.AgentProcesses(ctx, account, agent, from, to, func(r *discovery.ProcessSample) error {
-			rec = exportfile.ProcessSampleRecord(account, r, rec)
-			return emit(r.Time, rec)
+			return emit(r.Time, l.ProcessSample(account, r))
 		})
 	case "systemPerformance":
 		return q.AgentPerfSamples(ctx, account, agent, from, to, func(r *discovery.PerfSample) error {
-			rec = exportfile.PerfSampleRecord(account, r, rec)
-			return emit(r.Time, rec)
+			return emit(r.Time, l.PerfSample(account, r))
 		})
 	}
 	return fmt.Errorf("no rows for agent file %q", file)

@@ -46,6 +46,9 @@ type Store interface {
 	// the lease of its job: discovery.ErrNotFound if the task is gone,
 	// discovery.ErrLeaseLost if the job was taken over.
 	FinishExportTask(ctx context.Context, l discovery.Lease, account, id string, r discovery.ExportResult, now time.Time) error
+	// FinishExportJob is FinishExportTask that also completes the job in
+	// the same transaction.
+	FinishExportJob(ctx context.Context, l discovery.Lease, account, id string, r discovery.ExportResult, now time.Time) error
 	// ReportExportProgress sets the statusMessage of an IN_PROGRESS task
 	// under the lease of its job (an error otherwise).
 	ReportExportProgress(ctx context.Context, l discovery.Lease, account, id, message string) error
@@ -123,7 +126,8 @@ func (w *Worker) Handle(ctx context.Context, j *discovery.Job) error {
 	start := time.Now()
 	p := w.newProgress(j.Lease(), task)
 	res := w.build(ctx, task, p)
-	err = w.Store.FinishExportTask(ctx, j.Lease(), task.AccountID, task.ID, res, w.Now())
+	// The outcome and the job's completion commit together.
+	err = w.Store.FinishExportJob(ctx, j.Lease(), task.AccountID, task.ID, res, w.Now())
 	switch {
 	case errors.Is(err, discovery.ErrNotFound):
 		// A reset removed the task while it was built.
@@ -136,7 +140,7 @@ func (w *Worker) Handle(ctx context.Context, j *discovery.Job) error {
 		return fmt.Errorf("record export outcome: %w", err)
 	}
 	log.InfoContext(ctx, "export finished", "status", res.Status, "bytes", res.FileSize, "took", time.Since(start))
-	return nil
+	return queue.ErrCompleted
 }
 
 // GiveUp removes what the job's builds left and returns the statusMessage

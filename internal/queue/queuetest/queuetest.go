@@ -177,11 +177,12 @@ func EachJobOnce(t *testing.T, dbs []Store, clk *clock.Clock, tasks ...Tasks) {
 		for _, ts := range tasks {
 			h := ts.Handler(i)
 			kinds[ts.Kind] = queue.Kind{Workers: ts.Workers, Handler: handlerFunc(func(ctx context.Context, j *discovery.Job) error {
-				if err := h.Handle(ctx, j); err != nil {
+				err := h.Handle(ctx, j)
+				if err != nil && !errors.Is(err, queue.ErrCompleted) {
 					return err
 				}
 				note(j)
-				return nil
+				return err
 			})}
 		}
 		r := &queue.Runner{Store: db, Now: clk.Now, Owner: fmt.Sprint("runner-", i), Poll: time.Millisecond, Kinds: kinds}
