@@ -205,6 +205,12 @@ func (s *DB) GetExportTask(ctx context.Context, account, id string) (*discovery.
 // FindExportTasks returns up to q.Limit tasks (all if 0) in newest-first
 // keyset order (ties by export ID, descending).
 func (s *DB) FindExportTasks(ctx context.Context, q discovery.ExportQuery) ([]*discovery.ExportTask, error) {
+	ended, key := s.w.ended.Load(), s.pages.key(q)
+	if key != "" {
+		if page, ok := s.pages.get(ended, key); ok {
+			return page, nil
+		}
+	}
 	var (
 		where = []string{"account_id = ?"}
 		args  = []any{q.AccountID}
@@ -255,7 +261,13 @@ func (s *DB) FindExportTasks(ctx context.Context, q discovery.ExportQuery) ([]*d
 		}
 		out = append(out, t)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if key != "" {
+		s.pages.put(ended, key, out)
+	}
+	return out, nil
 }
 
 // FinishExportTask records the outcome of an IN_PROGRESS task under the

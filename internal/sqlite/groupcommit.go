@@ -89,6 +89,12 @@ type writer struct {
 	maxBatch int
 	maxTime  time.Duration
 	commits  atomic.Int64 // transactions committed (or tried)
+	// ended counts the transactions that have ended (committed, failed or
+	// rolled back). Every change to the database is made by a transaction
+	// of this writer, and ended moves only after it ends: a read that
+	// loads ended as g and finds it still g later read a database that no
+	// write changed in between (pages.go relies on it).
+	ended atomic.Uint64
 }
 
 func newWriter() *writer {
@@ -235,6 +241,7 @@ func (s *DB) batch(conn *sql.Conn, first *write) (next *write) {
 		ok, lost := s.member(tx, w, i)
 		if lost {
 			tx.Rollback() // database/sql's bookkeeping (SQLite's is done)
+			s.w.ended.Add(1)
 			for _, r := range ran {
 				r.finish(fmt.Errorf("%w: %w", errBatchLost, w.err))
 			}
@@ -254,6 +261,7 @@ func (s *DB) batch(conn *sql.Conn, first *write) (next *write) {
 	if err = tx.Commit(); err != nil {
 		err = fmt.Errorf("commit: %w", err)
 	}
+	s.w.ended.Add(1)
 	for _, r := range ran {
 		r.finish(err)
 	}

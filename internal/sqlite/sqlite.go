@@ -36,6 +36,8 @@ type DB struct {
 	w *writer
 	// stmts are the kept statements of the reads every request makes.
 	stmts stmts
+	// pages are the pages of export tasks answered from memory (pages.go).
+	pages exportPages
 }
 
 // Open opens (creating if needed) the database at path and migrates it.

@@ -29,6 +29,9 @@ func Open(t testing.TB) *Store {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	// Raw writes behind the store's back: pages must be read, not
+	// remembered.
+	db.ReadEveryPage()
 	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		t.Fatal(err)
