@@ -29,8 +29,8 @@ import (
 
 // readConns is the size of the read pool for a write pool of maxConns
 // connections (pool_max_conns, or pgx's default max(4, CPUs)): half as
-// many, and at least 2.
-func readConns(maxConns int32) int32 { return max(2, maxConns/2) }
+// many, at least one.
+func readConns(maxConns int32) int32 { return max(1, maxConns/2) }
 
 // newReadPool opens the read pool: cfg's connections (the same database,
 // session settings and search_path), readConns of them.

@@ -47,7 +47,7 @@ type DB struct {
 // connection string, as pgx reads them) and migrates its schema. The pool
 // takes pgx's parameters (pool_max_conns, ...): pool_max_conns (default
 // max(4, CPUs)) sizes the pool of the writes, and the pool of the reads
-// has half as many, at least 2 (readConns); parameters pgx does not know
+// has half as many, at least one (readConns); parameters pgx does not know
 // are session settings, so `?search_path=tenant_a` keeps poseidon's tables
 // in schema tenant_a (which must exist).
 func Open(ctx context.Context, url string) (*DB, error) {
