@@ -69,7 +69,7 @@ func scanControl(r pgx.Row) (*discovery.HomeRegionControl, error) {
 
 // HomeRegionControl returns the account's control, or discovery.ErrNotFound.
 func (s *DB) HomeRegionControl(ctx context.Context, account string) (*discovery.HomeRegionControl, error) {
-	c, err := scanControl(s.pool.QueryRow(ctx, `SELECT `+controlCols+` FROM home_region_controls WHERE account_id = $1`, account))
+	c, err := scanControl(s.rd.QueryRow(ctx, `SELECT `+controlCols+` FROM home_region_controls WHERE account_id = $1`, account))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("home region of %s: %w", account, discovery.ErrNotFound)
 	}

@@ -68,7 +68,7 @@ func (s *DB) FindAgents(ctx context.Context, q discovery.AgentQuery) ([]*discove
 		query += ` LIMIT ` + w.param(q.Limit)
 	}
 	var out []*discovery.Agent
-	err := eachRow(ctx, s.pool, query, w.args, func(rows pgx.Rows) error {
+	err := eachRow(ctx, s.rd, query, w.args, func(rows pgx.Rows) error {
 		a, err := scanAgent(rows, q.AccountID)
 		if err == nil {
 			out = append(out, a)
@@ -168,7 +168,7 @@ func (s *DB) UpsertAgent(ctx context.Context, a *discovery.Agent) error {
 
 // GetAgent returns one agent of the account, or discovery.ErrNotFound.
 func (s *DB) GetAgent(ctx context.Context, account, id string) (*discovery.Agent, error) {
-	a, err := scanAgent(s.pool.QueryRow(ctx, `SELECT `+agentCols+` FROM agents WHERE account_id = $1 AND agent_id = $2`, account, id), account)
+	a, err := scanAgent(s.rd.QueryRow(ctx, `SELECT `+agentCols+` FROM agents WHERE account_id = $1 AND agent_id = $2`, account, id), account)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("agent %s: %w", id, discovery.ErrNotFound)
 	}

@@ -36,7 +36,7 @@ func (s *DB) CreateApplication(ctx context.Context, account string, a *discovery
 func (s *DB) GetApplication(ctx context.Context, account, id string) (*discovery.Application, error) {
 	var a discovery.Application
 	var c, u int64
-	err := s.pool.QueryRow(ctx, `SELECT application_id, name, description, wave, created_ms, updated_ms
+	err := s.rd.QueryRow(ctx, `SELECT application_id, name, description, wave, created_ms, updated_ms
 		FROM applications WHERE account_id = $1 AND application_id = $2`, account, id).Scan(&a.ID, &a.Name, &a.Description, &a.Wave, &c, &u)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, discovery.ErrNotFound

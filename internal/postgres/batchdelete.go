@@ -85,5 +85,5 @@ func batchDeleteTask(ctx context.Context, q rowQuerier, account, id string) (*di
 
 // BatchDeleteTask implements batchdelete.Store.
 func (s *DB) BatchDeleteTask(ctx context.Context, account, id string) (*discovery.BatchDeleteTask, error) {
-	return batchDeleteTask(ctx, s.pool, account, id)
+	return batchDeleteTask(ctx, s.rd, account, id)
 }

@@ -115,7 +115,7 @@ func (s *DB) ContinuousExports(ctx context.Context, q discovery.ContinuousExport
 		query += ` LIMIT ` + w.param(q.Limit)
 	}
 	var out []*discovery.ContinuousExport
-	err := eachRow(ctx, s.pool, query, w.args, func(rows pgx.Rows) error {
+	err := eachRow(ctx, s.rd, query, w.args, func(rows pgx.Rows) error {
 		e, err := scanContinuous(rows)
 		if err == nil {
 			out = append(out, e)
@@ -127,7 +127,7 @@ func (s *DB) ContinuousExports(ctx context.Context, q discovery.ContinuousExport
 
 // RunningContinuousExport implements continuous.Store.
 func (s *DB) RunningContinuousExport(ctx context.Context, account string) (*discovery.ContinuousExport, error) {
-	return runningContinuous(ctx, s.pool, account)
+	return runningContinuous(ctx, s.rd, account)
 }
 
 // TransitionContinuousExport implements continuous.Store: under the lease of

@@ -25,7 +25,7 @@ func (s *DB) Control(ctx context.Context) (discovery.Control, error) {
 	var c discovery.Control
 	var ms *int64
 	var rest []byte
-	err := s.pool.QueryRow(ctx, `SELECT (SELECT offset_ms FROM virtual_clock), (SELECT value FROM settings WHERE key = $1)`,
+	err := s.rd.QueryRow(ctx, `SELECT (SELECT offset_ms FROM virtual_clock), (SELECT value FROM settings WHERE key = $1)`,
 		controlKey).Scan(&ms, &rest)
 	if err == nil {
 		err = decodeControl(&c, ms, rest)

@@ -167,7 +167,7 @@ func succeededAgentExport(ctx context.Context, tx pgx.Tx, account, agentID strin
 
 // GetExportTask returns one task of the account, or discovery.ErrNotFound.
 func (s *DB) GetExportTask(ctx context.Context, account, id string) (*discovery.ExportTask, error) {
-	t, err := scanExport(s.pool.QueryRow(ctx, `SELECT `+exportCols+` FROM export_tasks WHERE account_id = $1 AND export_id = $2`, account, id))
+	t, err := scanExport(s.rd.QueryRow(ctx, `SELECT `+exportCols+` FROM export_tasks WHERE account_id = $1 AND export_id = $2`, account, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("export %s: %w", id, discovery.ErrNotFound)
 	}
@@ -183,7 +183,7 @@ func (s *DB) FindExportTasks(ctx context.Context, q discovery.ExportQuery) ([]*d
 		return nil, nil
 	}
 	var out []*discovery.ExportTask
-	err := eachRow(ctx, s.pool, query, args, func(rows pgx.Rows) error {
+	err := eachRow(ctx, s.rd, query, args, func(rows pgx.Rows) error {
 		t, err := scanExport(rows)
 		if err == nil {
 			out = append(out, t)

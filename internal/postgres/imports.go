@@ -27,7 +27,7 @@ const importTaskByToken = `SELECT ` + importTaskCols + ` FROM import_tasks WHERE
 // ImportTaskByToken returns the account's task of a client request token
 // (also one deleted with its history), or discovery.ErrNotFound.
 func (s *DB) ImportTaskByToken(ctx context.Context, account, token string) (*discovery.ImportTask, error) {
-	t, err := scanImportTask(s.pool.QueryRow(ctx, importTaskByToken, account, token))
+	t, err := scanImportTask(s.rd.QueryRow(ctx, importTaskByToken, account, token))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, discovery.ErrNotFound
 	}
@@ -93,7 +93,7 @@ func (s *DB) FindImportTasks(ctx context.Context, q discovery.ImportTaskQuery) (
 
 // ImportTask returns the account's task, or discovery.ErrNotFound.
 func (s *DB) ImportTask(ctx context.Context, account, id string) (*discovery.ImportTask, error) {
-	t, err := scanImportTask(s.pool.QueryRow(ctx, `SELECT `+importTaskCols+` FROM import_tasks WHERE account_id = $1 AND task_id = $2`, account, id))
+	t, err := scanImportTask(s.rd.QueryRow(ctx, `SELECT `+importTaskCols+` FROM import_tasks WHERE account_id = $1 AND task_id = $2`, account, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("import task %s: %w", id, discovery.ErrNotFound)
 	}
@@ -103,7 +103,7 @@ func (s *DB) ImportTask(ctx context.Context, account, id string) (*discovery.Imp
 // importTasks runs a query of importTaskCols and scans its tasks.
 func (s *DB) importTasks(ctx context.Context, q string, args ...any) ([]*discovery.ImportTask, error) {
 	var out []*discovery.ImportTask
-	err := eachRow(ctx, s.pool, q, args, func(rows pgx.Rows) error {
+	err := eachRow(ctx, s.rd, q, args, func(rows pgx.Rows) error {
 		t, err := scanImportTask(rows)
 		if err == nil {
 			out = append(out, t)
@@ -116,7 +116,7 @@ func (s *DB) importTasks(ctx context.Context, q string, args ...any) ([]*discove
 // CountImportRecords counts the account's imported records.
 func (s *DB) CountImportRecords(ctx context.Context, account string) (int, error) {
 	var n int
-	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM import_records WHERE account_id = $1`, account).Scan(&n)
+	err := s.rd.QueryRow(ctx, `SELECT count(*) FROM import_records WHERE account_id = $1`, account).Scan(&n)
 	return n, err
 }
 

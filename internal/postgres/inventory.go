@@ -507,7 +507,7 @@ func (s *DB) ListItems(ctx context.Context, q discovery.ItemQuery) ([]discovery.
 		return nil, err
 	}
 	var out []discovery.Item
-	err = eachRow(ctx, s.pool, query, args, func(rows pgx.Rows) error {
+	err = eachRow(ctx, s.rd, query, args, func(rows pgx.Rows) error {
 		keys := make([]any, len(q.Order))
 		var rawID string
 		extra := make([]any, len(keys), len(keys)+1)
@@ -528,7 +528,7 @@ func (s *DB) ListItems(ctx context.Context, q discovery.ItemQuery) ([]discovery.
 // snapshot runs fn in a read-only REPEATABLE READ transaction, so that its
 // queries see one state of the database.
 func (s *DB) snapshot(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn)
+	return pgx.BeginTxFunc(ctx, s.rd, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn)
 }
 
 const serverDetailCols = `s.server_id, s.agent_id, s.source, s.host_name, s.os_name, s.os_version, s.cpu_type, s.hypervisor, s.server_type,
@@ -650,7 +650,7 @@ func (s *DB) ListNeighbors(ctx context.Context, q discovery.NeighborQuery) ([]di
 		text += ` LIMIT ` + w.param(q.Limit)
 	}
 	out := []discovery.Neighbor{}
-	err := eachRow(ctx, s.pool, text, w.args, func(r pgx.Rows) error {
+	err := eachRow(ctx, s.rd, text, w.args, func(r pgx.Rows) error {
 		var n discovery.Neighbor
 		if err := r.Scan(&n.Source, &n.Destination, &n.Port, &n.Protocol, &n.Count); err != nil {
 			return err
@@ -666,7 +666,7 @@ func (s *DB) CountNeighbors(ctx context.Context, q discovery.NeighborQuery) (int
 	var w where
 	text := neighborEdges(&w, q)
 	var n int64
-	err := s.pool.QueryRow(ctx, text+` SELECT count(DISTINCT other) FROM k`, w.args...).Scan(&n)
+	err := s.rd.QueryRow(ctx, text+` SELECT count(DISTINCT other) FROM k`, w.args...).Scan(&n)
 	return n, err
 }
 

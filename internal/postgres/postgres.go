@@ -30,7 +30,13 @@ import (
 
 // DB is the PostgreSQL store.
 type DB struct {
+	// pool serves the writes, the transactions and background work; rd
+	// the requests' reads outside transactions (pools.go).
 	pool *pgxpool.Pool
+	rd   *pgxpool.Pool
+	// gates keeps an account's writers in this process waiting for each
+	// other before they take a connection (pools.go).
+	gates gates
 	// connConfig opens the connection that listens to the control
 	// channel (ControlChanges); channel is the schema's.
 	connConfig *pgx.ConnConfig
@@ -39,7 +45,9 @@ type DB struct {
 
 // Open connects to the database at url (a postgres:// URL or a key=value
 // connection string, as pgx reads them) and migrates its schema. The pool
-// takes pgx's parameters (pool_max_conns, ...); parameters pgx does not know
+// takes pgx's parameters (pool_max_conns, ...): pool_max_conns (default
+// max(4, CPUs)) sizes the pool of the writes, and the pool of the reads
+// has half as many, at least one (readConns); parameters pgx does not know
 // are session settings, so `?search_path=tenant_a` keeps poseidon's tables
 // in schema tenant_a (which must exist).
 func Open(ctx context.Context, url string) (*DB, error) {
@@ -54,17 +62,25 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	var schema string
-	if err := pool.QueryRow(ctx, `SELECT coalesce(current_schema(), '')`).Scan(&schema); err != nil {
+	rd, err := newReadPool(ctx, cfg)
+	if err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	return &DB{pool: pool, connConfig: cfg.ConnConfig, channel: controlChannel(schema)}, nil
+	var schema string
+	if err := pool.QueryRow(ctx, `SELECT coalesce(current_schema(), '')`).Scan(&schema); err != nil {
+		pool.Close()
+		rd.Close()
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	db := &DB{pool: pool, rd: rd, connConfig: cfg.ConnConfig, channel: controlChannel(schema)}
+	return db, nil
 }
 
 // Close closes the pool's connections.
 func (s *DB) Close() error {
 	s.pool.Close()
+	s.rd.Close()
 	return nil
 }
 
@@ -102,8 +118,15 @@ func (s *DB) tx(ctx context.Context, fn func(pgx.Tx) error) error {
 	return inTx(ctx, s.pool, fn)
 }
 
-// accountTx runs fn in a transaction that holds the account's lock.
+// accountTx runs fn in a transaction that holds the account's lock. It
+// first waits for the account's gate in this process (pools.go), so that
+// its connection waits for the lock only behind other replicas.
 func (s *DB) accountTx(ctx context.Context, account string, fn func(pgx.Tx) error) error {
+	leave, err := s.gates.enter(ctx, account)
+	if err != nil {
+		return err
+	}
+	defer leave()
 	return s.tx(ctx, func(tx pgx.Tx) error {
 		if err := lockAccount(ctx, tx, account); err != nil {
 			return err

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/poseidon-ads/poseidon/internal/discovery"
 )
@@ -21,9 +22,14 @@ func TestStatementCache(t *testing.T) {
 	if strings.Contains(url, "?") {
 		sep = "&"
 	}
-	db := openURL(t, url+sep+"pool_max_conns=1") // every statement on one connection
-	if mode := db.pool.Config().ConnConfig.DefaultQueryExecMode; mode != pgx.QueryExecModeCacheStatement {
-		t.Fatalf("query exec mode %v, want the statement cache", mode)
+	db := openURL(t, url+sep+"pool_max_conns=1") // every read on the read pool's one connection
+	if n := db.rd.Config().MaxConns; n != 1 {
+		t.Fatalf("read pool of %d connections for pool_max_conns=1, want 1", n)
+	}
+	for _, p := range []*pgxpool.Pool{db.pool, db.rd} {
+		if mode := p.Config().ConnConfig.DefaultQueryExecMode; mode != pgx.QueryExecModeCacheStatement {
+			t.Fatalf("query exec mode %v, want the statement cache", mode)
+		}
 	}
 	ctx := context.Background()
 	for range 3 {
@@ -35,7 +41,7 @@ func TestStatementCache(t *testing.T) {
 		}
 	}
 	var n int
-	if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM pg_prepared_statements
+	if err := db.rd.QueryRow(ctx, `SELECT count(*) FROM pg_prepared_statements
 		WHERE (statement LIKE '%FROM home_region_controls%' OR statement LIKE '%FROM export_tasks%')
 		AND statement NOT LIKE '%pg_prepared_statements%'`).Scan(&n); err != nil {
 		t.Fatal(err)

@@ -118,7 +118,7 @@ func (s *DB) DeleteTags(ctx context.Context, account string, ids []string, ts []
 func (s *DB) FindTags(ctx context.Context, q discovery.TagQuery) ([]discovery.ConfigurationTag, error) {
 	query, args := findTagsQuery(q)
 	var out []discovery.ConfigurationTag
-	err := eachRow(ctx, s.pool, query, args, func(r pgx.Rows) error {
+	err := eachRow(ctx, s.rd, query, args, func(r pgx.Rows) error {
 		var t discovery.ConfigurationTag
 		var created int64
 		if err := r.Scan(&t.ConfigurationID, &t.Key, &t.Value, &created); err != nil {
