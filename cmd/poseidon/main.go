@@ -13,20 +13,13 @@ import (
 	"github.com/alecthomas/kong"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
-
 type cli struct {
+	VersionFlag kong.VersionFlag `name:"version" help:"Print the version and exit."`
+
 	Serve   serveCmd   `cmd:"" help:"Run the ADS endpoint, the export workers and the control API."`
 	Seed    seedCmd    `cmd:"" help:"Fill a running server with a simulated fleet of discovery agents, through its intake endpoint."`
-	Version versionCmd `cmd:"" help:"Print the version."`
-}
-
-type versionCmd struct{}
-
-func (versionCmd) Run(ctx context.Context, stdout io.Writer) error {
-	fmt.Fprintln(stdout, "poseidon", version)
-	return nil
+	Health  healthCmd  `cmd:"" help:"Exit 0 if a running server answers its health check, 1 otherwise (for container health checks)."`
+	Version versionCmd `cmd:"" help:"Print the version: module version, VCS revision, Go version."`
 }
 
 func main() {
@@ -42,8 +35,13 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var c cli
 	exit := -1
+	if len(args) == 0 {
+		// Alone, poseidon prints its usage and exits 0, as --help does.
+		args = []string{"--help"}
+	}
 	parser, err := newParser(&c,
 		kong.Name("poseidon"),
+		kong.Vars{"version": versionString()},
 		kong.Description("A wire-compatible emulator of AWS Application Discovery Service."),
 		kong.UsageOnError(),
 		kong.Writers(stdout, stderr),

@@ -34,6 +34,7 @@ const DefaultAddr = "127.0.0.1:8470"
 type serveCmd struct {
 	Addr         string        `default:"127.0.0.1:8470" env:"POSEIDON_ADDR" help:"Listen address HOST:PORT (port 0 picks a free one)."`
 	Data         string        `default:"./poseidon-data" env:"POSEIDON_DATA" help:"Data directory: the embedded SQLite store and the export files (without --database-url), import files, continuous export data. Created if missing."`
+	Ephemeral    bool          `env:"POSEIDON_EPHEMERAL" help:"Serve from a new temporary data directory (SQLite), removed when the server stops; not with --data or --database-url."`
 	DatabaseURL  string        `name:"database-url" env:"POSEIDON_DATABASE_URL" placeholder:"URL" help:"Keep the state and export archives in this PostgreSQL database (postgres://user@host:5432/db?search_path=schema), shared by every replica given it, instead of SQLite in --data."`
 	Credentials  string        `env:"POSEIDON_CREDENTIALS" help:"Strict mode: a JSON credentials file; every request must then carry a valid SigV4 signature."`
 	HomeRegion   string        `default:"us-west-2" env:"POSEIDON_HOME_REGION" help:"Home region of every new account, or 'none' to leave it unset."`
@@ -165,8 +166,49 @@ func (c *serveCmd) httpServer(handler http.Handler, log *slog.Logger) *http.Serv
 	}
 }
 
-func (c *serveCmd) Run(ctx context.Context, stdout io.Writer, g *globals) error {
+// ephemeralData makes the temporary data directory of --ephemeral, after
+// checking that no data directory or database was asked for too (on the
+// command line or in the environment); remove deletes it.
+func (c *serveCmd) ephemeralData(kctx *kong.Context) (remove func(), err error) {
+	for _, f := range []struct{ flag, env string }{{"data", "POSEIDON_DATA"}, {"database-url", "POSEIDON_DATABASE_URL"}} {
+		if flagGiven(kctx, f.flag) {
+			return nil, fmt.Errorf("--ephemeral serves from a temporary directory: it cannot be used with --%s", f.flag)
+		}
+		if os.Getenv(f.env) != "" {
+			return nil, fmt.Errorf("--ephemeral serves from a temporary directory: it cannot be used with %s (--%s) set", f.env, f.flag)
+		}
+	}
+	dir, err := os.MkdirTemp("", "poseidon-ephemeral-")
+	if err != nil {
+		return nil, fmt.Errorf("--ephemeral: %w", err)
+	}
+	c.Data = dir
+	return func() { os.RemoveAll(dir) }, nil
+}
+
+// flagGiven reports whether the flag named name was given on the command
+// line (a default does not count).
+func flagGiven(kctx *kong.Context, name string) bool {
+	if kctx == nil {
+		return false
+	}
+	for _, p := range kctx.Path {
+		if p.Flag != nil && p.Flag.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *serveCmd) Run(ctx context.Context, stdout io.Writer, g *globals, kctx *kong.Context) error {
 	log := newLogger(g.stderr, c.LogLevel, c.LogFormat)
+	if c.Ephemeral {
+		remove, err := c.ephemeralData(kctx)
+		if err != nil {
+			return err
+		}
+		defer remove()
+	}
 	if c.ReadHeaderTimeout < 0 || c.ReadTimeout < 0 || c.WriteTimeout < 0 || c.IdleTimeout < 0 {
 		return errors.New("timeouts must not be negative")
 	}
@@ -226,7 +268,11 @@ func (c *serveCmd) Run(ctx context.Context, stdout io.Writer, g *globals) error 
 	if authn.Strict() {
 		mode = "strict mode"
 	}
-	fmt.Fprintf(stdout, "poseidon listening on http://%s (%s, data %s)\n", addr, mode, c.Data)
+	data := "data " + c.Data
+	if c.Ephemeral {
+		data = "ephemeral data " + c.Data
+	}
+	fmt.Fprintf(stdout, "poseidon listening on http://%s (%s, %s)\n", addr, mode, data)
 	if c.Demo {
 		go func() {
 			if err := seedDemo(ctx, "http://"+addr, log); err != nil {
