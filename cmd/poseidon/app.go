@@ -227,6 +227,14 @@ func servesAlone(store Store) bool {
 	return ok
 }
 
+// storeKind names the store for the health check.
+func storeKind(store Store) string {
+	if servesAlone(store) {
+		return "sqlite"
+	}
+	return "postgres"
+}
+
 // wire builds the services, runners and HTTP server over an open store and
 // archive store. slot is the owner prefix of the job runner (see
 // ownerSlot), "" for none.
@@ -314,7 +322,9 @@ func wire(ctx context.Context, c *serveCmd, log *slog.Logger, store Store, files
 		// SQLite serves this process alone; PostgreSQL is shared with the
 		// replicas, whose home region changes this one must see at once.
 		CacheHomeRegions: servesAlone(store),
+		Version:          versionString(), StoreKind: storeKind(store),
 	})
+	w.OnFinish = srv.ExportFinished
 	return &app{srv: srv, authn: authn, store: store, work: []func(context.Context){
 		func(ctx context.Context) { runner.Run(ctx) },
 		// Replicas sharing the store follow each other's clock moves

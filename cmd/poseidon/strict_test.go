@@ -144,4 +144,6 @@ func TestStrictWithoutTokenDisablesControl(t *testing.T) {
 			t.Fatalf("%s = %d, want 403", p, code)
 		}
 	}
+	// Metrics, like health, need no credentials (they hold no account data).
+	metricsOf(t, s.URL)
 }

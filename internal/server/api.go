@@ -65,13 +65,18 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	target := r.Header.Get("X-Amz-Target")
 	svc := adsService
 	prefix, name, _ := strings.Cut(target, ".")
-	status, err := s.api(w, r, target, prefix, name, &svc)
+	var account, code string
+	status, err := s.api(w, r, target, prefix, name, &svc, &account)
 	if err != nil {
-		status = s.writeError(w, r, svc, err)
+		status, code = s.writeErrorCode(w, r, svc, err)
 	}
+	took := time.Since(start)
+	operation := operationName(prefix, name)
+	s.metrics.request(operation, status, code, took)
 	if s.log.Enabled(ctx, slog.LevelInfo) {
-		s.log.LogAttrs(ctx, slog.LevelInfo, "request", slog.String("requestId", requestID(ctx)), slog.String("target", target),
-			slog.Int("status", status), slog.Duration("took", time.Since(start)))
+		s.log.LogAttrs(ctx, slog.LevelInfo, "request", slog.String("requestId", requestID(ctx)), slog.String("operation", operation),
+			slog.String("target", target), slog.Int("status", status), slog.String("code", code), slog.String("account", account),
+			slog.Duration("latency", took))
 	}
 }
 
@@ -86,7 +91,8 @@ func runToEnd(r *http.Request) *http.Request {
 	return r.WithContext(context.WithoutCancel(r.Context()))
 }
 
-func (s *Server) api(w http.ResponseWriter, r *http.Request, target, prefix, name string, svc *service) (int, error) {
+// api serves one API call; it sets *account once the caller is known.
+func (s *Server) api(w http.ResponseWriter, r *http.Request, target, prefix, name string, svc *service, account *string) (int, error) {
 	ctx := r.Context()
 	var (
 		newInput func() any
@@ -119,6 +125,7 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request, target, prefix, nam
 	}
 	homeRegion := svc.prefix == adsapi.TargetPrefix && contains(errs, string(discovery.HomeRegionNotSet))
 	body, id, err := s.admit(w, r, *svc, svc.iam+":"+name, s.cfg.MaxBodyBytes, homeRegion)
+	*account = id.AccountID
 	if err != nil {
 		return 0, err
 	}
@@ -157,7 +164,9 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request, target, prefix, nam
 // Content-Encoding is undone. With "Expect: 100-continue", a declared
 // Content-Length over limit or an unknown Content-Encoding is refused before
 // any byte is read, so the client never sends the body. SigV4 signs the body
-// as sent, so authentication sees it before decoding.
+// as sent, so authentication sees it before decoding. Once the caller is
+// authenticated, its identity is returned with any error (for the access
+// log).
 func (s *Server) admit(w http.ResponseWriter, r *http.Request, svc service, action string, limit int64, homeRegion bool) ([]byte, auth.Identity, error) {
 	ctx := r.Context()
 	gzipped, codingErr := contentCodings(r.Header)
@@ -197,19 +206,19 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, svc service, acti
 	}
 	for range gzipped {
 		if body, err = gunzip(body, limit); err != nil {
-			return nil, auth.Identity{}, err
+			return nil, id, err
 		}
 	}
 	if !id.Allowed(action) {
-		return nil, auth.Identity{}, forbidden(svc, id, action)
+		return nil, id, forbidden(svc, id, action)
 	}
 	known, err := s.ensureAccount(ctx, id.AccountID)
 	if err != nil {
-		return nil, auth.Identity{}, err
+		return nil, id, err
 	}
 	if homeRegion {
 		if err := s.checkHomeRegion(ctx, id, known); err != nil {
-			return nil, auth.Identity{}, err
+			return nil, id, err
 		}
 	}
 	return body, id, nil
@@ -447,12 +456,18 @@ func (s *Server) statusOf(c discovery.ErrorCode) int {
 }
 
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, svc service, err error) int {
+	status, _ := s.writeErrorCode(w, r, svc, err)
+	return status
+}
+
+// writeErrorCode answers err and returns the status and error code sent.
+func (s *Server) writeErrorCode(w http.ResponseWriter, r *http.Request, svc service, err error) (int, string) {
 	code, msg, status := s.errorParts(svc, err)
 	if status >= 500 {
 		s.log.ErrorContext(r.Context(), "request failed", "requestId", requestID(r.Context()), "code", code, "err", err)
 	}
 	awsjson.WriteError(w, status, code, svc.messageKey, msg)
-	return status
+	return status, code
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

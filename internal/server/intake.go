@@ -1,6 +1,7 @@
 package server
 
 import (
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -41,16 +42,27 @@ func (s *Server) serveIntake(w http.ResponseWriter, r *http.Request) {
 	r = runToEnd(r)
 	ctx := r.Context()
 	start := time.Now()
-	status, n, err := s.intake(w, r)
+	var account, code string
+	status, n, err := s.intake(w, r, &account)
 	if err != nil {
-		status = s.writeError(w, r, adsService, err)
+		status, code = s.writeErrorCode(w, r, adsService, err)
 	}
-	s.log.InfoContext(ctx, "intake", "requestId", requestID(ctx), "status", status, "reports", n, "took", time.Since(start))
+	took := time.Since(start)
+	s.metrics.request(intakeOperation, status, code, took)
+	if s.log.Enabled(ctx, slog.LevelInfo) {
+		s.log.LogAttrs(ctx, slog.LevelInfo, "intake", slog.String("requestId", requestID(ctx)), slog.String("operation", intakeOperation),
+			slog.Int("status", status), slog.String("code", code), slog.String("account", account), slog.Int("reports", n),
+			slog.Duration("latency", took))
+	}
 }
 
-func (s *Server) intake(w http.ResponseWriter, r *http.Request) (int, int, error) {
+// intakeOperation names agent intake in the access log and the metrics.
+const intakeOperation = "SubmitAgentReports"
+
+func (s *Server) intake(w http.ResponseWriter, r *http.Request, account *string) (int, int, error) {
 	ctx := r.Context()
 	body, id, err := s.admit(w, r, adsService, IntakeAction, s.cfg.MaxIntakeBytes, true)
+	*account = id.AccountID
 	if err != nil {
 		return 0, 0, err
 	}
@@ -62,6 +74,9 @@ func (s *Server) intake(w http.ResponseWriter, r *http.Request) (int, int, error
 	if err != nil {
 		return 0, len(batch.Reports), err
 	}
+	s.metrics.reports.WithLabelValues("accepted").Add(float64(res.Accepted))
+	s.metrics.reports.WithLabelValues("duplicate").Add(float64(res.Duplicates))
+	s.metrics.reports.WithLabelValues("dropped").Add(float64(res.Dropped))
 	out := intakeResponse{Accepted: res.Accepted, Duplicates: res.Duplicates, Dropped: res.Dropped, DroppedReports: make([]droppedReport, 0, len(res.DroppedReports))}
 	for _, d := range res.DroppedReports {
 		out.DroppedReports = append(out.DroppedReports, droppedReport{d.ReportID, d.Reason})

@@ -102,6 +102,11 @@ type Config struct {
 	// own. With a store shared by replicas the home region is read for
 	// every call (see docs/performance.md, "Read path").
 	CacheHomeRegions bool
+	// Version is the build's version line, shown by the health check.
+	Version string
+	// StoreKind names the store ("sqlite", "postgres"), shown by the
+	// health check.
+	StoreKind string
 	// AccountFiles are the files kept for accounts beside the store and
 	// the export files (import buckets and errors zips, continuous export
 	// data); a reset removes them.
@@ -146,6 +151,8 @@ type Server struct {
 	// download URLs.
 	urlSecret string
 	ready     chan struct{}
+	started   time.Time
+	metrics   *metrics
 
 	// followMu orders the control changes this server applies (its own
 	// and, with Follow, other processes'); followed is the Version of the
@@ -166,11 +173,14 @@ func New(cfg Config) *Server {
 		cfg.MaxIntakeBytes = 8 << 20
 	}
 	s := &Server{cfg: cfg, log: cfg.Log, mux: http.NewServeMux(), ready: make(chan struct{}), followed: cfg.Control.Version,
-		urlSecret: hex.EncodeToString(cfg.URLSecret)}
+		urlSecret: hex.EncodeToString(cfg.URLSecret), started: time.Now(), metrics: newMetrics()}
 	s.ads = s.adsHandlers()
 	s.mgh = s.mghHandlers()
 	s.mux.HandleFunc("POST /{$}", s.serveAPI)
 	s.mux.HandleFunc("GET /_poseidon/health", s.health)
+	// Metrics are aggregates without account or resource IDs: anyone may
+	// read them, in strict mode too, as the health check.
+	s.mux.HandleFunc("GET /_poseidon/metrics", s.serveMetrics)
 	s.mux.HandleFunc("POST /_poseidon/reset", s.control(s.reset))
 	s.mux.HandleFunc("GET /_poseidon/clock", s.control(s.getClock))
 	s.mux.HandleFunc("POST /_poseidon/clock", s.control(s.setClock))
@@ -267,9 +277,11 @@ func requestID(ctx context.Context) string {
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	select {
 	case <-s.ready:
-		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "strict": s.cfg.Auth.Strict()})
+		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "strict": s.cfg.Auth.Strict(),
+			"version": s.cfg.Version, "store": s.cfg.StoreKind, "uptimeSeconds": int64(time.Since(s.started).Seconds())})
 	default:
-		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "starting"})
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "starting",
+			"version": s.cfg.Version, "store": s.cfg.StoreKind, "uptimeSeconds": int64(time.Since(s.started).Seconds())})
 	}
 }
 

@@ -86,6 +86,10 @@ type Worker struct {
 	// OnProgress, if not nil, is called after each progress message is
 	// stored in an export's statusMessage (tests use it to observe progress).
 	OnProgress func(exportID, message string)
+	// OnFinish, if not nil, is called with an export's final status
+	// (SUCCEEDED, FAILED) and build time once this worker recorded its
+	// outcome (the server's metrics count them).
+	OnFinish func(status string, took time.Duration)
 }
 
 var _ queue.Handler = (*Worker)(nil)
@@ -139,7 +143,11 @@ func (w *Worker) Handle(ctx context.Context, j *discovery.Job) error {
 		// the job is tried again.
 		return fmt.Errorf("record export outcome: %w", err)
 	}
-	log.InfoContext(ctx, "export finished", "status", res.Status, "bytes", res.FileSize, "took", time.Since(start))
+	took := time.Since(start)
+	log.InfoContext(ctx, "export finished", "status", res.Status, "bytes", res.FileSize, "took", took)
+	if w.OnFinish != nil {
+		w.OnFinish(string(res.Status), took)
+	}
 	return queue.ErrCompleted
 }
 

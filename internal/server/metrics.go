@@ -1,0 +1,95 @@
+package server
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/poseidon-ads/poseidon/internal/adsapi"
+	"github.com/poseidon-ads/poseidon/internal/mghapi"
+)
+
+// metrics are the server's Prometheus metrics, in a registry of its own so
+// that several servers in one process do not collide. Labels never hold
+// account or resource IDs: only operation names, statuses and error codes,
+// bounded sets (see docs/behavior.md, "Metrics").
+type metrics struct {
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	exports  *prometheus.CounterVec
+	exportD  *prometheus.HistogramVec
+	reports  *prometheus.CounterVec
+	handler  http.Handler
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "poseidon_requests_total",
+			Help: "Requests answered, by operation, HTTP status and error code (\"\" on success).",
+		}, []string{"operation", "status", "code"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "poseidon_request_duration_seconds",
+			Help:    "Time to answer a request, by operation.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+		}, []string{"operation"}),
+		exports: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "poseidon_exports_finished_total",
+			Help: "Exports this process finished, by final status (SUCCEEDED, FAILED).",
+		}, []string{"status"}),
+		exportD: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "poseidon_export_build_seconds",
+			Help:    "Time to build an export, by final status.",
+			Buckets: prometheus.ExponentialBuckets(0.01, 2, 14),
+		}, []string{"status"}),
+		reports: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "poseidon_intake_reports_total",
+			Help: "Agent reports posted to the intake, by outcome (accepted, duplicate, dropped).",
+		}, []string{"outcome"}),
+	}
+	m.reg.MustRegister(m.requests, m.latency, m.exports, m.exportD, m.reports,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+	return m
+}
+
+// request counts one answered request.
+func (m *metrics) request(operation string, status int, code string, took time.Duration) {
+	m.requests.WithLabelValues(operation, strconv.Itoa(status), code).Inc()
+	m.latency.WithLabelValues(operation).Observe(took.Seconds())
+}
+
+// operationName is the operation label of an API call: the operation's
+// name if the target names one, else "unknown" (targets are the client's
+// and would make the label set unbounded).
+func operationName(prefix, name string) string {
+	switch prefix {
+	case adsapi.TargetPrefix:
+		if _, ok := adsapi.Operations[name]; ok {
+			return name
+		}
+	case mghapi.TargetPrefix:
+		if _, ok := mghapi.Operations[name]; ok {
+			return name
+		}
+	}
+	return "unknown"
+}
+
+// ExportFinished records an export's outcome (status SUCCEEDED or FAILED)
+// and how long it took to build; the export worker calls it.
+func (s *Server) ExportFinished(status string, took time.Duration) {
+	s.metrics.exports.WithLabelValues(status).Inc()
+	s.metrics.exportD.WithLabelValues(status).Observe(took.Seconds())
+}
+
+// serveMetrics answers GET /_poseidon/metrics in the Prometheus text format.
+func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
+	s.metrics.handler.ServeHTTP(w, r)
+}
