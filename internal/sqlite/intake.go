@@ -298,13 +298,7 @@ func eachStmtRow(ctx context.Context, st *sql.Stmt, args []any, fn func(*sql.Row
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := fn(rows); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return eachOf(rows, fn)
 }
 
 func anyList(v []string) []any {

@@ -214,6 +214,11 @@ func eachRow(ctx context.Context, q interface {
 	if err != nil {
 		return err
 	}
+	return eachOf(rows, fn)
+}
+
+// eachOf calls fn for each of rows, and closes them.
+func eachOf(rows *sql.Rows, fn func(*sql.Rows) error) error {
 	defer rows.Close()
 	for rows.Next() {
 		if err := fn(rows); err != nil {
