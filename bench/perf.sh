@@ -61,6 +61,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
+PGURL=${POSEIDON_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}
 SECONDS=0
 loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "== perf: stores [$STORES], scenarios [$ONLY]; $(nproc) CPUs, $(sed -n 's/^model name\t*: //p' /proc/cpuinfo | head -1); load average $loadavg_start"
@@ -211,10 +212,7 @@ if want 5; then
   for store in $STORES; do
     if [ "$store" = postgres ]; then
       # A fresh schema per start: an empty database, migrated by the start.
-      for i in $(seq "$STARTS"); do
-        u=$("$tmp/pgschema" create perf)
-        measure "$lg" startup -runs 1 -warm 0 -label "s5.postgres" -- "$tmp/poseidon" serve --addr '127.0.0.1:{port}' --data '{dir}/data' --database-url "$u" --log-level warn
-      done
+      measure "$lg" startup -runs "$STARTS" -label "s5.postgres" -fresh-schema "$PGURL" -- "$tmp/poseidon" serve --addr '127.0.0.1:{port}' --data '{dir}/data' --database-url '{db}' --log-level warn
     else
       measure "$lg" startup -runs "$STARTS" -label "s5.sqlite" -- "$tmp/poseidon" serve --addr '127.0.0.1:{port}' --data '{dir}/data' --log-level warn
     fi

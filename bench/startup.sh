@@ -10,8 +10,9 @@
 #   SCALE=0.01 RUNS=11 bench/startup.sh sqlite
 #
 # Each case is RUNS timed starts (default 7) after one untimed warm-up, by
-# bench/startuptime (exec, then a new connection to the health URL every
-# 200 µs until it answers, then SIGTERM); the median is the figure.
+# `loadgen startup` (bench/loadgen: exec, then a new connection to the
+# health URL every 200 µs until it answers 200, then SIGTERM); the median is
+# the figure.
 #   empty:  a new data directory (SQLite) or a new schema (PostgreSQL) for
 #           every start: the store is created and migrated, as in CI.
 #   filled: the store filled at SCALE by bench/scale (TestKeep), kept under
@@ -37,12 +38,12 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 echo "== start-up: $STORE, filled store at scale $SCALE, $RUNS runs per case; $(nproc) CPUs, $(sed -n 's/^model name\t*: //p' /proc/cpuinfo | head -1); $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 go build -o "$tmp/poseidon" ./cmd/poseidon
-go build -o "$tmp/startuptime" ./bench/startuptime
-st() { "$tmp/startuptime" -runs "$RUNS" "$@"; }
+go build -o "$tmp/loadgen" ./bench/loadgen
+st() { "$tmp/loadgen" startup -runs "$RUNS" "$@"; }
 
 ref=()
 if python3 -c 'import moto.server' 2>/dev/null; then
-  out=$(st -case moto -url 'http://127.0.0.1:{port}/' -- python3 -m moto.server -p '{port}')
+  out=$(st -label moto -path /moto-api/ -- python3 -m moto.server -H 127.0.0.1 -p '{port}')
   echo "$out"
   moto=$(sed -n 's/.*"median_ms":\([0-9.]*\).*/\1/p' <<<"$out")
   ref=(-ref "moto=$moto")
@@ -50,7 +51,6 @@ else
   echo "startup moto: skipped (python3 -m moto.server unavailable: pip install 'moto[server]')"
 fi
 
-health='http://127.0.0.1:{port}/_poseidon/health'
 stores=()
 [ "$STORE" = postgres ] || stores+=(sqlite)
 [ "$STORE" = sqlite ] || stores+=(postgres)
@@ -61,14 +61,14 @@ for s in "${stores[@]}"; do
     { cat "$tmp/keep.log"; exit 1; }
   grep -E '^(scale|keep):' "$tmp/keep.log" || true
   if [ "$s" = sqlite ]; then
-    st -case sqlite-empty -url "$health" -status 200 -fresh-dir "${ref[@]}" -- \
+    st -label sqlite-empty "${ref[@]}" -- \
       "$tmp/poseidon" serve --addr '127.0.0.1:{port}' --data '{dir}'
-    st -case "sqlite-filled-$SCALE" -url "$health" -status 200 "${ref[@]}" -- \
+    st -label "sqlite-filled-$SCALE" "${ref[@]}" -- \
       "$tmp/poseidon" serve --addr '127.0.0.1:{port}' --data "$CACHE/sqlite-$tag"
   else
-    st -case postgres-empty -url "$health" -status 200 -fresh-dir -fresh-schema "$PGURL" "${ref[@]}" -- \
+    st -label postgres-empty -fresh-schema "$PGURL" "${ref[@]}" -- \
       "$tmp/poseidon" serve --addr '127.0.0.1:{port}' --data '{dir}' --database-url '{db}'
-    st -case "postgres-filled-$SCALE" -url "$health" -status 200 -fresh-dir "${ref[@]}" -- \
+    st -label "postgres-filled-$SCALE" "${ref[@]}" -- \
       "$tmp/poseidon" serve --addr '127.0.0.1:{port}' --data '{dir}' --database-url "$(cat "$CACHE/postgres-$tag.url")"
   fi
 done

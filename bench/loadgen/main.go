@@ -11,7 +11,7 @@
 //	loadgen seed-exports -url U -n 1000        StartExportTask ×n (server with --no-limits), wait until done
 //	loadgen seed-moto -url U -n 1000           S3 bucket, log group, CreateExportTask ×n on moto
 //	loadgen mixed -url U -n 8 -clients 64 [-duration 10s -pid P -label L]
-//	loadgen startup [-runs 5 -warm 1 -path /_poseidon/health -label L] -- CMD ARGS...   ({port}, {dir} substituted)
+//	loadgen startup [-runs 5 -warm 1 -path /_poseidon/health -label L -fresh-schema URL -ref NAME=MS] -- CMD ARGS...   ({port}, {dir}, {db} substituted)
 //	loadgen doc -results results.jsonl -logs DIR -out docs/performance.md [-stores "sqlite postgres" -elapsed S -loadavg L -commit C -settings S]
 package main
 
@@ -143,14 +143,19 @@ func run(ctx context.Context, args []string) error {
 		runs := fs.Int("runs", 5, "measured starts")
 		warmRuns := fs.Int("warm", 1, "starts before, not measured")
 		path := fs.String("path", "/_poseidon/health", "GET path that must answer 200")
+		freshSchema := fs.String("fresh-schema", "", "PostgreSQL URL: {db} is it with a new empty schema for every start, dropped after")
+		ref := fs.String("ref", "", "NAME=MS: a reference median (e.g. moto's) to give the ratio against")
 		if err := fs.Parse(args); err != nil {
 			return err
 		}
 		if fs.NArg() == 0 || *runs < 1 {
 			return fmt.Errorf("usage: loadgen startup [flags] -- CMD ARGS...")
 		}
-		r, err := startupRun(ctx, fs.Args(), *path, *runs, *warmRuns, *label)
+		r, err := startupRun(ctx, startup{argv: fs.Args(), path: *path, freshSchema: *freshSchema}, *runs, *warmRuns, *label)
 		if err != nil {
+			return err
+		}
+		if err := r.setRef(*ref); err != nil {
 			return err
 		}
 		r.print(os.Stdout)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net"
@@ -13,18 +14,32 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/poseidon-ads/poseidon/internal/postgres/pgtestdb"
 )
 
-// startupRun starts argv runs times and measures each time from exec to
-// the first 200 answer of GET path. In argv, {port} is a free port and
-// {dir} a fresh empty directory (an empty store) of each run; the first
-// warm runs are not counted (they fill the page cache, or migrate a
-// database schema that later runs reuse).
-func startupRun(ctx context.Context, argv []string, path string, runs, warm int, label string) (*Result, error) {
+// startup is what one start-up measurement execs and polls. In argv,
+// {port} is a free port and {dir} a fresh empty directory (an empty store)
+// of each start; with freshSchema (a PostgreSQL URL), {db} is that URL with
+// a new empty schema as its search_path, dropped after the start.
+type startup struct {
+	argv        []string
+	path        string
+	freshSchema string
+}
+
+// startupRun starts s.argv runs times and measures each time from exec to
+// the first 200 answer of GET s.path. The first warm starts are not counted
+// (they fill the page cache, or migrate a database that later runs reuse).
+// This is the one start-up timer of bench/ (bench/perf.sh scenario 5 and
+// bench/startup.sh).
+func startupRun(ctx context.Context, s startup, runs, warm int, label string) (*Result, error) {
 	var times []float64
 	hc := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	for i := range warm + runs {
-		d, err := startOnce(ctx, hc, argv, path)
+		d, err := s.once(ctx, hc)
 		if err != nil {
 			return nil, err
 		}
@@ -32,11 +47,25 @@ func startupRun(ctx context.Context, argv []string, path string, runs, warm int,
 			times = append(times, math.Round(d.Seconds()*1e5)/100)
 		}
 	}
-	s := slices.Clone(times)
-	slices.Sort(s)
-	r := &Result{Label: label, Kind: "startup", Runs: runs, AllTimes: times, Min: s[0], Max: s[len(s)-1], Median: median(s),
-		Note: strings.Join(argv, " ")}
+	sorted := slices.Clone(times)
+	slices.Sort(sorted)
+	r := &Result{Label: label, Kind: "startup", Runs: runs, AllTimes: times, Min: sorted[0], Max: sorted[len(sorted)-1],
+		Median: median(sorted), Note: strings.Join(s.argv, " ")}
 	return r, nil
+}
+
+// setRef records a reference median given as NAME=MS and the ratio to it.
+func (r *Result) setRef(ref string) error {
+	if ref == "" {
+		return nil
+	}
+	name, v, ok := strings.Cut(ref, "=")
+	ms, err := strconv.ParseFloat(v, 64)
+	if !ok || err != nil || ms <= 0 || r.Median <= 0 {
+		return fmt.Errorf("-ref %q: want NAME=MS", ref)
+	}
+	r.Ref, r.RefMs, r.RefRatio = name, ms, math.Round(ms/r.Median*10)/10
+	return nil
 }
 
 // median of sorted values (the mean of the middle two for an even count).
@@ -60,7 +89,8 @@ func freePort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-func startOnce(ctx context.Context, hc *http.Client, argv []string, path string) (time.Duration, error) {
+// once starts the command, times its first 200 and stops it.
+func (s startup) once(ctx context.Context, hc *http.Client) (time.Duration, error) {
 	port, err := freePort()
 	if err != nil {
 		return 0, err
@@ -70,10 +100,21 @@ func startOnce(ctx context.Context, hc *http.Client, argv []string, path string)
 		return 0, err
 	}
 	defer os.RemoveAll(dir)
-	args := make([]string, len(argv))
-	for i, a := range argv {
-		a = strings.ReplaceAll(a, "{port}", strconv.Itoa(port))
-		args[i] = strings.ReplaceAll(a, "{dir}", dir)
+	db := ""
+	if s.freshSchema != "" {
+		schema, drop, err := newSchema(ctx, s.freshSchema)
+		if err != nil {
+			return 0, err
+		}
+		defer drop()
+		if db, err = pgtestdb.URLWithSearchPath(s.freshSchema, schema); err != nil {
+			return 0, err
+		}
+	}
+	rep := strings.NewReplacer("{port}", strconv.Itoa(port), "{dir}", dir, "{db}", db)
+	args := make([]string, len(s.argv))
+	for i, a := range s.argv {
+		args[i] = rep.Replace(a)
 	}
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -84,7 +125,7 @@ func startOnce(ctx context.Context, hc *http.Client, argv []string, path string)
 	defer os.Remove(out.Name())
 	defer out.Close()
 	cmd.Stdout, cmd.Stderr = out, out
-	url := fmt.Sprintf("http://127.0.0.1:%d%s", port, path)
+	url := fmt.Sprintf("http://127.0.0.1:%d%s", port, s.path)
 	t0 := time.Now()
 	if err := cmd.Start(); err != nil {
 		return 0, err
@@ -122,6 +163,26 @@ func startOnce(ctx context.Context, hc *http.Client, argv []string, path string)
 		if time.Now().After(deadline) {
 			return 0, fmt.Errorf("no 200 from %s within 60s", url)
 		}
-		time.Sleep(time.Millisecond)
+		time.Sleep(200 * time.Microsecond)
 	}
+}
+
+// newSchema creates an empty schema on the server at url and returns its
+// name and a func that drops it.
+func newSchema(ctx context.Context, url string) (string, func(), error) {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return "", nil, err
+	}
+	schema, err := pgtestdb.CreateSchema(ctx, conn, "startup")
+	if err != nil {
+		conn.Close(ctx)
+		return "", nil, err
+	}
+	return schema, func() {
+		if _, err := conn.Exec(context.WithoutCancel(ctx), `DROP SCHEMA `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil && !errors.Is(err, context.Canceled) {
+			fmt.Fprintln(os.Stderr, "loadgen startup: drop schema:", err)
+		}
+		conn.Close(context.WithoutCancel(ctx))
+	}, nil
 }

@@ -94,6 +94,11 @@ type Result struct {
 	Max      float64   `json:"max_ms,omitempty"`
 	AllTimes []float64 `json:"times_ms,omitempty"`
 	Note     string    `json:"note,omitempty"`
+	// Ref names a reference start-up (e.g. moto) measured in the same run,
+	// RefMs its median and RefRatio RefMs / Median.
+	Ref      string  `json:"ref,omitempty"`
+	RefMs    float64 `json:"ref_ms,omitempty"`
+	RefRatio float64 `json:"ref_ratio,omitempty"`
 }
 
 // OpStats are the figures of one class of requests.
@@ -133,7 +138,11 @@ func (r *Result) fill(rec *recorder, elapsed time.Duration) {
 func (r *Result) print(w io.Writer) {
 	switch r.Kind {
 	case "startup":
-		fmt.Fprintf(w, "%s: start-up to first 200: median %.1f ms, min %.1f ms, max %.1f ms over %d runs\n", r.Label, r.Median, r.Min, r.Max, r.Runs)
+		fmt.Fprintf(w, "%s: start-up to first 200: median %.1f ms, min %.1f ms, max %.1f ms over %d runs", r.Label, r.Median, r.Min, r.Max, r.Runs)
+		if r.Ref != "" {
+			fmt.Fprintf(w, "; %s %.1f ms is %.1fx slower", r.Ref, r.RefMs, r.RefRatio)
+		}
+		fmt.Fprintln(w)
 	default:
 		fmt.Fprintf(w, "%s: %d conns, %.1fs: %d requests, %.0f req/s, p50 %.3f ms, p99 %.3f ms, status %s, errors %s, transport errors %d",
 			r.Label, r.Conns, r.Seconds, r.Requests, r.RPS, r.P50, r.P99, formatCounts(r.Status), formatCounts(r.Errors), r.Transport)
