@@ -24,10 +24,11 @@ const (
 	fileValidate   = "validate_gen.go"
 	fileOperations = "operations_gen.go"
 	fileEncode     = "encode_gen.go"
+	fileEncodeTest = "encode_gen_test.go"
 )
 
 // OutputFiles lists the files Generate produces.
-var OutputFiles = []string{fileShapes, fileValidate, fileOperations, fileEncode}
+var OutputFiles = []string{fileShapes, fileValidate, fileOperations, fileEncode, fileEncodeTest}
 
 // structDef is one Go struct to emit: a model structure shape, or the
 // synthetic empty input/output of an operation that has none.
@@ -71,6 +72,7 @@ func Generate(m *Model, pkg string) (map[string][]byte, error) {
 		fileValidate:   g.validateFile,
 		fileOperations: g.operationsFile,
 		fileEncode:     g.encodeFile,
+		fileEncodeTest: g.encodeTestFile,
 	} {
 		src, err := fn()
 		if err != nil {
