@@ -6,19 +6,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/alecthomas/kong"
 
 	"github.com/poseidon-ads/poseidon/internal/exports"
-	"github.com/poseidon-ads/poseidon/internal/imports"
+	"github.com/poseidon-ads/poseidon/internal/launch"
 )
 
 // serveGCPercent is the garbage collector's target while serving, unless
@@ -29,7 +26,7 @@ import (
 const serveGCPercent = 400
 
 // DefaultAddr is where poseidon listens unless told otherwise.
-const DefaultAddr = "127.0.0.1:8470"
+const DefaultAddr = launch.DefaultAddr
 
 type serveCmd struct {
 	Addr         string        `default:"127.0.0.1:8470" env:"POSEIDON_ADDR" help:"Listen address HOST:PORT (port 0 picks a free one)."`
@@ -81,88 +78,17 @@ func (c *serveCmd) limits() exports.Limits {
 	return exports.Limits{AgentConcurrent: c.AgentExportsRunning, AgentPerDay: c.AgentExportsPerDay, ConfigurationExports: c.ConfigExportsPer6h, Disabled: c.NoLimits}
 }
 
-// maxHeaderBytes bounds a request's header block.
-const maxHeaderBytes = 64 << 10
-
-// importSources are where import URLs may read from, from the serve flags.
-type importSources struct {
-	perAccount bool // strict mode: data/buckets/<account>/BUCKET/KEY
-	dirs       []string
-	hosts      *imports.Hosts
-}
-
-// importSourcesOf checks the --import-allow-dir and --import-allow-host
-// flags. An allowed directory must exist, and may neither hold nor lie
-// inside the data directory (the store and every account's files), hold
-// the credentials file, or be a kernel file system (/proc, /sys, /dev);
-// it is kept with its symbolic links resolved. Host names are resolved
-// once, here.
-func (c *serveCmd) importSourcesOf(ctx context.Context, strict bool) (importSources, error) {
-	src := importSources{perAccount: strict}
-	data, err := realPath(c.Data)
-	if err != nil {
-		return src, err
-	}
-	guarded := []string{data}
-	if c.Credentials != "" {
-		creds, err := realPath(c.Credentials)
-		if err != nil {
-			return src, err
-		}
-		guarded = append(guarded, creds)
-	}
-	for _, d := range c.ImportAllowDir {
-		p, err := realPath(d)
-		if err != nil {
-			return src, fmt.Errorf("--import-allow-dir %s: %w", d, err)
-		}
-		if st, err := os.Stat(p); err != nil || !st.IsDir() {
-			return src, fmt.Errorf("--import-allow-dir %s: not a directory", d)
-		}
-		for _, g := range guarded {
-			if within(g, p) || within(p, g) {
-				return src, fmt.Errorf("--import-allow-dir %s: overlaps %s, which tenants must not read", d, g)
-			}
-		}
-		for _, k := range []string{"/proc", "/sys", "/dev"} {
-			if within(p, k) || within(k, p) {
-				return src, fmt.Errorf("--import-allow-dir %s: overlaps %s", d, k)
-			}
-		}
-		src.dirs = append(src.dirs, p)
-	}
-	if src.hosts, err = imports.NewHosts(ctx, c.ImportAllowHost, nil); err != nil {
-		return src, fmt.Errorf("--import-allow-host: %w", err)
-	}
-	return src, nil
-}
-
-// realPath is p made absolute with its symbolic links resolved.
-func realPath(p string) (string, error) {
-	abs, err := filepath.Abs(p)
-	if err != nil {
-		return "", err
-	}
-	return filepath.EvalSymlinks(abs)
-}
-
-// within reports whether p is dir or lies inside it.
-func within(p, dir string) bool {
-	rel, err := filepath.Rel(dir, p)
-	return err == nil && (rel == "." || filepath.IsLocal(rel))
-}
-
-// httpServer is the http.Server for handler with the connection timeouts
-// of the flags.
-func (c *serveCmd) httpServer(handler http.Handler, log *slog.Logger) *http.Server {
-	return &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: c.ReadHeaderTimeout,
-		ReadTimeout:       c.ReadTimeout,
-		WriteTimeout:      c.WriteTimeout,
-		IdleTimeout:       c.IdleTimeout,
-		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+// config is the launch.Config the flags set.
+func (c *serveCmd) config() launch.Config {
+	return launch.Config{
+		Addr: c.Addr, Data: c.Data, DatabaseURL: c.DatabaseURL, Credentials: c.Credentials,
+		HomeRegion: c.HomeRegion, ControlToken: c.ControlToken, ExportDelay: c.ExportDelay, JobLease: c.JobLease,
+		PublicURL: c.PublicURL, ImportAllowDir: c.ImportAllowDir, ImportAllowHost: c.ImportAllowHost,
+		MaxBodyBytes: c.MaxBodyBytes, MaxIntakeBytes: c.MaxIntakeBytes, ExportSizeLimit: c.ExportSizeLimit,
+		Limits: c.limits(), SmithyStatusCodes: c.SmithyStatusCodes, Workers: c.Workers,
+		ReadHeaderTimeout: c.ReadHeaderTimeout, ReadTimeout: c.ReadTimeout, WriteTimeout: c.WriteTimeout,
+		IdleTimeout: c.IdleTimeout, MaxConnections: c.MaxConnections,
+		PprofAddr: c.PprofAddr, Version: versionString(),
 	}
 }
 
@@ -209,102 +135,45 @@ func (c *serveCmd) Run(ctx context.Context, stdout io.Writer, g *globals, kctx *
 		}
 		defer remove()
 	}
-	if c.ReadHeaderTimeout < 0 || c.ReadTimeout < 0 || c.WriteTimeout < 0 || c.IdleTimeout < 0 {
-		return errors.New("timeouts must not be negative")
-	}
-	if c.MaxConnections < 0 {
-		return errors.New("--max-connections must not be negative")
-	}
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(serveGCPercent)
 	}
-	a, err := newApp(ctx, c, log)
+	r, err := launch.Start(ctx, c.config(), log)
 	if err != nil {
 		return err
 	}
-	defer a.close()
-	srv, authn := a.srv, a.authn
-
-	ln, err := net.Listen("tcp", c.Addr)
-	if err != nil {
-		return err
-	}
-	if c.MaxConnections > 0 {
-		ln = limitListener(ln, c.MaxConnections)
-	}
-	addr := ln.Addr().String()
-	public := c.PublicURL
-	if public == "" {
-		public = "http://" + addr
-	}
-	srv.SetPublicURL(public)
-	if host, _, _ := net.SplitHostPort(addr); !isLoopback(host) && c.Credentials == "" {
-		log.Warn("listening beyond loopback without --credentials: anyone who can reach this address can use it", "addr", addr)
-	}
-
-	hs := c.httpServer(srv, log)
-	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
-	var wg sync.WaitGroup
-	for _, run := range a.work {
-		wg.Go(func() { run(workCtx) })
-	}
-
-	if c.PprofAddr != "" {
-		paddr, closePprof, err := startPprof(c.PprofAddr, log)
-		if err != nil {
-			stopWork()
-			wg.Wait()
-			ln.Close()
-			return err
-		}
-		defer closePprof()
-		log.Info("profiling endpoint", "addr", "http://"+paddr+"/debug/pprof/")
-	}
-
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- hs.Serve(ln) }()
-	srv.Ready()
 	mode := "open mode"
-	if authn.Strict() {
+	if r.Auth.Strict() {
 		mode = "strict mode"
 	}
 	data := "data " + c.Data
 	if c.Ephemeral {
 		data = "ephemeral data " + c.Data
 	}
-	fmt.Fprintf(stdout, "poseidon listening on http://%s (%s, %s)\n", addr, mode, data)
+	fmt.Fprintf(stdout, "poseidon listening on http://%s (%s, %s)\n", r.Addr, mode, data)
 	if c.Demo {
 		go func() {
-			if err := seedDemo(ctx, "http://"+addr, log); err != nil {
+			if err := seedDemo(ctx, "http://"+r.Addr, log); err != nil {
 				log.Error("demo fleet", "err", err)
 			}
 		}()
 	}
-	log.Info("poseidon ready", "addr", addr, "data", c.Data, "strict", authn.Strict(), "homeRegion", c.HomeRegion)
+	log.Info("poseidon ready", "addr", r.Addr, "data", c.Data, "strict", r.Auth.Strict(), "homeRegion", c.HomeRegion)
 
 	select {
-	case err = <-serveErr:
+	case err = <-r.Serving():
 	case <-ctx.Done():
 		log.Info("shutting down: draining requests")
 		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		err = hs.Shutdown(sctx)
+		err = r.Shutdown(sctx)
 		cancel()
 	}
-	stopWork()
-	wg.Wait()
+	r.Close()
 	log.Info("poseidon stopped")
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
 	return err
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 func newLogger(w io.Writer, level, format string) *slog.Logger {

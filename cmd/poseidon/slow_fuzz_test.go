@@ -22,6 +22,7 @@ import (
 	"github.com/poseidon-ads/poseidon/internal/adsapi"
 	"github.com/poseidon-ads/poseidon/internal/agentdata"
 	"github.com/poseidon-ads/poseidon/internal/conformance"
+	"github.com/poseidon-ads/poseidon/internal/launch"
 	"github.com/poseidon-ads/poseidon/internal/mghapi"
 )
 
@@ -64,22 +65,23 @@ func slowFuzzHandler(f *testing.F, log *slog.Logger) http.Handler {
 		f.Fatal(err)
 	}
 	ctx, stop := context.WithCancel(context.Background())
-	a, err := newApp(ctx, &c.Serve, log)
+	cfg := c.Serve.config()
+	a, err := launch.New(ctx, &cfg, log)
 	if err != nil {
 		stop()
 		f.Fatal(err)
 	}
 	var wg sync.WaitGroup
-	for _, run := range a.work {
+	for _, run := range a.Work {
 		wg.Go(func() { run(ctx) })
 	}
 	f.Cleanup(func() {
 		stop()
 		wg.Wait()
-		a.close()
+		a.Close()
 	})
-	a.srv.SetPublicURL("http://127.0.0.1:8470")
-	a.srv.Ready()
+	a.Server.SetPublicURL("http://127.0.0.1:8470")
+	a.Server.Ready()
 
 	bucket := filepath.Join(dir, "buckets", "poseidon-fuzz")
 	if err := os.MkdirAll(bucket, 0o755); err != nil {
@@ -112,12 +114,12 @@ func slowFuzzHandler(f *testing.F, log *slog.Logger) http.Handler {
 		{"/_poseidon/intake", "", string(body)},
 		{"/", adsapi.TargetPrefix + ".CreateApplication", `{"name": "fuzz-app", "wave": "w1"}`},
 	} {
-		code, out := slowFuzzDo(a.srv, seed.path, seed.target, acctA, seed.body)
+		code, out := slowFuzzDo(a.Server, seed.path, seed.target, acctA, seed.body)
 		if code != http.StatusOK {
 			f.Fatalf("seeding %s %s: HTTP %d %s", seed.path, seed.target, code, out)
 		}
 	}
-	return a.srv
+	return a.Server
 }
 
 // slowFuzzDo sends one open-mode request for account through h.

@@ -1,6 +1,6 @@
 //go:build !unix
 
-package main
+package launch
 
 // ownerSlot has no lock to offer here: the job runner waits for the leases
 // of a dead process to pass before it takes its jobs over.

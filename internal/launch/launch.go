@@ -1,4 +1,9 @@
-package main
+// Package launch assembles a running poseidon from a Config: it opens the
+// store (SQLite in the data directory, or PostgreSQL), wires every use case,
+// background runner and the HTTP edge over it (New), and serves it on a
+// listener (Start). "poseidon serve" maps its flags to a Config; the
+// poseidontest fixture builds one of its own.
+package launch
 
 import (
 	"bytes"
@@ -36,7 +41,7 @@ import (
 // Store is what poseidon needs of its store: the Store interfaces that the
 // HTTP edge, the use cases and the background runners each declare, and the
 // server's own settings. A store is one implementation of all of them; it is
-// opened in newApp.
+// opened in New.
 type Store interface {
 	server.Store
 	exports.Store
@@ -82,34 +87,34 @@ var (
 	_ Archives = (*postgres.Archives)(nil)
 )
 
-// app is a poseidon server assembled from its flags: the HTTP handler over an
-// open store, and the background loops that serve it.
-type app struct {
-	srv   *server.Server
-	authn *auth.Authenticator
-	store Store
-	// work are the background loops (the job queue's runner); each runs
+// App is a poseidon server assembled from its Config: the HTTP handler over
+// an open store, and the background loops that serve it.
+type App struct {
+	Server *server.Server
+	Auth   *auth.Authenticator
+	Store  Store
+	// Work are the background loops (the job queue's runner); each runs
 	// until its context ends.
-	work []func(context.Context)
+	Work []func(context.Context)
 	// release gives back the owner slot of the job runner (see ownerSlot).
 	release func()
 }
 
-// close closes the store and gives the owner slot back; the work must have
+// Close closes the store and gives the owner slot back; the work must have
 // ended.
-func (a *app) close() error {
-	err := a.store.Close()
+func (a *App) Close() error {
+	err := a.Store.Close()
 	a.release()
 	return err
 }
 
-// newApp is the one place that opens the store and wires poseidon: from the
-// parsed serve flags it opens the data directory and the store (PostgreSQL
-// at --database-url, with the export archives in it; else SQLite in the
-// data directory, with the archives beside it), and builds every service,
-// runner and the HTTP server. "poseidon serve" and the tests' in-process
-// servers use it. The caller calls a.close.
-func newApp(ctx context.Context, c *serveCmd, log *slog.Logger) (*app, error) {
+// New is the one place that opens the store and wires poseidon: from c it
+// opens the data directory and the store (PostgreSQL at c.DatabaseURL, with
+// the export archives in it; else SQLite in the data directory, with the
+// archives beside it), and builds every service, runner and the HTTP
+// server. Start (so "poseidon serve" and poseidontest) and the tests'
+// in-process handlers use it. The caller runs a.Work and calls a.Close.
+func New(ctx context.Context, c *Config, log *slog.Logger) (*App, error) {
 	homeRegion := c.HomeRegion
 	if strings.EqualFold(homeRegion, "none") {
 		homeRegion = ""
@@ -148,13 +153,13 @@ func newApp(ctx context.Context, c *serveCmd, log *slog.Logger) (*app, error) {
 }
 
 // openStore opens the store and the archive store: PostgreSQL at
-// --database-url, with the archives in it, else SQLite in the data
+// c.DatabaseURL, with the archives in it, else SQLite in the data
 // directory, with the archives beside it. It returns the owner prefix of
 // the job runner for slot: with PostgreSQL the slot's lock tells that the
 // slot's previous holder is dead only among the processes of this data
 // directory (replicas on others share the database, and their slots), so
 // the prefix names the data directory too.
-func (c *serveCmd) openStore(ctx context.Context, slot string) (Store, Archives, string, error) {
+func (c *Config) openStore(ctx context.Context, slot string) (Store, Archives, string, error) {
 	if c.DatabaseURL == "" {
 		db, err := sqlite.Open(ctx, filepath.Join(c.Data, "poseidon.db"))
 		if err != nil {
@@ -238,7 +243,7 @@ func storeKind(store Store) string {
 // wire builds the services, runners and HTTP server over an open store and
 // archive store. slot is the owner prefix of the job runner (see
 // ownerSlot), "" for none.
-func wire(ctx context.Context, c *serveCmd, log *slog.Logger, store Store, files Archives, authn *auth.Authenticator, homeRegion string, sources importSources, slot string) (*app, error) {
+func wire(ctx context.Context, c *Config, log *slog.Logger, store Store, files Archives, authn *auth.Authenticator, homeRegion string, sources importSources, slot string) (*App, error) {
 	// The virtual clock starts at the stored offset; the server applies
 	// later changes (see the server's Follow, below).
 	clk := clock.New(time.Now)
@@ -271,7 +276,7 @@ func wire(ctx context.Context, c *serveCmd, log *slog.Logger, store Store, files
 	w := &worker.Worker{Store: store, Files: files, Now: clk.Now, Log: log, MaxExportBytes: c.ExportSizeLimit,
 		ProgressEvery: worker.DefaultProgressEvery}
 	janitor := &worker.Janitor{Store: store, Files: files, Now: clk.Now, Log: log}
-	exporter := exports.New(exports.Config{Store: store, Now: clk.Now, Delay: c.ExportDelay, Limits: c.limits(), Tokens: tokens, Wake: runner.Wake})
+	exporter := exports.New(exports.Config{Store: store, Now: clk.Now, Delay: c.ExportDelay, Limits: c.Limits, Tokens: tokens, Wake: runner.Wake})
 
 	// Continuous exports write under data/continuous-exports/<s3Bucket>/
 	// (one bucket per account); agent intake forwards accepted data to them.
@@ -322,10 +327,10 @@ func wire(ctx context.Context, c *serveCmd, log *slog.Logger, store Store, files
 		// SQLite serves this process alone; PostgreSQL is shared with the
 		// replicas, whose home region changes this one must see at once.
 		CacheHomeRegions: servesAlone(store),
-		Version:          versionString(), StoreKind: storeKind(store),
+		Version:          c.Version, StoreKind: storeKind(store),
 	})
 	w.OnFinish = srv.ExportFinished
-	return &app{srv: srv, authn: authn, store: store, work: []func(context.Context){
+	return &App{Server: srv, Auth: authn, Store: store, Work: []func(context.Context){
 		func(ctx context.Context) { runner.Run(ctx) },
 		// Replicas sharing the store follow each other's clock moves
 		// and resets: told at once by the store, and read every
