@@ -55,7 +55,7 @@ tag="localhost/poseidon-test:$$"
 volume="poseidon-test-data-$$"
 containers=()
 cleanup() {
-  for c in "${containers[@]}"; do "$podman" rm -f -t 0 "$c" >/dev/null 2>&1 || true; done
+  for c in "${containers[@]}"; do "$podman" rm -f -v -t 0 "$c" >/dev/null 2>&1 || true; done
   "$podman" volume rm -f "$volume" >/dev/null 2>&1 || true
   if [ -n "${rootfs_mounted:-}" ]; then "$podman" image unmount "$tag" >/dev/null 2>&1 || true; fi
   if [ -z "${KEEP_IMAGE:-}" ]; then "$podman" rmi -f "$tag" >/dev/null 2>&1 || true; fi
