@@ -28,7 +28,7 @@ for tool in curl unzip; do
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$tool" >/dev/null 2>&1 || true
   fi
 done
-for tool in go git aws python3 curl unzip; do
+for tool in go aws python3 curl unzip; do
   command -v "$tool" >/dev/null 2>&1 || missing "$tool"
 done
 python3 -c 'import boto3' >/dev/null 2>&1 || missing "python3's boto3"
@@ -61,9 +61,15 @@ EOF
 
 # A copy of the repository, as a clone would have it (uncommitted changes
 # included, ignored files left out).
-(cd "$root" && git ls-files -z --cached --others --exclude-standard |
-  while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
-  tar --null -T - -cf -) | tar -xf - -C "$work"
+# Not a git work tree (an exported source tree): everything but the build
+# output and data folders the README makes.
+if git -C "$root" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  (cd "$root" && git ls-files -z --cached --others --exclude-standard |
+    while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
+    tar --null -T - -cf -) | tar -xf - -C "$work"
+else
+  tar -C "$root" --exclude=./.git --exclude=./bin --exclude=./poseidon-data -cf - . | tar -xf - -C "$work"
+fi
 
 # Modules come from the proxy: fetch them before the network goes away.
 gocache="$(go env GOCACHE)" gomodcache="$(go env GOMODCACHE)" gopath="$(go env GOPATH)"
