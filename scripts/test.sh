@@ -3,7 +3,9 @@
 # (end-to-end tests included: real server, real SQLite, aws-sdk-go v1), the
 # short reliability runs (crash loop, load) with their figures, a bounded
 # fuzzing pass, the Python suite with the machine's boto3 and aws CLI, and the
-# three-client compatibility table (docs/compatibility.md; any red cell fails).
+# three-client compatibility table (docs/compatibility.md; any red cell fails),
+# every command of README.md in order (tests/readme/run.sh), and the container
+# image built with podman and run (tests/image/run.sh).
 # Then the end-to-end suites once more with every server on PostgreSQL
 # (POSEIDON_TEST_STORE=postgres, on POSEIDON_TEST_DATABASE_URL, by default
 # postgres://postgres@127.0.0.1:5432/test): the cmd/poseidon tests (crash loop
@@ -46,6 +48,9 @@ tests/python/run.sh
 
 echo "== compatibility: aws-sdk-go v1, boto3, aws CLI"
 tests/compat/run.sh
+
+tests/readme/run.sh
+tests/image/run.sh
 
 echo "== PostgreSQL: e2e, python, compatibility"
 stage=$SECONDS
