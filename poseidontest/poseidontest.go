@@ -171,7 +171,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 	}
 	cfg := launch.DefaultConfig()
 	cfg.Addr = "127.0.0.1:0"
-	cfg.Data = filepath.Join(s.Data, "data")
+	cfg.Data = s.Data
 	cfg.DatabaseURL = o.databaseURL
 	cfg.HomeRegion = o.region
 	cfg.ExportDelay = o.exportDelay
@@ -239,7 +239,7 @@ func (s *Server) writeIdentities(accounts []string) string {
 		doc.Identities = append(doc.Identities, identity{c.AccessKeyID, c.SecretAccessKey, c.AccountID})
 	}
 	b, _ := json.Marshal(&doc)
-	path := filepath.Join(s.Data, "credentials.json")
+	path := filepath.Join(s.t.TempDir(), "credentials.json")
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		s.t.Fatalf("poseidontest: write the credentials file: %v", err)
 	}

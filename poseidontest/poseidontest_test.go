@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -261,5 +262,39 @@ func TestPostgreSQL(t *testing.T) {
 	srv.Reset()
 	if n := agentCount(t, c); n != 0 {
 		t.Fatalf("%d agents after a reset", n)
+	}
+}
+
+// The Server's Data is the data directory: a file written to
+// Data/buckets/BUCKET/KEY is what an s3://BUCKET/KEY import reads (open
+// mode).
+func TestDataBuckets(t *testing.T) {
+	srv := poseidontest.Start(t)
+	dir := filepath.Join(srv.Data, "buckets", "inventory")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	csv := "ExternalId,HostName,IPAddress\next-1,imported-1,10.9.0.1\next-2,imported-2,10.9.0.2\n"
+	if err := os.WriteFile(filepath.Join(dir, "servers.csv"), []byte(csv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := adsClient(t, srv, srv.Credentials)
+	out, err := c.StartImportTask(&ads.StartImportTaskInput{Name: aws.String("servers"), ImportUrl: aws.String("s3://inventory/servers.csv")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var task *ads.ImportTask
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		d, err := c.DescribeImportTasks(&ads.DescribeImportTasksInput{Filters: []*ads.ImportTaskFilter{
+			{Name: aws.String("IMPORT_TASK_ID"), Values: []*string{out.Task.ImportTaskId}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if task = d.Tasks[0]; aws.StringValue(task.Status) != ads.ImportStatusImportInProgress {
+			break
+		}
+	}
+	if aws.StringValue(task.Status) != ads.ImportStatusImportComplete || aws.Int64Value(task.ServerImportSuccess) != 2 {
+		t.Fatalf("import of Data/buckets/inventory/servers.csv: %v", task)
 	}
 }
