@@ -5,7 +5,8 @@
 # fuzzing pass, the Python suite with the machine's boto3 and aws CLI, and the
 # three-client compatibility table (docs/compatibility.md; any red cell fails),
 # every command of README.md in order (tests/readme/run.sh), and the container
-# image built with podman and run (tests/image/run.sh).
+# image built with podman and run (tests/image/run.sh), the Go and pytest
+# fixtures' own tests (tests/fixtures/run.sh).
 # Then the end-to-end suites once more with every server on PostgreSQL
 # (POSEIDON_TEST_STORE=postgres, on POSEIDON_TEST_DATABASE_URL, by default
 # postgres://postgres@127.0.0.1:5432/test): the cmd/poseidon tests (crash loop
@@ -51,6 +52,7 @@ tests/compat/run.sh
 
 tests/readme/run.sh
 tests/image/run.sh
+tests/fixtures/run.sh
 
 echo "== PostgreSQL: e2e, python, compatibility"
 stage=$SECONDS

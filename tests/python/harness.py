@@ -22,9 +22,7 @@ import atexit
 import importlib.util
 import json
 import os
-import re
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -51,6 +49,11 @@ from botocore.config import Config  # noqa: E402
 import aws_logged  # noqa: E402  (response logging for the conformance check)
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+# The process handling of the pytest plugin (python/pytest_poseidon/server.py,
+# which needs nothing but the standard library), from the source tree.
+sys.path.insert(0, os.path.join(REPO_ROOT, "python"))
+from pytest_poseidon.server import build_binary, start_process, stop_process  # noqa: E402
 
 # Default open-mode identity: a 12-digit access key id is the account.
 ACCOUNT = "123456789012"
@@ -92,18 +95,9 @@ def binary():
                 raise RuntimeError(f"POSEIDON_BIN={env_bin} is not an executable file")
             _binary = env_bin
             return _binary
-        if shutil.which("go") is None:
-            raise RuntimeError("go is not on PATH; set POSEIDON_BIN to a prebuilt poseidon binary")
         build_dir = tempfile.mkdtemp(prefix="poseidon-bin-")
         atexit.register(shutil.rmtree, build_dir, True)
-        out = os.path.join(build_dir, "poseidon")
-        proc = subprocess.run(
-            ["go", "build", "-o", out, "./cmd/poseidon"],
-            cwd=REPO_ROOT, capture_output=True, text=True, timeout=600,
-        )
-        if proc.returncode != 0:
-            raise RuntimeError(f"go build failed:\n{proc.stdout}\n{proc.stderr}")
-        _binary = out
+        _binary = build_binary(REPO_ROOT, build_dir)
         return _binary
 
 
@@ -215,30 +209,9 @@ class Server:
         if self.control_token is not None:
             args += ["--control-token", self.control_token]
         args += self.extra_args
-        self.proc = subprocess.Popen(
-            args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env=_server_env(), cwd=self.tmp,
-        )
-        ready = threading.Event()
-
-        def pump_stdout():
-            for line in self.proc.stdout:
-                self.stdout_lines.append(line)
-                m = re.search(r"poseidon listening on (http://127\.0\.0\.1:\d+)", line)
-                if m and self.url is None:
-                    self.url = m.group(1)
-                    ready.set()
-            ready.set()
-
-        def pump_stderr():
-            for line in self.proc.stderr:
-                self.stderr_lines.append(line)
-
-        self._threads = [threading.Thread(target=pump_stdout, daemon=True),
-                         threading.Thread(target=pump_stderr, daemon=True)]
-        for t in self._threads:
-            t.start()
-        if not ready.wait(timeout) or self.url is None:
+        self.proc, self.url, self._threads = start_process(
+            args, _server_env(), self.tmp, self.stdout_lines, self.stderr_lines, timeout)
+        if self.url is None:
             self.stop()
             raise RuntimeError("poseidon did not start: " + self.output())
         # Strict mode without a control token turns the control API off, so any
@@ -257,21 +230,10 @@ class Server:
         raise RuntimeError("poseidon health check never answered 200: " + self.output())
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.killed = True
-                self.proc.kill()
-                self.proc.wait(timeout=5)
         if self.proc is not None:
+            if stop_process(self.proc, self._threads, grace=5):
+                self.killed = True
             self.returncode = self.proc.returncode
-            for t in self._threads:
-                t.join(timeout=5)
-            for pipe in (self.proc.stdout, self.proc.stderr):
-                if pipe is not None:
-                    pipe.close()
         self.proc = None
         if self.tmp:
             shutil.rmtree(self.tmp, ignore_errors=True)
