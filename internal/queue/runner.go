@@ -328,6 +328,11 @@ func (r *Runner) execute(runCtx context.Context, rn *running) {
 	case errors.Is(err, ErrCompleted) && k.Every == 0:
 		r.Log.DebugContext(bg, "job done", r.attrs(job, "took", took)...)
 		return
+	case k.Every > 0 && err != nil && runCtx.Err() != nil:
+		// A sweep cut short by shutdown is not an error: it runs again at
+		// the next start rather than a whole period later.
+		r.Log.InfoContext(bg, "periodic job stopped by shutdown; it runs again", r.attrs(job, "err", err)...)
+		op = func() error { return r.Store.Release(bg, l, r.Now()) }
 	case k.Every > 0:
 		if err != nil {
 			r.Log.ErrorContext(bg, "periodic job", r.attrs(job, "err", err)...)

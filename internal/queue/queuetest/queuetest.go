@@ -53,6 +53,7 @@ func Run(t *testing.T, open Open) {
 		{"InterruptedTooOften", testInterruptedTooOften},
 		{"ShutdownGivesJobBack", testShutdownGivesJobBack},
 		{"PeriodicJob", testPeriodicJob},
+		{"PeriodicJobStoppedByShutdown", testPeriodicJobStoppedByShutdown},
 		{"SuccessorTakesOverAtOnce", testSuccessorTakesOverAtOnce},
 		{"EnqueueOnce", testEnqueueOnce},
 	} {
@@ -673,6 +674,33 @@ func testPeriodicJob(t *testing.T, open Open) {
 	<-ran
 	if _, err := db.Job(t.Context(), discovery.JobJanitor, "", ""); err != nil {
 		t.Fatalf("the periodic job is gone: %v", err)
+	}
+}
+
+// A periodic round cut short by shutdown is not a failed round: its job is
+// due again at once (the next start runs it), not a whole period later.
+func testPeriodicJobStoppedByShutdown(t *testing.T, open Open) {
+	db := open(t, 1)[0]
+	clk := clock.New(func() time.Time { return t0 })
+	started := make(chan struct{})
+	r := &queue.Runner{Store: db, Now: clk.Now, Poll: time.Hour,
+		Kinds: map[discovery.JobKind]queue.Kind{discovery.JobJanitor: {Every: time.Hour, Handler: handlerFunc(func(ctx context.Context, j *discovery.Job) error {
+			close(started)
+			<-ctx.Done()
+			return ctx.Err()
+		})}}}
+	ctx, cancel := context.WithCancel(t.Context())
+	ran := make(chan struct{})
+	go func() { r.Run(ctx); close(ran) }()
+	<-started
+	cancel()
+	<-ran
+	j, err := db.Job(t.Context(), discovery.JobJanitor, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.Owner != "" || j.RunAt.After(clk.Now()) {
+		t.Fatalf("periodic job after a shutdown mid-round: %+v (want due now, %v)", j, clk.Now())
 	}
 }
 
