@@ -56,5 +56,5 @@ type ImportTaskQuery struct {
 	Account              string
 	IDs, Statuses, Names []string
 	After                string // keyset cursor: task IDs after this one; "" from the start
-	Limit                int
+	Limit                int    // 0: no limit
 }

@@ -87,7 +87,10 @@ func (s *DB) FindImportTasks(ctx context.Context, q discovery.ImportTaskQuery) (
 			w.add(f.col+" = ANY($%d)", f.vals)
 		}
 	}
-	text := `SELECT ` + importTaskCols + ` FROM import_tasks WHERE ` + w.String() + ` ORDER BY task_id LIMIT ` + w.param(limitArg(q.Limit))
+	text := `SELECT ` + importTaskCols + ` FROM import_tasks WHERE ` + w.String() + ` ORDER BY task_id`
+	if q.Limit > 0 {
+		text += ` LIMIT ` + w.param(q.Limit)
+	}
 	return s.importTasks(ctx, text, w.args...)
 }
 

@@ -77,8 +77,12 @@ func (s *DB) FindImportTasks(ctx context.Context, q discovery.ImportTaskQuery) (
 			args = append(args, jsonArray(f.vals))
 		}
 	}
-	text += ` ORDER BY task_id LIMIT ?`
-	return s.importTasks(ctx, text, append(args, q.Limit)...)
+	text += ` ORDER BY task_id`
+	if q.Limit > 0 {
+		text += ` LIMIT ?`
+		args = append(args, q.Limit)
+	}
+	return s.importTasks(ctx, text, args...)
 }
 
 // ImportTask returns a task of the account, also one deleted with its

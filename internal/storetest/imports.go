@@ -147,6 +147,8 @@ func testImportPages(t *testing.T, s importStore) {
 	find := func(after string, limit int) []*discovery.ImportTask {
 		return ok(s.FindImportTasks(c, discovery.ImportTaskQuery{Account: acctA, After: after, Limit: limit}))(t)
 	}
+	// Limit 0 means no limit, as in every other query.
+	sameLines(t, "limit 0", importIDs(find("", 0)), want)
 	for _, limit := range []int{1, 5, 12} {
 		got := importIDs(flat(pages(t, limit, func(after *string) ([]*discovery.ImportTask, error) {
 			if after == nil {
