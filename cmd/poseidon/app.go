@@ -22,6 +22,7 @@ import (
 	"github.com/poseidon-ads/poseidon/internal/discovery"
 	"github.com/poseidon-ads/poseidon/internal/exportfile"
 	"github.com/poseidon-ads/poseidon/internal/exports"
+	"github.com/poseidon-ads/poseidon/internal/faults"
 	"github.com/poseidon-ads/poseidon/internal/imports"
 	"github.com/poseidon-ads/poseidon/internal/inventory"
 	"github.com/poseidon-ads/poseidon/internal/pagetoken"
@@ -268,8 +269,11 @@ func wire(ctx context.Context, c *serveCmd, log *slog.Logger, store Store, files
 
 	// Exports: the worker builds what the service queues into the archive
 	// store, the janitor deletes what has expired.
+	// Faults injected through the control API live in the store's control
+	// state, shared by replicas (docs/control-api.md).
+	inj := &faults.Injector{Store: store, Now: clk.Now}
 	w := &worker.Worker{Store: store, Files: files, Now: clk.Now, Log: log, MaxExportBytes: c.ExportSizeLimit,
-		ProgressEvery: worker.DefaultProgressEvery}
+		ProgressEvery: worker.DefaultProgressEvery, Faults: inj}
 	janitor := &worker.Janitor{Store: store, Files: files, Now: clk.Now, Log: log}
 	exporter := exports.New(exports.Config{Store: store, Now: clk.Now, Delay: c.ExportDelay, Limits: c.limits(), Tokens: tokens, Wake: runner.Wake})
 
@@ -291,7 +295,7 @@ func wire(ctx context.Context, c *serveCmd, log *slog.Logger, store Store, files
 		log.Info("http(s):// import URLs may fetch from a host, for every account", "host", h)
 	}
 	importer := &imports.Service{Store: store, Now: clk.Now, Tokens: tokens, Data: c.Data, Wake: runner.Wake, Log: log,
-		PerAccount: sources.perAccount, AllowDirs: sources.dirs, Hosts: sources.hosts}
+		PerAccount: sources.perAccount, AllowDirs: sources.dirs, Hosts: sources.hosts, Faults: inj}
 
 	// Batch deletes are recorded by the service and executed by their
 	// job's handler.
@@ -322,7 +326,7 @@ func wire(ctx context.Context, c *serveCmd, log *slog.Logger, store Store, files
 		// SQLite serves this process alone; PostgreSQL is shared with the
 		// replicas, whose home region changes this one must see at once.
 		CacheHomeRegions: servesAlone(store),
-		Version:          versionString(), StoreKind: storeKind(store),
+		Version:          versionString(), StoreKind: storeKind(store), Faults: inj,
 	})
 	w.OnFinish = srv.ExportFinished
 	return &app{srv: srv, authn: authn, store: store, work: []func(context.Context){

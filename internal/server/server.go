@@ -107,6 +107,9 @@ type Config struct {
 	// StoreKind names the store ("sqlite", "postgres"), shown by the
 	// health check.
 	StoreKind string
+	// Faults, if not nil, applies the faults injected through the control
+	// API (faults.Injector); the control API sets them in the store.
+	Faults Faults
 	// AccountFiles are the files kept for accounts beside the store and
 	// the export files (import buckets and errors zips, continuous export
 	// data); a reset removes them.
@@ -186,6 +189,10 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("POST /_poseidon/clock", s.control(s.setClock))
 	s.mux.HandleFunc("GET /"+downloadBucket+"/{account}/{file}", s.download)
 	s.routeIntake()
+	s.routeFaults()
+	if cfg.Faults != nil {
+		cfg.Faults.Follow(cfg.Control)
+	}
 	return s
 }
 
