@@ -41,12 +41,15 @@ type ExportHold struct {
 }
 
 // HeldExport is an export held IN_PROGRESS until released or Until (virtual
-// clock) passes.
+// clock) passes. A released export keeps its entry, Released, until its
+// build goes on (so that it is not held again if its build starts anew
+// meanwhile, after a restart say).
 type HeldExport struct {
-	Account string    `json:"accountId"`
-	ID      string    `json:"exportId"`
-	Since   time.Time `json:"since"`
-	Until   time.Time `json:"until"`
+	Account  string    `json:"accountId"`
+	ID       string    `json:"exportId"`
+	Since    time.Time `json:"since"`
+	Until    time.Time `json:"until"`
+	Released bool      `json:"released,omitempty"`
 }
 
 // OperationFault makes calls of an API operation (of Account, or of every
@@ -65,11 +68,6 @@ type OperationFault struct {
 	Remaining   int           `json:"remaining,omitempty"`
 	Counted     bool          `json:"counted,omitempty"`
 	Expires     time.Time     `json:"expires,omitzero"`
-}
-
-// Empty reports whether no fault is set.
-func (f *Faults) Empty() bool {
-	return f.FailExports == nil && f.FailImports == nil && f.HoldExports == nil && len(f.Held) == 0 && len(f.Operations) == 0
 }
 
 // AddOperation adds an operation fault and returns it with its ID.
@@ -143,14 +141,19 @@ func (f *Faults) HeldIndex(account, id string) int {
 // exports released.
 func (f *Faults) Release(id string) []HeldExport {
 	var out []HeldExport
-	f.Held = slices.DeleteFunc(f.Held, func(h HeldExport) bool {
-		if id == "" || h.ID == id {
-			out = append(out, h)
-			return true
+	for i := range f.Held {
+		if h := &f.Held[i]; !h.Released && (id == "" || h.ID == id) {
+			h.Released = true
+			out = append(out, *h)
 		}
-		return false
-	})
+	}
 	return out
+}
+
+// Unhold removes the entry of the export id of account, once its build goes
+// on.
+func (f *Faults) Unhold(account, id string) {
+	f.Held = slices.DeleteFunc(f.Held, func(h HeldExport) bool { return h.Account == account && h.ID == id })
 }
 
 // ForgetAccount drops the held exports and the faults limited to account

@@ -178,13 +178,8 @@ func (in *Injector) Hold(ctx context.Context, account, id string) error {
 			if i < 0 {
 				return nil
 			}
-			if !in.Now().Before(c.Faults.Held[i].Until) {
-				_, err := in.update(ctx, func(f *discovery.Faults) {
-					if j := f.HeldIndex(account, id); j >= 0 {
-						f.Held = append(f.Held[:j], f.Held[j+1:]...)
-					}
-				})
-				if err == nil {
+			if h := c.Faults.Held[i]; h.Released || !in.Now().Before(h.Until) {
+				if _, err := in.update(ctx, func(f *discovery.Faults) { f.Unhold(account, id) }); err == nil {
 					return nil
 				}
 			}

@@ -376,7 +376,9 @@ func faultsView(f discovery.Faults) faultsJSON {
 		v.HoldExports = &holdJSON{AccountID: h.Account, MaxSeconds: h.MaxHold.Seconds()}
 	}
 	for _, h := range f.Held {
-		v.Held = append(v.Held, heldOf(h))
+		if !h.Released {
+			v.Held = append(v.Held, heldOf(h))
+		}
 	}
 	for _, o := range f.Operations {
 		v.Operations = append(v.Operations, operationView(o))
