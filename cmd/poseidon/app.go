@@ -328,7 +328,7 @@ func wire(ctx context.Context, c *serveCmd, log *slog.Logger, store Store, files
 		CacheHomeRegions: servesAlone(store),
 		Version:          versionString(), StoreKind: storeKind(store), Faults: inj,
 	})
-	w.OnFinish = srv.ExportFinished
+	w.OnFinish, w.OnGiveUp = srv.ExportFinished, srv.ExportGivenUp
 	return &app{srv: srv, authn: authn, store: store, work: []func(context.Context){
 		func(ctx context.Context) { runner.Run(ctx) },
 		// Replicas sharing the store follow each other's clock moves

@@ -42,15 +42,15 @@ const (
 )
 
 func (s *Server) routeFaults() {
-	s.mux.HandleFunc("GET /_poseidon/faults", s.control(s.listFaults))
-	s.mux.HandleFunc("DELETE /_poseidon/faults", s.control(s.clearFaults))
-	s.mux.HandleFunc("POST /_poseidon/faults/exports/fail", s.control(s.failTasks(true)))
-	s.mux.HandleFunc("POST /_poseidon/faults/imports/fail", s.control(s.failTasks(false)))
-	s.mux.HandleFunc("POST /_poseidon/faults/exports/hold", s.control(s.holdExports))
-	s.mux.HandleFunc("DELETE /_poseidon/faults/exports/hold", s.control(s.stopHolding))
-	s.mux.HandleFunc("POST /_poseidon/faults/exports/release", s.control(s.releaseExports))
-	s.mux.HandleFunc("POST /_poseidon/faults/operations", s.control(s.addOperationFault))
-	s.mux.HandleFunc("DELETE /_poseidon/faults/operations/{id}", s.control(s.removeOperationFault))
+	s.handle("GET /_poseidon/faults", s.control(s.listFaults))
+	s.handle("DELETE /_poseidon/faults", s.control(s.clearFaults))
+	s.handle("POST /_poseidon/faults/exports/fail", s.control(s.failTasks(true)))
+	s.handle("POST /_poseidon/faults/imports/fail", s.control(s.failTasks(false)))
+	s.handle("POST /_poseidon/faults/exports/hold", s.control(s.holdExports))
+	s.handle("DELETE /_poseidon/faults/exports/hold", s.control(s.stopHolding))
+	s.handle("POST /_poseidon/faults/exports/release", s.control(s.releaseExports))
+	s.handle("POST /_poseidon/faults/operations", s.control(s.addOperationFault))
+	s.handle("DELETE /_poseidon/faults/operations/{id}", s.control(s.removeOperationFault))
 }
 
 // badControl answers 400 InvalidRequestException.

@@ -90,6 +90,9 @@ type Worker struct {
 	// (SUCCEEDED, FAILED) and build time once this worker recorded its
 	// outcome (the server's metrics count them).
 	OnFinish func(status string, took time.Duration)
+	// OnGiveUp, if not nil, is called when the job queue fails an export
+	// whose attempts are spent (GiveUp); the server's metrics count it.
+	OnGiveUp func()
 	// Faults, if not nil, are the faults injected through the control API
 	// (package faults): an export may be made to fail, or held
 	// IN_PROGRESS until released.
@@ -190,6 +193,9 @@ func (w *Worker) Handle(ctx context.Context, j *discovery.Job) error {
 func (w *Worker) GiveUp(ctx context.Context, j *discovery.Job, cause error) string {
 	if _, err := w.Files.RemoveTemp(ctx, j.Account, j.Ref); err != nil {
 		w.log().WarnContext(ctx, "remove the temporary file of an interrupted build", "exportId", j.Ref, "err", err)
+	}
+	if w.OnGiveUp != nil {
+		w.OnGiveUp()
 	}
 	if errors.Is(cause, queue.ErrInterrupted) {
 		return RecoveryFailedMessage
