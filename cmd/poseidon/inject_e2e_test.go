@@ -398,3 +398,42 @@ func TestReplicasShareFaults(t *testing.T) {
 		t.Fatalf("export released through the other replica: %v", info)
 	}
 }
+
+// Queue depths, read from the store at each scrape and in the health
+// check: a held export runs, the one behind it (one worker) is queued.
+func TestQueueDepthMetricsAndHealth(t *testing.T) {
+	s := startServer(t, "", "--no-limits", "--workers", "1")
+	c := client(t, s.URL, acctA, "x")
+	mustFault(t, s.URL, "POST", "faults/exports/hold", map[string]any{})
+	first, second := startExport(t, c), startExport(t, c)
+	waitHeld(t, s.URL, first)
+	depth := func(state string) float64 {
+		_, fams := metricsOf(t, s.URL)
+		return metricValue(fams, "poseidon_jobs", map[string]string{"kind": "export", "state": state})
+	}
+	if r, q := depth("running"), depth("queued"); r != 1 || q != 1 {
+		t.Fatalf("export jobs running %v, queued %v; want 1 and 1", r, q)
+	}
+	resp, err := http.Get(s.URL + "/_poseidon/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h struct {
+		Queue map[string]map[string]int `json:"queue"`
+	}
+	json.NewDecoder(resp.Body).Decode(&h)
+	resp.Body.Close()
+	if e := h.Queue["export"]; e["running"] != 1 || e["queued"] != 1 || h.Queue["import"] == nil {
+		t.Fatalf("health queue = %v", h.Queue)
+	}
+	mustFault(t, s.URL, "DELETE", "faults/exports/hold", nil)
+	mustFault(t, s.URL, "POST", "faults/exports/release", map[string]any{})
+	for _, id := range []string{first, second} {
+		if info := waitExport(t, c, id); aws.StringValue(info.ExportStatus) != ads.ExportStatusSucceeded {
+			t.Fatalf("export %s: %v", id, info)
+		}
+	}
+	if r, q := depth("running"), depth("queued"); r != 0 || q != 0 {
+		t.Fatalf("after the exports: running %v, queued %v", r, q)
+	}
+}
