@@ -24,7 +24,7 @@ func TestControlRoutesInOpenAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	var doc struct {
-		OpenAPI string                                `yaml:"openapi"`
+		OpenAPI string                              `yaml:"openapi"`
 		Paths   map[string]map[string]yaml.MapSlice `yaml:"paths"`
 	}
 	if err := yaml.Unmarshal(b, &doc); err != nil {
