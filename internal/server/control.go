@@ -167,7 +167,7 @@ func (s *Server) changeControl(w http.ResponseWriter, r *http.Request, fn func(*
 	if err != nil {
 		s.log.ErrorContext(r.Context(), "store the control state", "err", err)
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"__type": "InternalError",
-			"message": "The clock or reset could not be stored; try again."})
+			"message": "The control state (clock, reset or faults) could not be stored; try again."})
 		return c, false
 	}
 	return c, true
