@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -61,5 +62,45 @@ func TestControlRoutesInOpenAPI(t *testing.T) {
 	}
 	if len(served) < 10 {
 		t.Fatalf("only %d control routes found: %v", len(served), served)
+	}
+
+	// Every schema object (a mapping with a type) has only schema
+	// keywords: an unquoted comma in a flow mapping, say, would split a
+	// description into a stray key.
+	var all any
+	if err := yaml.Unmarshal(b, &all); err != nil {
+		t.Fatal(err)
+	}
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		switch v := v.(type) {
+		case map[any]any:
+			_, typed := v["type"].(string)
+			for k, sub := range v {
+				key := fmt.Sprint(k)
+				if typed && !schemaKeywords[key] && !strings.HasSuffix(path, "/properties") {
+					t.Errorf("%s: %q is not a schema keyword", path, key)
+				}
+				walk(path+"/"+key, sub)
+			}
+		case []any:
+			for i, sub := range v {
+				walk(fmt.Sprintf("%s/%d", path, i), sub)
+			}
+		}
+	}
+	walk("", all)
+}
+
+// schemaKeywords are the keywords of an OpenAPI 3.0 schema object (and of
+// a security scheme, which also has a type).
+var schemaKeywords = map[string]bool{}
+
+func init() {
+	for _, k := range strings.Fields(`type format description properties required items additionalProperties
+		enum default example nullable minimum maximum exclusiveMinimum exclusiveMaximum minLength maxLength
+		pattern minItems maxItems oneOf anyOf allOf not readOnly writeOnly title
+		scheme bearerFormat in name`) {
+		schemaKeywords[k] = true
 	}
 }
