@@ -246,6 +246,11 @@ func TestFaultInjectOperations(t *testing.T) {
 	if _, err = c.DescribeContinuousExports(&ads.DescribeContinuousExportsInput{}); err != nil {
 		t.Fatalf("after the fault's time: %v", err)
 	}
+	for _, o := range mustFault(t, s.URL, "GET", "faults", nil)["operations"].([]any) {
+		if o.(map[string]any)["operation"] == "DescribeContinuousExports" {
+			t.Fatalf("an expired fault is listed: %v", o)
+		}
+	}
 
 	// Clear removes every fault.
 	mustFault(t, s.URL, "DELETE", "faults", nil)

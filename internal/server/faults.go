@@ -104,6 +104,8 @@ func (s *Server) listFaults(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"__type": "InternalError", "message": "The faults could not be read; try again."})
 		return
 	}
+	// Faults past their forSeconds no longer apply: they are not listed.
+	c.Faults.ExpireOperations(s.cfg.Clock.Now())
 	writeJSON(w, http.StatusOK, faultsView(c.Faults))
 }
 
