@@ -941,7 +941,12 @@ func TestSecControl(t *testing.T) {
 	}
 	refused := 0
 	for auth, want := range auths {
-		for _, c := range [][3]string{{"GET", "clock", ""}, {"POST", "clock", `{"advanceSeconds":86400}`}, {"POST", "reset", `{}`}} {
+		for _, c := range [][3]string{{"GET", "clock", ""}, {"POST", "clock", `{"advanceSeconds":86400}`}, {"POST", "reset", `{}`},
+			{"GET", "faults", ""}, {"DELETE", "faults", ""}, {"POST", "faults/exports/fail", `{"statusMessage":"m"}`},
+			{"POST", "faults/imports/fail", `{"statusMessage":"m"}`}, {"POST", "faults/exports/hold", `{}`},
+			{"DELETE", "faults/exports/hold", ""}, {"POST", "faults/exports/release", `{}`},
+			{"POST", "faults/operations", `{"operation":"DescribeAgents","error":"ThrottlingException"}`},
+			{"DELETE", "faults/operations/1", ""}} {
 			if got := send(c[0], c[1], auth, c[2]); got != want {
 				t.Errorf("%s %s with Authorization %q: %d, want %d", c[0], c[1], auth, got, want)
 			}
@@ -951,6 +956,10 @@ func TestSecControl(t *testing.T) {
 	// Nothing was reset and the clock did not move.
 	if l, _ := a.call(t, "ListConfigurations", `{"configurationType":"APPLICATION"}`).ok(t, "list")["configurations"].([]any); len(l) != 1 {
 		t.Fatalf("a refused reset wiped data: %v", l)
+	}
+	if code, f := faultCall(t, s.URL, "GET", "faults", tok, nil); code != 200 || f["failExports"] != nil || f["failImports"] != nil ||
+		f["holdExports"] != nil || len(f["operations"].([]any)) != 0 {
+		t.Fatalf("a refused fault call set a fault: %d %v", code, f)
 	}
 	_, out := control(t, s.URL, "clock", tok, nil)
 	if sec, _ := out["epochSeconds"].(float64); time.Since(time.UnixMilli(int64(sec*1000))) > time.Hour || time.Since(time.UnixMilli(int64(sec*1000))) < -time.Hour {

@@ -54,6 +54,10 @@ var ProtocolErrors = []string{
 	"InvalidSignatureException",
 	"IncompleteSignatureException",
 	"NotImplementedException",
+	// A common error of every AWS API (the API reference's "Common
+	// Errors"): poseidon answers it only when the control API injects it
+	// (docs/control-api.md).
+	"ThrottlingException",
 }
 
 type ref struct {

@@ -18,6 +18,9 @@ type Control struct {
 	// forgets what it cached of the accounts, and removes the files it
 	// keeps for them).
 	Resets []ControlReset `json:"resets,omitempty"`
+	// Faults are the faults injected through the control API; a reset of
+	// every account clears them.
+	Faults Faults `json:"faults,omitzero"`
 }
 
 // ControlReset is one reset of a Control.

@@ -97,3 +97,13 @@ func (e *LeaseLostError) Error() string {
 
 // Is makes errors.Is(err, ErrLeaseLost) true.
 func (e *LeaseLostError) Is(target error) bool { return target == ErrLeaseLost }
+
+// JobDepth counts the jobs of one kind at a moment: Running are leased (the
+// lease not passed), Queued are due and waiting for a worker (free, or their
+// owner's lease passed), Scheduled are waiting for their time (RunAt).
+type JobDepth struct {
+	Kind      JobKind
+	Running   int
+	Queued    int
+	Scheduled int
+}

@@ -13,16 +13,23 @@ import (
 	"github.com/poseidon-ads/poseidon/internal/sqlite"
 )
 
+// openDB opens a new SQLite store, closed when the test ends.
+func openDB(t *testing.T) *sqlite.DB {
+	t.Helper()
+	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "p.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
 // TestDescribeLongFilters: filters on one name must all hold, however many
 // there are (328 filters of 100 values once ran past SQLite's 32,766 bound
 // parameters), against a real store.
 func TestDescribeLongFilters(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "p.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := openDB(t)
 	svc := &Service{Store: db, Now: time.Now, Tokens: pagetoken.New([]byte("k"))}
 	var ids []string
 	for i, name := range []string{"n1", "n2", "n3"} {

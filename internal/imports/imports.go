@@ -60,6 +60,17 @@ type Service struct {
 	Wake func()
 	// Log, if not nil, gets the errors of tasks that could not finish.
 	Log *slog.Logger
+	// Faults, if not nil, are the faults injected through the control API
+	// (package faults): an import may be made to fail.
+	Faults Faults
+}
+
+// Faults are the injected faults an import task consults as it starts
+// running.
+type Faults interface {
+	// ImportFailure tells whether the task must fail, and why: the reason
+	// goes to its errors zip, as a file that cannot be read does.
+	ImportFailure(ctx context.Context, account, id string) (reason string, fail bool, err error)
 }
 
 func invalid(format string, args ...any) error {

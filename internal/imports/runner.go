@@ -91,15 +91,30 @@ func (s *Service) runWith(ctx context.Context, l discovery.Lease, t *discovery.I
 	var fails []failure
 	var header []string
 	fatal := ""
-	body, err := s.open(ctx, t)
-	if err != nil {
+	var injected bool
+	if s.Faults != nil {
+		reason, fail, err := s.Faults.ImportFailure(ctx, t.AccountID, t.ID)
+		if err != nil {
+			return fmt.Errorf("read injected faults: %w", err)
+		}
+		fatal, injected = reason, fail
+	}
+	var body io.ReadCloser
+	var err error
+	if !injected {
+		body, err = s.open(ctx, t)
+	}
+	switch {
+	case injected:
+		// The file is not read: the task fails as one that cannot be.
+	case err != nil:
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		// The reasons open gives are safe to show: no server path, no
 		// byte of a file the tenant did not provide.
 		fatal = "The import file could not be read: " + err.Error()
-	} else {
+	default:
 		defer body.Close()
 		header, fails, fatal, err = s.process(ctx, t, io.LimitReader(body, 10<<20+1), importRow)
 		if err != nil {

@@ -27,6 +27,7 @@ import (
 	"github.com/poseidon-ads/poseidon/internal/discovery"
 	"github.com/poseidon-ads/poseidon/internal/exportfile"
 	"github.com/poseidon-ads/poseidon/internal/exports"
+	"github.com/poseidon-ads/poseidon/internal/faults"
 	"github.com/poseidon-ads/poseidon/internal/imports"
 	"github.com/poseidon-ads/poseidon/internal/inventory"
 	"github.com/poseidon-ads/poseidon/internal/pagetoken"
@@ -273,8 +274,11 @@ func wire(ctx context.Context, c *Config, log *slog.Logger, store Store, files A
 
 	// Exports: the worker builds what the service queues into the archive
 	// store, the janitor deletes what has expired.
+	// Faults injected through the control API live in the store's control
+	// state, shared by replicas (docs/control-api.md).
+	inj := &faults.Injector{Store: store, Now: clk.Now}
 	w := &worker.Worker{Store: store, Files: files, Now: clk.Now, Log: log, MaxExportBytes: c.ExportSizeLimit,
-		ProgressEvery: worker.DefaultProgressEvery}
+		ProgressEvery: worker.DefaultProgressEvery, Faults: inj}
 	janitor := &worker.Janitor{Store: store, Files: files, Now: clk.Now, Log: log}
 	exporter := exports.New(exports.Config{Store: store, Now: clk.Now, Delay: c.ExportDelay, Limits: c.Limits, Tokens: tokens, Wake: runner.Wake})
 
@@ -296,7 +300,7 @@ func wire(ctx context.Context, c *Config, log *slog.Logger, store Store, files A
 		log.Info("http(s):// import URLs may fetch from a host, for every account", "host", h)
 	}
 	importer := &imports.Service{Store: store, Now: clk.Now, Tokens: tokens, Data: c.Data, Wake: runner.Wake, Log: log,
-		PerAccount: sources.perAccount, AllowDirs: sources.dirs, Hosts: sources.hosts}
+		PerAccount: sources.perAccount, AllowDirs: sources.dirs, Hosts: sources.hosts, Faults: inj}
 
 	// Batch deletes are recorded by the service and executed by their
 	// job's handler.
@@ -327,9 +331,9 @@ func wire(ctx context.Context, c *Config, log *slog.Logger, store Store, files A
 		// SQLite serves this process alone; PostgreSQL is shared with the
 		// replicas, whose home region changes this one must see at once.
 		CacheHomeRegions: servesAlone(store),
-		Version:          c.Version, StoreKind: storeKind(store),
+		Version:          c.Version, StoreKind: storeKind(store), Faults: inj,
 	})
-	w.OnFinish = srv.ExportFinished
+	w.OnFinish, w.OnGiveUp = srv.ExportFinished, srv.ExportGivenUp
 	return &App{Server: srv, Auth: authn, Store: store, Work: []func(context.Context){
 		func(ctx context.Context) { runner.Run(ctx) },
 		// Replicas sharing the store follow each other's clock moves

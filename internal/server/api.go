@@ -129,6 +129,11 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request, target, prefix, nam
 	if err != nil {
 		return 0, err
 	}
+	if svc.prefix == adsapi.TargetPrefix {
+		if err := s.injectFault(ctx, name, id.AccountID); err != nil {
+			return 0, err
+		}
+	}
 	in := newInput()
 	if err := awsjson.Decode(body, in); err != nil {
 		return 0, err

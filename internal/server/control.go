@@ -50,6 +50,7 @@ func (s *Server) reset(w http.ResponseWriter, r *http.Request) {
 	c, ok := s.changeControl(w, r, func(c *discovery.Control) {
 		c.ClockOffset = 0
 		c.AddReset("")
+		c.Faults = discovery.Faults{NextID: c.Faults.NextID}
 	})
 	if !ok || !s.filesRemoved(w, r, errors.Join(filesErr, s.follow(ctx, c))) {
 		return
@@ -71,7 +72,10 @@ func (s *Server) resetAccount(w http.ResponseWriter, r *http.Request, account st
 		return
 	}
 	filesErr := s.cfg.Files.RemoveAccount(ctx, account)
-	c, ok := s.changeControl(w, r, func(c *discovery.Control) { c.AddReset(account) })
+	c, ok := s.changeControl(w, r, func(c *discovery.Control) {
+		c.AddReset(account)
+		c.Faults.ForgetAccount(account)
+	})
 	if !ok || !s.filesRemoved(w, r, errors.Join(filesErr, s.follow(ctx, c))) {
 		return
 	}
@@ -163,7 +167,7 @@ func (s *Server) changeControl(w http.ResponseWriter, r *http.Request, fn func(*
 	if err != nil {
 		s.log.ErrorContext(r.Context(), "store the control state", "err", err)
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"__type": "InternalError",
-			"message": "The clock or reset could not be stored; try again."})
+			"message": "The control state (clock, reset or faults) could not be stored; try again."})
 		return c, false
 	}
 	return c, true

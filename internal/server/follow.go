@@ -93,6 +93,9 @@ func (s *Server) follow(ctx context.Context, c discovery.Control) error {
 			}
 		}
 	}
+	if s.cfg.Faults != nil {
+		s.cfg.Faults.Follow(c)
+	}
 	if c.ClockOffset != s.cfg.Clock.Offset() {
 		s.cfg.Clock.SetOffset(c.ClockOffset)
 	}

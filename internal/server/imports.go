@@ -34,7 +34,7 @@ func (s *Server) importHandlers() map[string]handler {
 	if s.cfg.Imports == nil {
 		return map[string]handler{}
 	}
-	s.mux.HandleFunc("GET /"+importErrorsBucket+"/{account}/{file}", s.downloadImportErrors)
+	s.handle("GET /"+importErrorsBucket+"/{account}/{file}", s.downloadImportErrors)
 	return map[string]handler{
 		"StartImportTask":       op(s.startImport),
 		"DescribeImportTasks":   op(s.describeImports),

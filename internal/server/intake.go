@@ -32,7 +32,7 @@ func (s *Server) routeIntake() {
 	if s.cfg.Agents == nil {
 		return
 	}
-	s.mux.HandleFunc("POST /_poseidon/intake", s.serveIntake)
+	s.handle("POST /_poseidon/intake", s.serveIntake)
 }
 
 // serveIntake takes in a batch of agent reports (agentdata.Batch). It has

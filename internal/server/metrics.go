@@ -1,6 +1,8 @@
 package server
 
 import (
+	"context"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
@@ -24,10 +26,36 @@ type metrics struct {
 	exports  *prometheus.CounterVec
 	exportD  *prometheus.HistogramVec
 	reports  *prometheus.CounterVec
+	panics   prometheus.Counter
 	handler  http.Handler
 }
 
-func newMetrics() *metrics {
+// jobsDesc describes the queue depths, read from the store at each scrape.
+var jobsDesc = prometheus.NewDesc("poseidon_jobs",
+	"Background jobs in the store (every replica's), by kind (export, import, ...) and state: running (leased), queued (due, waiting for a worker), scheduled (not due yet).",
+	[]string{"kind", "state"}, nil)
+
+// queueCollector reads the queue depths from the store when scraped.
+type queueCollector struct{ s *Server }
+
+func (q queueCollector) Describe(ch chan<- *prometheus.Desc) { ch <- jobsDesc }
+
+func (q queueCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	depths, err := q.s.cfg.Store.JobDepths(ctx, q.s.cfg.Clock.Now())
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(jobsDesc, err)
+		return
+	}
+	for _, d := range depths {
+		for state, n := range map[string]int{"running": d.Running, "queued": d.Queued, "scheduled": d.Scheduled} {
+			ch <- prometheus.MustNewConstMetric(jobsDesc, prometheus.GaugeValue, float64(n), string(d.Kind), state)
+		}
+	}
+}
+
+func newMetrics(s *Server) *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -52,10 +80,17 @@ func newMetrics() *metrics {
 			Name: "poseidon_intake_reports_total",
 			Help: "Agent reports posted to the intake, by outcome (accepted, duplicate, dropped).",
 		}, []string{"outcome"}),
+		panics: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "poseidon_http_panics_total",
+			Help: "Requests whose handler panicked (answered 500 ServerInternalErrorException).",
+		}),
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.exports, m.exportD, m.reports,
+	m.reg.MustRegister(m.requests, m.latency, m.exports, m.exportD, m.reports, m.panics, queueCollector{s},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+	// A collector that fails (the store not answering the queue depths)
+	// leaves its metrics out; the others are still served.
+	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError,
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)})
 	return m
 }
 
@@ -87,6 +122,13 @@ func operationName(prefix, name string) string {
 func (s *Server) ExportFinished(status string, took time.Duration) {
 	s.metrics.exports.WithLabelValues(status).Inc()
 	s.metrics.exportD.WithLabelValues(status).Observe(took.Seconds())
+}
+
+// ExportGivenUp records an export that the job queue failed after its
+// attempts were spent (its builds were interrupted, or kept failing): it
+// ends FAILED without a build time.
+func (s *Server) ExportGivenUp() {
+	s.metrics.exports.WithLabelValues("FAILED").Inc()
 }
 
 // serveMetrics answers GET /_poseidon/metrics in the Prometheus text format.

@@ -40,6 +40,9 @@ type Store interface {
 	// fn with the state and stores what fn left, and returns it. Changes
 	// never interleave. It survives restarts and resets.
 	UpdateControl(ctx context.Context, fn func(*discovery.Control)) (discovery.Control, error)
+	// JobDepths counts the background jobs of each kind at now (running,
+	// queued, scheduled), for the metrics and the health check.
+	JobDepths(ctx context.Context, now time.Time) ([]discovery.JobDepth, error)
 }
 
 // Exports is the export use-case layer. exports.Service implements it.
@@ -107,6 +110,9 @@ type Config struct {
 	// StoreKind names the store ("sqlite", "postgres"), shown by the
 	// health check.
 	StoreKind string
+	// Faults, if not nil, applies the faults injected through the control
+	// API (faults.Injector); the control API sets them in the store.
+	Faults Faults
 	// AccountFiles are the files kept for accounts beside the store and
 	// the export files (import buckets and errors zips, continuous export
 	// data); a reset removes them.
@@ -152,7 +158,11 @@ type Server struct {
 	urlSecret string
 	ready     chan struct{}
 	started   time.Time
-	metrics   *metrics
+	// routes are the patterns registered on mux, in order (the control
+	// API's OpenAPI file must name each of /_poseidon/: see
+	// openapi_test.go).
+	routes  []string
+	metrics *metrics
 
 	// followMu orders the control changes this server applies (its own
 	// and, with Follow, other processes'); followed is the Version of the
@@ -173,20 +183,31 @@ func New(cfg Config) *Server {
 		cfg.MaxIntakeBytes = 8 << 20
 	}
 	s := &Server{cfg: cfg, log: cfg.Log, mux: http.NewServeMux(), ready: make(chan struct{}), followed: cfg.Control.Version,
-		urlSecret: hex.EncodeToString(cfg.URLSecret), started: time.Now(), metrics: newMetrics()}
+		urlSecret: hex.EncodeToString(cfg.URLSecret), started: time.Now()}
+	s.metrics = newMetrics(s)
 	s.ads = s.adsHandlers()
 	s.mgh = s.mghHandlers()
-	s.mux.HandleFunc("POST /{$}", s.serveAPI)
-	s.mux.HandleFunc("GET /_poseidon/health", s.health)
+	s.handle("POST /{$}", s.serveAPI)
+	s.handle("GET /_poseidon/health", s.health)
 	// Metrics are aggregates without account or resource IDs: anyone may
 	// read them, in strict mode too, as the health check.
-	s.mux.HandleFunc("GET /_poseidon/metrics", s.serveMetrics)
-	s.mux.HandleFunc("POST /_poseidon/reset", s.control(s.reset))
-	s.mux.HandleFunc("GET /_poseidon/clock", s.control(s.getClock))
-	s.mux.HandleFunc("POST /_poseidon/clock", s.control(s.setClock))
-	s.mux.HandleFunc("GET /"+downloadBucket+"/{account}/{file}", s.download)
+	s.handle("GET /_poseidon/metrics", s.serveMetrics)
+	s.handle("POST /_poseidon/reset", s.control(s.reset))
+	s.handle("GET /_poseidon/clock", s.control(s.getClock))
+	s.handle("POST /_poseidon/clock", s.control(s.setClock))
+	s.handle("GET /"+downloadBucket+"/{account}/{file}", s.download)
 	s.routeIntake()
+	s.routeFaults()
+	if cfg.Faults != nil {
+		cfg.Faults.Follow(cfg.Control)
+	}
 	return s
+}
+
+// handle registers h for pattern ("METHOD /path").
+func (s *Server) handle(pattern string, h http.HandlerFunc) {
+	s.routes = append(s.routes, pattern)
+	s.mux.HandleFunc(pattern, h)
 }
 
 // SetPublicURL sets the base of download URLs once the listener is known.
@@ -207,6 +228,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				panic(v)
 			}
 			s.log.ErrorContext(ctx, "panic serving request", "requestId", rid, "panic", v)
+			s.metrics.panics.Inc()
 			s.writeError(w, r, adsService, errors.New("panic"))
 		}
 	}()
@@ -278,11 +300,34 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	select {
 	case <-s.ready:
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "strict": s.cfg.Auth.Strict(),
-			"version": s.cfg.Version, "store": s.cfg.StoreKind, "uptimeSeconds": int64(time.Since(s.started).Seconds())})
+			"version": s.cfg.Version, "store": s.cfg.StoreKind, "uptimeSeconds": int64(time.Since(s.started).Seconds()),
+			"queue": s.queueDepths(r.Context())})
 	default:
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "starting",
 			"version": s.cfg.Version, "store": s.cfg.StoreKind, "uptimeSeconds": int64(time.Since(s.started).Seconds())})
 	}
+}
+
+// queueDepths are the background jobs by kind and state for the health
+// check: {"export": {"running": 1, "queued": 0, "scheduled": 0}, ...}, with
+// export and import always present; {"error": "..."} if the store cannot
+// tell (the health check still answers: the process is up).
+func (s *Server) queueDepths(ctx context.Context) map[string]any {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	depths, err := s.cfg.Store.JobDepths(ctx, s.cfg.Clock.Now())
+	if err != nil {
+		s.log.WarnContext(ctx, "health: count the jobs", "err", err)
+		return map[string]any{"error": "the store did not answer"}
+	}
+	out := map[string]any{}
+	for _, k := range []discovery.JobKind{discovery.JobExport, discovery.JobImport} {
+		out[string(k)] = map[string]int{"running": 0, "queued": 0, "scheduled": 0}
+	}
+	for _, d := range depths {
+		out[string(d.Kind)] = map[string]int{"running": d.Running, "queued": d.Queued, "scheduled": d.Scheduled}
+	}
+	return out
 }
 
 // notFound answers a path that is no route, or not in canonical form

@@ -235,3 +235,27 @@ func (s *DB) Job(ctx context.Context, kind discovery.JobKind, account, ref strin
 	}
 	return j, err
 }
+
+// JobDepths counts the jobs of each kind that has any, running, queued and
+// scheduled at now, in one scan of the (small) jobs table.
+func (s *DB) JobDepths(ctx context.Context, now time.Time) ([]discovery.JobDepth, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT kind,
+			sum(running), sum(NOT running AND run_at_ms <= ?1), sum(NOT running AND run_at_ms > ?1)
+		FROM (SELECT kind, run_at_ms, owner IS NOT NULL AND lease_until_ms >= ?1 AS running FROM jobs)
+		GROUP BY kind ORDER BY kind`, ms(now))
+	if err != nil {
+		return nil, fmt.Errorf("job depths: %w", err)
+	}
+	defer rows.Close()
+	var out []discovery.JobDepth
+	for rows.Next() {
+		var d discovery.JobDepth
+		var kind string
+		if err := rows.Scan(&kind, &d.Running, &d.Queued, &d.Scheduled); err != nil {
+			return nil, fmt.Errorf("job depths: %w", err)
+		}
+		d.Kind = discovery.JobKind(kind)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}

@@ -173,6 +173,20 @@ func testExportJobs(t *testing.T, s queueStore) {
 	if e := ok(s.GetExportTask(c, acctA, "e1"))(t); e.Status != discovery.ExportInProgress || e.Message != discovery.InProgressMessage {
 		t.Fatalf("claimed task = %+v", e)
 	}
+
+	// The depths: e1 leased until 20 minutes, e2 and e3 until 10, e4
+	// never due.
+	for _, d := range []struct {
+		at   time.Time
+		want discovery.JobDepth
+	}{
+		{t0.Add(10 * time.Minute), discovery.JobDepth{Kind: discovery.JobExport, Running: 3, Scheduled: 1}},
+		{t0.Add(15 * time.Minute), discovery.JobDepth{Kind: discovery.JobExport, Running: 1, Queued: 2, Scheduled: 1}},
+	} {
+		if got := ok(s.JobDepths(c, d.at))(t); !slices.Equal(got, []discovery.JobDepth{d.want}) {
+			t.Fatalf("depths at %v = %+v, want %+v", d.at.Sub(t0), got, d.want)
+		}
+	}
 }
 
 // Imports, batch deletes and continuous-export transitions are created

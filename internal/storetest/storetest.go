@@ -126,12 +126,16 @@ type ExportResults interface {
 	ReportExportProgress(ctx context.Context, l discovery.Lease, account, id, message string) error
 }
 
-// JobLookup finds the queued job of a task, as the job queue's own suite
+// JobLookup finds the queued job of a task and counts the jobs, as the job queue's own suite
 // (queue/queuetest) does: the tests see that each task has its job.
 type JobLookup interface {
 	// Job returns the queued job of a kind, account and ref, or
 	// discovery.ErrNotFound.
 	Job(ctx context.Context, kind discovery.JobKind, account, ref string) (*discovery.Job, error)
+	// JobDepths counts the jobs of each kind that has any (by kind) at
+	// now: running (leased), queued (due, free or their lease passed),
+	// scheduled (not due yet).
+	JobDepths(ctx context.Context, now time.Time) ([]discovery.JobDepth, error)
 }
 
 // Agents is the agents' store: the agents use case's (intake, listing,

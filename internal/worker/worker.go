@@ -90,6 +90,23 @@ type Worker struct {
 	// (SUCCEEDED, FAILED) and build time once this worker recorded its
 	// outcome (the server's metrics count them).
 	OnFinish func(status string, took time.Duration)
+	// OnGiveUp, if not nil, is called when the job queue fails an export
+	// whose attempts are spent (GiveUp); the server's metrics count it.
+	OnGiveUp func()
+	// Faults, if not nil, are the faults injected through the control API
+	// (package faults): an export may be made to fail, or held
+	// IN_PROGRESS until released.
+	Faults Faults
+}
+
+// Faults are the injected faults an export consults as it starts building.
+type Faults interface {
+	// ExportStart tells whether the export must fail, with which
+	// statusMessage, or be held (then Hold waits).
+	ExportStart(ctx context.Context, account, id string) (message string, fail bool, err error)
+	// Hold waits while the export is held; it returns ctx's error if ctx
+	// ends first.
+	Hold(ctx context.Context, account, id string) error
 }
 
 var _ queue.Handler = (*Worker)(nil)
@@ -116,6 +133,22 @@ func (w *Worker) Handle(ctx context.Context, j *discovery.Job) error {
 	if task.Status != discovery.ExportInProgress {
 		return nil
 	}
+	var injected *discovery.ExportResult
+	if w.Faults != nil {
+		// An injected failure ends the export as a real one does; a
+		// held export waits here, its job's lease heartbeated by the
+		// runner. Shutdown ends the wait and gives the job back.
+		msg, fail, err := w.Faults.ExportStart(ctx, task.AccountID, task.ID)
+		if err != nil {
+			return fmt.Errorf("read injected faults: %w", err)
+		}
+		if fail {
+			r := failed(msg)
+			injected = &r
+		} else if err := w.Faults.Hold(ctx, task.AccountID, task.ID); err != nil {
+			return err
+		}
+	}
 	// Finish the task even if shutdown starts meanwhile.
 	ctx = context.WithoutCancel(ctx)
 	log := w.log().With("exportId", task.ID, "accountId", task.AccountID, "kind", task.Kind)
@@ -128,8 +161,12 @@ func (w *Worker) Handle(ctx context.Context, j *discovery.Job) error {
 		}
 	}
 	start := time.Now()
-	p := w.newProgress(j.Lease(), task)
-	res := w.build(ctx, task, p)
+	var res discovery.ExportResult
+	if injected != nil {
+		res = *injected
+	} else {
+		res = w.build(ctx, task, w.newProgress(j.Lease(), task))
+	}
 	// The outcome and the job's completion commit together.
 	err = w.Store.FinishExportJob(ctx, j.Lease(), task.AccountID, task.ID, res, w.Now())
 	switch {
@@ -156,6 +193,9 @@ func (w *Worker) Handle(ctx context.Context, j *discovery.Job) error {
 func (w *Worker) GiveUp(ctx context.Context, j *discovery.Job, cause error) string {
 	if _, err := w.Files.RemoveTemp(ctx, j.Account, j.Ref); err != nil {
 		w.log().WarnContext(ctx, "remove the temporary file of an interrupted build", "exportId", j.Ref, "err", err)
+	}
+	if w.OnGiveUp != nil {
+		w.OnGiveUp()
 	}
 	if errors.Is(cause, queue.ErrInterrupted) {
 		return RecoveryFailedMessage

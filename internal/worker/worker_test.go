@@ -298,10 +298,15 @@ func TestRecover(t *testing.T) {
 	}
 	taskTemp := partial(task.ID)
 
+	gaveUp := 0
+	f.w.OnGiveUp = func() { gaveUp++ }
 	f.clock.Advance(time.Minute + time.Second) // the last lease of doomed passes
 	f.drain(t)
 	if got := f.get(t, doomed.ID); got.Status != discovery.ExportFailed || got.Message != worker.RecoveryFailedMessage {
 		t.Fatalf("doomed task = %s %q", got.Status, got.Message)
+	}
+	if gaveUp != 1 {
+		t.Fatalf("exports given up = %d, want 1 (the metrics count them)", gaveUp)
 	}
 	if fileExists(doomedTemp) {
 		t.Fatal("the temporary file of a failed export survived")
