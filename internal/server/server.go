@@ -68,6 +68,8 @@ type Config struct {
 	ContinuousExports ContinuousExports
 	// Imports serves the import operations (see imports.go).
 	Imports Imports
+	// Console serves the web console's own reads (see console.go).
+	Console Console
 	Auth    *auth.Authenticator
 	Clock   *clock.Clock
 	// Files is the store of export archives that downloads read and
@@ -186,6 +188,7 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("POST /_poseidon/clock", s.control(s.setClock))
 	s.mux.HandleFunc("GET /"+downloadBucket+"/{account}/{file}", s.download)
 	s.routeIntake()
+	s.routeConsole()
 	return s
 }
 

@@ -1,0 +1,32 @@
+// Prints (does not assert) how long the server list and the map take to
+// load in the browser over a fleet of CONSOLE_SERVERS servers: from the
+// navigation to the page showing its data (and, for the map, the graph
+// drawn). Three loads each; the median is printed.
+import { launch, signIn, go } from './browser.mjs';
+
+const n = Number(process.env.CONSOLE_SERVERS);
+const browser = await launch();
+try {
+  const page = await signIn(browser, process.env.CONSOLE_KEY, process.env.CONSOLE_SECRET, '#/agents');
+  const time = async (hash, extra) => {
+    const runs = [];
+    for (let i = 0; i < 3; i++) {
+      await go(page, '#/agents');
+      const t0 = Date.now();
+      await go(page, hash, 300000);
+      if (extra) await page.waitForFunction(extra, null, { timeout: 300000 });
+      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+      runs.push(Date.now() - t0);
+    }
+    runs.sort((x, y) => x - y);
+    return runs[1];
+  };
+  const list = await time('#/servers');
+  const count = await page.textContent('#server-count');
+  const map = await time('#/map', () => window.poseidonMap && window.poseidonMap.nodes().length > 0);
+  const info = await page.textContent('#map-info');
+  console.log(`console page load, ${n} servers: server list ${list} ms (${count.split(',')[0]}); map ${map} ms (${info.split('(')[0].trim()})`);
+  if (page.errors.length) console.log('page errors:', page.errors);
+} finally {
+  await browser.close();
+}
