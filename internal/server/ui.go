@@ -1,6 +1,7 @@
 package server
 
 import (
+	"io/fs"
 	"net/http"
 
 	"github.com/poseidon-ads/poseidon/internal/webui"
@@ -12,12 +13,21 @@ const UIPath = "/_poseidon/ui/"
 // routeUI serves the web console's files (internal/webui) under UIPath. They
 // are public, as the health check: the console asks for credentials in
 // strict mode and signs every call it makes, and the files hold no data.
+// Files only: a folder or a missing file is the JSON 404 of every route.
 func (s *Server) routeUI() {
-	files := http.StripPrefix(UIPath, http.FileServerFS(webui.Files()))
+	files := webui.Files()
 	s.mux.HandleFunc("GET /_poseidon/ui", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, UIPath, http.StatusMovedPermanently)
 	})
 	s.mux.HandleFunc("GET "+UIPath+"{path...}", func(w http.ResponseWriter, r *http.Request) {
+		name := r.PathValue("path")
+		if name == "" {
+			name = "index.html"
+		}
+		if st, err := fs.Stat(files, name); err != nil || st.IsDir() {
+			s.notFound(w, r)
+			return
+		}
 		h := w.Header()
 		// Everything comes from this server: no CDN, no inline script.
 		// Styles may be inline (the chart and graph libraries set them).
@@ -26,6 +36,6 @@ func (s *Server) routeUI() {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("Cache-Control", "no-cache")
-		files.ServeHTTP(w, r)
+		http.ServeFileFS(w, r, files, name)
 	})
 }

@@ -19,9 +19,11 @@ export function launch() {
 export async function signIn(browser, accessKeyId, secretAccessKey, hash = '#/servers') {
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
   const page = await context.newPage();
-  const errors = [];
+  const errors = []; // uncaught exceptions and 5xx answers
   page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  // Failed calls the page handles (a 400 it shows) are no script error;
+  // a server error is.
+  page.on('response', (r) => { if (r.status() >= 500) errors.push(`${r.status()} ${r.url()}`); });
   page.errors = errors;
   await page.goto(ui + hash);
   await page.locator('#signin[open]').waitFor();
