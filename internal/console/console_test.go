@@ -30,8 +30,8 @@ func fleet(t *testing.T) *sqlitetest.Store {
 	for n := 1; n <= 3; n++ {
 		for step := range 2 {
 			r := agentdata.Report{ReportID: fmt.Sprintf("r-%d-%d", n, step), AgentID: agentID(n),
-				Timestamp: float64(t0.Add(time.Duration(step) * 15 * time.Minute).Unix()),
-				Server:    agentdata.ServerInfo{HostName: fmt.Sprintf("host-%d", n), TotalRAMMB: 1024},
+				Timestamp:         float64(t0.Add(time.Duration(step) * 15 * time.Minute).Unix()),
+				Server:            agentdata.ServerInfo{HostName: fmt.Sprintf("host-%d", n), TotalRAMMB: 1024},
 				NetworkInterfaces: []agentdata.NetworkInterface{{Name: "eth0", IPAddress: agentIP(n)}},
 				Performance:       &agentdata.Performance{CPUUsagePct: float64(10*n + step), FreeRAMMB: 512}}
 			if n < 3 {
