@@ -47,6 +47,8 @@ tests/python/run.sh
 echo "== compatibility: aws-sdk-go v1, boto3, aws CLI"
 tests/compat/run.sh
 
+tests/console/run.sh
+
 echo "== PostgreSQL: e2e, python, compatibility"
 stage=$SECONDS
 pgbin=$(mktemp -d)
