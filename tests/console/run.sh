@@ -46,8 +46,9 @@ fi
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/poseidon-console-XXXXXX")"
 pid=""
+opid=""
 cleanup() {
-  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; fi
+  for p in $pid $opid; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
   if [ "${CONSOLE_KEEP:-}" = 1 ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
 }
 trap cleanup EXIT
@@ -95,6 +96,28 @@ export POSEIDON_URL="$url" CONSOLE_TMP="$tmp" CONSOLE_ARTIFACTS="$here/artifacts
 mkdir -p "$here/artifacts"
 status=0
 (cd "$here" && node --test --test-reporter=spec --test-concurrency=1 console.test.mjs) || status=1
+
+# Open mode, the README's path: serve --demo, continue unsigned.
+env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN POSEIDON_CONTROL_TOKEN= \
+  "$bin" serve --addr 127.0.0.1:0 --data "$tmp/open" --demo >"$tmp/open.out" 2>"$tmp/open.log" &
+opid=$!
+openurl=""
+for _ in $(seq 1 300); do
+  [ -z "$openurl" ] && openurl="$(sed -n 's/^poseidon listening on \(http:[^ ]*\).*/\1/p' "$tmp/open.out" | head -1)"
+  grep -q "demo fleet seeded" "$tmp/open.log" && break
+  kill -0 "$opid" 2>/dev/null || break
+  sleep 0.1
+done
+if grep -q "demo fleet seeded" "$tmp/open.log"; then
+  (cd "$here" && POSEIDON_URL="$openurl" node --test --test-reporter=spec open.test.mjs) || status=1
+else
+  cat "$tmp/open.log" >&2
+  echo "tests/console: FAIL: poseidon serve --demo did not seed its fleet" >&2
+  status=1
+fi
+kill "$opid" 2>/dev/null
+wait "$opid" 2>/dev/null
+opid=""
 
 if [ $status = 0 ] && [ -n "${CONSOLE_SCALES-1000 10000}" ]; then
   echo "-- page-load times (printed, not asserted)"

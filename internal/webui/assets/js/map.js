@@ -83,8 +83,16 @@ function draw(box, m, groupsOf, only) {
   }
   // Shelf packing: groups left to right, a new shelf when the row is full;
   // each group a grid of its servers.
-  const total = visible ? visible.size : m.nodes.length;
-  const rowWidth = Math.max(6, Math.ceil(Math.sqrt(total) * 1.6)) * SPACING;
+  // The shelves are as wide as makes the whole drawing take the box's
+  // aspect ratio.
+  const sizes = groupsOf.map((g) => (visible ? g.nodes.filter((i) => visible.has(i)) : g.nodes).length);
+  const area = sizes.reduce((sum, n) => {
+    if (!n) return sum;
+    const cols = Math.ceil(Math.sqrt(n));
+    return sum + (cols + 0.4) * SPACING * (Math.ceil(n / cols) + 0.5) * SPACING;
+  }, 0);
+  const aspect = Math.max(0.5, Math.min(4, box.clientWidth / Math.max(1, box.clientHeight)));
+  const rowWidth = Math.max(4 * SPACING, Math.sqrt(area * aspect));
   const elements = [];
   let x = 0, y = 0, shelf = 0;
   const maxTraffic = Math.max(1, ...m.edges.slice(0, 1).map((e) => e[2]));
@@ -94,7 +102,7 @@ function draw(box, m, groupsOf, only) {
     const cols = Math.ceil(Math.sqrt(members.length));
     const rows = Math.ceil(members.length / cols);
     const w = cols * SPACING, hgt = rows * SPACING;
-    if (x > 0 && x + w > rowWidth) { x = 0; y += shelf + SPACING * 1.5; shelf = 0; }
+    if (x > 0 && x + w > rowWidth) { x = 0; y += shelf + SPACING * 0.5; shelf = 0; }
     const color = palette[gi % palette.length];
     elements.push({ group: 'nodes', data: { id: 'g:' + g.key, label: g.label, group: true, color } });
     members.forEach((i, k) => {
@@ -102,7 +110,7 @@ function draw(box, m, groupsOf, only) {
       elements.push({ group: 'nodes', data: { id: n.id, label: (n.hostName || n.id).split('.')[0], parent: 'g:' + g.key, color },
         position: { x: x + (k % cols) * SPACING, y: y + Math.floor(k / cols) * SPACING } });
     });
-    x += w + SPACING;
+    x += w + SPACING * 0.4;
     shelf = Math.max(shelf, hgt);
   });
   const many = m.edges.length > 4000;
