@@ -11,7 +11,7 @@ try {
   const time = async (hash, extra) => {
     const runs = [];
     for (let i = 0; i < 3; i++) {
-      await go(page, '#/agents');
+      await go(page, '#/imports');
       const t0 = Date.now();
       await go(page, hash, 300000);
       if (extra) await page.waitForFunction(extra, null, { timeout: 300000 });
@@ -23,9 +23,12 @@ try {
   };
   const list = await time('#/servers');
   const count = await page.textContent('#server-count');
+  const agents = await time('#/agents');
   const map = await time('#/map', () => window.poseidonMap && window.poseidonMap.nodes().length > 0);
   const info = await page.textContent('#map-info');
-  console.log(`console page load, ${n} servers: server list ${list} ms (${count.split(',')[0]}); map ${map} ms (${info.split('(')[0].trim()})`);
+  const split = await page.evaluate(() => ({ ...document.getElementById('view').dataset }));
+  console.log(`console page load, ${n} servers: server list ${list} ms (${count.split(' servers')[0]} servers), agents list ${agents} ms, ` +
+    `map ${map} ms (${info.split('(')[0].trim()}; last load: GetNetworkMap ${split.fetchMs} ms, drawing ${split.drawMs} ms)`);
   if (page.errors.length) console.log('page errors:', page.errors);
 } finally {
   await browser.close();

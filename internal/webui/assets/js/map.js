@@ -15,8 +15,10 @@ const palette = ['#1f6feb', '#e8590c', '#2f9e44', '#ae3ec9', '#0c8599', '#d6336c
 const options = { byPrefix: true, only: '' };
 
 export async function renderMap(view, gen) {
+  const t0 = performance.now();
   const m = await consoleRead('GetNetworkMap', {});
   if (!current(gen)) return;
+  const t1 = performance.now();
   const box = h('div', { id: 'cy' });
   const info = h('p', { class: 'muted', id: 'map-info' });
   const groupsOf = groups(m.nodes);
@@ -39,6 +41,9 @@ export async function renderMap(view, gen) {
   if (m.edgesTruncated) notes.push(`only the ${fmtNum(m.edges.length, 0)} busiest edges are drawn`);
   view.replaceChildren(h('h1', {}, 'Network dependency map'), toolbar, info, box);
   cy = draw(box, m, groupsOf, options.only);
+  // How long the call and the drawing took (the timings of tests/console).
+  view.dataset.fetchMs = String(Math.round(t1 - t0));
+  view.dataset.drawMs = String(Math.round(performance.now() - t1));
   const shown = cy.nodes('[!group]').length;
   info.textContent = `${fmtNum(shown, 0)} servers, ${fmtNum(cy.edges().length, 0)} edges (connections between known servers; ` +
     `width grows with the connections counted)${notes.length ? '; ' + notes.join(', ') : ''}. Click a server to open it.`;
