@@ -83,6 +83,37 @@ test('start an export and download it', async () => {
   assert.ok(!zip.includes(Buffer.from('222222222222')), 'nothing of account B');
 });
 
+test('start an agent export over a window and an EC2 recommendations export', async () => {
+  await go(a, '#/exports');
+  assert.ok(await a.locator('#agent-fields').isHidden() && await a.locator('#ec2-fields').isHidden(), 'only the summary form shows');
+  const started = async () => {
+    await a.locator('#export-message code').waitFor();
+    const id = (await a.locator('#export-message code').textContent()).trim();
+    await a.locator(`a[data-export-id="${id}"]`).waitFor({ timeout: 60000 });
+    return a.locator('#export-results tr', { has: a.locator(`a[data-export-id="${id}"]`) });
+  };
+  const agent = readLines('agents-a.txt')[0];
+  await a.selectOption('#start-export select[name=kind]', 'agent');
+  await a.fill('#start-export input[name=agentId]', agent);
+  await a.evaluate(() => { document.getElementById('export-message').replaceChildren(); });
+  await a.click('#start-export button[type=submit]');
+  const agentRow = await started();
+  assert.match(await agentRow.textContent(), /SUCCEEDED/);
+  assert.match(await agentRow.textContent(), / – /, 'the agent window is shown');
+  await a.selectOption('#start-export select[name=kind]', 'ec2');
+  await a.selectOption('#start-export select[name=cpuBasis]', 'AVG');
+  await a.fill('#start-export input[name=cpuAdjust]', '20');
+  await a.fill('#start-export input[name=excluded]', 't2.nano, t2.micro');
+  await a.selectOption('#start-export select[name=ri]', 'PARTIAL_UPFRONT');
+  await a.evaluate(() => { document.getElementById('export-message').replaceChildren(); });
+  await a.click('#start-export button[type=submit]');
+  const ec2Row = await started();
+  const [download] = await Promise.all([a.waitForEvent('download'), ec2Row.locator('a[data-export-id]').click()]);
+  const file = shot('ec2-export.zip');
+  await download.saveAs(file);
+  assert.ok(fs.readFileSync(file).includes(Buffer.from('EC2InstanceRecommendations.csv')), 'the EC2 recommendations file');
+});
+
 test('an application: create, rename, associate servers', async () => {
   await go(a, '#/applications');
   await a.fill('#create-application input[name=name]', 'billing-draft');
@@ -151,6 +182,17 @@ test('the dependency map: follow a node to its server', async () => {
   assert.ok(groups.includes('billing'), `grouped by application: ${groups}`);
   await a.waitForTimeout(300); // let the canvas paint
   await a.screenshot({ path: shot('map.png') });
+  // One application and the servers it talks to.
+  const billing = await a.$eval('#map-only', (sel) => [...sel.options].find((o) => o.textContent.startsWith('billing (')).value);
+  await a.evaluate(() => { document.getElementById('view').dataset.ready = 'false'; });
+  await a.selectOption('#map-only', billing);
+  await ready(a);
+  const drawn = await a.evaluate(() => window.poseidonMap.nodes('[!group]').map((n) => n.data('label')));
+  assert.ok(drawn.length > 0 && drawn.length < 60 && drawn.some((l) => l.startsWith('billing-')), `billing's map: ${drawn}`);
+  await a.evaluate(() => { document.getElementById('view').dataset.ready = 'false'; });
+  await a.selectOption('#map-only', '');
+  await ready(a);
+  assert.equal(await a.evaluate(() => window.poseidonMap.nodes('[!group]').length), 60);
   // The busiest server: click its node where it is drawn on the canvas.
   const target = await a.evaluate(() => {
     const cy = window.poseidonMap;
@@ -207,6 +249,30 @@ test('strict mode: signed in as A, no B server or agent appears anywhere', async
     }
   }, bServers[0]);
   assert.equal(err, 'ResourceNotFoundException');
+  assert.deepEqual(a.errors, [], 'no script error in the page');
+});
+
+test('an import task and its errors file', async () => {
+  // StartImportTask through the console's signed client (the console starts
+  // no imports: ADS imports read a file from S3, here A's local bucket).
+  const id = await a.evaluate(async () => {
+    const { ads } = await import('./js/api.js');
+    const out = await ads('StartImportTask', { name: 'console-import', importUrl: 's3://console-bucket/servers.csv' });
+    return out.task.importTaskId;
+  });
+  await go(a, '#/imports');
+  const link = a.locator(`a[data-import-id="${id}"]`);
+  await link.waitFor({ timeout: 60000 }); // the page polls while the task runs
+  const row = a.locator('#import-results tr', { has: link });
+  assert.match(await row.textContent(), /IMPORT_COMPLETE_WITH_ERRORS/);
+  assert.match(await row.textContent(), /1 \/ 2/, 'one server imported, two rows failed');
+  await a.screenshot({ path: shot('imports.png') });
+  const [download] = await Promise.all([a.waitForEvent('download'), link.click()]);
+  const file = shot('import-errors.zip');
+  await download.saveAs(file);
+  const zip = fs.readFileSync(file);
+  assert.equal(zip.subarray(0, 2).toString(), 'PK');
+  assert.ok(zip.includes(Buffer.from('errors-file.csv')) && zip.includes(Buffer.from('failed-entries-file.csv')), 'the errors zip holds its two files');
   assert.deepEqual(a.errors, [], 'no script error in the page');
 });
 

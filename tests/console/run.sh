@@ -92,6 +92,13 @@ echo "-- seeding account A (60 servers x 24 h) and account B (40 servers x 24 h)
 seed AKIACONSOLEA secret-of-a 60 24 1 "$tmp/agents-a.txt" || exit 1
 seed AKIACONSOLEB secret-of-b 40 24 2 "$tmp/agents-b.txt" || exit 1
 
+# An import file in A's bucket (strict mode: <data>/buckets/<account>/<bucket>/):
+# one good row, two bad ones, for the import page and its errors file.
+mkdir -p "$tmp/data/buckets/111111111111/console-bucket"
+printf '%s\n' 'ExternalId,IPAddress,MACAddress,HostName,OS.Name,CPU.NumberOfCores,Applications,ApplicationWave,Tags' \
+  'ext-1,,,imported-1,Linux,4,,,' ',,,,Linux,4,,,' 'ext-2,,,imported-2,Linux,many,,,' \
+  >"$tmp/data/buckets/111111111111/console-bucket/servers.csv"
+
 export POSEIDON_URL="$url" CONSOLE_TMP="$tmp" CONSOLE_ARTIFACTS="$here/artifacts" CONSOLE_ROOT="$root"
 mkdir -p "$here/artifacts"
 status=0

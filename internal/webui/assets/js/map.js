@@ -11,10 +11,27 @@ import { h, fmtNum } from './dom.js';
 import { current } from './nav.js';
 
 const SPACING = 100;
+// Above this many servers the map opens on its overview: one node per
+// group, edges the traffic between groups; a click on a group draws its
+// servers and the servers they talk to. "Draw every server" draws them all.
+const OVERVIEW_ABOVE = 1500;
 const palette = ['#1f6feb', '#e8590c', '#2f9e44', '#ae3ec9', '#0c8599', '#d6336c', '#5c940d', '#f08c00', '#3b5bdb', '#862e9c'];
-const options = { byPrefix: true, only: '' };
+const options = { byPrefix: true, only: '', everything: false };
+
+let active = null; // the graph shown
+
+// rerender draws the map again in place (another group, every server).
+async function rerender(view, gen) {
+  view.dataset.ready = 'false';
+  await renderMap(view, gen);
+  if (current(gen)) view.dataset.ready = 'true';
+}
 
 export async function renderMap(view, gen) {
+  if (active) {
+    active.destroy();
+    active = null;
+  }
   const t0 = performance.now();
   const m = await consoleRead('GetNetworkMap', {});
   if (!current(gen)) return;
@@ -34,21 +51,38 @@ export async function renderMap(view, gen) {
     h('button', { type: 'button', class: 'secondary', onclick: () => cy.zoom({ level: cy.zoom() * 1.5, renderedPosition: center(cy) }) }, 'Zoom in'),
     h('button', { type: 'button', class: 'secondary', onclick: () => cy.zoom({ level: cy.zoom() / 1.5, renderedPosition: center(cy) }) }, 'Zoom out'),
     h('form', { class: 'toolbar', onsubmit: (e) => { e.preventDefault(); find(cy, search.value); } }, h('label', {}, 'Find', search), h('button', { type: 'submit', class: 'secondary' }, 'Go')));
-  only.addEventListener('change', () => { options.only = only.value; renderMap(view, gen); });
-  byPrefix.addEventListener('change', () => { options.byPrefix = byPrefix.checked; options.only = ''; renderMap(view, gen); });
+  only.addEventListener('change', () => { options.only = only.value; options.everything = false; rerender(view, gen); });
+  byPrefix.addEventListener('change', () => { options.byPrefix = byPrefix.checked; options.only = ''; rerender(view, gen); });
   const notes = [];
   if (m.nodesTruncated) notes.push(`only the first ${fmtNum(m.nodes.length, 0)} servers are drawn`);
   if (m.edgesTruncated) notes.push(`only the ${fmtNum(m.edges.length, 0)} busiest edges are drawn`);
   view.replaceChildren(h('h1', {}, 'Network dependency map'), toolbar, info, box);
-  cy = draw(box, m, groupsOf, options.only);
+  const overview = !options.only && !options.everything && m.nodes.length > OVERVIEW_ABOVE;
+  cy = overview ? drawOverview(box, m, groupsOf, (key) => { options.only = key; rerender(view, gen); })
+    : draw(box, m, groupsOf, options.only);
   // How long the call and the drawing took (the timings of tests/console).
   view.dataset.fetchMs = String(Math.round(t1 - t0));
   view.dataset.drawMs = String(Math.round(performance.now() - t1));
-  const shown = cy.nodes('[!group]').length;
-  info.textContent = `${fmtNum(shown, 0)} servers, ${fmtNum(cy.edges().length, 0)} edges (connections between known servers; ` +
-    `width grows with the connections counted)${notes.length ? '; ' + notes.join(', ') : ''}. Click a server to open it.`;
+  if (overview) {
+    info.replaceChildren(`Overview of ${fmtNum(m.nodes.length, 0)} servers in ${fmtNum(groupsOf.length, 0)} groups, ` +
+      `${fmtNum(cy.edges().length, 0)} edges between groups (width grows with the connections counted)` +
+      `${notes.length ? '; ' + notes.join(', ') : ''}. Click a group to draw its servers, or `,
+    h('button', { type: 'button', class: 'secondary', id: 'map-everything', onclick: () => { options.everything = true; rerender(view, gen); } }, 'draw every server'), '.');
+  } else {
+    const shown = cy.nodes('[!group]').length;
+    info.textContent = `${fmtNum(shown, 0)} servers, ${fmtNum(cy.edges().length, 0)} edges (connections between known servers; ` +
+      `width grows with the connections counted)${notes.length ? '; ' + notes.join(', ') : ''}. Click a server to open it.`;
+  }
+  active = cy;
   window.poseidonMap = cy; // for the browser tests and the curious
-  const leave = () => { cy.destroy(); window.removeEventListener('poseidon:leave', leave); if (window.poseidonMap === cy) delete window.poseidonMap; };
+  const leave = () => {
+    window.removeEventListener('poseidon:leave', leave);
+    if (active === cy) {
+      cy.destroy();
+      active = null;
+      delete window.poseidonMap;
+    }
+  };
   window.addEventListener('poseidon:leave', leave);
 }
 
@@ -64,7 +98,7 @@ function groups(nodes) {
     let key = 'app:' + n.applicationId;
     let label = n.applicationName;
     if (!n.applicationId) {
-      const prefix = (n.hostName || '').split(/[-.]/)[0];
+      const prefix = hostGroup(n.hostName);
       key = options.byPrefix && prefix ? 'host:' + prefix : 'none';
       label = options.byPrefix && prefix ? `${prefix}-* (no application)` : '(no application)';
     }
@@ -72,6 +106,16 @@ function groups(nodes) {
     byKey.get(key).nodes.push(i);
   }
   return [...byKey.values()].sort((a, b) => b.nodes.length - a.nodes.length || a.label.localeCompare(b.label));
+}
+
+// hostGroup is the part of a host name that names its application by the
+// usual convention <application>-<role><number>: "hr-portal" of
+// "hr-portal-app-01.prod.example.com", "billing-2" of "billing-2-web-01";
+// else its first word.
+function hostGroup(host) {
+  const label = (host || '').split('.')[0];
+  const m = /^(.+?)-[a-z]+-?\d+$/i.exec(label);
+  return m ? m[1] : label.split('-')[0];
 }
 
 function draw(box, m, groupsOf, only) {
@@ -148,6 +192,39 @@ function draw(box, m, groupsOf, only) {
   }).on('tap', 'node[!group]', (e) => {
     location.hash = '#/server/' + encodeURIComponent(e.target.id());
   });
+}
+
+// drawOverview draws one node per group (its size growing with its
+// servers) and the traffic between groups; open(key) draws a group.
+function drawOverview(box, m, groupsOf, open) {
+  const groupOf = new Int32Array(m.nodes.length);
+  groupsOf.forEach((g, gi) => g.nodes.forEach((i) => { groupOf[i] = gi; }));
+  const between = new Map();
+  for (const [s, d, traffic] of m.edges) {
+    const a = groupOf[s], b = groupOf[d];
+    if (a === b) continue;
+    const k = a + ':' + b;
+    between.set(k, (between.get(k) || 0) + traffic);
+  }
+  const cols = Math.ceil(Math.sqrt(groupsOf.length * 1.8));
+  const elements = groupsOf.map((g, gi) => ({ group: 'nodes', data: { id: 'g:' + g.key, key: g.key, label: `${g.label} (${g.nodes.length})`,
+    color: palette[gi % palette.length], size: 16 + 4 * Math.sqrt(g.nodes.length) }, position: { x: (gi % cols) * 220, y: Math.floor(gi / cols) * 180 } }));
+  const max = Math.max(1, ...between.values());
+  for (const [k, traffic] of between) {
+    const [a, b] = k.split(':').map(Number);
+    elements.push({ group: 'edges', data: { id: 'ge' + k, source: 'g:' + groupsOf[a].key, target: 'g:' + groupsOf[b].key, traffic,
+      width: 1 + 8 * Math.log1p(traffic) / Math.log1p(max) } });
+  }
+  return cytoscape({
+    container: box, elements, layout: { name: 'preset', fit: true, padding: 30 }, minZoom: 0.05, maxZoom: 4, wheelSensitivity: 0.3,
+    pixelRatio: 1, boxSelectionEnabled: false,
+    style: [
+      { selector: 'node', style: { 'background-color': 'data(color)', label: 'data(label)', width: 'data(size)', height: 'data(size)',
+        'font-size': 13, 'text-valign': 'bottom', 'text-margin-y': 4, color: '#1d2330' } },
+      { selector: 'edge', style: { width: 'data(width)', 'line-color': '#8792a2', opacity: 0.6, 'curve-style': 'bezier',
+        'target-arrow-shape': 'triangle', 'target-arrow-color': '#8792a2' } },
+    ],
+  }).on('tap', 'node', (e) => open(e.target.data('key')));
 }
 
 function find(cy, text) {
