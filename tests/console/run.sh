@@ -39,7 +39,10 @@ if [ ! -x "$chromium" ]; then
   [ -x "$chromium" ] || fail_or_skip "chromium is not installed at $chromium (apt-get install -y chromium)"
 fi
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || fail_or_skip "node and npm are required"
-if [ ! -d "$here/node_modules/playwright-core" ] || ! cmp -s "$here/package-lock.json" "$here/node_modules/.package-lock.json" 2>/dev/null; then
+# npm ci unless node_modules already holds the locked playwright-core.
+installed="$(cd "$here" && node -e 'try { const l = require("./package-lock.json").packages["node_modules/playwright-core"].version;
+  process.stdout.write(require("./node_modules/playwright-core/package.json").version === l ? "yes" : "no") } catch { process.stdout.write("no") }')"
+if [ "$installed" != yes ]; then
   echo "-- npm ci (playwright-core)"
   (cd "$here" && npm ci --ignore-scripts --no-audit --no-fund >/dev/null) || fail_or_skip "npm ci failed in tests/console"
 fi
