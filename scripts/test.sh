@@ -53,6 +53,7 @@ tests/compat/run.sh
 tests/readme/run.sh
 tests/image/run.sh
 tests/fixtures/run.sh
+tests/console/run.sh
 
 echo "== PostgreSQL: e2e, python, compatibility"
 stage=$SECONDS

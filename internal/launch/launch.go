@@ -23,6 +23,7 @@ import (
 	"github.com/poseidon-ads/poseidon/internal/auth"
 	"github.com/poseidon-ads/poseidon/internal/batchdelete"
 	"github.com/poseidon-ads/poseidon/internal/clock"
+	"github.com/poseidon-ads/poseidon/internal/console"
 	"github.com/poseidon-ads/poseidon/internal/continuous"
 	"github.com/poseidon-ads/poseidon/internal/discovery"
 	"github.com/poseidon-ads/poseidon/internal/exportfile"
@@ -54,6 +55,7 @@ type Store interface {
 	batchdelete.Store
 	continuous.Store
 	imports.Store
+	console.Store
 	worker.Store
 	worker.Retention
 	queue.Store
@@ -325,6 +327,7 @@ func wire(ctx context.Context, c *Config, log *slog.Logger, store Store, files A
 		BatchDeletes:      batchdelete.New(store, clk.Now, runner.Wake),
 		ContinuousExports: cont,
 		Imports:           importer,
+		Console:           console.New(store, clk.Now),
 		AccountFiles:      []server.AccountFiles{importer, cfiles},
 		HomeRegion:        homeRegion, ControlToken: c.ControlToken, MaxBodyBytes: c.MaxBodyBytes, MaxIntakeBytes: c.MaxIntakeBytes,
 		SmithyStatusCodes: c.SmithyStatusCodes, URLSecret: urlSecret, Control: control,

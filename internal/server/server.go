@@ -71,6 +71,8 @@ type Config struct {
 	ContinuousExports ContinuousExports
 	// Imports serves the import operations (see imports.go).
 	Imports Imports
+	// Console serves the web console's own reads (see console.go).
+	Console Console
 	Auth    *auth.Authenticator
 	Clock   *clock.Clock
 	// Files is the store of export archives that downloads read and
@@ -198,6 +200,7 @@ func New(cfg Config) *Server {
 	s.handle("GET /"+downloadBucket+"/{account}/{file}", s.download)
 	s.routeIntake()
 	s.routeFaults()
+	s.routeConsole()
 	if cfg.Faults != nil {
 		cfg.Faults.Follow(cfg.Control)
 	}

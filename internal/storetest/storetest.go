@@ -40,6 +40,7 @@ import (
 	"github.com/poseidon-ads/poseidon/internal/agents"
 	"github.com/poseidon-ads/poseidon/internal/applications"
 	"github.com/poseidon-ads/poseidon/internal/batchdelete"
+	"github.com/poseidon-ads/poseidon/internal/console"
 	"github.com/poseidon-ads/poseidon/internal/continuous"
 	"github.com/poseidon-ads/poseidon/internal/discovery"
 	"github.com/poseidon-ads/poseidon/internal/exports"
@@ -73,6 +74,7 @@ type Store interface {
 	batchdelete.Store
 	continuous.Store
 	imports.Store
+	console.Store
 }
 
 // Accounts is what every store has: accounts and their home region
@@ -162,6 +164,7 @@ var capabilities = []reflect.Type{
 	reflect.TypeFor[batchdelete.Store](),
 	reflect.TypeFor[continuous.Store](),
 	reflect.TypeFor[imports.Store](),
+	reflect.TypeFor[console.Store](),
 }
 
 // Capabilities names the capabilities Store is composed of ("tags.Store",
@@ -320,6 +323,7 @@ func Run(t *testing.T, open Open, reopen Reopen, lacks ...Lack) {
 		{"BatchDelete", batchDeleteTests},
 		{"Continuous", continuousTests},
 		{"Imports", importTests},
+		{"Console", consoleTests},
 	}
 	for _, a := range areas {
 		t.Run(a.name, func(t *testing.T) {
