@@ -20,6 +20,8 @@ type cli struct {
 	Seed    seedCmd    `cmd:"" help:"Fill a running server with a simulated fleet of discovery agents, through its intake endpoint."`
 	Health  healthCmd  `cmd:"" help:"Exit 0 if a running server answers its health check, 1 otherwise (for container health checks)."`
 	Version versionCmd `cmd:"" help:"Print the version: module version, VCS revision, Go version."`
+
+	Snapshot snapshotCmd `cmd:"" help:"Save a store to a file, or load one into a data directory (SQLite)."`
 }
 
 func main() {
