@@ -21,6 +21,8 @@ type cli struct {
 	Health  healthCmd  `cmd:"" help:"Exit 0 if a running server answers its health check, 1 otherwise (for container health checks)."`
 	Version versionCmd `cmd:"" help:"Print the version: module version, VCS revision, Go version."`
 
+	Export   exportCmd   `cmd:"" help:"Run an export through the ADS API (StartExportTask), wait for it, download and unzip it."`
+	Status   statusCmd   `cmd:"" help:"Show a running server's health and, for the caller's account, its servers, agents and exports."`
 	Snapshot snapshotCmd `cmd:"" help:"Save a store to a file, or load one into a data directory (SQLite)."`
 }
 

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go/aws"
+	ads "github.com/aws/aws-sdk-go/service/applicationdiscoveryservice"
+)
+
+// statusCmd shows what a running server tells: its health check
+// (version, store, uptime) and, through the ADS API as the caller's
+// account, the discovery summary and the export tasks by status.
+type statusCmd struct {
+	awsFlags
+	JSON bool `name:"json" help:"Print one JSON object instead of text."`
+}
+
+// status is what statusCmd prints.
+type status struct {
+	Endpoint       string         `json:"endpoint"`
+	EndpointSource string         `json:"endpointSource"`
+	Health         map[string]any `json:"health"`
+	Account        *accountStatus `json:"account,omitempty"`
+}
+
+// accountStatus is what the ADS API tells the caller of its account.
+type accountStatus struct {
+	AccessKeyID  string         `json:"accessKeyId"`
+	Region       string         `json:"region"`
+	Servers      int64          `json:"servers"`
+	Applications int64          `json:"applications"`
+	Agents       map[string]any `json:"agents"`
+	Exports      map[string]int `json:"exports"`
+}
+
+func (c *statusCmd) Run(ctx context.Context, stdout io.Writer) error {
+	ep, err := c.endpoint()
+	if err != nil {
+		return err
+	}
+	st := status{Endpoint: ep.URL, EndpointSource: ep.Source}
+	if st.Health, err = readHealth(ctx, ep.URL); err != nil {
+		return err
+	}
+	svc, _, cerr := c.adsClient()
+	if cerr == nil {
+		st.Account, cerr = accountOf(ctx, svc)
+	}
+	if c.JSON {
+		b, _ := json.MarshalIndent(st, "", "  ")
+		fmt.Fprintln(stdout, string(b))
+	} else {
+		st.print(stdout)
+	}
+	return cerr
+}
+
+// readHealth reads GET /_poseidon/health (no credentials needed).
+func readHealth(ctx context.Context, base string) (map[string]any, error) {
+	url := strings.TrimRight(base, "/") + "/_poseidon/health"
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("no poseidon server answers at %s: %w (start one with poseidon serve, or give --endpoint-url)", base, err)
+	}
+	defer resp.Body.Close()
+	var h map[string]any
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&h); err != nil || h["status"] == nil {
+		return nil, fmt.Errorf("GET %s answered %s, not a poseidon health check: is %s a poseidon server?", url, resp.Status, base)
+	}
+	return h, nil
+}
+
+// accountOf reads the caller's discovery summary and counts its export
+// tasks by status, through the ADS API.
+func accountOf(ctx context.Context, svc *ads.ApplicationDiscoveryService) (*accountStatus, error) {
+	sum, err := svc.GetDiscoverySummaryWithContext(ctx, &ads.GetDiscoverySummaryInput{})
+	if err != nil {
+		return nil, fmt.Errorf("GetDiscoverySummary: %w", err)
+	}
+	v, _ := svc.Config.Credentials.Get()
+	a := &accountStatus{AccessKeyID: v.AccessKeyID, Region: aws.StringValue(svc.Config.Region), Servers: aws.Int64Value(sum.Servers),
+		Applications: aws.Int64Value(sum.Applications), Agents: map[string]any{}, Exports: map[string]int{}}
+	if s := sum.AgentSummary; s != nil {
+		a.Agents = map[string]any{"total": aws.Int64Value(s.TotalAgents), "active": aws.Int64Value(s.ActiveAgents),
+			"healthy": aws.Int64Value(s.HealthyAgents), "unhealthy": aws.Int64Value(s.UnhealthyAgents),
+			"shutdown": aws.Int64Value(s.ShutdownAgents), "blacklisted": aws.Int64Value(s.BlackListedAgents), "unknown": aws.Int64Value(s.UnknownAgents)}
+	}
+	err = svc.DescribeExportTasksPagesWithContext(ctx, &ads.DescribeExportTasksInput{MaxResults: aws.Int64(100)},
+		func(p *ads.DescribeExportTasksOutput, _ bool) bool {
+			for _, e := range p.ExportsInfo {
+				a.Exports[aws.StringValue(e.ExportStatus)]++
+			}
+			return true
+		})
+	if err != nil {
+		return nil, fmt.Errorf("DescribeExportTasks: %w", err)
+	}
+	return a, nil
+}
+
+func (st status) print(w io.Writer) {
+	h := st.Health
+	fmt.Fprintf(w, "server      %s (from %s)\n", st.Endpoint, st.EndpointSource)
+	fmt.Fprintf(w, "health      %v, version %v, store %v, up %v s, strict mode %v\n", h["status"], h["version"], h["store"], h["uptimeSeconds"], h["strict"])
+	a := st.Account
+	if a == nil {
+		return
+	}
+	note := ""
+	if h["strict"] == false {
+		note = " (open mode: a 12-digit access key ID is the account, any other key is account 000000000000)"
+	}
+	fmt.Fprintf(w, "caller      access key %s, region %s%s\n", a.AccessKeyID, a.Region, note)
+	fmt.Fprintf(w, "servers     %d\n", a.Servers)
+	fmt.Fprintf(w, "apps        %d\n", a.Applications)
+	fmt.Fprintf(w, "agents      %v total, %v healthy, %v unhealthy, %v shutdown, %v blacklisted, %v unknown\n",
+		a.Agents["total"], a.Agents["healthy"], a.Agents["unhealthy"], a.Agents["shutdown"], a.Agents["blacklisted"], a.Agents["unknown"])
+	var parts []string
+	for _, s := range []string{ads.ExportStatusInProgress, ads.ExportStatusSucceeded, ads.ExportStatusFailed} {
+		parts = append(parts, fmt.Sprintf("%d %s", a.Exports[s], s))
+	}
+	for s, n := range a.Exports {
+		if !slices.Contains([]string{ads.ExportStatusInProgress, ads.ExportStatusSucceeded, ads.ExportStatusFailed}, s) {
+			parts = append(parts, fmt.Sprintf("%d %s", n, s))
+		}
+	}
+	fmt.Fprintf(w, "exports     %s\n", strings.Join(parts, ", "))
+}
