@@ -24,6 +24,8 @@ type cli struct {
 	Export   exportCmd   `cmd:"" help:"Run an export through the ADS API (StartExportTask), wait for it, download and unzip it."`
 	Status   statusCmd   `cmd:"" help:"Show a running server's health and, for the caller's account, its servers, agents and exports."`
 	Snapshot snapshotCmd `cmd:"" help:"Save a store to a file, or load one into a data directory (SQLite)."`
+
+	Completion completionCmd `cmd:"" help:"Print the shell code completing poseidon's commands and flags: eval \"$(poseidon completion bash)\" (in ~/.bashrc), zsh and fish alike."`
 }
 
 func main() {
@@ -65,6 +67,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				}
 			}
 		}()
+		if os.Getenv("COMP_LINE") != "" {
+			completeArgs(parser, parser.Exit)
+		}
 		kctx, err = parser.Parse(args)
 	}()
 	if exit >= 0 {

@@ -28,7 +28,7 @@ type snapshotCmd struct {
 
 // snapshotStore are the flags naming the store, as serve's.
 type snapshotStore struct {
-	Data        string `default:"./poseidon-data" env:"POSEIDON_DATA" help:"Data directory, as serve's --data."`
+	Data        string `default:"./poseidon-data" env:"POSEIDON_DATA" predictor:"dir" help:"Data directory, as serve's --data."`
 	DatabaseURL string `name:"database-url" env:"POSEIDON_DATABASE_URL" placeholder:"URL" help:"PostgreSQL store, as serve's: not supported by snapshots (use pg_dump and pg_restore on its schema)."`
 }
 
@@ -66,7 +66,7 @@ var snapshotDirs = []string{"exports", "continuous-exports", "buckets"}
 
 type snapshotSaveCmd struct {
 	snapshotStore
-	File string `arg:"" type:"path" help:"Snapshot file to write (a gzipped tar); replaced if it exists."`
+	File string `arg:"" type:"path" predictor:"file" help:"Snapshot file to write (a gzipped tar); replaced if it exists."`
 }
 
 func (c *snapshotSaveCmd) Run(ctx context.Context, stdout io.Writer, g *globals) error {
@@ -218,7 +218,7 @@ func addTree(tw *tar.Writer, data, dir string) (int, error) {
 
 type snapshotLoadCmd struct {
 	snapshotStore
-	File  string `arg:"" type:"existingfile" help:"Snapshot file written by snapshot save."`
+	File  string `arg:"" type:"existingfile" predictor:"file" help:"Snapshot file written by snapshot save."`
 	Force bool   `help:"Replace the store and files of a data directory that is not empty."`
 }
 
