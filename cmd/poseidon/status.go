@@ -15,11 +15,14 @@ import (
 )
 
 // statusCmd shows what a running server tells: its health check
-// (version, store, uptime) and, through the ADS API as the caller's
-// account, the discovery summary and the export tasks by status.
+// (version, store, uptime), the control API's status (every account's
+// agents, servers and exports by status, the job queue, the virtual
+// clock) and, through the ADS API as the caller's account, the discovery
+// summary and the export tasks by status.
 type statusCmd struct {
 	awsFlags
-	JSON bool `name:"json" help:"Print one JSON object instead of text."`
+	ControlToken string `env:"POSEIDON_CONTROL_TOKEN" help:"Bearer token of the control API (the server's --control-token), to read every account's counts and the job queue."`
+	JSON         bool   `name:"json" help:"Print one JSON object instead of text."`
 }
 
 // status is what statusCmd prints.
@@ -27,7 +30,28 @@ type status struct {
 	Endpoint       string         `json:"endpoint"`
 	EndpointSource string         `json:"endpointSource"`
 	Health         map[string]any `json:"health"`
-	Account        *accountStatus `json:"account,omitempty"`
+	Control        *controlStatus `json:"control,omitempty"`
+	// ControlError says why the control API's status is missing.
+	ControlError string         `json:"controlError,omitempty"`
+	Account      *accountStatus `json:"account,omitempty"`
+}
+
+// controlStatus is GET /_poseidon/status.
+type controlStatus struct {
+	Accounts []struct {
+		AccountID string         `json:"accountId"`
+		Agents    int            `json:"agents"`
+		Servers   int            `json:"servers"`
+		Exports   map[string]int `json:"exports"`
+	} `json:"accounts"`
+	Jobs []struct {
+		Kind    string `json:"kind"`
+		Waiting int    `json:"waiting"`
+		Running int    `json:"running"`
+	} `json:"jobs"`
+	Clock struct {
+		Time string `json:"time"`
+	} `json:"clock"`
 }
 
 // accountStatus is what the ADS API tells the caller of its account.
@@ -48,6 +72,10 @@ func (c *statusCmd) Run(ctx context.Context, stdout io.Writer) error {
 	st := status{Endpoint: ep.URL, EndpointSource: ep.Source}
 	if st.Health, err = readHealth(ctx, ep.URL); err != nil {
 		return err
+	}
+	st.Control, err = readControlStatus(ctx, ep.URL, c.ControlToken)
+	if err != nil {
+		st.ControlError = err.Error()
 	}
 	svc, _, cerr := c.adsClient()
 	if cerr == nil {
@@ -83,6 +111,39 @@ func readHealth(ctx context.Context, base string) (map[string]any, error) {
 	return h, nil
 }
 
+// readControlStatus reads GET /_poseidon/status with the control token.
+func readControlStatus(ctx context.Context, base, token string) (*controlStatus, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(base, "/")+"/_poseidon/status", nil)
+	if err != nil {
+		return nil, err
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if resp.StatusCode != http.StatusOK {
+		var e struct{ Message string }
+		json.Unmarshal(body, &e)
+		hint := ""
+		if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+			hint = " (set POSEIDON_CONTROL_TOKEN or --control-token to the server's --control-token)"
+		}
+		return nil, fmt.Errorf("GET /_poseidon/status answered %s: %s%s", resp.Status, e.Message, hint)
+	}
+	var st controlStatus
+	if err := json.Unmarshal(body, &st); err != nil {
+		return nil, fmt.Errorf("GET /_poseidon/status: %w", err)
+	}
+	return &st, nil
+}
+
 // accountOf reads the caller's discovery summary and counts its export
 // tasks by status, through the ADS API.
 func accountOf(ctx context.Context, svc *ads.ApplicationDiscoveryService) (*accountStatus, error) {
@@ -115,6 +176,23 @@ func (st status) print(w io.Writer) {
 	h := st.Health
 	fmt.Fprintf(w, "server      %s (from %s)\n", st.Endpoint, st.EndpointSource)
 	fmt.Fprintf(w, "health      %v, version %v, store %v, up %v s, strict mode %v\n", h["status"], h["version"], h["store"], h["uptimeSeconds"], h["strict"])
+	if c := st.Control; c != nil {
+		fmt.Fprintf(w, "clock       %s (virtual)\n", c.Clock.Time)
+		fmt.Fprintf(w, "accounts    %d\n", len(c.Accounts))
+		for _, a := range c.Accounts {
+			fmt.Fprintf(w, "  %s  %d agents, %d servers, exports %s\n", a.AccountID, a.Agents, a.Servers, exportCounts(a.Exports))
+		}
+		var jobs []string
+		for _, j := range c.Jobs {
+			jobs = append(jobs, fmt.Sprintf("%s %d running, %d waiting", j.Kind, j.Running, j.Waiting))
+		}
+		if len(jobs) == 0 {
+			jobs = []string{"empty"}
+		}
+		fmt.Fprintf(w, "jobs        %s\n", strings.Join(jobs, "; "))
+	} else {
+		fmt.Fprintf(w, "control     %s\n", st.ControlError)
+	}
 	a := st.Account
 	if a == nil {
 		return
@@ -128,14 +206,20 @@ func (st status) print(w io.Writer) {
 	fmt.Fprintf(w, "apps        %d\n", a.Applications)
 	fmt.Fprintf(w, "agents      %v total, %v healthy, %v unhealthy, %v shutdown, %v blacklisted, %v unknown\n",
 		a.Agents["total"], a.Agents["healthy"], a.Agents["unhealthy"], a.Agents["shutdown"], a.Agents["blacklisted"], a.Agents["unknown"])
+	fmt.Fprintf(w, "exports     %s\n", exportCounts(a.Exports))
+}
+
+// exportCounts shows counts of exports by status, AWS's three first.
+func exportCounts(m map[string]int) string {
+	statuses := []string{ads.ExportStatusInProgress, ads.ExportStatusSucceeded, ads.ExportStatusFailed}
 	var parts []string
-	for _, s := range []string{ads.ExportStatusInProgress, ads.ExportStatusSucceeded, ads.ExportStatusFailed} {
-		parts = append(parts, fmt.Sprintf("%d %s", a.Exports[s], s))
+	for _, s := range statuses {
+		parts = append(parts, fmt.Sprintf("%d %s", m[s], s))
 	}
-	for s, n := range a.Exports {
-		if !slices.Contains([]string{ads.ExportStatusInProgress, ads.ExportStatusSucceeded, ads.ExportStatusFailed}, s) {
+	for s, n := range m {
+		if !slices.Contains(statuses, s) {
 			parts = append(parts, fmt.Sprintf("%d %s", n, s))
 		}
 	}
-	fmt.Fprintf(w, "exports     %s\n", strings.Join(parts, ", "))
+	return strings.Join(parts, ", ")
 }

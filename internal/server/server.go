@@ -40,6 +40,10 @@ type Store interface {
 	// fn with the state and stores what fn left, and returns it. Changes
 	// never interleave. It survives restarts and resets.
 	UpdateControl(ctx context.Context, fn func(*discovery.Control)) (discovery.Control, error)
+	// Overview counts each account's agents, servers and export tasks by
+	// status, and the jobs by kind (running: leased at now), for the
+	// control API's status.
+	Overview(ctx context.Context, now time.Time) (*discovery.Overview, error)
 }
 
 // Exports is the export use-case layer. exports.Service implements it.
@@ -184,6 +188,7 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("POST /_poseidon/reset", s.control(s.reset))
 	s.mux.HandleFunc("GET /_poseidon/clock", s.control(s.getClock))
 	s.mux.HandleFunc("POST /_poseidon/clock", s.control(s.setClock))
+	s.mux.HandleFunc("GET /_poseidon/status", s.control(s.status))
 	s.mux.HandleFunc("GET /"+downloadBucket+"/{account}/{file}", s.download)
 	s.routeIntake()
 	return s
