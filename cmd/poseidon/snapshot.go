@@ -16,30 +16,21 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/poseidon-ads/poseidon/internal/postgres"
 	"github.com/poseidon-ads/poseidon/internal/sqlite"
 )
 
 // snapshotCmd copies a store to a file and back, so that a CI job can start
 // from a prepared fleet (docs/behavior.md, "Snapshots").
 type snapshotCmd struct {
-	Save snapshotSaveCmd `cmd:"" help:"Copy the store of a data directory (SQLite and the files beside it) into FILE, consistently, while a server runs on it or not."`
-	Load snapshotLoadCmd `cmd:"" help:"Restore FILE into a data directory, which must be empty (or --force) and have no server running on it."`
+	Save snapshotSaveCmd `cmd:"" help:"Copy a store into FILE, consistently, while servers run on it or not: SQLite with the files of its data directory, or a PostgreSQL schema."`
+	Load snapshotLoadCmd `cmd:"" help:"Restore FILE into a data directory or PostgreSQL schema, which must be empty (or --force) and have no server running on it."`
 }
 
 // snapshotStore are the flags naming the store, as serve's.
 type snapshotStore struct {
 	Data        string `default:"./poseidon-data" env:"POSEIDON_DATA" predictor:"dir" help:"Data directory, as serve's --data."`
-	DatabaseURL string `name:"database-url" env:"POSEIDON_DATABASE_URL" placeholder:"URL" help:"PostgreSQL store, as serve's: not supported by snapshots (use pg_dump and pg_restore on its schema)."`
-}
-
-// refusePostgres answers a snapshot of a PostgreSQL store: PostgreSQL's own
-// tools copy it better than poseidon could.
-func (s snapshotStore) refusePostgres(verb string) error {
-	if s.DatabaseURL == "" {
-		return nil
-	}
-	return fmt.Errorf("snapshot %s works on the SQLite store of --data only; for a PostgreSQL store (--database-url) use PostgreSQL's tools on its schema: "+
-		"pg_dump --format=custom --schema=SCHEMA --file=FILE DATABASE to save, pg_restore --dbname=DATABASE --clean --if-exists FILE to load, with no server running on it (docs/behavior.md, \"Snapshots\")", verb)
+	DatabaseURL string `name:"database-url" env:"POSEIDON_DATABASE_URL" placeholder:"URL" help:"PostgreSQL store, as serve's, with search_path=SCHEMA: its schema is copied with pg_dump and restored with pg_restore (installed: postgresql-client)."`
 }
 
 // snapshotFormat is the version of the snapshot file's layout.
@@ -47,10 +38,12 @@ const snapshotFormat = 1
 
 // snapshotManifest is the first member of a snapshot, poseidon-snapshot.json.
 type snapshotManifest struct {
-	Format   int       `json:"format"`
-	Store    string    `json:"store"`
-	Schema   []string  `json:"schema"`
-	Poseidon string    `json:"poseidon"`
+	Format   int      `json:"format"`
+	Store    string   `json:"store"`
+	Schema   []string `json:"schema"`
+	Poseidon string   `json:"poseidon"`
+	// PGSchema is the schema a PostgreSQL snapshot was saved from.
+	PGSchema string    `json:"pgSchema,omitempty"`
 	Created  time.Time `json:"created"`
 }
 
@@ -70,67 +63,109 @@ type snapshotSaveCmd struct {
 }
 
 func (c *snapshotSaveCmd) Run(ctx context.Context, stdout io.Writer, g *globals) error {
-	if err := c.refusePostgres("save"); err != nil {
-		return err
-	}
-	db := filepath.Join(c.Data, storeFile)
-	if _, err := os.Stat(db); err != nil {
-		return fmt.Errorf("snapshot save: no store in %s (%v): give the data directory of a server with --data", c.Data, err)
-	}
 	tmp, err := os.MkdirTemp("", "poseidon-snapshot-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	dbCopy := filepath.Join(tmp, storeFile)
+	man := snapshotManifest{Format: snapshotFormat, Poseidon: versionString(), Created: time.Now().UTC()}
+	var fill func(tw *tar.Writer) (int, error)
+	from := "SQLite store of " + c.Data
+	if c.DatabaseURL != "" {
+		pg, err := parsePG(c.DatabaseURL)
+		if err != nil {
+			return err
+		}
+		dump := pgDumpPath(tmp)
+		if man.Schema, err = pg.saveDump(ctx, c.DatabaseURL, dump); err != nil {
+			return fmt.Errorf("snapshot save: %w", err)
+		}
+		man.Store, man.PGSchema = "postgres", pg.schema
+		from = "PostgreSQL schema " + pg.schema
+		fill = func(tw *tar.Writer) (int, error) { return 0, addFile(tw, dump, pgDumpFile) }
+	} else {
+		man.Store = "sqlite"
+		if fill, man.Schema, err = c.sqliteMembers(ctx, tmp, g.stderr); err != nil {
+			return err
+		}
+	}
+	files, err := writeSnapshot(c.File, man, fill)
+	if err != nil {
+		return fmt.Errorf("snapshot save: %w", err)
+	}
+	st, _ := os.Stat(c.File)
+	fmt.Fprintf(stdout, "saved %s: %s (schema %s), %d files beside it, %d bytes\n", c.File, from, lastOf(man.Schema), files, st.Size())
+	return nil
+}
+
+// sqliteMembers copies the SQLite store of the data directory into dir
+// and returns what adds it to a snapshot, with the export archives it
+// refers to and the other files of the data directory, and its schema.
+func (c *snapshotSaveCmd) sqliteMembers(ctx context.Context, dir string, stderr io.Writer) (func(*tar.Writer) (int, error), []string, error) {
+	db := filepath.Join(c.Data, storeFile)
+	if _, err := os.Stat(db); err != nil {
+		return nil, nil, fmt.Errorf("snapshot save: no store in %s (%v): give the data directory of a server with --data", c.Data, err)
+	}
+	dbCopy := filepath.Join(dir, storeFile)
 	archives, err := sqlite.SnapshotInto(ctx, db, dbCopy)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	schema, err := sqlite.CheckSchema(ctx, dbCopy)
 	if err != nil && !errors.Is(err, sqlite.ErrNewerSchema) {
-		return err
+		return nil, nil, err
 	}
+	return func(tw *tar.Writer) (int, error) {
+		if err := addFile(tw, dbCopy, storeFile); err != nil {
+			return 0, err
+		}
+		files := 0
+		// The archives the copied database refers to: each was written
+		// whole before its export was marked SUCCEEDED, so each is
+		// there, unless the janitor deleted it since (the export expired
+		// meanwhile).
+		for _, a := range archives {
+			name := filepath.ToSlash(filepath.Join("exports", a.Account, a.ExportID+".zip"))
+			err := addFile(tw, filepath.Join(c.Data, name), name)
+			if errors.Is(err, fs.ErrNotExist) {
+				fmt.Fprintf(stderr, "poseidon snapshot: export %s of account %s expired while saving; its archive is left out\n", a.ExportID, a.Account)
+				continue
+			}
+			if err != nil {
+				return files, err
+			}
+			files++
+		}
+		for _, d := range snapshotDirs[1:] {
+			n, err := addTree(tw, c.Data, d)
+			files += n
+			if err != nil {
+				return files, err
+			}
+		}
+		return files, nil
+	}, schema, nil
+}
 
-	out, err := os.CreateTemp(filepath.Dir(c.File), "."+filepath.Base(c.File)+"-*")
+// writeSnapshot writes a snapshot to file (under another name, then
+// renamed into place): the manifest, then what fill adds. It returns
+// fill's count of files.
+func writeSnapshot(file string, man snapshotManifest, fill func(*tar.Writer) (int, error)) (int, error) {
+	out, err := os.CreateTemp(filepath.Dir(file), "."+filepath.Base(file)+"-*")
 	if err != nil {
-		return fmt.Errorf("snapshot save: %w", err)
+		return 0, err
 	}
 	defer os.Remove(out.Name())
 	zw, _ := gzip.NewWriterLevel(out, gzip.BestSpeed)
 	tw := tar.NewWriter(zw)
-	man, _ := json.Marshal(snapshotManifest{Format: snapshotFormat, Store: "sqlite", Schema: schema, Poseidon: versionString(), Created: time.Now().UTC()})
-	err = tw.WriteHeader(&tar.Header{Name: manifestName, Mode: 0o644, Size: int64(len(man)), ModTime: time.Now(), Typeflag: tar.TypeReg})
+	b, _ := json.Marshal(man)
+	err = tw.WriteHeader(&tar.Header{Name: manifestName, Mode: 0o644, Size: int64(len(b)), ModTime: man.Created, Typeflag: tar.TypeReg})
 	if err == nil {
-		_, err = tw.Write(man)
-	}
-	if err == nil {
-		err = addFile(tw, dbCopy, storeFile)
+		_, err = tw.Write(b)
 	}
 	files := 0
-	// The archives the copied database refers to: each was written whole
-	// before its export was marked SUCCEEDED, so each is there, unless the
-	// janitor deleted it since (the export expired meanwhile).
-	for _, a := range archives {
-		if err != nil {
-			break
-		}
-		name := filepath.ToSlash(filepath.Join("exports", a.Account, a.ExportID+".zip"))
-		err = addFile(tw, filepath.Join(c.Data, name), name)
-		if errors.Is(err, fs.ErrNotExist) {
-			fmt.Fprintf(g.stderr, "poseidon snapshot: export %s of account %s expired while saving; its archive is left out\n", a.ExportID, a.Account)
-			err = nil
-			continue
-		}
-		files++
-	}
-	for _, d := range snapshotDirs[1:] {
-		if err != nil {
-			break
-		}
-		var n int
-		n, err = addTree(tw, c.Data, d)
-		files += n
+	if err == nil {
+		files, err = fill(tw)
 	}
 	if err == nil {
 		err = tw.Close()
@@ -145,15 +180,9 @@ func (c *snapshotSaveCmd) Run(ctx context.Context, stdout io.Writer, g *globals)
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(out.Name(), c.File)
+		err = os.Rename(out.Name(), file)
 	}
-	if err != nil {
-		return fmt.Errorf("snapshot save: %w", err)
-	}
-	st, _ := os.Stat(c.File)
-	fmt.Fprintf(stdout, "saved %s: SQLite store of %s (schema %s), %d files beside it, %d bytes\n",
-		c.File, c.Data, lastOf(schema), files, st.Size())
-	return nil
+	return files, err
 }
 
 func lastOf(s []string) string {
@@ -223,8 +252,8 @@ type snapshotLoadCmd struct {
 }
 
 func (c *snapshotLoadCmd) Run(ctx context.Context, stdout io.Writer) error {
-	if err := c.refusePostgres("load"); err != nil {
-		return err
+	if c.DatabaseURL != "" {
+		return c.loadPostgres(ctx, stdout)
 	}
 	if err := c.checkTarget(); err != nil {
 		return err
@@ -237,7 +266,7 @@ func (c *snapshotLoadCmd) Run(ctx context.Context, stdout io.Writer) error {
 		return fmt.Errorf("snapshot load: %w", err)
 	}
 	defer os.RemoveAll(stage)
-	man, files, err := extractSnapshot(c.File, stage)
+	man, files, err := extractSnapshot(c.File, stage, "sqlite")
 	if err != nil {
 		return fmt.Errorf("snapshot load %s: %w", c.File, err)
 	}
@@ -263,6 +292,30 @@ func (c *snapshotLoadCmd) Run(ctx context.Context, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "loaded %s into %s: SQLite store (schema %s, saved by %s at %s), %d files beside it\n",
 		c.File, c.Data, lastOf(man.Schema), man.Poseidon, man.Created.Format(time.RFC3339), files)
+	return nil
+}
+
+// loadPostgres restores a PostgreSQL snapshot into the schema of
+// --database-url.
+func (c *snapshotLoadCmd) loadPostgres(ctx context.Context, stdout io.Writer) error {
+	pg, err := parsePG(c.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	stage, err := os.MkdirTemp("", "poseidon-snapshot-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(stage)
+	man, _, err := extractSnapshot(c.File, stage, "postgres")
+	if err != nil {
+		return fmt.Errorf("snapshot load %s: %w", c.File, err)
+	}
+	if err := pg.loadDump(ctx, pgDumpPath(stage), man.PGSchema, c.Force); err != nil {
+		return fmt.Errorf("snapshot load %s: %w", c.File, err)
+	}
+	fmt.Fprintf(stdout, "loaded %s into PostgreSQL schema %s: (schema %s, saved from schema %s by %s at %s)\n",
+		c.File, pg.schema, lastOf(man.Schema), man.PGSchema, man.Poseidon, man.Created.Format(time.RFC3339))
 	return nil
 }
 
@@ -297,10 +350,11 @@ func (c *snapshotLoadCmd) checkTarget() error {
 	return nil
 }
 
-// extractSnapshot checks the manifest (the first member) and writes the
-// members of the snapshot at path under dir. It returns the manifest and
-// how many files besides the database it held.
-func extractSnapshot(path, dir string) (snapshotManifest, int, error) {
+// extractSnapshot checks the manifest (the first member: a snapshot of a
+// store of kind store, of a schema this build knows) and writes the members
+// of the snapshot at path under dir. It returns the manifest and how many
+// files besides the database it held.
+func extractSnapshot(path, dir, store string) (snapshotManifest, int, error) {
 	var man snapshotManifest
 	f, err := os.Open(path)
 	if err != nil {
@@ -322,15 +376,23 @@ func extractSnapshot(path, dir string) (snapshotManifest, int, error) {
 	if man.Format > snapshotFormat {
 		return man, 0, fmt.Errorf("snapshot format %d is newer than this poseidon reads (%d): load it with %s or a newer poseidon", man.Format, snapshotFormat, man.Poseidon)
 	}
-	if man.Store != "sqlite" {
-		return man, 0, fmt.Errorf("a snapshot of a %q store: this poseidon loads sqlite snapshots", man.Store)
+	if man.Store != store {
+		flag := map[string]string{"sqlite": "without --database-url (into --data)", "postgres": "with --database-url"}[man.Store]
+		if flag == "" {
+			return man, 0, fmt.Errorf("a snapshot of a %q store, which this poseidon does not know", man.Store)
+		}
+		return man, 0, fmt.Errorf("a snapshot of a %s store: load it %s", man.Store, flag)
+	}
+	dbMember, allowed := storeFile, snapshotDirs
+	if store == "postgres" {
+		dbMember, allowed = pgDumpFile, nil
 	}
 	known := sqlite.Migrations()
-	for _, v := range man.Schema {
-		if !slices.Contains(known, v) {
-			return man, 0, fmt.Errorf("%w (migration %s; this build knows up to %s): load it with that poseidon (%s) or a newer one",
-				sqlite.ErrNewerSchema, v, known[len(known)-1], man.Poseidon)
-		}
+	if store == "postgres" {
+		known = postgres.Migrations()
+	}
+	if err := checkVersions(known, man.Schema, man.Poseidon); err != nil {
+		return man, 0, err
 	}
 	files, sawStore := 0, false
 	for {
@@ -345,7 +407,7 @@ func extractSnapshot(path, dir string) (snapshotManifest, int, error) {
 			continue
 		}
 		top, _, _ := strings.Cut(h.Name, "/")
-		if !filepath.IsLocal(h.Name) || h.Name != storeFile && !slices.Contains(snapshotDirs, top) {
+		if !filepath.IsLocal(h.Name) || h.Name != dbMember && !slices.Contains(allowed, top) {
 			return man, 0, fmt.Errorf("snapshot member %q is not one of a data directory's", h.Name)
 		}
 		p := filepath.Join(dir, filepath.FromSlash(h.Name))
@@ -363,14 +425,26 @@ func extractSnapshot(path, dir string) (snapshotManifest, int, error) {
 		if err != nil {
 			return man, 0, err
 		}
-		if h.Name == storeFile {
+		if h.Name == dbMember {
 			sawStore = true
 		} else {
 			files++
 		}
 	}
 	if !sawStore {
-		return man, 0, fmt.Errorf("not a poseidon snapshot: no %s", storeFile)
+		return man, 0, fmt.Errorf("not a poseidon snapshot: no %s", dbMember)
 	}
 	return man, files, nil
+}
+
+// checkVersions refuses a snapshot whose schema has migrations that are not
+// known (this build's), saved by poseidon by.
+func checkVersions(known, versions []string, by string) error {
+	for _, v := range versions {
+		if !slices.Contains(known, v) {
+			return fmt.Errorf("%w (migration %s; this build knows up to %s): load it with that poseidon (%s) or a newer one",
+				sqlite.ErrNewerSchema, v, known[len(known)-1], by)
+		}
+	}
+	return nil
 }

@@ -1,13 +1,22 @@
 package main
 
 import (
+	"context"
 	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go/aws"
 	ads "github.com/aws/aws-sdk-go/service/applicationdiscoveryservice"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/poseidon-ads/poseidon/internal/postgres/pgtestdb"
 )
 
 // sqliteOnly are the serve flags of a server on the SQLite store of its data
@@ -128,17 +137,114 @@ func TestSnapshotNewerSchema(t *testing.T) {
 	}
 }
 
-// TestSnapshotPostgresRefused: on a PostgreSQL store, snapshot names the
-// tools to use instead.
-func TestSnapshotPostgresRefused(t *testing.T) {
-	for _, verb := range []string{"save", "load"} {
-		file := filepath.Join(t.TempDir(), "x.snapshot")
-		if verb == "load" {
-			file = "snapshot_test.go" // an existing file, for the argument's check
+// newDatabase creates an empty database on the test server, dropped when
+// the test ends, and returns its URL with search_path=schema.
+func newDatabase(t *testing.T, schema string) string {
+	t.Helper()
+	admin := pgtestdb.Admin(t)
+	defer admin.Close(context.Background())
+	name := fmt.Sprintf("snap_%d_%d", os.Getpid(), time.Now().UnixNano())
+	if _, err := admin.Exec(context.Background(), "CREATE DATABASE "+name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		admin := pgtestdb.Admin(t)
+		defer admin.Close(context.Background())
+		if _, err := admin.Exec(context.Background(), "DROP DATABASE "+name+" WITH (FORCE)"); err != nil {
+			t.Errorf("drop database %s: %v", name, err)
 		}
-		_, _, err := runCLI(t, "snapshot", verb, file, "--database-url", "postgres://127.0.0.1:1/none")
-		if err == nil || !strings.Contains(err.Error(), "pg_dump") || !strings.Contains(err.Error(), "pg_restore") {
-			t.Errorf("snapshot %s on PostgreSQL: %v, want pg_dump and pg_restore named", verb, err)
+	})
+	u, err := url.Parse(pgtestdb.ServerURL())
+	if err != nil {
+		t.Fatalf("POSEIDON_TEST_DATABASE_URL must be a URL for this test: %v", err)
+	}
+	u.Path = "/" + name
+	return pgtestdb.WithSearchPath(t, u.String(), schema)
+}
+
+// TestSnapshotPostgres saves the schema of a running PostgreSQL store with
+// pg_dump, loads it into the schema of another database with pg_restore,
+// and sees the same fleet and export archive from a server on it; it
+// refuses a non-empty schema without --force, the source's schema name
+// taken in the target database, a store without a schema of its own, and
+// a newer schema.
+func TestSnapshotPostgres(t *testing.T) {
+	for _, tool := range []string{"pg_dump", "pg_restore"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("%s is required under CI=true (postgresql-client)", tool)
+			}
+			t.Skipf("skipping: %s is not installed (postgresql-client)", tool)
 		}
+	}
+	srcURL := pgtestdb.Schema(t)
+	setAWSEnv(t, acctA, "secret")
+	src := startServer(t, "", "--database-url", srcURL)
+	if _, stderr, err := runSeed(t, "--endpoint", src.URL, "--servers", "2", "--hours", "1", "-q"); err != nil {
+		t.Fatalf("seed: %v\n%s", err, stderr)
+	}
+	c := client(t, src.URL, acctA, "secret")
+	agents := allAgents(t, c)
+	exportID, archive := summaryExport(t, c)
+
+	file := filepath.Join(t.TempDir(), "pg.snapshot")
+	if out, stderr, err := runCLI(t, "snapshot", "save", file, "--database-url", srcURL); err != nil || !strings.Contains(out, "PostgreSQL schema") {
+		t.Fatalf("snapshot save on PostgreSQL while a server runs: %v %q\n%s", err, out, stderr)
+	}
+	dstURL := newDatabase(t, "ci")
+	if out, stderr, err := runCLI(t, "snapshot", "load", file, "--database-url", dstURL); err != nil {
+		t.Fatalf("snapshot load on PostgreSQL: %v %q\n%s", err, out, stderr)
+	}
+	dst := startServer(t, "", "--database-url", dstURL)
+	c2 := client(t, dst.URL, acctA, "secret")
+	if got := allAgents(t, c2); len(got) != len(agents) {
+		t.Errorf("restored %d agents, want %d", len(got), len(agents))
+	}
+	tasks, err := c2.DescribeExportTasks(&ads.DescribeExportTasksInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tasks.ExportsInfo) != 1 || aws.StringValue(tasks.ExportsInfo[0].ExportId) != exportID {
+		t.Fatalf("restored exports: %v", tasks.ExportsInfo)
+	}
+	if code, again := download(t, aws.StringValue(tasks.ExportsInfo[0].ConfigurationsDownloadUrl)); code != 200 || string(again) != string(archive) {
+		t.Errorf("restored archive: HTTP %d, %d bytes, want the source's %d", code, len(again), len(archive))
+	}
+	dst.Stop(t)
+
+	if _, _, err := runCLI(t, "snapshot", "load", file, "--database-url", dstURL); err == nil || !strings.Contains(err.Error(), "not empty") || !strings.Contains(err.Error(), "--force") {
+		t.Errorf("load over a non-empty schema: %v", err)
+	}
+	if _, stderr, err := runCLI(t, "snapshot", "load", file, "--database-url", dstURL, "--force"); err != nil {
+		t.Errorf("load --force: %v\n%s", err, stderr)
+	}
+	other := pgtestdb.WithSearchPath(t, pgtestdb.ServerURL(), "t_snapshot_other")
+	if _, _, err := runCLI(t, "snapshot", "load", file, "--database-url", other); err == nil || !strings.Contains(err.Error(), "exists in database") {
+		t.Errorf("load into the source's database: %v", err)
+	}
+	if _, _, err := runCLI(t, "snapshot", "save", file, "--database-url", pgtestdb.ServerURL()); err == nil || !strings.Contains(err.Error(), "search_path") {
+		t.Errorf("save without a schema: %v", err)
+	}
+
+	// A store a newer poseidon migrated: refused before anything changes.
+	conn, err := pgx.Connect(context.Background(), dstURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = conn.Exec(context.Background(), `INSERT INTO schema_migrations (version, name) VALUES (999, '999_from_the_future')`)
+	conn.Close(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	future := filepath.Join(t.TempDir(), "future.snapshot")
+	if _, stderr, err := runCLI(t, "snapshot", "save", future, "--database-url", dstURL); err != nil {
+		t.Fatalf("save: %v\n%s", err, stderr)
+	}
+	target := newDatabase(t, "ci")
+	if _, _, err := runCLI(t, "snapshot", "load", future, "--database-url", target); err == nil || !strings.Contains(err.Error(), "newer schema") {
+		t.Errorf("load of a newer schema: %v", err)
+	}
+	if _, _, err := runCLI(t, "snapshot", "load", file, "--data", t.TempDir()); err == nil || !strings.Contains(err.Error(), "with --database-url") {
+		t.Errorf("load of a PostgreSQL snapshot into --data: %v", err)
 	}
 }
