@@ -28,7 +28,7 @@ type exportCmd struct {
 	StartTime   string        `placeholder:"TIME" help:"Start of the agent data exported: RFC 3339 or epoch seconds."`
 	EndTime     string        `placeholder:"TIME" help:"End of the agent data exported: RFC 3339 or epoch seconds."`
 	Preferences string        `placeholder:"JSON" help:"Export preferences as JSON, e.g. {\"ec2RecommendationsPreferences\":{\"enabled\":true}}."`
-	Output      string        `short:"o" placeholder:"DIR" help:"Directory to unzip the export into (default: export-EXPORTID), created if missing."`
+	Output      string        `short:"o" placeholder:"DIR" help:"Directory to unzip the export into (default: the export ID, export-UUID), created if missing."`
 	Poll        time.Duration `default:"1s" help:"Time between two DescribeExportTasks calls."`
 	Timeout     time.Duration `default:"30m" help:"Give up waiting after this long."`
 	Quiet       bool          `short:"q" help:"No progress display."`
@@ -56,15 +56,18 @@ func (c *exportCmd) Run(ctx context.Context, stdout io.Writer, g *globals) error
 		return err
 	}
 	if s := aws.StringValue(info.ExportStatus); s != ads.ExportStatusSucceeded {
-		return fmt.Errorf("export %s %s: %s", id, s, aws.StringValue(info.StatusMessage))
+		return fmt.Errorf("%s %s: %s", id, s, aws.StringValue(info.StatusMessage))
 	}
 	dir := c.Output
 	if dir == "" {
-		dir = "export-" + id
+		dir = id // export-UUID
+		if !strings.HasPrefix(dir, "export-") {
+			dir = "export-" + dir
+		}
 	}
 	names, err := fetchExport(ctx, aws.StringValue(info.ConfigurationsDownloadUrl), dir)
 	if err != nil {
-		return fmt.Errorf("export %s: %w", id, err)
+		return fmt.Errorf("%s: %w", id, err)
 	}
 	for _, n := range names {
 		fmt.Fprintln(stdout, filepath.Join(dir, n))
@@ -73,7 +76,7 @@ func (c *exportCmd) Run(ctx context.Context, stdout io.Writer, g *globals) error
 	if aws.BoolValue(info.IsTruncated) {
 		note = " (truncated: the export reached the server's size limit)"
 	}
-	fmt.Fprintf(g.stderr, "export %s SUCCEEDED: %d files in %s%s\n", id, len(names), dir, note)
+	fmt.Fprintf(g.stderr, "%s SUCCEEDED: %d files in %s%s\n", id, len(names), dir, note)
 	return nil
 }
 
@@ -178,7 +181,7 @@ func (c *exportCmd) wait(ctx context.Context, svc *ads.ApplicationDiscoveryServi
 	if !c.Quiet && isTerminal(stderr) {
 		bar = progressbar.NewOptions64(-1,
 			progressbar.OptionSetWriter(stderr),
-			progressbar.OptionSetDescription("export "+id),
+			progressbar.OptionSetDescription(id),
 			progressbar.OptionSpinnerType(14),
 			progressbar.OptionSetElapsedTime(true),
 			progressbar.OptionClearOnFinish(),
@@ -191,7 +194,7 @@ func (c *exportCmd) wait(ctx context.Context, svc *ads.ApplicationDiscoveryServi
 		out, err := svc.DescribeExportTasksWithContext(ctx, &ads.DescribeExportTasksInput{ExportIds: []*string{&id}})
 		if err != nil {
 			if ctx.Err() != nil {
-				return nil, fmt.Errorf("export %s: still %s after %s (--timeout): %w", id, last, c.Timeout, err)
+				return nil, fmt.Errorf("%s: still %s after %s (--timeout): %w", id, last, c.Timeout, err)
 			}
 			return nil, fmt.Errorf("DescribeExportTasks: %w", err)
 		}
@@ -201,19 +204,22 @@ func (c *exportCmd) wait(ctx context.Context, svc *ads.ApplicationDiscoveryServi
 		info := out.ExportsInfo[0]
 		state := aws.StringValue(info.ExportStatus) + ": " + aws.StringValue(info.StatusMessage)
 		if aws.StringValue(info.ExportStatus) != ads.ExportStatusInProgress {
+			if bar != nil {
+				bar.Finish() // and cleared
+			}
 			return info, nil
 		}
 		switch {
 		case bar != nil:
-			bar.Describe("export " + id + " " + state)
+			bar.Describe(id + " " + state)
 			bar.Add(1)
 		case !c.Quiet && state != last:
-			fmt.Fprintf(stderr, "export %s %s (%.0f s)\n", id, state, time.Since(start).Seconds())
+			fmt.Fprintf(stderr, "%s %s (%.0f s)\n", id, state, time.Since(start).Seconds())
 		}
 		last = state
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("export %s: still %s after %s (--timeout)", id, last, c.Timeout)
+			return nil, fmt.Errorf("%s: still %s after %s (--timeout)", id, last, c.Timeout)
 		case <-time.After(c.Poll):
 		}
 	}
