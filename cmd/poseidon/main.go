@@ -22,7 +22,7 @@ type cli struct {
 	Version versionCmd `cmd:"" help:"Print the version: module version, VCS revision, Go version."`
 
 	Export   exportCmd   `cmd:"" help:"Run an export through the ADS API (StartExportTask), wait for it, download and unzip it."`
-	Status   statusCmd   `cmd:"" help:"Show a running server's health and, for the caller's account, its servers, agents and exports."`
+	Status   statusCmd   `cmd:"" help:"Show a running server's health, every account's counts and the job queue (with the control token), and the caller's servers, agents and exports."`
 	Snapshot snapshotCmd `cmd:"" help:"Save a store to a file, or load one into a data directory (SQLite)."`
 
 	Completion completionCmd `cmd:"" help:"Print the shell code completing poseidon's commands and flags: eval \"$(poseidon completion bash)\" (in ~/.bashrc), zsh and fish alike."`
