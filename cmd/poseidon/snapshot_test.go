@@ -248,3 +248,71 @@ func TestSnapshotPostgres(t *testing.T) {
 		t.Errorf("load of a PostgreSQL snapshot into --data: %v", err)
 	}
 }
+
+// TestSnapshotUnderWrites saves snapshots while a seed writes to the
+// server, until it ends (and once after): each loads into a database that passes SQLite's integrity check,
+// holds a prefix of the fleet's agents, and the source ends with the whole
+// fleet, intact.
+func TestSnapshotUnderWrites(t *testing.T) {
+	setAWSEnv(t, acctA, "secret")
+	src := startServer(t, "", sqliteOnly)
+	done := make(chan error, 1)
+	go func() {
+		_, stderr, err := runSeed(t, "--endpoint", src.URL, "--servers", "40", "--hours", "6", "--batch", "20", "-q")
+		if err != nil {
+			err = fmt.Errorf("%w: %s", err, stderr)
+		}
+		done <- err
+	}()
+	integrity := func(path string) (agents int) {
+		t.Helper()
+		db, err := sql.Open("sqlite", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		var res string
+		if err := db.QueryRow(`PRAGMA integrity_check`).Scan(&res); err != nil || res != "ok" {
+			t.Fatalf("integrity_check of %s: %q %v", path, res, err)
+		}
+		var samples int
+		if err := db.QueryRow(`SELECT (SELECT count(*) FROM agents), (SELECT count(*) FROM perf_samples)`).Scan(&agents, &samples); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: %d agents, %d performance samples", path, agents, samples)
+		return agents
+	}
+	var seedErr error
+	seeding := true
+	for i := 0; seeding && i < 50; i++ {
+		select {
+		case seedErr = <-done:
+			seeding = false
+		default:
+		}
+		file := filepath.Join(t.TempDir(), "busy.snapshot")
+		if _, stderr, err := runCLI(t, "snapshot", "save", file, "--data", src.Data); err != nil {
+			t.Fatalf("save %d under writes: %v\n%s", i, err, stderr)
+		}
+		data := t.TempDir()
+		if _, stderr, err := runCLI(t, "snapshot", "load", file, "--data", data, "--force"); err != nil {
+			t.Fatalf("load %d: %v\n%s", i, err, stderr)
+		}
+		if n := integrity(filepath.Join(data, "poseidon.db")); n > 40 {
+			t.Errorf("snapshot %d has %d agents", i, n)
+		}
+	}
+	if seeding {
+		seedErr = <-done
+	}
+	if seedErr != nil {
+		t.Fatalf("seed: %v", seedErr)
+	}
+	if got := len(allAgents(t, client(t, src.URL, acctA, "secret"))); got != 40 {
+		t.Errorf("source has %d agents after the snapshots, want 40", got)
+	}
+	src.Stop(t)
+	if n := integrity(filepath.Join(src.Data, "poseidon.db")); n != 40 {
+		t.Errorf("source store has %d agents, want 40", n)
+	}
+}
