@@ -220,6 +220,25 @@ func waitExport(t *testing.T, c *ads.ApplicationDiscoveryService, id string) *ad
 	}
 }
 
+// summaryExport runs a summary export (StartExportTask without filters)
+// to success and returns its ID and archive.
+func summaryExport(t *testing.T, c *ads.ApplicationDiscoveryService) (string, []byte) {
+	t.Helper()
+	out, err := c.StartExportTask(&ads.StartExportTaskInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := waitExport(t, c, aws.StringValue(out.ExportId))
+	if aws.StringValue(info.ExportStatus) != ads.ExportStatusSucceeded {
+		t.Fatalf("export %v", info)
+	}
+	code, b := download(t, aws.StringValue(info.ConfigurationsDownloadUrl))
+	if code != 200 {
+		t.Fatalf("download = %d", code)
+	}
+	return aws.StringValue(out.ExportId), b
+}
+
 // download GETs a URL and returns status and body.
 func download(t *testing.T, url string) (int, []byte) {
 	t.Helper()

@@ -20,6 +20,12 @@ type cli struct {
 	Seed    seedCmd    `cmd:"" help:"Fill a running server with a simulated fleet of discovery agents, through its intake endpoint."`
 	Health  healthCmd  `cmd:"" help:"Exit 0 if a running server answers its health check, 1 otherwise (for container health checks)."`
 	Version versionCmd `cmd:"" help:"Print the version: module version, VCS revision, Go version."`
+
+	Export   exportCmd   `cmd:"" help:"Run an export through the ADS API (StartExportTask), wait for it, download and unzip it."`
+	Status   statusCmd   `cmd:"" help:"Show a running server's health, every account's counts and the job queue (with the control token), and the caller's servers, agents and exports."`
+	Snapshot snapshotCmd `cmd:"" help:"Save a store to a file, or load one into a data directory (SQLite)."`
+
+	Completion completionCmd `cmd:"" help:"Print the shell code completing poseidon's commands and flags: eval \"$(poseidon completion bash)\" (in ~/.bashrc), zsh and fish alike."`
 }
 
 func main() {
@@ -61,6 +67,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				}
 			}
 		}()
+		if os.Getenv("COMP_LINE") != "" {
+			completeArgs(parser, parser.Exit)
+		}
 		kctx, err = parser.Parse(args)
 	}()
 	if exit >= 0 {

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/poseidon-ads/poseidon/internal/agentdata"
+	"github.com/poseidon-ads/poseidon/internal/auth"
 	"github.com/poseidon-ads/poseidon/internal/fleet"
 	"github.com/poseidon-ads/poseidon/internal/seeder"
 )
@@ -48,9 +49,13 @@ func (c *seedCmd) Run(ctx context.Context, stdout io.Writer, g *globals) error {
 	case c.Retries < 0:
 		return fmt.Errorf("--retries must not be negative, got %d", c.Retries)
 	}
-	s, _, err := newSeeder(c.Endpoint, c.Retries)
+	s, creds, err := newSeeder(c.Endpoint, c.Retries)
 	if err != nil {
 		return err
+	}
+	if creds == nil {
+		fmt.Fprintf(g.stderr, "poseidon seed: AWS_ACCESS_KEY_ID is not set: the fleet goes to the default account %s (open mode). "+
+			"To fill another account, set AWS_ACCESS_KEY_ID to its 12-digit ID (open mode) or to a key of the server's --credentials file (strict mode), with AWS_SECRET_ACCESS_KEY.\n", auth.DefaultAccount)
 	}
 	var end time.Time
 	if c.End != "" {

@@ -43,18 +43,7 @@ func describeAllTags(t *testing.T, c *ads.ApplicationDiscoveryService, fs ...*ad
 // summaryTagsCSV runs a summary export and returns its Tags.csv.
 func summaryTagsCSV(t *testing.T, c *ads.ApplicationDiscoveryService) string {
 	t.Helper()
-	out, err := c.StartExportTask(&ads.StartExportTaskInput{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	info := waitExport(t, c, aws.StringValue(out.ExportId))
-	if aws.StringValue(info.ExportStatus) != ads.ExportStatusSucceeded {
-		t.Fatalf("export %v", info)
-	}
-	code, b := download(t, aws.StringValue(info.ConfigurationsDownloadUrl))
-	if code != 200 {
-		t.Fatalf("download = %d", code)
-	}
+	_, b := summaryExport(t, c)
 	files := unzip(t, b)
 	f, ok := files[acctA+"_Tags.csv"]
 	if !ok {

@@ -31,11 +31,15 @@ const (
 )
 
 // Error is an ADS exception. Message is sent to the client; Err is the
-// underlying cause, logged and never sent.
+// underlying cause, logged and never sent. Hint, if set, tells whoever runs
+// poseidon what to do about the error (a flag, the control API): the HTTP
+// edge logs it; it is never sent, so that messages AWS defines stay as AWS
+// words them.
 type Error struct {
 	Code    ErrorCode
 	Message string
 	Err     error
+	Hint    string
 }
 
 func (e *Error) Error() string { return string(e.Code) + ": " + e.Message }
@@ -44,6 +48,12 @@ func (e *Error) Unwrap() error { return e.Err }
 // Errorf returns an *Error with a formatted message.
 func Errorf(code ErrorCode, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// WithHint sets e's Hint and returns e.
+func (e *Error) WithHint(hint string) *Error {
+	e.Hint = hint
+	return e
 }
 
 // ErrNotFound is returned by stores when a record does not exist.

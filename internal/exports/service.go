@@ -170,11 +170,13 @@ func (s *Service) Start(ctx context.Context, account string, in StartInput) (*di
 		adm.RefuseDuplicate = true
 		if n := s.limits.AgentConcurrent; n > 0 && !s.limits.Disabled {
 			adm.Limits = append(adm.Limits, discovery.ExportLimit{Kind: discovery.KindAgent, Running: true, Max: n})
-			refuses = append(refuses, discovery.Errorf(discovery.OperationNotPermitted, "You have reached limit of maximum allowed concurrent exports. Please wait for current export tasks to finish before starting another."))
+			refuses = append(refuses, discovery.Errorf(discovery.OperationNotPermitted, "You have reached limit of maximum allowed concurrent exports. Please wait for current export tasks to finish before starting another.").
+				WithHint(fmt.Sprintf("agent export refused: %d running, AWS's limit; start poseidon with --no-limits or --agent-exports-running N (0: no limit)", n)))
 		}
 		if n := s.limits.AgentPerDay; n > 0 && !s.limits.Disabled {
 			adm.Limits = append(adm.Limits, discovery.ExportLimit{Kind: discovery.KindAgent, Since: now.Add(-24 * time.Hour), Max: n})
-			refuses = append(refuses, discovery.Errorf(discovery.OperationNotPermitted, "You have reached the limit of %d agent data exports per 24 hours. Try again later.", n))
+			refuses = append(refuses, discovery.Errorf(discovery.OperationNotPermitted, "You have reached the limit of %d agent data exports per 24 hours. Try again later. %s", n, limitGuidance).
+				WithHint(fmt.Sprintf("agent export refused: %d in the last 24 hours, AWS's limit; start poseidon with --no-limits or --agent-exports-per-day N (0: no limit), or move the virtual clock a day on: POST /_poseidon/clock {\"advanceSeconds\": 86400}", n)))
 		}
 	}
 	if err := s.create(ctx, t, adm, refuses); err != nil {
@@ -182,6 +184,10 @@ func (s *Service) Start(ctx context.Context, account string, in StartInput) (*di
 	}
 	return t, nil
 }
+
+// limitGuidance ends the messages of the limits whose wording is poseidon's
+// (AWS's own, observed, is kept as is): what lifts them in poseidon.
+const limitGuidance = "(poseidon: --no-limits lifts the limit, or move the virtual clock on with POST /_poseidon/clock.)"
 
 // create stores t under the admission and wakes the worker. A refusal is
 // OperationNotPermittedException: the duplicate's, or refuses[i] for limit i.
@@ -221,7 +227,8 @@ func (s *Service) ExportConfigurations(ctx context.Context, account string) (*di
 	)
 	if n := s.limits.ConfigurationExports; n > 0 && !s.limits.Disabled {
 		adm.Limits = []discovery.ExportLimit{{Operation: OpExportConfigurations, Since: now.Add(-6 * time.Hour), Max: n}}
-		refuses = []error{discovery.Errorf(discovery.OperationNotPermitted, "The system imposes a limit of %d configuration exports in six hours. Try again later.", n)}
+		refuses = []error{discovery.Errorf(discovery.OperationNotPermitted, "The system imposes a limit of %d configuration exports in six hours. Try again later. %s", n, limitGuidance).
+			WithHint(fmt.Sprintf("ExportConfigurations refused: %d in the last 6 hours, AWS's limit; start poseidon with --no-limits or --config-exports-per-6h N (0: no limit), or move the virtual clock 6 hours on: POST /_poseidon/clock {\"advanceSeconds\": 21600}", n))}
 	}
 	if err := s.create(ctx, t, adm, refuses); err != nil {
 		return nil, err

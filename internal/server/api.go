@@ -387,7 +387,8 @@ func (s *Server) checkHomeRegion(ctx context.Context, id auth.Identity, known bo
 		c, err = s.cfg.Store.HomeRegionControl(ctx, id.AccountID)
 	}
 	if errors.Is(err, discovery.ErrNotFound) {
-		return discovery.Errorf(discovery.HomeRegionNotSet, "The home region is not set. Set the home region to continue.")
+		return discovery.Errorf(discovery.HomeRegionNotSet, "The home region is not set. Set the home region to continue.").
+			WithHint("account " + id.AccountID + " has no home region: start poseidon with --home-region REGION (not none) for new accounts, or set it with Migration Hub Config's CreateHomeRegionControl (aws migrationhub-config create-home-region-control)")
 	}
 	if err != nil {
 		return fmt.Errorf("home region: %w", err)
@@ -402,7 +403,8 @@ func (s *Server) checkHomeRegion(ctx context.Context, id auth.Identity, known bo
 func checkRegion(home string, id auth.Identity) error {
 	if home != id.Region {
 		return discovery.Errorf(discovery.HomeRegionNotSet,
-			"The home region of this account is %s, but the request was sent to %s. Send requests to the home region.", home, id.Region)
+			"The home region of this account is %s, but the request was sent to %s. Send requests to the home region (AWS_REGION=%s), or start poseidon with --home-region %s for new accounts.", home, id.Region, home, id.Region).
+			WithHint(fmt.Sprintf("account %s called from %s, its home region is %s: the client should use AWS_REGION=%s; poseidon's --home-region sets the home region of new accounts only", id.AccountID, id.Region, home, home))
 	}
 	return nil
 }
@@ -470,6 +472,9 @@ func (s *Server) writeErrorCode(w http.ResponseWriter, r *http.Request, svc serv
 	code, msg, status := s.errorParts(svc, err)
 	if status >= 500 {
 		s.log.ErrorContext(r.Context(), "request failed", "requestId", requestID(r.Context()), "code", code, "err", err)
+	}
+	if de := (*discovery.Error)(nil); errors.As(err, &de) && de.Hint != "" {
+		s.log.WarnContext(r.Context(), de.Hint, "requestId", requestID(r.Context()), "code", code)
 	}
 	awsjson.WriteError(w, status, code, svc.messageKey, msg)
 	return status, code

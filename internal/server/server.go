@@ -43,6 +43,10 @@ type Store interface {
 	// JobDepths counts the background jobs of each kind at now (running,
 	// queued, scheduled), for the metrics and the health check.
 	JobDepths(ctx context.Context, now time.Time) ([]discovery.JobDepth, error)
+	// Overview counts each account's agents, servers and export tasks by
+	// status, and the jobs by kind (running: leased at now), for the
+	// control API's status.
+	Overview(ctx context.Context, now time.Time) (*discovery.Overview, error)
 }
 
 // Exports is the export use-case layer. exports.Service implements it.
@@ -198,6 +202,7 @@ func New(cfg Config) *Server {
 	s.handle("GET /_poseidon/clock", s.control(s.getClock))
 	s.handle("POST /_poseidon/clock", s.control(s.setClock))
 	s.handle("GET /"+downloadBucket+"/{account}/{file}", s.download)
+	s.handle("GET /_poseidon/status", s.control(s.status))
 	s.routeIntake()
 	s.routeFaults()
 	s.routeConsole()

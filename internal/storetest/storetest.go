@@ -75,6 +75,16 @@ type Store interface {
 	continuous.Store
 	imports.Store
 	console.Store
+	Overviews
+}
+
+// Overviews counts what a store holds, for the control API's status.
+type Overviews interface {
+	// Overview counts each account's agents, servers and export tasks by
+	// status (every account EnsureAccount recorded, in account order),
+	// and the jobs by kind (in kind order): running if held under a lease
+	// that has not passed at now, waiting otherwise.
+	Overview(ctx context.Context, now time.Time) (*discovery.Overview, error)
 }
 
 // Accounts is what every store has: accounts and their home region
@@ -165,6 +175,7 @@ var capabilities = []reflect.Type{
 	reflect.TypeFor[continuous.Store](),
 	reflect.TypeFor[imports.Store](),
 	reflect.TypeFor[console.Store](),
+	reflect.TypeFor[Overviews](),
 }
 
 // Capabilities names the capabilities Store is composed of ("tags.Store",
@@ -324,6 +335,7 @@ func Run(t *testing.T, open Open, reopen Reopen, lacks ...Lack) {
 		{"Continuous", continuousTests},
 		{"Imports", importTests},
 		{"Console", consoleTests},
+		{"Overview", overviewTests},
 	}
 	for _, a := range areas {
 		t.Run(a.name, func(t *testing.T) {

@@ -1,0 +1,48 @@
+package server
+
+import (
+	"net/http"
+	"time"
+)
+
+// accountStatus and jobStatus are the JSON of GET /_poseidon/status.
+type accountStatus struct {
+	AccountID string         `json:"accountId"`
+	Agents    int            `json:"agents"`
+	Servers   int            `json:"servers"`
+	Exports   map[string]int `json:"exports"`
+}
+
+type jobStatus struct {
+	Kind    string `json:"kind"`
+	Waiting int    `json:"waiting"`
+	Running int    `json:"running"`
+}
+
+// status answers GET /_poseidon/status (a control route: it names every
+// account): the counts of each account's agents, servers and export tasks
+// by status, the job queue by kind (running: held under a lease that has
+// not passed on the virtual clock), and the virtual clock.
+func (s *Server) status(w http.ResponseWriter, r *http.Request) {
+	now := s.cfg.Clock.Now()
+	o, err := s.cfg.Store.Overview(r.Context(), now)
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "status", "requestId", requestID(r.Context()), "err", err)
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"__type": "InternalError", "message": "The store could not be read; try again."})
+		return
+	}
+	accounts := make([]accountStatus, 0, len(o.Accounts))
+	for _, a := range o.Accounts {
+		ex := map[string]int{}
+		for k, n := range a.Exports {
+			ex[string(k)] = n
+		}
+		accounts = append(accounts, accountStatus{AccountID: a.AccountID, Agents: a.Agents, Servers: a.Servers, Exports: ex})
+	}
+	jobs := make([]jobStatus, 0, len(o.Jobs))
+	for _, j := range o.Jobs {
+		jobs = append(jobs, jobStatus{Kind: string(j.Kind), Waiting: j.Waiting, Running: j.Running})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"accounts": accounts, "jobs": jobs,
+		"clock": map[string]any{"epochSeconds": float64(now.UnixMilli()) / 1000, "time": now.Format(time.RFC3339Nano)}})
+}
