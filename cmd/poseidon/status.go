@@ -45,9 +45,10 @@ type controlStatus struct {
 		Exports   map[string]int `json:"exports"`
 	} `json:"accounts"`
 	Jobs []struct {
-		Kind    string `json:"kind"`
-		Waiting int    `json:"waiting"`
-		Running int    `json:"running"`
+		Kind      string `json:"kind"`
+		Running   int    `json:"running"`
+		Queued    int    `json:"queued"`
+		Scheduled int    `json:"scheduled"`
 	} `json:"jobs"`
 	Clock struct {
 		Time string `json:"time"`
@@ -184,7 +185,7 @@ func (st status) print(w io.Writer) {
 		}
 		var jobs []string
 		for _, j := range c.Jobs {
-			jobs = append(jobs, fmt.Sprintf("%s %d running, %d waiting", j.Kind, j.Running, j.Waiting))
+			jobs = append(jobs, fmt.Sprintf("%s %d running, %d queued, %d scheduled", j.Kind, j.Running, j.Queued, j.Scheduled))
 		}
 		if len(jobs) == 0 {
 			jobs = []string{"empty"}

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -11,9 +10,8 @@ import (
 )
 
 // Overview counts every account's agents, servers and export tasks by
-// status, and the jobs by kind, leases judged at now, in one snapshot of
-// the database.
-func (s *DB) Overview(ctx context.Context, now time.Time) (*discovery.Overview, error) {
+// status, in one snapshot of the database.
+func (s *DB) Overview(ctx context.Context) (*discovery.Overview, error) {
 	out := &discovery.Overview{}
 	err := s.snapshot(ctx, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT a.account_id,
@@ -36,24 +34,6 @@ GROUP BY a.account_id ORDER BY a.account_id`)
 			}
 			a.Exports = discovery.ExportCounts(running, succeeded, failed)
 			out.Accounts = append(out.Accounts, a)
-		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		rows, err = tx.Query(ctx, `SELECT kind,
-	count(*) FILTER (WHERE owner IS NULL OR lease_until_ms <= $1),
-	count(*) FILTER (WHERE owner IS NOT NULL AND lease_until_ms > $1)
-FROM jobs GROUP BY kind ORDER BY kind`, now.UnixMilli())
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var q discovery.JobQueue
-			if err := rows.Scan(&q.Kind, &q.Waiting, &q.Running); err != nil {
-				return err
-			}
-			out.Jobs = append(out.Jobs, q)
 		}
 		return rows.Err()
 	})

@@ -44,9 +44,8 @@ type Store interface {
 	// queued, scheduled), for the metrics and the health check.
 	JobDepths(ctx context.Context, now time.Time) ([]discovery.JobDepth, error)
 	// Overview counts each account's agents, servers and export tasks by
-	// status, and the jobs by kind (running: leased at now), for the
-	// control API's status.
-	Overview(ctx context.Context, now time.Time) (*discovery.Overview, error)
+	// status, for the control API's status.
+	Overview(ctx context.Context) (*discovery.Overview, error)
 }
 
 // Exports is the export use-case layer. exports.Service implements it.

@@ -3,6 +3,8 @@ package server
 import (
 	"net/http"
 	"time"
+
+	"github.com/poseidon-ads/poseidon/internal/discovery"
 )
 
 // accountStatus and jobStatus are the JSON of GET /_poseidon/status.
@@ -14,18 +16,23 @@ type accountStatus struct {
 }
 
 type jobStatus struct {
-	Kind    string `json:"kind"`
-	Waiting int    `json:"waiting"`
-	Running int    `json:"running"`
+	Kind      string `json:"kind"`
+	Running   int    `json:"running"`
+	Queued    int    `json:"queued"`
+	Scheduled int    `json:"scheduled"`
 }
 
 // status answers GET /_poseidon/status (a control route: it names every
 // account): the counts of each account's agents, servers and export tasks
-// by status, the job queue by kind (running: held under a lease that has
-// not passed on the virtual clock), and the virtual clock.
+// by status, the job queue by kind (JobDepths, as health and the metrics
+// count it), and the virtual clock.
 func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	now := s.cfg.Clock.Now()
-	o, err := s.cfg.Store.Overview(r.Context(), now)
+	o, err := s.cfg.Store.Overview(r.Context())
+	var depths []discovery.JobDepth
+	if err == nil {
+		depths, err = s.cfg.Store.JobDepths(r.Context(), now)
+	}
 	if err != nil {
 		s.log.ErrorContext(r.Context(), "status", "requestId", requestID(r.Context()), "err", err)
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"__type": "InternalError", "message": "The store could not be read; try again."})
@@ -39,9 +46,9 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 		}
 		accounts = append(accounts, accountStatus{AccountID: a.AccountID, Agents: a.Agents, Servers: a.Servers, Exports: ex})
 	}
-	jobs := make([]jobStatus, 0, len(o.Jobs))
-	for _, j := range o.Jobs {
-		jobs = append(jobs, jobStatus{Kind: string(j.Kind), Waiting: j.Waiting, Running: j.Running})
+	jobs := make([]jobStatus, 0, len(depths))
+	for _, d := range depths {
+		jobs = append(jobs, jobStatus{Kind: string(d.Kind), Running: d.Running, Queued: d.Queued, Scheduled: d.Scheduled})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"accounts": accounts, "jobs": jobs,
 		"clock": map[string]any{"epochSeconds": float64(now.UnixMilli()) / 1000, "time": now.Format(time.RFC3339Nano)}})

@@ -3,14 +3,13 @@ package sqlite
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/poseidon-ads/poseidon/internal/discovery"
 )
 
 // Overview counts every account's agents, servers and export tasks by
-// status, and the jobs by kind, leases judged at now.
-func (s *DB) Overview(ctx context.Context, now time.Time) (*discovery.Overview, error) {
+// status.
+func (s *DB) Overview(ctx context.Context) (*discovery.Overview, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("overview: %w", err)
@@ -34,23 +33,10 @@ func (s *DB) Overview(ctx context.Context, now time.Time) (*discovery.Overview, 
 	if err := rows.Close(); err != nil {
 		return nil, fmt.Errorf("overview: %w", err)
 	}
-	rows, err = tx.QueryContext(ctx, overviewJobs, now.UnixMilli(), now.UnixMilli())
-	if err != nil {
-		return nil, fmt.Errorf("overview: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var q discovery.JobQueue
-		if err := rows.Scan(&q.Kind, &q.Waiting, &q.Running); err != nil {
-			return nil, fmt.Errorf("overview: %w", err)
-		}
-		out.Jobs = append(out.Jobs, q)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
-// The overview's queries (PostgreSQL's are the same but for the
-// placeholder).
+// The overview's query.
 const (
 	overviewAccounts = `SELECT a.account_id,
 	(SELECT count(*) FROM agents g WHERE g.account_id = a.account_id),
@@ -59,8 +45,4 @@ const (
 	(SELECT count(*) FROM export_tasks e WHERE e.account_id = a.account_id AND e.status = 'SUCCEEDED'),
 	(SELECT count(*) FROM export_tasks e WHERE e.account_id = a.account_id AND e.status = 'FAILED')
 FROM accounts a ORDER BY a.account_id`
-	overviewJobs = `SELECT kind,
-	sum(CASE WHEN owner IS NOT NULL AND lease_until_ms > ? THEN 0 ELSE 1 END),
-	sum(CASE WHEN owner IS NOT NULL AND lease_until_ms > ? THEN 1 ELSE 0 END)
-FROM jobs GROUP BY kind ORDER BY kind`
 )

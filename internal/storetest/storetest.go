@@ -81,10 +81,8 @@ type Store interface {
 // Overviews counts what a store holds, for the control API's status.
 type Overviews interface {
 	// Overview counts each account's agents, servers and export tasks by
-	// status (every account EnsureAccount recorded, in account order),
-	// and the jobs by kind (in kind order): running if held under a lease
-	// that has not passed at now, waiting otherwise.
-	Overview(ctx context.Context, now time.Time) (*discovery.Overview, error)
+	// status (every account EnsureAccount recorded, in account order).
+	Overview(ctx context.Context) (*discovery.Overview, error)
 }
 
 // Accounts is what every store has: accounts and their home region
