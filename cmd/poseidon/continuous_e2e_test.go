@@ -1,72 +1,83 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/poseidon-ads/poseidon/internal/continuous"
 
 	"github.com/aws/aws-sdk-go/aws"
 	ads "github.com/aws/aws-sdk-go/service/applicationdiscoveryservice"
 	"github.com/poseidon-ads/poseidon/internal/agentdata"
 )
 
-// exportRows reads every JSON Lines file of a bucket and returns the rows by
-// table (the first folder under the bucket), failing on a bad path or line.
-func exportRows(t *testing.T, data, bucket string) map[string][]map[string]any {
+// tableRows reads the rows of every data file of a table of a bucket (not
+// its schema file), failing on a file out of Firehose's key layout or a
+// half-written one.
+func tableRows[T any](t *testing.T, data, bucket, table string) []T {
 	t.Helper()
 	root := filepath.Join(data, "continuous-exports", bucket)
-	out := map[string][]map[string]any{}
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+	var out []T
+	err := filepath.WalkDir(filepath.Join(root, table), func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
-			if os.IsNotExist(err) && p == root {
+			if os.IsNotExist(err) {
 				return filepath.SkipDir
 			}
 			return err
 		}
-		if d.IsDir() {
+		// A delivery being written is a hidden temporary file, which
+		// readers (Athena, the DuckDB views' *.parquet) skip.
+		if d.IsDir() || d.Name() == continuous.SchemaFile || strings.HasPrefix(d.Name(), ".tmp-") {
 			return nil
 		}
 		rel, _ := filepath.Rel(root, p)
-		parts := strings.Split(filepath.ToSlash(rel), "/")
-		if len(parts) != 5 || !strings.HasPrefix(parts[1], "year=") || !strings.HasPrefix(parts[2], "month=") ||
-			!strings.HasPrefix(parts[3], "day=") || !strings.HasSuffix(parts[4], ".jsonl") {
+		if !keyLayout.MatchString(filepath.ToSlash(rel)) {
 			t.Errorf("unexpected file %s", rel)
 			return nil
 		}
-		f, err := os.Open(p)
+		rows, err := parquet.ReadFile[T](p)
 		if err != nil {
 			return err
 		}
-		defer f.Close()
-		sc := bufio.NewScanner(f)
-		sc.Buffer(nil, 1<<20)
-		for sc.Scan() {
-			var row map[string]any
-			if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
-				t.Errorf("%s: bad line %q: %v", rel, sc.Text(), err)
-				continue
-			}
-			ts, _ := row["timestamp"].(string)
-			tm, err := time.Parse("2006-01-02T15:04:05.000Z", ts)
-			if err != nil {
-				t.Errorf("%s: timestamp %q: %v", rel, ts, err)
-			} else if want := fmt.Sprintf("%s/year=%04d/month=%02d/day=%02d/%s-%02d.jsonl", parts[0], tm.Year(), tm.Month(), tm.Day(), row["agent_id"], tm.Hour()); rel != want {
-				t.Errorf("row of %s in %s, want %s", ts, rel, want)
-			}
-			out[parts[0]] = append(out[parts[0]], row)
-		}
-		return sc.Err()
+		out = append(out, rows...)
+		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// keyLayout is the key of a data file: Firehose's default layout under the
+// table's prefix.
+var keyLayout = regexp.MustCompile(`^([a-z_]+)/\d{4}/\d{2}/\d{2}/\d{2}/aws-application-discovery-service-([a-z_]+)-1-\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-[0-9a-f-]{36}\.parquet$`)
+
+// exportCounts counts the rows of each table of a bucket.
+func exportCounts(t *testing.T, data, bucket string) map[string]int {
+	t.Helper()
+	n := map[string]int{}
+	add := func(table string, k int) {
+		if k > 0 {
+			n[table] = k
+		}
+	}
+	add(continuous.TableOSInfo, len(tableRows[continuous.OSInfoRow](t, data, bucket, continuous.TableOSInfo)))
+	add(continuous.TableNetworkInterface, len(tableRows[continuous.NetworkInterfaceRow](t, data, bucket, continuous.TableNetworkInterface)))
+	add(continuous.TableSysPerformance, len(tableRows[continuous.SysPerformanceRow](t, data, bucket, continuous.TableSysPerformance)))
+	add(continuous.TableProcesses, len(tableRows[continuous.ProcessRow](t, data, bucket, continuous.TableProcesses)))
+	add(continuous.TableInbound, len(tableRows[continuous.ConnectionRow](t, data, bucket, continuous.TableInbound)))
+	add(continuous.TableOutbound, len(tableRows[continuous.ConnectionRow](t, data, bucket, continuous.TableOutbound)))
+	add(continuous.TableIDMapping, len(tableRows[continuous.IDMappingRow](t, data, bucket, continuous.TableIDMapping)))
+	return n
 }
 
 func describeContinuous(t *testing.T, c *ads.ApplicationDiscoveryService, in *ads.DescribeContinuousExportsInput) []*ads.ContinuousExportDescription {
@@ -127,15 +138,22 @@ func TestContinuousExports(t *testing.T) {
 		t.Fatalf("describe later = %v", d)
 	}
 
-	// Data through intake while ACTIVE lands in the bucket.
+	// Data through intake while ACTIVE is buffered, and lands in the
+	// bucket as Parquet once the buffering interval has passed.
 	base := time.Now().Add(-2 * time.Hour).Truncate(time.Minute)
 	fb := fleetBatch(base)
 	postAgentBatch(t, s.URL, acctA, &fb)
-	rows := exportRows(t, s.Data, bucket)
-	nics, procs, in, out := 0, 0, 0, 0
+	if n := exportCounts(t, s.Data, bucket); len(n) != 0 {
+		t.Fatalf("rows before the buffering interval: %v", n)
+	}
+	nics, procs, in, out, perf, agentIDs := 0, 0, 0, 0, 0, map[string]bool{}
 	for _, r := range fb.Reports {
 		nics += len(r.NetworkInterfaces)
 		procs += len(r.Processes)
+		agentIDs[r.AgentID] = true
+		if r.Performance != nil {
+			perf++
+		}
 		for _, k := range r.Connections {
 			if k.Direction == "inbound" {
 				in++
@@ -144,53 +162,46 @@ func TestContinuousExports(t *testing.T) {
 			}
 		}
 	}
-	perf := 0
-	for _, r := range fb.Reports {
-		if r.Performance != nil {
-			perf++
-		}
-	}
 	want := map[string]int{"os_info_agent": len(fb.Reports), "network_interface_agent": nics, "processes_agent": procs,
-		"inbound_connection_agent": in, "outbound_connection_agent": out, "sys_performance_agent": perf}
-	for table, n := range want {
-		if len(rows[table]) != n {
-			t.Errorf("%s: %d rows, want %d", table, len(rows[table]), n)
-		}
-	}
-	if len(rows) != len(want) {
-		t.Errorf("tables %v", len(rows))
+		"inbound_connection_agent": in, "outbound_connection_agent": out, "sys_performance_agent": perf, "id_mapping_agent": len(agentIDs)}
+	advance(t, s.URL, continuous.DefaultBufferInterval)
+	// The seven tables are seven streams: their files appear one by one.
+	eventually(t, "the buffer's delivery", func() bool { return len(exportCounts(t, s.Data, bucket)) == len(want) })
+	if got := exportCounts(t, s.Data, bucket); !maps.Equal(got, want) {
+		t.Fatalf("rows %v, want %v", got, want)
 	}
 	var found bool
-	for _, r := range rows["os_info_agent"] {
-		if r["report_id"] == "web1-0" {
+	for _, r := range tableRows[continuous.OSInfoRow](t, s.Data, bucket, continuous.TableOSInfo) {
+		if r.Timestamp == int64(fb.Reports[0].Timestamp*1000) && r.AgentID == agentWeb1 {
 			found = true
-			if r["host_name"] != "web-1.example.com" || r["agent_id"] != agentWeb1 || r["account_id"] != acctA || r["os_name"] != fb.Reports[0].Server.OSName {
-				t.Errorf("os_info row %v", r)
+			if r.HostName != "web-1.example.com" || fmt.Sprint(r.AccountNumber) != acctA || r.OSName != fb.Reports[0].Server.OSName {
+				t.Errorf("os_info row %+v", r)
 			}
 		}
 	}
 	if !found {
-		t.Error("no os_info_agent row for web1-0")
+		t.Error("no os_info_agent row for web1's first report")
 	}
-	for _, r := range rows["sys_performance_agent"] {
-		if r["report_id"] == "web1-1" && r["cpu_usage_pct"] != 20.0 {
-			t.Errorf("perf row %v", r)
+	for _, r := range tableRows[continuous.SysPerformanceRow](t, s.Data, bucket, continuous.TableSysPerformance) {
+		if r.AgentID == agentWeb1 && r.Timestamp == int64(fb.Reports[1].Timestamp*1000) && r.TotalCPUUsagePct != 20.0 {
+			t.Errorf("perf row %+v", r)
 		}
 	}
 	// B's export got none of A's data.
-	if rb := exportRows(t, s.Data, aws.StringValue(stB.S3Bucket)); len(rb) != 0 {
-		t.Errorf("B's bucket has %d tables", len(rb))
+	if rb := exportCounts(t, s.Data, aws.StringValue(stB.S3Bucket)); len(rb) != 0 {
+		t.Errorf("B's bucket has rows %v", rb)
 	}
 
-	// Duplicates are not appended again; only the new report of a mixed batch is.
+	// Duplicates are not buffered again; only the new report of a mixed
+	// batch is. A stop delivers what is buffered at once.
 	mixed := agentdata.Batch{Reports: []agentdata.Report{fb.Reports[0], {ReportID: "late-0", AgentID: agentWeb1, Timestamp: float64(base.Add(time.Hour).Unix()),
 		Server: agentdata.ServerInfo{HostName: "web-1.example.com"}}}}
 	body, _ := json.Marshal(mixed)
 	if code, _, res := intakeCall(t, s.URL, acctA, "secret", body); code != 200 || res["accepted"] != 1.0 || res["duplicates"] != 1.0 {
 		t.Fatalf("mixed intake = %d %v", code, res)
 	}
-	if got := len(exportRows(t, s.Data, bucket)["os_info_agent"]); got != len(fb.Reports)+1 {
-		t.Fatalf("os_info_agent rows after mixed batch = %d, want %d", got, len(fb.Reports)+1)
+	if got := exportCounts(t, s.Data, bucket)["os_info_agent"]; got != len(fb.Reports) {
+		t.Fatalf("os_info_agent rows before the next delivery = %d, want %d", got, len(fb.Reports))
 	}
 
 	// Stop.
@@ -198,6 +209,9 @@ func TestContinuousExports(t *testing.T) {
 	sp, err := c.StopContinuousExport(&ads.StopContinuousExportInput{ExportId: aws.String(id)})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if got := exportCounts(t, s.Data, bucket)["os_info_agent"]; got != len(fb.Reports)+1 {
+		t.Fatalf("os_info_agent rows after the stop = %d, want %d", got, len(fb.Reports)+1)
 	}
 	if !aws.TimeValue(sp.StartTime).Equal(aws.TimeValue(st.StartTime)) || !aws.TimeValue(sp.StopTime).After(aws.TimeValue(sp.StartTime)) {
 		t.Fatalf("stop = %v (start %v)", sp, st.StartTime)
@@ -208,20 +222,28 @@ func TestContinuousExports(t *testing.T) {
 	}
 	_, err = c.StopContinuousExport(&ads.StopContinuousExportInput{ExportId: aws.String(id)})
 	wantCode(t, err, "ResourceInUseException", 400)
+	// Data sent while the stop is in progress is not written.
+	during := agentdata.Batch{Reports: []agentdata.Report{{ReportID: "during-stop", AgentID: agentWeb1, Timestamp: float64(base.Add(80 * time.Minute).Unix()),
+		Server: agentdata.ServerInfo{HostName: "web-1.example.com"}}}}
+	postAgentBatch(t, s.URL, acctA, &during)
 	advance(t, s.URL, 11*time.Second)
 	if d := describeContinuous(t, c, &ads.DescribeContinuousExportsInput{}); len(d) != 1 || aws.StringValue(d[0].Status) != "INACTIVE" {
 		t.Fatalf("describe later = %v", d)
 	}
 
-	// Data after the stop is not appended.
+	// Data after the stop is not written; what was written stays.
 	after := agentdata.Batch{Reports: []agentdata.Report{{ReportID: "after-stop", AgentID: agentWeb1, Timestamp: float64(base.Add(90 * time.Minute).Unix()),
 		Server: agentdata.ServerInfo{HostName: "web-1.example.com"}, Processes: []agentdata.Process{{PID: 7, Name: "late"}}}}}
 	postAgentBatch(t, s.URL, acctA, &after)
-	rows2 := exportRows(t, s.Data, bucket)
-	if got := len(rows2["os_info_agent"]); got != len(fb.Reports)+1 {
+	advance(t, s.URL, 2*continuous.DefaultBufferInterval)
+	if entries, err := os.ReadDir(filepath.Join(s.Data, "continuous-buffer", bucket)); err == nil && len(entries) != 0 {
+		t.Fatalf("buffered after the stop: %v", entries)
+	}
+	rows2 := exportCounts(t, s.Data, bucket)
+	if got := rows2["os_info_agent"]; got != len(fb.Reports)+1 {
 		t.Errorf("os_info_agent rows after stop = %d, want %d", got, len(fb.Reports)+1)
 	}
-	if got := len(rows2["processes_agent"]); got != procs {
+	if got := rows2["processes_agent"]; got != procs {
 		t.Errorf("processes_agent rows after stop = %d, want %d", got, procs)
 	}
 

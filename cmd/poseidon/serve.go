@@ -66,6 +66,8 @@ type serveCmd struct {
 	MaxConnections    int           `default:"1024" env:"POSEIDON_MAX_CONNECTIONS" help:"Most client connections open at once; more wait to be accepted (0: no limit)."`
 
 	PprofAddr string `name:"pprof-addr" env:"POSEIDON_PPROF_ADDR" placeholder:"HOST:PORT" help:"Serve Go's profiles (net/http/pprof, /debug/pprof/) on a listener of their own at HOST:PORT, never on the API's. Off by default."`
+
+	ContinuousBufferInterval time.Duration `default:"300s" env:"POSEIDON_CONTINUOUS_BUFFER_INTERVAL" help:"Buffering interval of continuous exports (virtual clock): buffered agent data is written as Parquet files this long after the buffer's first record, as Firehose does."`
 }
 
 // limitDefaults are the defaults of the export limit flags: AWS's documented

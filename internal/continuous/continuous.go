@@ -1,9 +1,10 @@
 // Package continuous implements continuous exports (StartContinuousExport,
 // DescribeContinuousExports, StopContinuousExport) over the domain's
-// discovery.ContinuousExport records, and the appending of accepted agent
-// data to local "bucket" folders while an export runs (Forward, called by
-// agent intake). Persistence of the records is left to a consumer-owned
-// Store; the data files are written by Files.
+// discovery.ContinuousExport records, and the delivery of accepted agent
+// data to the account's bucket while an export runs (Forward, called by
+// agent intake): buffered, then written as Parquet files, one per table and
+// buffering interval, as Firehose writes AWS's. Persistence of the records
+// is left to a consumer-owned Store; the data files are written by Files.
 package continuous
 
 import (
@@ -113,6 +114,13 @@ func (s *Service) Start(ctx context.Context, account string) (*discovery.Continu
 		return nil, discovery.Errorf(discovery.ConflictError,
 			"A continuous export is already running for this account: %s (%s). Stop it before starting another.", running.ID, running.Status(now))
 	}
+	// The bucket's catalogue (the tables' definitions) is there from the
+	// start, as AWS creates the Glue tables when it sets the export up.
+	if s.cfg.Files != nil {
+		if err := s.cfg.Files.WriteCatalogue(e.S3Bucket); err != nil {
+			s.cfg.Log.ErrorContext(ctx, "continuous export: writing the catalogue", "account", account, "exportId", e.ID, "err", err)
+		}
+	}
 	return e, nil
 }
 
@@ -127,6 +135,13 @@ func (s *Service) Stop(ctx context.Context, account, id string) (*discovery.Cont
 		return nil, discovery.Errorf(discovery.ResourceInUse, "Continuous export %s is already stopped.", id)
 	case err != nil:
 		return nil, err
+	}
+	// What was buffered before the stop is delivered now; what arrives
+	// from now on is not buffered (Forward only serves a running export).
+	if s.cfg.Files != nil {
+		if _, err := s.cfg.Files.Deliver(e.S3Bucket); err != nil {
+			s.cfg.Log.ErrorContext(ctx, "continuous export: delivering the buffer at stop", "account", account, "exportId", e.ID, "err", err)
+		}
 	}
 	return e, nil
 }
@@ -202,9 +217,10 @@ func (s *Service) Describe(ctx context.Context, account string, in DescribeInput
 	return page, nil
 }
 
-// Forward writes the accepted reports of an intake batch to the files of the
-// account's running export, if any (agents.Forwarder). Errors are logged,
-// never returned: intake has already succeeded.
+// Forward buffers the accepted reports of an intake batch for the bucket of
+// the account's running export, if any (agents.Forwarder); Files delivers
+// them once the buffering interval has passed. Errors are logged, never
+// returned: intake has already succeeded.
 func (s *Service) Forward(ctx context.Context, account string, b *agentdata.Batch, accepted []string) {
 	if len(accepted) == 0 || s.cfg.Files == nil {
 		return
