@@ -47,6 +47,8 @@ tests/python/run.sh
 echo "== compatibility: aws-sdk-go v1, boto3, aws CLI"
 tests/compat/run.sh
 
+echo "== athena: AWS's predefined queries in DuckDB over the continuous export"; tests/athena/run.sh
+
 echo "== PostgreSQL: e2e, python, compatibility"
 stage=$SECONDS
 pgbin=$(mktemp -d)
