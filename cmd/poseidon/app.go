@@ -278,6 +278,9 @@ func wire(ctx context.Context, c *serveCmd, log *slog.Logger, store Store, files
 	// intake forwards accepted data to them.
 	cfiles := &continuous.Files{Root: filepath.Join(c.Data, "continuous-exports"), Spool: filepath.Join(c.Data, "continuous-buffer"),
 		Interval: c.ContinuousBufferInterval, Now: clk.Now, Log: log}
+	if cfiles.Objects, err = c.continuousObjects(); err != nil {
+		return nil, err
+	}
 	cont := continuous.New(continuous.Config{Store: store, Files: cfiles, Now: clk.Now, Tokens: tokens, Log: log})
 	agentSvc := agents.New(agents.Config{Store: store, Now: clk.Now, Tokens: tokens, Forward: cont})
 	// Agent data older than 90 days goes (agents.Retention).

@@ -68,6 +68,10 @@ type serveCmd struct {
 	PprofAddr string `name:"pprof-addr" env:"POSEIDON_PPROF_ADDR" placeholder:"HOST:PORT" help:"Serve Go's profiles (net/http/pprof, /debug/pprof/) on a listener of their own at HOST:PORT, never on the API's. Off by default."`
 
 	ContinuousBufferInterval time.Duration `default:"300s" env:"POSEIDON_CONTINUOUS_BUFFER_INTERVAL" help:"Buffering interval of continuous exports (virtual clock): buffered agent data is written as Parquet files this long after the buffer's first record, as Firehose does."`
+	S3Endpoint               string        `name:"s3-endpoint" env:"POSEIDON_S3_ENDPOINT" placeholder:"URL" help:"Write continuous export buckets to this S3-compatible endpoint (path-style, through the AWS SDK for Go v2) instead of DATA/continuous-exports."`
+	S3Region                 string        `name:"s3-region" default:"us-west-2" env:"POSEIDON_S3_REGION" help:"Region of --s3-endpoint."`
+	S3AccessKeyID            string        `name:"s3-access-key-id" env:"POSEIDON_S3_ACCESS_KEY_ID" help:"Access key ID for --s3-endpoint (unsigned requests without it)."`
+	S3SecretAccessKey        string        `name:"s3-secret-access-key" env:"POSEIDON_S3_SECRET_ACCESS_KEY" help:"Secret access key for --s3-endpoint."`
 }
 
 // limitDefaults are the defaults of the export limit flags: AWS's documented

@@ -117,7 +117,7 @@ func (s *Service) Start(ctx context.Context, account string) (*discovery.Continu
 	// The bucket's catalogue (the tables' definitions) is there from the
 	// start, as AWS creates the Glue tables when it sets the export up.
 	if s.cfg.Files != nil {
-		if err := s.cfg.Files.WriteCatalogue(e.S3Bucket); err != nil {
+		if err := s.cfg.Files.WriteCatalogue(ctx, e.S3Bucket); err != nil {
 			s.cfg.Log.ErrorContext(ctx, "continuous export: writing the catalogue", "account", account, "exportId", e.ID, "err", err)
 		}
 	}

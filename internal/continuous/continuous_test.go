@@ -216,7 +216,7 @@ func TestCatalogue(t *testing.T) {
 	}
 	clk := clock.New(nil)
 	f := newFiles(t, t.TempDir(), clk)
-	if err := f.WriteCatalogue("bkt"); err != nil {
+	if err := f.WriteCatalogue(t.Context(), "bkt"); err != nil {
 		t.Fatal(err)
 	}
 	ddl, err := os.ReadFile(filepath.Join(f.Root, "bkt", AthenaDDLKey))

@@ -38,8 +38,11 @@ const DefaultBufferInterval = 300 * time.Second
 // it restarts; a delivery's file names derive from the buffer's, so a
 // delivery interrupted after some renames writes the same files again.
 type Files struct {
-	// Root holds the buckets; Spool the buffers.
+	// Root holds the buckets (unless Objects is set); Spool the buffers.
 	Root, Spool string
+	// Objects, if not nil, receives the delivered files instead of Root:
+	// an S3-compatible store, say.
+	Objects Objects
 	// Interval is the buffering interval; DefaultBufferInterval if zero.
 	Interval time.Duration
 	// Now is the virtual clock.
@@ -49,6 +52,45 @@ type Files struct {
 	mu      sync.Mutex        // guards open and the spool's files
 	open    map[string]*spool // the buffer each bucket appends to
 	deliver sync.Mutex        // one delivery at a time
+}
+
+// Objects is a store of buckets and their objects (S3's model) that
+// deliveries write to.
+type Objects interface {
+	// Put writes one whole object; readers see all of it or nothing.
+	Put(ctx context.Context, bucket, key string, data []byte) error
+	// RemoveBucket deletes the bucket's objects.
+	RemoveBucket(ctx context.Context, bucket string) error
+	// RemoveBuckets deletes the objects of every bucket whose name starts
+	// with prefix.
+	RemoveBuckets(ctx context.Context, prefix string) error
+}
+
+// Dir is the local bucket store: Root/<bucket>/<key>, each file written
+// whole under a hidden temporary name and renamed into place.
+type Dir struct{ Root string }
+
+// Put implements Objects.
+func (d Dir) Put(_ context.Context, bucket, key string, data []byte) error {
+	return writeAtomic(filepath.Join(d.Root, bucket, filepath.FromSlash(key)), data)
+}
+
+// RemoveBucket implements Objects.
+func (d Dir) RemoveBucket(_ context.Context, bucket string) error {
+	return os.RemoveAll(filepath.Join(d.Root, bucket))
+}
+
+// RemoveBuckets implements Objects; Dir holds only continuous export
+// buckets, so it removes Root.
+func (d Dir) RemoveBuckets(context.Context, string) error {
+	return os.RemoveAll(d.Root)
+}
+
+func (f *Files) objects() Objects {
+	if f.Objects != nil {
+		return f.Objects
+	}
+	return Dir{Root: f.Root}
 }
 
 // spool is a buffer being filled.
@@ -227,7 +269,7 @@ func (f *Files) deliverOne(bucket, path string, start time.Time) error {
 			continue
 		}
 		id := uuid.NewSHA1(uuid.NameSpaceURL, []byte(bucket+"/"+filepath.Base(path)+"/"+table)).String()
-		if err := writeAtomic(filepath.Join(f.Root, bucket, filepath.FromSlash(Key(table, start, id))), data); err != nil {
+		if err := f.objects().Put(context.Background(), bucket, Key(table, start, id), data); err != nil {
 			return err
 		}
 	}
@@ -236,12 +278,12 @@ func (f *Files) deliverOne(bucket, path string, start time.Time) error {
 
 // WriteCatalogue writes the bucket's catalogue: the Athena DDL, the DuckDB
 // script and each table's schema file (SchemaFile).
-func (f *Files) WriteCatalogue(bucket string) error {
-	dir := filepath.Join(f.Root, bucket)
-	if err := writeAtomic(filepath.Join(dir, filepath.FromSlash(AthenaDDLKey)), []byte(AthenaDDL(bucket))); err != nil {
+func (f *Files) WriteCatalogue(ctx context.Context, bucket string) error {
+	o := f.objects()
+	if err := o.Put(ctx, bucket, AthenaDDLKey, []byte(AthenaDDL(bucket))); err != nil {
 		return err
 	}
-	if err := writeAtomic(filepath.Join(dir, filepath.FromSlash(DuckDBScriptKey)), []byte(DuckDBScript())); err != nil {
+	if err := o.Put(ctx, bucket, DuckDBScriptKey, []byte(DuckDBScript())); err != nil {
 		return err
 	}
 	for _, table := range Tables {
@@ -249,7 +291,7 @@ func (f *Files) WriteCatalogue(bucket string) error {
 		if err != nil {
 			return err
 		}
-		if err := writeAtomic(filepath.Join(dir, table, SchemaFile), b); err != nil {
+		if err := o.Put(ctx, bucket, table+"/"+SchemaFile, b); err != nil {
 			return err
 		}
 	}
@@ -343,7 +385,7 @@ func (f *Files) RemoveAccount(account string) error {
 	defer f.mu.Unlock()
 	bucket := Bucket(account)
 	delete(f.open, bucket)
-	return errors.Join(os.RemoveAll(filepath.Join(f.Spool, bucket)), os.RemoveAll(filepath.Join(f.Root, bucket)))
+	return errors.Join(os.RemoveAll(filepath.Join(f.Spool, bucket)), f.objects().RemoveBucket(context.Background(), bucket))
 }
 
 // RemoveAll deletes every bucket and buffer (the folders themselves: Append
@@ -354,5 +396,5 @@ func (f *Files) RemoveAll() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.open = nil
-	return errors.Join(os.RemoveAll(f.Spool), os.RemoveAll(f.Root))
+	return errors.Join(os.RemoveAll(f.Spool), f.objects().RemoveBuckets(context.Background(), BucketPrefix))
 }
