@@ -295,3 +295,114 @@ func TestContinuousExports(t *testing.T) {
 		t.Errorf("stop without exportId = %d %s", code, body)
 	}
 }
+
+// The control API puts an export into its failure states on purpose:
+// START_FAILED (then Start works again), ERROR (nothing exported; Start
+// refused until a Stop), STOP_FAILED (Stop works again), each with the
+// model's statusDetail code, as DescribeContinuousExports shows it.
+func TestContinuousExportFailures(t *testing.T) {
+	s := startServer(t, "")
+	c := client(t, s.URL, acctA, "x")
+	fail := func(id, status, detail string) (int, map[string]any) {
+		t.Helper()
+		return control(t, s.URL, "continuous-export-failure", "", map[string]any{"accountId": acctA, "exportId": id, "status": status, "statusDetail": detail})
+	}
+	described := func(id string) *ads.ContinuousExportDescription {
+		t.Helper()
+		d := describeContinuous(t, c, &ads.DescribeContinuousExportsInput{ExportIds: aws.StringSlice([]string{id})})
+		if len(d) != 1 {
+			t.Fatalf("describe %s: %v", id, d)
+		}
+		return d[0]
+	}
+	st, err := c.StartContinuousExport(&ads.StartContinuousExportInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id1 := aws.StringValue(st.ExportId)
+	if code, out := fail(id1, "ERROR", "INTERNAL_FAILURE"); code != 409 || out["__type"] != "ResourceInUseException" {
+		t.Fatalf("ERROR while START_IN_PROGRESS: %d %v", code, out)
+	}
+	if code, out := fail(id1, "START_FAILED", "ACCESS_DENIED"); code != 200 || out["status"] != "START_FAILED" || out["statusDetail"] != "ACCESS_DENIED" {
+		t.Fatalf("START_FAILED: %d %v", code, out)
+	}
+	advance(t, s.URL, 11*time.Second) // the start's job leaves it failed
+	if d := described(id1); aws.StringValue(d.Status) != "START_FAILED" || aws.StringValue(d.StatusDetail) != "ACCESS_DENIED" {
+		t.Fatalf("describe START_FAILED: %v", d)
+	}
+
+	// "To recover, call start-continuous-export again."
+	st2, err := c.StartContinuousExport(&ads.StartContinuousExportInput{})
+	if err != nil {
+		t.Fatalf("start after START_FAILED: %v", err)
+	}
+	id2 := aws.StringValue(st2.ExportId)
+	advance(t, s.URL, 11*time.Second)
+	if code, out := fail(id2, "ERROR", "FIREHOSE_ROLE_MISSING"); code != 200 || out["status"] != "ERROR" {
+		t.Fatalf("ERROR: %d %v", code, out)
+	}
+	if d := described(id2); aws.StringValue(d.Status) != "ERROR" || aws.StringValue(d.StatusDetail) != "FIREHOSE_ROLE_MISSING" {
+		t.Fatalf("describe ERROR: %v", d)
+	}
+	// Nothing is exported in ERROR, and Start is refused until a Stop.
+	fb := fleetBatch(time.Now().Add(-2 * time.Hour).Truncate(time.Minute))
+	postAgentBatch(t, s.URL, acctA, &fb)
+	if entries, _ := os.ReadDir(filepath.Join(s.Data, "continuous-buffer", aws.StringValue(st2.S3Bucket))); len(entries) != 0 {
+		t.Fatalf("buffered in ERROR: %v", entries)
+	}
+	_, err = c.StartContinuousExport(&ads.StartContinuousExportInput{})
+	wantCode(t, err, "ConflictErrorException", 400)
+	if _, err := c.StopContinuousExport(&ads.StopContinuousExportInput{ExportId: aws.String(id2)}); err != nil {
+		t.Fatalf("stop in ERROR: %v", err)
+	}
+	if code, out := fail(id2, "STOP_FAILED", "S3_NOT_SIGNED_UP"); code != 200 || out["status"] != "STOP_FAILED" {
+		t.Fatalf("STOP_FAILED: %d %v", code, out)
+	}
+	advance(t, s.URL, 11*time.Second) // the stop's job leaves it failed
+	if d := described(id2); aws.StringValue(d.Status) != "STOP_FAILED" || aws.StringValue(d.StatusDetail) != "S3_NOT_SIGNED_UP" {
+		t.Fatalf("describe STOP_FAILED: %v", d)
+	}
+	// "To recover, call stop-continuous-export again."
+	if _, err := c.StopContinuousExport(&ads.StopContinuousExportInput{ExportId: aws.String(id2)}); err != nil {
+		t.Fatalf("stop after STOP_FAILED: %v", err)
+	}
+	if d := described(id2); aws.StringValue(d.Status) != "STOP_IN_PROGRESS" || d.StatusDetail != nil {
+		t.Fatalf("describe after the second stop: %v", d)
+	}
+	advance(t, s.URL, 11*time.Second)
+	eventually(t, "INACTIVE", func() bool { return aws.StringValue(described(id2).Status) == "INACTIVE" })
+
+	// Bad requests.
+	for _, x := range []struct {
+		body map[string]any
+		code int
+		typ  string
+	}{
+		{map[string]any{"accountId": acctA, "exportId": id2, "status": "BROKEN"}, 400, "InvalidParameterValueException"},
+		{map[string]any{"accountId": acctA, "exportId": id2, "status": "ERROR", "statusDetail": "NOPE"}, 400, "InvalidParameterValueException"},
+		{map[string]any{"accountId": acctA, "exportId": "no-such", "status": "ERROR"}, 404, "ResourceNotFoundException"},
+		{map[string]any{"accountId": acctB, "exportId": id2, "status": "ERROR"}, 404, "ResourceNotFoundException"},
+		{map[string]any{"accountId": acctA, "exportId": id2, "status": "ERROR"}, 409, "ResourceInUseException"},
+		{map[string]any{"accountId": acctA, "exportId": id2, "bogus": 1}, 400, "InvalidRequestException"},
+		{map[string]any{"exportId": id2, "status": "ERROR"}, 400, "InvalidRequestException"},
+	} {
+		if code, out := control(t, s.URL, "continuous-export-failure", "", x.body); code != x.code || out["__type"] != x.typ {
+			t.Errorf("%v: %d %v, want %d %s", x.body, code, out, x.code, x.typ)
+		}
+	}
+}
+
+// In strict mode the failure endpoint follows the control API's token rules.
+func TestContinuousExportFailuresNeedTheControlToken(t *testing.T) {
+	const tok = "failure-token"
+	s, _ := secStart(t, "--credentials", writeCredentials(t), "--control-token", tok)
+	body := map[string]any{"accountId": acctA, "exportId": "no-such", "status": "ERROR"}
+	for _, x := range []struct {
+		tok  string
+		code int
+	}{{"", 401}, {"wrong", 403}, {tok, 404}} {
+		if code, out := control(t, s.URL, "continuous-export-failure", x.tok, body); code != x.code {
+			t.Errorf("token %q: %d %v, want %d", x.tok, code, out, x.code)
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -62,6 +63,10 @@ type Store interface {
 	ContinuousExports(ctx context.Context, q discovery.ContinuousExportQuery) ([]*discovery.ContinuousExport, error)
 	// RunningContinuousExport returns the account's running export, or nil.
 	RunningContinuousExport(ctx context.Context, account string) (*discovery.ContinuousExport, error)
+	// FailContinuousExport puts a failure state on an export if it is as
+	// f expects, and reports whether it did; discovery.ErrNotFound if the
+	// account has no such export.
+	FailContinuousExport(ctx context.Context, account, id string, f discovery.ContinuousFailure) (bool, error)
 }
 
 // Config configures a Service.
@@ -230,7 +235,9 @@ func (s *Service) Forward(ctx context.Context, account string, b *agentdata.Batc
 		s.cfg.Log.ErrorContext(ctx, "continuous export: finding the running export", "account", account, "err", err)
 		return
 	}
-	if e == nil {
+	// An export in ERROR exports nothing until it is stopped and started
+	// again.
+	if e == nil || e.Status(s.cfg.Now()) == discovery.ContinuousError {
 		return
 	}
 	ok := make(map[string]bool, len(accepted))
@@ -246,6 +253,74 @@ func (s *Service) Forward(ctx context.Context, account string, b *agentdata.Batc
 	if err := s.cfg.Files.Append(account, e.S3Bucket, reports); err != nil {
 		s.cfg.Log.ErrorContext(ctx, "continuous export: appending agent data", "account", account, "exportId", e.ID, "err", err)
 	}
+}
+
+// StatusDetails are the model's statusDetail codes (ContinuousExportDescription).
+var StatusDetails = []string{
+	"ACCESS_DENIED", "DELIVERY_STREAM_LIMIT_FAILURE", "FIREHOSE_ROLE_MISSING", "FIREHOSE_STREAM_DOES_NOT_EXIST",
+	"INTERNAL_FAILURE", "LAKE_FORMATION_ACCESS_DENIED", "S3_BUCKET_LIMIT_FAILURE", "S3_NOT_SIGNED_UP",
+}
+
+// Fail puts a failure state on an export on purpose, for testing clients
+// (the control API): START_FAILED on a START_IN_PROGRESS export (it stops
+// counting as running: Start works again), ERROR on an ACTIVE one (nothing
+// is exported until it is stopped; Start is refused until then), STOP_FAILED
+// on a STOP_IN_PROGRESS one (Stop works again). detail is one of
+// StatusDetails, INTERNAL_FAILURE if "". Errors: discovery.ResourceNotFound
+// for an unknown export, discovery.InvalidParameterValue for a status or
+// detail out of the model, discovery.ResourceInUse when the export is not
+// in the status the failure needs.
+func (s *Service) Fail(ctx context.Context, account, id, status, detail string) (*discovery.ContinuousExport, error) {
+	if detail == "" {
+		detail = "INTERNAL_FAILURE"
+	}
+	if !slices.Contains(StatusDetails, detail) {
+		return nil, discovery.Errorf(discovery.InvalidParameterValue, "statusDetail must be one of %s.", strings.Join(StatusDetails, ", "))
+	}
+	now := s.cfg.Now().Truncate(time.Millisecond)
+	var f discovery.ContinuousFailure
+	var needs string
+	switch status {
+	case discovery.ContinuousStartFailed:
+		needs = discovery.ContinuousStartInProgress
+		f = discovery.ContinuousFailure{From: []string{discovery.ContinuousStartInProgress}, Running: true, Stop: now}
+	case discovery.ContinuousError:
+		// The recorded state may still be START_IN_PROGRESS when the
+		// status is ACTIVE by the clock (its job not yet run).
+		needs = discovery.ContinuousActive
+		f = discovery.ContinuousFailure{From: []string{discovery.ContinuousStartInProgress, discovery.ContinuousActive}, Running: true}
+	case discovery.ContinuousStopFailed:
+		needs = discovery.ContinuousStopInProgress
+		f = discovery.ContinuousFailure{From: []string{discovery.ContinuousStopInProgress}}
+	default:
+		return nil, discovery.Errorf(discovery.InvalidParameterValue, "status must be one of %s, %s, %s.",
+			discovery.ContinuousStartFailed, discovery.ContinuousError, discovery.ContinuousStopFailed)
+	}
+	f.State, f.Detail = status, detail
+	all, err := s.cfg.Store.ContinuousExports(ctx, discovery.ContinuousExportQuery{AccountID: account, IDs: []string{id}})
+	if err != nil {
+		return nil, err
+	}
+	if len(all) == 0 {
+		return nil, discovery.Errorf(discovery.ResourceNotFound, "Continuous export %s was not found.", id)
+	}
+	if got := all[0].Status(now); got != needs {
+		return nil, discovery.Errorf(discovery.ResourceInUse, "Continuous export %s is %s; %s needs %s.", id, got, status, needs)
+	}
+	done, err := s.cfg.Store.FailContinuousExport(ctx, account, id, f)
+	switch {
+	case errors.Is(err, discovery.ErrNotFound):
+		return nil, discovery.Errorf(discovery.ResourceNotFound, "Continuous export %s was not found.", id)
+	case err != nil:
+		return nil, err
+	case !done:
+		return nil, discovery.Errorf(discovery.ResourceInUse, "Continuous export %s changed meanwhile; %s needs %s.", id, status, needs)
+	}
+	all, err = s.cfg.Store.ContinuousExports(ctx, discovery.ContinuousExportQuery{AccountID: account, IDs: []string{id}})
+	if err != nil || len(all) == 0 {
+		return nil, err
+	}
+	return all[0], nil
 }
 
 var _ queue.Handler = (*Service)(nil)
