@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	ads "github.com/aws/aws-sdk-go/service/applicationdiscoveryservice"
+	s3v1 "github.com/aws/aws-sdk-go/service/s3"
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/poseidon-ads/poseidon/internal/continuous"
@@ -126,6 +127,14 @@ func TestContinuousExportToS3(t *testing.T) {
 			}
 		}
 	}
+	// poseidon's bucket endpoint serves the same objects from the store.
+	served, err := bucketClient(t, s.URL, acctA, "x").ListObjectsV2(&s3v1.ListObjectsV2Input{Bucket: aws.String(bucket)})
+	if err != nil || len(served.Contents) != len(keys()) {
+		t.Fatalf("served list: %v %v", served, err)
+	}
+	wantDuckDBScript(t, bucketClient(t, s.URL, acctA, "x"), bucket)
+	_, err = bucketClient(t, s.URL, acctA, "x").GetObject(&s3v1.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String("nope")})
+	wantS3Code(t, err, "NoSuchKey", 404)
 	if _, err := os.Stat(s.Data + "/continuous-exports/" + bucket); !os.IsNotExist(err) {
 		t.Errorf("the data directory has the bucket too: %v", err)
 	}

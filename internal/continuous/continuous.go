@@ -255,6 +255,36 @@ func (s *Service) Forward(ctx context.Context, account string, b *agentdata.Batc
 	}
 }
 
+// ErrAccessDenied is the answer to a read of a bucket that is not the
+// caller's: the same whether the bucket exists or not.
+var ErrAccessDenied = errors.New("continuous export: access denied")
+
+// owned checks that bucket is account's.
+func (s *Service) owned(account, bucket string) error {
+	if s.cfg.Files == nil || bucket != Bucket(account) {
+		return ErrAccessDenied
+	}
+	return nil
+}
+
+// Object reads an object of the account's bucket: ErrAccessDenied for any
+// other bucket, ErrNoSuchKey for a missing key.
+func (s *Service) Object(ctx context.Context, account, bucket, key string) ([]byte, error) {
+	if err := s.owned(account, bucket); err != nil {
+		return nil, err
+	}
+	return s.cfg.Files.objects().Get(ctx, bucket, key)
+}
+
+// Objects lists the objects of the account's bucket under prefix, in key
+// order: ErrAccessDenied for any other bucket.
+func (s *Service) Objects(ctx context.Context, account, bucket, prefix string) ([]Object, error) {
+	if err := s.owned(account, bucket); err != nil {
+		return nil, err
+	}
+	return s.cfg.Files.objects().List(ctx, bucket, prefix)
+}
+
 // StatusDetails are the model's statusDetail codes (ContinuousExportDescription).
 var StatusDetails = []string{
 	"ACCESS_DENIED", "DELIVERY_STREAM_LIMIT_FAILURE", "FIREHOSE_ROLE_MISSING", "FIREHOSE_STREAM_DOES_NOT_EXIST",

@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -59,12 +61,27 @@ type Files struct {
 type Objects interface {
 	// Put writes one whole object; readers see all of it or nothing.
 	Put(ctx context.Context, bucket, key string, data []byte) error
+	// Get reads one object; ErrNoSuchKey if there is none.
+	Get(ctx context.Context, bucket, key string) ([]byte, error)
+	// List returns the bucket's objects whose key starts with prefix, in
+	// key order (none for a missing bucket).
+	List(ctx context.Context, bucket, prefix string) ([]Object, error)
 	// RemoveBucket deletes the bucket's objects.
 	RemoveBucket(ctx context.Context, bucket string) error
 	// RemoveBuckets deletes the objects of every bucket whose name starts
 	// with prefix.
 	RemoveBuckets(ctx context.Context, prefix string) error
 }
+
+// Object describes a stored object.
+type Object struct {
+	Key      string
+	Size     int64
+	Modified time.Time
+}
+
+// ErrNoSuchKey is the error of a read of a missing object.
+var ErrNoSuchKey = errors.New("continuous export: no such key")
 
 // Dir is the local bucket store: Root/<bucket>/<key>, each file written
 // whole under a hidden temporary name and renamed into place.
@@ -73,6 +90,84 @@ type Dir struct{ Root string }
 // Put implements Objects.
 func (d Dir) Put(_ context.Context, bucket, key string, data []byte) error {
 	return writeAtomic(filepath.Join(d.Root, bucket, filepath.FromSlash(key)), data)
+}
+
+// Get implements Objects. The key is opened inside the bucket's folder
+// (os.Root): no key leads out of it; hidden names (a delivery being
+// written) are not objects.
+func (d Dir) Get(_ context.Context, bucket, key string) ([]byte, error) {
+	if !validName(bucket) || !validKey(key) {
+		return nil, ErrNoSuchKey
+	}
+	root, err := os.OpenRoot(filepath.Join(d.Root, bucket))
+	if err != nil {
+		return nil, ErrNoSuchKey
+	}
+	defer root.Close()
+	fh, err := root.Open(filepath.FromSlash(key))
+	if err != nil {
+		return nil, ErrNoSuchKey
+	}
+	defer fh.Close()
+	if st, err := fh.Stat(); err != nil || !st.Mode().IsRegular() {
+		return nil, ErrNoSuchKey
+	}
+	return io.ReadAll(fh)
+}
+
+// List implements Objects.
+func (d Dir) List(_ context.Context, bucket, prefix string) ([]Object, error) {
+	if !validName(bucket) {
+		return nil, nil
+	}
+	dir := filepath.Join(d.Root, bucket)
+	var out []Object
+	err := filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if e.IsDir() || !e.Type().IsRegular() {
+			return nil
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		key := filepath.ToSlash(rel)
+		if !validKey(key) || !strings.HasPrefix(key, prefix) {
+			return nil
+		}
+		st, err := e.Info()
+		if err != nil {
+			return nil // removed meanwhile
+		}
+		out = append(out, Object{Key: key, Size: st.Size(), Modified: st.ModTime().UTC()})
+		return nil
+	})
+	slices.SortFunc(out, func(a, b Object) int { return strings.Compare(a.Key, b.Key) })
+	return out, err
+}
+
+// validName reports whether a bucket name is one of continuous export's.
+func validName(bucket string) bool {
+	return strings.HasPrefix(bucket, BucketPrefix) && !strings.ContainsAny(bucket, "/\\") && bucket != "." && bucket != ".."
+}
+
+// validKey reports whether key names an object: no empty, "." or ".."
+// segment, no hidden segment (a delivery being written), no backslash.
+func validKey(key string) bool {
+	if key == "" || strings.Contains(key, "\\") {
+		return false
+	}
+	for _, seg := range strings.Split(key, "/") {
+		if seg == "" || strings.HasPrefix(seg, ".") {
+			return false
+		}
+	}
+	return true
 }
 
 // RemoveBucket implements Objects.

@@ -1,4 +1,4 @@
-// Package s3objects writes continuous export files to an S3-compatible
+// Package s3objects keeps continuous export buckets on an S3-compatible
 // store through the AWS SDK for Go v2 S3 client (continuous.Objects).
 package s3objects
 
@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 
@@ -14,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/poseidon-ads/poseidon/internal/continuous"
 )
 
 // Config says where the store is.
@@ -90,6 +93,42 @@ func (s *Store) Put(ctx context.Context, bucket, key string, data []byte) error 
 		return fmt.Errorf("s3objects: writing s3://%s/%s: %w", bucket, key, err)
 	}
 	return nil
+}
+
+// Get reads one object; continuous.ErrNoSuchKey if it (or its bucket) is
+// missing.
+func (s *Store) Get(ctx context.Context, bucket, key string) ([]byte, error) {
+	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	var noKey *types.NoSuchKey
+	var noBucket *types.NoSuchBucket
+	if errors.As(err, &noKey) || errors.As(err, &noBucket) {
+		return nil, continuous.ErrNoSuchKey
+	}
+	if err != nil {
+		return nil, fmt.Errorf("s3objects: reading s3://%s/%s: %w", bucket, key, err)
+	}
+	defer out.Body.Close()
+	return io.ReadAll(out.Body)
+}
+
+// List returns the objects of bucket under prefix, in key order.
+func (s *Store) List(ctx context.Context, bucket, prefix string) ([]continuous.Object, error) {
+	var out []continuous.Object
+	p := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		var missing *types.NoSuchBucket
+		if errors.As(err, &missing) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("s3objects: listing %s: %w", bucket, err)
+		}
+		for _, o := range page.Contents {
+			out = append(out, continuous.Object{Key: aws.ToString(o.Key), Size: aws.ToInt64(o.Size), Modified: aws.ToTime(o.LastModified)})
+		}
+	}
+	return out, nil
 }
 
 // RemoveBucket deletes every object of bucket (the bucket stays); a

@@ -185,6 +185,8 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("GET /_poseidon/clock", s.control(s.getClock))
 	s.mux.HandleFunc("POST /_poseidon/clock", s.control(s.setClock))
 	s.mux.HandleFunc("POST /_poseidon/continuous-export-failure", s.control(s.failContinuousExport))
+	s.mux.HandleFunc("GET "+bucketsPath+"/{bucket}", s.listBucket)
+	s.mux.HandleFunc("GET "+bucketsPath+"/{bucket}/{key...}", s.getBucketObject)
 	s.mux.HandleFunc("GET /"+downloadBucket+"/{account}/{file}", s.download)
 	s.routeIntake()
 	return s
