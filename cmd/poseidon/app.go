@@ -47,6 +47,7 @@ type Store interface {
 	tags.Store
 	batchdelete.Store
 	continuous.Store
+	continuous.ObjectStore
 	imports.Store
 	worker.Store
 	worker.Retention
@@ -278,7 +279,7 @@ func wire(ctx context.Context, c *serveCmd, log *slog.Logger, store Store, files
 	// intake forwards accepted data to them.
 	cfiles := &continuous.Files{Root: filepath.Join(c.Data, "continuous-exports"), Spool: filepath.Join(c.Data, "continuous-buffer"),
 		Interval: c.ContinuousBufferInterval, Now: clk.Now, Log: log}
-	if cfiles.Objects, err = c.continuousObjects(); err != nil {
+	if cfiles.Objects, err = c.continuousObjects(store, clk.Now); err != nil {
 		return nil, err
 	}
 	cont := continuous.New(continuous.Config{Store: store, Files: cfiles, Now: clk.Now, Tokens: tokens, Log: log})

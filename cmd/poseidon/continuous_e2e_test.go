@@ -1,9 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
-	"io/fs"
+	"io"
 	"maps"
 	"os"
 	"path/filepath"
@@ -17,42 +18,44 @@ import (
 
 	"github.com/aws/aws-sdk-go/aws"
 	ads "github.com/aws/aws-sdk-go/service/applicationdiscoveryservice"
+	"github.com/aws/aws-sdk-go/service/s3"
 	"github.com/poseidon-ads/poseidon/internal/agentdata"
 )
 
-// tableRows reads the rows of every data file of a table of a bucket (not
-// its schema file), failing on a file out of Firehose's key layout or a
-// half-written one.
-func tableRows[T any](t *testing.T, data, bucket, table string) []T {
+// tableRows reads the rows of every data file of a table of account's
+// bucket (not its schema file) through the server's bucket endpoint, failing
+// on a key out of Firehose's layout.
+func tableRows[T any](t *testing.T, url, account, bucket, table string) []T {
 	t.Helper()
-	root := filepath.Join(data, "continuous-exports", bucket)
-	var out []T
-	err := filepath.WalkDir(filepath.Join(root, table), func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if os.IsNotExist(err) {
-				return filepath.SkipDir
-			}
-			return err
-		}
-		// A delivery being written is a hidden temporary file, which
-		// readers (Athena, the DuckDB views' *.parquet) skip.
-		if d.IsDir() || d.Name() == continuous.SchemaFile || strings.HasPrefix(d.Name(), ".tmp-") {
-			return nil
-		}
-		rel, _ := filepath.Rel(root, p)
-		if !keyLayout.MatchString(filepath.ToSlash(rel)) {
-			t.Errorf("unexpected file %s", rel)
-			return nil
-		}
-		rows, err := parquet.ReadFile[T](p)
-		if err != nil {
-			return err
-		}
-		out = append(out, rows...)
-		return nil
-	})
+	c := bucketClient(t, url, account, "x")
+	list, err := c.ListObjectsV2(&s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(table + "/")})
 	if err != nil {
 		t.Fatal(err)
+	}
+	var out []T
+	for _, o := range list.Contents {
+		key := aws.StringValue(o.Key)
+		if key == table+"/"+continuous.SchemaFile {
+			continue
+		}
+		if !keyLayout.MatchString(key) {
+			t.Errorf("unexpected key %s", key)
+			continue
+		}
+		obj, err := c.GetObject(&s3.GetObjectInput{Bucket: aws.String(bucket), Key: o.Key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(obj.Body)
+		obj.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := parquet.Read[T](bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatalf("%s: %v", key, err)
+		}
+		out = append(out, rows...)
 	}
 	return out
 }
@@ -61,8 +64,8 @@ func tableRows[T any](t *testing.T, data, bucket, table string) []T {
 // table's prefix.
 var keyLayout = regexp.MustCompile(`^([a-z_]+)/\d{4}/\d{2}/\d{2}/\d{2}/aws-application-discovery-service-([a-z_]+)-1-\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-[0-9a-f-]{36}\.parquet$`)
 
-// exportCounts counts the rows of each table of a bucket.
-func exportCounts(t *testing.T, data, bucket string) map[string]int {
+// exportCounts counts the rows of each table of account's bucket.
+func exportCounts(t *testing.T, url, account, bucket string) map[string]int {
 	t.Helper()
 	n := map[string]int{}
 	add := func(table string, k int) {
@@ -70,13 +73,13 @@ func exportCounts(t *testing.T, data, bucket string) map[string]int {
 			n[table] = k
 		}
 	}
-	add(continuous.TableOSInfo, len(tableRows[continuous.OSInfoRow](t, data, bucket, continuous.TableOSInfo)))
-	add(continuous.TableNetworkInterface, len(tableRows[continuous.NetworkInterfaceRow](t, data, bucket, continuous.TableNetworkInterface)))
-	add(continuous.TableSysPerformance, len(tableRows[continuous.SysPerformanceRow](t, data, bucket, continuous.TableSysPerformance)))
-	add(continuous.TableProcesses, len(tableRows[continuous.ProcessRow](t, data, bucket, continuous.TableProcesses)))
-	add(continuous.TableInbound, len(tableRows[continuous.ConnectionRow](t, data, bucket, continuous.TableInbound)))
-	add(continuous.TableOutbound, len(tableRows[continuous.ConnectionRow](t, data, bucket, continuous.TableOutbound)))
-	add(continuous.TableIDMapping, len(tableRows[continuous.IDMappingRow](t, data, bucket, continuous.TableIDMapping)))
+	add(continuous.TableOSInfo, len(tableRows[continuous.OSInfoRow](t, url, account, bucket, continuous.TableOSInfo)))
+	add(continuous.TableNetworkInterface, len(tableRows[continuous.NetworkInterfaceRow](t, url, account, bucket, continuous.TableNetworkInterface)))
+	add(continuous.TableSysPerformance, len(tableRows[continuous.SysPerformanceRow](t, url, account, bucket, continuous.TableSysPerformance)))
+	add(continuous.TableProcesses, len(tableRows[continuous.ProcessRow](t, url, account, bucket, continuous.TableProcesses)))
+	add(continuous.TableInbound, len(tableRows[continuous.ConnectionRow](t, url, account, bucket, continuous.TableInbound)))
+	add(continuous.TableOutbound, len(tableRows[continuous.ConnectionRow](t, url, account, bucket, continuous.TableOutbound)))
+	add(continuous.TableIDMapping, len(tableRows[continuous.IDMappingRow](t, url, account, bucket, continuous.TableIDMapping)))
 	return n
 }
 
@@ -143,7 +146,7 @@ func TestContinuousExports(t *testing.T) {
 	base := time.Now().Add(-2 * time.Hour).Truncate(time.Minute)
 	fb := fleetBatch(base)
 	postAgentBatch(t, s.URL, acctA, &fb)
-	if n := exportCounts(t, s.Data, bucket); len(n) != 0 {
+	if n := exportCounts(t, s.URL, acctA, bucket); len(n) != 0 {
 		t.Fatalf("rows before the buffering interval: %v", n)
 	}
 	nics, procs, in, out, perf, agentIDs := 0, 0, 0, 0, 0, map[string]bool{}
@@ -166,12 +169,12 @@ func TestContinuousExports(t *testing.T) {
 		"inbound_connection_agent": in, "outbound_connection_agent": out, "sys_performance_agent": perf, "id_mapping_agent": len(agentIDs)}
 	advance(t, s.URL, continuous.DefaultBufferInterval)
 	// The seven tables are seven streams: their files appear one by one.
-	eventually(t, "the buffer's delivery", func() bool { return len(exportCounts(t, s.Data, bucket)) == len(want) })
-	if got := exportCounts(t, s.Data, bucket); !maps.Equal(got, want) {
+	eventually(t, "the buffer's delivery", func() bool { return len(exportCounts(t, s.URL, acctA, bucket)) == len(want) })
+	if got := exportCounts(t, s.URL, acctA, bucket); !maps.Equal(got, want) {
 		t.Fatalf("rows %v, want %v", got, want)
 	}
 	var found bool
-	for _, r := range tableRows[continuous.OSInfoRow](t, s.Data, bucket, continuous.TableOSInfo) {
+	for _, r := range tableRows[continuous.OSInfoRow](t, s.URL, acctA, bucket, continuous.TableOSInfo) {
 		if r.Timestamp == int64(fb.Reports[0].Timestamp*1000) && r.AgentID == agentWeb1 {
 			found = true
 			if r.HostName != "web-1.example.com" || fmt.Sprint(r.AccountNumber) != acctA || r.OSName != fb.Reports[0].Server.OSName {
@@ -182,13 +185,13 @@ func TestContinuousExports(t *testing.T) {
 	if !found {
 		t.Error("no os_info_agent row for web1's first report")
 	}
-	for _, r := range tableRows[continuous.SysPerformanceRow](t, s.Data, bucket, continuous.TableSysPerformance) {
+	for _, r := range tableRows[continuous.SysPerformanceRow](t, s.URL, acctA, bucket, continuous.TableSysPerformance) {
 		if r.AgentID == agentWeb1 && r.Timestamp == int64(fb.Reports[1].Timestamp*1000) && r.TotalCPUUsagePct != 20.0 {
 			t.Errorf("perf row %+v", r)
 		}
 	}
 	// B's export got none of A's data.
-	if rb := exportCounts(t, s.Data, aws.StringValue(stB.S3Bucket)); len(rb) != 0 {
+	if rb := exportCounts(t, s.URL, acctB, aws.StringValue(stB.S3Bucket)); len(rb) != 0 {
 		t.Errorf("B's bucket has rows %v", rb)
 	}
 
@@ -200,7 +203,7 @@ func TestContinuousExports(t *testing.T) {
 	if code, _, res := intakeCall(t, s.URL, acctA, "secret", body); code != 200 || res["accepted"] != 1.0 || res["duplicates"] != 1.0 {
 		t.Fatalf("mixed intake = %d %v", code, res)
 	}
-	if got := exportCounts(t, s.Data, bucket)["os_info_agent"]; got != len(fb.Reports) {
+	if got := exportCounts(t, s.URL, acctA, bucket)["os_info_agent"]; got != len(fb.Reports) {
 		t.Fatalf("os_info_agent rows before the next delivery = %d, want %d", got, len(fb.Reports))
 	}
 
@@ -210,7 +213,7 @@ func TestContinuousExports(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := exportCounts(t, s.Data, bucket)["os_info_agent"]; got != len(fb.Reports)+1 {
+	if got := exportCounts(t, s.URL, acctA, bucket)["os_info_agent"]; got != len(fb.Reports)+1 {
 		t.Fatalf("os_info_agent rows after the stop = %d, want %d", got, len(fb.Reports)+1)
 	}
 	if !aws.TimeValue(sp.StartTime).Equal(aws.TimeValue(st.StartTime)) || !aws.TimeValue(sp.StopTime).After(aws.TimeValue(sp.StartTime)) {
@@ -239,7 +242,7 @@ func TestContinuousExports(t *testing.T) {
 	if entries, err := os.ReadDir(filepath.Join(s.Data, "continuous-buffer", bucket)); err == nil && len(entries) != 0 {
 		t.Fatalf("buffered after the stop: %v", entries)
 	}
-	rows2 := exportCounts(t, s.Data, bucket)
+	rows2 := exportCounts(t, s.URL, acctA, bucket)
 	if got := rows2["os_info_agent"]; got != len(fb.Reports)+1 {
 		t.Errorf("os_info_agent rows after stop = %d, want %d", got, len(fb.Reports)+1)
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/poseidon-ads/poseidon/internal/agentdata"
+	"github.com/poseidon-ads/poseidon/internal/discovery"
 )
 
 // DefaultBufferInterval is how long (virtual clock) a bucket buffers agent
@@ -74,14 +75,56 @@ type Objects interface {
 }
 
 // Object describes a stored object.
-type Object struct {
-	Key      string
-	Size     int64
-	Modified time.Time
-}
+type Object = discovery.StoredObject
 
 // ErrNoSuchKey is the error of a read of a missing object.
-var ErrNoSuchKey = errors.New("continuous export: no such key")
+var ErrNoSuchKey = discovery.ErrNotFound
+
+// ObjectStore keeps buckets in the store (PostgreSQL: every replica
+// serves every bucket).
+type ObjectStore interface {
+	// PutContinuousObject writes an object whole, replacing any.
+	PutContinuousObject(ctx context.Context, bucket, key string, data []byte, modified time.Time) error
+	// ContinuousObject reads an object; discovery.ErrNotFound if none.
+	ContinuousObject(ctx context.Context, bucket, key string) ([]byte, error)
+	// ListContinuousObjects lists a bucket's objects under prefix, in key
+	// order.
+	ListContinuousObjects(ctx context.Context, bucket, prefix string) ([]discovery.StoredObject, error)
+	// DeleteContinuousObjects deletes the objects of the buckets whose
+	// name starts with prefix (exactly bucket prefix if exact).
+	DeleteContinuousObjects(ctx context.Context, prefix string, exact bool) error
+}
+
+// StoreObjects is Objects over the store, on the virtual clock.
+type StoreObjects struct {
+	Store ObjectStore
+	Now   func() time.Time
+}
+
+// Put implements Objects.
+func (o StoreObjects) Put(ctx context.Context, bucket, key string, data []byte) error {
+	return o.Store.PutContinuousObject(ctx, bucket, key, data, o.Now())
+}
+
+// Get implements Objects.
+func (o StoreObjects) Get(ctx context.Context, bucket, key string) ([]byte, error) {
+	return o.Store.ContinuousObject(ctx, bucket, key)
+}
+
+// List implements Objects.
+func (o StoreObjects) List(ctx context.Context, bucket, prefix string) ([]Object, error) {
+	return o.Store.ListContinuousObjects(ctx, bucket, prefix)
+}
+
+// RemoveBucket implements Objects.
+func (o StoreObjects) RemoveBucket(ctx context.Context, bucket string) error {
+	return o.Store.DeleteContinuousObjects(ctx, bucket, true)
+}
+
+// RemoveBuckets implements Objects.
+func (o StoreObjects) RemoveBuckets(ctx context.Context, prefix string) error {
+	return o.Store.DeleteContinuousObjects(ctx, prefix, false)
+}
 
 // Dir is the local bucket store: Root/<bucket>/<key>, each file written
 // whole under a hidden temporary name and renamed into place.

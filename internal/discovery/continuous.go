@@ -97,3 +97,10 @@ type ContinuousFailure struct {
 	Detail  string
 	Stop    time.Time
 }
+
+// StoredObject describes an object of a continuous export bucket.
+type StoredObject struct {
+	Key      string
+	Size     int64
+	Modified time.Time
+}

@@ -16,7 +16,8 @@ import (
 // Continuous exports: StartContinuousExport (one running per account, also
 // under concurrent starts), StopContinuousExport, the states their jobs
 // record (TransitionContinuousExport), ContinuousExports,
-// RunningContinuousExport and FailContinuousExport.
+// RunningContinuousExport, FailContinuousExport and the buckets' objects
+// (continuous.ObjectStore).
 var continuousTests = []test{
 	tc("TransitionsUnderTheLease", testContinuousTransitions),
 	tc("StartStopAndRunning", testContinuousStartStop),
@@ -24,12 +25,14 @@ var continuousTests = []test{
 	tc("ListNewestFirstInKeysetPages", testContinuousPages),
 	tc("ContinuousExportsArePerAccount", testContinuousPerAccount),
 	tc("FailuresPutOnPurpose", testContinuousFailures),
+	tc("BucketObjects", testContinuousObjects),
 }
 
 // continuousStore is the continuous exports' store.
 type continuousStore interface {
 	Accounts
 	continuous.Store
+	continuous.ObjectStore
 }
 
 // continuousJobStore is that store with the job queue that runs its
@@ -349,4 +352,54 @@ func testContinuousFailures(t *testing.T, s continuousStore) {
 	if _, err := s.StopContinuousExport(c, acctA, "cx-2", again.Add(time.Minute)); !errors.Is(err, discovery.ErrContinuousExportStopped) {
 		t.Fatalf("third stop = %v, want ErrContinuousExportStopped", err)
 	}
+}
+
+// Objects are written whole (a second write replaces the first), read back
+// byte for byte, listed by prefix in key order, per bucket, and deleted by
+// bucket or by bucket name prefix.
+func testContinuousObjects(t *testing.T, s continuousStore) {
+	c := ctx(t)
+	put := func(bucket, key, data string, at time.Time) {
+		t.Helper()
+		if err := s.PutContinuousObject(c, bucket, key, []byte(data), at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("b-1", "t/2026/x.parquet", "first", t0)
+	put("b-1", "t/2026/x.parquet", "second", t0.Add(time.Second))
+	put("b-1", "catalogue/duckdb.sql", "script", t0)
+	put("b-1", "u/y", "\x00\xff binary", t0)
+	put("b-2", "t/z", "other bucket", t0)
+	put("c-1", "t/z", "other prefix", t0)
+	if got := ok(s.ContinuousObject(c, "b-1", "t/2026/x.parquet"))(t); string(got) != "second" {
+		t.Fatalf("object = %q", got)
+	}
+	if got := ok(s.ContinuousObject(c, "b-1", "u/y"))(t); string(got) != "\x00\xff binary" {
+		t.Fatalf("binary object = %q", got)
+	}
+	_, err := s.ContinuousObject(c, "b-2", "catalogue/duckdb.sql")
+	wantNotFound(t, err, "another bucket's key")
+	all := ok(s.ListContinuousObjects(c, "b-1", ""))(t)
+	sameLines(t, "b-1", keys(all, func(o discovery.StoredObject) string { return o.Key }), []string{"catalogue/duckdb.sql", "t/2026/x.parquet", "u/y"})
+	if all[1].Size != int64(len("second")) || !all[1].Modified.Equal(t0.Add(time.Second)) {
+		t.Fatalf("listed %+v", all[1])
+	}
+	sameLines(t, "b-1 under t/", keys(ok(s.ListContinuousObjects(c, "b-1", "t/"))(t), func(o discovery.StoredObject) string { return o.Key }), []string{"t/2026/x.parquet"})
+	count := func(what, bucket string, want int) {
+		t.Helper()
+		if n := len(ok(s.ListContinuousObjects(c, bucket, ""))(t)); n != want {
+			t.Fatalf("%s: %s has %d objects, want %d", what, bucket, n, want)
+		}
+	}
+	count("a missing bucket", "b-9", 0)
+	if err := s.DeleteContinuousObjects(c, "b-1", true); err != nil {
+		t.Fatal(err)
+	}
+	count("b-1's delete", "b-1", 0)
+	count("b-1's delete", "b-2", 1)
+	if err := s.DeleteContinuousObjects(c, "b-", false); err != nil {
+		t.Fatal(err)
+	}
+	count("the b- delete", "b-2", 0)
+	count("the b- delete", "c-1", 1)
 }

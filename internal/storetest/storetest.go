@@ -72,6 +72,7 @@ type Store interface {
 	tags.Store
 	batchdelete.Store
 	continuous.Store
+	continuous.ObjectStore
 	imports.Store
 }
 
