@@ -11,8 +11,18 @@
 // shared/spec/continuous-export-athena.md §3 and §4.1 (queries/, verbatim)
 // in the guide's order. Beyond "it runs", the results are checked against
 // the API: the servers with agents are DescribeAgents', a server's outbound
-// connections are its ListServerNeighbors edges, and the performance query's
-// averages are those of the agent export (StartExportTask) of the window.
+// connections are its ListServerNeighbors edges (same edges, same counts, as
+// the API answered when the export stopped), the outbound query's host pairs
+// are such edges, and the performance query's per-agent averages (the query
+// verbatim but for its final "limit 10", wrapped in an AVG ... GROUP BY) are
+// those of the agent export (StartExportTask) of the same window.
+//
+// service-names-port-numbers.csv is an excerpt of IANA's registry (its
+// header, the fleet's ports in tcp and udp, a port range and a blank row, so
+// that TRY_CAST meets what it meets in the real file): the network reaches
+// no iana.org. The IANA table is made with the spec's DuckDB equivalent of
+// the guide's Hive DDL (queries/3.7-...duckdb.sql); the Hive DDL itself does
+// not run in DuckDB and is kept for reference.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
