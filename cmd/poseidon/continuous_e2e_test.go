@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -408,4 +409,35 @@ func TestContinuousExportFailuresNeedTheControlToken(t *testing.T) {
 			t.Errorf("token %q: %d %v, want %d", x.tok, code, out, x.code)
 		}
 	}
+}
+
+// What intake acknowledged and the buffer held when the process was killed
+// (kill -9) is delivered by the restarted process, on the same data.
+func TestContinuousBufferSurvivesKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary; skipped with -short")
+	}
+	data, addr := t.TempDir(), freeAddr(t)
+	p := startBinary(t, data, addr)
+	st, err := client(t, p.URL, acctA, "x").StartContinuousExport(&ads.StartContinuousExportInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bucket := aws.StringValue(st.S3Bucket)
+	advance(t, p.URL, 11*time.Second)
+	fb := fleetBatch(time.Now().Add(-2 * time.Hour).Truncate(time.Minute))
+	postAgentBatch(t, p.URL, acctA, &fb)
+	if n := exportCounts(t, p.URL, acctA, bucket); len(n) != 0 {
+		t.Fatalf("delivered before the interval: %v", n)
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	p.cmd.Wait()
+
+	p = startBinary(t, data, addr)
+	advance(t, p.URL, continuous.DefaultBufferInterval)
+	eventually(t, "the restarted process delivers the buffer", func() bool {
+		return exportCounts(t, p.URL, acctA, bucket)[continuous.TableOSInfo] == len(fb.Reports)
+	})
 }
