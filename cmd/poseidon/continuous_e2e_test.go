@@ -411,6 +411,21 @@ func TestContinuousExportFailuresNeedTheControlToken(t *testing.T) {
 	}
 }
 
+// startFed starts account A's continuous export on the server at url, lets
+// it become ACTIVE and sends it the fleet batch; it returns the bucket and
+// the batch.
+func startFed(t *testing.T, url string) (string, agentdata.Batch) {
+	t.Helper()
+	st, err := client(t, url, acctA, "x").StartContinuousExport(&ads.StartContinuousExportInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	advance(t, url, 11*time.Second)
+	fb := fleetBatch(time.Now().Add(-2 * time.Hour).Truncate(time.Minute))
+	postAgentBatch(t, url, acctA, &fb)
+	return aws.StringValue(st.S3Bucket), fb
+}
+
 // What intake acknowledged and the buffer held when the process was killed
 // (kill -9) is delivered by the restarted process, on the same data.
 func TestContinuousBufferSurvivesKill(t *testing.T) {
@@ -419,14 +434,7 @@ func TestContinuousBufferSurvivesKill(t *testing.T) {
 	}
 	data, addr := t.TempDir(), freeAddr(t)
 	p := startBinary(t, data, addr)
-	st, err := client(t, p.URL, acctA, "x").StartContinuousExport(&ads.StartContinuousExportInput{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	bucket := aws.StringValue(st.S3Bucket)
-	advance(t, p.URL, 11*time.Second)
-	fb := fleetBatch(time.Now().Add(-2 * time.Hour).Truncate(time.Minute))
-	postAgentBatch(t, p.URL, acctA, &fb)
+	bucket, fb := startFed(t, p.URL)
 	if n := exportCounts(t, p.URL, acctA, bucket); len(n) != 0 {
 		t.Fatalf("delivered before the interval: %v", n)
 	}

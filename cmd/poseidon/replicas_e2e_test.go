@@ -518,14 +518,7 @@ func TestReplicasServeEveryBucket(t *testing.T) {
 	dbURL := pgtestdb.Schema(t)
 	rs := startReplicas(t, dbURL, 2)
 	a, b := rs[0], rs[1]
-	st, err := client(t, a.URL, acctA, "x").StartContinuousExport(&ads.StartContinuousExportInput{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	bucket := aws.StringValue(st.S3Bucket)
-	advance(t, a.URL, 11*time.Second)
-	fb := fleetBatch(time.Now().Add(-2 * time.Hour).Truncate(time.Minute))
-	postAgentBatch(t, a.URL, acctA, &fb)
+	bucket, fb := startFed(t, a.URL)
 	advance(t, a.URL, continuous.DefaultBufferInterval)
 	fromB := bucketClient(t, b.URL, acctA, "x")
 	var data []string
