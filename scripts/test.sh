@@ -54,6 +54,7 @@ tests/readme/run.sh
 tests/image/run.sh
 tests/fixtures/run.sh
 tests/console/run.sh
+echo "== athena: AWS's predefined queries in DuckDB over the continuous export"; tests/athena/run.sh
 
 echo "== PostgreSQL: e2e, python, compatibility"
 stage=$SECONDS

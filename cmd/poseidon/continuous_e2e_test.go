@@ -1,72 +1,87 @@
 package main
 
 import (
-	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
-	"io/fs"
+	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/parquet-go/parquet-go"
+	"github.com/poseidon-ads/poseidon/internal/continuous"
+
 	"github.com/aws/aws-sdk-go/aws"
 	ads "github.com/aws/aws-sdk-go/service/applicationdiscoveryservice"
+	"github.com/aws/aws-sdk-go/service/s3"
 	"github.com/poseidon-ads/poseidon/internal/agentdata"
 )
 
-// exportRows reads every JSON Lines file of a bucket and returns the rows by
-// table (the first folder under the bucket), failing on a bad path or line.
-func exportRows(t *testing.T, data, bucket string) map[string][]map[string]any {
+// tableRows reads the rows of every data file of a table of account's
+// bucket (not its schema file) through the server's bucket endpoint, failing
+// on a key out of Firehose's layout.
+func tableRows[T any](t *testing.T, url, account, bucket, table string) []T {
 	t.Helper()
-	root := filepath.Join(data, "continuous-exports", bucket)
-	out := map[string][]map[string]any{}
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if os.IsNotExist(err) && p == root {
-				return filepath.SkipDir
-			}
-			return err
-		}
-		if d.IsDir() {
-			return nil
-		}
-		rel, _ := filepath.Rel(root, p)
-		parts := strings.Split(filepath.ToSlash(rel), "/")
-		if len(parts) != 5 || !strings.HasPrefix(parts[1], "year=") || !strings.HasPrefix(parts[2], "month=") ||
-			!strings.HasPrefix(parts[3], "day=") || !strings.HasSuffix(parts[4], ".jsonl") {
-			t.Errorf("unexpected file %s", rel)
-			return nil
-		}
-		f, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		sc := bufio.NewScanner(f)
-		sc.Buffer(nil, 1<<20)
-		for sc.Scan() {
-			var row map[string]any
-			if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
-				t.Errorf("%s: bad line %q: %v", rel, sc.Text(), err)
-				continue
-			}
-			ts, _ := row["timestamp"].(string)
-			tm, err := time.Parse("2006-01-02T15:04:05.000Z", ts)
-			if err != nil {
-				t.Errorf("%s: timestamp %q: %v", rel, ts, err)
-			} else if want := fmt.Sprintf("%s/year=%04d/month=%02d/day=%02d/%s-%02d.jsonl", parts[0], tm.Year(), tm.Month(), tm.Day(), row["agent_id"], tm.Hour()); rel != want {
-				t.Errorf("row of %s in %s, want %s", ts, rel, want)
-			}
-			out[parts[0]] = append(out[parts[0]], row)
-		}
-		return sc.Err()
-	})
+	c := bucketClient(t, url, account, "x")
+	list, err := c.ListObjectsV2(&s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(table + "/")})
 	if err != nil {
 		t.Fatal(err)
 	}
+	var out []T
+	for _, o := range list.Contents {
+		key := aws.StringValue(o.Key)
+		if key == table+"/"+continuous.SchemaFile {
+			continue
+		}
+		if !keyLayout.MatchString(key) {
+			t.Errorf("unexpected key %s", key)
+			continue
+		}
+		obj, err := c.GetObject(&s3.GetObjectInput{Bucket: aws.String(bucket), Key: o.Key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(obj.Body)
+		obj.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := parquet.Read[T](bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatalf("%s: %v", key, err)
+		}
+		out = append(out, rows...)
+	}
 	return out
+}
+
+// keyLayout is the key of a data file: Firehose's default layout under the
+// table's prefix.
+var keyLayout = regexp.MustCompile(`^([a-z_]+)/\d{4}/\d{2}/\d{2}/\d{2}/aws-application-discovery-service-([a-z_]+)-1-\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-[0-9a-f-]{36}\.parquet$`)
+
+// exportCounts counts the rows of each table of account's bucket.
+func bucketRowCounts(t *testing.T, url, account, bucket string) map[string]int {
+	t.Helper()
+	n := map[string]int{}
+	add := func(table string, k int) {
+		if k > 0 {
+			n[table] = k
+		}
+	}
+	add(continuous.TableOSInfo, len(tableRows[continuous.OSInfoRow](t, url, account, bucket, continuous.TableOSInfo)))
+	add(continuous.TableNetworkInterface, len(tableRows[continuous.NetworkInterfaceRow](t, url, account, bucket, continuous.TableNetworkInterface)))
+	add(continuous.TableSysPerformance, len(tableRows[continuous.SysPerformanceRow](t, url, account, bucket, continuous.TableSysPerformance)))
+	add(continuous.TableProcesses, len(tableRows[continuous.ProcessRow](t, url, account, bucket, continuous.TableProcesses)))
+	add(continuous.TableInbound, len(tableRows[continuous.ConnectionRow](t, url, account, bucket, continuous.TableInbound)))
+	add(continuous.TableOutbound, len(tableRows[continuous.ConnectionRow](t, url, account, bucket, continuous.TableOutbound)))
+	add(continuous.TableIDMapping, len(tableRows[continuous.IDMappingRow](t, url, account, bucket, continuous.TableIDMapping)))
+	return n
 }
 
 func describeContinuous(t *testing.T, c *ads.ApplicationDiscoveryService, in *ads.DescribeContinuousExportsInput) []*ads.ContinuousExportDescription {
@@ -127,15 +142,22 @@ func TestContinuousExports(t *testing.T) {
 		t.Fatalf("describe later = %v", d)
 	}
 
-	// Data through intake while ACTIVE lands in the bucket.
+	// Data through intake while ACTIVE is buffered, and lands in the
+	// bucket as Parquet once the buffering interval has passed.
 	base := time.Now().Add(-2 * time.Hour).Truncate(time.Minute)
 	fb := fleetBatch(base)
 	postAgentBatch(t, s.URL, acctA, &fb)
-	rows := exportRows(t, s.Data, bucket)
-	nics, procs, in, out := 0, 0, 0, 0
+	if n := bucketRowCounts(t, s.URL, acctA, bucket); len(n) != 0 {
+		t.Fatalf("rows before the buffering interval: %v", n)
+	}
+	nics, procs, in, out, perf, agentIDs := 0, 0, 0, 0, 0, map[string]bool{}
 	for _, r := range fb.Reports {
 		nics += len(r.NetworkInterfaces)
 		procs += len(r.Processes)
+		agentIDs[r.AgentID] = true
+		if r.Performance != nil {
+			perf++
+		}
 		for _, k := range r.Connections {
 			if k.Direction == "inbound" {
 				in++
@@ -144,53 +166,46 @@ func TestContinuousExports(t *testing.T) {
 			}
 		}
 	}
-	perf := 0
-	for _, r := range fb.Reports {
-		if r.Performance != nil {
-			perf++
-		}
-	}
 	want := map[string]int{"os_info_agent": len(fb.Reports), "network_interface_agent": nics, "processes_agent": procs,
-		"inbound_connection_agent": in, "outbound_connection_agent": out, "sys_performance_agent": perf}
-	for table, n := range want {
-		if len(rows[table]) != n {
-			t.Errorf("%s: %d rows, want %d", table, len(rows[table]), n)
-		}
-	}
-	if len(rows) != len(want) {
-		t.Errorf("tables %v", len(rows))
+		"inbound_connection_agent": in, "outbound_connection_agent": out, "sys_performance_agent": perf, "id_mapping_agent": len(agentIDs)}
+	advance(t, s.URL, continuous.DefaultBufferInterval)
+	// The seven tables are seven streams: their files appear one by one.
+	eventually(t, "the buffer's delivery", func() bool { return len(bucketRowCounts(t, s.URL, acctA, bucket)) == len(want) })
+	if got := bucketRowCounts(t, s.URL, acctA, bucket); !maps.Equal(got, want) {
+		t.Fatalf("rows %v, want %v", got, want)
 	}
 	var found bool
-	for _, r := range rows["os_info_agent"] {
-		if r["report_id"] == "web1-0" {
+	for _, r := range tableRows[continuous.OSInfoRow](t, s.URL, acctA, bucket, continuous.TableOSInfo) {
+		if r.Timestamp == int64(fb.Reports[0].Timestamp*1000) && r.AgentID == agentWeb1 {
 			found = true
-			if r["host_name"] != "web-1.example.com" || r["agent_id"] != agentWeb1 || r["account_id"] != acctA || r["os_name"] != fb.Reports[0].Server.OSName {
-				t.Errorf("os_info row %v", r)
+			if r.HostName != "web-1.example.com" || fmt.Sprint(r.AccountNumber) != acctA || r.OSName != fb.Reports[0].Server.OSName {
+				t.Errorf("os_info row %+v", r)
 			}
 		}
 	}
 	if !found {
-		t.Error("no os_info_agent row for web1-0")
+		t.Error("no os_info_agent row for web1's first report")
 	}
-	for _, r := range rows["sys_performance_agent"] {
-		if r["report_id"] == "web1-1" && r["cpu_usage_pct"] != 20.0 {
-			t.Errorf("perf row %v", r)
+	for _, r := range tableRows[continuous.SysPerformanceRow](t, s.URL, acctA, bucket, continuous.TableSysPerformance) {
+		if r.AgentID == agentWeb1 && r.Timestamp == int64(fb.Reports[1].Timestamp*1000) && r.TotalCPUUsagePct != 20.0 {
+			t.Errorf("perf row %+v", r)
 		}
 	}
 	// B's export got none of A's data.
-	if rb := exportRows(t, s.Data, aws.StringValue(stB.S3Bucket)); len(rb) != 0 {
-		t.Errorf("B's bucket has %d tables", len(rb))
+	if rb := bucketRowCounts(t, s.URL, acctB, aws.StringValue(stB.S3Bucket)); len(rb) != 0 {
+		t.Errorf("B's bucket has rows %v", rb)
 	}
 
-	// Duplicates are not appended again; only the new report of a mixed batch is.
+	// Duplicates are not buffered again; only the new report of a mixed
+	// batch is. A stop delivers what is buffered at once.
 	mixed := agentdata.Batch{Reports: []agentdata.Report{fb.Reports[0], {ReportID: "late-0", AgentID: agentWeb1, Timestamp: float64(base.Add(time.Hour).Unix()),
 		Server: agentdata.ServerInfo{HostName: "web-1.example.com"}}}}
 	body, _ := json.Marshal(mixed)
 	if code, _, res := intakeCall(t, s.URL, acctA, "secret", body); code != 200 || res["accepted"] != 1.0 || res["duplicates"] != 1.0 {
 		t.Fatalf("mixed intake = %d %v", code, res)
 	}
-	if got := len(exportRows(t, s.Data, bucket)["os_info_agent"]); got != len(fb.Reports)+1 {
-		t.Fatalf("os_info_agent rows after mixed batch = %d, want %d", got, len(fb.Reports)+1)
+	if got := bucketRowCounts(t, s.URL, acctA, bucket)["os_info_agent"]; got != len(fb.Reports) {
+		t.Fatalf("os_info_agent rows before the next delivery = %d, want %d", got, len(fb.Reports))
 	}
 
 	// Stop.
@@ -198,6 +213,9 @@ func TestContinuousExports(t *testing.T) {
 	sp, err := c.StopContinuousExport(&ads.StopContinuousExportInput{ExportId: aws.String(id)})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if got := bucketRowCounts(t, s.URL, acctA, bucket)["os_info_agent"]; got != len(fb.Reports)+1 {
+		t.Fatalf("os_info_agent rows after the stop = %d, want %d", got, len(fb.Reports)+1)
 	}
 	if !aws.TimeValue(sp.StartTime).Equal(aws.TimeValue(st.StartTime)) || !aws.TimeValue(sp.StopTime).After(aws.TimeValue(sp.StartTime)) {
 		t.Fatalf("stop = %v (start %v)", sp, st.StartTime)
@@ -208,20 +226,28 @@ func TestContinuousExports(t *testing.T) {
 	}
 	_, err = c.StopContinuousExport(&ads.StopContinuousExportInput{ExportId: aws.String(id)})
 	wantCode(t, err, "ResourceInUseException", 400)
+	// Data sent while the stop is in progress is not written.
+	during := agentdata.Batch{Reports: []agentdata.Report{{ReportID: "during-stop", AgentID: agentWeb1, Timestamp: float64(base.Add(80 * time.Minute).Unix()),
+		Server: agentdata.ServerInfo{HostName: "web-1.example.com"}}}}
+	postAgentBatch(t, s.URL, acctA, &during)
 	advance(t, s.URL, 11*time.Second)
 	if d := describeContinuous(t, c, &ads.DescribeContinuousExportsInput{}); len(d) != 1 || aws.StringValue(d[0].Status) != "INACTIVE" {
 		t.Fatalf("describe later = %v", d)
 	}
 
-	// Data after the stop is not appended.
+	// Data after the stop is not written; what was written stays.
 	after := agentdata.Batch{Reports: []agentdata.Report{{ReportID: "after-stop", AgentID: agentWeb1, Timestamp: float64(base.Add(90 * time.Minute).Unix()),
 		Server: agentdata.ServerInfo{HostName: "web-1.example.com"}, Processes: []agentdata.Process{{PID: 7, Name: "late"}}}}}
 	postAgentBatch(t, s.URL, acctA, &after)
-	rows2 := exportRows(t, s.Data, bucket)
-	if got := len(rows2["os_info_agent"]); got != len(fb.Reports)+1 {
+	advance(t, s.URL, 2*continuous.DefaultBufferInterval)
+	if entries, err := os.ReadDir(filepath.Join(s.Data, "continuous-buffer", bucket)); err == nil && len(entries) != 0 {
+		t.Fatalf("buffered after the stop: %v", entries)
+	}
+	rows2 := bucketRowCounts(t, s.URL, acctA, bucket)
+	if got := rows2["os_info_agent"]; got != len(fb.Reports)+1 {
 		t.Errorf("os_info_agent rows after stop = %d, want %d", got, len(fb.Reports)+1)
 	}
-	if got := len(rows2["processes_agent"]); got != procs {
+	if got := rows2["processes_agent"]; got != procs {
 		t.Errorf("processes_agent rows after stop = %d, want %d", got, procs)
 	}
 
@@ -272,4 +298,154 @@ func TestContinuousExports(t *testing.T) {
 	if code, body := rawADS(t, s.URL, "StopContinuousExport", `{}`); code != 400 {
 		t.Errorf("stop without exportId = %d %s", code, body)
 	}
+}
+
+// The control API puts an export into its failure states on purpose:
+// START_FAILED (then Start works again), ERROR (nothing exported; Start
+// refused until a Stop), STOP_FAILED (Stop works again), each with the
+// model's statusDetail code, as DescribeContinuousExports shows it.
+func TestContinuousExportFailures(t *testing.T) {
+	s := startServer(t, "")
+	c := client(t, s.URL, acctA, "x")
+	fail := func(id, status, detail string) (int, map[string]any) {
+		t.Helper()
+		return control(t, s.URL, "continuous-export-failure", "", map[string]any{"accountId": acctA, "exportId": id, "status": status, "statusDetail": detail})
+	}
+	described := func(id string) *ads.ContinuousExportDescription {
+		t.Helper()
+		d := describeContinuous(t, c, &ads.DescribeContinuousExportsInput{ExportIds: aws.StringSlice([]string{id})})
+		if len(d) != 1 {
+			t.Fatalf("describe %s: %v", id, d)
+		}
+		return d[0]
+	}
+	st, err := c.StartContinuousExport(&ads.StartContinuousExportInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id1 := aws.StringValue(st.ExportId)
+	if code, out := fail(id1, "ERROR", "INTERNAL_FAILURE"); code != 409 || out["__type"] != "ResourceInUseException" {
+		t.Fatalf("ERROR while START_IN_PROGRESS: %d %v", code, out)
+	}
+	if code, out := fail(id1, "START_FAILED", "ACCESS_DENIED"); code != 200 || out["status"] != "START_FAILED" || out["statusDetail"] != "ACCESS_DENIED" {
+		t.Fatalf("START_FAILED: %d %v", code, out)
+	}
+	advance(t, s.URL, 11*time.Second) // the start's job leaves it failed
+	if d := described(id1); aws.StringValue(d.Status) != "START_FAILED" || aws.StringValue(d.StatusDetail) != "ACCESS_DENIED" {
+		t.Fatalf("describe START_FAILED: %v", d)
+	}
+
+	// "To recover, call start-continuous-export again."
+	st2, err := c.StartContinuousExport(&ads.StartContinuousExportInput{})
+	if err != nil {
+		t.Fatalf("start after START_FAILED: %v", err)
+	}
+	id2 := aws.StringValue(st2.ExportId)
+	advance(t, s.URL, 11*time.Second)
+	if code, out := fail(id2, "ERROR", "FIREHOSE_ROLE_MISSING"); code != 200 || out["status"] != "ERROR" {
+		t.Fatalf("ERROR: %d %v", code, out)
+	}
+	if d := described(id2); aws.StringValue(d.Status) != "ERROR" || aws.StringValue(d.StatusDetail) != "FIREHOSE_ROLE_MISSING" {
+		t.Fatalf("describe ERROR: %v", d)
+	}
+	// Nothing is exported in ERROR, and Start is refused until a Stop.
+	fb := fleetBatch(time.Now().Add(-2 * time.Hour).Truncate(time.Minute))
+	postAgentBatch(t, s.URL, acctA, &fb)
+	if entries, _ := os.ReadDir(filepath.Join(s.Data, "continuous-buffer", aws.StringValue(st2.S3Bucket))); len(entries) != 0 {
+		t.Fatalf("buffered in ERROR: %v", entries)
+	}
+	_, err = c.StartContinuousExport(&ads.StartContinuousExportInput{})
+	wantCode(t, err, "ConflictErrorException", 400)
+	if _, err := c.StopContinuousExport(&ads.StopContinuousExportInput{ExportId: aws.String(id2)}); err != nil {
+		t.Fatalf("stop in ERROR: %v", err)
+	}
+	if code, out := fail(id2, "STOP_FAILED", "S3_NOT_SIGNED_UP"); code != 200 || out["status"] != "STOP_FAILED" {
+		t.Fatalf("STOP_FAILED: %d %v", code, out)
+	}
+	advance(t, s.URL, 11*time.Second) // the stop's job leaves it failed
+	if d := described(id2); aws.StringValue(d.Status) != "STOP_FAILED" || aws.StringValue(d.StatusDetail) != "S3_NOT_SIGNED_UP" {
+		t.Fatalf("describe STOP_FAILED: %v", d)
+	}
+	// "To recover, call stop-continuous-export again."
+	if _, err := c.StopContinuousExport(&ads.StopContinuousExportInput{ExportId: aws.String(id2)}); err != nil {
+		t.Fatalf("stop after STOP_FAILED: %v", err)
+	}
+	if d := described(id2); aws.StringValue(d.Status) != "STOP_IN_PROGRESS" || d.StatusDetail != nil {
+		t.Fatalf("describe after the second stop: %v", d)
+	}
+	advance(t, s.URL, 11*time.Second)
+	eventually(t, "INACTIVE", func() bool { return aws.StringValue(described(id2).Status) == "INACTIVE" })
+
+	// Bad requests.
+	for _, x := range []struct {
+		body map[string]any
+		code int
+		typ  string
+	}{
+		{map[string]any{"accountId": acctA, "exportId": id2, "status": "BROKEN"}, 400, "InvalidParameterValueException"},
+		{map[string]any{"accountId": acctA, "exportId": id2, "status": "ERROR", "statusDetail": "NOPE"}, 400, "InvalidParameterValueException"},
+		{map[string]any{"accountId": acctA, "exportId": "no-such", "status": "ERROR"}, 404, "ResourceNotFoundException"},
+		{map[string]any{"accountId": acctB, "exportId": id2, "status": "ERROR"}, 404, "ResourceNotFoundException"},
+		{map[string]any{"accountId": acctA, "exportId": id2, "status": "ERROR"}, 409, "ResourceInUseException"},
+		{map[string]any{"accountId": acctA, "exportId": id2, "bogus": 1}, 400, "InvalidRequestException"},
+		{map[string]any{"exportId": id2, "status": "ERROR"}, 400, "InvalidRequestException"},
+	} {
+		if code, out := control(t, s.URL, "continuous-export-failure", "", x.body); code != x.code || out["__type"] != x.typ {
+			t.Errorf("%v: %d %v, want %d %s", x.body, code, out, x.code, x.typ)
+		}
+	}
+}
+
+// In strict mode the failure endpoint follows the control API's token rules.
+func TestContinuousExportFailuresNeedTheControlToken(t *testing.T) {
+	const tok = "failure-token"
+	s, _ := secStart(t, "--credentials", writeCredentials(t), "--control-token", tok)
+	body := map[string]any{"accountId": acctA, "exportId": "no-such", "status": "ERROR"}
+	for _, x := range []struct {
+		tok  string
+		code int
+	}{{"", 401}, {"wrong", 403}, {tok, 404}} {
+		if code, out := control(t, s.URL, "continuous-export-failure", x.tok, body); code != x.code {
+			t.Errorf("token %q: %d %v, want %d", x.tok, code, out, x.code)
+		}
+	}
+}
+
+// startFed starts account A's continuous export on the server at url, lets
+// it become ACTIVE and sends it the fleet batch; it returns the bucket and
+// the batch.
+func startFed(t *testing.T, url string) (string, agentdata.Batch) {
+	t.Helper()
+	st, err := client(t, url, acctA, "x").StartContinuousExport(&ads.StartContinuousExportInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	advance(t, url, 11*time.Second)
+	fb := fleetBatch(time.Now().Add(-2 * time.Hour).Truncate(time.Minute))
+	postAgentBatch(t, url, acctA, &fb)
+	return aws.StringValue(st.S3Bucket), fb
+}
+
+// What intake acknowledged and the buffer held when the process was killed
+// (kill -9) is delivered by the restarted process, on the same data.
+func TestContinuousBufferSurvivesKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary; skipped with -short")
+	}
+	data, addr := t.TempDir(), freeAddr(t)
+	p := startBinary(t, data, addr)
+	bucket, fb := startFed(t, p.URL)
+	if n := bucketRowCounts(t, p.URL, acctA, bucket); len(n) != 0 {
+		t.Fatalf("delivered before the interval: %v", n)
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	p.cmd.Wait()
+
+	p = startBinary(t, data, addr)
+	advance(t, p.URL, continuous.DefaultBufferInterval)
+	eventually(t, "the restarted process delivers the buffer", func() bool {
+		return bucketRowCounts(t, p.URL, acctA, bucket)[continuous.TableOSInfo] == len(fb.Reports)
+	})
 }

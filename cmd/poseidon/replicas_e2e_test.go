@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -18,7 +20,9 @@ import (
 	"github.com/aws/aws-sdk-go/aws/awserr"
 	ads "github.com/aws/aws-sdk-go/service/applicationdiscoveryservice"
 	"github.com/aws/aws-sdk-go/service/migrationhubconfig"
+	"github.com/aws/aws-sdk-go/service/s3"
 	"github.com/jackc/pgx/v5"
+	"github.com/parquet-go/parquet-go"
 
 	"github.com/poseidon-ads/poseidon/internal/agentdata"
 	"github.com/poseidon-ads/poseidon/internal/continuous"
@@ -443,9 +447,10 @@ func TestReplicasFollowClockAndResets(t *testing.T) {
 	}
 	_, err = client(t, b.URL, acctX, "x").DescribeAgents(&ads.DescribeAgentsInput{})
 	wantCode(t, err, ads.ErrCodeHomeRegionNotSetException, 400)
-	// Files B keeps for X and Y in its own data directory.
+	// Files B keeps for X and Y in its own data directory (continuous
+	// export buffers; the buckets themselves are in the database).
 	for _, acct := range []string{acctX, acctY} {
-		dir := filepath.Join(b.data, "continuous-exports", continuous.Bucket(acct), "os_info_agent")
+		dir := filepath.Join(b.data, "continuous-buffer", continuous.Bucket(acct))
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -454,7 +459,7 @@ func TestReplicasFollowClockAndResets(t *testing.T) {
 		}
 	}
 	gone := func(acct string) bool {
-		_, err := os.Stat(filepath.Join(b.data, "continuous-exports", continuous.Bucket(acct)))
+		_, err := os.Stat(filepath.Join(b.data, "continuous-buffer", continuous.Bucket(acct)))
 		return errors.Is(err, os.ErrNotExist)
 	}
 
@@ -505,4 +510,51 @@ func TestReplicasFollowClockAndResets(t *testing.T) {
 	}
 	fmt.Printf("replicas: B followed A's clock move within %v and A's account reset within %v (polled every 10 ms; bound %v without notifications)\n",
 		clockLag.Round(time.Millisecond), resetLag.Round(time.Millisecond), 500*time.Millisecond)
+}
+
+// On PostgreSQL the continuous export buckets are in the database: the
+// files one replica delivered are served by the other.
+func TestReplicasServeEveryBucket(t *testing.T) {
+	dbURL := pgtestdb.Schema(t)
+	rs := startReplicas(t, dbURL, 2)
+	a, b := rs[0], rs[1]
+	bucket, fb := startFed(t, a.URL)
+	advance(t, a.URL, continuous.DefaultBufferInterval)
+	fromB := bucketClient(t, b.URL, acctA, "x")
+	var data []string
+	eventually(t, "B serves A's delivery", func() bool {
+		out, err := fromB.ListObjectsV2(&s3.ListObjectsV2Input{Bucket: aws.String(bucket)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		data = nil
+		for _, o := range out.Contents {
+			if keyLayout.MatchString(aws.StringValue(o.Key)) {
+				data = append(data, aws.StringValue(o.Key))
+			}
+		}
+		return len(data) == len(continuous.Tables)
+	})
+	wantDuckDBScript(t, fromB, bucket)
+	for _, k := range data {
+		if !strings.HasPrefix(k, continuous.TableOSInfo+"/") {
+			continue
+		}
+		obj, err := fromB.GetObject(&s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(k)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(obj.Body)
+		obj.Body.Close()
+		rows, err := parquet.Read[continuous.OSInfoRow](bytes.NewReader(body), int64(len(body)))
+		if err != nil || len(rows) != len(fb.Reports) {
+			t.Fatalf("%s from B: %d rows, %v", k, len(rows), err)
+		}
+	}
+	// Neither replica has the bucket in its data directory.
+	for _, r := range rs {
+		if _, err := os.Stat(filepath.Join(r.data, "continuous-exports", bucket)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("replica %s has a bucket folder: %v", r.name, err)
+		}
+	}
 }

@@ -63,6 +63,12 @@ type serveCmd struct {
 	MaxConnections    int           `default:"1024" env:"POSEIDON_MAX_CONNECTIONS" help:"Most client connections open at once; more wait to be accepted (0: no limit)."`
 
 	PprofAddr string `name:"pprof-addr" env:"POSEIDON_PPROF_ADDR" placeholder:"HOST:PORT" help:"Serve Go's profiles (net/http/pprof, /debug/pprof/) on a listener of their own at HOST:PORT, never on the API's. Off by default."`
+
+	ContinuousBufferInterval time.Duration `default:"300s" env:"POSEIDON_CONTINUOUS_BUFFER_INTERVAL" help:"Buffering interval of continuous exports (virtual clock): buffered agent data is written as Parquet files this long after the buffer's first record, as Firehose does."`
+	S3Endpoint               string        `name:"s3-endpoint" env:"POSEIDON_S3_ENDPOINT" placeholder:"URL" help:"Write continuous export buckets to this S3-compatible endpoint (path-style, through the AWS SDK for Go v2) instead of DATA/continuous-exports."`
+	S3Region                 string        `name:"s3-region" default:"us-west-2" env:"POSEIDON_S3_REGION" help:"Region of --s3-endpoint."`
+	S3AccessKeyID            string        `name:"s3-access-key-id" env:"POSEIDON_S3_ACCESS_KEY_ID" help:"Access key ID for --s3-endpoint (unsigned requests without it)."`
+	S3SecretAccessKey        string        `name:"s3-secret-access-key" env:"POSEIDON_S3_SECRET_ACCESS_KEY" help:"Secret access key for --s3-endpoint."`
 }
 
 // limitDefaults are the defaults of the export limit flags: AWS's documented
@@ -89,6 +95,8 @@ func (c *serveCmd) config() launch.Config {
 		ReadHeaderTimeout: c.ReadHeaderTimeout, ReadTimeout: c.ReadTimeout, WriteTimeout: c.WriteTimeout,
 		IdleTimeout: c.IdleTimeout, MaxConnections: c.MaxConnections,
 		PprofAddr: c.PprofAddr, Version: versionString(),
+		ContinuousBufferInterval: c.ContinuousBufferInterval, S3Endpoint: c.S3Endpoint, S3Region: c.S3Region,
+		S3AccessKeyID: c.S3AccessKeyID, S3SecretAccessKey: c.S3SecretAccessKey,
 	}
 }
 

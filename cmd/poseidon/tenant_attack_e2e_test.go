@@ -456,9 +456,9 @@ func TestTenantResetRemovesFiles(t *testing.T) {
 		if code, _, out := intakeCall(t, s.URL, x.key, x.secret, body); code != 200 {
 			t.Fatalf("intake: %d %v", code, out)
 		}
-		files[x.acct] = []string{bucketFile, filepath.Join(s.Data, "imports", x.acct), filepath.Join(s.Data, "continuous-exports", bucket)}
-		if !onPostgres { // else the export archives are in the database
-			files[x.acct] = append(files[x.acct], filepath.Join(s.Data, "exports", x.acct))
+		files[x.acct] = []string{bucketFile, filepath.Join(s.Data, "imports", x.acct)}
+		if !onPostgres { // else the export archives and continuous export buckets are in the database
+			files[x.acct] = append(files[x.acct], filepath.Join(s.Data, "exports", x.acct), filepath.Join(s.Data, "continuous-exports", bucket))
 		}
 		for _, f := range files[x.acct] {
 			if _, err := os.Stat(f); err != nil {

@@ -1,9 +1,10 @@
 // Package continuous implements continuous exports (StartContinuousExport,
 // DescribeContinuousExports, StopContinuousExport) over the domain's
-// discovery.ContinuousExport records, and the appending of accepted agent
-// data to local "bucket" folders while an export runs (Forward, called by
-// agent intake). Persistence of the records is left to a consumer-owned
-// Store; the data files are written by Files.
+// discovery.ContinuousExport records, and the delivery of accepted agent
+// data to the account's bucket while an export runs (Forward, called by
+// agent intake): buffered, then written as Parquet files, one per table and
+// buffering interval, as Firehose writes AWS's. Persistence of the records
+// is left to a consumer-owned Store; the data files are written by Files.
 package continuous
 
 import (
@@ -13,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -61,6 +63,10 @@ type Store interface {
 	ContinuousExports(ctx context.Context, q discovery.ContinuousExportQuery) ([]*discovery.ContinuousExport, error)
 	// RunningContinuousExport returns the account's running export, or nil.
 	RunningContinuousExport(ctx context.Context, account string) (*discovery.ContinuousExport, error)
+	// FailContinuousExport puts a failure state on an export if it is as
+	// f expects, and reports whether it did; discovery.ErrNotFound if the
+	// account has no such export.
+	FailContinuousExport(ctx context.Context, account, id string, f discovery.ContinuousFailure) (bool, error)
 }
 
 // Config configures a Service.
@@ -113,6 +119,13 @@ func (s *Service) Start(ctx context.Context, account string) (*discovery.Continu
 		return nil, discovery.Errorf(discovery.ConflictError,
 			"A continuous export is already running for this account: %s (%s). Stop it before starting another.", running.ID, running.Status(now))
 	}
+	// The bucket's catalogue (the tables' definitions) is there from the
+	// start, as AWS creates the Glue tables when it sets the export up.
+	if s.cfg.Files != nil {
+		if err := s.cfg.Files.WriteCatalogue(ctx, e.S3Bucket); err != nil {
+			s.cfg.Log.ErrorContext(ctx, "continuous export: writing the catalogue", "account", account, "exportId", e.ID, "err", err)
+		}
+	}
 	return e, nil
 }
 
@@ -127,6 +140,13 @@ func (s *Service) Stop(ctx context.Context, account, id string) (*discovery.Cont
 		return nil, discovery.Errorf(discovery.ResourceInUse, "Continuous export %s is already stopped.", id)
 	case err != nil:
 		return nil, err
+	}
+	// What was buffered before the stop is delivered now; what arrives
+	// from now on is not buffered (Forward only serves a running export).
+	if s.cfg.Files != nil {
+		if _, err := s.cfg.Files.Deliver(e.S3Bucket); err != nil {
+			s.cfg.Log.ErrorContext(ctx, "continuous export: delivering the buffer at stop", "account", account, "exportId", e.ID, "err", err)
+		}
 	}
 	return e, nil
 }
@@ -202,9 +222,10 @@ func (s *Service) Describe(ctx context.Context, account string, in DescribeInput
 	return page, nil
 }
 
-// Forward writes the accepted reports of an intake batch to the files of the
-// account's running export, if any (agents.Forwarder). Errors are logged,
-// never returned: intake has already succeeded.
+// Forward buffers the accepted reports of an intake batch for the bucket of
+// the account's running export, if any (agents.Forwarder); Files delivers
+// them once the buffering interval has passed. Errors are logged, never
+// returned: intake has already succeeded.
 func (s *Service) Forward(ctx context.Context, account string, b *agentdata.Batch, accepted []string) {
 	if len(accepted) == 0 || s.cfg.Files == nil {
 		return
@@ -214,7 +235,9 @@ func (s *Service) Forward(ctx context.Context, account string, b *agentdata.Batc
 		s.cfg.Log.ErrorContext(ctx, "continuous export: finding the running export", "account", account, "err", err)
 		return
 	}
-	if e == nil {
+	// An export in ERROR exports nothing until it is stopped and started
+	// again.
+	if e == nil || e.Status(s.cfg.Now()) == discovery.ContinuousError {
 		return
 	}
 	ok := make(map[string]bool, len(accepted))
@@ -230,6 +253,104 @@ func (s *Service) Forward(ctx context.Context, account string, b *agentdata.Batc
 	if err := s.cfg.Files.Append(account, e.S3Bucket, reports); err != nil {
 		s.cfg.Log.ErrorContext(ctx, "continuous export: appending agent data", "account", account, "exportId", e.ID, "err", err)
 	}
+}
+
+// ErrAccessDenied is the answer to a read of a bucket that is not the
+// caller's: the same whether the bucket exists or not.
+var ErrAccessDenied = errors.New("continuous export: access denied")
+
+// owned checks that bucket is account's.
+func (s *Service) owned(account, bucket string) error {
+	if s.cfg.Files == nil || bucket != Bucket(account) {
+		return ErrAccessDenied
+	}
+	return nil
+}
+
+// Object reads an object of the account's bucket: ErrAccessDenied for any
+// other bucket, ErrNoSuchKey for a missing key.
+func (s *Service) Object(ctx context.Context, account, bucket, key string) ([]byte, error) {
+	if err := s.owned(account, bucket); err != nil {
+		return nil, err
+	}
+	return s.cfg.Files.objects().Get(ctx, bucket, key)
+}
+
+// Objects lists the objects of the account's bucket under prefix, in key
+// order: ErrAccessDenied for any other bucket.
+func (s *Service) Objects(ctx context.Context, account, bucket, prefix string) ([]Object, error) {
+	if err := s.owned(account, bucket); err != nil {
+		return nil, err
+	}
+	return s.cfg.Files.objects().List(ctx, bucket, prefix)
+}
+
+// StatusDetails are the model's statusDetail codes (ContinuousExportDescription).
+var StatusDetails = []string{
+	"ACCESS_DENIED", "DELIVERY_STREAM_LIMIT_FAILURE", "FIREHOSE_ROLE_MISSING", "FIREHOSE_STREAM_DOES_NOT_EXIST",
+	"INTERNAL_FAILURE", "LAKE_FORMATION_ACCESS_DENIED", "S3_BUCKET_LIMIT_FAILURE", "S3_NOT_SIGNED_UP",
+}
+
+// Fail puts a failure state on an export on purpose, for testing clients
+// (the control API): START_FAILED on a START_IN_PROGRESS export (it stops
+// counting as running: Start works again), ERROR on an ACTIVE one (nothing
+// is exported until it is stopped; Start is refused until then), STOP_FAILED
+// on a STOP_IN_PROGRESS one (Stop works again). detail is one of
+// StatusDetails, INTERNAL_FAILURE if "". Errors: discovery.ResourceNotFound
+// for an unknown export, discovery.InvalidParameterValue for a status or
+// detail out of the model, discovery.ResourceInUse when the export is not
+// in the status the failure needs.
+func (s *Service) Fail(ctx context.Context, account, id, status, detail string) (*discovery.ContinuousExport, error) {
+	if detail == "" {
+		detail = "INTERNAL_FAILURE"
+	}
+	if !slices.Contains(StatusDetails, detail) {
+		return nil, discovery.Errorf(discovery.InvalidParameterValue, "statusDetail must be one of %s.", strings.Join(StatusDetails, ", "))
+	}
+	now := s.cfg.Now().Truncate(time.Millisecond)
+	var f discovery.ContinuousFailure
+	var needs string
+	switch status {
+	case discovery.ContinuousStartFailed:
+		needs = discovery.ContinuousStartInProgress
+		f = discovery.ContinuousFailure{From: []string{discovery.ContinuousStartInProgress}, Running: true, Stop: now}
+	case discovery.ContinuousError:
+		// The recorded state may still be START_IN_PROGRESS when the
+		// status is ACTIVE by the clock (its job not yet run).
+		needs = discovery.ContinuousActive
+		f = discovery.ContinuousFailure{From: []string{discovery.ContinuousStartInProgress, discovery.ContinuousActive}, Running: true}
+	case discovery.ContinuousStopFailed:
+		needs = discovery.ContinuousStopInProgress
+		f = discovery.ContinuousFailure{From: []string{discovery.ContinuousStopInProgress}}
+	default:
+		return nil, discovery.Errorf(discovery.InvalidParameterValue, "status must be one of %s, %s, %s.",
+			discovery.ContinuousStartFailed, discovery.ContinuousError, discovery.ContinuousStopFailed)
+	}
+	f.State, f.Detail = status, detail
+	all, err := s.cfg.Store.ContinuousExports(ctx, discovery.ContinuousExportQuery{AccountID: account, IDs: []string{id}})
+	if err != nil {
+		return nil, err
+	}
+	if len(all) == 0 {
+		return nil, discovery.Errorf(discovery.ResourceNotFound, "Continuous export %s was not found.", id)
+	}
+	if got := all[0].Status(now); got != needs {
+		return nil, discovery.Errorf(discovery.ResourceInUse, "Continuous export %s is %s; %s needs %s.", id, got, status, needs)
+	}
+	done, err := s.cfg.Store.FailContinuousExport(ctx, account, id, f)
+	switch {
+	case errors.Is(err, discovery.ErrNotFound):
+		return nil, discovery.Errorf(discovery.ResourceNotFound, "Continuous export %s was not found.", id)
+	case err != nil:
+		return nil, err
+	case !done:
+		return nil, discovery.Errorf(discovery.ResourceInUse, "Continuous export %s changed meanwhile; %s needs %s.", id, status, needs)
+	}
+	all, err = s.cfg.Store.ContinuousExports(ctx, discovery.ContinuousExportQuery{AccountID: account, IDs: []string{id}})
+	if err != nil || len(all) == 0 {
+		return nil, err
+	}
+	return all[0], nil
 }
 
 var _ queue.Handler = (*Service)(nil)

@@ -6,9 +6,10 @@ import (
 )
 
 // Continuous export statuses (model ContinuousExportStatus). poseidon
-// reaches START_IN_PROGRESS, ACTIVE, STOP_IN_PROGRESS and INACTIVE; the
-// failure states START_FAILED, STOP_FAILED and ERROR exist in the model only
-// (there is no Firehose, Glue or S3 to fail).
+// reaches START_IN_PROGRESS, ACTIVE, STOP_IN_PROGRESS and INACTIVE on its
+// own, START_FAILED and STOP_FAILED when a transition's job fails for good,
+// and each failure state (ERROR too) when the control API puts it on an
+// export (ContinuousFailure).
 const (
 	ContinuousStartInProgress = "START_IN_PROGRESS"
 	ContinuousStartFailed     = "START_FAILED"
@@ -82,4 +83,24 @@ type ContinuousExportQuery struct {
 	After *ContinuousExportCursor
 	// Limit 0 means no limit.
 	Limit int
+}
+
+// ContinuousFailure is a failure state put on a continuous export on
+// purpose (the control API's continuous export faults): the export takes
+// State and Detail if its recorded state is one of From and it runs (Stop
+// zero) exactly when Running; Stop, if not zero, becomes its stop time (a
+// failed start no longer counts as running).
+type ContinuousFailure struct {
+	From    []string
+	Running bool
+	State   string
+	Detail  string
+	Stop    time.Time
+}
+
+// StoredObject describes an object of a continuous export bucket.
+type StoredObject struct {
+	Key      string
+	Size     int64
+	Modified time.Time
 }

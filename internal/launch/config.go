@@ -68,6 +68,13 @@ type Config struct {
 	// PprofAddr, if set, serves Go's profiles on a listener of their own.
 	PprofAddr string
 
+	// ContinuousBufferInterval is how long continuous exports buffer agent
+	// data before writing it as Parquet (virtual clock), as Firehose does.
+	ContinuousBufferInterval time.Duration
+	// S3Endpoint, if set, is the S3-compatible store continuous export
+	// buckets are written to (path-style), with its region and keys.
+	S3Endpoint, S3Region, S3AccessKeyID, S3SecretAccessKey string
+
 	// Version is the version the health check reports.
 	Version string
 }
@@ -93,6 +100,9 @@ func DefaultConfig() Config {
 		WriteTimeout:      10 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
 		MaxConnections:    1024,
+
+		ContinuousBufferInterval: 300 * time.Second,
+		S3Region:                 "us-west-2",
 	}
 }
 

@@ -54,6 +54,7 @@ type Store interface {
 	tags.Store
 	batchdelete.Store
 	continuous.Store
+	continuous.ObjectStore
 	imports.Store
 	console.Store
 	worker.Store
@@ -284,9 +285,14 @@ func wire(ctx context.Context, c *Config, log *slog.Logger, store Store, files A
 	janitor := &worker.Janitor{Store: store, Files: files, Now: clk.Now, Log: log}
 	exporter := exports.New(exports.Config{Store: store, Now: clk.Now, Delay: c.ExportDelay, Limits: c.Limits, Tokens: tokens, Wake: runner.Wake})
 
-	// Continuous exports write under data/continuous-exports/<s3Bucket>/
-	// (one bucket per account); agent intake forwards accepted data to them.
-	cfiles := &continuous.Files{Root: filepath.Join(c.Data, "continuous-exports")}
+	// Continuous exports write Parquet under data/continuous-exports/<s3Bucket>/
+	// (one bucket per account), buffered in data/continuous-buffer/; agent
+	// intake forwards accepted data to them.
+	cfiles := &continuous.Files{Root: filepath.Join(c.Data, "continuous-exports"), Spool: filepath.Join(c.Data, "continuous-buffer"),
+		Interval: c.ContinuousBufferInterval, Now: clk.Now, Log: log}
+	if cfiles.Objects, err = c.continuousObjects(store, clk.Now); err != nil {
+		return nil, err
+	}
 	cont := continuous.New(continuous.Config{Store: store, Files: cfiles, Now: clk.Now, Tokens: tokens, Log: log})
 	agentSvc := agents.New(agents.Config{Store: store, Now: clk.Now, Tokens: tokens, Forward: cont})
 	// Agent data older than 90 days goes (agents.Retention).
@@ -339,6 +345,7 @@ func wire(ctx context.Context, c *Config, log *slog.Logger, store Store, files A
 	w.OnFinish, w.OnGiveUp = srv.ExportFinished, srv.ExportGivenUp
 	return &App{Server: srv, Auth: authn, Store: store, Work: []func(context.Context){
 		func(ctx context.Context) { runner.Run(ctx) },
+		func(ctx context.Context) { cfiles.Run(ctx, clk.Changed()) },
 		// Replicas sharing the store follow each other's clock moves
 		// and resets: told at once by the store, and read every
 		// server.FollowEvery regardless. No request reads them from the

@@ -79,11 +79,13 @@ func (s *DB) StopContinuousExport(ctx context.Context, account, id string, stop 
 		if err != nil {
 			return err
 		}
-		if !e.Stop.IsZero() {
+		// STOP_FAILED is stopped again ("call stop-continuous-export
+		// again"); any other stopped export is stopped for good.
+		if !e.Stop.IsZero() && e.State != discovery.ContinuousStopFailed {
 			return discovery.ErrContinuousExportStopped
 		}
-		e.Stop, e.State = stop, discovery.ContinuousStopInProgress
-		_, err = tx.Exec(ctx, `UPDATE continuous_exports SET stop_ms = $1, state = $2 WHERE account_id = $3 AND export_id = $4`,
+		e.Stop, e.State, e.StatusDetail = stop, discovery.ContinuousStopInProgress, ""
+		_, err = tx.Exec(ctx, `UPDATE continuous_exports SET stop_ms = $1, state = $2, status_detail = '' WHERE account_id = $3 AND export_id = $4`,
 			ms(stop), e.State, account, id)
 		if err != nil {
 			return err
@@ -94,6 +96,32 @@ func (s *DB) StopContinuousExport(ctx context.Context, account, id string, stop 
 		return nil, err
 	}
 	return e, nil
+}
+
+// FailContinuousExport implements continuous.Store.
+func (s *DB) FailContinuousExport(ctx context.Context, account, id string, f discovery.ContinuousFailure) (bool, error) {
+	var done bool
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		var n int
+		err := tx.QueryRow(ctx, `SELECT count(*) FROM continuous_exports WHERE account_id = $1 AND export_id = $2`, account, id).Scan(&n)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return discovery.ErrNotFound
+		}
+		var stop *int64
+		if !f.Stop.IsZero() {
+			v := ms(f.Stop)
+			stop = &v
+		}
+		tag, err := tx.Exec(ctx, `UPDATE continuous_exports SET state = $1, status_detail = $2, stop_ms = coalesce($3, stop_ms)
+			WHERE account_id = $4 AND export_id = $5 AND state = ANY($6) AND (stop_ms IS NULL) = $7`,
+			f.State, f.Detail, stop, account, id, f.From, f.Running)
+		done = tag.RowsAffected() == 1
+		return err
+	})
+	return done, err
 }
 
 // ContinuousExports implements continuous.Store: newest first, by

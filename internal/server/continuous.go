@@ -17,6 +17,12 @@ type ContinuousExports interface {
 	Start(ctx context.Context, account string) (*discovery.ContinuousExport, error)
 	Stop(ctx context.Context, account, id string) (*discovery.ContinuousExport, error)
 	Describe(ctx context.Context, account string, in continuous.DescribeInput) (*continuous.Page, error)
+	// Fail puts an export into a failure state on purpose (the control
+	// API, continuous_faults.go).
+	Fail(ctx context.Context, account, id, status, detail string) (*discovery.ContinuousExport, error)
+	// Object and Objects read the account's own bucket (buckets.go).
+	Object(ctx context.Context, account, bucket, key string) ([]byte, error)
+	Objects(ctx context.Context, account, bucket, prefix string) ([]continuous.Object, error)
 	Now() time.Time
 }
 

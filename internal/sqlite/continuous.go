@@ -76,11 +76,13 @@ func (s *DB) StopContinuousExport(ctx context.Context, account, id string, stop 
 		if err != nil {
 			return err
 		}
-		if !e.Stop.IsZero() {
+		// STOP_FAILED is stopped again ("call stop-continuous-export
+		// again"); any other stopped export is stopped for good.
+		if !e.Stop.IsZero() && e.State != discovery.ContinuousStopFailed {
 			return discovery.ErrContinuousExportStopped
 		}
-		e.Stop, e.State = stop, discovery.ContinuousStopInProgress
-		_, err = tx.ExecContext(ctx, `UPDATE continuous_exports SET stop_ms = ?, state = ? WHERE account_id = ? AND export_id = ?`,
+		e.Stop, e.State, e.StatusDetail = stop, discovery.ContinuousStopInProgress, ""
+		_, err = tx.ExecContext(ctx, `UPDATE continuous_exports SET stop_ms = ?, state = ?, status_detail = '' WHERE account_id = ? AND export_id = ?`,
 			ms(stop), e.State, account, id)
 		if err != nil {
 			return err
@@ -91,6 +93,35 @@ func (s *DB) StopContinuousExport(ctx context.Context, account, id string, stop 
 		return nil, err
 	}
 	return e, nil
+}
+
+// FailContinuousExport implements continuous.Store.
+func (s *DB) FailContinuousExport(ctx context.Context, account, id string, f discovery.ContinuousFailure) (bool, error) {
+	var done bool
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var n int
+		err := tx.QueryRowContext(ctx, `SELECT count(*) FROM continuous_exports WHERE account_id = ? AND export_id = ?`, account, id).Scan(&n)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return discovery.ErrNotFound
+		}
+		var stop any
+		if !f.Stop.IsZero() {
+			stop = ms(f.Stop)
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE continuous_exports SET state = ?, status_detail = ?, stop_ms = coalesce(?, stop_ms)
+			WHERE account_id = ? AND export_id = ? AND state IN (SELECT value FROM json_each(?)) AND (stop_ms IS NULL) = ?`,
+			f.State, f.Detail, stop, account, id, jsonArray(f.From), f.Running)
+		if err != nil {
+			return err
+		}
+		k, err := res.RowsAffected()
+		done = k == 1
+		return err
+	})
+	return done, err
 }
 
 // ContinuousExports implements continuous.Store.

@@ -15,20 +15,24 @@ import (
 
 // Continuous exports: StartContinuousExport (one running per account, also
 // under concurrent starts), StopContinuousExport, the states their jobs
-// record (TransitionContinuousExport), ContinuousExports and
-// RunningContinuousExport.
+// record (TransitionContinuousExport), ContinuousExports,
+// RunningContinuousExport, FailContinuousExport and the buckets' objects
+// (continuous.ObjectStore).
 var continuousTests = []test{
 	tc("TransitionsUnderTheLease", testContinuousTransitions),
 	tc("StartStopAndRunning", testContinuousStartStop),
 	tc("ConcurrentStartsLeaveOneRunning", testContinuousConcurrent),
 	tc("ListNewestFirstInKeysetPages", testContinuousPages),
 	tc("ContinuousExportsArePerAccount", testContinuousPerAccount),
+	tc("FailuresPutOnPurpose", testContinuousFailures),
+	tc("BucketObjects", testContinuousObjects),
 }
 
 // continuousStore is the continuous exports' store.
 type continuousStore interface {
 	Accounts
 	continuous.Store
+	continuous.ObjectStore
 }
 
 // continuousJobStore is that store with the job queue that runs its
@@ -280,4 +284,122 @@ func testContinuousTransitions(t *testing.T, s continuousJobStore) {
 	if r := ok(s.RunningContinuousExport(c, acctA))(t); r != nil {
 		t.Fatalf("running after the stop = %+v", r)
 	}
+}
+
+// FailContinuousExport puts a failure state only on an export as the failure
+// expects it (recorded state, running or not), sets the stop time it gives,
+// and a STOP_FAILED export may be stopped again.
+func testContinuousFailures(t *testing.T, s continuousStore) {
+	c := ctx(t)
+	get := func(id string) *discovery.ContinuousExport {
+		t.Helper()
+		es := ok(s.ContinuousExports(c, discovery.ContinuousExportQuery{AccountID: acctA, IDs: []string{id}}))(t)
+		if len(es) != 1 {
+			t.Fatalf("%s: %d exports", id, len(es))
+		}
+		return es[0]
+	}
+	_, err := s.FailContinuousExport(c, acctA, "cx-none", discovery.ContinuousFailure{From: []string{discovery.ContinuousActive}, Running: true, State: discovery.ContinuousError})
+	wantNotFound(t, err, "failure of an unknown export")
+
+	// START_FAILED: a running START_IN_PROGRESS export, which stops running.
+	ok(s.StartContinuousExport(c, cx(acctA, "cx-1", t0)))(t)
+	startFailed := discovery.ContinuousFailure{From: []string{discovery.ContinuousStartInProgress}, Running: true,
+		State: discovery.ContinuousStartFailed, Detail: "ACCESS_DENIED", Stop: t0.Add(time.Second)}
+	_, err = s.FailContinuousExport(c, acctB, "cx-1", startFailed)
+	wantNotFound(t, err, "another account's failure")
+	if done := ok(s.FailContinuousExport(c, acctA, "cx-1", discovery.ContinuousFailure{From: []string{discovery.ContinuousStopInProgress},
+		State: discovery.ContinuousStopFailed, Detail: "INTERNAL_FAILURE"}))(t); done {
+		t.Fatal("STOP_FAILED applied to a running export")
+	}
+	if done := ok(s.FailContinuousExport(c, acctA, "cx-1", startFailed))(t); !done {
+		t.Fatal("START_FAILED not applied")
+	}
+	if e := get("cx-1"); e.State != discovery.ContinuousStartFailed || e.StatusDetail != "ACCESS_DENIED" || !e.Stop.Equal(t0.Add(time.Second)) {
+		t.Fatalf("after START_FAILED: %+v", e)
+	}
+	if e := ok(s.RunningContinuousExport(c, acctA))(t); e != nil {
+		t.Fatalf("running after START_FAILED: %+v", e)
+	}
+
+	// ERROR keeps the export running; STOP_FAILED is stopped again.
+	ok(s.StartContinuousExport(c, cx(acctA, "cx-2", t0.Add(time.Minute))))(t)
+	if done := ok(s.FailContinuousExport(c, acctA, "cx-2", discovery.ContinuousFailure{From: []string{discovery.ContinuousStartInProgress, discovery.ContinuousActive},
+		Running: true, State: discovery.ContinuousError, Detail: "FIREHOSE_ROLE_MISSING"}))(t); !done {
+		t.Fatal("ERROR not applied")
+	}
+	if e := ok(s.RunningContinuousExport(c, acctA))(t); e == nil || e.ID != "cx-2" || e.State != discovery.ContinuousError {
+		t.Fatalf("running in ERROR: %+v", e)
+	}
+	stop := t0.Add(2 * time.Minute)
+	if e := ok(s.StopContinuousExport(c, acctA, "cx-2", stop))(t); e.State != discovery.ContinuousStopInProgress || e.StatusDetail != "" {
+		t.Fatalf("stop from ERROR: %+v", e)
+	}
+	if done := ok(s.FailContinuousExport(c, acctA, "cx-2", discovery.ContinuousFailure{From: []string{discovery.ContinuousStopInProgress},
+		State: discovery.ContinuousStopFailed, Detail: "INTERNAL_FAILURE"}))(t); !done {
+		t.Fatal("STOP_FAILED not applied")
+	}
+	if e := get("cx-2"); e.State != discovery.ContinuousStopFailed || e.StatusDetail != "INTERNAL_FAILURE" || !e.Stop.Equal(stop) {
+		t.Fatalf("after STOP_FAILED: %+v", e)
+	}
+	again := stop.Add(time.Minute)
+	if e := ok(s.StopContinuousExport(c, acctA, "cx-2", again))(t); e.State != discovery.ContinuousStopInProgress || !e.Stop.Equal(again) {
+		t.Fatalf("second stop of STOP_FAILED: %+v", e)
+	}
+	if e := get("cx-2"); e.State != discovery.ContinuousStopInProgress || e.StatusDetail != "" || !e.Stop.Equal(again) {
+		t.Fatalf("after the second stop: %+v", e)
+	}
+	if _, err := s.StopContinuousExport(c, acctA, "cx-2", again.Add(time.Minute)); !errors.Is(err, discovery.ErrContinuousExportStopped) {
+		t.Fatalf("third stop = %v, want ErrContinuousExportStopped", err)
+	}
+}
+
+// Objects are written whole (a second write replaces the first), read back
+// byte for byte, listed by prefix in key order, per bucket, and deleted by
+// bucket or by bucket name prefix.
+func testContinuousObjects(t *testing.T, s continuousStore) {
+	c := ctx(t)
+	put := func(bucket, key, data string, at time.Time) {
+		t.Helper()
+		if err := s.PutContinuousObject(c, bucket, key, []byte(data), at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("b-1", "t/2026/x.parquet", "first", t0)
+	put("b-1", "t/2026/x.parquet", "second", t0.Add(time.Second))
+	put("b-1", "catalogue/duckdb.sql", "script", t0)
+	put("b-1", "u/y", "\x00\xff binary", t0)
+	put("b-2", "t/z", "other bucket", t0)
+	put("c-1", "t/z", "other prefix", t0)
+	if got := ok(s.ContinuousObject(c, "b-1", "t/2026/x.parquet"))(t); string(got) != "second" {
+		t.Fatalf("object = %q", got)
+	}
+	if got := ok(s.ContinuousObject(c, "b-1", "u/y"))(t); string(got) != "\x00\xff binary" {
+		t.Fatalf("binary object = %q", got)
+	}
+	_, err := s.ContinuousObject(c, "b-2", "catalogue/duckdb.sql")
+	wantNotFound(t, err, "another bucket's key")
+	all := ok(s.ListContinuousObjects(c, "b-1", ""))(t)
+	sameLines(t, "b-1", keys(all, func(o discovery.StoredObject) string { return o.Key }), []string{"catalogue/duckdb.sql", "t/2026/x.parquet", "u/y"})
+	if all[1].Size != int64(len("second")) || !all[1].Modified.Equal(t0.Add(time.Second)) {
+		t.Fatalf("listed %+v", all[1])
+	}
+	sameLines(t, "b-1 under t/", keys(ok(s.ListContinuousObjects(c, "b-1", "t/"))(t), func(o discovery.StoredObject) string { return o.Key }), []string{"t/2026/x.parquet"})
+	count := func(what, bucket string, want int) {
+		t.Helper()
+		if n := len(ok(s.ListContinuousObjects(c, bucket, ""))(t)); n != want {
+			t.Fatalf("%s: %s has %d objects, want %d", what, bucket, n, want)
+		}
+	}
+	count("a missing bucket", "b-9", 0)
+	if err := s.DeleteContinuousObjects(c, "b-1", true); err != nil {
+		t.Fatal(err)
+	}
+	count("b-1's delete", "b-1", 0)
+	count("b-1's delete", "b-2", 1)
+	if err := s.DeleteContinuousObjects(c, "b-", false); err != nil {
+		t.Fatal(err)
+	}
+	count("the b- delete", "b-2", 0)
+	count("the b- delete", "c-1", 1)
 }

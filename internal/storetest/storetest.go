@@ -73,6 +73,7 @@ type Store interface {
 	tags.Store
 	batchdelete.Store
 	continuous.Store
+	continuous.ObjectStore
 	imports.Store
 	console.Store
 	Overviews

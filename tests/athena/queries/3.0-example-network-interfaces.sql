@@ -1,0 +1,1 @@
+SELECT * FROM network_interface_agent;
