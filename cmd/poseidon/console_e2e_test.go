@@ -9,9 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go/aws/credentials"
-	v4 "github.com/aws/aws-sdk-go/aws/signer/v4"
-
 	"github.com/poseidon-ads/poseidon/internal/agentdata"
 	"github.com/poseidon-ads/poseidon/internal/discovery"
 	"github.com/poseidon-ads/poseidon/internal/fleet"
@@ -22,25 +19,9 @@ import (
 // set, and returns the status and the decoded JSON body.
 func consoleCall(t *testing.T, url, akid, secret, op, body string) (int, map[string]any) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, url+"/_poseidon/console", strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-	req.Header.Set("X-Amz-Target", "PoseidonConsole."+op)
-	if akid != "" {
-		if _, err := v4.NewSigner(credentials.NewStaticCredentials(akid, secret, "")).Sign(req, strings.NewReader(body), "discovery", region, time.Now()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	var out map[string]any
-	if err := json.Unmarshal(raw, &out); err != nil {
-		t.Fatalf("%s answered %d with a body that is not JSON: %q", op, resp.StatusCode, raw)
-	}
-	return resp.StatusCode, out
+	status, _, out := signedPost(t, url+"/_poseidon/console", "application/x-amz-json-1.1",
+		map[string]string{"X-Amz-Target": "PoseidonConsole." + op}, akid, secret, []byte(body))
+	return status, out
 }
 
 // TestConsoleReads checks the console's own reads in strict mode: the

@@ -274,27 +274,13 @@ func unzip(t *testing.T, b []byte) map[string]string {
 	return out
 }
 
-// control calls the control API.
+// control calls the control API: GET, or POST with body when not nil.
 func control(t *testing.T, url, path, token string, body any) (int, map[string]any) {
 	t.Helper()
-	var rd io.Reader
-	method := http.MethodGet
 	if body != nil {
-		b, _ := json.Marshal(body)
-		rd, method = bytes.NewReader(b), http.MethodPost
+		return faultCall(t, url, http.MethodPost, path, token, body)
 	}
-	req, _ := http.NewRequest(method, url+"/_poseidon/"+path, rd)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	json.NewDecoder(resp.Body).Decode(&out)
-	return resp.StatusCode, out
+	return faultCall(t, url, http.MethodGet, path, token, nil)
 }
 
 func advance(t *testing.T, url string, d time.Duration) {
@@ -397,8 +383,20 @@ func startBinary(t *testing.T, data, addr string, extra ...string) *proc {
 // secret unless akid is empty, and returns the status and the decoded body.
 func intakeCall(t *testing.T, url, akid, secret string, body []byte) (int, http.Header, map[string]any) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, url+"/_poseidon/intake", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
+	return signedPost(t, url+"/_poseidon/intake", "application/json", nil, akid, secret, body)
+}
+
+// signedPost posts body to url with the content type and headers, signed
+// with SigV4 (service discovery) for akid and secret unless akid is empty,
+// and returns the status, the headers and the body decoded as JSON (it
+// fails the test if the body is not JSON).
+func signedPost(t *testing.T, url, contentType string, headers map[string]string, akid, secret string, body []byte) (int, http.Header, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	req.Header.Set("Content-Type", contentType)
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
 	if akid != "" {
 		if _, err := v4.NewSigner(credentials.NewStaticCredentials(akid, secret, "")).Sign(req, bytes.NewReader(body), "discovery", region, time.Now()); err != nil {
 			t.Fatal(err)
@@ -412,7 +410,7 @@ func intakeCall(t *testing.T, url, akid, secret string, body []byte) (int, http.
 	raw, _ := io.ReadAll(resp.Body)
 	var out map[string]any
 	if err := json.Unmarshal(raw, &out); err != nil {
-		t.Fatalf("intake answered %d with a body that is not JSON: %q", resp.StatusCode, raw)
+		t.Fatalf("POST %s answered %d with a body that is not JSON: %q", url, resp.StatusCode, raw)
 	}
 	return resp.StatusCode, resp.Header, out
 }
