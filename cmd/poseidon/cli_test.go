@@ -156,6 +156,20 @@ func TestUsageWithoutArguments(t *testing.T) {
 	}
 }
 
+// TestDataMemoryPointsToEphemeral: SQLite's ":memory:" as --data is refused
+// with the way to get a store that goes away (--ephemeral), and leaves no
+// folder named ":memory:" behind.
+func TestDataMemoryPointsToEphemeral(t *testing.T) {
+	t.Chdir(t.TempDir())
+	_, _, err := runCLI(t, "serve", "--data", ":memory:", "--addr", "127.0.0.1:0")
+	if err == nil || !strings.Contains(err.Error(), "--ephemeral") {
+		t.Errorf("serve --data :memory:: %v, want a refusal pointing to --ephemeral", err)
+	}
+	if _, err := os.Stat(":memory:"); !os.IsNotExist(err) {
+		t.Errorf("serve --data :memory: left a folder named :memory: (%v)", err)
+	}
+}
+
 func TestEphemeralRefusesDataAndDatabase(t *testing.T) {
 	for _, args := range [][]string{
 		{"serve", "--ephemeral", "--data", t.TempDir()},

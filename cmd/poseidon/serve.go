@@ -128,6 +128,12 @@ func flagGiven(kctx *kong.Context, name string) bool {
 
 func (c *serveCmd) Run(ctx context.Context, stdout io.Writer, g *globals, kctx *kong.Context) error {
 	log := newLogger(g.stderr, c.LogLevel, c.LogFormat)
+	if c.Data == ":memory:" && !c.Ephemeral {
+		// SQLite's name for an in-memory database; poseidon's --data is a
+		// directory (database, export and import files), so this would be
+		// a folder named ":memory:" that outlives the server.
+		return errors.New(`--data :memory: would make a folder named ":memory:": poseidon has no in-memory store (its export files live beside the database). Use --ephemeral to serve from a temporary directory removed when the server stops`)
+	}
 	if c.Ephemeral {
 		remove, err := c.ephemeralData(kctx)
 		if err != nil {
