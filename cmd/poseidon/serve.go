@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime/debug"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/alecthomas/kong"
@@ -145,6 +146,9 @@ func (c *serveCmd) Run(ctx context.Context, stdout io.Writer, g *globals, kctx *
 		debug.SetGCPercent(serveGCPercent)
 	}
 	r, err := launch.Start(ctx, c.config(), log)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("%w: another process listens there (another poseidon? `poseidon health --url http://%s` tells); stop it, or give another --addr (POSEIDON_ADDR), e.g. --addr 127.0.0.1:0 for a free port", err, c.Addr)
+	}
 	if err != nil {
 		return err
 	}
