@@ -17,6 +17,16 @@ func startLogged(t *testing.T, extra ...string) (*testServer, *secLog) {
 	return runServer(t, data, logs, args), logs
 }
 
+// TestReadyLogNamesTheConsole: the "poseidon ready" line gives the web
+// console's address, so a newcomer who reads the log finds it.
+func TestReadyLogNamesTheConsole(t *testing.T) {
+	s, logs := startLogged(t, "--log-level", "info")
+	s.Stop(t) // the line is written once serving starts; after the stop, it is there
+	if want := "console=" + s.URL + "/_poseidon/ui/"; !strings.Contains(logs.String(), want) {
+		t.Errorf("server log lacks %q:\n%s", want, logs.String())
+	}
+}
+
 // TestSeedDefaultAccountWarning: seed without AWS_ACCESS_KEY_ID says on
 // stderr which account it fills and how to choose another; with a key it
 // says nothing of it.

@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 
 	"github.com/poseidon-ads/poseidon/internal/exports"
 	"github.com/poseidon-ads/poseidon/internal/launch"
+	"github.com/poseidon-ads/poseidon/internal/server"
 )
 
 // serveGCPercent is the garbage collector's target while serving, unless
@@ -168,7 +170,8 @@ func (c *serveCmd) Run(ctx context.Context, stdout io.Writer, g *globals, kctx *
 			}
 		}()
 	}
-	log.Info("poseidon ready", "addr", r.Addr, "data", c.Data, "strict", r.Auth.Strict(), "homeRegion", c.HomeRegion)
+	log.Info("poseidon ready", "addr", r.Addr, "data", c.Data, "strict", r.Auth.Strict(), "homeRegion", c.HomeRegion,
+		"console", strings.TrimSuffix(r.URL, "/")+server.UIPath)
 
 	select {
 	case err = <-r.Serving():
