@@ -156,6 +156,34 @@ func TestUsageWithoutArguments(t *testing.T) {
 	}
 }
 
+// TestServeAddrInUseSaysWhatToDo: a taken port is refused with the way out
+// (another --addr, or stop what listens there).
+func TestServeAddrInUseSaysWhatToDo(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, _, err = runCLI(t, "serve", "--ephemeral", "--addr", ln.Addr().String())
+	if err == nil || !strings.Contains(err.Error(), "address already in use") || !strings.Contains(err.Error(), "--addr 127.0.0.1:0") {
+		t.Errorf("serve on a taken port: %v, want the bind error and the way to another port", err)
+	}
+}
+
+// TestDataMemoryPointsToEphemeral: SQLite's ":memory:" as --data is refused
+// with the way to get a store that goes away (--ephemeral), and leaves no
+// folder named ":memory:" behind.
+func TestDataMemoryPointsToEphemeral(t *testing.T) {
+	t.Chdir(t.TempDir())
+	_, _, err := runCLI(t, "serve", "--data", ":memory:", "--addr", "127.0.0.1:0")
+	if err == nil || !strings.Contains(err.Error(), "--ephemeral") {
+		t.Errorf("serve --data :memory:: %v, want a refusal pointing to --ephemeral", err)
+	}
+	if _, err := os.Stat(":memory:"); !os.IsNotExist(err) {
+		t.Errorf("serve --data :memory: left a folder named :memory: (%v)", err)
+	}
+}
+
 func TestEphemeralRefusesDataAndDatabase(t *testing.T) {
 	for _, args := range [][]string{
 		{"serve", "--ephemeral", "--data", t.TempDir()},

@@ -17,6 +17,16 @@ func startLogged(t *testing.T, extra ...string) (*testServer, *secLog) {
 	return runServer(t, data, logs, args), logs
 }
 
+// TestReadyLogNamesTheConsole: the "poseidon ready" line gives the web
+// console's address, so a newcomer who reads the log finds it.
+func TestReadyLogNamesTheConsole(t *testing.T) {
+	s, logs := startLogged(t, "--log-level", "info")
+	s.Stop(t) // the line is written once serving starts; after the stop, it is there
+	if want := "console=" + s.URL + "/_poseidon/ui/"; !strings.Contains(logs.String(), want) {
+		t.Errorf("server log lacks %q:\n%s", want, logs.String())
+	}
+}
+
 // TestSeedDefaultAccountWarning: seed without AWS_ACCESS_KEY_ID says on
 // stderr which account it fills and how to choose another; with a key it
 // says nothing of it.
@@ -74,7 +84,7 @@ func TestHomeRegionGuidance(t *testing.T) {
 	s, logs := startLogged(t)
 	_, err := clientIn(t, s.URL, acctA, "x", "eu-west-1").DescribeAgents(&ads.DescribeAgentsInput{})
 	rf := wantCode(t, err, "HomeRegionNotSetException", 400)
-	if want := "The home region of this account is us-west-2, but the request was sent to eu-west-1. Send requests to the home region (AWS_REGION=us-west-2), or start poseidon with --home-region eu-west-1 for new accounts."; rf.Message() != want {
+	if want := "The home region of this account is us-west-2, but the request was sent to eu-west-1. Send requests to the home region (--region us-west-2, or AWS_DEFAULT_REGION=us-west-2 for the AWS CLI and boto3, AWS_REGION=us-west-2 for the other SDKs), or start poseidon with --home-region eu-west-1 for new accounts."; rf.Message() != want {
 		t.Errorf("message %q, want %q", rf.Message(), want)
 	}
 	if l := logs.String(); !strings.Contains(l, "account "+acctA+" called from eu-west-1") {

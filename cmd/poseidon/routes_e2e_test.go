@@ -102,6 +102,14 @@ func TestEveryRouteAnswersJSON(t *testing.T) {
 			}
 		})
 	}
+	// A browser pointed at the endpoint or the control API's root is told
+	// where the console is.
+	for _, target := range []string{"/", "/_poseidon", "/_poseidon/"} {
+		_, body := send("GET", target)
+		if !strings.Contains(string(body), "The web console is at /_poseidon/ui/") {
+			t.Errorf("GET %s: %s, want the console's address", target, body)
+		}
+	}
 	// HEAD gets the status and headers of GET, without a body.
 	resp, body := send("HEAD", "/_poseidon/reset")
 	if resp.StatusCode != 405 || resp.Header.Get("Allow") != "POST" || len(body) != 0 {

@@ -64,7 +64,8 @@ func (c *seedCmd) Run(ctx context.Context, stdout io.Writer, g *globals) error {
 		}
 	} else if end, err = s.ServerClock(ctx, c.ControlToken); err != nil {
 		end = time.Now()
-		fmt.Fprintf(g.stderr, "poseidon seed: cannot read the server's clock (%v); the fleet ends now\n", err)
+		fmt.Fprintf(g.stderr, "poseidon seed: cannot read the server's clock (%v); the fleet ends now, in real time. "+
+			"To end it at a moved virtual clock, give the server's control token (--control-token, POSEIDON_SEED_CONTROL_TOKEN), or --end\n", err)
 	}
 	cfg := fleet.Config{Servers: c.Servers, Hours: c.Hours, Seed: c.Seed, End: end}
 	if err := cfg.Validate(); err != nil {

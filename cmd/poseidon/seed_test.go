@@ -197,6 +197,12 @@ func TestSeedStrictMode(t *testing.T) {
 	if other := allAgents(t, client(t, url, keyB, secretB)); len(other) != 0 {
 		t.Fatalf("account B sees %d agents", len(other))
 	}
+	// Without the control token the clock cannot be read: the fleet ends
+	// now, and the warning says how to follow the virtual clock.
+	_, stderr, err = runSeed(t, "--endpoint", url, "--servers", "1", "--hours", "1", "--seed", "6")
+	if err != nil || !strings.Contains(stderr, "cannot read the server's clock") || !strings.Contains(stderr, "--control-token, POSEIDON_SEED_CONTROL_TOKEN") {
+		t.Fatalf("signed seed without the control token: %v\n%s", err, stderr)
+	}
 }
 
 // fakeIntake is an intake endpoint that fails the first attempts of every

@@ -10,12 +10,15 @@ import (
 	"os"
 	"runtime/debug"
 	"strconv"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/alecthomas/kong"
 
 	"github.com/poseidon-ads/poseidon/internal/exports"
 	"github.com/poseidon-ads/poseidon/internal/launch"
+	"github.com/poseidon-ads/poseidon/internal/server"
 )
 
 // serveGCPercent is the garbage collector's target while serving, unless
@@ -136,6 +139,12 @@ func flagGiven(kctx *kong.Context, name string) bool {
 
 func (c *serveCmd) Run(ctx context.Context, stdout io.Writer, g *globals, kctx *kong.Context) error {
 	log := newLogger(g.stderr, c.LogLevel, c.LogFormat)
+	if c.Data == ":memory:" && !c.Ephemeral {
+		// SQLite's name for an in-memory database; poseidon's --data is a
+		// directory (database, export and import files), so this would be
+		// a folder named ":memory:" that outlives the server.
+		return errors.New(`--data :memory: would make a folder named ":memory:": poseidon has no in-memory store (its export files live beside the database). Use --ephemeral to serve from a temporary directory removed when the server stops`)
+	}
 	if c.Ephemeral {
 		remove, err := c.ephemeralData(kctx)
 		if err != nil {
@@ -147,6 +156,9 @@ func (c *serveCmd) Run(ctx context.Context, stdout io.Writer, g *globals, kctx *
 		debug.SetGCPercent(serveGCPercent)
 	}
 	r, err := launch.Start(ctx, c.config(), log)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("%w: another process listens there (another poseidon? `poseidon health --url http://%s` tells); stop it, or give another --addr (POSEIDON_ADDR), e.g. --addr 127.0.0.1:0 for a free port", err, c.Addr)
+	}
 	if err != nil {
 		return err
 	}
@@ -166,7 +178,8 @@ func (c *serveCmd) Run(ctx context.Context, stdout io.Writer, g *globals, kctx *
 			}
 		}()
 	}
-	log.Info("poseidon ready", "addr", r.Addr, "data", c.Data, "strict", r.Auth.Strict(), "homeRegion", c.HomeRegion)
+	log.Info("poseidon ready", "addr", r.Addr, "data", c.Data, "strict", r.Auth.Strict(), "homeRegion", c.HomeRegion,
+		"console", strings.TrimSuffix(r.URL, "/")+server.UIPath)
 
 	select {
 	case err = <-r.Serving():

@@ -403,8 +403,8 @@ func (s *Server) checkHomeRegion(ctx context.Context, id auth.Identity, known bo
 func checkRegion(home string, id auth.Identity) error {
 	if home != id.Region {
 		return discovery.Errorf(discovery.HomeRegionNotSet,
-			"The home region of this account is %s, but the request was sent to %s. Send requests to the home region (AWS_REGION=%s), or start poseidon with --home-region %s for new accounts.", home, id.Region, home, id.Region).
-			WithHint(fmt.Sprintf("account %s called from %s, its home region is %s: the client should use AWS_REGION=%s; poseidon's --home-region sets the home region of new accounts only", id.AccountID, id.Region, home, home))
+			"The home region of this account is %s, but the request was sent to %s. Send requests to the home region (--region %s, or AWS_DEFAULT_REGION=%s for the AWS CLI and boto3, AWS_REGION=%s for the other SDKs), or start poseidon with --home-region %s for new accounts.", home, id.Region, home, home, home, id.Region).
+			WithHint(fmt.Sprintf("account %s called from %s, its home region is %s: the client should use region %s (AWS_DEFAULT_REGION for the AWS CLI and boto3, AWS_REGION for the other SDKs); poseidon's --home-region sets the home region of new accounts only", id.AccountID, id.Region, home, home))
 	}
 	return nil
 }

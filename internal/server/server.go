@@ -294,7 +294,7 @@ func (s *Server) unrouted(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Allow", strings.Join(allow, ", "))
 	msg := r.URL.Path + " takes " + strings.Join(allow, ", ") + ", not " + r.Method + "."
 	if r.URL.Path == "/" {
-		msg = "The AWS JSON 1.1 API is served by POST /."
+		msg = "The AWS JSON 1.1 API is served by POST / (give this URL to the AWS CLI or an SDK as --endpoint-url). " + consoleHint
 	}
 	writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"__type": "MethodNotAllowedException", "message": msg})
 }
@@ -343,8 +343,16 @@ func (s *Server) queueDepths(ctx context.Context) map[string]any {
 // notFound answers a path that is no route, or not in canonical form
 // (paths are matched as sent, never redirected).
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusNotFound, map[string]string{"__type": "NotFoundException", "message": "No such route: " + r.Method + " " + r.URL.Path})
+	msg := "No such route: " + r.Method + " " + r.URL.Path
+	if r.URL.Path == "/_poseidon" || r.URL.Path == "/_poseidon/" {
+		msg += ". " + consoleHint
+	}
+	writeJSON(w, http.StatusNotFound, map[string]string{"__type": "NotFoundException", "message": msg})
 }
+
+// consoleHint points a browser that lands on the API's or the control
+// API's root to the web console and the list of routes.
+const consoleHint = "The web console is at " + UIPath + "; every route is in docs/control-api.md."
 
 // control guards a control-API route: with a --control-token set, callers
 // must send "Authorization: Bearer <token>"; in strict mode without a token

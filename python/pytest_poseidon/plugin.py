@@ -25,7 +25,7 @@ import zipfile
 
 import pytest
 
-from .server import DEFAULT_REGION, PoseidonError, Server, build_binary, find_source
+from .server import DEFAULT_REGION, PoseidonError, Server, build_binary, find_source, usable_binary
 
 
 def pytest_addoption(parser):
@@ -149,9 +149,11 @@ def _random_account():
 @pytest.fixture(scope="session")
 def poseidon_binary(request):
     """Path of the poseidon binary the fixtures run."""
-    path = request.config.getoption("poseidon_bin") or os.environ.get("POSEIDON_BIN")
-    if path:
-        return path
+    option = request.config.getoption("poseidon_bin")
+    if option:
+        return usable_binary(option, "--poseidon-bin")
+    if os.environ.get("POSEIDON_BIN"):
+        return usable_binary(os.environ["POSEIDON_BIN"], "POSEIDON_BIN")
     src = find_source(str(request.config.rootpath), __file__)
     if src is None:
         raise PoseidonError("no poseidon binary: set POSEIDON_BIN, --poseidon-bin, or POSEIDON_SRC "

@@ -50,6 +50,19 @@ def find_source(*starts):
     return None
 
 
+def usable_binary(path, setting):
+    """path if it names an executable file, else a PoseidonError that says
+    which setting (POSEIDON_BIN, --poseidon-bin) named what, and how to
+    build the binary."""
+    if os.path.isfile(path) and os.access(path, os.X_OK):
+        return path
+    what = "is not executable" if os.path.isfile(path) else "does not exist"
+    raise PoseidonError(
+        f"{setting}={path}: that file {what}. Build poseidon from a checkout with "
+        "`go build -o bin/poseidon ./cmd/poseidon` and give its absolute path, or unset "
+        f"{setting} to let the plugin build it (from POSEIDON_SRC or the checkout it runs in)")
+
+
 def build_binary(src, out_dir):
     """go build ./cmd/poseidon of the tree at src into out_dir; returns the path."""
     if shutil.which("go") is None:

@@ -6,6 +6,8 @@ import urllib.error
 import boto3
 import pytest
 
+from pytest_poseidon.server import PoseidonError, usable_binary
+
 SEEN = {}
 
 
@@ -77,3 +79,17 @@ def test_strict_server(poseidon_factory):
     finally:
         strict.server.control_token = token
     assert status in (401, 403)
+
+
+def test_binary_setting_names_what_is_wrong(tmp_path, poseidon_binary):
+    # A POSEIDON_BIN naming no file, or a file that is not executable, is
+    # refused with the setting, the path and the build line (not a
+    # FileNotFoundError from subprocess); a built binary is accepted.
+    missing = tmp_path / "nope" / "poseidon"
+    with pytest.raises(PoseidonError, match=r"POSEIDON_BIN=.*/nope/poseidon: that file does not exist.*go build"):
+        usable_binary(str(missing), "POSEIDON_BIN")
+    plain = tmp_path / "poseidon"
+    plain.write_text("not a program")
+    with pytest.raises(PoseidonError, match=r"--poseidon-bin=.*: that file is not executable"):
+        usable_binary(str(plain), "--poseidon-bin")
+    assert usable_binary(poseidon_binary, "POSEIDON_BIN") == poseidon_binary

@@ -23,4 +23,14 @@ test('open mode: continue without signing, see the demo fleet and its map', asyn
   await go(page, '#/map');
   await page.waitForFunction(() => window.poseidonMap && window.poseidonMap.nodes('[!group]').length === 12);
   await page.screenshot({ path: path.join(process.env.CONSOLE_ARTIFACTS, 'open-map.png') });
+  // Unsigned, the header still offers to sign in: with a 12-digit access
+  // key ID (open mode's account), the console shows that account.
+  assert.equal(await page.textContent('#signout'), 'Sign in');
+  await page.click('#signout');
+  await page.locator('#signin[open]').waitFor();
+  await page.fill('#signin input[name=accessKeyId]', '123456789012');
+  await page.click('#signin button[type=submit]');
+  await ready(page);
+  assert.match(await page.textContent('#who'), /^123456789012 · us-west-2 · open mode/);
+  assert.equal(await page.textContent('#signout'), 'Sign out');
 });

@@ -60,7 +60,11 @@ function showWho(info) {
   const who = document.getElementById('who');
   const mode = info.strict ? 'strict mode' : 'open mode';
   who.textContent = c ? `${c.accessKeyId} · ${c.region} · ${mode}` : `unsigned · ${mode}`;
-  document.getElementById('signout').hidden = !c;
+  // Signed: "Sign out". Unsigned in open mode: "Sign in", to switch to the
+  // account a fleet went to after "Continue without signing".
+  const button = document.getElementById('signout');
+  button.textContent = c ? 'Sign out' : 'Sign in';
+  button.hidden = !c && !!info.strict;
 }
 
 function askCredentials(info, why) {
