@@ -617,3 +617,64 @@ func TestAttackStatusMetricsHealth(t *testing.T) {
 		t.Errorf("status with the token: %d %s", code, body)
 	}
 }
+
+// TestAttackNULStrings: a NUL character (valid JSON, \u0000) in the IDs
+// and strings of API requests and console reads is a 4xx or a success,
+// never a 5xx (PostgreSQL refuses text holding NUL).
+func TestAttackNULStrings(t *testing.T) {
+	s := startServer(t, "", "--credentials", writeCredentials(t))
+	b := &secCaller{url: s.URL, akid: keyB, secret: secretB}
+	const n = `\u0000`
+	srv := "d-server-0123456789abcdef0" + n
+	for _, c := range [][2]string{
+		{"DescribeConfigurations", `{"configurationIds":["` + srv + `"]}`},
+		{"ListServerNeighbors", `{"configurationId":"` + srv + `"}`},
+		{"ListServerNeighbors", `{"configurationId":"d-server-0123456789abcdef0","neighborConfigurationIds":["` + srv + `"]}`},
+		{"CreateApplication", `{"name":"a` + n + `b","description":"` + n + `"}`},
+		{"UpdateApplication", `{"configurationId":"d-application-0123456789abcdef0` + n + `","name":"x"}`},
+		{"DeleteApplications", `{"configurationIds":["d-application-0123456789abcdef0` + n + `"]}`},
+		{"AssociateConfigurationItemsToApplication", `{"applicationConfigurationId":"d-application-0123456789abcdef0` + n + `","configurationIds":["` + srv + `"]}`},
+		{"DescribeAgents", `{"agentIds":["o-0123456789abcdef0` + n + `"]}`},
+		{"DescribeAgents", `{"filters":[{"name":"hostName","values":["` + n + `"],"condition":"EQUALS"}]}`},
+		{"StartDataCollectionByAgentIds", `{"agentIds":["o-0123456789abcdef0` + n + `"]}`},
+		{"DescribeExportTasks", `{"exportIds":["export-` + n + `"]}`},
+		{"DescribeExportTasks", `{"filters":[{"name":"agentIds","values":["` + n + `"],"condition":"EQUALS"}]}`},
+		{"DescribeImportTasks", `{"filters":[{"name":"NAME","values":["` + n + `"]}]}`},
+		{"DescribeImportTasks", `{"filters":[{"name":"IMPORT_TASK_ID","values":["` + n + `"]}]}`},
+		{"StartImportTask", `{"name":"` + n + `","importUrl":"s3://b/` + n + `"}`},
+		{"BatchDeleteImportData", `{"importTaskIds":["` + n + `"]}`},
+		{"CreateTags", `{"configurationIds":["` + srv + `"],"tags":[{"key":"k` + n + `","value":"` + n + `"}]}`},
+		{"DescribeTags", `{"filters":[{"name":"tagKey","values":["` + n + `"]}]}`},
+		{"DeleteTags", `{"configurationIds":["` + srv + `"]}`},
+		{"ListConfigurations", `{"configurationType":"SERVER","filters":[{"name":"server.hostName","values":["` + n + `"],"condition":"EQUALS"}]}`},
+		{"ListConfigurations", `{"configurationType":"SERVER","orderBy":[{"fieldName":"server.hostName` + n + `"}]}`},
+		{"ListConfigurations", `{"configurationType":"SERVER","nextToken":"` + n + `"}`},
+		{"StartExportTask", `{"filters":[{"name":"agentIds","values":["o-0123456789abcdef0` + n + `"],"condition":"EQUALS"}]}`},
+		{"DescribeExportConfigurations", `{"exportIds":["` + n + `"]}`},
+		{"DescribeBatchDeleteConfigurationTask", `{"taskId":"` + n + `"}`},
+		{"StartBatchDeleteConfigurationTask", `{"configurationType":"SERVER","configurationIds":["` + srv + `"]}`},
+	} {
+		if r := b.call(t, c[0], c[1]); r.Status != 400 || r.Type != "InvalidParameterValueException" || !strings.Contains(r.Raw, "NUL") {
+			t.Errorf("%s %s: HTTP %d %s, want 400 InvalidParameterValueException", c[0], c[1], r.Status, r.Raw)
+		}
+	}
+	for _, c := range [][2]string{{"GetServerUsage", `{"serverId":"` + srv + `"}`}, {"GetNetworkMap", `{"x":"` + n + `"}`}} {
+		if code, out := consoleCall(t, s.URL, keyB, secretB, c[0], c[1]); code != 400 || out["__type"] != "InvalidParameterValueException" {
+			t.Errorf("%s %s: HTTP %d %v", c[0], c[1], code, out)
+		}
+	}
+	// Agent intake and Migration Hub Config too.
+	report := secAgentReport(1)
+	report.Server.HostName = "host\x00name"
+	body, _ := json.Marshal(agentdata.Batch{Reports: []agentdata.Report{report}})
+	if code, _, out := intakeCall(t, s.URL, keyB, secretB, body); code != 400 {
+		t.Errorf("intake with a NUL host name: %d %v", code, out)
+	}
+	req, _ := http.NewRequest(http.MethodPost, s.URL+"/", strings.NewReader(`{"HomeRegion":"us-west-2`+n+`","Target":{"Type":"ACCOUNT"}}`))
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	req.Header.Set("X-Amz-Target", "AWSMigrationHubMultiAccountService.CreateHomeRegionControl")
+	v1sign.NewSigner(credentials.NewStaticCredentials(keyB, secretB, "")).Sign(req, strings.NewReader(`{"HomeRegion":"us-west-2`+n+`","Target":{"Type":"ACCOUNT"}}`), "mgh", region, time.Now())
+	if r := secDo(t, req); r.Status != 400 {
+		t.Errorf("CreateHomeRegionControl with a NUL: %d %s", r.Status, r.Raw)
+	}
+}
