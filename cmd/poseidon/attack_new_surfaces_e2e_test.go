@@ -22,6 +22,7 @@ import (
 	"github.com/poseidon-ads/poseidon/internal/agentdata"
 	"github.com/poseidon-ads/poseidon/internal/discovery"
 	"github.com/poseidon-ads/poseidon/internal/fleet"
+	"github.com/poseidon-ads/poseidon/internal/sigv4"
 	"github.com/poseidon-ads/poseidon/internal/webui"
 )
 
@@ -676,5 +677,78 @@ func TestAttackNULStrings(t *testing.T) {
 	v1sign.NewSigner(credentials.NewStaticCredentials(keyB, secretB, "")).Sign(req, strings.NewReader(`{"HomeRegion":"us-west-2`+n+`","Target":{"Type":"ACCOUNT"}}`), "mgh", region, time.Now())
 	if r := secDo(t, req); r.Status != 400 {
 		t.Errorf("CreateHomeRegionControl with a NUL: %d %s", r.Status, r.Raw)
+	}
+}
+
+// TestAttackDownloadsOfHeldAndFailedExports: exports held or failed by the
+// fault injection, reset, or of another account have no archive to serve,
+// even to a URL validly signed with the server's own key; a fault set for
+// one account does not touch another's calls.
+func TestAttackDownloadsOfHeldAndFailedExports(t *testing.T) {
+	const tok = "attack-downloads-token"
+	s, _ := secStart(t, "--credentials", writeCredentials(t), "--control-token", tok)
+	a := &secCaller{url: s.URL, akid: keyA, secret: secretA}
+	b := &secCaller{url: s.URL, akid: keyB, secret: secretB}
+	key := secDownloadSecret(t, s.Data)
+	signed := func(account, id string) string {
+		u, err := sigv4.Presign(s.URL+"/poseidon-exports/"+account+"/"+id+".zip", "POSEIDONEXPORTS", key, region, "s3", time.Now(), time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	wantNone := func(what, u string) {
+		t.Helper()
+		if code, body := secGet(t, u); code != 404 || strings.HasPrefix(body, "PK") {
+			t.Errorf("%s: %d %.80q, want 404", what, code, body)
+		}
+	}
+	// A's export is held IN_PROGRESS: no URL, and a forged one serves nothing.
+	if code, out := faultCall(t, s.URL, "POST", "faults/exports/hold", tok, map[string]any{"accountId": acctA}); code != 200 {
+		t.Fatalf("hold: %d %v", code, out)
+	}
+	held := secStr(a.call(t, "StartExportTask", `{}`).ok(t, "export"), "exportId")
+	secWait(t, a, "DescribeExportTasks", `{}`, func(map[string]any) bool {
+		_, f := faultCall(t, s.URL, "GET", "faults", tok, nil)
+		return len(f["held"].([]any)) == 1
+	})
+	wantNone("held export", signed(acctA, held))
+	// B's exports are not held, and B cannot release A's.
+	idB := secStr(b.call(t, "StartExportTask", `{}`).ok(t, "B's export"), "exportId")
+	if e := secWaitExport(t, b, idB); e["exportStatus"] != "SUCCEEDED" {
+		t.Fatalf("B's export under A's hold: %v", e)
+	}
+	wantNone("B's export under A's account", signed(acctA, idB))
+	wantNone("A's held export under B's account", signed(acctB, held))
+	// A's export fails: still nothing.
+	faultCall(t, s.URL, "DELETE", "faults/exports/hold", tok, nil)
+	faultCall(t, s.URL, "POST", "faults/exports/release", tok, map[string]any{})
+	secWaitExport(t, a, held)
+	if code, out := faultCall(t, s.URL, "POST", "faults/exports/fail", tok, map[string]any{"statusMessage": "injected", "accountId": acctA}); code != 200 {
+		t.Fatalf("fail: %d %v", code, out)
+	}
+	failed := secStr(a.call(t, "StartExportTask", `{}`).ok(t, "export"), "exportId")
+	if e := secWaitExport(t, a, failed); e["exportStatus"] != "FAILED" || e["configurationsDownloadUrl"] != nil {
+		t.Fatalf("failed export: %v", e)
+	}
+	wantNone("failed export", signed(acctA, failed))
+	// A's succeeded export, then A reset: its URL serves nothing more.
+	ok := secWaitExport(t, a, held)
+	u := secStr(ok, "configurationsDownloadUrl")
+	if code, _ := secGet(t, u); code != 200 {
+		t.Fatalf("A's released export: %d", code)
+	}
+	if code, out := control(t, s.URL, "reset", tok, map[string]any{"accountId": acctA}); code != 200 {
+		t.Fatalf("reset A: %d %v", code, out)
+	}
+	wantNone("A's URL after A's reset", u)
+	// An operation fault set for A alone: B's calls answer.
+	if code, out := faultCall(t, s.URL, "POST", "faults/operations", tok, map[string]any{"operation": "DescribeExportTasks",
+		"error": "ThrottlingException", "accountId": acctA}); code != 200 {
+		t.Fatalf("operation fault: %d %v", code, out)
+	}
+	b.call(t, "DescribeExportTasks", `{}`).ok(t, "B under A's fault")
+	if r := a.call(t, "DescribeExportTasks", `{}`); r.Status != 400 || r.Type != "ThrottlingException" {
+		t.Errorf("A under its fault: %d %s", r.Status, r.Raw)
 	}
 }
