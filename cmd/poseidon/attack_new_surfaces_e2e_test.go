@@ -664,6 +664,13 @@ func TestAttackNULStrings(t *testing.T) {
 			t.Errorf("%s %s: HTTP %d %v", c[0], c[1], code, out)
 		}
 	}
+	// An import file's records holding a NUL or bytes that are not UTF-8
+	// fail alone, the others are imported (on both stores alike).
+	mustWrite(t, filepath.Join(s.Data, "buckets", acctB, "bk", "nul.csv"), importHeader+"t-1,,,host\x00name,Linux,2,,,\n"+
+		"t-2,,,host\xffname,Linux,2,,,\nt-3,,,good-host,Linux,2,,,\n")
+	if st := attackImport(t, b, "nul", "s3://bk/nul.csv"); st["serverImportSuccess"] != 1.0 || st["serverImportFailure"] != 2.0 {
+		t.Errorf("import with a NUL: %v", st)
+	}
 	// Agent intake and Migration Hub Config too.
 	report := secAgentReport(1)
 	report.Server.HostName = "host\x00name"
