@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -259,6 +260,25 @@ func TestAttackConsoleReads(t *testing.T) {
 	refused("discovery:* only, map", sign(keyD, secretD, tM, `{}`))
 	refused("discovery:* only, usage", sign(keyD, secretD, tU, usage(servers[0])))
 	refused("Describe* only, usage", sign(keyRO, secretR, tU, usage(servers[0])))
+
+	// A gzip bomb: 64 MiB of zeros in a few kilobytes, over the body limit
+	// once inflated.
+	var zipped bytes.Buffer
+	zw := gzip.NewWriter(&zipped)
+	zw.Write([]byte(`{"serverId":"` + servers[0] + `","x":"`))
+	zw.Write(make([]byte, 64<<20))
+	zw.Write([]byte(`"}`))
+	zw.Close()
+	bomb := consoleReq(t, s.URL, "", "", "", "", tU, "", now)
+	bomb.Body, bomb.ContentLength = io.NopCloser(bytes.NewReader(zipped.Bytes())), int64(zipped.Len())
+	bomb.Header.Set("Content-Encoding", "gzip")
+	if _, err := v1sign.NewSigner(credentials.NewStaticCredentials(keyA, secretA, "")).Sign(bomb, bytes.NewReader(zipped.Bytes()), "discovery", region, now); err != nil {
+		t.Fatal(err)
+	}
+	if r := secDo(t, bomb); r.Status != http.StatusRequestEntityTooLarge {
+		t.Errorf("gzip bomb: %d %.200s, want 413", r.Status, r.Raw)
+	}
+	attacks++
 
 	// Other methods on the route.
 	for _, method := range []string{http.MethodGet, http.MethodPut, http.MethodDelete} {
