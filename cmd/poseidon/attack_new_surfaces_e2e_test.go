@@ -779,3 +779,46 @@ func TestAttackDownloadsOfHeldAndFailedExports(t *testing.T) {
 		t.Errorf("A under its fault: %d %s", r.Status, r.Raw)
 	}
 }
+
+// TestAttackFaultLatencyEndsWithClient: the longest injected latency (5
+// minutes) holds a request only while its client waits: a client that
+// goes away frees the handler at once, and the fault, limited to B, never
+// delays A.
+func TestAttackFaultLatencyEndsWithClient(t *testing.T) {
+	const tok = "attack-latency-token"
+	s := startServer(t, "", "--credentials", writeCredentials(t), "--control-token", tok)
+	if code, out := faultCall(t, s.URL, "POST", "faults/operations", tok, map[string]any{"operation": "DescribeAgents",
+		"latencyMs": 300000, "accountId": acctB}); code != 200 {
+		t.Fatalf("latency fault: %d %v", code, out)
+	}
+	a := &secCaller{url: s.URL, akid: keyA, secret: secretA}
+	a.call(t, "DescribeAgents", `{}`).ok(t, "A under B's latency fault")
+
+	req, _ := http.NewRequest(http.MethodPost, s.URL+"/", strings.NewReader(`{}`))
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	req.Header.Set("X-Amz-Target", "AWSPoseidonService_V2015_11_01.DescribeAgents")
+	if _, err := v1sign.NewSigner(credentials.NewStaticCredentials(keyB, secretB, "")).Sign(req, strings.NewReader(`{}`), "discovery", region, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if resp, err := http.DefaultClient.Do(req.WithContext(ctx)); err == nil {
+		resp.Body.Close()
+		t.Fatalf("B's delayed call answered %d at once", resp.StatusCode)
+	}
+	// The handler of B's call ends (counted with status 499, the call
+	// did nothing) once B went away, long before the 5 minutes; the
+	// deadline is a safety net, not a measure.
+	deadline := time.Now().Add(time.Minute)
+	for {
+		_, fams := metricsOf(t, s.URL)
+		if metricValue(fams, "poseidon_requests_total", map[string]string{"operation": "DescribeAgents", "status": "499",
+			"code": "ClientClosedRequest"}) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("B's delayed call still holds its handler after its client went away")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

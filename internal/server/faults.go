@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/poseidon-ads/poseidon/internal/adsapi"
+	"github.com/poseidon-ads/poseidon/internal/awsjson"
 	"github.com/poseidon-ads/poseidon/internal/discovery"
 	"github.com/poseidon-ads/poseidon/internal/faults"
 )
@@ -423,8 +424,15 @@ func faultsView(f discovery.Faults) faultsJSON {
 	return v
 }
 
+// errClientGone ends a call whose client hung up during an injected
+// latency: the call does nothing (as a request lost on the way), and is
+// counted with status 499, which no client receives.
+var errClientGone = &awsjson.Error{Code: "ClientClosedRequest", Status: 499,
+	Message: "The client hung up during the latency injected by the control API; the call did nothing."}
+
 // injectFault applies the injected faults to a call of an ADS operation by
-// account: it waits the fault's latency, and returns its error.
+// account: it waits the fault's latency (or until the client hangs up:
+// errClientGone), and returns its error.
 func (s *Server) injectFault(ctx context.Context, operation, account string) error {
 	if s.cfg.Faults == nil {
 		return nil
@@ -437,8 +445,9 @@ func (s *Server) injectFault(ctx context.Context, operation, account string) err
 		t := time.NewTimer(call.Delay)
 		select {
 		case <-t.C:
-		case <-ctx.Done():
+		case <-clientDone(ctx):
 			t.Stop()
+			return errClientGone
 		}
 	}
 	if call.Error != "" {
