@@ -7,11 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/poseidon-ads/poseidon/internal/agentdata"
 	"github.com/poseidon-ads/poseidon/internal/discovery"
-	"github.com/poseidon-ads/poseidon/internal/fleet"
 )
 
 // consoleCall posts one of the web console's reads to POST
@@ -29,20 +26,7 @@ func consoleCall(t *testing.T, url, akid, secret, op, body string) (int, map[str
 // samples only, bad input gets a 4xx AWS error, allow lists apply.
 func TestConsoleReads(t *testing.T) {
 	s := startServer(t, "", "--credentials", writeCredentials(t))
-	end := time.Now().Truncate(15 * time.Minute)
-	f, err := fleet.New(fleet.Config{Servers: 8, Hours: 1, Seed: 3, End: end})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var batch agentdata.Batch
-	if err := f.Generate(func(r agentdata.Report) error { batch.Reports = append(batch.Reports, r); return nil }); err != nil {
-		t.Fatal(err)
-	}
-	body, _ := json.Marshal(&batch)
-	if code, _, out := intakeCall(t, s.URL, keyA, secretA, body); code != http.StatusOK {
-		t.Fatalf("intake: %d %v", code, out)
-	}
-	agents := f.Agents()
+	agents := sendFleet(t, s.URL, 8, 3)
 	server := discovery.ServerID(acctA, agents[0].AgentID)
 
 	code, m := consoleCall(t, s.URL, keyA, secretA, "GetNetworkMap", `{}`)

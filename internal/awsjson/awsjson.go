@@ -56,8 +56,8 @@ func TooLarge(limit int64) *Error {
 // Decode unmarshals a request body into in. An empty body means {}. Member
 // names match exactly, as on AWS: unknown members, and names that differ from
 // a member's only in case, are ignored. Wrong types and malformed JSON are
-// SerializationException; a number out of its member's range is a
-// *validate.Error (numbers.go).
+// SerializationException; a number out of its member's range, and a string
+// holding a NUL character (nul.go), are a *validate.Error.
 func Decode(body []byte, in any) error {
 	return decode(body, in, true)
 }
@@ -104,7 +104,7 @@ func decode(body []byte, in any, exact bool) error {
 	if len(bytes.TrimSpace(body[dec.InputOffset():])) > 0 {
 		return Serialization("The request body holds trailing data after the JSON object.")
 	}
-	return nil
+	return nulMember(body)
 }
 
 // bodies are the buffers responses are encoded into, for reuse.

@@ -80,6 +80,10 @@ func invalid(format string, args ...any) error {
 	return discovery.Errorf(discovery.InvalidParameterValue, format, args...)
 }
 
+func serverNotFound(id string) error {
+	return discovery.Errorf(discovery.ResourceNotFound, "The server %s was not found.", id)
+}
+
 // ServerUsage reads one server's samples in a window.
 func (s *Service) ServerUsage(ctx context.Context, account string, in UsageInput) (*Usage, error) {
 	if t, ok := discovery.TypeOf(in.ServerID); !ok || t != discovery.TypeServer {
@@ -105,10 +109,15 @@ func (s *Service) ServerUsage(ctx context.Context, account string, in UsageInput
 	case end.Sub(start) > MaxUsageWindow:
 		return nil, invalid("The window from startTime to endTime must not be longer than %d days.", int(MaxUsageWindow/(24*time.Hour)))
 	}
+	// An ID of another form names no server (and is not sent to the store:
+	// PostgreSQL refuses text with a NUL byte).
+	if !discovery.WellFormedServerID(in.ServerID) {
+		return nil, serverNotFound(in.ServerID)
+	}
 	samples, err := s.store.UsageSamples(ctx, discovery.UsageQuery{Account: account, ServerID: in.ServerID,
 		From: start.UnixMilli(), To: end.UnixMilli(), Limit: MaxUsageSamples + 1})
 	if errors.Is(err, discovery.ErrNotFound) {
-		return nil, discovery.Errorf(discovery.ResourceNotFound, "The server %s was not found.", in.ServerID)
+		return nil, serverNotFound(in.ServerID)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("usage samples: %w", err)

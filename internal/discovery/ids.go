@@ -13,6 +13,22 @@ func ServerID(account, agentID string) string {
 	return ServerPrefix + digest(account, agentID)
 }
 
+// WellFormedServerID reports whether id has the form of every server's
+// configuration ID (ServerID's, and an imported server's): d-server- and 17
+// lowercase hex digits. An ID of another form names no server.
+func WellFormedServerID(id string) bool {
+	hexPart, ok := strings.CutPrefix(id, ServerPrefix)
+	if !ok || len(hexPart) != 17 {
+		return false
+	}
+	for _, c := range []byte(hexPart) {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
 // ProcessID is the configuration ID of a process of a server, one per
 // distinct (name, path, command line): d-process- and 17 hex digits.
 func ProcessID(account, serverID, name, path, commandLine string) string {

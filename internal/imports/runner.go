@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/poseidon-ads/poseidon/internal/discovery"
 	"github.com/poseidon-ads/poseidon/internal/queue"
@@ -265,7 +266,11 @@ func (s *Service) process(ctx context.Context, t *discovery.ImportTask, r io.Rea
 			t.ServerFailure++
 			continue
 		}
-		row, col, reason := parseRow(header, rec)
+		col, reason := unstorableField(header, rec)
+		var row *discovery.ImportRow
+		if reason == "" {
+			row, col, reason = parseRow(header, rec)
+		}
 		if reason == "" && used >= discovery.MaxImportRecords {
 			reason = fmt.Sprintf("The account already holds %d imported records (limit).", discovery.MaxImportRecords)
 		}
@@ -288,6 +293,18 @@ func (s *Service) process(ctx context.Context, t *discovery.ImportTask, r io.Rea
 		t.AppSuccess += res.AppsCreated
 	}
 	return header, fails, "", nil
+}
+
+// unstorableField returns the column and the reason of the first field of
+// rec no store can hold as text (a NUL character, or bytes that are not
+// UTF-8: PostgreSQL refuses both), or "", "".
+func unstorableField(header, rec []string) (string, string) {
+	for i, f := range rec {
+		if strings.ContainsRune(f, 0) || !utf8.ValidString(f) {
+			return header[i], fmt.Sprintf("The value of %s holds a NUL character or bytes that are not UTF-8.", header[i])
+		}
+	}
+	return "", ""
 }
 
 func splitList(v string) []string {

@@ -86,9 +86,22 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 // store that commits writes together (SQLite's group commit) one client's
 // disconnect cannot interrupt a statement and take the writes of others in
 // the same transaction down with it. Reading the body is bounded by the
-// connection's own timeouts, not by the context.
+// connection's own timeouts, not by the context. The client's own context
+// stays reachable (clientDone) for waits that do no work.
 func runToEnd(r *http.Request) *http.Request {
-	return r.WithContext(context.WithoutCancel(r.Context()))
+	ctx := r.Context()
+	return r.WithContext(context.WithValue(context.WithoutCancel(ctx), clientCtxKey{}, ctx))
+}
+
+type clientCtxKey struct{}
+
+// clientDone is closed when the client of the request of ctx hangs up (or
+// its server closes the connection), even under runToEnd.
+func clientDone(ctx context.Context) <-chan struct{} {
+	if c, ok := ctx.Value(clientCtxKey{}).(context.Context); ok {
+		return c.Done()
+	}
+	return ctx.Done()
 }
 
 // api serves one API call; it sets *account once the caller is known.

@@ -4,15 +4,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/poseidon-ads/poseidon/internal/adsapi"
+	"github.com/poseidon-ads/poseidon/internal/awsjson"
 	"github.com/poseidon-ads/poseidon/internal/discovery"
 	"github.com/poseidon-ads/poseidon/internal/faults"
 )
@@ -58,21 +62,51 @@ func badControl(w http.ResponseWriter, format string, args ...any) {
 	writeJSON(w, http.StatusBadRequest, map[string]string{"__type": "InvalidRequestException", "message": fmt.Sprintf(format, args...)})
 }
 
-// decodeControl decodes a bounded JSON body into v, refusing unknown
-// members; an empty body leaves v as it is. On failure it answers 400 and
-// returns false.
+// decodeControl decodes a bounded JSON body into v (a pointer to a struct
+// whose members all have json tags), refusing unknown members, members
+// named in another case than documented (encoding/json would match them)
+// and trailing data; an empty body leaves v as it is. On failure it
+// answers 400 and returns false.
 func decodeControl(w http.ResponseWriter, r *http.Request, v any) bool {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, faultBodyLimit))
 	if err == nil && len(bytes.TrimSpace(body)) > 0 {
 		dec := json.NewDecoder(bytes.NewReader(body))
 		dec.DisallowUnknownFields()
-		err = dec.Decode(v)
+		if err = dec.Decode(v); err == nil {
+			err = exactControlMembers(body, v)
+		}
+		if err == nil && len(bytes.TrimSpace(body[dec.InputOffset():])) > 0 {
+			err = errors.New("trailing data after the JSON object")
+		}
 	}
 	if err != nil {
 		badControl(w, "The body must be a JSON object with the members documented in docs/control-api.md: %v", err)
 		return false
 	}
 	return true
+}
+
+// exactControlMembers checks that each member of the JSON object body is
+// named exactly as a json tag of the struct v points to.
+func exactControlMembers(body []byte, v any) error {
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(body, &members); err != nil {
+		return err
+	}
+	t := reflect.TypeOf(v).Elem()
+	for name := range members {
+		found := false
+		for i := range t.NumField() {
+			if tag, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); tag == name {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return fmt.Errorf("unknown member %q (member names are case-sensitive)", name)
+		}
+	}
+	return nil
 }
 
 // checkAccount validates an optional accountId member.
@@ -238,7 +272,9 @@ func (s *Server) addOperationFault(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if in.LatencyMs != nil {
-		if *in.LatencyMs < 0 || time.Duration(*in.LatencyMs)*time.Millisecond > maxFaultLatency {
+		// Compared in milliseconds: a huge value would overflow a
+		// time.Duration (and wrap to 0 or below) once converted.
+		if *in.LatencyMs < 0 || *in.LatencyMs > maxFaultLatency.Milliseconds() {
 			badControl(w, "latencyMs must be between 0 and %d.", maxFaultLatency.Milliseconds())
 			return
 		}
@@ -388,8 +424,15 @@ func faultsView(f discovery.Faults) faultsJSON {
 	return v
 }
 
+// errClientGone ends a call whose client hung up during an injected
+// latency: the call does nothing (as a request lost on the way), and is
+// counted with status 499, which no client receives.
+var errClientGone = &awsjson.Error{Code: "ClientClosedRequest", Status: 499,
+	Message: "The client hung up during the latency injected by the control API; the call did nothing."}
+
 // injectFault applies the injected faults to a call of an ADS operation by
-// account: it waits the fault's latency, and returns its error.
+// account: it waits the fault's latency (or until the client hangs up:
+// errClientGone), and returns its error.
 func (s *Server) injectFault(ctx context.Context, operation, account string) error {
 	if s.cfg.Faults == nil {
 		return nil
@@ -402,8 +445,9 @@ func (s *Server) injectFault(ctx context.Context, operation, account string) err
 		t := time.NewTimer(call.Delay)
 		select {
 		case <-t.C:
-		case <-ctx.Done():
+		case <-clientDone(ctx):
 			t.Stop()
+			return errClientGone
 		}
 	}
 	if call.Error != "" {
