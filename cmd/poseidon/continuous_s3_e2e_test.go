@@ -53,12 +53,15 @@ func startMoto(t *testing.T) string {
 		cmd.Wait()
 	})
 	url := fmt.Sprintf("http://127.0.0.1:%d", port)
+	// moto's own dashboard answers 200: not another server that took the
+	// port between its pick and moto's start.
 	eventually(t, "moto answers", func() bool {
 		res, err := http.Get(url + "/moto-api/")
-		if err == nil {
-			res.Body.Close()
+		if err != nil {
+			return false
 		}
-		return err == nil
+		res.Body.Close()
+		return res.StatusCode == http.StatusOK
 	})
 	return url
 }
@@ -69,7 +72,7 @@ func startMoto(t *testing.T) string {
 // the data directory. A reset empties the account's bucket.
 func TestContinuousExportToS3(t *testing.T) {
 	moto := startMoto(t)
-	s := startServer(t, "", "--s3-endpoint", moto, "--s3-access-key-id", "poseidon", "--s3-secret-access-key", "poseidon")
+	s := startServerLogged(t, "", "--s3-endpoint", moto, "--s3-access-key-id", "poseidon", "--s3-secret-access-key", "poseidon")
 	c := client(t, s.URL, acctA, "x")
 	st, err := c.StartContinuousExport(&ads.StartContinuousExportInput{})
 	if err != nil {

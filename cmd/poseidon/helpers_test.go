@@ -67,6 +67,36 @@ func startServerAt(t testing.TB, data, addr string, extra ...string) *testServer
 	return runServer(t, data, io.Discard, args)
 }
 
+// startServerLogged is startServer with the server's log (level info)
+// kept, and printed with the test's output if the test fails.
+func startServerLogged(t testing.TB, data string, extra ...string) *testServer {
+	t.Helper()
+	if data == "" {
+		data = t.TempDir()
+	}
+	var mu sync.Mutex
+	var log bytes.Buffer
+	t.Cleanup(func() {
+		if t.Failed() {
+			mu.Lock()
+			t.Logf("server log:\n%s", log.String())
+			mu.Unlock()
+		}
+	})
+	w := writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return log.Write(p)
+	})
+	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data, "--log-level", "info"}, extra...)
+	return runServer(t, data, w, args)
+}
+
+// writerFunc is an io.Writer of a func.
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
 // runServer runs poseidon with args (a serve command on data) in-process,
 // on the test store (storeArgs), its log going to stderr, and waits until
 // it is healthy.

@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -96,12 +97,15 @@ func (s *Store) Put(ctx context.Context, bucket, key string, data []byte) error 
 }
 
 // Get reads one object; continuous.ErrNoSuchKey if it (or its bucket) is
-// missing.
+// missing: the store said NoSuchKey or NoSuchBucket, or answered 404 with
+// an error the SDK could not name (an S3-compatible store may answer a
+// missing object without S3's error body).
 func (s *Store) Get(ctx context.Context, bucket, key string) ([]byte, error) {
 	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 	var noKey *types.NoSuchKey
 	var noBucket *types.NoSuchBucket
-	if errors.As(err, &noKey) || errors.As(err, &noBucket) {
+	var resp *awshttp.ResponseError
+	if errors.As(err, &noKey) || errors.As(err, &noBucket) || errors.As(err, &resp) && resp.HTTPStatusCode() == 404 {
 		return nil, continuous.ErrNoSuchKey
 	}
 	if err != nil {
