@@ -91,11 +91,16 @@ func (s *Server) filesRemoved(w http.ResponseWriter, r *http.Request, err error)
 }
 
 func (s *Server) getClock(w http.ResponseWriter, r *http.Request) {
-	writeClock(w, s.cfg.Clock.Now())
+	writeJSON(w, http.StatusOK, s.clockView())
 }
 
-func writeClock(w http.ResponseWriter, now time.Time) {
-	writeJSON(w, http.StatusOK, map[string]any{"epochSeconds": float64(now.UnixMilli()) / 1000, "time": now.Format(time.RFC3339Nano)})
+// clockView is the virtual clock as the control API shows it: the time,
+// and offsetSeconds, how far it is from real time (0 until moved).
+func (s *Server) clockView() map[string]any {
+	offset := s.cfg.Clock.Offset()
+	now := s.cfg.Clock.Now()
+	return map[string]any{"epochSeconds": float64(now.UnixMilli()) / 1000, "time": now.Format(time.RFC3339Nano),
+		"offsetSeconds": offset.Seconds()}
 }
 
 // setClock moves the virtual clock: {"advanceSeconds": N} or {"setEpochSeconds": T}.
@@ -145,7 +150,7 @@ func (s *Server) moveClock(w http.ResponseWriter, r *http.Request, fn func(*disc
 		return
 	}
 	s.follow(r.Context(), c)
-	writeClock(w, s.cfg.Clock.Now())
+	writeJSON(w, http.StatusOK, s.clockView())
 }
 
 // changeControl changes the control state in the store; on failure it
