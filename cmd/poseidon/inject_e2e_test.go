@@ -22,11 +22,17 @@ import (
 // The fault injection of the control API (/_poseidon/faults...), through
 // the real listener and aws-sdk-go v1 clients.
 
-// faultCall calls the control API with any method; body nil sends none.
+// rawBody is a body faultCall sends as it is, not encoded as JSON.
+type rawBody string
+
+// faultCall calls the control API with any method; body nil sends none, a
+// rawBody is sent as it is, anything else encoded as JSON.
 func faultCall(t *testing.T, url, method, path, token string, body any) (int, map[string]any) {
 	t.Helper()
 	var rd io.Reader
-	if body != nil {
+	if raw, ok := body.(rawBody); ok {
+		rd = strings.NewReader(string(raw))
+	} else if body != nil {
 		b, _ := json.Marshal(body)
 		rd = bytes.NewReader(b)
 	}

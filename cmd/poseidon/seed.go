@@ -54,6 +54,12 @@ func (c *seedCmd) Run(ctx context.Context, stdout io.Writer, g *globals) error {
 		return err
 	}
 	if creds == nil {
+		// A strict server refuses unsigned reports: say what to set
+		// rather than warn about the default account and then fail.
+		if strict, err := s.ServerStrict(ctx); err == nil && strict {
+			return fmt.Errorf("the server at %s is in strict mode: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY to a key of its --credentials file "+
+				"(the fleet goes to that identity's account)", c.Endpoint)
+		}
 		fmt.Fprintf(g.stderr, "poseidon seed: AWS_ACCESS_KEY_ID is not set: the fleet goes to the default account %s (open mode). "+
 			"To fill another account, set AWS_ACCESS_KEY_ID to its 12-digit ID (open mode) or to a key of the server's --credentials file (strict mode), with AWS_SECRET_ACCESS_KEY.\n", auth.DefaultAccount)
 	}

@@ -166,11 +166,13 @@ func TestSeedStrictMode(t *testing.T) {
 	srv := startServer(t, "", "--credentials", writeCredentials(t), "--control-token", "tok")
 	url := srv.URL
 
-	// Unsigned: refused, with a hint.
+	// Unsigned: refused before sending anything, saying only what to set
+	// (not the open mode's warning about the default account).
 	setAWSEnv(t, "", "")
-	_, _, err := runSeed(t, "--endpoint", url, "--servers", "2", "--hours", "1", "--control-token", "tok")
-	if err == nil || !strings.Contains(err.Error(), "MissingAuthenticationTokenException") || !strings.Contains(err.Error(), "strict mode") {
-		t.Fatalf("unsigned seed in strict mode: %v", err)
+	_, stderr, err := runSeed(t, "--endpoint", url, "--servers", "2", "--hours", "1", "--control-token", "tok")
+	if err == nil || !strings.Contains(err.Error(), "strict mode: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY") ||
+		strings.Contains(stderr, "default account") || strings.Contains(stderr, "open mode") {
+		t.Fatalf("unsigned seed in strict mode: %v\nstderr: %s", err, stderr)
 	}
 	// A wrong secret: refused.
 	setAWSEnv(t, keyA, "wrong")

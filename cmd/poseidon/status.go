@@ -50,9 +50,28 @@ type controlStatus struct {
 		Queued    int    `json:"queued"`
 		Scheduled int    `json:"scheduled"`
 	} `json:"jobs"`
-	Clock struct {
-		Time string `json:"time"`
-	} `json:"clock"`
+	Clock serverClock `json:"clock"`
+}
+
+// serverClock is the server's virtual clock in GET /_poseidon/status.
+type serverClock struct {
+	Time         string  `json:"time"`
+	EpochSeconds float64 `json:"epochSeconds"`
+	// OffsetSeconds is how far it is from real time (servers before it
+	// was sent leave it nil).
+	OffsetSeconds *float64 `json:"offsetSeconds,omitempty"`
+}
+
+// moved says how far the clock was moved from real time, and whether it
+// was: by the server's offset, else (an older server) by the difference
+// from this machine's time, when over a second.
+func (c serverClock) moved(now time.Time) (time.Duration, bool) {
+	if c.OffsetSeconds != nil {
+		d := time.Duration(*c.OffsetSeconds * float64(time.Second))
+		return d, d != 0
+	}
+	d := time.UnixMilli(int64(c.EpochSeconds * 1000)).Sub(now)
+	return d, d > time.Second || d < -time.Second
 }
 
 // accountStatus is what the ADS API tells the caller of its account.
@@ -178,7 +197,15 @@ func (st status) print(w io.Writer) {
 	fmt.Fprintf(w, "server      %s (from %s)\n", st.Endpoint, st.EndpointSource)
 	fmt.Fprintf(w, "health      %v, version %v, store %v, up %v s, strict mode %v\n", h["status"], h["version"], h["store"], h["uptimeSeconds"], h["strict"])
 	if c := st.Control; c != nil {
-		fmt.Fprintf(w, "clock       %s (virtual)\n", c.Clock.Time)
+		if d, moved := c.Clock.moved(time.Now()); moved {
+			sign := "+"
+			if d < 0 {
+				sign = ""
+			}
+			fmt.Fprintf(w, "clock       %s (virtual: %s%s from real time)\n", c.Clock.Time, sign, d.Round(time.Millisecond))
+		} else {
+			fmt.Fprintf(w, "clock       %s\n", c.Clock.Time)
+		}
 		fmt.Fprintf(w, "accounts    %d\n", len(c.Accounts))
 		for _, a := range c.Accounts {
 			fmt.Fprintf(w, "  %s  %d agents, %d servers, exports %s\n", a.AccountID, a.Agents, a.Servers, exportCounts(a.Exports))

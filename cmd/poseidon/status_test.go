@@ -55,6 +55,20 @@ func TestStatusCommand(t *testing.T) {
 			t.Errorf("status lacks %q:\n%s", want, out)
 		}
 	}
+	// Nobody moved the clock: it is not called virtual.
+	if !strings.Contains(out, "clock       ") || strings.Contains(out, "virtual") {
+		t.Errorf("status calls an unmoved clock virtual:\n%s", out)
+	}
+	if code, out := control(t, s.URL, "clock", "tok", map[string]any{"advanceSeconds": 7200}); code != 200 || out["offsetSeconds"] != 7200.0 {
+		t.Fatalf("advance the clock: %d %v", code, out)
+	}
+	if _, st := control(t, s.URL, "status", "tok", nil); st["clock"].(map[string]any)["offsetSeconds"] != 7200.0 {
+		t.Errorf("status clock after a move: %v", st["clock"])
+	}
+	out, stderr, err = runCLI(t, "status", "--endpoint-url", s.URL)
+	if err != nil || !strings.Contains(out, " (virtual: +2h0m0s from real time)\n") {
+		t.Errorf("status after moving the clock: %v %s\n%s", err, stderr, out)
+	}
 	t.Setenv("POSEIDON_CONTROL_TOKEN", "")
 	out, _, err = runCLI(t, "status", "--endpoint-url", s.URL)
 	if err != nil || !strings.Contains(out, "control     GET /_poseidon/status answered 401") || !strings.Contains(out, "set POSEIDON_CONTROL_TOKEN") ||

@@ -33,6 +33,10 @@ const (
 	JobRetention JobKind = "retention"
 )
 
+// JobKinds are every kind of job, in the order the health check and the
+// metrics list them.
+var JobKinds = []JobKind{JobExport, JobImport, JobBatchDelete, JobContinuousStart, JobContinuousStop, JobJanitor, JobRetention}
+
 // Job is one unit of background work in the durable job queue: the task it
 // runs (Kind, Account, Ref), when it may run, and who holds it.
 //

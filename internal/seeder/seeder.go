@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -66,30 +67,58 @@ func (s *Seeder) CloseIdle() { s.client.CloseIdleConnections() }
 // ServerClock reads the server's virtual clock (GET /_poseidon/clock),
 // with the control API's bearer token if not empty.
 func (s *Seeder) ServerClock(ctx context.Context, token string) (time.Time, error) {
+	var out struct {
+		EpochSeconds *float64 `json:"epochSeconds"`
+	}
+	if err := s.getControl(ctx, "clock", token, &out); err != nil {
+		return time.Time{}, err
+	}
+	if out.EpochSeconds == nil {
+		return time.Time{}, errors.New("GET /_poseidon/clock: unexpected body (no epochSeconds)")
+	}
+	return time.UnixMilli(int64(*out.EpochSeconds * 1000)), nil
+}
+
+// ServerStrict tells whether the server runs in strict mode (its health
+// check's "strict"), so that an unsigned run can say what to set before
+// sending anything.
+func (s *Seeder) ServerStrict(ctx context.Context) (bool, error) {
+	var out struct {
+		Strict *bool `json:"strict"`
+	}
+	if err := s.getControl(ctx, "health", "", &out); err != nil {
+		return false, err
+	}
+	if out.Strict == nil {
+		return false, errors.New("GET /_poseidon/health: unexpected body (no strict)")
+	}
+	return *out.Strict, nil
+}
+
+// getControl reads GET /_poseidon/<path> (with the bearer token, if any)
+// into out, in at most 5 seconds.
+func (s *Seeder) getControl(ctx context.Context, path, token string, out any) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.base+"/_poseidon/clock", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.base+"/_poseidon/"+path, nil)
 	if err != nil {
-		return time.Time{}, err
+		return err
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return time.Time{}, err
+		return err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return time.Time{}, fmt.Errorf("GET /_poseidon/clock: HTTP %d", resp.StatusCode)
+		return fmt.Errorf("GET /_poseidon/%s: HTTP %d", path, resp.StatusCode)
 	}
-	var out struct {
-		EpochSeconds *float64 `json:"epochSeconds"`
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<16)).Decode(out); err != nil {
+		return fmt.Errorf("GET /_poseidon/%s: unexpected body (%v)", path, err)
 	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<16)).Decode(&out); err != nil || out.EpochSeconds == nil {
-		return time.Time{}, fmt.Errorf("GET /_poseidon/clock: unexpected body (%v)", err)
-	}
-	return time.UnixMilli(int64(*out.EpochSeconds * 1000)), nil
+	return nil
 }
 
 // Result sums the intake responses of a run.

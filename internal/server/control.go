@@ -1,10 +1,7 @@
 package server
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
-	"io"
 	"math"
 	"net/http"
 	"regexp"
@@ -24,15 +21,11 @@ func (s *Server) reset(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		AccountID *string `json:"accountId"`
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 4096))
-	if err == nil && len(bytes.TrimSpace(body)) > 0 {
-		dec := json.NewDecoder(bytes.NewReader(body))
-		dec.DisallowUnknownFields()
-		err = dec.Decode(&in)
+	if !decodeControl(w, r, &in) {
+		return
 	}
-	if err != nil || in.AccountID != nil && !twelveDigits.MatchString(*in.AccountID) {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"__type": "InvalidRequestException",
-			"message": "The body must be empty (reset everything) or {\"accountId\": \"<12 digits>\"} (reset one account)."})
+	if in.AccountID != nil && !twelveDigits.MatchString(*in.AccountID) {
+		badControl(w, "The body must be empty (reset everything) or {\"accountId\": \"<12 digits>\"} (reset one account).")
 		return
 	}
 	if in.AccountID != nil {
@@ -98,11 +91,16 @@ func (s *Server) filesRemoved(w http.ResponseWriter, r *http.Request, err error)
 }
 
 func (s *Server) getClock(w http.ResponseWriter, r *http.Request) {
-	writeClock(w, s.cfg.Clock.Now())
+	writeJSON(w, http.StatusOK, s.clockView())
 }
 
-func writeClock(w http.ResponseWriter, now time.Time) {
-	writeJSON(w, http.StatusOK, map[string]any{"epochSeconds": float64(now.UnixMilli()) / 1000, "time": now.Format(time.RFC3339Nano)})
+// clockView is the virtual clock as the control API shows it: the time,
+// and offsetSeconds, how far it is from real time (0 until moved).
+func (s *Server) clockView() map[string]any {
+	offset := s.cfg.Clock.Offset()
+	now := s.cfg.Clock.Now()
+	return map[string]any{"epochSeconds": float64(now.UnixMilli()) / 1000, "time": now.Format(time.RFC3339Nano),
+		"offsetSeconds": offset.Seconds()}
 }
 
 // setClock moves the virtual clock: {"advanceSeconds": N} or {"setEpochSeconds": T}.
@@ -111,16 +109,11 @@ func (s *Server) setClock(w http.ResponseWriter, r *http.Request) {
 		AdvanceSeconds  *float64 `json:"advanceSeconds"`
 		SetEpochSeconds *float64 `json:"setEpochSeconds"`
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 4096))
-	if err == nil {
-		err = json.Unmarshal(body, &in)
+	if !decodeControl(w, r, &in) {
+		return
 	}
-	bad := func(msg string) {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"__type": "InvalidRequestException", "message": msg})
-	}
+	bad := func(msg string) { badControl(w, "%s", msg) }
 	switch {
-	case err != nil:
-		bad("The body must be {\"advanceSeconds\": N} or {\"setEpochSeconds\": T}.")
 	case (in.AdvanceSeconds == nil) == (in.SetEpochSeconds == nil):
 		bad("Give exactly one of advanceSeconds and setEpochSeconds.")
 	case in.AdvanceSeconds != nil:
@@ -157,7 +150,7 @@ func (s *Server) moveClock(w http.ResponseWriter, r *http.Request, fn func(*disc
 		return
 	}
 	s.follow(r.Context(), c)
-	writeClock(w, s.cfg.Clock.Now())
+	writeJSON(w, http.StatusOK, s.clockView())
 }
 
 // changeControl changes the control state in the store; on failure it

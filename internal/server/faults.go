@@ -72,11 +72,12 @@ func decodeControl(w http.ResponseWriter, r *http.Request, v any) bool {
 	if err == nil && len(bytes.TrimSpace(body)) > 0 {
 		dec := json.NewDecoder(bytes.NewReader(body))
 		dec.DisallowUnknownFields()
-		if err = dec.Decode(v); err == nil {
-			err = exactControlMembers(body, v)
-		}
+		err = dec.Decode(v)
 		if err == nil && len(bytes.TrimSpace(body[dec.InputOffset():])) > 0 {
 			err = errors.New("trailing data after the JSON object")
+		}
+		if err == nil {
+			err = exactControlMembers(body, v)
 		}
 	}
 	if err != nil {

@@ -43,7 +43,7 @@ func (q queueCollector) Describe(ch chan<- *prometheus.Desc) { ch <- jobsDesc }
 func (q queueCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	depths, err := q.s.cfg.Store.JobDepths(ctx, q.s.cfg.Clock.Now())
+	depths, err := q.s.jobDepths(ctx)
 	if err != nil {
 		ch <- prometheus.NewInvalidMetric(jobsDesc, err)
 		return

@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -320,24 +321,44 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 
 // queueDepths are the background jobs by kind and state for the health
 // check: {"export": {"running": 1, "queued": 0, "scheduled": 0}, ...}, with
-// export and import always present; {"error": "..."} if the store cannot
-// tell (the health check still answers: the process is up).
+// every known kind present (see jobDepths); {"error": "..."} if the store
+// cannot tell (the health check still answers: the process is up).
 func (s *Server) queueDepths(ctx context.Context) map[string]any {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	depths, err := s.cfg.Store.JobDepths(ctx, s.cfg.Clock.Now())
+	depths, err := s.jobDepths(ctx)
 	if err != nil {
 		s.log.WarnContext(ctx, "health: count the jobs", "err", err)
 		return map[string]any{"error": "the store did not answer"}
 	}
 	out := map[string]any{}
-	for _, k := range []discovery.JobKind{discovery.JobExport, discovery.JobImport} {
-		out[string(k)] = map[string]int{"running": 0, "queued": 0, "scheduled": 0}
-	}
 	for _, d := range depths {
 		out[string(d.Kind)] = map[string]int{"running": d.Running, "queued": d.Queued, "scheduled": d.Scheduled}
 	}
 	return out
+}
+
+// jobDepths are the store's job counts with every known kind present,
+// zeros included, then any kind the store has that this build does not
+// know (a newer replica's), so that the health check and the metrics list
+// the same kinds whether or not they have jobs.
+func (s *Server) jobDepths(ctx context.Context) ([]discovery.JobDepth, error) {
+	depths, err := s.cfg.Store.JobDepths(ctx, s.cfg.Clock.Now())
+	if err != nil {
+		return nil, err
+	}
+	out := make([]discovery.JobDepth, 0, len(discovery.JobKinds)+len(depths))
+	for _, k := range discovery.JobKinds {
+		out = append(out, discovery.JobDepth{Kind: k})
+	}
+	for _, d := range depths {
+		if i := slices.IndexFunc(out, func(o discovery.JobDepth) bool { return o.Kind == d.Kind }); i >= 0 {
+			out[i] = d
+		} else {
+			out = append(out, d)
+		}
+	}
+	return out, nil
 }
 
 // notFound answers a path that is no route, or not in canonical form

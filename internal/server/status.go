@@ -2,7 +2,6 @@ package server
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/poseidon-ads/poseidon/internal/discovery"
 )
@@ -27,11 +26,10 @@ type jobStatus struct {
 // by status, the job queue by kind (JobDepths, as health and the metrics
 // count it), and the virtual clock.
 func (s *Server) status(w http.ResponseWriter, r *http.Request) {
-	now := s.cfg.Clock.Now()
 	o, err := s.cfg.Store.Overview(r.Context())
 	var depths []discovery.JobDepth
 	if err == nil {
-		depths, err = s.cfg.Store.JobDepths(r.Context(), now)
+		depths, err = s.cfg.Store.JobDepths(r.Context(), s.cfg.Clock.Now())
 	}
 	if err != nil {
 		s.log.ErrorContext(r.Context(), "status", "requestId", requestID(r.Context()), "err", err)
@@ -50,6 +48,5 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	for _, d := range depths {
 		jobs = append(jobs, jobStatus{Kind: string(d.Kind), Running: d.Running, Queued: d.Queued, Scheduled: d.Scheduled})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"accounts": accounts, "jobs": jobs,
-		"clock": map[string]any{"epochSeconds": float64(now.UnixMilli()) / 1000, "time": now.Format(time.RFC3339Nano)}})
+	writeJSON(w, http.StatusOK, map[string]any{"accounts": accounts, "jobs": jobs, "clock": s.clockView()})
 }

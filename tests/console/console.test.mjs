@@ -283,3 +283,59 @@ test('screenshots for the README', async () => {
   fs.copyFileSync(shot('map.png'), path.join(img, 'console-map.png'));
   fs.copyFileSync(shot('server.png'), path.join(img, 'console-server.png'));
 });
+
+// Last, as it adds a server to A: a server with 130 processes and 110
+// outbound connections (one agent report, signed as A, to the intake). Its
+// page shows 100 of each and "Show more" reads the rest; its neighbors,
+// and a seeded server's, are named by host name, not by server ID.
+test("a server's lists page with Show more, its neighbors by host name", async () => {
+  const busy = await a.evaluate(async () => {
+    const { ads } = await import('./js/api.js');
+    const { AwsClient } = await import('./vendor/aws4fetch.js');
+    const peer = (await ads('ListConfigurations', { configurationType: 'SERVER', maxResults: 1,
+      orderBy: [{ fieldName: 'server.hostName', sortOrder: 'ASC' }] })).configurations[0];
+    const d = (await ads('DescribeConfigurations', { configurationIds: [peer['server.configurationId']] })).configurations[0];
+    const peerIp = JSON.parse(d['server.networkInterfaceInfo'])[0].ipAddress;
+    const now = Math.floor(Date.now() / 1000);
+    const report = {
+      reportId: 'console-busy-1', agentId: 'o-consolebusy00001', timestamp: now,
+      agent: {}, server: { hostName: 'busy-01.console.test', osName: 'Linux' },
+      networkInterfaces: [{ name: 'eth0', ipAddress: '10.250.0.1' }],
+      processes: Array.from({ length: 130 }, (_, i) => ({ pid: 1000 + i, name: 'worker-' + String(i).padStart(3, '0'), path: '/usr/bin/worker' })),
+      connections: Array.from({ length: 110 }, (_, i) => ({ direction: 'outbound', sourceIp: '10.250.0.1', sourcePort: 40000 + i,
+        destinationIp: peerIp, destinationPort: 20000 + i, pid: 1000 })),
+    };
+    const signer = new AwsClient({ accessKeyId: 'AKIACONSOLEA', secretAccessKey: 'secret-of-a', service: 'discovery', region: 'us-west-2' });
+    const res = await signer.fetch(new URL('/_poseidon/intake', location.origin).href,
+      { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ reports: [report] }) });
+    if (!res.ok) throw new Error(`intake: ${res.status} ${await res.text()}`);
+    const found = await ads('ListConfigurations', { configurationType: 'SERVER', maxResults: 10,
+      filters: [{ name: 'server.hostName', values: ['busy-01.console.test'], condition: 'EQUALS' }] });
+    return { id: found.configurations[0]['server.configurationId'], peerId: peer['server.configurationId'], peerHost: peer['server.hostName'] };
+  });
+  await go(a, '#/server/' + busy.id);
+  for (const [list, first, all] of [['processes', 100, 130], ['outbound', 100, 110]]) {
+    await a.locator(`#${list} tbody tr`).first().waitFor();
+    assert.equal(await a.locator(`#${list} tbody tr`).count(), first, `${list}: the first ${first}`);
+    await a.click(`#${list} button[data-more]`);
+    await a.waitForFunction(([l, n]) => document.querySelectorAll(`#${l} tbody tr`).length === n, [list, all]);
+    assert.equal(await a.locator(`#${list} button[data-more]`).count(), 0, `${list}: no more to show`);
+  }
+  const names = await a.$$eval('#processes tbody tr td:first-child', (tds) => tds.map((td) => td.textContent));
+  assert.equal(new Set(names).size, 130, 'every process once');
+  assert.deepEqual(names, [...names].sort(), 'processes in name order across pages');
+  const ports = await a.$$eval('#outbound tbody tr td:nth-child(3)', (tds) => tds.map((td) => td.textContent));
+  assert.equal(new Set(ports).size, 110, 'every connection once');
+  // Neighbors by host name.
+  await a.locator('#neighbors tbody tr').first().waitFor();
+  const neighbor = a.locator('#neighbors a[data-server-id]', { hasText: busy.peerHost });
+  assert.equal(await neighbor.count(), 1, 'the peer named by its host name');
+  assert.equal(await neighbor.getAttribute('data-server-id'), busy.peerId);
+  assert.equal(await a.locator('#neighbors a[data-server-id]', { hasText: 'busy-01.console.test' }).count(), 1, 'the server itself named');
+  await go(a, '#/server/' + busy.peerId);
+  await a.locator('#neighbors tbody tr').first().waitFor();
+  const texts = await a.$$eval('#neighbors a[data-server-id]', (els) => els.map((e) => [e.textContent, e.dataset.serverId]));
+  assert.ok(texts.length > 0 && texts.every(([t, sid]) => t !== sid && !t.startsWith('d-server-')), `neighbors by host name: ${JSON.stringify(texts)}`);
+  assert.ok(texts.some(([t]) => t === 'busy-01.console.test'), 'the busy server among the peer\'s neighbors');
+  assert.deepEqual(a.errors, []);
+});

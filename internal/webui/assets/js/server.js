@@ -1,7 +1,8 @@
 // A server: its facts (DescribeConfigurations), CPU, RAM, disk and network
 // charts over time (GetServerUsage, drawn by uPlot), its processes and
 // connections (ListConfigurations PROCESS and CONNECTION filtered by
-// server) and its neighbors (ListServerNeighbors).
+// server) and its neighbors (ListServerNeighbors, named by
+// DescribeConfigurations), each list read 100 rows at a time ("Show more").
 import uPlot from '../vendor/uplot.js';
 import { ads, consoleRead } from './api.js';
 import { h, table, serverLink, fmtTime, fmtNum, errorBox } from './dom.js';
@@ -49,48 +50,88 @@ export async function renderServer(view, gen, id) {
       if (!current(gen)) return;
       drawCharts(charts, chartNote, u);
     }, (err) => charts.replaceChildren(errorBox(err))),
-    ads('ListConfigurations', { configurationType: 'PROCESS', maxResults: 100,
+    more(processes, (nextToken) => ads('ListConfigurations', { configurationType: 'PROCESS', maxResults: PAGE, nextToken,
       filters: [{ name: 'server.configurationId', values: [id], condition: 'EQUALS' }],
-      orderBy: [{ fieldName: 'process.name', sortOrder: 'ASC' }] }).then((p) => processes.replaceChildren(table([
+      orderBy: [{ fieldName: 'process.name', sortOrder: 'ASC' }] }).then((p) => ({ rows: p.configurations || [], nextToken: p.nextToken })), [
       { title: 'Name', value: (r) => r['process.name'] },
       { title: 'Command line', value: (r) => h('code', {}, r['process.commandLine'] || '') },
       { title: 'Path', value: (r) => h('code', {}, r['process.path'] || '') },
       { title: 'Process ID', value: (r) => h('code', {}, r['process.configurationId']) },
-    ], p.configurations || [], 'No process reported.'), p.nextToken ? h('p', { class: 'muted' }, 'First 100 processes.') : null),
-    (err) => processes.replaceChildren(errorBox(err))),
+    ], 'No process reported.', 'processes'),
     connections(outbound, 'sourceServer.configurationId', id, 'destination'),
     connections(inbound, 'destinationServer.configurationId', id, 'source'),
-    ads('ListServerNeighbors', { configurationId: id, maxResults: 100 }).then((n) => neighbors.replaceChildren(
-      h('p', { class: 'muted' }, `${n.knownDependencyCount} servers one hop away.`),
-      table([
-        { title: 'Source', value: (r) => serverLink(r.sourceServerId) },
-        { title: 'Destination', value: (r) => serverLink(r.destinationServerId) },
-        { title: 'Connections', num: true, value: (r) => fmtNum(r.connectionsCount, 0) },
-      ], n.neighbors || [], 'No neighbor.')),
-    (err) => neighbors.replaceChildren(errorBox(err))),
+    more(neighbors, (nextToken) => ads('ListServerNeighbors', { configurationId: id, maxResults: PAGE, nextToken }).then(async (n) => {
+      neighbors.dataset.known = n.knownDependencyCount;
+      const rows = n.neighbors || [];
+      const names = await hostNames(rows.flatMap((r) => [r.sourceServerId, r.destinationServerId]));
+      return { rows: rows.map((r) => ({ ...r, sourceHostName: names.get(r.sourceServerId), destinationHostName: names.get(r.destinationServerId) })),
+        nextToken: n.nextToken };
+    }), [
+      { title: 'Source', value: (r) => serverLink(r.sourceServerId, r.sourceHostName) },
+      { title: 'Destination', value: (r) => serverLink(r.destinationServerId, r.destinationHostName) },
+      { title: 'Connections', num: true, value: (r) => fmtNum(r.connectionsCount, 0) },
+    ], 'No neighbor.', 'neighbors', () => h('p', { class: 'muted' }, `${neighbors.dataset.known} servers one hop away.`)),
   ];
   await Promise.all(tasks);
 }
 
-function connections(el, field, id, other) {
-  return ads('ListConfigurations', { configurationType: 'CONNECTION', maxResults: 100,
-    filters: [{ name: field, values: [id], condition: 'EQUALS' }] }).then((p) => {
-    const rows = p.configurations || [];
-    rows.sort((a, b) => Number(b['connection.occurrence']) - Number(a['connection.occurrence']));
-    el.replaceChildren(table([
-      { title: other === 'destination' ? 'Destination' : 'Source', value: (r) => {
-        const sid = r[other + 'Server.configurationId'];
-        const ip = r['connection.' + other + 'Ip'];
-        return sid ? serverLink(sid, r[other + 'Server.hostName'] || sid) : ip;
-      } },
-      { title: 'IP', value: (r) => r['connection.' + other + 'Ip'] },
-      { title: 'Port', num: true, value: (r) => r['connection.destinationPort'] },
-      { title: 'Protocol', value: (r) => r['connection.transportProtocol'] },
-      { title: 'Process', value: (r) => r[(other === 'destination' ? 'source' : 'destination') + 'Process.name'] || '' },
-      { title: 'Occurrences', num: true, value: (r) => fmtNum(r['connection.occurrence'], 0) },
-      { title: 'Latest', value: (r) => r['connection.latestTimestamp'] || '' },
-    ], rows, 'No connection.'), p.nextToken ? h('p', { class: 'muted' }, 'First 100 connections.') : null);
+// PAGE is how many rows a list of the server page reads at a time; "Show
+// more" reads the next ones.
+const PAGE = 100;
+
+// more fills el with a table of the rows load(nextToken) reads
+// ({rows, nextToken}), and a "Show more" button while there are more: each
+// click appends the next rows. head() is shown above the table, if given.
+function more(el, load, columns, empty, noun, head) {
+  const rows = [];
+  const show = (token) => load(token).then((page) => {
+    rows.push(...page.rows);
+    const button = page.nextToken ? h('button', { type: 'button', class: 'secondary', 'data-more': true, onclick: (e) => {
+      e.target.disabled = true;
+      e.target.textContent = 'Loading…';
+      return show(page.nextToken);
+    } }, 'Show more') : null;
+    el.replaceChildren(head ? head() : '', table(columns, rows, empty),
+      page.nextToken ? h('p', { class: 'muted' }, `First ${rows.length} ${noun}. `, button) : null);
   }, (err) => el.replaceChildren(errorBox(err)));
+  return show(undefined);
+}
+
+// hostNames maps server IDs to their host names (DescribeConfigurations,
+// 100 IDs a call); IDs it cannot name are left out.
+async function hostNames(ids) {
+  const unique = [...new Set(ids.filter(Boolean))];
+  const names = new Map();
+  for (let i = 0; i < unique.length; i += 100) {
+    const d = await ads('DescribeConfigurations', { configurationIds: unique.slice(i, i + 100) });
+    for (const c of d.configurations || []) {
+      if (c['server.hostName']) names.set(c['server.configurationId'], c['server.hostName']);
+    }
+  }
+  return names;
+}
+
+// connections lists a server's connections in one direction, ordered by
+// the other end's host name and IP (the API cannot order by occurrences),
+// so that the rows "Show more" appends come after those shown.
+function connections(el, field, id, other) {
+  return more(el, (nextToken) => ads('ListConfigurations', { configurationType: 'CONNECTION', maxResults: PAGE, nextToken,
+    filters: [{ name: field, values: [id], condition: 'EQUALS' }],
+    orderBy: [{ fieldName: other + 'Server.hostName', sortOrder: 'ASC' }, { fieldName: 'connection.' + other + 'Ip', sortOrder: 'ASC' },
+      { fieldName: 'connection.destinationPort', sortOrder: 'ASC' }] })
+    .then((p) => ({ rows: p.configurations || [], nextToken: p.nextToken })), [
+    { title: other === 'destination' ? 'Destination' : 'Source', value: (r) => {
+      const sid = r[other + 'Server.configurationId'];
+      const ip = r['connection.' + other + 'Ip'];
+      return sid ? serverLink(sid, r[other + 'Server.hostName'] || sid) : ip;
+    } },
+    { title: 'IP', value: (r) => r['connection.' + other + 'Ip'] },
+    { title: 'Port', num: true, value: (r) => r['connection.destinationPort'] },
+    { title: 'Protocol', value: (r) => r['connection.transportProtocol'] },
+    { title: 'Process', value: (r) => r[(other === 'destination' ? 'source' : 'destination') + 'Process.name'] || '' },
+    { title: 'Occurrences', num: true, value: (r) => fmtNum(r['connection.occurrence'], 0) },
+    { title: 'Latest', value: (r) => r['connection.latestTimestamp'] || '' },
+  ], 'No connection.', 'connections');
 }
 
 const palette = ['#1f6feb', '#e8590c', '#2f9e44', '#ae3ec9'];
