@@ -60,59 +60,63 @@ func TestAWSEndpointPrecedence(t *testing.T) {
 		t.Fatalf("seed: %v\n%s", err, stderr)
 	}
 	live, dead := s.URL, deadURL(t)
-	config := func(body string) {
+	// set and config take the subtest's t: the variables they set are
+	// restored when the subtest ends (with the parent's t they would be
+	// restored to the subtest's values, after its own restore, and leak
+	// into the rest of the package's tests and the processes they start).
+	config := func(t *testing.T, body string) {
 		t.Setenv("AWS_CONFIG_FILE", writeFile(t, "config", body))
 	}
 	for _, tc := range []struct {
 		name   string
-		set    func()
+		set    func(t *testing.T)
 		args   []string
 		source string
 	}{
-		{"flag", func() {
+		{"flag", func(t *testing.T) {
 			t.Setenv("AWS_ENDPOINT_URL_APPLICATION_DISCOVERY_SERVICE", dead)
 			t.Setenv("AWS_ENDPOINT_URL", dead)
 		}, []string{"--endpoint-url", live}, "--endpoint-url"},
-		{"service env", func() {
+		{"service env", func(t *testing.T) {
 			t.Setenv("AWS_ENDPOINT_URL_APPLICATION_DISCOVERY_SERVICE", live)
 			t.Setenv("AWS_ENDPOINT_URL", dead)
-			config("[default]\nendpoint_url = " + dead + "\n")
+			config(t, "[default]\nendpoint_url = " + dead + "\n")
 		}, nil, "AWS_ENDPOINT_URL_APPLICATION_DISCOVERY_SERVICE"},
-		{"global env", func() {
+		{"global env", func(t *testing.T) {
 			t.Setenv("AWS_ENDPOINT_URL", live)
-			config("[default]\nservices = s\nendpoint_url = " + dead + "\n[services s]\napplication_discovery_service =\n  endpoint_url = " + dead + "\n")
+			config(t, "[default]\nservices = s\nendpoint_url = " + dead + "\n[services s]\napplication_discovery_service =\n  endpoint_url = " + dead + "\n")
 		}, nil, "AWS_ENDPOINT_URL"},
-		{"services section", func() {
+		{"services section", func(t *testing.T) {
 			t.Setenv("AWS_PROFILE", "p")
 			t.Setenv("POSEIDON_URL", dead)
-			config("[profile p]\nservices = local\nendpoint_url = " + dead + "\n\n[services local]\n# poseidon\napplication_discovery_service =\n  endpoint_url = " + live + "\nec2 =\n  endpoint_url = " + dead + "\n")
+			config(t, "[profile p]\nservices = local\nendpoint_url = " + dead + "\n\n[services local]\n# poseidon\napplication_discovery_service =\n  endpoint_url = " + live + "\nec2 =\n  endpoint_url = " + dead + "\n")
 		}, nil, "[services local]"},
-		{"profile endpoint_url", func() {
+		{"profile endpoint_url", func(t *testing.T) {
 			t.Setenv("POSEIDON_URL", dead)
-			config("[profile other]\nendpoint_url = " + dead + "\n[default]\nendpoint_url = " + live + "\n")
+			config(t, "[profile other]\nendpoint_url = " + dead + "\n[default]\nendpoint_url = " + live + "\n")
 		}, nil, "endpoint_url of profile default"},
-		{"--profile", func() {
+		{"--profile", func(t *testing.T) {
 			// An explicit profile's credentials win over the
 			// environment's, as in the AWS SDKs and CLI.
 			t.Setenv("AWS_ACCESS_KEY_ID", acctB)
 			t.Setenv("AWS_SHARED_CREDENTIALS_FILE", writeFile(t, "credentials", "[q]\naws_access_key_id = "+acctA+"\naws_secret_access_key = x\n"))
-			config("[default]\nendpoint_url = " + dead + "\n[profile q]\nendpoint_url = " + live + "\n")
+			config(t, "[default]\nendpoint_url = " + dead + "\n[profile q]\nendpoint_url = " + live + "\n")
 		}, []string{"--profile", "q"}, "endpoint_url of profile q"},
-		{"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", func() {
+		{"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", func(t *testing.T) {
 			t.Setenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true")
 			t.Setenv("AWS_ENDPOINT_URL", dead)
-			config("[default]\nendpoint_url = " + dead + "\n")
+			config(t, "[default]\nendpoint_url = " + dead + "\n")
 			t.Setenv("POSEIDON_URL", live)
 		}, nil, "POSEIDON_URL"},
-		{"ignore_configured_endpoint_urls", func() {
+		{"ignore_configured_endpoint_urls", func(t *testing.T) {
 			t.Setenv("AWS_ENDPOINT_URL_APPLICATION_DISCOVERY_SERVICE", dead)
-			config("[default]\nignore_configured_endpoint_urls = true\nendpoint_url = " + dead + "\n")
+			config(t, "[default]\nignore_configured_endpoint_urls = true\nendpoint_url = " + dead + "\n")
 			t.Setenv("POSEIDON_URL", live)
 		}, nil, "POSEIDON_URL"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			awsEnv(t, acctA, "secret")
-			tc.set()
+			tc.set(t)
 			out, stderr, err := runCLI(t, append([]string{"status"}, tc.args...)...)
 			if err != nil {
 				t.Fatalf("status: %v\n%s%s", err, out, stderr)
