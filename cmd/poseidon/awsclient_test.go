@@ -80,37 +80,37 @@ func TestAWSEndpointPrecedence(t *testing.T) {
 		{"service env", func(t *testing.T) {
 			t.Setenv("AWS_ENDPOINT_URL_APPLICATION_DISCOVERY_SERVICE", live)
 			t.Setenv("AWS_ENDPOINT_URL", dead)
-			config(t, "[default]\nendpoint_url = " + dead + "\n")
+			config(t, "[default]\nendpoint_url = "+dead+"\n")
 		}, nil, "AWS_ENDPOINT_URL_APPLICATION_DISCOVERY_SERVICE"},
 		{"global env", func(t *testing.T) {
 			t.Setenv("AWS_ENDPOINT_URL", live)
-			config(t, "[default]\nservices = s\nendpoint_url = " + dead + "\n[services s]\napplication_discovery_service =\n  endpoint_url = " + dead + "\n")
+			config(t, "[default]\nservices = s\nendpoint_url = "+dead+"\n[services s]\napplication_discovery_service =\n  endpoint_url = "+dead+"\n")
 		}, nil, "AWS_ENDPOINT_URL"},
 		{"services section", func(t *testing.T) {
 			t.Setenv("AWS_PROFILE", "p")
 			t.Setenv("POSEIDON_URL", dead)
-			config(t, "[profile p]\nservices = local\nendpoint_url = " + dead + "\n\n[services local]\n# poseidon\napplication_discovery_service =\n  endpoint_url = " + live + "\nec2 =\n  endpoint_url = " + dead + "\n")
+			config(t, "[profile p]\nservices = local\nendpoint_url = "+dead+"\n\n[services local]\n# poseidon\napplication_discovery_service =\n  endpoint_url = "+live+"\nec2 =\n  endpoint_url = "+dead+"\n")
 		}, nil, "[services local]"},
 		{"profile endpoint_url", func(t *testing.T) {
 			t.Setenv("POSEIDON_URL", dead)
-			config(t, "[profile other]\nendpoint_url = " + dead + "\n[default]\nendpoint_url = " + live + "\n")
+			config(t, "[profile other]\nendpoint_url = "+dead+"\n[default]\nendpoint_url = "+live+"\n")
 		}, nil, "endpoint_url of profile default"},
 		{"--profile", func(t *testing.T) {
 			// An explicit profile's credentials win over the
 			// environment's, as in the AWS SDKs and CLI.
 			t.Setenv("AWS_ACCESS_KEY_ID", acctB)
 			t.Setenv("AWS_SHARED_CREDENTIALS_FILE", writeFile(t, "credentials", "[q]\naws_access_key_id = "+acctA+"\naws_secret_access_key = x\n"))
-			config(t, "[default]\nendpoint_url = " + dead + "\n[profile q]\nendpoint_url = " + live + "\n")
+			config(t, "[default]\nendpoint_url = "+dead+"\n[profile q]\nendpoint_url = "+live+"\n")
 		}, []string{"--profile", "q"}, "endpoint_url of profile q"},
 		{"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", func(t *testing.T) {
 			t.Setenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true")
 			t.Setenv("AWS_ENDPOINT_URL", dead)
-			config(t, "[default]\nendpoint_url = " + dead + "\n")
+			config(t, "[default]\nendpoint_url = "+dead+"\n")
 			t.Setenv("POSEIDON_URL", live)
 		}, nil, "POSEIDON_URL"},
 		{"ignore_configured_endpoint_urls", func(t *testing.T) {
 			t.Setenv("AWS_ENDPOINT_URL_APPLICATION_DISCOVERY_SERVICE", dead)
-			config(t, "[default]\nignore_configured_endpoint_urls = true\nendpoint_url = " + dead + "\n")
+			config(t, "[default]\nignore_configured_endpoint_urls = true\nendpoint_url = "+dead+"\n")
 			t.Setenv("POSEIDON_URL", live)
 		}, nil, "POSEIDON_URL"},
 	} {
