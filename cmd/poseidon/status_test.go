@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -30,6 +31,16 @@ func TestStatusCommand(t *testing.T) {
 	accounts, _ := body["accounts"].([]any)
 	if code != 200 || len(accounts) != 2 {
 		t.Fatalf("GET /_poseidon/status: %d %v", code, body)
+	}
+	// The job queue lists every kind, as health and the metrics do.
+	var kinds []string
+	for _, j := range body["jobs"].([]any) {
+		kinds = append(kinds, j.(map[string]any)["kind"].(string))
+	}
+	for _, k := range []string{"export", "import", "janitor", "retention"} {
+		if !slices.Contains(kinds, k) {
+			t.Errorf("GET /_poseidon/status lists the job kinds %v, without %s", kinds, k)
+		}
 	}
 	a := accounts[0].(map[string]any)
 	if a["accountId"] != acctA || a["agents"] != 2.0 || a["servers"] != 2.0 || a["exports"].(map[string]any)["SUCCEEDED"] != 1.0 {

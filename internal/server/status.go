@@ -29,7 +29,7 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	o, err := s.cfg.Store.Overview(r.Context())
 	var depths []discovery.JobDepth
 	if err == nil {
-		depths, err = s.cfg.Store.JobDepths(r.Context(), s.cfg.Clock.Now())
+		depths, err = s.jobDepths(r.Context())
 	}
 	if err != nil {
 		s.log.ErrorContext(r.Context(), "status", "requestId", requestID(r.Context()), "err", err)
